@@ -1,0 +1,193 @@
+"""What plugins implement and what the kernel hands them.
+
+Plugins see only these types, the event bodies in :mod:`assay.events` and the
+:class:`RunContext` of the run they serve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from .events import Body, Event, Generated, SampleLoaded, Usage
+
+__all__ = [
+    "Benchmark",
+    "BenchmarkArgs",
+    "GenerateRequest",
+    "GenerateResult",
+    "Model",
+    "ModelConfig",
+    "Reporter",
+    "RunContext",
+    "Sample",
+    "Score",
+    "Scorer",
+    "TransientError",
+    "Usage",
+]
+
+
+class TransientError(Exception):
+    """Raised by a model when the same request may succeed if retried (429, 5xx, timeouts)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AssayError(Exception):
+    """A user-facing error: printed without a traceback by the CLI."""
+
+
+# ---- benchmarks --------------------------------------------------------------
+
+
+@attrs.define
+class Sample:
+    """One question as a benchmark yields it; the kernel turns it into ``SampleLoaded``."""
+
+    id: str
+    subset: str = "default"
+    prompt: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    choices: list[str] | None = None
+    target: Any = None
+    category: str | None = None
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+    scorers: list[str] = attrs.field(factory=list)
+
+
+@attrs.define
+class BenchmarkArgs:
+    """A benchmark's options: ``dataset_args.<name>`` over the run's defaults."""
+
+    name: str
+    subset_list: list[str] | None = None
+    few_shot_num: int | None = None
+    few_shot_random: bool = False
+    prompt_template: str | None = None
+    system_prompt: str | None = None
+    local_path: str | None = None
+    metric_list: list[str] | None = None
+    eval_split: str | None = None
+    repeats: int = 1
+    limit: int | float | None = None
+    seed: int = 42
+    dataset_dir: str | None = None
+    dataset_hub: str = "modelscope"
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+    def data_path(self, *candidates: str, hub_id: str | None = None) -> Path:
+        """Locate this benchmark's files; see :func:`assay.data.locate`."""
+        from .data import locate
+
+        return locate(self, *candidates, hub_id=hub_id)
+
+
+@runtime_checkable
+class Benchmark(Protocol):
+    name: str
+    default_scorers: list[str]
+
+    def load(self, args: BenchmarkArgs) -> Iterable[Sample]:
+        """Yield samples in a stable order; the kernel applies ``limit`` per subset."""
+        ...
+
+
+# ---- models ------------------------------------------------------------------
+
+
+@attrs.define
+class ModelConfig:
+    model: str
+    eval_type: str | None = None
+    api_url: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)  # never logged
+    model_args: dict[str, Any] = attrs.field(factory=dict)
+    generation_config: dict[str, Any] = attrs.field(factory=dict)
+    chat_template: str | None = None
+    timeout: float | None = None
+    stream: bool = False
+    batch_size: int = 1
+
+
+@attrs.define
+class GenerateRequest:
+    sample_id: str
+    prompt: str | None = None
+    messages: list[dict[str, Any]] | None = None
+    choices: list[str] | None = None
+    mode: str = "generate"  # generate | loglikelihood
+    generation_config: dict[str, Any] = attrs.field(factory=dict)
+    attempt: int = 1
+
+
+@attrs.define
+class GenerateResult:
+    output: str = ""
+    reasoning: str | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    choice_logprobs: list[float] | None = None
+    choice_greedy: list[bool] | None = None
+    request_ids: list[str] = attrs.field(factory=list)
+
+
+@runtime_checkable
+class Model(Protocol):
+    name: str
+    supports_loglikelihood: bool
+
+    async def generate(self, request: GenerateRequest) -> GenerateResult:
+        """Answer one request. Raise :class:`TransientError` for retryable failures."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+# ---- scorers and reporters ---------------------------------------------------
+
+
+@attrs.define
+class Score:
+    metric: str
+    value: float
+    extracted: Any = None
+    explanation: str | None = None
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]: ...
+
+
+@runtime_checkable
+class Reporter(Protocol):
+    kinds: set[str]
+
+    def build(self, log_path: Path) -> dict[str, Any]: ...
+
+    def render(self, report: dict[str, Any], console: Any) -> None: ...
+
+
+# ---- the run, as plugins see it ----------------------------------------------
+
+
+class RunContext(Protocol):
+    run_id: str
+    run_dir: Path
+    config: Any  # the TaskConfig (secrets included: never log it whole)
+
+    def emit(self, body: Body) -> Event:
+        """Append one event to the log (thread-safe)."""
+        ...
+
+    def emit_many(self, bodies: Iterable[Body]) -> list[Event]:
+        """Append a group of events atomically (one write)."""
+        ...
+
+    def warn(self, source: str, message: str) -> None: ...

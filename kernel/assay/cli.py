@@ -1,0 +1,257 @@
+"""The ``assay`` command line.
+
+argparse rather than click: EvalScope's flags take several values after one flag
+(``--datasets gsm8k arc``, ``--parallel 1 8 64``), which argparse's ``nargs='+'``
+does natively and click does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from . import __version__
+from .api import AssayError
+
+
+class Commands:
+    """What ``assay_commands(cli)`` receives: a way to add subcommands."""
+
+    def __init__(self, subparsers: Any) -> None:
+        self._sub = subparsers
+
+    def command(self, name: str, help: str = "") -> Callable[[Callable[..., Any]], Any]:
+        def decorate(handler: Callable[..., Any]) -> Any:
+            parser = self._sub.add_parser(name, help=help, description=help)
+            parser.set_defaults(_handler=handler)
+
+            def arguments(configure: Callable[[argparse.ArgumentParser], None]) -> Callable[..., None]:
+                configure(parser)
+                return configure
+
+            handler.arguments = arguments  # type: ignore[attr-defined]
+            handler.parser = parser  # type: ignore[attr-defined]
+            return handler
+
+        return decorate
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="a YAML or JSON TaskConfig; flags given beside it override its keys")
+    p.add_argument("--model", help="model name, local checkpoint dir, or hub id (default: mock)")
+    p.add_argument("--model-id", help="name shown in reports")
+    p.add_argument("--datasets", nargs="+", help="benchmark names (see `assay plugins`)")
+    p.add_argument("--limit", type=_number, help="samples per subset (an int) or a fraction (<1)")
+    p.add_argument("--repeats", type=int, help="generations per sample (pass@k, mean@k)")
+    p.add_argument("--api-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8801/v1")
+    p.add_argument("--api-key", help="API key (never written to logs); default $ASSAY_API_KEY")
+    p.add_argument("--eval-type", help="backend: openai_api (service), llm_ckpt (checkpoint), mock")
+    p.add_argument("--model-args", help="JSON or k=v,k=v for the backend")
+    p.add_argument("--generation-config", help="JSON or k=v: temperature, max_tokens, top_p, stop...")
+    p.add_argument("--dataset-args", help='JSON: {"gsm8k": {"few_shot_num": 4, "local_path": "..."}}')
+    p.add_argument("--dataset-dir", help="directory holding <benchmark>/ folders (default $ASSAY_DATA_DIR)")
+    p.add_argument("--dataset-hub", choices=["modelscope", "huggingface"], help="where to download from")
+    p.add_argument("--eval-batch-size", type=int, help="concurrent requests (API) or samples per batch")
+    p.add_argument("--work-dir", help="where run directories go (default ./outputs)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--stream", action="store_true", default=None, help="stream API responses")
+    p.add_argument("--timeout", type=float, help="seconds per request attempt")
+    p.add_argument("--retries", type=int, help="retries of transient errors (default 3)")
+    p.add_argument("--chat-template", help="override the tokenizer's chat template (checkpoints)")
+    p.add_argument("--ignore-errors", action="store_true", default=None, help="leave errored samples out of the denominator")
+    p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    from .config import from_dict, load, parse_json_arg
+
+    base: dict[str, Any] = {}
+    if args.config:
+        base = load(args.config).to_dict(redact=False)
+    flags = {
+        "model": args.model,
+        "model_id": args.model_id,
+        "datasets": args.datasets,
+        "limit": args.limit,
+        "repeats": args.repeats,
+        "api_url": args.api_url,
+        "api_key": args.api_key or (None if base.get("api_key") else os.environ.get("ASSAY_API_KEY")),
+        "eval_type": args.eval_type,
+        "model_args": parse_json_arg(args.model_args, "--model-args") or None,
+        "generation_config": parse_json_arg(args.generation_config, "--generation-config") or None,
+        "dataset_args": parse_json_arg(args.dataset_args, "--dataset-args") or None,
+        "dataset_dir": args.dataset_dir,
+        "dataset_hub": args.dataset_hub,
+        "eval_batch_size": args.eval_batch_size,
+        "work_dir": args.work_dir,
+        "seed": args.seed,
+        "stream": args.stream,
+        "timeout": args.timeout,
+        "retries": args.retries,
+        "chat_template": args.chat_template,
+        "ignore_errors": args.ignore_errors,
+        "progress": args.progress,
+    }
+    base.update({k: v for k, v in flags.items() if v is not None})
+    return from_dict(base, source="command line" + (f" and {args.config}" if args.config else ""))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import run_eval
+    from .report import render
+
+    report = run_eval(config_from_args(args))
+    render(report)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report, render
+
+    report = build_report(args.run)
+    if args.format == "json":
+        data: Any = report.get("rows", report) if report.get("kind") == "eval" and not report.get("sections") else report
+        json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        render(report)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .evaluate import run_resume
+    from .report import render
+
+    overrides = {
+        "api_key": args.api_key or os.environ.get("ASSAY_API_KEY"),
+        "api_url": args.api_url,
+        "eval_batch_size": args.eval_batch_size,
+    }
+    render(run_resume(args.run, overrides))
+    return 0
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from .evaluate import run_rescore
+    from .report import render
+
+    render(run_rescore(args.run, scorers=args.scorers, work_dir=args.work_dir))
+    return 0
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import host
+
+    h = host()
+    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis"]
+    by_dist: dict[str, dict[str, list[str]]] = {}
+    for kind in kinds:
+        for name, entry in getattr(h, kind)().items():
+            by_dist.setdefault(entry.plugin, {}).setdefault(kind, []).append(name)
+    listing = []
+    for p in h.loaded:
+        listing.append(
+            {"distribution": p.distribution, "version": p.version, "entry_point": p.name, "registers": by_dist.get(p.name, {})}
+        )
+    failures = [{"entry_point": f.plugin, "distribution": f.distribution, "stage": f.stage, "error": f.error} for f in h.failures]
+    if args.format == "json":
+        json.dump({"plugins": listing, "failures": failures}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for item in listing:
+        print(f"{item['distribution']} {item['version']}  (entry point: {item['entry_point']})")
+        for kind, names in sorted(item["registers"].items()):
+            print(f"    {kind}: {', '.join(sorted(names))}")
+    for f in failures:
+        print(f"FAILED {f['distribution']} (entry point {f['entry_point']}) at {f['stage']}: {f['error']}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .events import json_schema
+    from .plugins import host
+
+    json.dump(json_schema(host().bodies()), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assay", description="Evaluate language models; every run is an event log.")
+    parser.add_argument("--version", action="version", version=f"assay {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cli = Commands(sub)
+
+    ev = cli.command("eval", help="evaluate a model on benchmarks")(cmd_eval)
+    ev.arguments(add_eval_arguments)
+
+    rep = cli.command("report", help="print a run's report, folded from its log")(cmd_report)
+
+    @rep.arguments
+    def _(p: argparse.ArgumentParser) -> None:
+        p.add_argument("run", help="run directory or events.jsonl")
+        p.add_argument("--format", choices=["table", "json"], default="table")
+
+    res = cli.command("resume", help="finish an interrupted eval run in place")(cmd_resume)
+
+    @res.arguments
+    def _(p: argparse.ArgumentParser) -> None:
+        p.add_argument("run", help="run directory")
+        p.add_argument("--api-key", help="the key, if the server needs one (keys are never logged)")
+        p.add_argument("--api-url", help="serve from another URL than the original run")
+        p.add_argument("--eval-batch-size", type=int)
+
+    rs = cli.command("rescore", help="score a run's stored generations again (new run, no model call)")(cmd_rescore)
+
+    @rs.arguments
+    def _(p: argparse.ArgumentParser) -> None:
+        p.add_argument("run", help="source run directory")
+        p.add_argument("--scorers", nargs="+", help="scorer names (default: the samples' own)")
+        p.add_argument("--work-dir", help="where the new run goes (default: the source's work dir)")
+
+    pl = cli.command("plugins", help="list installed plugin distributions and what they register")(cmd_plugins)
+
+    @pl.arguments
+    def _(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=["text", "json"], default="text")
+
+    cli.command("schema", help="print the JSON Schema of the event log")(cmd_schema)
+
+    from .plugins import host
+
+    host().add_commands(cli)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "_handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except AssayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

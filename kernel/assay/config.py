@@ -1,0 +1,196 @@
+"""``TaskConfig``: one evaluation's settings, with EvalScope's names.
+
+Built from CLI flags, a dict, or a YAML/JSON file through cattrs; an unknown or
+mistyped key is an error that names it (and the closest known key).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+
+from .api import AssayError
+
+SECRET_KEYS = ("api_key", "apikey", "authorization", "token", "secret", "password")
+REDACTED = "***"
+
+
+@attrs.define
+class TaskConfig:
+    model: str = "mock"
+    datasets: list[str] = attrs.field(factory=list)
+    model_id: str | None = None
+    api_url: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)
+    eval_type: str | None = None
+    model_args: dict[str, Any] = attrs.field(factory=dict)
+    generation_config: dict[str, Any] = attrs.field(factory=dict)
+    dataset_args: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    dataset_dir: str | None = None
+    dataset_hub: str = "modelscope"
+    limit: int | float | None = None
+    repeats: int = 1
+    eval_batch_size: int = 1
+    work_dir: str = "./outputs"
+    seed: int = 42
+    stream: bool = False
+    timeout: float | None = None
+    retries: int = 3
+    chat_template: str | None = None
+    ignore_errors: bool = False  # drop errored samples from the denominator
+    fsync_interval: float = 1.0
+    progress: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.datasets, str):
+            self.datasets = [self.datasets]
+        if self.eval_batch_size < 1:
+            raise AssayError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
+        if self.repeats < 1:
+            raise AssayError(f"repeats must be >= 1, got {self.repeats}")
+        if self.limit is not None and self.limit <= 0:
+            raise AssayError(f"limit must be positive, got {self.limit}")
+        if self.eval_type == "checkpoint":
+            self.eval_type = "llm_ckpt"
+        if self.eval_type == "service":
+            self.eval_type = "openai_api"
+
+    @property
+    def model_name(self) -> str:
+        return self.model_id or self.model
+
+    def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
+        d = attrs.asdict(self)
+        return redact_secrets(d) if redact else d
+
+
+def redact_secrets(value: Any) -> Any:
+    """A copy of ``value`` with every secret-looking key's value replaced."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if isinstance(k, str) and any(s in k.lower() for s in SECRET_KEYS) and v not in (None, ""):
+                out[k] = REDACTED
+            else:
+                out[k] = redact_secrets(v)
+        return out
+    if isinstance(value, list):
+        return [redact_secrets(v) for v in value]
+    return value
+
+
+_FIELDS = [f.name for f in attrs.fields(TaskConfig)]
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _number_or_none(value: Any, _: Any) -> int | float | None:
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return float(value)
+    raise TypeError(f"expected a number, got {value!r}")
+
+
+_converter.register_structure_hook(int | float | None, _number_or_none)
+
+
+def _describe(exc: BaseException, source: str) -> str:
+    """Turn a cattrs error tree into one line per bad key."""
+    lines: list[str] = []
+
+    def walk(e: BaseException, path: str) -> None:
+        if isinstance(e, cattrs.errors.ForbiddenExtraKeysError):
+            for key in sorted(e.extra_fields):
+                hint = difflib.get_close_matches(key, _FIELDS, n=1)
+                more = f" (did you mean {hint[0]!r}?)" if hint else ""
+                lines.append(f"unknown key {key!r}{more}")
+            return
+        if isinstance(e, cattrs.BaseValidationError):
+            for sub, note in zip(e.exceptions, [getattr(x, "__notes__", [""]) for x in e.exceptions]):
+                name = path
+                for n in note:
+                    if isinstance(n, str) and "attribute" in n:
+                        name = n.split("attribute", 1)[1].strip().split()[0].strip("'\"")
+                walk(sub, name)
+            return
+        lines.append(f"key {path!r}: {type(e).__name__}: {e}" if path else f"{type(e).__name__}: {e}")
+
+    walk(exc, "")
+    return f"invalid config in {source}: " + "; ".join(lines)
+
+
+def from_dict(data: dict[str, Any], source: str = "config") -> TaskConfig:
+    if not isinstance(data, dict):
+        raise AssayError(f"invalid config in {source}: expected a mapping, got {type(data).__name__}")
+    data = dict(data)
+    if isinstance(data.get("datasets"), str):
+        data["datasets"] = [data["datasets"]]
+    try:
+        return _converter.structure(data, TaskConfig)
+    except AssayError:
+        raise
+    except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+        raise AssayError(_describe(exc, source)) from None
+
+
+def load(config: TaskConfig | dict[str, Any] | str | os.PathLike[str]) -> TaskConfig:
+    """Accept a TaskConfig, a dict, or the path of a YAML or JSON file."""
+    if isinstance(config, TaskConfig):
+        return config
+    if isinstance(config, dict):
+        return from_dict(config)
+    path = Path(config)
+    if not path.is_file():
+        raise AssayError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AssayError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise AssayError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return from_dict(data, source=str(path))
+
+
+def parse_json_arg(text: str | None, flag: str) -> dict[str, Any]:
+    """Parse a CLI flag holding JSON (EvalScope also accepts ``k=v,k=v``)."""
+    if not text:
+        return {}
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AssayError(f"{flag}: invalid JSON at column {exc.colno}: {exc.msg}") from None
+        if not isinstance(value, dict):
+            raise AssayError(f"{flag}: expected a JSON object")
+        return value
+    out: dict[str, Any] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise AssayError(f"{flag}: expected JSON or key=value pairs, got {part!r}")
+        k, v = part.split("=", 1)
+        try:
+            out[k.strip()] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k.strip()] = v.strip()
+    return out

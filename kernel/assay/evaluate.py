@@ -1,0 +1,569 @@
+"""``eval``, ``resume`` and ``rescore``: load samples, generate, score; all through the log.
+
+Each sample's ``Generated`` event and its ``Scored`` events are appended as one
+group (one write), so after a ``kill -9`` a sample is either done or not started;
+``resume`` replays the log and does only what is missing.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+
+from . import __version__
+from .api import (
+    AssayError,
+    BenchmarkArgs,
+    GenerateRequest,
+    GenerateResult,
+    Model,
+    ModelConfig,
+    Sample,
+    TransientError,
+)
+from .config import TaskConfig, redact_secrets
+from .config import load as load_config
+from .events import (
+    Generated,
+    PluginInfo,
+    RunFinished,
+    RunResumed,
+    RunStarted,
+    SampleFailed,
+    SampleLoaded,
+    Scored,
+)
+from .log import iter_events, log_path
+from .plugins import PluginHost, host
+from .run import Run, host_facts, new_run_id
+
+_BENCH_ARG_FIELDS = {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"}
+
+
+# ---- choosing things ---------------------------------------------------------
+
+
+def select_model(cfg: TaskConfig, plugins: PluginHost) -> tuple[str, Any]:
+    """Pick the model backend the way EvalScope infers its eval type."""
+    models = plugins.models()
+    mcfg = model_config(cfg)
+    if cfg.eval_type:
+        for name, entry in models.items():
+            if cfg.eval_type == name or cfg.eval_type in entry.options.get("eval_types", ()):
+                return name, entry.obj
+        raise AssayError(
+            f"no installed model backend answers --eval-type {cfg.eval_type!r}; "
+            f"installed: {', '.join(sorted(models)) or 'none'}"
+        )
+    if cfg.api_url:
+        return "openai_api", plugins.get("models", "openai_api").obj
+    if cfg.model in models and models[cfg.model].options.get("by_name"):
+        return cfg.model, models[cfg.model].obj
+    for name, entry in models.items():
+        claims = entry.options.get("claims")
+        if claims is not None and claims(mcfg):
+            return name, entry.obj
+    raise AssayError(
+        f"cannot tell which backend serves --model {cfg.model!r}: give --api-url for an "
+        "OpenAI-compatible server, a local checkpoint directory (needs assay-transformers), "
+        "or --eval-type"
+    )
+
+
+def model_config(cfg: TaskConfig) -> ModelConfig:
+    return ModelConfig(
+        model=cfg.model,
+        eval_type=cfg.eval_type,
+        api_url=cfg.api_url,
+        api_key=cfg.api_key,
+        model_args=dict(cfg.model_args),
+        generation_config=dict(cfg.generation_config),
+        chat_template=cfg.chat_template,
+        timeout=cfg.timeout,
+        stream=cfg.stream,
+        batch_size=cfg.eval_batch_size,
+    )
+
+
+def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
+    given = dict(cfg.dataset_args.get(name, {}))
+    known = {k: given.pop(k) for k in list(given) if k in _BENCH_ARG_FIELDS}
+    known.setdefault("limit", cfg.limit)
+    known.setdefault("seed", cfg.seed)
+    known.setdefault("dataset_dir", cfg.dataset_dir)
+    known.setdefault("dataset_hub", cfg.dataset_hub)
+    known.setdefault("repeats", cfg.repeats)
+    try:
+        return BenchmarkArgs(name=name, extra=given, **known)
+    except TypeError as exc:
+        raise AssayError(f"dataset_args.{name}: {exc}") from None
+
+
+# ---- loading -----------------------------------------------------------------
+
+
+def limited(samples: Iterable[Sample], limit: int | float | None) -> Iterator[Sample]:
+    """Apply ``--limit`` per subset, as EvalScope does (a float is a fraction)."""
+    if limit is None:
+        yield from samples
+        return
+    if isinstance(limit, float) and limit < 1:
+        items = list(samples)
+        totals: dict[str, int] = {}
+        for s in items:
+            totals[s.subset] = totals.get(s.subset, 0) + 1
+        caps = {k: max(1, math.floor(v * limit)) for k, v in totals.items()}
+    else:
+        items = samples  # type: ignore[assignment]
+        caps = None
+    counts: dict[str, int] = {}
+    for s in items:
+        n = counts.get(s.subset, 0)
+        cap = caps[s.subset] if caps else int(limit)
+        if n < cap:
+            counts[s.subset] = n + 1
+            yield s
+
+
+def load_samples(cfg: TaskConfig, plugins: PluginHost) -> Iterator[SampleLoaded]:
+    for name in cfg.datasets:
+        entry = plugins.get("benchmarks", name)
+        args = benchmark_args(cfg, name)
+        bench = entry.obj(args)
+        defaults = list(args.metric_list or getattr(bench, "default_scorers", []))
+        seen: set[str] = set()
+        for s in limited(bench.load(args), args.limit):
+            base = f"{name}/{s.subset}/{s.id}"
+            if base in seen:
+                raise AssayError(f"{name}: duplicate sample id {s.id!r} in subset {s.subset!r}")
+            seen.add(base)
+            for r in range(args.repeats):
+                yield SampleLoaded(
+                    sample_id=base if args.repeats == 1 else f"{base}#{r}",
+                    benchmark=name,
+                    subset=s.subset,
+                    category=s.category,
+                    local_id=str(s.id),
+                    repeat=r,
+                    prompt=s.prompt,
+                    messages=s.messages,
+                    choices=s.choices,
+                    target=s.target,
+                    metadata=s.metadata,
+                    scorers=list(s.scorers or defaults),
+                )
+
+
+# ---- generation and scoring ----------------------------------------------------
+
+
+class Scoring:
+    def __init__(self, plugins: PluginHost, override: list[str] | None = None) -> None:
+        self.plugins = plugins
+        self.override = override
+
+    def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
+        scored: list[Scored] = []
+        failed: list[SampleFailed] = []
+        for name in self.override or sample.scorers:
+            scorer = self.plugins.get("scorers", name).obj
+            try:
+                for sc in scorer.score(sample, gen):
+                    scored.append(
+                        Scored(
+                            sample_id=sample.sample_id,
+                            scorer=name,
+                            metric=sc.metric,
+                            value=float(sc.value),
+                            extracted=sc.extracted,
+                            target=sample.target,
+                            explanation=sc.explanation,
+                        )
+                    )
+            except Exception as exc:  # noqa: BLE001 - a scorer bug fails the sample, not the run
+                failed.append(
+                    SampleFailed(
+                        sample_id=sample.sample_id,
+                        stage="score",
+                        error_type=type(exc).__name__,
+                        message=f"scorer {name}: {exc}",
+                    )
+                )
+        return scored, failed
+
+
+def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) -> GenerateRequest:
+    gen_cfg = dict(cfg.generation_config)
+    gen_cfg.update(sample.metadata.get("generation_config", {}))
+    mode = sample.metadata.get("mode", "generate")
+    if mode == "loglikelihood" and not getattr(model, "supports_loglikelihood", False):
+        mode = "generate"
+    return GenerateRequest(
+        sample_id=sample.sample_id,
+        prompt=sample.prompt,
+        messages=sample.messages,
+        choices=sample.choices,
+        mode=mode,
+        generation_config=gen_cfg,
+        attempt=attempt,
+    )
+
+
+async def _generate_one(
+    sample: SampleLoaded, model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
+) -> bool:
+    """Generate and score one sample; append its events as one group."""
+    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+    attempt = 0
+    started = time.perf_counter()
+    try:
+        async for try_ in AsyncRetrying(
+            stop=stop_after_attempt(cfg.retries + 1),
+            wait=wait_exponential_jitter(initial=0.2, max=10, jitter=0.2),
+            retry=retry_if_exception_type((TransientError, TimeoutError)),
+            reraise=True,
+        ):
+            with try_:
+                attempt += 1
+                started = time.perf_counter()
+                req = _request(sample, model, cfg, attempt)
+                if cfg.timeout:
+                    with anyio.fail_after(cfg.timeout):
+                        result: GenerateResult = await model.generate(req)
+                else:
+                    result = await model.generate(req)
+    except Exception as exc:  # noqa: BLE001 - recorded, counted, the run goes on
+        run.emit(
+            SampleFailed(
+                sample_id=sample.sample_id,
+                stage="generate",
+                error_type=type(exc).__name__,
+                message=str(exc)[:2000] or type(exc).__name__,
+                attempt=attempt,
+            )
+        )
+        return False
+    gen = Generated(
+        sample_id=sample.sample_id,
+        model=model_name,
+        output=result.output,
+        reasoning=result.reasoning,
+        usage=result.usage,
+        finish_reason=result.finish_reason,
+        latency=time.perf_counter() - started,
+        attempt=attempt,
+        choice_logprobs=result.choice_logprobs,
+        choice_greedy=result.choice_greedy,
+        request_ids=result.request_ids,
+    )
+    scored, failed = scoring.score(sample, gen)
+    run.emit_many([gen, *scored, *failed])
+    return not failed
+
+
+class Progress:
+    """A progress line with rate and ETA on stderr (rich, only on a terminal)."""
+
+    def __init__(self, total: int, enabled: bool, label: str) -> None:
+        self.bar = None
+        if enabled and total and sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.speed:>6.1f}/s" if False else "[progress.data.speed]{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self.task = self.bar.add_task(label, total=total, rate="")
+            self.t0 = time.perf_counter()
+            self.done = 0
+            self.bar.start()
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.done += 1
+            rate = self.done / max(1e-9, time.perf_counter() - self.t0)
+            self.bar.update(self.task, advance=1, rate=f"{rate:.1f} samples/s")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+async def _generate_all(
+    pending: list[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
+) -> None:
+    progress = Progress(len(pending), cfg.progress, f"{model_name}")
+    send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
+
+    async def worker() -> None:
+        async with receive.clone() as inbox:
+            async for sample in inbox:
+                await _generate_one(sample, model, cfg, run, scoring, model_name)
+                progress.advance()
+
+    async def flusher() -> None:
+        while True:
+            await anyio.sleep(0.2)
+            run.flush()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(flusher)
+            async with anyio.create_task_group() as workers:
+                for _ in range(min(cfg.eval_batch_size, max(1, len(pending)))):
+                    workers.start_soon(worker)
+                receive.close()
+                async with send:
+                    for s in pending:
+                        await send.send(s)
+            tg.cancel_scope.cancel()
+    finally:
+        progress.close()
+
+
+# ---- the three entry points ----------------------------------------------------
+
+
+def _open_model(cfg: TaskConfig, plugins: PluginHost, run: Run) -> tuple[str, Model]:
+    backend, factory = select_model(cfg, plugins)
+    return backend, factory(model_config(cfg), run)
+
+
+def _plugin_infos(plugins: PluginHost) -> list[PluginInfo]:
+    return [PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"]) for p in plugins.versions()]
+
+
+def _finish(run: Run, started: float, status: str = "completed", error: str | None = None) -> None:
+    run.emit(RunFinished(status=status, duration=time.perf_counter() - started, error=error))
+    run.close()
+
+
+def _write_report(run: Run, plugins: PluginHost) -> dict[str, Any]:
+    from .report import build_report, write_report
+
+    report = build_report(run.log_path, plugins)
+    write_report(run.run_dir, report)
+    return report
+
+
+async def _evaluate(cfg: TaskConfig, plugins: PluginHost, run: Run, pending: list[SampleLoaded], started: float) -> None:
+    scoring = Scoring(plugins)
+    backend, model = _open_model(cfg, plugins, run)
+    try:
+        await _generate_all(pending, model, cfg, run, scoring, cfg.model_name)
+    finally:
+        await model.aclose()
+        await run.drain_observers()
+
+
+def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHost | None = None) -> dict[str, Any]:
+    """Evaluate; returns the report (also written as report.json in the run directory)."""
+    cfg = load_config(config)
+    if not cfg.datasets:
+        raise AssayError("no datasets given: pass --datasets NAME [NAME ...]")
+    plugins = plugins or host()
+    random.seed(cfg.seed)
+    for name in cfg.datasets:  # fail on a typo before creating anything
+        plugins.get("benchmarks", name)
+    backend, _ = select_model(cfg, plugins)
+    run_id = new_run_id()
+    run_dir = Path(cfg.work_dir) / run_id
+    run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
+    started = time.perf_counter()
+    resolved = cfg.to_dict()
+    resolved["backend"] = backend
+    run.emit(
+        RunStarted(
+            kind="eval",
+            config=cfg.to_dict(),
+            resolved=resolved,
+            plugins=_plugin_infos(plugins),
+            seed=cfg.seed,
+            host=host_facts(),
+            assay_version=__version__,
+        )
+    )
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    try:
+        pending = _load_into(run, cfg, plugins, known=set())
+        run.flush()
+        anyio.run(_evaluate, cfg, plugins, run, pending, started)
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        _finish(run, started, status, f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(run, started)
+    return _write_report(run, plugins)
+
+
+def _load_into(run: Run, cfg: TaskConfig, plugins: PluginHost, known: set[str]) -> list[SampleLoaded]:
+    pending: list[SampleLoaded] = []
+    batch: list[SampleLoaded] = []
+    for s in load_samples(cfg, plugins):
+        pending.append(s)
+        if s.sample_id not in known:
+            batch.append(s)
+            if len(batch) >= 512:
+                run.emit_many(batch)
+                batch = []
+    if batch:
+        run.emit_many(batch)
+    return pending
+
+
+@attrs.define
+class LogState:
+    """What a replay of an eval log tells: the config and each sample's progress."""
+
+    started: RunStarted | None = None
+    loaded: dict[str, SampleLoaded] = attrs.field(factory=dict)
+    generated: dict[str, Generated] = attrs.field(factory=dict)
+    scored: set[str] = attrs.field(factory=set)
+    finished: bool = False
+
+
+def replay(path: Path, plugins: PluginHost) -> LogState:
+    state = LogState()
+    for ev in iter_events(
+        path, plugins.bodies(), types={"RunStarted", "SampleLoaded", "Generated", "Scored", "RunFinished", "SampleFailed"}
+    ):
+        b = ev.body
+        if ev.type == "RunStarted" and state.started is None:
+            state.started = b
+        elif ev.type == "SampleLoaded":
+            state.loaded[b.sample_id] = b
+        elif ev.type == "Generated" and b.error is None:
+            state.generated[b.sample_id] = b
+        elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):
+            state.scored.add(b.sample_id)
+        elif ev.type == "RunFinished":
+            state.finished = True
+    return state
+
+
+def config_from_log(state: RunStarted, overrides: dict[str, Any]) -> TaskConfig:
+    given = {k: v for k, v in state.config.items() if v != "***"}
+    given.update({k: v for k, v in overrides.items() if v is not None})
+    return load_config(given)
+
+
+def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plugins: PluginHost | None = None) -> dict[str, Any]:
+    """Finish an interrupted run in place: generate what has no Generated, score what has none."""
+    plugins = plugins or host()
+    path = log_path(run_dir)
+    if not path.exists():
+        raise AssayError(f"no event log at {path}")
+    state = replay(path, plugins)
+    if state.started is None:
+        raise AssayError(f"{path}: the log has no RunStarted event; nothing to resume")
+    if state.started.kind != "eval":
+        raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run")
+    cfg = config_from_log(state.started, overrides or {})
+    run_dir = path.parent
+    run = Run(run_dir, state.started and _run_id_of(path), cfg, plugins, fsync_interval=cfg.fsync_interval)
+    started = time.perf_counter()
+    try:
+        loaded = _load_into(run, cfg, plugins, known=set(state.loaded))
+        for s in loaded:
+            state.loaded.setdefault(s.sample_id, s)
+        to_generate = [s for sid, s in state.loaded.items() if sid not in state.generated]
+        to_score = [sid for sid in state.generated if sid not in state.scored]
+        run.emit(RunResumed(host=host_facts(), pending_generate=len(to_generate), pending_score=len(to_score)))
+        print(
+            f"resuming {run_dir}: {len(to_generate)} to generate, {len(to_score)} to score",
+            file=sys.stderr,
+        )
+        scoring = Scoring(plugins)
+        for sid in to_score:
+            scored, failed = scoring.score(state.loaded[sid], state.generated[sid])
+            run.emit_many([*scored, *failed])
+        if to_generate:
+            anyio.run(_evaluate, cfg, plugins, run, to_generate, started)
+    except BaseException as exc:
+        _finish(run, started, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(run, started)
+    return _write_report(run, plugins)
+
+
+def _run_id_of(path: Path) -> str:
+    for ev in iter_events(path, types={"RunStarted"}):
+        return ev.run_id
+    return path.parent.name
+
+
+def run_rescore(
+    source: str | Path,
+    *,
+    scorers: list[str] | None = None,
+    work_dir: str | None = None,
+    plugins: PluginHost | None = None,
+) -> dict[str, Any]:
+    """Score stored generations again into a new run that links to its source; no model call."""
+    plugins = plugins or host()
+    path = log_path(source)
+    if not path.exists():
+        raise AssayError(f"no event log at {path}")
+    state = replay(path, plugins)
+    if state.started is None:
+        raise AssayError(f"{path}: the log has no RunStarted event")
+    cfg = config_from_log(state.started, {"work_dir": work_dir} if work_dir else {})
+    for name in scorers or []:
+        plugins.get("scorers", name)
+    run_id = new_run_id()
+    run_dir = Path(cfg.work_dir) / run_id
+    run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
+    started = time.perf_counter()
+    run.emit(
+        RunStarted(
+            kind="eval",
+            config=redact_secrets(state.started.config),
+            resolved={**state.started.resolved, "rescored_with": scorers},
+            plugins=_plugin_infos(plugins),
+            seed=state.started.seed,
+            host=host_facts(),
+            assay_version=__version__,
+            source_run=str(path.parent),
+        )
+    )
+    scoring = Scoring(plugins, override=scorers)
+    batch: list[Any] = []
+    for sid, sample in state.loaded.items():
+        batch.append(sample)
+        gen = state.generated.get(sid)
+        if gen is not None:
+            scored, failed = scoring.score(sample, gen)
+            batch.extend([gen, *scored, *failed])
+        else:
+            batch.append(
+                SampleFailed(sample_id=sid, stage="generate", error_type="NotGenerated", message="no generation in the source run")
+            )
+        if len(batch) >= 1024:
+            run.emit_many(batch)
+            batch = []
+    run.emit_many(batch)
+    _finish(run, started)
+    return _write_report(run, plugins)

@@ -1,0 +1,261 @@
+"""The event types of a run log.
+
+Every line of ``events.jsonl`` is one :class:`Envelope`: schema version, ``type``,
+``seq`` (dense, assigned by the writer), ``ts``, ``run_id`` and a typed ``body``.
+Readers decode the envelope first and the body by ``type`` afterwards, so a log
+holding events of a plugin that is not installed still replays (the body then
+stays an opaque mapping).
+
+Compatibility rule: add fields with defaults; never rename, retype or remove one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+
+class Body(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Base of every event body. Subclasses are registered by type name."""
+
+
+# ---- core bodies -------------------------------------------------------------
+
+
+class PluginInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+    distribution: str
+    version: str
+    entry_point: str = ""
+
+
+class RunStarted(Body, kw_only=True):
+    kind: str = "eval"  # eval | perf | rescore | speed
+    config: dict[str, Any] = {}  # as given, secrets removed
+    resolved: dict[str, Any] = {}  # after defaults and inference, secrets removed
+    plugins: list[PluginInfo] = []
+    seed: int | None = None
+    host: dict[str, Any] = {}
+    assay_version: str = ""
+    source_run: str | None = None  # rescore: the run whose generations were reused
+
+
+class RunResumed(Body, kw_only=True):
+    host: dict[str, Any] = {}
+    pending_generate: int = 0
+    pending_score: int = 0
+
+
+class SampleLoaded(Body, kw_only=True):
+    sample_id: str  # unique within the run: "<benchmark>/<subset>/<id>[#<repeat>]"
+    benchmark: str
+    subset: str = "default"
+    category: str | None = None  # extra grouping for reports (e.g. MMLU's STEM)
+    local_id: str = ""  # the id inside the benchmark's files
+    repeat: int = 0
+    prompt: str | None = None  # completion-style input
+    messages: list[dict[str, Any]] | None = None  # chat-style input, as sent
+    choices: list[str] | None = None
+    target: Any = None
+    metadata: dict[str, Any] = {}
+    scorers: list[str] = []  # scorer names to apply; empty: the benchmark's defaults
+
+
+class Usage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+class Generated(Body, kw_only=True):
+    sample_id: str
+    model: str
+    output: str = ""
+    reasoning: str | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    latency: float | None = None  # seconds, wall clock of the whole generation
+    attempt: int = 1
+    error: str | None = None
+    # log-likelihood mode: one entry per choice, in the order of SampleLoaded.choices
+    choice_logprobs: list[float] | None = None
+    choice_greedy: list[bool] | None = None
+    request_ids: list[str] = []
+
+
+class Scored(Body, kw_only=True):
+    sample_id: str
+    scorer: str
+    metric: str
+    value: float
+    extracted: Any = None
+    target: Any = None
+    explanation: str | None = None
+
+
+class RequestTimed(Body, kw_only=True):
+    """Raw facts of one HTTP request; every derived figure is a projection."""
+
+    request_id: str
+    sample_id: str | None = None
+    api: str = ""
+    url: str = ""
+    scheduled: float | None = None  # when the client meant to send (open loop)
+    sent: float
+    first_byte: float | None = None
+    chunk_times: list[float] = []  # arrival of each content chunk
+    chunk_tokens: list[int] = []  # tokens in each content chunk, where known
+    last_content: float | None = None
+    end: float
+    status: int | None = None
+    ok: bool = True
+    error_kind: str | None = None  # http_4xx, http_5xx, timeout, connection, malformed, stream_error
+    error: str | None = None
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    usage_reported: bool = False
+    stream: bool = False
+    phase: str = "measure"  # warmup | measure
+    point: dict[str, Any] = {}  # perf sweep point: parallel, number, rate
+
+
+class SampleFailed(Body, kw_only=True):
+    sample_id: str
+    stage: str  # load | generate | score
+    error_type: str
+    message: str
+    attempt: int = 1
+    final: bool = True
+
+
+class Warning_(Body, kw_only=True):
+    source: str
+    message: str
+
+
+class RunFinished(Body, kw_only=True):
+    status: str = "completed"  # completed | failed | interrupted
+    duration: float | None = None
+    counts: dict[str, int] = {}
+    error: str | None = None
+
+
+CORE_BODIES: dict[str, type[Body]] = {
+    "RunStarted": RunStarted,
+    "RunResumed": RunResumed,
+    "SampleLoaded": SampleLoaded,
+    "Generated": Generated,
+    "Scored": Scored,
+    "RequestTimed": RequestTimed,
+    "SampleFailed": SampleFailed,
+    "Warning": Warning_,
+    "RunFinished": RunFinished,
+}
+
+
+def type_name(body: Body) -> str:
+    name = type(body).__name__
+    return "Warning" if name == "Warning_" else name
+
+
+# ---- envelopes ---------------------------------------------------------------
+
+
+class Envelope(msgspec.Struct, kw_only=True, array_like=False):
+    """One log line as written: the body is a typed Struct."""
+
+    v: int = SCHEMA_VERSION
+    type: str
+    seq: int
+    ts: float
+    run_id: str
+    body: Any
+
+
+class RawEnvelope(msgspec.Struct, kw_only=True):
+    """One log line as read: the body is left undecoded until someone asks."""
+
+    v: int
+    type: str
+    seq: int
+    ts: float
+    run_id: str
+    body: msgspec.Raw
+
+
+class Event(msgspec.Struct, kw_only=True):
+    """What hooks and projections see: an envelope with a decoded body.
+
+    ``body`` is the registered Struct for ``type`` or, for a type no installed
+    plugin knows, a plain dict.
+    """
+
+    v: int
+    type: str
+    seq: int
+    ts: float
+    run_id: str
+    body: Any
+
+
+class BodyRegistry:
+    """Maps type names to body Structs and caches one decoder per type."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, type[Body]] = dict(CORE_BODIES)
+        self._decoders: dict[str, msgspec.json.Decoder] = {}
+        self._opaque = msgspec.json.Decoder()
+
+    def register(self, name: str, body_type: type[Body]) -> None:
+        known = self._types.get(name)
+        if known is not None and known is not body_type:
+            raise ValueError(f"event type {name!r} is already registered as {known.__qualname__}")
+        self._types[name] = body_type
+
+    def types(self) -> dict[str, type[Body]]:
+        return dict(self._types)
+
+    def decode_body(self, type_: str, raw: bytes | msgspec.Raw) -> Any:
+        decoder = self._decoders.get(type_)
+        if decoder is None:
+            body_type = self._types.get(type_)
+            if body_type is None:
+                return self._opaque.decode(raw)
+            decoder = self._decoders[type_] = msgspec.json.Decoder(body_type)
+        return decoder.decode(raw)
+
+    def event(self, env: RawEnvelope) -> Event:
+        return Event(
+            v=env.v,
+            type=env.type,
+            seq=env.seq,
+            ts=env.ts,
+            run_id=env.run_id,
+            body=self.decode_body(env.type, env.body),
+        )
+
+
+def json_schema(registry: BodyRegistry | None = None) -> dict[str, Any]:
+    """JSON Schema of a log line, with every body type as a component."""
+    registry = registry or BodyRegistry()
+    types = registry.types()
+    names = sorted(types)
+    (envelope_schema, *_), components = msgspec.json.schema_components(
+        [RawEnvelope] + [types[n] for n in names], ref_template="#/$defs/{name}"
+    )
+    envelope = components.pop("RawEnvelope")
+    envelope["title"] = "Envelope"
+    envelope["properties"]["body"] = {"type": "object", "description": "typed by the 'type' field"}
+    envelope["properties"]["type"] = {"type": "string", "description": "body type name: " + ", ".join(names)}
+    bodies = {n: {"$ref": f"#/$defs/{types[n].__name__}"} for n in names}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "assay event log line",
+        "schema_version": SCHEMA_VERSION,
+        **envelope,
+        "x-bodies": bodies,
+        "$defs": components,
+    }

@@ -1,0 +1,178 @@
+"""Every hook a plugin can implement. This module is the one place they are documented.
+
+A plugin is a module named by an entry point in the ``assay`` group. It imports
+``hookimpl`` from :mod:`assay` and implements any of the hooks below. Registration
+hooks receive a ``register`` callback and never touch a registry directly.
+
+Plugin modules must import quickly: import heavy libraries (torch, transformers,
+openai, textual, sentence-transformers) inside the functions that use them, so that
+``assay plugins`` and ``assay --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("assay")
+hookimpl = pluggy.HookimplMarker("assay")
+
+
+@hookspec
+def assay_benchmarks(register: Any) -> None:
+    """Register benchmarks.
+
+    Call ``register(name, factory, description="")``. ``factory(args)`` receives a
+    :class:`assay.api.BenchmarkArgs` (the benchmark's ``dataset_args`` merged with the
+    run's options) and returns an object following :class:`assay.api.Benchmark`.
+    ``name`` is what users pass to ``--datasets``.
+
+    Example::
+
+        @hookimpl
+        def assay_benchmarks(register):
+            register("my_qa", MyQA, description="my question answering set")
+    """
+
+
+@hookspec
+def assay_models(register: Any) -> None:
+    """Register model backends.
+
+    Call ``register(name, factory, description="", eval_types=(), claims=None)``.
+    ``factory(config, run)`` receives a :class:`assay.api.ModelConfig` and the
+    :class:`assay.api.RunContext` and returns a :class:`assay.api.Model`.
+    ``eval_types`` lists the ``--eval-type`` values the backend answers to
+    (``openai_api``, ``llm_ckpt``, ``mock``...). ``claims(config) -> bool``, when given,
+    lets the backend claim a run whose ``--eval-type`` was not given (for example a
+    ``--model`` that is a local directory).
+
+    Example::
+
+        @hookimpl
+        def assay_models(register):
+            register("echo", EchoModel, eval_types=("echo",))
+    """
+
+
+@hookspec
+def assay_scorers(register: Any) -> None:
+    """Register scorers.
+
+    Call ``register(name, scorer, description="")``. ``scorer`` follows
+    :class:`assay.api.Scorer`: ``scorer.score(sample, generated)`` returns a list of
+    :class:`assay.api.Score` (metric, value, extracted answer, explanation). Scorers
+    run after each ``Generated`` and during ``assay rescore``; each Score becomes a
+    ``Scored`` event.
+
+    Example::
+
+        @hookimpl
+        def assay_scorers(register):
+            register("exact_match", ExactMatch())
+    """
+
+
+@hookspec
+def assay_reporters(register: Any) -> None:
+    """Register reporters: projections of a run's log into a report.
+
+    Call ``register(name, reporter, description="")``. ``reporter`` follows
+    :class:`assay.api.Reporter`: ``kinds`` (the run kinds it reports, e.g.
+    ``{"eval"}``), ``build(log_path) -> dict`` (a fold over the log, JSON-able) and
+    ``render(report, console)`` (console output). ``assay report`` calls every reporter
+    whose ``kinds`` contains the run's kind.
+
+    Example::
+
+        @hookimpl
+        def assay_reporters(register):
+            register("latency", LatencyReporter())
+    """
+
+
+@hookspec
+def assay_perf_datasets(register: Any) -> None:
+    """Register prompt sources for ``assay perf``.
+
+    Call ``register(name, factory, description="")``; ``factory(options)`` returns an
+    iterable of prompts (strings or chat message lists) for the load generator.
+
+    Example::
+
+        @hookimpl
+        def assay_perf_datasets(register):
+            register("my_prompts", MyPrompts)
+    """
+
+
+@hookspec
+def assay_perf_apis(register: Any) -> None:
+    """Register request builders/parsers for ``assay perf`` (``--api NAME``).
+
+    Call ``register(name, factory, description="")``; the object builds the HTTP
+    request for a prompt and parses the (streamed) response into raw timings.
+
+    Example::
+
+        @hookimpl
+        def assay_perf_apis(register):
+            register("my_api", MyApi)
+    """
+
+
+@hookspec
+def assay_event_types(register: Any) -> None:
+    """Register plugin-defined event body types.
+
+    Call ``register(type_name, struct_class)`` with a subclass of
+    :class:`assay.events.Body`. Logs holding types that no installed plugin
+    registers still replay: their bodies stay plain dicts.
+
+    Example::
+
+        @hookimpl
+        def assay_event_types(register):
+            register("EncodingTimed", EncodingTimed)
+    """
+
+
+@hookspec
+def assay_commands(cli: Any) -> None:
+    """Add subcommands to the ``assay`` CLI.
+
+    ``cli.command(name, help=...)`` is a decorator for ``handler(args) -> int | None``;
+    it returns the decorated handler with an ``arguments(parser)`` decorator to add
+    argparse arguments.
+
+    Example::
+
+        @hookimpl
+        def assay_commands(cli):
+            @cli.command("hello", help="say hello")
+            def hello(args):
+                print("hello", args.name)
+
+            @hello.arguments
+            def _(parser):
+                parser.add_argument("--name", default="world")
+    """
+
+
+@hookspec
+def assay_event(event: Any, run: Any) -> Any:
+    """Observe every event appended to a run's log, in ``seq`` order.
+
+    ``event`` is an :class:`assay.events.Event`; ``run`` the
+    :class:`assay.api.RunContext`. Return ``None`` or an awaitable, which the kernel
+    awaits before the run ends. Observers must not mutate the event; they may
+    append new events with ``run.emit``.
+
+    Example::
+
+        @hookimpl
+        def assay_event(event, run):
+            if event.type == "Scored" and event.body.value == 0:
+                print("miss:", event.body.sample_id)
+    """

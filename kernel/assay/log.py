@@ -1,0 +1,263 @@
+"""The run log: one append-only ``events.jsonl`` per run directory.
+
+Writer: one per run, the only place ``seq`` is assigned. Appends are buffered and
+written in whole batches with a single ``write`` call, so a group of events
+(one sample's scores, say) is never half on disk after a ``kill -9``.
+
+Torn tail: an unterminated last line was never acknowledged; readers skip it and
+the writer truncates it before appending. A newline-terminated line that does not
+decode is corruption, reported with its line number.
+
+Reader: streams the file in blocks and decodes each block with msgspec's
+``decode_lines``; memory is bounded by the block size, not the log size.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .events import SCHEMA_VERSION, Body, BodyRegistry, Envelope, Event, RawEnvelope, type_name
+
+LOG_NAME = "events.jsonl"
+_BLOCK = 1 << 20
+
+
+class LogCorrupted(Exception):
+    """A newline-terminated line of the log does not decode."""
+
+    def __init__(self, path: Path, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: corrupted event log line: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+def log_path(run: str | os.PathLike[str]) -> Path:
+    """Accept a run directory or the log file itself."""
+    p = Path(run)
+    return p / LOG_NAME if p.is_dir() else p
+
+
+class TornTail(msgspec.Struct):
+    """What a reader found after the last newline (the torn tail), if anything."""
+
+    offset: int = 0  # byte offset where the torn line starts
+    length: int = 0
+
+
+def iter_raw(
+    run: str | os.PathLike[str], *, torn: TornTail | None = None, block: int = _BLOCK
+) -> Iterator[RawEnvelope]:
+    """Yield every complete line of a log as a :class:`RawEnvelope`, lazily.
+
+    If ``torn`` is given it is filled in with the location of an unterminated
+    last line (which is skipped).
+    """
+    path = log_path(run)
+    decoder = msgspec.json.Decoder(RawEnvelope)
+    line_no = 0  # lines fully consumed so far
+    offset = 0
+    pending = b""
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(block)
+            if not data:
+                break
+            buf = pending + data if pending else data
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                pending = buf
+                continue
+            chunk = memoryview(buf)[: cut + 1]
+            pending = buf[cut + 1 :]
+            try:
+                envs = decoder.decode_lines(chunk)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                envs = list(_decode_slowly(decoder, bytes(chunk), path, line_no))
+            n_lines = chunk.nbytes and bytes(chunk).count(b"\n")
+            if len(envs) != n_lines:
+                # decode_lines skips blank lines; a blank line is not an event.
+                _check_blank_lines(bytes(chunk), path, line_no)
+            line_no += n_lines
+            offset += cut + 1
+            yield from envs
+    if pending and torn is not None:
+        torn.offset = offset
+        torn.length = len(pending)
+
+
+def _decode_slowly(
+    decoder: msgspec.json.Decoder, chunk: bytes, path: Path, first: int
+) -> Iterator[RawEnvelope]:
+    for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
+        if not line.strip():
+            raise LogCorrupted(path, i, "blank line")
+        try:
+            yield decoder.decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise LogCorrupted(path, i, str(exc)) from None
+
+
+def _check_blank_lines(chunk: bytes, path: Path, first: int) -> None:
+    for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
+        if not line.strip():
+            raise LogCorrupted(path, i, "blank line")
+
+
+def iter_events(
+    run: str | os.PathLike[str],
+    registry: BodyRegistry | None = None,
+    *,
+    types: Iterable[str] | None = None,
+    torn: TornTail | None = None,
+) -> Iterator[Event]:
+    """Yield decoded events; with ``types``, only those (others stay undecoded)."""
+    registry = registry or BodyRegistry()
+    wanted = set(types) if types is not None else None
+    for env in iter_raw(run, torn=torn):
+        if wanted is None or env.type in wanted:
+            yield registry.event(env)
+
+
+def _rfind_newline(f: Any, end: int) -> int:
+    """Offset of the last b"\\n" before ``end``, or -1."""
+    pos = end
+    while pos > 0:
+        start = max(0, pos - 65536)
+        f.seek(start)
+        idx = f.read(pos - start).rfind(b"\n")
+        if idx >= 0:
+            return start + idx
+        pos = start
+    return -1
+
+
+def repair_tail(path: Path) -> tuple[int, int]:
+    """Truncate an unterminated last line; return (next seq, bytes removed)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return 0, 0
+    size = path.stat().st_size
+    with open(path, "rb+") as f:
+        last_nl = _rfind_newline(f, size)
+        removed = size - (last_nl + 1)
+        if removed:
+            f.truncate(last_nl + 1)
+            f.flush()
+            os.fsync(f.fileno())
+        if last_nl < 0:
+            return 0, removed
+        prev = _rfind_newline(f, last_nl)
+        f.seek(prev + 1)
+        line = f.read(last_nl - prev - 1)
+    try:
+        env = msgspec.json.decode(line, type=RawEnvelope)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise LogCorrupted(path, _count_lines(path), str(exc)) from None
+    return env.seq + 1, removed
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        while data := f.read(_BLOCK):
+            n += data.count(b"\n")
+    return n
+
+
+class LogWriter:
+    """The single writer of a run's log. Thread-safe; assigns ``seq``."""
+
+    def __init__(
+        self,
+        path: Path,
+        run_id: str,
+        *,
+        fsync_interval: float = 1.0,
+        flush_bytes: int = 1 << 16,
+    ) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.fsync_interval = fsync_interval
+        self.flush_bytes = flush_bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.next_seq, self.repaired_bytes = repair_tail(path)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self._encoder = msgspec.json.Encoder()
+        self._last_sync = time.monotonic()
+        self._closed = False
+
+    def append(self, body: Body) -> Event:
+        return self.append_many([body])[0]
+
+    def append_many(self, bodies: Iterable[Body]) -> list[Event]:
+        """Append a group of events; the group is written by one write call."""
+        out: list[Event] = []
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"log {self.path} is closed")
+            ts = time.time()
+            for body in bodies:
+                ev = Event(
+                    v=SCHEMA_VERSION,
+                    type=type_name(body),
+                    seq=self.next_seq,
+                    ts=ts,
+                    run_id=self.run_id,
+                    body=body,
+                )
+                self._encoder.encode_into(
+                    Envelope(type=ev.type, seq=ev.seq, ts=ts, run_id=self.run_id, body=body),
+                    self._buf,
+                    -1,
+                )
+                self._buf += b"\n"
+                self.next_seq += 1
+                out.append(ev)
+            if len(self._buf) >= self.flush_bytes:
+                self._flush_locked()
+        return out
+
+    def append_raw_line(self, line: bytes) -> None:
+        """Write a pre-encoded line (used by tests and tools that copy logs)."""
+        with self._lock:
+            self._buf += line
+
+    def flush(self, *, sync: bool = False) -> None:
+        with self._lock:
+            self._flush_locked(sync=sync)
+
+    def _flush_locked(self, *, sync: bool = False) -> None:
+        if self._buf:
+            view = memoryview(self._buf)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+            view.release()
+            self._buf.clear()
+        now = time.monotonic()
+        if sync or (self.fsync_interval >= 0 and now - self._last_sync >= self.fsync_interval):
+            os.fsync(self._fd)
+            self._last_sync = now
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._flush_locked(sync=True)
+            os.close(self._fd)
+            self._closed = True
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

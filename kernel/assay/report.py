@@ -1,0 +1,356 @@
+"""Reports are folds over the log: nothing here reads anything but ``events.jsonl``.
+
+The eval fold keeps running sums per (dataset, subset, metric), so its memory is
+bounded by the number of groups (plus the ids of failed samples), not by the log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .log import LogCorrupted, TornTail, _decode_slowly, log_path
+from .plugins import PluginHost, host
+
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+
+
+class _FoldBody(msgspec.Struct):
+    # the union of the body fields the eval fold reads; the rest is skipped by msgspec
+    sample_id: str | None = None
+    benchmark: str | None = None
+    subset: str | None = None
+    category: str | None = None
+    metric: str | None = None
+    value: float | None = None
+    stage: str | None = None
+    error: str | None = None
+    model: str | None = None
+    kind: str | None = None
+    resolved: dict[str, Any] | None = None
+    status: str | None = None
+
+
+class _FoldLine(msgspec.Struct):
+    type: str
+    ts: float
+    run_id: str
+    body: _FoldBody
+
+
+class _Acc:
+    __slots__ = ("n", "s", "ss")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.s = 0.0
+        self.ss = 0.0
+
+    def add(self, v: float) -> None:
+        self.n += 1
+        self.s += v
+        self.ss += v * v
+
+
+def wilson(successes: float, n: int) -> tuple[float, float]:
+    """Wilson score interval: right near 0 and 1, where the normal one is not."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    z2 = Z95 * Z95
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mean_ci(s: float, ss: float, n: int) -> tuple[float, float]:
+    """Normal interval of a mean from its sums (sample variance, n-1)."""
+    if n < 2:
+        return (math.nan, math.nan)
+    mean = s / n
+    var = max(0.0, (ss - n * mean * mean) / (n - 1))
+    half = Z95 * math.sqrt(var / n)
+    return (mean - half, mean + half)
+
+
+class EvalFold:
+    """Streaming fold of an eval log into report rows."""
+
+    def __init__(self) -> None:
+        self.model = ""
+        self.run_id = ""
+        self.kind = "eval"
+        self.status = "running"
+        self.ignore_errors = False
+        self.loaded: dict[tuple[str, str], int] = {}
+        self.category: dict[tuple[str, str], str] = {}
+        self.acc: dict[tuple[str, str, str], _Acc] = {}
+        self.binary: dict[tuple[str, str, str], bool] = {}
+        self.failed: dict[str, tuple[str, str]] = {}
+        self.events = 0
+        self.torn = TornTail()
+
+    @staticmethod
+    def _group(sample_id: str) -> tuple[str, str]:
+        bench, subset, _ = sample_id.split("/", 2)
+        return bench, subset
+
+    def feed_path(self, path: Path, block: int = 1 << 20) -> None:
+        decoder = msgspec.json.Decoder(_FoldLine)
+        pending = b""
+        line_no = 0
+        with open(path, "rb") as f:
+            while data := f.read(block):
+                buf = pending + data if pending else data
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    pending = buf
+                    continue
+                chunk = buf[: cut + 1]
+                pending = buf[cut + 1 :]
+                try:
+                    lines = decoder.decode_lines(chunk)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    list(_decode_slowly(msgspec.json.Decoder(), chunk, path, line_no))
+                    raise LogCorrupted(path, line_no + 1, "undecodable event") from None
+                line_no += chunk.count(b"\n")
+                self.feed(lines)
+        if pending:
+            self.torn.offset = os.path.getsize(path) - len(pending)
+            self.torn.length = len(pending)
+
+    def feed(self, lines: list[_FoldLine]) -> None:
+        self.events += len(lines)
+        loaded, acc, failed, binary = self.loaded, self.acc, self.failed, self.binary
+        for line in lines:
+            t = line.type
+            b = line.body
+            if t == "Scored":
+                sid = b.sample_id
+                bench, subset, _ = sid.split("/", 2)
+                key = (bench, subset, b.metric)
+                a = acc.get(key)
+                if a is None:
+                    a = acc[key] = _Acc()
+                    binary[key] = True
+                v = b.value
+                a.n += 1
+                a.s += v
+                a.ss += v * v
+                if v != 0.0 and v != 1.0:
+                    binary[key] = False
+                if failed and sid in failed:
+                    del failed[sid]
+            elif t == "SampleLoaded":
+                key2 = (b.benchmark, b.subset)
+                loaded[key2] = loaded.get(key2, 0) + 1
+                if b.category and key2 not in self.category:
+                    self.category[key2] = b.category
+            elif t == "Generated":
+                if b.model and not self.model:
+                    self.model = b.model
+                if failed and b.sample_id in failed and b.error is None:
+                    del failed[b.sample_id]
+            elif t == "SampleFailed":
+                failed[b.sample_id] = self._group(b.sample_id)
+            elif t == "RunStarted":
+                self.run_id = line.run_id
+                self.kind = b.kind or "eval"
+                resolved = b.resolved or {}
+                self.model = resolved.get("model_id") or resolved.get("model") or self.model
+                self.ignore_errors = bool(resolved.get("ignore_errors"))
+            elif t == "RunFinished":
+                self.status = b.status or "completed"
+            elif t == "RunResumed":
+                self.status = "running"
+
+    def rows(self) -> list[dict[str, Any]]:
+        errors: dict[tuple[str, str], int] = {}
+        for g in self.failed.values():
+            errors[g] = errors.get(g, 0) + 1
+        rows: list[dict[str, Any]] = []
+        by_dataset: dict[str, dict[str, list[tuple[str, _Acc, int, int]]]] = {}
+        for (bench, subset, metric), a in sorted(self.acc.items()):
+            by_dataset.setdefault(bench, {}).setdefault(metric, []).append(
+                (subset, a, errors.get((bench, subset), 0), self.loaded.get((bench, subset), 0))
+            )
+        # groups with errors only (no score at all) still show up
+        for (bench, subset), n_err in errors.items():
+            metrics = by_dataset.setdefault(bench, {})
+            if not metrics:
+                metrics["acc"] = []
+            for metric, items in metrics.items():
+                if not any(s == subset for s, *_ in items):
+                    items.append((subset, _Acc(), n_err, self.loaded.get((bench, subset), 0)))
+        for bench, metrics in by_dataset.items():
+            for metric, items in metrics.items():
+                binary = all(self.binary.get((bench, s, metric), True) for s, *_ in items)
+                subset_rows = []
+                for subset, a, err, loaded in items:
+                    subset_rows.append(self._row(bench, metric, self.category.get((bench, subset), "default"), subset, a, err, loaded, binary))
+                rows.extend(subset_rows)
+                cats: dict[str, list[tuple[str, _Acc, int, int]]] = {}
+                for it in items:
+                    cats.setdefault(self.category.get((bench, it[0]), "default"), []).append(it)
+                if len(cats) > 1:
+                    for cat, its in sorted(cats.items()):
+                        rows.append(self._merged(bench, metric, cat, "OVERALL", its, binary))
+                if len(items) > 1:
+                    rows.append(self._merged(bench, metric, "-", "OVERALL", items, binary))
+                    macro = subset_rows
+                    scores = [r["score"] for r in macro if r["score"] is not None and not math.isnan(r["score"])]
+                    rows.append(
+                        {
+                            "model": self.model,
+                            "dataset": bench,
+                            "metric": metric,
+                            "category": "-",
+                            "subset": "OVERALL (macro)",
+                            "num": sum(r["num"] for r in macro),
+                            "score": sum(scores) / len(scores) if scores else None,
+                            "errors": sum(r["errors"] for r in macro),
+                            "ci_low": None,
+                            "ci_high": None,
+                            "average": "macro",
+                        }
+                    )
+        return rows
+
+    def _merged(self, bench: str, metric: str, cat: str, subset: str, items: list[Any], binary: bool) -> dict[str, Any]:
+        total = _Acc()
+        err = loaded = 0
+        for _, a, e, lo in items:
+            total.n += a.n
+            total.s += a.s
+            total.ss += a.ss
+            err += e
+            loaded += lo
+        row = self._row(bench, metric, cat, subset, total, err, loaded, binary)
+        row["average"] = "micro"
+        return row
+
+    def _row(self, bench: str, metric: str, cat: str, subset: str, a: _Acc, err: int, loaded: int, binary: bool) -> dict[str, Any]:
+        n = a.n + (0 if self.ignore_errors else err)
+        score = a.s / n if n else None
+        if n and binary:
+            lo, hi = wilson(a.s, n)
+        elif n:
+            lo, hi = mean_ci(a.s, a.ss + 0.0, n)
+        else:
+            lo = hi = math.nan
+        row = {
+            "model": self.model,
+            "dataset": bench,
+            "metric": metric,
+            "category": cat,
+            "subset": subset,
+            "num": n,
+            "score": score,
+            "errors": err,
+            "ci_low": None if math.isnan(lo) else lo,
+            "ci_high": None if math.isnan(hi) else hi,
+        }
+        if loaded > a.n + err:
+            row["pending"] = loaded - a.n - err
+        return row
+
+
+def build_eval(path: Path) -> dict[str, Any]:
+    fold = EvalFold()
+    fold.feed_path(path)
+    out: dict[str, Any] = {
+        "kind": "eval",
+        "run_id": fold.run_id,
+        "model": fold.model,
+        "status": fold.status,
+        "events": fold.events,
+        "rows": fold.rows(),
+        "errored_samples": len(fold.failed),
+        "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
+    }
+    if fold.torn.length:
+        out["warnings"] = [f"{path}: ignored a torn last line ({fold.torn.length} bytes, never acknowledged)"]
+    return out
+
+
+def run_kind(path: Path) -> str:
+    with open(path, "rb") as f:
+        first = f.readline()
+    if not first.endswith(b"\n"):
+        return "eval"
+    try:
+        line = msgspec.json.decode(first, type=_FoldLine)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise LogCorrupted(path, 1, str(exc)) from None
+    return (line.body.kind or "eval") if line.type == "RunStarted" else "eval"
+
+
+def build_report(run: str | os.PathLike[str], plugins: PluginHost | None = None) -> dict[str, Any]:
+    """The report of a run: the eval fold, or the reporters registered for its kind."""
+    path = log_path(run)
+    if not path.exists():
+        from .api import AssayError
+
+        raise AssayError(f"no event log at {path}")
+    kind = run_kind(path)
+    plugins = plugins or host()
+    sections: dict[str, Any] = {}
+    for name, entry in plugins.reporters().items():
+        if kind in getattr(entry.obj, "kinds", ()):
+            sections[name] = entry.obj.build(path)
+    if kind == "eval" or not sections:
+        report = build_eval(path)
+    else:
+        report = {"kind": kind}
+    if sections:
+        report["sections"] = sections
+    return report
+
+
+def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
+    out = run_dir / "report.json"
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{v:.4f}"
+
+
+def render(report: dict[str, Any], plugins: PluginHost | None = None, console: Any = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    for w in report.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {w}")
+    if report.get("rows"):
+        table = Table(title=f"run {report.get('run_id', '')} ({report.get('status', '')})")
+        for col in ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "95% CI"):
+            table.add_column(col, justify="right" if col in ("Num", "Score", "Errors") else "left")
+        for r in report["rows"]:
+            ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+            subset = r["subset"] + (f" ({r['pending']} pending)" if r.get("pending") else "")
+            table.add_row(
+                r["model"], r["dataset"], r["metric"], r["category"], subset, str(r["num"]), _fmt(r["score"]), str(r["errors"]), ci
+            )
+        console.print(table)
+        console.print(
+            f"errored samples: {report.get('errored_samples', 0)}; denominator: {report.get('denominator')}; "
+            "CI: Wilson for 0/1 metrics, normal otherwise"
+        )
+    plugins = plugins or host()
+    for name, section in report.get("sections", {}).items():
+        entry = plugins.reporters().get(name)
+        if entry is not None:
+            entry.obj.render(section, console)
+        else:
+            console.print_json(data=section)

@@ -1,0 +1,80 @@
+"""A run as plugins see it: a directory, a single log writer, event dispatch."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import platform
+import secrets
+import socket
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .events import Body, Event, Warning_
+from .log import LOG_NAME, LogWriter
+from .plugins import PluginHost
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d_%H%M%S") + "_" + secrets.token_hex(3)
+
+
+def host_facts() -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "pid": os.getpid(),
+        "argv": [a for a in sys.argv if "key" not in a.lower()][:1],
+        "cpus": os.cpu_count(),
+    }
+
+
+class Run:
+    """Implements :class:`assay.api.RunContext` for one run directory."""
+
+    def __init__(
+        self, run_dir: Path, run_id: str, config: Any, plugins: PluginHost, *, fsync_interval: float = 1.0
+    ) -> None:
+        self.run_dir = run_dir
+        self.run_id = run_id
+        self.config = config
+        self.plugins = plugins
+        self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval)
+        self._observed = bool(plugins.event_observers())
+        self._awaiting: list[Any] = []
+
+    @property
+    def log_path(self) -> Path:
+        return self.writer.path
+
+    def emit(self, body: Body) -> Event:
+        return self.emit_many([body])[0]
+
+    def emit_many(self, bodies: Iterable[Body]) -> list[Event]:
+        events = self.writer.append_many(bodies)
+        if self._observed:
+            for ev in events:
+                for result in self.plugins.pm.hook.assay_event(event=ev, run=self):
+                    if inspect.isawaitable(result):
+                        self._awaiting.append(result)
+        return events
+
+    def warn(self, source: str, message: str) -> None:
+        self.emit(Warning_(source=source, message=message))
+        print(f"warning [{source}]: {message}", file=sys.stderr)
+
+    async def drain_observers(self) -> None:
+        while self._awaiting:
+            pending, self._awaiting = self._awaiting, []
+            for aw in pending:
+                await aw
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()

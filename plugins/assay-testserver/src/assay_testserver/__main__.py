@@ -1,0 +1,56 @@
+"""``python -m assay_testserver``: serve until interrupted; prints the base URL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from .server import Server, ServerConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="assay-testserver", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "localhost", "::1"])
+    p.add_argument("--port", type=int, default=8801, help="0 picks a free port")
+    p.add_argument("--rules", type=Path, help='JSON file: [{"match": "...", "answer": "..."}]')
+    p.add_argument("--default-answer")
+    p.add_argument("--ttft", type=float, default=0.0)
+    p.add_argument("--itl", type=float, default=0.0)
+    p.add_argument("--tokens-per-chunk", type=int, default=1)
+    p.add_argument("--faults", help='JSON: {"http_500": 0.1, "hang": [3, 7]}')
+    p.add_argument("--no-usage", action="store_true")
+    p.add_argument("--no-record", action="store_true", help="do not keep request bodies (long benchmarks)")
+    args = p.parse_args(argv)
+    cfg = ServerConfig(ttft=args.ttft, itl=args.itl, tokens_per_chunk=args.tokens_per_chunk,
+                       report_usage=not args.no_usage, record=not args.no_record)
+    if args.rules:
+        cfg.rules = json.loads(args.rules.read_text(encoding="utf-8"))
+    if args.default_answer is not None:
+        cfg.default_answer = args.default_answer
+    if args.faults:
+        cfg.faults = json.loads(args.faults)
+    server = Server(cfg)
+
+    async def serve() -> None:
+        runner = web.AppRunner(server.app, access_log=None, handler_cancellation=True)
+        await runner.setup()
+        site = web.TCPSite(runner, args.host, args.port, backlog=2048)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        print(f"listening on http://{args.host}:{port}/v1", flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,372 @@
+"""An OpenAI-compatible server with scripted answers, controllable timing and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import random
+import threading
+import time
+from typing import Any
+
+import attrs
+from aiohttp import web
+
+FAULT_KINDS = ("http_500", "http_429", "http_400", "garbage", "hang", "truncate", "stream_error", "reset")
+
+
+@attrs.define
+class ServerConfig:
+    rules: list[dict[str, str]] = attrs.field(factory=list)
+    default_answer: str = "I do not know."
+    ttft: float = 0.0  # seconds before the first content token
+    itl: float = 0.0  # seconds between content chunks
+    tokens_per_chunk: int = 1
+    report_usage: bool = True
+    faults: dict[str, Any] = attrs.field(factory=dict)  # kind -> probability | [request numbers]
+    hang_seconds: float = 3600.0
+    seed: int = 0
+    embedding_dim: int = 64
+    model: str = "test-model"
+    record: bool = True
+    reasoning: str | None = None  # when set, chat answers carry it as reasoning_content
+
+    def update(self, data: dict[str, Any]) -> None:
+        for k, v in data.items():
+            if not hasattr(self, k):
+                raise KeyError(f"unknown server setting {k!r}")
+            setattr(self, k, v)
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    if "messages" in body:
+        for m in reversed(body["messages"]):
+            if m.get("role") == "user":
+                c = m.get("content", "")
+                if isinstance(c, list):
+                    return " ".join(part.get("text", "") for part in c if isinstance(part, dict))
+                return str(c)
+        return ""
+    p = body.get("prompt", "")
+    return p if isinstance(p, str) else " ".join(map(str, p))
+
+
+def _all_text(body: dict[str, Any]) -> str:
+    if "messages" in body:
+        return "\n".join(str(m.get("content", "")) for m in body["messages"])
+    return str(body.get("prompt", ""))
+
+
+def tokens_of(text: str) -> list[str]:
+    """The server's 'tokens': words with their following whitespace."""
+    if not text:
+        return []
+    out: list[str] = []
+    cur = ""
+    for ch in text:
+        if ch.isspace() and cur and not cur[-1].isspace():
+            cur += ch
+        elif not ch.isspace() and cur and cur[-1].isspace():
+            out.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    if cur:
+        out.append(cur)
+    return out
+
+
+class Server:
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.count = 0
+        self.requests: list[dict[str, Any]] = []
+        self.fault_counts: dict[str, int] = {}
+        self._rng = random.Random(self.config.seed)
+        self.app = web.Application(client_max_size=64 * 1024 * 1024)
+        self.app.add_routes(
+            [
+                web.post("/v1/chat/completions", self.chat),
+                web.post("/v1/completions", self.completions),
+                web.post("/v1/embeddings", self.embeddings),
+                web.get("/v1/models", self.models),
+                web.post("/admin/config", self.admin_config),
+                web.get("/admin/stats", self.admin_stats),
+            ]
+        )
+
+    # ---- answers -----------------------------------------------------------------
+
+    def answer_for(self, body: dict[str, Any]) -> str:
+        text = _last_user_text(body)
+        best, best_pos = None, -1
+        for rule in self.config.rules:
+            pos = text.rfind(rule["match"])
+            if pos > best_pos:
+                best, best_pos = rule, pos
+        return best["answer"] if best is not None else self.config.default_answer
+
+    def _fault(self, n: int) -> str | None:
+        for kind, spec in self.config.faults.items():
+            if isinstance(spec, (list, tuple)):
+                if n in spec:
+                    return kind
+            elif spec and self._rng.random() < float(spec):
+                return kind
+        return None
+
+    def _output_tokens(self, body: dict[str, Any]) -> list[str]:
+        toks = tokens_of(self.answer_for(body))
+        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
+        forced = body.get("min_tokens") or (max_tokens if body.get("ignore_eos") else None)
+        if forced:
+            # perf runs ask for an exact length: repeat the answer to fill it
+            base = toks or ["token "]
+            toks = [base[i % len(base)] for i in range(int(forced))]
+        if max_tokens:
+            toks = toks[: int(max_tokens)]
+        return toks
+
+    @staticmethod
+    def _prompt_tokens(body: dict[str, Any]) -> int:
+        return len(tokens_of(_all_text(body)))
+
+    # ---- handlers ----------------------------------------------------------------
+
+    async def _begin(self, request: web.Request) -> tuple[dict[str, Any] | None, int, str | None, web.StreamResponse | None]:
+        self.count += 1
+        n = self.count
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None, n, None, web.json_response({"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}, status=400)
+        if self.config.record:
+            self.requests.append(body)
+        fault = self._fault(n)
+        if fault:
+            self.fault_counts[fault] = self.fault_counts.get(fault, 0) + 1
+        if fault == "http_500":
+            return body, n, fault, web.json_response({"error": {"message": "injected server error", "type": "server_error"}}, status=500)
+        if fault == "http_429":
+            return body, n, fault, web.json_response(
+                {"error": {"message": "injected rate limit", "type": "rate_limit_error"}}, status=429, headers={"retry-after": "0"}
+            )
+        if fault == "http_400":
+            return body, n, fault, web.json_response({"error": {"message": "injected bad request", "type": "invalid_request_error"}}, status=400)
+        if fault == "garbage":
+            return body, n, fault, web.Response(text="<html>this is not JSON", content_type="application/json")
+        if fault == "hang":
+            await asyncio.sleep(self.config.hang_seconds)
+        if fault == "reset":
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
+        return body, n, fault, None
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._complete(request, chat=True)
+
+    async def completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._complete(request, chat=False)
+
+    async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        cfg = self.config
+        toks = self._output_tokens(body)
+        prompt_tokens = self._prompt_tokens(body)
+        rid = f"{'chatcmpl' if chat else 'cmpl'}-{n}"
+        created = int(time.time())
+        model = body.get("model", cfg.model)
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(toks), "total_tokens": prompt_tokens + len(toks)}
+        finish = "length" if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos") else "stop"
+        if not body.get("stream"):
+            if cfg.ttft:
+                await asyncio.sleep(cfg.ttft + cfg.itl * max(0, len(toks) - 1))
+            text = "".join(toks)
+            if chat:
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                if cfg.reasoning:
+                    message["reasoning_content"] = cfg.reasoning
+                choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+                obj = "chat.completion"
+            else:
+                choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+                obj = "text_completion"
+            payload: dict[str, Any] = {"id": rid, "object": obj, "created": created, "model": model, "choices": [choice]}
+            if cfg.report_usage:
+                payload["usage"] = usage
+            return web.json_response(payload)
+
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        t0 = time.perf_counter()
+        obj = "chat.completion.chunk" if chat else "text_completion"
+
+        def chunk(delta_text: str | None, finish_reason: str | None = None, reasoning: str | None = None) -> bytes:
+            if chat:
+                delta: dict[str, Any] = {}
+                if delta_text is not None:
+                    delta["content"] = delta_text
+                if reasoning is not None:
+                    delta["reasoning_content"] = reasoning
+                ch: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+            else:
+                ch = {"index": 0, "text": delta_text or "", "finish_reason": finish_reason}
+            data = {"id": rid, "object": obj, "created": created, "model": model, "choices": [ch]}
+            return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+
+        if chat:
+            await resp.write(
+                b"data: "
+                + json.dumps({"id": rid, "object": obj, "created": created, "model": model,
+                              "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+                             separators=(",", ":")).encode()
+                + b"\n\n"
+            )
+        if cfg.reasoning and chat:
+            await resp.write(chunk(None, reasoning=cfg.reasoning))
+        per = max(1, cfg.tokens_per_chunk)
+        groups = [toks[i : i + per] for i in range(0, len(toks), per)]
+        for i, group in enumerate(groups):
+            # sleep to absolute deadlines so timing errors do not accumulate
+            due = t0 + cfg.ttft + cfg.itl * i
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if fault == "truncate" and i == max(1, len(groups) // 2):
+                await resp.write(b'data: {"id": "' + rid.encode() + b'", "choi')
+                if request.transport is not None:
+                    request.transport.abort()
+                return resp
+            if fault == "stream_error" and i == max(1, len(groups) // 2):
+                await resp.write(b"data: " + json.dumps({"error": {"message": "injected stream error", "type": "server_error"}}).encode() + b"\n\n")
+                await resp.write_eof()
+                return resp
+            await resp.write(chunk("".join(group)))
+        await resp.write(chunk(None if chat else "", finish_reason=finish) if chat else chunk("", finish_reason=finish))
+        opts = body.get("stream_options") or {}
+        if cfg.report_usage and opts.get("include_usage"):
+            data = {"id": rid, "object": obj, "created": created, "model": model, "choices": [], "usage": usage}
+            await resp.write(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
+    async def embeddings(self, request: web.Request) -> web.StreamResponse:
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        inputs = body.get("input", [])
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        dim = int(body.get("dimensions") or self.config.embedding_dim)
+        data = [{"object": "embedding", "index": i, "embedding": embed(str(t), dim)} for i, t in enumerate(inputs)]
+        ntok = sum(len(tokens_of(str(t))) for t in inputs)
+        return web.json_response(
+            {"object": "list", "data": data, "model": body.get("model", self.config.model),
+             "usage": {"prompt_tokens": ntok, "total_tokens": ntok}}
+        )
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.config.model, "object": "model", "owned_by": "assay"}]})
+
+    async def admin_config(self, request: web.Request) -> web.Response:
+        try:
+            self.config.update(await request.json())
+        except KeyError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"ok": True})
+
+    async def admin_stats(self, request: web.Request) -> web.Response:
+        return web.json_response({"requests": self.count, "faults": self.fault_counts})
+
+
+def embed(text: str, dim: int) -> list[float]:
+    """A deterministic bag-of-words embedding: texts sharing words are close."""
+    vec = [0.0] * dim
+    for word in text.lower().split():
+        h = hashlib.blake2b(word.encode(), digest_size=8).digest()
+        idx = int.from_bytes(h[:4], "little") % dim
+        vec[idx] += 1.0 if h[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    return [v / norm for v in vec]
+
+
+class TestServer:
+    """Run :class:`Server` in a background thread: ``with TestServer(...) as srv: srv.url``."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, **settings: Any) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the test server binds to loopback only")
+        cfg = config or ServerConfig()
+        cfg.update(settings)
+        self.server = Server(cfg)
+        self.host = host
+        self.port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.server.config
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return self.server.requests
+
+    def start(self) -> TestServer:
+        self._thread = threading.Thread(target=self._serve, name="assay-testserver", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error:
+            raise self._error
+        return self
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._start())
+        except BaseException as exc:  # noqa: BLE001
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self._runner.cleanup() if self._runner else asyncio.sleep(0))
+        loop.close()
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.server.app, access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        await site.start()
+        sock = site._server.sockets[0]  # type: ignore[union-attr]
+        self.port = sock.getsockname()[1]
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def __enter__(self) -> TestServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
