@@ -98,6 +98,19 @@ class Benchmark(Protocol):
         ...
 
 
+@runtime_checkable
+class SelfDrivenBenchmark(Protocol):
+    """A benchmark that runs itself (embeddings, retrieval, RAG): no per-sample generation.
+
+    ``run`` emits its own events through ``run.emit`` (SampleLoaded, plugin events,
+    Scored, MetricReported) and returns when done. ``config`` is the run's TaskConfig.
+    """
+
+    name: str
+
+    async def run(self, run: RunContext, args: BenchmarkArgs, config: Any) -> None: ...
+
+
 # ---- models ------------------------------------------------------------------
 
 

@@ -121,7 +121,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     report = build_report(args.run)
     if args.format == "json":
-        data: Any = report.get("rows", report) if report.get("kind") == "eval" and not report.get("sections") else report
+        sections = report.get("sections", {})
+        if report.get("kind") == "eval":
+            # the kernel's rows, then rows that eval reporters add (pass@k...)
+            data: Any = list(report.get("rows", []))
+            for section in sections.values():
+                if isinstance(section, dict) and isinstance(section.get("rows"), list):
+                    data.extend(section["rows"])
+        elif len(sections) == 1:
+            data = next(iter(sections.values()))
+        else:
+            data = report
         json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
     else:
@@ -179,10 +189,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .events import json_schema
+    from .events import BodyRegistry, json_schema
     from .plugins import host
 
-    json.dump(json_schema(host().bodies()), sys.stdout, indent=2, sort_keys=True)
+    registry = host().bodies() if args.all else BodyRegistry()
+    json.dump(json_schema(registry), sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     return 0
 
@@ -226,7 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=["text", "json"], default="text")
 
-    cli.command("schema", help="print the JSON Schema of the event log")(cmd_schema)
+    sc = cli.command("schema", help="print the JSON Schema of the event log (core event types)")(cmd_schema)
+
+    @sc.arguments
+    def _(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--all", action="store_true", help="include event types of installed plugins")
 
     from .plugins import host
 

@@ -133,11 +133,23 @@ def limited(samples: Iterable[Sample], limit: int | float | None) -> Iterator[Sa
             yield s
 
 
-def load_samples(cfg: TaskConfig, plugins: PluginHost) -> Iterator[SampleLoaded]:
+def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, BenchmarkArgs, Any]]:
+    out = []
     for name in cfg.datasets:
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
-        bench = entry.obj(args)
+        out.append((name, args, entry.obj(args)))
+    return out
+
+
+def is_self_driven(bench: Any) -> bool:
+    return callable(getattr(bench, "run", None)) and not callable(getattr(bench, "load", None))
+
+
+def load_samples(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]] | None = None) -> Iterator[SampleLoaded]:
+    for name, args, bench in benches if benches is not None else open_benchmarks(cfg, plugins):
+        if is_self_driven(bench):
+            continue
         defaults = list(args.metric_list or getattr(bench, "default_scorers", []))
         seen: set[str] = set()
         for s in limited(bench.load(args), args.limit):
@@ -318,8 +330,8 @@ async def _generate_all(
     progress = Progress(len(pending), cfg.progress, f"{model_name}")
     send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
 
-    async def worker() -> None:
-        async with receive.clone() as inbox:
+    async def worker(inbox: Any) -> None:
+        async with inbox:
             async for sample in inbox:
                 await _generate_one(sample, model, cfg, run, scoring, model_name)
                 progress.advance()
@@ -334,7 +346,7 @@ async def _generate_all(
             tg.start_soon(flusher)
             async with anyio.create_task_group() as workers:
                 for _ in range(min(cfg.eval_batch_size, max(1, len(pending)))):
-                    workers.start_soon(worker)
+                    workers.start_soon(worker, receive.clone())
                 receive.close()
                 async with send:
                     for s in pending:
@@ -369,14 +381,41 @@ def _write_report(run: Run, plugins: PluginHost) -> dict[str, Any]:
     return report
 
 
-async def _evaluate(cfg: TaskConfig, plugins: PluginHost, run: Run, pending: list[SampleLoaded], started: float) -> None:
-    scoring = Scoring(plugins)
-    backend, model = _open_model(cfg, plugins, run)
+async def _evaluate(
+    cfg: TaskConfig,
+    plugins: PluginHost,
+    run: Run,
+    pending: list[SampleLoaded],
+    started: float,
+    driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
+) -> None:
     try:
-        await _generate_all(pending, model, cfg, run, scoring, cfg.model_name)
+        for name, args, bench in driven or []:
+            await bench.run(run, args, cfg)
+            run.flush()
+        if pending:
+            scoring = Scoring(plugins)
+            backend, model = _open_model(cfg, plugins, run)
+            try:
+                await _generate_all(pending, model, cfg, run, scoring, cfg.model_name)
+            finally:
+                await model.aclose()
     finally:
-        await model.aclose()
         await run.drain_observers()
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups from task groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _run_async(*args: Any) -> None:
+    try:
+        anyio.run(*args)
+    except BaseExceptionGroup as group:
+        raise _unwrap(group) from None
 
 
 def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHost | None = None) -> dict[str, Any]:
@@ -386,9 +425,10 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
         raise AssayError("no datasets given: pass --datasets NAME [NAME ...]")
     plugins = plugins or host()
     random.seed(cfg.seed)
-    for name in cfg.datasets:  # fail on a typo before creating anything
-        plugins.get("benchmarks", name)
-    backend, _ = select_model(cfg, plugins)
+    benches = open_benchmarks(cfg, plugins)  # fail on a typo before creating anything
+    driven = [b for b in benches if is_self_driven(b[2])]
+    generative = [b for b in benches if not is_self_driven(b[2])]
+    backend = select_model(cfg, plugins)[0] if generative else None
     run_id = new_run_id()
     run_dir = Path(cfg.work_dir) / run_id
     run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
@@ -408,9 +448,9 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     )
     print(f"run directory: {run_dir}", file=sys.stderr)
     try:
-        pending = _load_into(run, cfg, plugins, known=set())
+        pending = _load_into(run, cfg, plugins, known=set(), benches=generative)
         run.flush()
-        anyio.run(_evaluate, cfg, plugins, run, pending, started)
+        _run_async(_evaluate, cfg, plugins, run, pending, started, driven)
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         _finish(run, started, status, f"{type(exc).__name__}: {exc}")
@@ -419,10 +459,12 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     return _write_report(run, plugins)
 
 
-def _load_into(run: Run, cfg: TaskConfig, plugins: PluginHost, known: set[str]) -> list[SampleLoaded]:
+def _load_into(
+    run: Run, cfg: TaskConfig, plugins: PluginHost, known: set[str], benches: list[Any] | None = None
+) -> list[SampleLoaded]:
     pending: list[SampleLoaded] = []
     batch: list[SampleLoaded] = []
-    for s in load_samples(cfg, plugins):
+    for s in load_samples(cfg, plugins, benches):
         pending.append(s)
         if s.sample_id not in known:
             batch.append(s)
@@ -442,13 +484,14 @@ class LogState:
     loaded: dict[str, SampleLoaded] = attrs.field(factory=dict)
     generated: dict[str, Generated] = attrs.field(factory=dict)
     scored: set[str] = attrs.field(factory=set)
+    reported: set[str] = attrs.field(factory=set)  # benchmarks with a MetricReported
     finished: bool = False
 
 
 def replay(path: Path, plugins: PluginHost) -> LogState:
     state = LogState()
     for ev in iter_events(
-        path, plugins.bodies(), types={"RunStarted", "SampleLoaded", "Generated", "Scored", "RunFinished", "SampleFailed"}
+        path, plugins.bodies(), types={"RunStarted", "SampleLoaded", "Generated", "Scored", "RunFinished", "SampleFailed", "MetricReported"}
     ):
         b = ev.body
         if ev.type == "RunStarted" and state.started is None:
@@ -459,6 +502,8 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
             state.generated[b.sample_id] = b
         elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):
             state.scored.add(b.sample_id)
+        elif ev.type == "MetricReported":
+            state.reported.add(b.benchmark)
         elif ev.type == "RunFinished":
             state.finished = True
     return state
@@ -486,7 +531,9 @@ def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plu
     run = Run(run_dir, state.started and _run_id_of(path), cfg, plugins, fsync_interval=cfg.fsync_interval)
     started = time.perf_counter()
     try:
-        loaded = _load_into(run, cfg, plugins, known=set(state.loaded))
+        benches = open_benchmarks(cfg, plugins)
+        driven = [b for b in benches if is_self_driven(b[2]) and b[0] not in state.reported]
+        loaded = _load_into(run, cfg, plugins, known=set(state.loaded), benches=[b for b in benches if not is_self_driven(b[2])])
         for s in loaded:
             state.loaded.setdefault(s.sample_id, s)
         to_generate = [s for sid, s in state.loaded.items() if sid not in state.generated]
@@ -500,8 +547,8 @@ def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plu
         for sid in to_score:
             scored, failed = scoring.score(state.loaded[sid], state.generated[sid])
             run.emit_many([*scored, *failed])
-        if to_generate:
-            anyio.run(_evaluate, cfg, plugins, run, to_generate, started)
+        if to_generate or driven:
+            _run_async(_evaluate, cfg, plugins, run, to_generate, started, driven)
     except BaseException as exc:
         _finish(run, started, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", f"{type(exc).__name__}: {exc}")
         raise

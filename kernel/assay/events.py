@@ -131,6 +131,23 @@ class SampleFailed(Body, kw_only=True):
     final: bool = True
 
 
+class MetricReported(Body, kw_only=True):
+    """A figure that is not a mean of per-sample scores (a correlation, nDCG over a corpus).
+
+    Emitted by benchmarks that compute corpus-level metrics; the report shows it as a row.
+    """
+
+    benchmark: str
+    subset: str = "default"
+    metric: str
+    value: float
+    num: int = 0
+    category: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    details: dict[str, Any] = {}
+
+
 class Warning_(Body, kw_only=True):
     source: str
     message: str
@@ -151,6 +168,7 @@ CORE_BODIES: dict[str, type[Body]] = {
     "Scored": Scored,
     "RequestTimed": RequestTimed,
     "SampleFailed": SampleFailed,
+    "MetricReported": MetricReported,
     "Warning": Warning_,
     "RunFinished": RunFinished,
 }

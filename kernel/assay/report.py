@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from .events import RawEnvelope
 from .log import LogCorrupted, TornTail, _decode_slowly, log_path
 from .plugins import PluginHost, host
 
@@ -33,7 +34,13 @@ class _FoldBody(msgspec.Struct):
     model: str | None = None
     kind: str | None = None
     resolved: dict[str, Any] | None = None
-    status: str | None = None
+    status: str | int | None = None
+    num: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+_FOLDED = {"Scored", "SampleLoaded", "Generated", "SampleFailed", "RunStarted", "RunFinished", "RunResumed", "MetricReported"}
 
 
 class _FoldLine(msgspec.Struct):
@@ -93,6 +100,7 @@ class EvalFold:
         self.acc: dict[tuple[str, str, str], _Acc] = {}
         self.binary: dict[tuple[str, str, str], bool] = {}
         self.failed: dict[str, tuple[str, str]] = {}
+        self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
 
@@ -117,13 +125,24 @@ class EvalFold:
                 try:
                     lines = decoder.decode_lines(chunk)
                 except (msgspec.DecodeError, msgspec.ValidationError):
-                    list(_decode_slowly(msgspec.json.Decoder(), chunk, path, line_no))
-                    raise LogCorrupted(path, line_no + 1, "undecodable event") from None
+                    lines = self._decode_tolerant(decoder, chunk, path, line_no)
                 line_no += chunk.count(b"\n")
                 self.feed(lines)
         if pending:
             self.torn.offset = os.path.getsize(path) - len(pending)
             self.torn.length = len(pending)
+
+    def _decode_tolerant(self, decoder: msgspec.json.Decoder, chunk: bytes, path: Path, first: int) -> list[_FoldLine]:
+        """Line by line: skip plugin events whose fields clash with the fold's, report real damage."""
+        out = []
+        raw = list(_decode_slowly(msgspec.json.Decoder(RawEnvelope), chunk, path, first))  # raises with line no
+        for i, (env, line) in enumerate(zip(raw, chunk.split(b"\n")), start=first + 1):
+            try:
+                out.append(decoder.decode(line))
+            except msgspec.ValidationError as exc:
+                if env.type in _FOLDED:
+                    raise LogCorrupted(path, i, f"{env.type}: {exc}") from None
+        return out
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
@@ -165,6 +184,8 @@ class EvalFold:
                 resolved = b.resolved or {}
                 self.model = resolved.get("model_id") or resolved.get("model") or self.model
                 self.ignore_errors = bool(resolved.get("ignore_errors"))
+            elif t == "MetricReported":
+                self.reported[(b.benchmark, b.subset, b.metric)] = b
             elif t == "RunFinished":
                 self.status = b.status or "completed"
             elif t == "RunResumed":
@@ -220,6 +241,21 @@ class EvalFold:
                             "average": "macro",
                         }
                     )
+        for (bench, subset, metric), b in self.reported.items():
+            rows.append(
+                {
+                    "model": self.model,
+                    "dataset": bench,
+                    "metric": metric,
+                    "category": b.category or "default",
+                    "subset": subset,
+                    "num": b.num or 0,
+                    "score": b.value,
+                    "errors": errors.get((bench, subset), 0),
+                    "ci_low": b.ci_low,
+                    "ci_high": b.ci_high,
+                }
+            )
         return rows
 
     def _merged(self, bench: str, metric: str, cat: str, subset: str, items: list[Any], binary: bool) -> dict[str, Any]:
@@ -329,7 +365,10 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)
     for w in report.get("warnings", []):
         console.print(f"[yellow]warning:[/] {w}")
     if report.get("rows"):

@@ -360,8 +360,9 @@ class TestServer:
         self.port = sock.getsockname()[1]
 
     def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(10)
 

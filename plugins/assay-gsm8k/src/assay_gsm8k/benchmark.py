@@ -1,0 +1,91 @@
+"""GSM8K samples: test questions with few-shot CoT examples from train."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from assay.api import AssayError, BenchmarkArgs, Sample
+
+from .extract import target_of
+
+HUB_ID = "AI-ModelScope/gsm8k"
+_CALC = re.compile(r"<<[^>]*>>")
+
+INSTRUCTION = (
+    "Solve the math problem step by step. Finish with a line of the form '#### <number>' "
+    "giving only the final numeric answer."
+)
+DEFAULT_TEMPLATE = "Question: {question}\nAnswer: Let's think step by step."
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise AssayError(f"gsm8k: file not found: {path}")
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AssayError(f"{path}:{i}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not isinstance(row.get("answer"), str):
+                raise AssayError(f"{path}:{i}: expected an object with string keys 'question' and 'answer'")
+            yield i, row
+
+
+def _find(root: Path, split: str) -> Path:
+    for cand in (root / f"{split}.jsonl", root / "main" / f"{split}.jsonl", root / "data" / f"{split}.jsonl"):
+        if cand.is_file():
+            return cand
+    raise AssayError(f"gsm8k: no {split}.jsonl under {root}")
+
+
+class GSM8K:
+    name = "gsm8k"
+    default_scorers = ["gsm8k_acc"]
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+
+    def few_shot(self, root: Path) -> list[dict[str, Any]]:
+        n = 4 if self.args.few_shot_num is None else self.args.few_shot_num
+        if n <= 0:
+            return []
+        rows = [row for _, row in read_jsonl(_find(root, "train"))]
+        if self.args.few_shot_random:
+            return random.Random(self.args.seed).sample(rows, n)
+        return rows[:n]
+
+    def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
+        root = args.data_path(hub_id=HUB_ID)
+        shots = self.few_shot(root)
+        template = args.prompt_template or DEFAULT_TEMPLATE
+        if "{question}" not in template:
+            raise AssayError("dataset_args.gsm8k.prompt_template must contain '{question}'")
+        examples = "".join(
+            f"Question: {s['question']}\nAnswer: {_CALC.sub('', s['answer'])}\n\n" for s in shots
+        )
+        split = args.eval_split or "test"
+        path = _find(root, split)
+        for line, row in read_jsonl(path):
+            try:
+                target = target_of(row["answer"])
+            except ValueError as exc:
+                raise AssayError(f"{path}:{line}: {exc}") from None
+            content = f"{INSTRUCTION}\n\n{examples}{template.format(question=row['question'])}"
+            messages = [{"role": "user", "content": content}]
+            if args.system_prompt:
+                messages.insert(0, {"role": "system", "content": args.system_prompt})
+            yield Sample(
+                id=str(line - 1),
+                subset="main",
+                messages=messages,
+                target=target,
+                metadata={"question": row["question"], "solution": row["answer"], "line": line},
+            )

@@ -1,0 +1,251 @@
+"""The ``openai_api`` backend: one AsyncOpenAI client over aiohttp, every request timed."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import openai
+from assay.api import GenerateRequest, GenerateResult, ModelConfig, TransientError
+from assay.events import RequestTimed, Usage
+
+_OPENAI_KEYS = {
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "n",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+    "response_format",
+}
+_ALIASES = {"max_new_tokens": "max_tokens", "max_completion_tokens": "max_tokens"}
+_ids = itertools.count()
+
+
+def request_params(generation_config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a generation config into SDK keywords and ``extra_body``."""
+    params: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for k, v in generation_config.items():
+        k = _ALIASES.get(k, k)
+        if v is None or k in ("do_sample", "stream", "timeout"):
+            continue
+        (params if k in _OPENAI_KEYS else extra)[k] = v
+    if generation_config.get("do_sample") is False:
+        params.setdefault("temperature", 0.0)
+    return params, extra
+
+
+def _usage(raw: Any) -> Usage | None:
+    if raw is None:
+        return None
+    details = getattr(raw, "completion_tokens_details", None)
+    return Usage(
+        prompt_tokens=getattr(raw, "prompt_tokens", None),
+        completion_tokens=getattr(raw, "completion_tokens", None),
+        total_tokens=getattr(raw, "total_tokens", None),
+        reasoning_tokens=getattr(details, "reasoning_tokens", None) if details is not None else None,
+    )
+
+
+def _reasoning_of(obj: Any) -> str | None:
+    for name in ("reasoning_content", "reasoning"):
+        value = getattr(obj, name, None)
+        if value is None and getattr(obj, "model_extra", None):
+            value = obj.model_extra.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+_DISCONNECTS = {"ServerDisconnectedError", "ClientOSError", "ClientConnectorError", "ConnectionResetError", "RemoteProtocolError"}
+
+
+def _root_causes(exc: BaseException) -> list[str]:
+    names = []
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 10:
+        names.append(type(cur).__name__)
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return names
+
+
+def classify(exc: BaseException) -> tuple[str, int | None, bool]:
+    """(error kind, HTTP status, retryable) of an SDK exception."""
+    # the aiohttp transport reports a dropped connection as a connect timeout: look underneath
+    if isinstance(exc, openai.APIConnectionError) and _DISCONNECTS & set(_root_causes(exc)):
+        return "connection", None, True
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout", None, True
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection", None, True
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status == 429:
+            return "http_429", status, True
+        if status >= 500:
+            return "http_5xx", status, True
+        return "http_4xx", status, status in (408, 409)
+    if isinstance(exc, (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError)):
+        return "malformed", None, True
+    if isinstance(exc, TimeoutError):
+        return "timeout", None, True
+    return type(exc).__name__, None, False
+
+
+class OpenAIModel:
+    supports_loglikelihood = False
+
+    def __init__(self, config: ModelConfig, run: Any) -> None:
+        self.name = config.model
+        self.run = run
+        self.config = config
+        args = dict(config.model_args)
+        self.api = args.pop("api", None)  # "chat" | "completions" | None (by sample)
+        self.stream = bool(args.pop("stream", config.stream))
+        self.base_url = (config.api_url or "").rstrip("/")
+        for suffix in ("/chat/completions", "/completions"):
+            if self.base_url.endswith(suffix):
+                self.base_url = self.base_url[: -len(suffix)]
+        self.client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=config.api_key or "EMPTY",
+            max_retries=0,  # the kernel retries and records each attempt
+            timeout=config.timeout or 600.0,
+            http_client=openai.DefaultAioHttpClient(),
+            default_headers=args.pop("headers", None),
+        )
+        self.extra_model_args = args
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+    async def generate(self, request: GenerateRequest) -> GenerateResult:
+        params, extra = request_params({**self.extra_model_args.get("generation_config", {}), **request.generation_config})
+        chat = self.api == "chat" or (self.api is None and request.messages is not None)
+        request_id = f"{request.sample_id}@{request.attempt}:{next(_ids)}"
+        timed = RequestTimed(
+            request_id=request_id,
+            sample_id=request.sample_id,
+            api="chat" if chat else "completions",
+            url=self.base_url + ("/chat/completions" if chat else "/completions"),
+            sent=time.time(),
+            end=0.0,
+            stream=self.stream,
+        )
+        t0 = time.perf_counter()
+        wall0 = timed.sent
+
+        def now() -> float:
+            return wall0 + (time.perf_counter() - t0)
+
+        try:
+            if self.stream:
+                result = await self._streamed(request, chat, params, extra, timed, now)
+            else:
+                result = await self._whole(request, chat, params, extra, timed, now)
+        except BaseException as exc:
+            kind, status, retryable = classify(exc)
+            timed.end = now()
+            timed.ok = False
+            timed.status = status
+            timed.error_kind = kind
+            timed.error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            self.run.emit(timed)
+            if retryable:
+                raise TransientError(timed.error) from exc
+            raise
+        result.request_ids = [request_id]
+        self.run.emit(timed)
+        return result
+
+    def _prompt(self, request: GenerateRequest) -> str:
+        if request.prompt is not None:
+            return request.prompt
+        return "\n\n".join(str(m.get("content", "")) for m in request.messages or [])
+
+    async def _whole(self, request: GenerateRequest, chat: bool, params: dict[str, Any], extra: dict[str, Any], timed: RequestTimed, now: Any) -> GenerateResult:
+        if chat:
+            resp = await self.client.chat.completions.create(
+                model=self.name, messages=request.messages or [{"role": "user", "content": self._prompt(request)}],
+                extra_body=extra or None, **params,
+            )
+            choice = resp.choices[0]
+            output = choice.message.content or ""
+            reasoning = _reasoning_of(choice.message)
+        else:
+            resp = await self.client.completions.create(
+                model=self.name, prompt=self._prompt(request), extra_body=extra or None, **params
+            )
+            choice = resp.choices[0]
+            output = choice.text or ""
+            reasoning = None
+        t = now()
+        timed.first_byte = timed.last_content = timed.end = t
+        timed.chunk_times = [t]
+        timed.status = 200
+        usage = _usage(resp.usage)
+        if usage is not None:
+            timed.prompt_tokens = usage.prompt_tokens
+            timed.output_tokens = usage.completion_tokens
+            timed.usage_reported = True
+        return GenerateResult(output=output, reasoning=reasoning, usage=usage, finish_reason=choice.finish_reason)
+
+    async def _streamed(self, request: GenerateRequest, chat: bool, params: dict[str, Any], extra: dict[str, Any], timed: RequestTimed, now: Any) -> GenerateResult:
+        parts: list[str] = []
+        reasoning_parts: list[str] = []
+        finish = None
+        usage = None
+        if chat:
+            stream = await self.client.chat.completions.create(
+                model=self.name, messages=request.messages or [{"role": "user", "content": self._prompt(request)}],
+                stream=True, stream_options={"include_usage": True}, extra_body=extra or None, **params,
+            )
+        else:
+            stream = await self.client.completions.create(
+                model=self.name, prompt=self._prompt(request), stream=True,
+                stream_options={"include_usage": True}, extra_body=extra or None, **params,
+            )
+        timed.status = 200
+        async for chunk in stream:
+            t = now()
+            if timed.first_byte is None:
+                timed.first_byte = t
+            if getattr(chunk, "usage", None) is not None:
+                usage = _usage(chunk.usage)
+            if not chunk.choices:
+                continue
+            choice = chunk.choices[0]
+            if chat:
+                delta = choice.delta
+                text = delta.content if delta is not None else None
+                r = _reasoning_of(delta) if delta is not None else None
+                if r:
+                    reasoning_parts.append(r)
+            else:
+                text = choice.text
+            if text:
+                parts.append(text)
+                timed.chunk_times.append(t)
+                timed.last_content = t
+            if choice.finish_reason:
+                finish = choice.finish_reason
+        timed.end = now()
+        if usage is not None:
+            timed.prompt_tokens = usage.prompt_tokens
+            timed.output_tokens = usage.completion_tokens
+            timed.usage_reported = True
+        return GenerateResult(
+            output="".join(parts),
+            reasoning="".join(reasoning_parts) or None,
+            usage=usage,
+            finish_reason=finish,
+        )

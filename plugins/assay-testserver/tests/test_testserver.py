@@ -1,0 +1,40 @@
+"""The test server itself: rules, streaming, timing, faults."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from assay_testserver import tokens_of
+
+
+def test_latest_matching_rule_wins(test_server):
+    srv = test_server(rules=[{"match": "apple", "answer": "A"}, {"match": "pear", "answer": "P"}], default_answer="D")
+    ask = lambda text: httpx.post(srv.url + "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": text}]}).json()
+    assert ask("apple then pear")["choices"][0]["message"]["content"] == "P"
+    assert ask("pear then apple")["choices"][0]["message"]["content"] == "A"
+    assert ask("banana")["choices"][0]["message"]["content"] == "D"
+
+
+def test_stream_timing_follows_ttft_and_itl(test_server):
+    srv = test_server(default_answer="a b c d e", ttft=0.2, itl=0.05)
+    t0 = time.perf_counter()
+    arrivals = []
+    with httpx.stream("POST", srv.url + "/chat/completions", json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}) as r:
+        for line in r.iter_lines():
+            if '"content":"' in line and '"content":""' not in line:
+                arrivals.append(time.perf_counter() - t0)
+    assert len(arrivals) == 5
+    assert 0.19 < arrivals[0] < 0.3
+    assert 0.18 < arrivals[-1] - arrivals[0] < 0.3  # 4 gaps of 0.05
+
+
+def test_forced_length_and_tokens():
+    assert tokens_of("a  b\nc") == ["a  ", "b\n", "c"]
+
+
+def test_fault_by_request_number(test_server):
+    srv = test_server(faults={"http_500": [2]})
+    codes = [httpx.post(srv.url + "/completions", json={"model": "m", "prompt": "x"}).status_code for _ in range(3)]
+    assert codes == [200, 500, 200]

@@ -1,0 +1,44 @@
+"""Helpers for end-to-end tests that run the real `assay` CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def assay(*args: str, timeout: float = 180, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def run_dirs(work_dir: Path) -> list[Path]:
+    return sorted(p for p in work_dir.iterdir() if (p / "events.jsonl").exists())
+
+
+def report_rows(run_dir: Path) -> list[dict]:
+    return json.loads(assay("report", str(run_dir), "--format", "json").stdout)
+
+
+def gsm8k_rows(datasets_dir: Path, n: int) -> list[dict]:
+    rows = []
+    with open(datasets_dir / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
+        for line in f:
+            rows.append(json.loads(line))
+            if len(rows) == n:
+                break
+    return rows
+
+
+def gold(answer: str) -> str:
+    return answer.rsplit("####", 1)[1].strip().replace(",", "")

@@ -1,0 +1,101 @@
+"""`assay eval` as a user runs it: a subprocess against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+
+from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+
+
+def _rules(rows, correct):
+    rules = []
+    for i, row in enumerate(rows):
+        if i in correct:
+            answer = f"Step by step... so the total is {gold(row['answer'])}.\n#### {gold(row['answer'])}"
+        elif i % 2:
+            answer = "#### 99999"  # wrong number
+        else:
+            answer = "I am not sure."  # malformed: no number at all
+        rules.append({"match": row["question"], "answer": answer})
+    return rules
+
+
+def test_accuracy_is_the_exact_fraction_answered_correctly(tmp_path, datasets_dir, test_server):
+    rows = gsm8k_rows(datasets_dir, 20)
+    correct = {i for i in range(20) if i % 3 == 0}  # 7 of 20
+    srv = test_server(rules=_rules(rows, correct))
+    out = assay(
+        "eval", "--model", "qwen2.5", "--api-url", srv.url, "--api-key", "sk-test-SECRET-777",
+        "--datasets", "gsm8k", "--limit", "20", "--eval-batch-size", "16",
+        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+    )
+    (run,) = run_dirs(tmp_path)
+    rows_out = report_rows(run)
+    assert len(rows_out) == 1
+    row = rows_out[0]
+    # expected: 7 correct of 20 (indices 0,3,...,18), the rest wrong or malformed
+    assert row["num"] == 20 and row["errors"] == 0
+    assert row["score"] == 7 / 20
+    assert row["model"] == "qwen2.5" and row["dataset"] == "gsm8k" and row["subset"] == "main"
+    assert row["ci_low"] < 0.35 < row["ci_high"]
+    assert "gsm8k" in out.stdout and "0.3500" in out.stdout
+    # the key never reaches the log, the report or the screen
+    for text in ((run / "events.jsonl").read_text(), (run / "report.json").read_text(), out.stdout, out.stderr):
+        assert "SECRET-777" not in text
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("Generated") == 20 and kinds.count("RequestTimed") == 20 and kinds.count("Scored") == 20
+    # the prompt actually sent is in the log: 4 few-shot examples from train, then the question
+    loaded = next(e["body"] for e in events if e["type"] == "SampleLoaded")
+    assert loaded["messages"][-1]["content"].count("Question:") == 5
+    assert srv.requests[0]["messages"] in [e["body"]["messages"] for e in events if e["type"] == "SampleLoaded"]
+
+
+def test_streaming_gives_the_same_scores(tmp_path, datasets_dir, test_server):
+    rows = gsm8k_rows(datasets_dir, 6)
+    srv = test_server(rules=_rules(rows, {0, 1, 2}), itl=0.001)
+    assay(
+        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "6", "--stream",
+        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+    )
+    (run,) = run_dirs(tmp_path)
+    assert report_rows(run)[0]["score"] == 3 / 6
+    timed = [json.loads(line)["body"] for line in (run / "events.jsonl").read_text().splitlines() if '"RequestTimed"' in line]
+    assert all(t.get("stream") and len(t["chunk_times"]) >= 2 and t.get("usage_reported") for t in timed)
+
+
+def test_server_errors_are_retried_then_counted(tmp_path, datasets_dir, test_server):
+    rows = gsm8k_rows(datasets_dir, 5)
+    # request 1: 500 then retried; requests 2..: 429s for one sample until retries run out
+    srv = test_server(rules=_rules(rows, set(range(5))), faults={"http_500": [1], "garbage": [3, 4, 5]})
+    assay(
+        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "5", "--retries", "2",
+        "--eval-batch-size", "1", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+    )
+    (run,) = run_dirs(tmp_path)
+    (row,) = report_rows(run)
+    # sample 0: 500, retried, right. sample 1: garbage x3 (retries=2) -> errored. samples 2-4 right.
+    assert row["errors"] == 1 and row["num"] == 5 and row["score"] == 4 / 5
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    failed = [e["body"] for e in events if e["type"] == "SampleFailed"]
+    assert len(failed) == 1 and failed[0]["stage"] == "generate" and failed[0]["attempt"] == 3
+    timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
+    assert sorted(t["error_kind"] for t in timed if not t.get("ok", True)) == ["http_5xx", "malformed", "malformed", "malformed"]
+
+
+def test_a_hanging_server_times_out(tmp_path, datasets_dir, test_server):
+    srv = test_server(default_answer="#### 1", faults={"hang": [1, 2]}, hang_seconds=30)
+    assay(
+        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "2", "--retries", "0",
+        "--timeout", "0.5", "--eval-batch-size", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path),
+        "--no-progress", timeout=60,
+    )
+    (run,) = run_dirs(tmp_path)
+    (row,) = report_rows(run)
+    assert row["errors"] == 2 and row["score"] == 0.0
+
+
+def test_missing_data_offline_is_one_clear_error(tmp_path):
+    proc = assay("eval", "--datasets", "gsm8k", "--dataset-dir", str(tmp_path / "nowhere"), "--work-dir", str(tmp_path), check=False, timeout=60)
+    assert proc.returncode == 2
+    assert "Looked in" in proc.stderr and "nowhere" in proc.stderr and "Traceback" not in proc.stderr

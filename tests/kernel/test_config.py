@@ -1,0 +1,64 @@
+"""TaskConfig from dicts, YAML and JSON; bad keys are named, with a close match."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.api import AssayError
+from assay.config import TaskConfig, from_dict, load, parse_json_arg, redact_secrets
+
+
+def test_dict_yaml_and_json_agree(tmp_path):
+    d = {"model": "m", "datasets": ["gsm8k"], "limit": 5, "eval_batch_size": 8, "dataset_args": {"gsm8k": {"few_shot_num": 2}}}
+    (tmp_path / "c.yaml").write_text("model: m\ndatasets: [gsm8k]\nlimit: 5\neval_batch_size: 8\ndataset_args:\n  gsm8k: {few_shot_num: 2}\n")
+    (tmp_path / "c.json").write_text('{"model": "m", "datasets": "gsm8k", "limit": 5, "eval_batch_size": 8, "dataset_args": {"gsm8k": {"few_shot_num": 2}}}')
+    a, b, c = from_dict(d), load(tmp_path / "c.yaml"), load(tmp_path / "c.json")
+    assert a == b == c
+    assert isinstance(a, TaskConfig) and a.datasets == ["gsm8k"]
+
+
+def test_unknown_key_is_named_with_a_close_match():
+    with pytest.raises(AssayError) as info:
+        from_dict({"datasets": ["gsm8k"], "eval_bath_size": 4})
+    assert "'eval_bath_size'" in str(info.value)
+    assert "did you mean 'eval_batch_size'" in str(info.value)
+
+
+def test_mistyped_value_names_the_key():
+    with pytest.raises(AssayError) as info:
+        from_dict({"datasets": ["gsm8k"], "eval_batch_size": "many"})
+    assert "eval_batch_size" in str(info.value)
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: m\ndatasets: [gsm8k\nlimit: 3\n")
+    with pytest.raises(AssayError) as info:
+        load(bad)
+    assert str(bad) in str(info.value) and "invalid YAML" in str(info.value)
+
+
+def test_invalid_values_are_rejected():
+    with pytest.raises(AssayError):
+        from_dict({"datasets": ["x"], "eval_batch_size": 0})
+    with pytest.raises(AssayError):
+        from_dict({"datasets": ["x"], "limit": -1})
+
+
+def test_flags_accept_json_or_pairs():
+    assert parse_json_arg('{"temperature": 0.5}', "--generation-config") == {"temperature": 0.5}
+    assert parse_json_arg("temperature=0.5,max_tokens=32,stop=x", "--generation-config") == {
+        "temperature": 0.5,
+        "max_tokens": 32,
+        "stop": "x",
+    }
+    with pytest.raises(AssayError):
+        parse_json_arg("{bad", "--model-args")
+
+
+def test_secrets_are_redacted_everywhere():
+    cfg = from_dict({"datasets": ["x"], "api_key": "sk-123", "model_args": {"headers": {"Authorization": "Bearer t"}}})
+    dumped = str(cfg.to_dict())
+    assert "sk-123" not in dumped and "Bearer t" not in dumped
+    assert redact_secrets({"token": None}) == {"token": None}
+    assert "sk-123" not in repr(cfg)
