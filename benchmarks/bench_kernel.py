@@ -1,0 +1,162 @@
+"""Kernel benchmarks (issue: the kernel and the first end-to-end evaluation).
+
+1. GSM8K, all 1319 samples, against the loopback test server with zero latency, at --eval-batch-size 1
+   and 64: samples/s and CPU-ms per sample of the assay process (server on core 0, assay on core 1).
+2. The event log: append rate and replay (fold) rate on 1,000,000 events; peak RSS of `assay report`.
+3. `assay plugins` wall time.
+
+Each figure is the median of --repeat runs. Usage: python benchmarks/bench_kernel.py [--repeat 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("ASSAY_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
+CORES = os.cpu_count() or 1
+
+
+def pinned(core: int) -> list[str]:
+    return ["taskset", "-c", str(core % CORES)] if shutil.which("taskset") and CORES > 1 else []
+
+
+def start_server(rules_path: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [*pinned(0), sys.executable, "-m", "assay_testserver", "--port", "0", "--no-record", "--rules", str(rules_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    return proc, line.split("listening on ", 1)[1]
+
+
+def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """(wall s, CPU s user+sys, peak RSS KiB) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{cmd} failed: {proc.stderr.read().decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def bench_gsm8k(repeat: int, limit: int | None) -> list[dict]:
+    rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")]
+    rules = [{"match": r["question"], "answer": "#### " + r["answer"].rsplit("####", 1)[1].strip()} for r in rows]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rules_path = Path(tmp) / "rules.json"
+        rules_path.write_text(json.dumps(rules))
+        server, url = start_server(rules_path)
+        try:
+            for batch in (1, 64):
+                walls, cpus = [], []
+                for _ in range(repeat):
+                    cmd = [*pinned(1), sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", url,
+                           "--datasets", "gsm8k", "--eval-batch-size", str(batch), "--dataset-dir", str(DATA),
+                           "--work-dir", str(Path(tmp) / "out"), "--no-progress"]
+                    if limit:
+                        cmd += ["--limit", str(limit)]
+                    wall, cpu, _ = timed_child(cmd)
+                    walls.append(wall)
+                    cpus.append(cpu)
+                n = limit or len(rows)
+                w, c = statistics.median(walls), statistics.median(cpus)
+                results.append({"batch": batch, "samples": n, "wall_s": round(w, 3), "samples_per_s": round(n / w, 1),
+                                "cpu_ms_per_sample": round(1000 * c / n, 3)})
+        finally:
+            server.terminate()
+            server.wait()
+    return results
+
+
+def bench_log(repeat: int, n: int) -> dict:
+    sys.path.insert(0, str(ROOT / "kernel"))
+    from assay.events import Generated, RunStarted, SampleLoaded, Scored
+    from assay.log import LogWriter, iter_raw
+    from assay.report import EvalFold
+
+    out: dict = {"events": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        appends, folds, raws, rss = [], [], [], []
+        for _ in range(repeat):
+            run = Path(tmp) / "run"
+            shutil.rmtree(run, ignore_errors=True)
+            path = run / "events.jsonl"
+            bodies = []
+            per = 3  # SampleLoaded, Generated, Scored per sample
+            for i in range(n // per):
+                sid = f"bench/sub{i % 57}/{i}"
+                bodies.append(SampleLoaded(sample_id=sid, benchmark="bench", subset=f"sub{i % 57}", prompt="What is 2+2?", target="4"))
+                bodies.append(Generated(sample_id=sid, model="m", output="#### 4", latency=0.01))
+                bodies.append(Scored(sample_id=sid, scorer="acc", metric="acc", value=float(i % 2)))
+            bodies.insert(0, RunStarted(kind="eval"))
+            bodies = bodies[:n]
+            t0 = time.perf_counter()
+            with LogWriter(path, "bench", fsync_interval=1.0) as w:
+                for j in range(0, len(bodies), 64):
+                    w.append_many(bodies[j : j + 64])
+            appends.append(len(bodies) / (time.perf_counter() - t0))
+            del bodies
+            t0 = time.perf_counter()
+            fold = EvalFold()
+            fold.feed_path(path)
+            fold.rows()
+            folds.append(fold.events / (time.perf_counter() - t0))
+            t0 = time.perf_counter()
+            count = sum(1 for _ in iter_raw(path))
+            raws.append(count / (time.perf_counter() - t0))
+            _, _, peak = timed_child([sys.executable, "-m", "assay", "report", str(run), "--format", "json"])
+            rss.append(peak)
+        out.update(
+            append_events_per_s=round(statistics.median(appends)),
+            fold_events_per_s=round(statistics.median(folds)),
+            raw_replay_events_per_s=round(statistics.median(raws)),
+            report_peak_rss_mib=round(statistics.median(rss) / 1024, 1),
+            log_mib=round(path.stat().st_size / 2**20, 1),
+        )
+        # constant memory: the fold's peak RSS on a 4x smaller log is about the same
+        small = Path(tmp) / "small"
+        small.mkdir()
+        with open(path, "rb") as src, open(small / "events.jsonl", "wb") as dst:
+            for k, line in enumerate(src):
+                if k >= n // 4:
+                    break
+                dst.write(line)
+        _, _, peak_small = timed_child([sys.executable, "-m", "assay", "report", str(small), "--format", "json"])
+        out["report_peak_rss_mib_quarter_log"] = round(peak_small / 1024, 1)
+    return out
+
+
+def bench_plugins(repeat: int) -> dict:
+    walls = [timed_child([sys.executable, "-m", "assay", "plugins"])[0] for _ in range(repeat)]
+    helps = [timed_child([sys.executable, "-m", "assay", "--help"])[0] for _ in range(repeat)]
+    return {"assay_plugins_wall_s": round(statistics.median(walls), 3), "assay_help_wall_s": round(statistics.median(helps), 3)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--quick", action="store_true", help="fewer samples and events")
+    p.add_argument("--events", type=int, default=1_000_000)
+    args = p.parse_args()
+    limit = 200 if args.quick else None
+    events = 100_000 if args.quick else args.events
+    print(json.dumps({"plugins": bench_plugins(args.repeat)}, indent=2), flush=True)
+    print(json.dumps({"log": bench_log(args.repeat, events)}, indent=2), flush=True)
+    print(json.dumps({"gsm8k": bench_gsm8k(args.repeat, limit)}, indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()
