@@ -6,7 +6,9 @@ import itertools
 import time
 from typing import Any
 
+import msgspec
 import openai
+from openai._base_client import httpx2 as _sdk_httpx
 from assay.api import GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
 
@@ -94,7 +96,7 @@ def classify(exc: BaseException) -> tuple[str, int | None, bool]:
         if status >= 500:
             return "http_5xx", status, True
         return "http_4xx", status, status in (408, 409)
-    if isinstance(exc, (openai.APIResponseValidationError, ValueError, KeyError, TypeError, AttributeError)):
+    if isinstance(exc, (openai.APIResponseValidationError, msgspec.DecodeError, ValueError, KeyError, IndexError, TypeError, AttributeError)):
         return "malformed", None, True
     if isinstance(exc, TimeoutError):
         return "timeout", None, True
@@ -124,6 +126,7 @@ class OpenAIModel:
             default_headers=args.pop("headers", None),
         )
         self.extra_model_args = args
+        self._encoder = msgspec.json.Encoder()
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -173,31 +176,50 @@ class OpenAIModel:
         return "\n\n".join(str(m.get("content", "")) for m in request.messages or [])
 
     async def _whole(self, request: GenerateRequest, chat: bool, params: dict[str, Any], extra: dict[str, Any], timed: RequestTimed, now: Any) -> GenerateResult:
+        # The SDK's low-level post with a pre-encoded body and a raw response: same client, auth, transport
+        # and status-error handling, without building pydantic models per request (about half the CPU).
+        body: dict[str, Any] = {"model": self.name, **params, **extra}
         if chat:
-            resp = await self.client.chat.completions.create(
-                model=self.name, messages=request.messages or [{"role": "user", "content": self._prompt(request)}],
-                extra_body=extra or None, **params,
-            )
-            choice = resp.choices[0]
-            output = choice.message.content or ""
-            reasoning = _reasoning_of(choice.message)
+            body["messages"] = request.messages or [{"role": "user", "content": self._prompt(request)}]
         else:
-            resp = await self.client.completions.create(
-                model=self.name, prompt=self._prompt(request), extra_body=extra or None, **params
-            )
-            choice = resp.choices[0]
-            output = choice.text or ""
-            reasoning = None
+            body["prompt"] = self._prompt(request)
+        resp = await self.client.post(
+            "/chat/completions" if chat else "/completions",
+            cast_to=_sdk_httpx.Response,
+            content=self._encoder.encode(body),
+            options={"headers": {"Content-Type": "application/json"}},
+        )
         t = now()
-        timed.first_byte = timed.last_content = timed.end = t
+        timed.first_byte = t
+        timed.status = resp.status_code
+        data = msgspec.json.decode(resp.content)
+        if not isinstance(data, dict) or not data.get("choices"):
+            error = data.get("error") if isinstance(data, dict) else None
+            raise ValueError(f"response without choices: {str(error or data)[:300]}")
+        choice = data["choices"][0]
+        if chat:
+            message = choice.get("message") or {}
+            output = message.get("content") or ""
+            reasoning = message.get("reasoning_content") or message.get("reasoning") or None
+        else:
+            output = choice.get("text") or ""
+            reasoning = None
+        timed.last_content = timed.end = t
         timed.chunk_times = [t]
-        timed.status = 200
-        usage = _usage(resp.usage)
-        if usage is not None:
+        raw_usage = data.get("usage")
+        usage = None
+        if isinstance(raw_usage, dict):
+            details = raw_usage.get("completion_tokens_details") or {}
+            usage = Usage(
+                prompt_tokens=raw_usage.get("prompt_tokens"),
+                completion_tokens=raw_usage.get("completion_tokens"),
+                total_tokens=raw_usage.get("total_tokens"),
+                reasoning_tokens=details.get("reasoning_tokens") if isinstance(details, dict) else None,
+            )
             timed.prompt_tokens = usage.prompt_tokens
             timed.output_tokens = usage.completion_tokens
             timed.usage_reported = True
-        return GenerateResult(output=output, reasoning=reasoning, usage=usage, finish_reason=choice.finish_reason)
+        return GenerateResult(output=output, reasoning=reasoning, usage=usage, finish_reason=choice.get("finish_reason"))
 
     async def _streamed(self, request: GenerateRequest, chat: bool, params: dict[str, Any], extra: dict[str, Any], timed: RequestTimed, now: Any) -> GenerateResult:
         parts: list[str] = []
