@@ -6,6 +6,7 @@ bounded by the number of groups (plus the ids of failed samples), not by the log
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -21,7 +22,7 @@ from .plugins import PluginHost, host
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 
-class _FoldBody(msgspec.Struct):
+class _FoldBody(msgspec.Struct, gc=False):
     # the union of the body fields the eval fold reads; the rest is skipped by msgspec
     sample_id: str | None = None
     benchmark: str | None = None
@@ -43,10 +44,9 @@ class _FoldBody(msgspec.Struct):
 _FOLDED = {"Scored", "SampleLoaded", "Generated", "SampleFailed", "RunStarted", "RunFinished", "RunResumed", "MetricReported"}
 
 
-class _FoldLine(msgspec.Struct):
+class _FoldLine(msgspec.Struct, gc=False):
+    # gc=False: a million short-lived tracked objects would trigger the cyclic GC over and over
     type: str
-    ts: float
-    run_id: str
     body: _FoldBody
 
 
@@ -110,6 +110,15 @@ class EvalFold:
         return bench, subset
 
     def feed_path(self, path: Path, block: int = 1 << 20) -> None:
+        was_enabled = gc.isenabled()
+        gc.disable()  # the fold allocates no cycles; collection passes only cost time
+        try:
+            self._feed_path(path, block)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _feed_path(self, path: Path, block: int) -> None:
         decoder = msgspec.json.Decoder(_FoldLine)
         pending = b""
         line_no = 0
@@ -179,7 +188,6 @@ class EvalFold:
             elif t == "SampleFailed":
                 failed[b.sample_id] = self._group(b.sample_id)
             elif t == "RunStarted":
-                self.run_id = line.run_id
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
                 self.model = resolved.get("model_id") or resolved.get("model") or self.model
@@ -297,8 +305,18 @@ class EvalFold:
         return row
 
 
+def _first_run_id(path: Path) -> str:
+    with open(path, "rb") as f:
+        first = f.readline()
+    try:
+        return msgspec.json.decode(first, type=RawEnvelope).run_id
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ""
+
+
 def build_eval(path: Path) -> dict[str, Any]:
     fold = EvalFold()
+    fold.run_id = _first_run_id(path)
     fold.feed_path(path)
     out: dict[str, Any] = {
         "kind": "eval",

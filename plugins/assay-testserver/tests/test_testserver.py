@@ -26,8 +26,9 @@ def test_stream_timing_follows_ttft_and_itl(test_server):
             if '"content":"' in line and '"content":""' not in line:
                 arrivals.append(time.perf_counter() - t0)
     assert len(arrivals) == 5
-    assert 0.19 < arrivals[0] < 0.3
-    assert 0.18 < arrivals[-1] - arrivals[0] < 0.3  # 4 gaps of 0.05
+    # lower bounds are exact (the server must wait); upper bounds leave room for a loaded 2-core machine
+    assert 0.195 < arrivals[0] < 1.0
+    assert 0.19 < arrivals[-1] - arrivals[0] < 0.6  # 4 gaps of 0.05
 
 
 def test_forced_length_and_tokens():

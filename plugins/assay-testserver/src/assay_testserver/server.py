@@ -31,6 +31,7 @@ class ServerConfig:
     embedding_dim: int = 64
     model: str = "test-model"
     record: bool = True
+    timing: bool = False  # keep (arrival, first content, last content) wall times of streamed answers
     reasoning: str | None = None  # when set, chat answers carry it as reasoning_content
 
     def update(self, data: dict[str, Any]) -> None:
@@ -83,6 +84,7 @@ class Server:
         self.config = config or ServerConfig()
         self.count = 0
         self.requests: list[dict[str, Any]] = []
+        self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -94,6 +96,7 @@ class Server:
                 web.get("/v1/models", self.models),
                 web.post("/admin/config", self.admin_config),
                 web.get("/admin/stats", self.admin_stats),
+                web.get("/admin/timings", self.admin_timings),
             ]
         )
 
@@ -172,6 +175,7 @@ class Server:
         return await self._complete(request, chat=False)
 
     async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        arrived = time.time()
         body, n, fault, early = await self._begin(request)
         if early is not None:
             return early
@@ -247,7 +251,11 @@ class Server:
                 await resp.write(b"data: " + json.dumps({"error": {"message": "injected stream error", "type": "server_error"}}).encode() + b"\n\n")
                 await resp.write_eof()
                 return resp
+            if cfg.timing and i == 0:
+                first_write = time.time()
             await resp.write(chunk("".join(group)))
+        if cfg.timing and groups:
+            self.timings.append((arrived, first_write, time.time()))
         await resp.write(chunk(None if chat else "", finish_reason=finish) if chat else chunk("", finish_reason=finish))
         opts = body.get("stream_options") or {}
         if cfg.report_usage and opts.get("include_usage"):
@@ -282,6 +290,14 @@ class Server:
         except KeyError as exc:
             return web.json_response({"error": str(exc)}, status=400)
         return web.json_response({"ok": True})
+
+    async def admin_timings(self, request: web.Request) -> web.Response:
+        """With ``timing`` on: [arrival, first content write, last content write] (wall clock) of
+        each completed streamed answer; ``?reset=1`` clears the list after reading it."""
+        out = web.json_response({"timings": self.timings})
+        if request.query.get("reset"):
+            self.timings = []
+        return out
 
     async def admin_stats(self, request: web.Request) -> web.Response:
         return web.json_response({"requests": self.count, "faults": self.fault_counts})
