@@ -233,14 +233,14 @@ async def _generate_one(
     sample: SampleLoaded, model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> bool:
     """Generate and score one sample; append its events as one group."""
-    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
     attempt = 0
     started = time.perf_counter()
     try:
         async for try_ in AsyncRetrying(
             stop=stop_after_attempt(cfg.retries + 1),
-            wait=wait_exponential_jitter(initial=0.2, max=10, jitter=0.2),
+            wait=wait_random_exponential(multiplier=0.2, max=10),
             retry=retry_if_exception_type((TransientError, TimeoutError)),
             reraise=True,
         ):

@@ -1,0 +1,80 @@
+"""run_task in-process with the offline mock model: config forms, observers, limits, errors."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+import pytest
+
+from assay import TaskConfig, hookimpl, run_task
+from assay.api import AssayError
+from assay.evaluate import run_eval
+from assay.log import iter_events
+from assay.plugins import PluginHost
+
+
+def _cfg(tmp_path, datasets_dir, **kw):
+    return {"datasets": ["gsm8k"], "limit": 4, "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path), "progress": False, **kw}
+
+
+def test_dict_yaml_and_taskconfig_give_the_same_report(tmp_path, datasets_dir):
+    a = run_task(_cfg(tmp_path, datasets_dir))
+    path = tmp_path / "c.yaml"
+    path.write_text(f"datasets: [gsm8k]\nlimit: 4\ndataset_dir: {datasets_dir}\nwork_dir: {tmp_path}\nprogress: false\n")
+    b = run_task(str(path))
+    c = run_task(TaskConfig(**_cfg(tmp_path, datasets_dir)))
+    strip = lambda r: [{k: v for k, v in row.items()} for row in r["rows"]]
+    assert strip(a) == strip(b) == strip(c)
+    assert a["rows"][0]["num"] == 4 and a["rows"][0]["model"] == "mock"
+    # the mock model is deterministic: its answer depends on the prompt only
+    assert json.loads(json.dumps(a["rows"])) == strip(a)
+
+
+def test_observers_see_every_event_and_may_be_async(tmp_path, datasets_dir):
+    seen = []
+
+    class Observer:
+        @hookimpl
+        def assay_event(self, event, run):
+            if event.type == "Scored":
+                async def later():
+                    await anyio.sleep(0)
+                    seen.append(("async", event.seq))
+                return later()
+            seen.append((event.type, event.seq))
+            return None
+
+    host = PluginHost()
+    host.register_module(Observer(), "observer")
+    report = run_eval(_cfg(tmp_path, datasets_dir), plugins=host)
+    types = [t for t, _ in seen]
+    assert types[0] == "RunStarted" and types[-1] == "RunFinished"
+    assert types.count("async") == 4 and types.count("Generated") == 4
+    run_dir = next(tmp_path.iterdir())
+    assert len(seen) == sum(1 for _ in iter_events(run_dir))
+    assert report["rows"][0]["num"] == 4
+
+
+def test_transient_failures_are_retried_and_final_ones_counted(tmp_path, datasets_dir):
+    # every 2nd call fails transiently; with retries=0 half the samples error out
+    report = run_task(_cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=0, limit=6))
+    row = report["rows"][0]
+    assert row["errors"] == 3 and row["num"] == 6 and report["errored_samples"] == 3
+    ignored = run_task(_cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=0, limit=6, ignore_errors=True))
+    assert ignored["rows"][0]["num"] == 3
+    retried = run_task(_cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=2, limit=6))
+    assert retried["rows"][0]["errors"] == 0
+
+
+def test_fractional_limit_and_fixed_answers(tmp_path, datasets_dir):
+    report = run_task(_cfg(tmp_path, datasets_dir, limit=0.01, model_args={"answer": "#### 18"}))
+    row = report["rows"][0]
+    assert row["num"] == 13  # floor(1319 * 0.01)
+    assert row["score"] == pytest.approx(1 / 13)  # only the first problem's answer is 18 among the first 13
+
+
+def test_unknown_dataset_fails_before_creating_a_run(tmp_path):
+    with pytest.raises(AssayError, match="unknown benchmark 'gsm8kk' \\(did you mean 'gsm8k'\\?\\)"):
+        run_task({"datasets": ["gsm8kk"], "work_dir": str(tmp_path)})
+    assert not any(tmp_path.iterdir())
