@@ -23,12 +23,30 @@ def tests(session: nox.Session) -> None:
     session.run("python3", "-m", "pytest", "-q", *session.posargs, env=OFFLINE)
 
 
+def _local_deps(plugin: str) -> list[str]:
+    """Editable installs for the dependencies of a plugin that live in plugins/ (not on PyPI)."""
+    import re
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "plugins" / plugin / "pyproject.toml").read_text())["project"].get("dependencies", [])
+    out: list[str] = []
+    for dep in deps:
+        name = re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0].strip()
+        if name != plugin and (ROOT / "plugins" / name).is_dir():
+            out += _local_deps(name) + ["-e", f"plugins/{name}"]
+    return out
+
+
 @nox.session
 @nox.parametrize("plugin", PLUGINS)
 def plugin_alone(session: nox.Session, plugin: str) -> None:
-    """One plugin distribution installed with only the kernel (and the test server for its tests)."""
-    session.install("torch==2.13.0") if plugin in ("assay-transformers", "assay-embeddings") else None
-    session.install("-e", ".", "-e", "plugins/assay-testserver", "-e", f"plugins/{plugin}", "pytest>=8,<9")
+    """One plugin distribution installed with only the kernel, its local dependencies and what its tests use."""
+    if plugin in ("assay-transformers", "assay-embeddings"):
+        session.install("torch==2.13.0")
+    session.install(
+        "-e", ".", "-e", "plugins/assay-testserver", "-e", "plugins/assay-openai", *_local_deps(plugin),
+        "-e", f"plugins/{plugin}", "pytest>=8,<9", "httpx",
+    )
     session.run("python", "-m", "pytest", "-q", f"plugins/{plugin}", env=OFFLINE)
 
 

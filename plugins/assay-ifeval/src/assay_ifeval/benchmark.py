@@ -1,0 +1,115 @@
+"""IFEval: 541 prompts, each with one or more verifiable instructions.
+
+``input_data.jsonl`` rows: ``key``, ``prompt``, ``instruction_id_list``, ``kwargs`` (one
+dict per instruction). Every row's checkers are built at load time, so an unknown
+instruction id or bad kwargs fails the load naming the file and line.
+
+Scores (per sample; the report's means are the official figures):
+
+- ``prompt_level_strict_acc`` / ``prompt_level_loose_acc``: 1 when every instruction is followed.
+- ``inst_level_strict_acc`` / ``inst_level_loose_acc``: one Score per instruction, so the
+  report's mean over Scored events is the official instruction-level accuracy
+  (followed instructions / all instructions).
+
+Reasoning (``<think>...</think>``) is removed before checking; the event keeps the raw output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.events import Generated, SampleLoaded
+
+from .instructions import KwargsError, build, follows_loose, follows_strict
+
+_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
+_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
+
+
+def strip_reasoning(text: str | None) -> str:
+    text = text or ""
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        return text[closes[-1].end() :].lstrip("\n")
+    m = _THINK_OPEN.search(text)
+    return text[: m.start()] if m else text
+
+
+class IFEval:
+    name = "ifeval"
+    default_scorers: ClassVar[list[str]] = ["ifeval"]
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+        if args.few_shot_num:
+            raise AssayError("ifeval is evaluated 0-shot; dataset_args.ifeval.few_shot_num must be 0")
+        for s in args.subset_list or []:
+            if s != "default":
+                raise AssayError(f"ifeval: unknown subset {s!r}; the only subset is 'default'")
+
+    def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
+        base = args.data_path("ifeval", "IFEval", hub_id=None)
+        path = base / "input_data.jsonl" if base.is_dir() else base
+        if not path.exists():
+            raise AssayError(f"ifeval: {path} not found (expected input_data.jsonl in {base})")
+        with open(path, encoding="utf-8") as f:
+            for no, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{no}"
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise AssayError(f"{where}: invalid JSON: {exc.msg}") from None
+                for key in ("key", "prompt", "instruction_id_list", "kwargs"):
+                    if key not in row:
+                        raise AssayError(f"{where}: missing key {key!r}")
+                ids, kwargs = row["instruction_id_list"], row["kwargs"]
+                if not isinstance(ids, list) or not isinstance(kwargs, list) or len(ids) != len(kwargs):
+                    raise AssayError(f"{where}: 'instruction_id_list' and 'kwargs' must be lists of the same length")
+                for iid, kw in zip(ids, kwargs):
+                    try:
+                        build(iid, kw)
+                    except KwargsError as exc:
+                        raise AssayError(f"{where}: {exc}") from None
+                text = row["prompt"]
+                if args.prompt_template:
+                    try:
+                        text = args.prompt_template.format(prompt=text)
+                    except (KeyError, IndexError) as exc:
+                        raise AssayError(f"ifeval: prompt_template names an unknown field {exc}; available: {{prompt}}") from None
+                messages = ([{"role": "system", "content": args.system_prompt}] if args.system_prompt else []) + [
+                    {"role": "user", "content": text}
+                ]
+                yield Sample(
+                    id=str(row["key"]),
+                    messages=messages,
+                    metadata={"instruction_id_list": ids, "kwargs": kwargs},
+                )
+
+
+class IFEvalScorer:
+    def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
+        ids = sample.metadata.get("instruction_id_list")
+        kwargs = sample.metadata.get("kwargs")
+        if not isinstance(ids, list) or not isinstance(kwargs, list):
+            raise TypeError(f"{sample.sample_id}: metadata lacks instruction_id_list/kwargs (not an IFEval sample?)")
+        response = strip_reasoning(generated.output)
+        strict, loose = [], []
+        for iid, kw in zip(ids, kwargs):
+            inst = build(iid, kw)
+            strict.append(follows_strict(inst, response))
+            loose.append(follows_loose(inst, response))
+        failed_s = [i for i, ok in zip(ids, strict) if not ok]
+        failed_l = [i for i, ok in zip(ids, loose) if not ok]
+        out = [
+            Score("prompt_level_strict_acc", float(all(strict)), extracted=failed_s, explanation=f"not followed (strict): {failed_s or 'none'}"),
+            Score("prompt_level_loose_acc", float(all(loose)), extracted=failed_l, explanation=f"not followed (loose): {failed_l or 'none'}"),
+        ]
+        out += [Score("inst_level_strict_acc", float(ok), extracted=iid) for iid, ok in zip(ids, strict)]
+        out += [Score("inst_level_loose_acc", float(ok), extracted=iid) for iid, ok in zip(ids, loose)]
+        return out

@@ -1,0 +1,117 @@
+"""MATH-500: the 500-problem test subset of MATH used by PRM800K ("Let's Verify Step by Step").
+
+Rows: ``problem``, ``solution``, ``answer``, ``subject``, ``level`` (1-5), ``unique_id``.
+Subsets are the levels ("Level 1".."Level 5", EvalScope's names) by default;
+``dataset_args.math_500.group_by: subject`` makes the seven subjects the subsets instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.events import Generated, SampleLoaded
+from assay_mathkit import (
+    chat_messages,
+    format_prompt,
+    last_boxed,
+    math_equal,
+    read_jsonl,
+    require,
+    strip_reasoning,
+)
+
+PROMPT = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+LEVELS = [f"Level {i}" for i in range(1, 6)]
+SUBJECTS = [
+    "Algebra",
+    "Counting & Probability",
+    "Geometry",
+    "Intermediate Algebra",
+    "Number Theory",
+    "Prealgebra",
+    "Precalculus",
+]
+GROUP_BY = ("level", "subject")
+
+
+class Math500:
+    name = "math_500"
+    default_scorers: ClassVar[list[str]] = ["math_acc"]
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+        self.group_by = str(args.extra.get("group_by", "level"))
+        if self.group_by not in GROUP_BY:
+            raise AssayError(f"dataset_args.math_500.group_by must be one of {', '.join(GROUP_BY)}, got {self.group_by!r}")
+        if args.few_shot_num:
+            raise AssayError("math_500 is evaluated 0-shot; dataset_args.math_500.few_shot_num must be 0")
+        known = LEVELS if self.group_by == "level" else SUBJECTS
+        for s in args.subset_list or []:
+            if s not in known:
+                raise AssayError(f"math_500: unknown subset {s!r} (group_by={self.group_by}); known: {', '.join(known)}")
+
+    def _file(self):
+        base = self.args.data_path("math500", "MATH-500", hub_id="AI-ModelScope/MATH-500")
+        path = base / "test.jsonl" if base.is_dir() else base
+        if not path.exists():
+            raise AssayError(f"math_500: {path} not found (expected test.jsonl in {base})")
+        return path
+
+    def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
+        path = self._file()
+        wanted = set(args.subset_list or [])
+        rows = []
+        for no, row in read_jsonl(path):
+            where = f"{path}:{no}"
+            problem = str(require(row, "problem", where))
+            answer = str(require(row, "answer", where))
+            subject = str(require(row, "subject", where))
+            level = require(row, "level", where)
+            try:
+                level = int(level)
+            except (TypeError, ValueError):
+                raise AssayError(f"{where}: key 'level' must be an integer 1-5, got {level!r}") from None
+            uid = str(row.get("unique_id") or f"line{no}")
+            subset = f"Level {level}" if self.group_by == "level" else subject
+            if wanted and subset not in wanted:
+                continue
+            text = format_prompt(args.prompt_template, PROMPT, question=problem)
+            rows.append(
+                Sample(
+                    id=uid,
+                    subset=subset,
+                    messages=chat_messages(text, args.system_prompt),
+                    target=answer,
+                    metadata={"level": level, "subject": subject, "unique_id": uid},
+                )
+            )
+        # group by subset so --limit N takes the first N of each, in file order within a subset
+        order = LEVELS if self.group_by == "level" else SUBJECTS
+        rows.sort(key=lambda s: order.index(s.subset) if s.subset in order else len(order))
+        return iter(rows)
+
+
+def extract_answer(output: str) -> str | None:
+    """The final answer: last \\boxed{}; else what follows the last "final answer is"."""
+    boxed = last_boxed(output)
+    if boxed is not None:
+        return boxed
+    import re
+
+    hits = re.findall(r"final answer is[:\s]*\$?(.+?)\$?(?:\.\s*I hope|\.?\s*$)", output, re.IGNORECASE | re.MULTILINE)
+    return hits[-1].strip() if hits else None
+
+
+class MathAccuracy:
+    """1 when the extracted answer is mathematically equal to the target (math-verify), else 0."""
+
+    def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
+        answer, reasoning = strip_reasoning(generated.output)
+        pred = extract_answer(answer)
+        ok = math_equal(pred, str(sample.target)) if pred is not None else False
+        why = "no \\boxed{} answer found" if pred is None else ("equivalent" if ok else "not equivalent")
+        if reasoning is not None:
+            why += f" (ignored {len(reasoning)} chars of <think> reasoning)"
+        return [Score("acc", float(ok), extracted=pred, explanation=why)]

@@ -1,0 +1,239 @@
+"""A base for multiple-choice benchmarks: subsets, few-shot, both scoring modes.
+
+A subclass says where files are and how to read one subject's split into
+:class:`~assay_mcq.prompt.MCQItem` s; the base turns them into samples:
+
+* generation mode (default): ``Sample.messages`` = [system prompt] + one user message
+  holding the whole prompt (few-shot examples included), ``Sample.choices`` = the option
+  texts, ``Sample.target`` = the letter; scored by ``mcq_letter`` (or ``metric_list``).
+* log-likelihood mode (``dataset_args.<name>.mcq_mode = "loglikelihood"``):
+  ``Sample.prompt`` = the same text, ``Sample.choices`` = the continuations (" A", " B"...
+  -- the style's ``answer_sep`` then the letter, so "A" after a Chinese "答案：" --
+  or with ``mcq_continuation = "text"`` " <option text>" after an un-lettered question),
+  ``metadata["mode"] = "loglikelihood"``, scored by ``mcq_loglik``.
+
+``metadata`` keeps ``letters``, ``choice_texts``, ``answer_index``, ``source`` (file:line)
+and ``fewshot_ids``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import attrs
+from assay.api import AssayError, BenchmarkArgs, Sample
+
+from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
+
+MODES = ("generation", "loglikelihood")
+CONTINUATIONS = ("letter", "text")
+COMMON_EXTRA = ("mcq_mode", "mcq_continuation")
+
+
+@attrs.define
+class MCQOptions:
+    mode: str = "generation"
+    continuation: str = "letter"
+    few_shot: int = 0
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+def parse_options(
+    args: BenchmarkArgs, default_few_shot: int, allowed_extra: Iterable[str] = ()
+) -> MCQOptions:
+    allowed = set(COMMON_EXTRA) | set(allowed_extra)
+    unknown = sorted(set(args.extra) - allowed)
+    if unknown:
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise AssayError(
+            f"dataset_args.{args.name}: unknown key(s) {', '.join(hints)}; this benchmark also accepts {', '.join(sorted(allowed))}"
+        )
+    mode = str(args.extra.get("mcq_mode", "generation")).lower()
+    if mode in ("generate", "gen"):
+        mode = "generation"
+    if mode not in MODES:
+        raise AssayError(f"dataset_args.{args.name}.mcq_mode = {mode!r}: expected one of {', '.join(MODES)}")
+    cont = str(args.extra.get("mcq_continuation", "letter")).lower()
+    if cont not in CONTINUATIONS:
+        raise AssayError(
+            f"dataset_args.{args.name}.mcq_continuation = {cont!r}: expected one of {', '.join(CONTINUATIONS)}"
+        )
+    k = default_few_shot if args.few_shot_num is None else args.few_shot_num
+    if not isinstance(k, int) or k < 0:
+        raise AssayError(f"dataset_args.{args.name}.few_shot_num = {k!r}: expected a whole number >= 0")
+    if args.prompt_template is not None:
+        check_template(args.prompt_template, f"dataset_args.{args.name}.prompt_template")
+    return MCQOptions(
+        mode=mode,
+        continuation=cont,
+        few_shot=k,
+        extra={k2: v for k2, v in args.extra.items() if k2 not in COMMON_EXTRA},
+    )
+
+
+def select_subsets(args: BenchmarkArgs, available: list[str], where: Path | str) -> list[str]:
+    if not args.subset_list:
+        return list(available)
+    out = []
+    for s in args.subset_list:
+        if s not in available:
+            close = difflib.get_close_matches(s, available, n=1)
+            raise AssayError(
+                f"dataset_args.{args.name}.subset_list: no subset {s!r} in {where}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; available: {', '.join(available)}"
+            )
+        out.append(s)
+    return out
+
+
+def make_sample(
+    item: MCQItem,
+    shots: list[MCQItem],
+    style: PromptStyle,
+    args: BenchmarkArgs,
+    opts: MCQOptions,
+    *,
+    subject_label: str,
+    category: str | None,
+    prompt: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    cache: dict[Any, str] | None = None,
+) -> Sample:
+    """Turn one item into a Sample of the chosen mode (``prompt`` overrides the built one)."""
+    if len(item.choices) < 2 or len(item.choices) > 26:
+        raise AssayError(
+            f"{item.source}: {len(item.choices)} choices; a multiple-choice question needs 2 to 26"
+        )
+    if not 0 <= item.answer < len(item.choices):
+        raise AssayError(f"{item.source}: answer index {item.answer} outside the {len(item.choices)} choices")
+    meta: dict[str, Any] = {
+        "letters": list(item.letters),
+        "choice_texts": [str(c) for c in item.choices],
+        "answer_index": item.answer,
+        "source": item.source,
+    }
+    if shots:
+        meta["fewshot_ids"] = [s.id for s in shots]
+    meta.update(item.extra)
+    if metadata:
+        meta.update(metadata)
+    loglik = opts.mode == "loglikelihood"
+    if loglik and opts.continuation == "text":
+        style = attrs.evolve(style, list_choices=False)
+    text = (
+        prompt
+        if prompt is not None
+        else build_prompt(item, shots, style, subject_label, args.prompt_template, cache)
+    )
+    if loglik:
+        if opts.continuation == "text":
+            conts = [style.answer_sep + str(c).strip() for c in item.choices]
+        else:
+            conts = [style.answer_sep + ltr for ltr in item.letters]
+        meta.update(mode="loglikelihood", continuation=opts.continuation)
+        full = f"{args.system_prompt}\n\n{text}" if args.system_prompt else text
+        return Sample(
+            id=item.id,
+            subset=item.subject,
+            prompt=full,
+            choices=conts,
+            target=item.target,
+            category=category,
+            metadata=meta,
+            scorers=list(args.metric_list or ["mcq_loglik"]),
+        )
+    messages = [{"role": "system", "content": args.system_prompt}] if args.system_prompt else []
+    messages.append({"role": "user", "content": text})
+    return Sample(
+        id=item.id,
+        subset=item.subject,
+        messages=messages,
+        choices=[str(c) for c in item.choices],
+        target=item.target,
+        category=category,
+        metadata=meta,
+    )
+
+
+class MCQBenchmark:
+    """Subclass and fill in: ``name``, ``folders``, ``subjects``, ``read_items`` (and
+    ``category`` / ``style`` / ``subject_label`` where they differ)."""
+
+    name = "mcq"
+    folders: tuple[str, ...] = ()
+    hub_id: str | None = None
+    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
+    default_few_shot = 0
+    splits: tuple[str, ...] = ("test",)
+    default_split = "test"
+    few_shot_split: str | None = "dev"
+    extra_keys: tuple[str, ...] = ()
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+        self.opts = parse_options(args, self.default_few_shot, self.extra_keys)
+        self.split = args.eval_split or self.default_split
+        if self.split not in self.splits:
+            raise AssayError(
+                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(self.splits)}"
+            )
+        if self.opts.few_shot and self.few_shot_split is None:
+            raise AssayError(
+                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: {self.name} has no few-shot split"
+            )
+
+    # ---- to fill in -------------------------------------------------------------
+
+    def subjects(self, root: Path) -> list[str]:
+        raise NotImplementedError
+
+    def read_items(self, root: Path, subject: str, split: str) -> list[MCQItem]:
+        raise NotImplementedError
+
+    def category(self, subject: str) -> str | None:
+        return None
+
+    def style(self, subject: str) -> PromptStyle:
+        return PromptStyle()
+
+    def subject_label(self, subject: str) -> str:
+        return subject.replace("_", " ")
+
+    # ---- the Benchmark protocol ---------------------------------------------------
+
+    def root(self, args: BenchmarkArgs) -> Path:
+        return args.data_path(*self.folders, hub_id=self.hub_id)
+
+    def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
+        args = args or self.args
+        opts = self.opts
+        root = self.root(args)
+        for subject in select_subsets(args, self.subjects(root), root):
+            pool = (
+                self.read_items(root, subject, self.few_shot_split)
+                if opts.few_shot and self.few_shot_split
+                else []
+            )
+            style = self.style(subject)
+            label = self.subject_label(subject)
+            category = self.category(subject)
+            cache: dict[Any, str] = {}
+            for item in self.read_items(root, subject, self.split):
+                shots = pick_shots(pool, opts.few_shot, rand=args.few_shot_random, seed=args.seed, item=item)
+                yield make_sample(
+                    item,
+                    shots,
+                    style,
+                    args,
+                    opts,
+                    subject_label=label,
+                    category=category,
+                    cache=None if args.few_shot_random else cache,
+                )
