@@ -59,6 +59,7 @@ class Sample:
     category: str | None = None
     metadata: dict[str, Any] = attrs.field(factory=dict)
     scorers: list[str] = attrs.field(factory=list)
+    categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
 
 
 @attrs.define

@@ -163,6 +163,7 @@ def load_samples(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, 
                     benchmark=name,
                     subset=s.subset,
                     category=s.category,
+                    categories=list(s.categories),
                     local_id=str(s.id),
                     repeat=r,
                     prompt=s.prompt,
@@ -497,7 +498,8 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
         if ev.type == "RunStarted" and state.started is None:
             state.started = b
         elif ev.type == "SampleLoaded":
-            state.loaded[b.sample_id] = b
+            if not b.metadata.get("self_driven"):  # a self-driven benchmark's items are not generated
+                state.loaded[b.sample_id] = b
         elif ev.type == "Generated" and b.error is None:
             state.generated[b.sample_id] = b
         elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):

@@ -53,6 +53,7 @@ class SampleLoaded(Body, kw_only=True):
     benchmark: str
     subset: str = "default"
     category: str | None = None  # extra grouping for reports (e.g. MMLU's STEM)
+    categories: list[str] = []  # further groups the subset also belongs to (CMMLU's "China specific")
     local_id: str = ""  # the id inside the benchmark's files
     repeat: int = 0
     prompt: str | None = None  # completion-style input

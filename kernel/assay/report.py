@@ -26,8 +26,9 @@ class _FoldBody(msgspec.Struct, gc=False):
     # the union of the body fields the eval fold reads; the rest is skipped by msgspec
     sample_id: str | None = None
     benchmark: str | None = None
-    subset: str | None = None
+    subset: str = "default"  # omitted from lines when it is the default
     category: str | None = None
+    categories: list[str] | None = None
     metric: str | None = None
     value: float | None = None
     stage: str | None = None
@@ -39,6 +40,7 @@ class _FoldBody(msgspec.Struct, gc=False):
     num: int | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    details: dict[str, Any] | None = None
 
 
 _FOLDED = {"Scored", "SampleLoaded", "Generated", "SampleFailed", "RunStarted", "RunFinished", "RunResumed", "MetricReported"}
@@ -97,6 +99,7 @@ class EvalFold:
         self.ignore_errors = False
         self.loaded: dict[tuple[str, str], int] = {}
         self.category: dict[tuple[str, str], str] = {}
+        self.more_categories: dict[tuple[str, str], list[str]] = {}
         self.acc: dict[tuple[str, str, str], _Acc] = {}
         self.binary: dict[tuple[str, str, str], bool] = {}
         self.failed: dict[str, tuple[str, str]] = {}
@@ -180,6 +183,8 @@ class EvalFold:
                 loaded[key2] = loaded.get(key2, 0) + 1
                 if b.category and key2 not in self.category:
                     self.category[key2] = b.category
+                if b.categories and key2 not in self.more_categories:
+                    self.more_categories[key2] = b.categories
             elif t == "Generated":
                 if b.model and not self.model:
                     self.model = b.model
@@ -227,6 +232,8 @@ class EvalFold:
                 cats: dict[str, list[tuple[str, _Acc, int, int]]] = {}
                 for it in items:
                     cats.setdefault(self.category.get((bench, it[0]), "default"), []).append(it)
+                    for extra in self.more_categories.get((bench, it[0]), []):
+                        cats.setdefault(extra, []).append(it)
                 if len(cats) > 1:
                     for cat, its in sorted(cats.items()):
                         rows.append(self._merged(bench, metric, cat, "OVERALL", its, binary))
@@ -252,7 +259,7 @@ class EvalFold:
         for (bench, subset, metric), b in self.reported.items():
             rows.append(
                 {
-                    "model": self.model,
+                    "model": (b.details or {}).get("model") or self.model,
                     "dataset": bench,
                     "metric": metric,
                     "category": b.category or "default",

@@ -8,9 +8,8 @@ default) come from ``dev``. Prompt as in the official CMMLU script (src/mp_utils
 Categories: the official ``src/categories.py`` of haonan-li/CMMLU (subject ->
 subcategories -> STEM, Humanities, Social Science, Other, China specific). The official
 mapping puts the 15 China-specific subjects in TWO groups (their first subcategory's group
-and "China specific"); a report row has one category per subset, so
-``Sample.category`` is the first group and ``metadata["china_specific"]`` marks the 15
-(the "China specific" aggregate needs the kernel to allow several categories per subset).
+and "China specific"); ``Sample.category`` is the first group and ``Sample.categories``
+holds the others, so the report has a "China specific" row beside the four main ones.
 """
 
 from __future__ import annotations
@@ -249,6 +248,9 @@ class CMMLU(MCQBenchmark):
 
     def category(self, subject: str) -> str | None:
         return categories_of(subject)[0]
+
+    def more_categories(self, subject: str) -> list[str]:
+        return categories_of(subject)[1:]
 
     def style(self, subject: str) -> PromptStyle:
         return STYLE

@@ -200,6 +200,10 @@ class MCQBenchmark:
     def category(self, subject: str) -> str | None:
         return None
 
+    def more_categories(self, subject: str) -> list[str]:
+        """Report groups the subject belongs to beyond ``category`` (CMMLU's "China specific")."""
+        return []
+
     def style(self, subject: str) -> PromptStyle:
         return PromptStyle()
 
@@ -224,10 +228,11 @@ class MCQBenchmark:
             style = self.style(subject)
             label = self.subject_label(subject)
             category = self.category(subject)
+            extra_categories = self.more_categories(subject)
             cache: dict[Any, str] = {}
             for item in self.read_items(root, subject, self.split):
                 shots = pick_shots(pool, opts.few_shot, rand=args.few_shot_random, seed=args.seed, item=item)
-                yield make_sample(
+                sample = make_sample(
                     item,
                     shots,
                     style,
@@ -237,3 +242,5 @@ class MCQBenchmark:
                     category=category,
                     cache=None if args.few_shot_random else cache,
                 )
+                sample.categories = list(extra_categories)
+                yield sample
