@@ -23,13 +23,14 @@ from typing import Any
 
 import msgspec
 
+from .api import AssayError
 from .events import SCHEMA_VERSION, Body, BodyRegistry, Envelope, Event, RawEnvelope, type_name
 
 LOG_NAME = "events.jsonl"
 _BLOCK = 1 << 20
 
 
-class LogCorrupted(Exception):
+class LogCorrupted(AssayError):
     """A newline-terminated line of the log does not decode."""
 
     def __init__(self, path: Path, line: int, reason: str) -> None:
@@ -52,6 +53,73 @@ class TornTail(msgspec.Struct):
     length: int = 0
 
 
+def iter_blocks(
+    run: str | os.PathLike[str], *, torn: TornTail | None = None, block: int = _BLOCK
+) -> Iterator[tuple[bytes, int]]:
+    """Yield (bytes holding only complete lines, number of the line before them).
+
+    The unterminated tail, if any, is skipped and described in ``torn``.
+    """
+    path = log_path(run)
+    line_no = 0
+    offset = 0
+    pending = b""
+    with open(path, "rb") as f:
+        while data := f.read(block):
+            buf = pending + data if pending else data
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                pending = buf
+                continue
+            chunk, pending = buf[: cut + 1], buf[cut + 1 :]
+            yield chunk, line_no
+            line_no += chunk.count(b"\n")
+            offset += cut + 1
+    if pending and torn is not None:
+        torn.offset = offset
+        torn.length = len(pending)
+
+
+def decode_blocks(
+    run: str | os.PathLike[str],
+    decoder: msgspec.json.Decoder,
+    *,
+    strict_types: set[str] | None = None,
+    torn: TornTail | None = None,
+    block: int = _BLOCK,
+) -> Iterator[list[Any]]:
+    """Decode a log a block at a time with ``decoder`` (a projection's own Struct).
+
+    A line that is not a valid envelope is corruption (LogCorrupted, with its line
+    number). A valid envelope whose body does not fit ``decoder`` is corruption when its
+    type is in ``strict_types`` (None: every type); otherwise it is skipped, so a
+    projection is not broken by an unrelated plugin's event with a clashing field.
+    """
+    path = log_path(run)
+    envelope = msgspec.json.Decoder(RawEnvelope)
+    for chunk, first in iter_blocks(path, torn=torn, block=block):
+        try:
+            items = decoder.decode_lines(chunk)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            items = []
+            for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
+                if not line.strip():
+                    raise LogCorrupted(path, i, "blank line") from None
+                try:
+                    env = envelope.decode(line)
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    raise LogCorrupted(path, i, str(exc)) from None
+                try:
+                    items.append(decoder.decode(line))
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    if strict_types is None or env.type in strict_types:
+                        raise LogCorrupted(path, i, f"{env.type}: {exc}") from None
+        else:
+            if len(items) != chunk.count(b"\n"):
+                _check_blank_lines(chunk, path, first)  # decode_lines skips blank lines
+        yield items
+
+
 def iter_raw(
     run: str | os.PathLike[str], *, torn: TornTail | None = None, block: int = _BLOCK
 ) -> Iterator[RawEnvelope]:
@@ -60,49 +128,8 @@ def iter_raw(
     If ``torn`` is given it is filled in with the location of an unterminated
     last line (which is skipped).
     """
-    path = log_path(run)
-    decoder = msgspec.json.Decoder(RawEnvelope)
-    line_no = 0  # lines fully consumed so far
-    offset = 0
-    pending = b""
-    with open(path, "rb") as f:
-        while True:
-            data = f.read(block)
-            if not data:
-                break
-            buf = pending + data if pending else data
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                pending = buf
-                continue
-            chunk = memoryview(buf)[: cut + 1]
-            pending = buf[cut + 1 :]
-            try:
-                envs = decoder.decode_lines(chunk)
-            except (msgspec.DecodeError, msgspec.ValidationError):
-                envs = list(_decode_slowly(decoder, bytes(chunk), path, line_no))
-            n_lines = chunk.nbytes and bytes(chunk).count(b"\n")
-            if len(envs) != n_lines:
-                # decode_lines skips blank lines; a blank line is not an event.
-                _check_blank_lines(bytes(chunk), path, line_no)
-            line_no += n_lines
-            offset += cut + 1
-            yield from envs
-    if pending and torn is not None:
-        torn.offset = offset
-        torn.length = len(pending)
-
-
-def _decode_slowly(
-    decoder: msgspec.json.Decoder, chunk: bytes, path: Path, first: int
-) -> Iterator[RawEnvelope]:
-    for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
-        if not line.strip():
-            raise LogCorrupted(path, i, "blank line")
-        try:
-            yield decoder.decode(line)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise LogCorrupted(path, i, str(exc)) from None
+    for items in decode_blocks(run, msgspec.json.Decoder(RawEnvelope), torn=torn, block=block):
+        yield from items
 
 
 def _check_blank_lines(chunk: bytes, path: Path, first: int) -> None:

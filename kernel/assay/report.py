@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from .events import RawEnvelope
-from .log import LogCorrupted, TornTail, _decode_slowly, log_path
+from .log import LogCorrupted, TornTail, decode_blocks, log_path
 from .plugins import PluginHost, host
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
@@ -123,38 +123,8 @@ class EvalFold:
 
     def _feed_path(self, path: Path, block: int) -> None:
         decoder = msgspec.json.Decoder(_FoldLine)
-        pending = b""
-        line_no = 0
-        with open(path, "rb") as f:
-            while data := f.read(block):
-                buf = pending + data if pending else data
-                cut = buf.rfind(b"\n")
-                if cut < 0:
-                    pending = buf
-                    continue
-                chunk = buf[: cut + 1]
-                pending = buf[cut + 1 :]
-                try:
-                    lines = decoder.decode_lines(chunk)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    lines = self._decode_tolerant(decoder, chunk, path, line_no)
-                line_no += chunk.count(b"\n")
-                self.feed(lines)
-        if pending:
-            self.torn.offset = os.path.getsize(path) - len(pending)
-            self.torn.length = len(pending)
-
-    def _decode_tolerant(self, decoder: msgspec.json.Decoder, chunk: bytes, path: Path, first: int) -> list[_FoldLine]:
-        """Line by line: skip plugin events whose fields clash with the fold's, report real damage."""
-        out = []
-        raw = list(_decode_slowly(msgspec.json.Decoder(RawEnvelope), chunk, path, first))  # raises with line no
-        for i, (env, line) in enumerate(zip(raw, chunk.split(b"\n")), start=first + 1):
-            try:
-                out.append(decoder.decode(line))
-            except msgspec.ValidationError as exc:
-                if env.type in _FOLDED:
-                    raise LogCorrupted(path, i, f"{env.type}: {exc}") from None
-        return out
+        for lines in decode_blocks(path, decoder, strict_types=_FOLDED, torn=self.torn, block=block):
+            self.feed(lines)
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
@@ -361,14 +331,17 @@ def build_report(run: str | os.PathLike[str], plugins: PluginHost | None = None)
         raise AssayError(f"no event log at {path}")
     kind = run_kind(path)
     plugins = plugins or host()
+    reporters = {n: e for n, e in plugins.reporters().items() if kind in getattr(e.obj, "kinds", ())}
+    # the kernel's fold first: a damaged log is reported by it, with the line number
+    report = build_eval(path) if kind == "eval" or not reporters else {"kind": kind}
     sections: dict[str, Any] = {}
-    for name, entry in plugins.reporters().items():
-        if kind in getattr(entry.obj, "kinds", ()):
+    for name, entry in reporters.items():
+        try:
             sections[name] = entry.obj.build(path)
-    if kind == "eval" or not sections:
-        report = build_eval(path)
-    else:
-        report = {"kind": kind}
+        except LogCorrupted:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the others
+            report.setdefault("warnings", []).append(f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}")
     if sections:
         report["sections"] = sections
     return report

@@ -79,3 +79,23 @@ def test_unknown_event_types_replay_as_dicts(tmp_path):
         f.write(b'{"v":1,"type":"PluginThing","seq":1,"ts":1.0,"run_id":"r1","body":{"x":[1,2]}}\n')
     events = list(iter_events(path))
     assert events[1].type == "PluginThing" and events[1].body == {"x": [1, 2]}
+
+
+def test_report_of_a_torn_or_corrupt_log_from_the_cli(tmp_path, datasets_dir):
+    import subprocess
+    import sys
+
+    from assay import run_task
+
+    run_task({"datasets": ["gsm8k"], "limit": 3, "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path), "progress": False})
+    (run,) = list(tmp_path.iterdir())
+    log = run / "events.jsonl"
+    good = log.read_bytes()
+    log.write_bytes(good + b'{"v":1,"type":"Scored","seq":99,"ts":1.0,"run_id":"x","bo')
+    proc = subprocess.run([sys.executable, "-m", "assay", "report", str(run)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "torn last line" in proc.stdout and "gsm8k" in proc.stdout
+    lines = good.split(b"\n")
+    lines[2] = b'{"v":1,"type":"SampleLoaded","seq":2,"ts":1.0,"run_id":"x","body":{"sample_id":5}}'
+    log.write_bytes(b"\n".join(lines))
+    proc = subprocess.run([sys.executable, "-m", "assay", "report", str(run)], capture_output=True, text=True)
+    assert proc.returncode == 2 and "events.jsonl:3" in proc.stderr and "Traceback" not in proc.stderr

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
+from assay.log import decode_blocks
 from assay_mathkit import pass_at_k
 
 SCORER = "aime_acc"
@@ -50,13 +51,10 @@ def fold(log_path: Path, scorer: str = SCORER) -> dict[str, Any]:
     problem_of: dict[str, tuple[str, str, str]] = {}
     loaded: dict[tuple[str, str, str], int] = {}
     correct: dict[tuple[str, str, str], set[str]] = {}
-    with open(log_path, "rb") as f:
-        for line in f:
-            if not line.endswith(b"\n"):
-                break  # torn tail: never acknowledged
-            if b'"SampleLoaded"' not in line[:200] and b'"Scored"' not in line[:200]:
-                continue
-            ev = decoder.decode(line)
+    # the kernel's block reader: torn tail skipped, broken lines reported with their number,
+    # other plugins' events whose fields clash with _Line skipped
+    for lines in decode_blocks(log_path, decoder, strict_types=set()):
+        for ev in lines:
             b = ev.body
             if ev.type == "SampleLoaded" and b.sample_id and scorer in (b.scorers or ()):
                 key = (b.benchmark or "", b.subset or "default", b.local_id or b.sample_id.split("#")[0])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
+from assay.log import decode_blocks
 
 SCORER = "math_acc"
 
@@ -36,14 +37,10 @@ def fold(log_path: Path) -> dict[str, Any]:
     decoder = msgspec.json.Decoder(_Line)
     groups_of: dict[str, tuple[str, tuple[str, str]]] = {}
     totals: dict[tuple[str, str, str], list[float]] = {}
-    with open(log_path, "rb") as f:
-        for line in f:
-            if not line.endswith(b"\n"):
-                break  # torn tail: never acknowledged
-            head = line[:200]
-            if b'"SampleLoaded"' not in head and b'"Scored"' not in head:
-                continue
-            ev = decoder.decode(line)
+    # the kernel's block reader: torn tail skipped, broken lines reported with their number,
+    # other plugins' events whose fields clash with _Line skipped
+    for lines in decode_blocks(log_path, decoder, strict_types=set()):
+        for ev in lines:
             b = ev.body
             if ev.type == "SampleLoaded" and b.sample_id and SCORER in (b.scorers or ()) and b.metadata:
                 if b.sample_id in groups_of:
