@@ -230,6 +230,17 @@ def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) 
     )
 
 
+def _honour_retry_after(backoff: Any) -> Any:
+    """Wait what the server asked for (Retry-After) when it asked, else back off exponentially."""
+
+    def wait(state: Any) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        asked = getattr(exc, "retry_after", None)
+        return min(60.0, asked) if asked else backoff(state)
+
+    return wait
+
+
 async def _generate_one(
     sample: SampleLoaded, model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> bool:
@@ -241,7 +252,7 @@ async def _generate_one(
     try:
         async for try_ in AsyncRetrying(
             stop=stop_after_attempt(cfg.retries + 1),
-            wait=wait_random_exponential(multiplier=0.2, max=10),
+            wait=_honour_retry_after(wait_random_exponential(multiplier=0.2, max=10)),
             retry=retry_if_exception_type((TransientError, TimeoutError)),
             reraise=True,
         ):

@@ -103,6 +103,15 @@ def classify(exc: BaseException) -> tuple[str, int | None, bool]:
     return type(exc).__name__, None, False
 
 
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to exponential backoff
+
+
 class OpenAIModel:
     supports_loglikelihood = False
 
@@ -164,7 +173,7 @@ class OpenAIModel:
             timed.error = f"{type(exc).__name__}: {str(exc)[:500]}"
             self.run.emit(timed)
             if retryable:
-                raise TransientError(timed.error) from exc
+                raise TransientError(timed.error, retry_after=_retry_after(exc)) from exc
             raise
         result.request_ids = [request_id]
         self.run.emit(timed)
