@@ -23,6 +23,9 @@ hookimpl = pluggy.HookimplMarker("assay")
 def assay_benchmarks(register: Any) -> None:
     """Register benchmarks.
 
+    Every ``register`` below also accepts ``"module:attribute"`` in place of the object: it is
+    imported on first use, so listing plugins stays fast.
+
     Call ``register(name, factory, description="")``. ``factory(args)`` receives a
     :class:`assay.api.BenchmarkArgs` (the benchmark's ``dataset_args`` merged with the
     run's options) and returns an object following :class:`assay.api.Benchmark`.
@@ -82,7 +85,8 @@ def assay_reporters(register: Any) -> None:
     :class:`assay.api.Reporter`: ``kinds`` (the run kinds it reports, e.g.
     ``{"eval"}``), ``build(log_path) -> dict`` (a fold over the log, JSON-able) and
     ``render(report, console)`` (console output). ``assay report`` calls every reporter
-    whose ``kinds`` contains the run's kind.
+    whose ``kinds`` contains the run's kind (pass ``kinds={...}`` to ``register`` as well
+    when registering by ``"module:attribute"``, so the module is imported only when needed).
 
     Example::
 

@@ -26,12 +26,37 @@ GROUP = "assay"
 
 @attrs.define
 class Registered:
+    """One registered thing. ``ref`` is the object, or ``"module:attribute"`` imported on first use,
+    so that listing plugins imports none of their implementation modules."""
+
     name: str
-    obj: Any
+    ref: Any
     plugin: str  # entry point name
     distribution: str
     description: str = ""
     options: dict[str, Any] = attrs.field(factory=dict)
+    _resolved: Any = attrs.field(default=None, init=False, repr=False)
+
+    @property
+    def obj(self) -> Any:
+        if self._resolved is None:
+            self._resolved = resolve(self.ref, f"{self.name} ({self.distribution})")
+        return self._resolved
+
+
+def resolve(ref: Any, label: str) -> Any:
+    if not (isinstance(ref, str) and ":" in ref):
+        return ref
+    import importlib
+
+    module, _, attr = ref.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except Exception as exc:  # noqa: BLE001 - a plugin's import error, named
+        raise AssayError(f"{label}: cannot load {ref!r}: {type(exc).__name__}: {exc}") from exc
+    return obj
 
 
 @attrs.define

@@ -331,7 +331,9 @@ def build_report(run: str | os.PathLike[str], plugins: PluginHost | None = None)
         raise AssayError(f"no event log at {path}")
     kind = run_kind(path)
     plugins = plugins or host()
-    reporters = {n: e for n, e in plugins.reporters().items() if kind in getattr(e.obj, "kinds", ())}
+    reporters = {
+        n: e for n, e in plugins.reporters().items() if kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
+    }
     # the kernel's fold first: a damaged log is reported by it, with the line number
     report = build_eval(path) if kind == "eval" or not reporters else {"kind": kind}
     sections: dict[str, Any] = {}

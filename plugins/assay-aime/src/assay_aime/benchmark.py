@@ -89,3 +89,6 @@ class AIMEAccuracy:
         if reasoning is not None:
             why += f" (ignored {len(reasoning)} chars of <think> reasoning)"
         return [Score("acc", float(ok), extracted=got, explanation=why)]
+
+
+SCORER = AIMEAccuracy()  # the instance registered by name

@@ -108,3 +108,6 @@ class PassAtK:
         for r in rows:
             table.add_row(r["dataset"], r["subset"], r["metric"], str(r["problems"]), str(r["samples_per_problem"]), f"{r['score']:.4f}")
         console.print(table)
+
+
+REPORTER = PassAtK()  # the instance registered by name

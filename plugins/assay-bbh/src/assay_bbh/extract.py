@@ -125,3 +125,6 @@ class BBHExactMatch:
         ok, compared = is_correct(task, extracted, str(sample.target))
         why = "no 'the answer is' in the output" if extracted is None else f"compared {compared!r} with {sample.target!r}"
         return [Score("acc", float(ok), extracted=extracted, explanation=why)]
+
+
+SCORER = BBHExactMatch()  # the instance registered by name

@@ -78,3 +78,9 @@ class RougeScorer:
         pred, ref = answer_of(generated), str(sample.target)
         scores = _rouge(has_cjk(ref) or has_cjk(pred)).score(ref, pred)
         return [Score(f"{k}", scores[k].fmeasure) for k in ("rouge1", "rouge2", "rougeL")]
+
+
+# the instances registered by name
+EXACT = ExactMatchScorer()
+BLEU = BleuScorer()
+ROUGE = RougeScorer()

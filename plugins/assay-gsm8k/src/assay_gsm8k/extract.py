@@ -64,3 +64,6 @@ class GSM8KAccuracy:
         target = str(sample.target)
         ok = got is not None and got == target
         return [Score("acc", 1.0 if ok else 0.0, extracted=got, explanation=f"extracted by rule '{rule}'")]
+
+
+SCORER = GSM8KAccuracy()  # the instance registered by name

@@ -113,3 +113,6 @@ class IFEvalScorer:
         out += [Score("inst_level_strict_acc", float(ok), extracted=iid) for iid, ok in zip(ids, strict)]
         out += [Score("inst_level_loose_acc", float(ok), extracted=iid) for iid, ok in zip(ids, loose)]
         return out
+
+
+SCORER = IFEvalScorer()  # the instance registered by name (imported on first use)

@@ -9,20 +9,14 @@ from assay import hookimpl
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    from .benchmark import Math500
-
-    register("math_500", Math500, description="MATH-500 (prm800k test split, 500 problems), 0-shot CoT, \\boxed{} answers")
+    register("math_500", "assay_math500.benchmark:Math500", description="MATH-500 (prm800k test split, 500 problems), 0-shot CoT, \\boxed{} answers")
 
 
 @hookimpl
 def assay_scorers(register: Any) -> None:
-    from .benchmark import MathAccuracy
-
-    register("math_acc", MathAccuracy(), description="last \\boxed{} of the answer is mathematically equal to the target (math-verify)")
+    register("math_acc", "assay_math500.benchmark:SCORER", description="last \\boxed{} of the answer is mathematically equal to the target (math-verify)")
 
 
 @hookimpl
 def assay_reporters(register: Any) -> None:
-    from .breakdown import Breakdown
-
-    register("math500_breakdown", Breakdown(), description="MATH-500 accuracy by level and by subject in one run")
+    register("math500_breakdown", "assay_math500.breakdown:REPORTER", kinds={"eval"}, description="MATH-500 accuracy by level and by subject in one run")

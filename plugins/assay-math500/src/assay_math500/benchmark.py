@@ -115,3 +115,6 @@ class MathAccuracy:
         if reasoning is not None:
             why += f" (ignored {len(reasoning)} chars of <think> reasoning)"
         return [Score("acc", float(ok), extracted=pred, explanation=why)]
+
+
+SCORER = MathAccuracy()  # the instance registered by name

@@ -80,3 +80,6 @@ class Breakdown:
         for r in rows:
             table.add_row(r["dataset"], r["category"], r["subset"], str(r["num"]), "-" if r["score"] is None else f"{r['score']:.4f}")
         console.print(table)
+
+
+REPORTER = Breakdown()  # the instance registered by name

@@ -11,11 +11,18 @@ from typing import Any
 
 from assay import hookimpl
 
-from .benchmark import MCQBenchmark, MCQOptions, make_sample, parse_options, select_subsets
-from .data import MCQDataError, read_csv, read_csv_dicts, read_jsonl
-from .extract import extract_letter, strip_reasoning
-from .prompt import LETTERS, MCQItem, PromptStyle, build_prompt, pick_shots
-from .scorers import LetterScorer, LoglikScorer
+_LAZY = {'MCQBenchmark': 'benchmark', 'MCQOptions': 'benchmark', 'make_sample': 'benchmark', 'parse_options': 'benchmark', 'select_subsets': 'benchmark', 'MCQDataError': 'data', 'read_csv': 'data', 'read_csv_dicts': 'data', 'read_jsonl': 'data', 'extract_letter': 'extract', 'strip_reasoning': 'extract', 'LETTERS': 'prompt', 'MCQItem': 'prompt', 'PromptStyle': 'prompt', 'build_prompt': 'prompt', 'pick_shots': 'prompt', 'LetterScorer': 'scorers', 'LoglikScorer': 'scorers'}
+
+
+def __getattr__(name: str) -> Any:
+    # submodules are imported on first use, so `assay plugins` does not pay for them
+    import importlib
+
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __version__ = "0.1.0"
 __all__ = [
@@ -44,11 +51,11 @@ __all__ = [
 def assay_scorers(register: Any) -> None:
     register(
         "mcq_letter",
-        LetterScorer(),
+        "assay_mcq.scorers:LETTER",
         description="multiple choice: letter extracted from the reply equals the target (acc)",
     )
     register(
         "mcq_loglik",
-        LoglikScorer(),
+        "assay_mcq.scorers:LOGLIK",
         description="multiple choice: argmax of choice log-likelihoods is the target (acc, acc_norm)",
     )

@@ -124,3 +124,8 @@ class LoglikScorer:
 
 def describe() -> dict[str, Any]:
     return {"mcq_letter": LetterScorer.__doc__, "mcq_loglik": LoglikScorer.__doc__}
+
+
+# the instances registered by name (imported on first use)
+LETTER = LetterScorer()
+LOGLIK = LoglikScorer()

@@ -48,11 +48,10 @@ def assay_event_types(register: Any) -> None:
 
 @hookimpl
 def assay_reporters(register: Any) -> None:
-    from .speed import SpeedReporter
-
     register(
         "speed",
-        SpeedReporter(),
+        "assay_transformers.speed:REPORTER",
+        kinds={"speed"},
         description="speed benchmark: tokens/s and peak accelerator memory per prompt length",
     )
 

@@ -468,3 +468,6 @@ def _empty() -> dict[str, Any]:
 
 def _f(v: float | None, digits: int) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
+
+
+REPORTER = SpeedReporter()  # the instance registered by name
