@@ -393,3 +393,7 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             entry.obj.render(section, console)
         else:
             console.print_json(data=section)
+
+
+FoldBody = _FoldBody  # public: projections that feed EvalFold.feed() extend it
+FoldLine = _FoldLine
