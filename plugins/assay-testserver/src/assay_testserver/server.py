@@ -251,11 +251,13 @@ class Server:
                 await resp.write(b"data: " + json.dumps({"error": {"message": "injected stream error", "type": "server_error"}}).encode() + b"\n\n")
                 await resp.write_eof()
                 return resp
-            if cfg.timing and i == 0:
-                first_write = time.time()
+            if cfg.timing:
+                last_write = time.time()
+                if i == 0:
+                    first_write = last_write
             await resp.write(chunk("".join(group)))
         if cfg.timing and groups:
-            self.timings.append((arrived, first_write, time.time()))
+            self.timings.append((arrived, first_write, last_write))
         await resp.write(chunk(None if chat else "", finish_reason=finish) if chat else chunk("", finish_reason=finish))
         opts = body.get("stream_options") or {}
         if cfg.report_usage and opts.get("include_usage"):

@@ -1,0 +1,44 @@
+"""assay perf: a light, exact load generator for OpenAI-compatible serving endpoints.
+
+This module only registers things; aiohttp, numpy and transformers are imported when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assay import hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def assay_commands(cli: Any) -> None:
+    from .cli import register_command
+
+    register_command(cli)
+
+
+@hookimpl
+def assay_perf_apis(register: Any) -> None:
+    from .apis import OpenAIAuto, OpenAIChat, OpenAICompletions, OpenAIEmbeddings
+
+    register("openai", OpenAIAuto, description="OpenAI chat completions (completions/embeddings when --url says so)")
+    register("openai_chat", OpenAIChat, description="POST /v1/chat/completions, streamed or not")
+    register("openai_completions", OpenAICompletions, description="POST /v1/completions, streamed or not")
+    register("openai_embeddings", OpenAIEmbeddings, description="POST /v1/embeddings")
+
+
+@hookimpl
+def assay_perf_datasets(register: Any) -> None:
+    from .datasets import BUILTIN
+
+    for name, (factory, description) in BUILTIN.items():
+        register(name, factory, description=description)
+
+
+@hookimpl
+def assay_reporters(register: Any) -> None:
+    from .metrics import PerfReporter
+
+    register("perf", PerfReporter(), description="serving metrics folded from RequestTimed events")

@@ -1,0 +1,249 @@
+"""Perf API plugins: how a prompt becomes a request body and how a response becomes raw timings.
+
+An API object (registered through ``assay_perf_apis``) has:
+
+- ``path``: the endpoint path appended when ``--url`` is a base URL ending in ``/v1``;
+- ``streams``: whether it can stream (embeddings cannot);
+- ``body(prompt, options) -> dict``: the JSON body for one prompt (a string or a message list);
+- ``on_event(payload: bytes, t: float, rec: Record)``: one SSE ``data:`` payload (not ``[DONE]``),
+  which arrived at wall time ``t``;
+- ``on_body(body: bytes, t: float, rec: Record)``: a whole non-streamed response body.
+
+The handlers only fill the :class:`Record`: content chunk times, usage, finish, errors.
+The load generator does the HTTP, SSE framing, timestamps and error classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class Record:
+    """What a response parser fills in for one request (mutable, cheap)."""
+
+    __slots__ = (
+        "chunk_times",
+        "done",
+        "error",
+        "error_kind",
+        "events",
+        "finished",
+        "keep_text",
+        "output_tokens",
+        "prompt_tokens",
+        "sent",
+        "texts",
+    )
+
+    def __init__(self, keep_text: bool = False) -> None:
+        self.chunk_times: list[float] = []
+        self.texts: list[str] = []
+        self.keep_text = keep_text
+        self.prompt_tokens: int | None = None
+        self.output_tokens: int | None = None  # from usage only
+        self.finished = False  # a finish_reason was seen
+        self.done = False  # [DONE] seen (set by the framer)
+        self.events = 0  # decoded data payloads
+        self.error_kind: str | None = None
+        self.error: str | None = None
+        self.sent: float | None = None  # set by the load generator when the request bytes are written
+
+    def fail(self, kind: str, message: str) -> None:
+        if self.error_kind is None:  # the first failure is the one counted
+            self.error_kind = kind
+            self.error = message[:300]
+
+
+# ---- wire types: only the fields read are decoded; msgspec skips the rest ----------
+
+
+class _Delta(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+
+
+class _Message(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+
+
+class _Choice(msgspec.Struct):
+    delta: _Delta | None = None
+    message: _Message | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+
+
+class _Usage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Chunk(msgspec.Struct):
+    choices: list[_Choice] | None = None
+    usage: _Usage | None = None
+    error: Any = None
+
+
+class _EmbeddingsBody(msgspec.Struct):
+    data: list[Any] | None = None
+    usage: _Usage | None = None
+    error: Any = None
+
+
+_decode_chunk = msgspec.json.Decoder(_Chunk).decode
+_decode_embeddings = msgspec.json.Decoder(_EmbeddingsBody).decode
+
+
+def _error_text(err: Any) -> str:
+    if isinstance(err, dict):
+        return str(err.get("message") or err)
+    return str(err)
+
+
+def _text_of(prompt: Any) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return "\n".join(str(m.get("content", "")) for m in prompt)
+
+
+def _common(options: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": options.model}
+    if options.max_tokens is not None:
+        body["max_tokens"] = options.max_tokens
+    if options.min_tokens is not None:
+        body["min_tokens"] = options.min_tokens
+    if options.stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+class OpenAIChat:
+    """``POST /v1/chat/completions``; content and reasoning deltas both count as output."""
+
+    name = "openai"
+    path = "/chat/completions"
+    streams = True
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        body = _common(options)
+        body["messages"] = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        return body
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:
+        try:
+            chunk = _decode_chunk(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"undecodable SSE data: {exc}: {payload[:80]!r}")
+            return
+        rec.events += 1
+        if chunk.error is not None:
+            rec.fail("stream_error", _error_text(chunk.error))
+            return
+        if chunk.choices:
+            for ch in chunk.choices:
+                d = ch.delta
+                if d is not None:
+                    text = d.content or d.reasoning_content or d.reasoning
+                    if text:
+                        rec.chunk_times.append(t)
+                        if rec.keep_text:
+                            rec.texts.append(text)
+                elif ch.text:  # a completions-style chunk on a chat URL
+                    rec.chunk_times.append(t)
+                    if rec.keep_text:
+                        rec.texts.append(ch.text)
+                if ch.finish_reason:
+                    rec.finished = True
+        if chunk.usage is not None:
+            u = chunk.usage
+            if u.completion_tokens is not None:
+                rec.output_tokens = u.completion_tokens
+            if u.prompt_tokens is not None:
+                rec.prompt_tokens = u.prompt_tokens
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        try:
+            obj = _decode_chunk(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"response is not JSON: {exc}: {body[:80]!r}")
+            return
+        rec.events += 1
+        if obj.error is not None:
+            rec.fail("stream_error", _error_text(obj.error))
+            return
+        if not obj.choices:
+            rec.fail("malformed", f"response has no choices: {body[:80]!r}")
+            return
+        ch = obj.choices[0]
+        text = (ch.message.content or ch.message.reasoning_content) if ch.message is not None else ch.text
+        rec.chunk_times.append(t)  # the whole answer arrives at once
+        if rec.keep_text and text:
+            rec.texts.append(text)
+        rec.finished = True
+        if obj.usage is not None:
+            rec.output_tokens = obj.usage.completion_tokens
+            rec.prompt_tokens = obj.usage.prompt_tokens
+
+
+class OpenAICompletions(OpenAIChat):
+    """``POST /v1/completions`` (``prompt`` instead of ``messages``)."""
+
+    name = "openai_completions"
+    path = "/completions"
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        body = _common(options)
+        body["prompt"] = _text_of(prompt)
+        return body
+
+
+class OpenAIEmbeddings:
+    """``POST /v1/embeddings``: never streamed; latency is the only timing."""
+
+    name = "openai_embeddings"
+    path = "/embeddings"
+    streams = False
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        return {"model": options.model, "input": _text_of(prompt)}
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:  # pragma: no cover - not streamed
+        rec.fail("malformed", "embeddings responses are not streamed")
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        try:
+            obj = _decode_embeddings(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"response is not JSON: {exc}: {body[:80]!r}")
+            return
+        rec.events += 1
+        if obj.error is not None:
+            rec.fail("stream_error", _error_text(obj.error))
+            return
+        if not obj.data:
+            rec.fail("malformed", f"embeddings response has no data: {body[:80]!r}")
+            return
+        rec.chunk_times.append(t)
+        rec.finished = True
+        rec.output_tokens = 0
+        if obj.usage is not None:
+            rec.prompt_tokens = obj.usage.prompt_tokens
+
+
+class OpenAIAuto(OpenAIChat):
+    """``--api openai`` (EvalScope's name): chat, or completions when the URL says so."""
+
+    name = "openai"
+
+    def for_url(self, url: str) -> Any:
+        path = url.split("?", 1)[0].rstrip("/")
+        if path.endswith("/completions") and not path.endswith("/chat/completions"):
+            return OpenAICompletions()
+        if path.endswith("/embeddings"):
+            return OpenAIEmbeddings()
+        return OpenAIChat()

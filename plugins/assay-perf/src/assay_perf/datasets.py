@@ -1,0 +1,184 @@
+"""Prompt sources for ``assay perf`` (registered through ``assay_perf_datasets``).
+
+A dataset factory is called with the run's :class:`assay_perf.runner.PerfOptions` and
+returns an iterable of prompts: a string, a list of chat messages, or a
+:class:`Prompt` (prompt plus its token count, when the source knows it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+from assay.api import AssayError
+
+
+@attrs.define
+class Prompt:
+    prompt: Any  # str or list of messages
+    tokens: int | None = None
+
+
+# ---- helpers ---------------------------------------------------------------------
+
+
+def _data_file(options: Any, name: str, default_names: tuple[str, ...]) -> list[Path]:
+    """The files to read: --dataset-path (a file or a directory), else $ASSAY_DATA_DIR/<name>."""
+    raw = options.dataset_path
+    if raw is None:
+        base = options.dataset_dir or os.environ.get("ASSAY_DATA_DIR")
+        if not base:
+            raise AssayError(
+                f"--dataset {name} needs --dataset-path FILE_OR_DIR (or --dataset-dir / $ASSAY_DATA_DIR "
+                f"holding a {name}/ folder)"
+            )
+        raw = str(Path(base) / name)
+    path = Path(raw)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found: list[Path] = []
+        for pattern in default_names:
+            found.extend(sorted(path.rglob(pattern)))
+        if found:
+            return found
+        raise AssayError(f"--dataset {name}: no {' or '.join(default_names)} under {path}")
+    raise AssayError(f"--dataset {name}: {path} does not exist")
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AssayError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
+            if not isinstance(row, dict):
+                raise AssayError(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
+            yield n, row
+
+
+def _need_str(row: dict[str, Any], key: str, path: Path, n: int) -> str:
+    value = row.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise AssayError(f"{path}:{n}: key {key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _check_messages(msgs: Any, path: Path, n: int) -> list[dict[str, Any]]:
+    if not isinstance(msgs, list) or not msgs:
+        raise AssayError(f"{path}:{n}: key 'messages' must be a non-empty list")
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict) or "role" not in m or "content" not in m:
+            raise AssayError(f"{path}:{n}: messages[{i}] needs 'role' and 'content'")
+    return msgs
+
+
+# ---- sources ---------------------------------------------------------------------
+
+# Common short English words: with most BPE vocabularies each is one token after a space.
+_WORDS = ["the", "of", "and", "to", "in", "is", "you", "that", "it", "he", "was", "for", "on", "are", "as", "with", "his", "they", "at", "be", "this", "have", "from", "or", "one", "had", "by", "word", "but", "not", "what", "all", "were", "we", "when", "your", "can", "said", "there", "use", "an", "each", "which", "she", "do", "how", "their", "if", "will", "up", "other", "about", "out", "many", "then", "them", "these", "so", "some", "her", "would", "make", "like", "him", "into", "time", "has", "look", "two", "more", "write", "go", "see", "number", "no", "way", "could", "people", "my", "than", "first", "water", "been", "call", "who", "oil", "its", "now", "find", "long", "down", "day", "did", "get", "come", "made", "may", "part", "over", "new", "sound", "take", "only", "little", "work", "know", "place", "year", "live", "me", "back", "give", "most", "very", "after", "thing", "our", "just", "name", "good", "sentence", "man", "think", "say", "great", "where", "help", "through", "much", "before", "line", "right", "too", "mean", "old", "any", "same", "tell", "boy", "follow", "came", "want", "show", "also", "around", "form", "three", "small", "set", "put", "end", "does", "another", "well", "large", "must", "big", "even", "such", "because", "turn", "here", "why", "ask", "went", "men", "read", "need", "land", "different", "home", "us", "move", "try", "kind", "hand", "picture", "again", "change", "off", "play", "spell", "air", "away", "animal", "house", "point", "page", "letter", "mother", "answer", "found", "study", "still", "learn", "should", "world", "high", "every", "near", "add", "food", "between", "own", "below", "country", "plant", "last", "school", "father", "keep", "tree", "never", "start", "city", "earth", "eye", "light", "thought", "head", "under", "story", "saw", "left", "few", "while", "along", "might", "close", "something", "seem", "next", "hard", "open", "example", "begin", "life", "always", "those", "both", "paper", "together", "got", "group", "often", "run", "important", "until", "children", "side", "feet", "car", "mile", "night", "walk", "white", "sea", "began", "grow"]
+
+
+def random_prompts(options: Any) -> Iterator[Prompt]:
+    """Prompts of uniformly random length in [--min-prompt-length, --max-prompt-length] tokens.
+
+    With ``--tokenizer-path`` the prompt is built from random token ids of that tokenizer
+    and its length is re-measured with it (decoding and re-encoding can merge tokens, so
+    the length is what the tokenizer counts). Without one it is that many common English
+    words separated by spaces: an approximation of the token count (one token per word for
+    most BPE vocabularies; exact for the assay test server, which counts words).
+    """
+    lo, hi = options.min_prompt_length, options.max_prompt_length
+    if lo < 1 or hi < lo:
+        raise AssayError(f"--min-prompt-length {lo} / --max-prompt-length {hi}: need 1 <= min <= max")
+    rng = random.Random(options.seed)
+    tok = options.tokenizer()
+    count = options.prompt_count()
+    if tok is None:
+        for _ in range(count):
+            n = rng.randint(lo, hi)
+            yield Prompt(" ".join(rng.choice(_WORDS) for _ in range(n)), None)
+        return
+    special = set(getattr(tok, "all_special_ids", []) or [])
+    vocab = [i for i in range(len(tok)) if i not in special]
+    for _ in range(count):
+        n = rng.randint(lo, hi)
+        ids = [rng.choice(vocab) for _ in range(n)]
+        text = tok.decode(ids)
+        # trim or pad until the re-encoded length falls in [lo, hi]
+        for _ in range(8):
+            enc = tok.encode(text, add_special_tokens=False)
+            if lo <= len(enc) <= hi:
+                break
+            if len(enc) > hi:
+                enc = enc[:hi]
+            else:
+                enc = enc + [rng.choice(vocab) for _ in range(lo - len(enc))]
+            text = tok.decode(enc)
+        yield Prompt(text, len(tok.encode(text, add_special_tokens=False)))
+
+
+def line_by_line(options: Any) -> Iterator[str]:
+    """Each non-empty line of a text file (``--dataset-path``) is one prompt."""
+    for path in _data_file(options, "line_by_line", ("*.txt",)):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield line.rstrip("\n")
+
+
+def openqa(options: Any) -> Iterator[str]:
+    """EvalScope's ``openqa`` (HC3-style JSONL): the ``question`` of each row."""
+    for path in _data_file(options, "openqa", ("*.jsonl",)):
+        for n, row in _jsonl(path):
+            yield _need_str(row, "question", path, n)
+
+
+def custom(options: Any) -> Iterator[Any]:
+    """A user's JSONL: each row has ``prompt`` (a string) or ``messages`` (a chat list)."""
+    for path in _data_file(options, "custom", ("*.jsonl",)):
+        for n, row in _jsonl(path):
+            if "messages" in row:
+                yield _check_messages(row["messages"], path, n)
+            elif "prompt" in row:
+                yield _need_str(row, "prompt", path, n)
+            else:
+                raise AssayError(f"{path}:{n}: expected a 'prompt' or 'messages' key, got {sorted(row)}")
+
+
+def mt_bench(options: Any) -> Iterator[str]:
+    """MT-Bench ``question.jsonl``: the first turn of each question (the second needs an answer)."""
+    for path in _data_file(options, "mt_bench", ("question.jsonl",)):
+        for n, row in _jsonl(path):
+            turns = row.get("turns")
+            if not isinstance(turns, list) or not turns or not isinstance(turns[0], str):
+                raise AssayError(f"{path}:{n}: key 'turns' must be a non-empty list of strings")
+            yield turns[0]
+
+
+def arena_hard(options: Any) -> Iterator[str]:
+    """Arena-Hard-Auto ``question.jsonl`` (v0.1 and v2.0): the ``prompt`` of each row.
+
+    A directory holding several versions yields them all, in path order.
+    """
+    for path in _data_file(options, "arena_hard", ("question.jsonl",)):
+        for n, row in _jsonl(path):
+            yield _need_str(row, "prompt", path, n)
+
+
+BUILTIN = {
+    "random": (random_prompts, "random prompts with token lengths in a range (tokenizer or word approximation)"),
+    "line_by_line": (line_by_line, "one prompt per non-empty line of a text file"),
+    "openqa": (openqa, "HC3-style JSONL, the 'question' field"),
+    "custom": (custom, "JSONL of {'prompt': str} or {'messages': [...]}"),
+    "mt_bench": (mt_bench, "MT-Bench question.jsonl (first turns)"),
+    "arena_hard": (arena_hard, "Arena-Hard-Auto question.jsonl (v0.1 / v2.0)"),
+}

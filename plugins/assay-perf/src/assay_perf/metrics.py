@@ -1,0 +1,319 @@
+"""The perf report: a fold over ``RequestTimed`` events. Nothing else is read.
+
+Formulas (per request, all times from the log, in seconds):
+
+- TTFT = first content chunk arrival - sent
+- E2E latency = last content chunk arrival - sent
+- TPOT = (E2E latency - TTFT) / (output tokens - 1), streamed requests with >= 2 output tokens
+- ITL = every gap between consecutive content chunks of a request, pooled over requests
+- sent = when the request bytes were written to the socket; scheduled = the open-loop due time,
+  or (closed loop) when the client started the request
+- queue delay = sent - scheduled: the client's own queueing (behind the arrival schedule, or a
+  burst of requests waiting on the client's event loop)
+- measured window = max(end) - min(scheduled, else sent) over the point's measured requests
+- request throughput = succeeded / window; output token throughput = sum(output tokens) / window;
+  total token throughput = sum(prompt + output tokens) / window (succeeded requests only)
+- goodput = succeeded requests meeting every SLO given (ttft, tpot, e2e) / window
+
+Non-streamed responses arrive at once: their TTFT equals their latency; they have no TPOT or ITL.
+Output tokens are the server's usage when reported, else the client's count (tokenizer, else chunks).
+Warm-up requests are excluded from every figure (counted separately).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from pathlib import Path
+from typing import Any, ClassVar
+
+import msgspec
+
+FORMULAS = {
+    "ttft": "first content chunk arrival - sent",
+    "e2e_latency": "last content chunk arrival - sent",
+    "tpot": "(e2e latency - ttft) / (output tokens - 1), per streamed request with >= 2 output tokens",
+    "itl": "every gap between consecutive content chunks, pooled over requests",
+    "sent": "request bytes written to the socket (aiohttp chunk-sent trace)",
+    "queue_delay": "sent - scheduled (open-loop due time, or when the client started the request)",
+    "window": "max(end) - min(scheduled) over the measured requests",
+    "request_throughput": "succeeded requests / window",
+    "output_token_throughput": "sum(output tokens of succeeded requests) / window",
+    "total_token_throughput": "sum(prompt + output tokens of succeeded requests) / window",
+    "goodput": "succeeded requests meeting every SLO / window",
+}
+
+
+class _Body(msgspec.Struct):
+    # RunStarted / RunFinished / RequestTimed fields the fold reads
+    kind: str | None = None
+    config: dict[str, Any] | None = None
+    status: Any = None
+    sent: float | None = None
+    scheduled: float | None = None
+    chunk_times: list[float] = []
+    end: float | None = None
+    ok: bool = True
+    error_kind: str | None = None
+    prompt_tokens: int | None = None
+    output_tokens: int | None = None
+    usage_reported: bool = False
+    stream: bool = False
+    phase: str = "measure"
+    point: dict[str, Any] = {}
+
+
+class _Line(msgspec.Struct):
+    type: str
+    run_id: str
+    body: _Body
+
+
+class _Point:
+    def __init__(self, point: dict[str, Any]) -> None:
+        self.point = point
+        self.n = 0
+        self.ok = 0
+        self.failures: dict[str, int] = {}
+        self.statuses: dict[str, int] = {}
+        self.start = math.inf
+        self.end = -math.inf
+        self.ttft = array("d")
+        self.e2e = array("d")
+        self.tpot = array("d")
+        self.itl = array("d")
+        self.queue = array("d")
+        self.out_tokens = array("d")
+        self.prompt_tokens = array("d")
+        self.sum_out = 0
+        self.sum_prompt = 0
+        self.usage_reported = 0
+        self.good = 0
+        self.streamed = 0
+
+
+class PerfFold:
+    def __init__(self) -> None:
+        self.run_id = ""
+        self.status = "running"
+        self.config: dict[str, Any] = {}
+        self.points: dict[str, _Point] = {}
+        self.warmup = 0
+        self.events = 0
+
+    def slo(self) -> dict[str, float]:
+        return {k: float(v) for k, v in (self.config.get("slo") or {}).items()}
+
+    def feed_path(self, path: Path, block: int = 1 << 20) -> None:
+        from assay.log import LogCorrupted
+
+        decoder = msgspec.json.Decoder(_Line)
+        pending = b""
+        line_no = 0
+        with open(path, "rb") as f:
+            while data := f.read(block):
+                buf = pending + data if pending else data
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    pending = buf
+                    continue
+                chunk, pending = buf[: cut + 1], buf[cut + 1 :]
+                try:
+                    lines = decoder.decode_lines(chunk)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    for i, raw in enumerate(chunk.split(b"\n")[:-1], start=line_no + 1):
+                        try:
+                            decoder.decode(raw)
+                        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                            raise LogCorrupted(path, i, str(exc)) from None
+                    raise
+                line_no += chunk.count(b"\n")
+                for line in lines:
+                    self.feed(line)
+        # an unterminated last line was never acknowledged: ignored
+
+    def feed(self, line: _Line) -> None:
+        self.events += 1
+        t = line.type
+        b = line.body
+        if t == "RequestTimed":
+            if b.phase != "measure":
+                self.warmup += 1
+                return
+            key = json.dumps(b.point, sort_keys=True)
+            p = self.points.get(key)
+            if p is None:
+                p = self.points[key] = _Point(b.point)
+            self._add(p, b)
+        elif t == "RunStarted":
+            self.run_id = line.run_id
+            self.config = b.config or {}
+        elif t == "RunFinished":
+            self.status = b.status or "completed"
+
+    def _add(self, p: _Point, b: _Body) -> None:
+        p.n += 1
+        if b.status is not None:
+            s = str(b.status)
+            p.statuses[s] = p.statuses.get(s, 0) + 1
+        origin = b.scheduled if b.scheduled is not None else b.sent
+        p.start = min(p.start, origin)
+        p.end = max(p.end, b.end)
+        if b.scheduled is not None:
+            p.queue.append(b.sent - b.scheduled)
+        if not b.ok:
+            kind = b.error_kind or "unknown"
+            p.failures[kind] = p.failures.get(kind, 0) + 1
+            return
+        p.ok += 1
+        chunks = b.chunk_times
+        out = b.output_tokens or 0
+        p.sum_out += out
+        p.out_tokens.append(out)
+        if b.prompt_tokens is not None:
+            p.sum_prompt += b.prompt_tokens
+            p.prompt_tokens.append(b.prompt_tokens)
+        if b.usage_reported:
+            p.usage_reported += 1
+        ttft = e2e = tpot = None
+        if chunks:
+            ttft = chunks[0] - b.sent
+            e2e = chunks[-1] - b.sent
+            p.ttft.append(ttft)
+            p.e2e.append(e2e)
+            if b.stream:
+                p.streamed += 1
+                if out > 1:
+                    tpot = (e2e - ttft) / (out - 1)
+                    p.tpot.append(tpot)
+                prev = chunks[0]
+                for c in chunks[1:]:
+                    p.itl.append(c - prev)
+                    prev = c
+        slo = self._slo
+        if slo is not None:
+            good = True
+            if "ttft" in slo and (ttft is None or ttft * 1000 > slo["ttft"]):
+                good = False
+            if "e2e" in slo and (e2e is None or e2e * 1000 > slo["e2e"]):
+                good = False
+            if "tpot" in slo and tpot is not None and tpot * 1000 > slo["tpot"]:
+                good = False
+            p.good += good
+
+    _slo: dict[str, float] | None = None
+
+    def build(self, path: Path) -> dict[str, Any]:
+        # RunStarted is the first line: read it first so the SLOs are known while folding
+        with open(path, "rb") as f:
+            first = f.readline()
+        if first.endswith(b"\n"):
+            line = msgspec.json.decode(first, type=_Line)
+            if line.type == "RunStarted":
+                self.config = line.body.config or {}
+        self._slo = self.slo() or None
+        self.feed_path(path)
+        percentiles = [float(q) for q in self.config.get("percentiles") or [50, 90, 95, 99]]
+        return {
+            "kind": "perf",
+            "run_id": self.run_id,
+            "status": self.status,
+            "model": self.config.get("model"),
+            "api": self.config.get("api"),
+            "url": self.config.get("url"),
+            "percentiles": percentiles,
+            "slo_ms": self.slo(),
+            "warmup_requests": self.warmup,
+            "formulas": FORMULAS,
+            "points": [self._summary(p, percentiles) for p in self.points.values()],
+        }
+
+    def _summary(self, p: _Point, qs: list[float]) -> dict[str, Any]:
+        import numpy as np
+
+        window = p.end - p.start if p.n else 0.0
+
+        def stats(values: array) -> dict[str, Any] | None:
+            if not len(values):
+                return None
+            a = np.frombuffer(values, dtype=np.float64)
+            out = {"n": int(a.size), "mean": float(a.mean()), "min": float(a.min()), "max": float(a.max())}
+            for q, v in zip(qs, np.percentile(a, qs)):
+                out[f"p{q:g}"] = float(v)
+            return out
+
+        def per_s(x: float) -> float | None:
+            return x / window if window > 0 else None
+
+        out = {
+            "point": p.point,
+            "requests": p.n,
+            "succeeded": p.ok,
+            "failed": p.n - p.ok,
+            "failures": dict(sorted(p.failures.items())),
+            "statuses": dict(sorted(p.statuses.items())),
+            "window_s": window,
+            "request_throughput": per_s(p.ok),
+            "output_token_throughput": per_s(p.sum_out),
+            "total_token_throughput": per_s(p.sum_out + p.sum_prompt),
+            "usage_reported": p.usage_reported,
+            "ttft_s": stats(p.ttft),
+            "e2e_latency_s": stats(p.e2e),
+            "tpot_s": stats(p.tpot),
+            "itl_s": stats(p.itl),
+            "queue_delay_s": stats(p.queue),
+            "output_tokens": stats(p.out_tokens),
+            "prompt_tokens": stats(p.prompt_tokens),
+        }
+        if self._slo:
+            out["goodput"] = {"good_requests": p.good, "requests_per_s": per_s(p.good), "fraction": p.good / p.n if p.n else None}
+        return out
+
+
+class PerfReporter:
+    kinds: ClassVar[set[str]] = {"perf"}
+
+    def build(self, log_path: Path) -> dict[str, Any]:
+        return PerfFold().build(Path(log_path))
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        from rich.table import Table
+
+        qs = report.get("percentiles") or []
+        table = Table(title=f"perf {report.get('run_id', '')} ({report.get('status', '')}) {report.get('model') or ''}")
+        for col in ("Parallel", "Number", "Rate", "OK", "Fail", "Req/s", "Out tok/s", "Total tok/s"):
+            table.add_column(col, justify="right")
+        for pt in report.get("points", []):
+            p = pt["point"]
+            table.add_row(
+                str(p.get("parallel")), str(p.get("number")), str(p.get("rate") or "-"), str(pt["succeeded"]), str(pt["failed"]),
+                _f(pt["request_throughput"]), _f(pt["output_token_throughput"]), _f(pt["total_token_throughput"]),
+            )
+        console.print(table)
+        lat = Table(title="latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
+        for col in ("Parallel", "Number", "TTFT", "TPOT", "ITL", "E2E", "Queue", "Goodput"):
+            lat.add_column(col, justify="right")
+        for pt in report.get("points", []):
+            p = pt["point"]
+            gp = pt.get("goodput")
+            lat.add_row(
+                str(p.get("parallel")), str(p.get("number")), _ms(pt["ttft_s"], qs), _ms(pt["tpot_s"], qs), _ms(pt["itl_s"], qs),
+                _ms(pt["e2e_latency_s"], qs), _ms(pt["queue_delay_s"], qs),
+                "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)",
+            )
+        console.print(lat)
+        for pt in report.get("points", []):
+            if pt["failures"]:
+                console.print(f"failures at {pt['point']}: " + ", ".join(f"{k}={v}" for k, v in pt["failures"].items()))
+        console.print("formulas: " + "; ".join(f"{k} = {v}" for k, v in report.get("formulas", {}).items() if k in ("ttft", "tpot", "itl", "e2e_latency")))
+
+
+def _f(v: Any) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _ms(s: dict[str, Any] | None, qs: list[float]) -> str:
+    if not s:
+        return "-"
+    return " / ".join(f"{s[k] * 1000:.1f}" for k in ["mean"] + [f"p{q:g}" for q in qs])

@@ -1,0 +1,499 @@
+"""The load generator: one aiohttp session, incremental SSE framing, raw timestamps.
+
+Every request, warm-up included, becomes exactly one ``RequestTimed`` event holding raw
+wall-clock times (``time.perf_counter`` shifted by one offset taken at start, so gaps are
+monotonic-exact). Nothing is derived here; :mod:`assay_perf.metrics` folds the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import msgspec
+from assay.api import AssayError
+from assay.events import RequestTimed
+
+from .apis import Record
+
+_SECRET_HEADER_PARTS = ("auth", "key", "token", "secret", "password", "cookie")
+
+
+@attrs.define
+class PerfOptions:
+    url: str
+    model: str
+    api: str = "openai"
+    parallel: list[int] = attrs.field(factory=lambda: [1])
+    number: list[int | None] = attrs.field(factory=lambda: [100])
+    rate: list[float | None] = attrs.field(factory=lambda: [None])  # req/s, Poisson; None: closed loop
+    duration: float | None = None  # seconds per point
+    warmup_num: int = 0
+    dataset: str = "random"
+    dataset_path: str | None = None
+    dataset_dir: str | None = None
+    tokenizer_path: str | None = None
+    min_prompt_length: int = 128
+    max_prompt_length: int = 1024
+    max_tokens: int | None = 256
+    min_tokens: int | None = None
+    stream: bool = False
+    headers: dict[str, str] = attrs.field(factory=dict)
+    api_key: str | None = attrs.field(default=None, repr=False)
+    connect_timeout: float = 60.0
+    read_timeout: float = 600.0
+    extra_args: dict[str, Any] = attrs.field(factory=dict)
+    percentiles: list[float] = attrs.field(factory=lambda: [50.0, 90.0, 95.0, 99.0])
+    slo: dict[str, float] = attrs.field(factory=dict)  # ttft / tpot / e2e in ms
+    seed: int = 42
+    work_dir: str = "./outputs"
+    name: str | None = None
+    emit_batch: int = 256
+    _tok: Any = attrs.field(default=None, init=False, repr=False)
+    _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)
+
+    def tokenizer(self) -> Any:
+        if not self._tok_loaded:
+            self._tok_loaded = True
+            if self.tokenizer_path:
+                try:
+                    from transformers import AutoTokenizer
+                except ImportError:
+                    raise AssayError("--tokenizer-path needs transformers: pip install 'assay-perf[tokenizer]'") from None
+                try:
+                    self._tok = AutoTokenizer.from_pretrained(self.tokenizer_path)
+                except Exception as exc:  # noqa: BLE001 - any load failure is the user's path
+                    raise AssayError(f"--tokenizer-path {self.tokenizer_path}: cannot load a tokenizer: {exc}") from None
+        return self._tok
+
+    def prompt_count(self) -> int:
+        """How many distinct prompts a generated source should make (they are cycled)."""
+        known = [n for n in self.number if n]
+        return max(known + [self.warmup_num, 1]) if known else 1024
+
+    def points(self) -> list[tuple[int, int | None, float | None]]:
+        """The sweep: --parallel, --number and --rate lists pair up; a single value repeats."""
+        p, n = list(self.parallel), list(self.number)
+        r = [None if v is None or v <= 0 else float(v) for v in (self.rate or [None])]
+        size = max(len(p), len(n), len(r))
+        for vals in (p, n, r):
+            if len(vals) not in (1, size):
+                raise AssayError(
+                    f"--parallel has {len(p)} values, --number {len(n)} and --rate {len(r)}: "
+                    "give the same count (they pair up) or one value"
+                )
+        p, n, r = (v * size if len(v) == 1 else v for v in (p, n, r))
+        for v in p:
+            if v < 1:
+                raise AssayError(f"--parallel must be >= 1, got {v}")
+        for v in n:
+            if v is not None and v < 1:
+                raise AssayError(f"--number must be >= 1, got {v}")
+        if any(v is None for v in n) and not self.duration:
+            raise AssayError("give --number, or --duration to run each point for a time")
+        return list(zip(p, n, r))
+
+    def request_headers(self) -> dict[str, str]:
+        h = {"Content-Type": "application/json", **self.headers}
+        if self.api_key:
+            h["Authorization"] = f"Bearer {self.api_key}"
+        return h
+
+    def loggable(self) -> dict[str, Any]:
+        """The options as logged: the key dropped, secret-looking header values masked."""
+        d = attrs.asdict(self, filter=lambda a, v: not a.name.startswith("_") and a.name != "api_key")
+        d["headers"] = {
+            k: ("***" if any(s in k.lower() for s in _SECRET_HEADER_PARTS) else v) for k, v in self.headers.items()
+        }
+        d["api_key_given"] = bool(self.api_key)
+        d["url"] = self.url.split("?", 1)[0]
+        return d
+
+
+def _sse_data(event: bytes) -> bytes | None:
+    """The data of one SSE event (its ``data:`` lines joined by newlines), or None."""
+    lines = []
+    for line in event.split(b"\n"):
+        if line.startswith(b"data:"):
+            v = line[5:]
+            lines.append(v[1:] if v.startswith(b" ") else v)
+        # comments (":") and other fields (event:, id:, retry:) carry no timing
+    return b"\n".join(lines) if lines else None
+
+
+def resolve_url(url: str, api: Any) -> str:
+    base = url.rstrip("/")
+    if base.endswith("/v1"):
+        return base + api.path
+    return url
+
+
+class _Load:
+    """One point of the sweep: prompts, a session, workers, the event buffer."""
+
+    def __init__(self, opts: PerfOptions, api: Any, url: str, bodies: list[tuple[bytes, int | None]], run: Any) -> None:
+        self.opts = opts
+        self.api = api
+        self.url = url
+        self.log_url = url.split("?", 1)[0]
+        self.bodies = bodies
+        self.run = run
+        self.buffer: list[RequestTimed] = []
+        self.offset = time.time() - time.perf_counter()
+        self.stream = bool(opts.stream and api.streams)
+        self.keep_text = opts.tokenizer() is not None
+        self.headers = opts.request_headers()
+
+    def flush(self) -> None:
+        if self.buffer:
+            batch, self.buffer = self.buffer, []
+            self.run.emit_many(batch)
+
+    async def one(self, session: Any, idx: int, rid: str, scheduled: float | None, phase: str, point: dict[str, Any]) -> None:
+        import aiohttp
+
+        perf = time.perf_counter
+        off = self.offset
+        body, known_prompt_tokens = self.bodies[idx % len(self.bodies)]
+        rec = Record(self.keep_text)
+        status = None
+        first_byte = None
+        start = perf() + off
+        try:
+            async with session.post(self.url, data=body, headers=self.headers, trace_request_ctx=rec) as resp:
+                first_byte = perf() + off
+                status = resp.status
+                if status >= 400:
+                    text = await resp.read()
+                    rec.fail("http_5xx" if status >= 500 else "http_4xx", f"HTTP {status}: {text[:200].decode('utf-8', 'replace')}")
+                elif self.stream and "event-stream" in resp.headers.get("Content-Type", ""):
+                    await self._read_sse(resp, rec, perf, off)
+                else:
+                    data = await resp.read()
+                    self.api.on_body(data, perf() + off, rec)
+        except (asyncio.TimeoutError, TimeoutError) as exc:  # noqa: UP041 - distinct on 3.10; before ClientConnectionError
+            rec.fail("timeout", f"{type(exc).__name__}: {exc or 'timed out'}")
+        except aiohttp.ClientPayloadError as exc:
+            rec.fail("truncated", f"response ended early: {exc}")
+        except (aiohttp.ClientConnectionError, ConnectionError, OSError) as exc:
+            rec.fail("connection", f"{type(exc).__name__}: {exc}")
+        except aiohttp.ClientError as exc:
+            rec.fail("connection", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - e.g. a third-party API parser bug: count it, go on
+            rec.fail("client_error", f"{type(exc).__name__}: {exc}")
+        end = perf() + off
+        # "sent" is when the request bytes went to the socket (aiohttp's chunk-sent trace); the
+        # client's own delay before that (a burst of requests on one event loop) is kept as
+        # sent - scheduled, where scheduled is the open-loop due time or the moment this
+        # request was started
+        sent = rec.sent if rec.sent is not None else start
+        if scheduled is None:
+            scheduled = start
+        if rec.error_kind is None and status is not None and status < 400 and not (rec.done or rec.finished):
+            if rec.events == 0:
+                rec.fail("malformed", "the response held no decodable event")
+            else:
+                rec.fail("truncated", "the stream ended without [DONE] or a finish_reason")
+        ok = rec.error_kind is None
+        usage = rec.output_tokens is not None
+        out_tokens = rec.output_tokens
+        if out_tokens is None and ok:
+            if rec.texts:
+                tok = self.opts.tokenizer()
+                out_tokens = len(tok.encode("".join(rec.texts), add_special_tokens=False))
+            else:
+                out_tokens = len(rec.chunk_times)  # approximation: one token per content chunk
+        self.buffer.append(
+            RequestTimed(
+                request_id=rid,
+                api=self.api.name,
+                url=self.log_url,
+                scheduled=scheduled,
+                sent=sent,
+                first_byte=first_byte,
+                chunk_times=rec.chunk_times,
+                last_content=rec.chunk_times[-1] if rec.chunk_times else None,
+                end=end,
+                status=status,
+                ok=ok,
+                error_kind=rec.error_kind,
+                error=rec.error,
+                prompt_tokens=rec.prompt_tokens if rec.prompt_tokens is not None else known_prompt_tokens,
+                output_tokens=out_tokens,
+                usage_reported=usage,
+                stream=self.stream,
+                phase=phase,
+                point=point,
+            )
+        )
+        if len(self.buffer) >= self.opts.emit_batch:
+            self.flush()
+
+    async def _read_sse(self, resp: Any, rec: Record, perf: Any, off: float) -> None:
+        """SSE framing (WHATWG): ``data:`` lines join until a blank line ends the event.
+
+        Fast path: events separated by a blank line, each one ``data: ...`` line (what
+        every OpenAI-compatible server sends); anything else takes the general path.
+        """
+        on_event = self.api.on_event
+        buf = b""
+        async for chunk in resp.content.iter_any():
+            t = perf() + off  # timestamp before any parsing
+            if buf:
+                chunk = buf + chunk
+                buf = b""
+            if chunk.endswith(b"\n\n") and chunk.startswith(b"data: ") and chunk.find(b"\n") == len(chunk) - 2:
+                # the common read: exactly one whole one-line event
+                payload = chunk[6:-2]
+                if payload == b"[DONE]":
+                    rec.done = True
+                else:
+                    on_event(payload, t, rec)
+                continue
+            buf = chunk
+            if b"\r" in buf:
+                buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            if b"\n\n" not in buf:
+                continue
+            *events, buf = buf.split(b"\n\n")
+            for ev in events:
+                if ev.startswith(b"data: ") and b"\n" not in ev:
+                    payload = ev[6:]
+                else:
+                    payload = _sse_data(ev)
+                    if payload is None:
+                        continue
+                if payload == b"[DONE]":
+                    rec.done = True
+                else:
+                    on_event(payload, t, rec)
+        if buf.strip(b"\n") and rec.error_kind is None and not rec.done:
+            payload = _sse_data(buf)
+            if payload == b"[DONE]":
+                rec.done = True
+            else:
+                rec.fail("truncated", f"the stream ended inside an event: {buf[:80]!r}")
+
+    async def run_point(self, parallel: int, number: int | None, rate: float | None, point: dict[str, Any], pidx: int) -> None:
+        import aiohttp
+
+        opts = self.opts
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, force_close=False)
+        trace = aiohttp.TraceConfig()
+        perf, off = time.perf_counter, self.offset
+
+        async def on_sent(_session: Any, ctx: Any, _params: Any) -> None:
+            ctx.trace_request_ctx.sent = perf() + off
+
+        trace.on_request_chunk_sent.append(on_sent)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False, read_bufsize=1 << 16,
+            skip_auto_headers=("User-Agent",), trace_configs=[trace],
+        ) as session:
+            if opts.warmup_num:
+                await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
+            if rate:
+                await self._open_loop(session, parallel, number, rate, point, pidx)
+            else:
+                await self._closed_loop(session, parallel, number, opts.duration, "measure", point, f"{pidx}")
+        self.flush()
+
+    async def _closed_loop(
+        self, session: Any, parallel: int, number: int | None, duration: float | None, phase: str, point: dict[str, Any], prefix: str
+    ) -> None:
+        counter = itertools.count()
+        deadline = time.perf_counter() + duration if duration else math.inf
+        limit = number if number is not None else sys.maxsize
+
+        async def worker() -> None:
+            for i in counter:
+                if i >= limit or time.perf_counter() >= deadline:
+                    return
+                await self.one(session, i, f"{prefix}-{i}", None, phase, point)
+
+        await asyncio.gather(*(worker() for _ in range(min(parallel, limit))))
+
+    async def _open_loop(
+        self, session: Any, parallel: int, number: int | None, rate: float, point: dict[str, Any], pidx: int
+    ) -> None:
+        """Poisson arrivals at ``rate``; at most ``parallel`` in flight. A request that
+        waits for a free slot keeps its scheduled time, so client queueing shows."""
+        opts = self.opts
+        rng = random.Random(opts.seed + pidx)
+        sem = asyncio.Semaphore(parallel)
+        perf = time.perf_counter
+        t0 = perf()
+        deadline = t0 + opts.duration if opts.duration else math.inf
+        limit = number if number is not None else sys.maxsize
+        tasks: set[asyncio.Task[None]] = set()
+        due = t0
+
+        async def go(i: int, scheduled: float) -> None:
+            try:
+                await self.one(session, i, f"{pidx}-{i}", scheduled, "measure", point)
+            finally:
+                sem.release()
+
+        i = 0
+        while i < limit and due < deadline:
+            delay = due - perf()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await sem.acquire()
+            task = asyncio.create_task(go(i, due + self.offset))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            i += 1
+            due += rng.expovariate(rate)
+        if tasks:
+            await asyncio.gather(*tasks)
+
+
+@contextlib.contextmanager
+def _quiet_gc() -> Iterator[None]:
+    """No cyclic-GC pauses inside a measured point (they would show as client lag): objects
+    made before it are frozen out of collection and the collector runs between points.
+    ASSAY_PERF_GC=on keeps the default collector."""
+    import gc
+    import os
+
+    if os.environ.get("ASSAY_PERF_GC") == "on" or not gc.isenabled():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.collect()
+
+
+def _event_loop_run(coro: Any) -> Any:
+    """uvloop when installed (about a fifth less client CPU per request), else asyncio.
+    ASSAY_PERF_LOOP=asyncio forces the standard loop."""
+    import os
+
+    if os.environ.get("ASSAY_PERF_LOOP", "uvloop") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
+def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tuple[bytes, int | None]]:
+    from .datasets import Prompt
+
+    encoder = msgspec.json.Encoder()
+    tok = opts.tokenizer()
+    out: list[tuple[bytes, int | None]] = []
+    for p in prompts:
+        tokens = None
+        if isinstance(p, Prompt):
+            p, tokens = p.prompt, p.tokens
+        if tokens is None and tok is not None:
+            text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
+            tokens = len(tok.encode(text, add_special_tokens=False))
+        body = api.body(p, opts)
+        if opts.extra_args:
+            body.update(opts.extra_args)
+        out.append((encoder.encode(body), tokens))
+    return out
+
+
+def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
+    entry = plugins.get("perf_datasets", opts.dataset)
+    need = opts.prompt_count()
+    prompts = list(itertools.islice(iter(entry.obj(opts)), need))
+    if not prompts:
+        raise AssayError(f"--dataset {opts.dataset}: no prompts")
+    return prompts
+
+
+def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, Any]]:
+    """Run the sweep; return the run directory and the report (folded from the log)."""
+    from assay import __version__
+    from assay.events import PluginInfo, RunFinished, RunStarted
+    from assay.plugins import host
+    from assay.report import build_report, write_report
+    from assay.run import Run, host_facts, new_run_id
+
+    plugins = plugins or host()
+    points = opts.points()
+    api = plugins.get("perf_apis", opts.api).obj
+    api = api() if isinstance(api, type) else api
+    if hasattr(api, "for_url"):
+        api = api.for_url(opts.url)
+    if opts.stream and not api.streams:
+        print(f"note: --api {opts.api} does not stream; --stream ignored", file=sys.stderr)
+    url = resolve_url(opts.url, api)
+    prompts = load_prompts(opts, plugins)
+    bodies = _encode_prompts(opts, api, prompts)
+
+    run_id = opts.name or new_run_id()
+    run_dir = Path(opts.work_dir) / run_id
+    if (run_dir / "events.jsonl").exists():
+        raise AssayError(f"{run_dir} already holds a run; choose another --name")
+    run = Run(run_dir, run_id, opts, plugins)
+    logged = opts.loggable()
+    run.emit(
+        RunStarted(
+            kind="perf",
+            config=logged,
+            resolved={**logged, "resolved_url": url.split("?", 1)[0], "api_class": type(api).__name__,
+                      "prompts": len(bodies), "points": [list(p) for p in points]},
+            plugins=[PluginInfo(**p) for p in plugins.versions()],
+            seed=opts.seed,
+            host=host_facts(),
+            assay_version=__version__,
+        )
+    )
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    started = time.time()
+    load = _Load(opts, api, url, bodies, run)
+    status, error = "completed", None
+    try:
+
+        async def sweep() -> None:
+            for pidx, (parallel, number, rate) in enumerate(points):
+                point = {"parallel": parallel, "number": number, "rate": rate}
+                with _quiet_gc():
+                    await load.run_point(parallel, number, rate, point, pidx)
+                run.flush()
+
+        _event_loop_run(sweep())
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        load.flush()
+        run.emit(RunFinished(status=status, duration=time.time() - started, error=error))
+        run.close()
+    report = build_report(run_dir, plugins)
+    write_report(run_dir, report)
+    section = report.get("sections", {}).get("perf")
+    if section:
+        points_dir = run_dir / "points"
+        points_dir.mkdir(exist_ok=True)
+        for pt in section["points"]:
+            p = pt["point"]
+            name = f"parallel_{p['parallel']}_number_{p['number']}" + (f"_rate_{p['rate']}" if p.get("rate") else "")
+            (points_dir / f"{name}.json").write_text(json.dumps(pt, indent=2), encoding="utf-8")
+    return run_dir, report

@@ -1,0 +1,50 @@
+"""Faults are counted exactly, by kind, once each; the run goes on.
+
+The test server injects a fault on the request numbers listed (1-based, in arrival order,
+server.py ``_fault``); every other request succeeds. So the expected counts below are the
+list lengths, and the number of RequestTimed events equals the number of requests sent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+FAULTS = {
+    "http_500": [2, 11],
+    "http_429": [3],
+    "http_400": [4],
+    "garbage": [5],
+    "hang": [6],
+    "truncate": [7],
+    "stream_error": [8, 15],
+    "reset": [9],
+}
+# how each injected fault must be classified
+EXPECTED = {"http_5xx": 2, "http_4xx": 2, "malformed": 1, "timeout": 1, "truncated": 1, "stream_error": 2, "connection": 1}
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_faults_counted_exactly(server_process, perf, request_events, stream):
+    url = server_process(faults=FAULTS, itl=0.0)
+    number = 24
+    flags = ["--url", url, "--model", "m", "--parallel", "1", "--number", str(number), "--max-tokens", "8",
+             "--min-tokens", "8", "--read-timeout", "1.0", "--min-prompt-length", "4", "--max-prompt-length", "8"]
+    run_dir, rep = perf(*flags, "--stream" if stream else "--no-stream")
+    (pt,) = rep["points"]
+    expected = dict(EXPECTED)
+    if not stream:
+        # non-streamed: truncate and stream_error only act inside a stream, so those succeed
+        expected.pop("truncated")
+        expected.pop("stream_error")
+    assert pt["failures"] == dict(sorted(expected.items()))
+    assert pt["failed"] == sum(expected.values())
+    assert pt["succeeded"] == number - sum(expected.values())
+    events = request_events(run_dir)
+    assert len(events) == number  # one event per request: nothing counted twice, nothing lost
+    assert len({e["request_id"] for e in events}) == number
+    assert sum(1 for e in events if not e.get("ok", True)) == pt["failed"]
+    by_kind = {e["error_kind"]: e for e in events if not e.get("ok", True)}
+    assert by_kind["http_5xx"]["status"] == 500 and "injected server error" in by_kind["http_5xx"]["error"]
+    assert by_kind["timeout"]["end"] - by_kind["timeout"]["sent"] >= 1.0  # the read timeout fired
+    # failed requests add nothing to the latency figures
+    assert pt["ttft_s"]["n"] == pt["succeeded"]
