@@ -110,7 +110,7 @@ def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
 # ---- loading -----------------------------------------------------------------
 
 
-def limited(samples: Iterable[Sample], limit: int | float | None) -> Iterator[Sample]:
+def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
     """Apply ``--limit`` per subset, as EvalScope does (a float is a fraction)."""
     if limit is None:
         yield from samples
@@ -402,7 +402,7 @@ async def _evaluate(
     driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
 ) -> None:
     try:
-        for name, args, bench in driven or []:
+        for _name, args, bench in driven or []:
             await bench.run(run, args, cfg)
             run.flush()
         if pending:

@@ -44,6 +44,26 @@ class Registered:
         return self._resolved
 
 
+def lazy_attributes(package: str, module: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that serves names from ``package.module``, imported on first use.
+
+    Plugins keep their entry-point module tiny (hooks registering ``"module:attribute"``) and
+    still let ``from assay_x import Thing`` work.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import importlib
+
+        try:
+            return getattr(importlib.import_module(f"{package}.{module}"), name)
+        except AttributeError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+
+    return __getattr__
+
+
 def resolve(ref: Any, label: str) -> Any:
     if not (isinstance(ref, str) and ":" in ref):
         return ref
@@ -54,7 +74,7 @@ def resolve(ref: Any, label: str) -> Any:
         obj: Any = importlib.import_module(module)
         for part in attr.split("."):
             obj = getattr(obj, part)
-    except Exception as exc:  # noqa: BLE001 - a plugin's import error, named
+    except Exception as exc:
         raise AssayError(f"{label}: cannot load {ref!r}: {type(exc).__name__}: {exc}") from exc
     return obj
 

@@ -189,7 +189,7 @@ class EvalFold:
             metrics = by_dataset.setdefault(bench, {})
             if not metrics:
                 metrics["acc"] = []
-            for metric, items in metrics.items():
+            for items in metrics.values():
                 if not any(s == subset for s, *_ in items):
                     items.append((subset, _Acc(), n_err, self.loaded.get((bench, subset), 0)))
         for bench, metrics in by_dataset.items():

@@ -48,7 +48,10 @@ def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir,
         proc = _start(["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", str(N),
                        "--eval-batch-size", "2", "--work-dir", str(work), *common])
         marker = b'"type":"RunStarted"' if after == 1 else b'"type":"Generated"'
-        run = _wait_for(lambda: run_dirs(work) if work.exists() else [], lambda data: data.count(marker) >= after)
+        run = _wait_for(
+            lambda work=work: run_dirs(work) if work.exists() else [],
+            lambda data, marker=marker, after=after: data.count(marker) >= after,
+        )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         before = Counter(e["type"] for e in _events(run))

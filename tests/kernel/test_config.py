@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from assay.api import AssayError
 from assay.config import TaskConfig, from_dict, load, parse_json_arg, redact_secrets
 

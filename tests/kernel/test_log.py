@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from assay.events import Scored, SampleLoaded
+from assay.events import SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter, TornTail, iter_events, iter_raw, repair_tail
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import anyio
+import anyio.lowlevel
 import pytest
-
 from assay import TaskConfig, hookimpl, run_task
 from assay.api import AssayError
 from assay.evaluate import run_eval
@@ -39,7 +39,7 @@ def test_observers_see_every_event_and_may_be_async(tmp_path, datasets_dir):
         def assay_event(self, event, run):
             if event.type == "Scored":
                 async def later():
-                    await anyio.sleep(0)
+                    await anyio.lowlevel.checkpoint()
                     seen.append(("async", event.seq))
                 return later()
             seen.append((event.type, event.seq))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from assay.api import AssayError, BenchmarkArgs
 from assay_gsm8k.benchmark import GSM8K
 from assay_gsm8k.extract import extract, normalize, target_of

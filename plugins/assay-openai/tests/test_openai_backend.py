@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import anyio
 import pytest
-
 from assay.api import GenerateRequest, ModelConfig, TransientError
 from assay_openai.model import OpenAIModel, request_params
 

@@ -1,15 +1,4 @@
-"""assay-arc: AI2 Reasoning Challenge (Clark et al., 2018), ARC-Easy and ARC-Challenge.
-
-Files: ``<root>/ARC-Easy/ARC-Easy-{Test,Dev}.jsonl`` and the same for ARC-Challenge,
-one question a line: ``{"id", "question": {"stem", "choices": [{"text", "label"}]},
-"answerKey"}``. Labels are A-E or 1-4 (a few questions have 3 or 5 choices); choices are
-shown in file order as A, B, C, ... and the target is the letter at the answer key's
-position (``metadata["labels"]`` keeps the original labels). ``test`` is scored (``dev``
-also works); few-shot examples (none by default) come from ``dev``.
-
-``mcq_mode: loglikelihood`` with ``mcq_continuation: text`` gives lm-evaluation-harness's
-ARC set-up ("Question: ...\\nAnswer:" + each option text, ``acc`` and ``acc_norm``).
-"""
+"""The implementation behind assay_arc (see the package docstring)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,4 @@
-"""assay-ceval: C-Eval (Huang et al., 2023), 52 subjects in 4 categories.
-
-Files: ``<root>/{val,dev}/<subject>_<split>.csv`` with a header ``id,question,A,B,C,D,answer``
-(dev adds ``explanation``), CRLF line ends. The test split has no public answers, so
-``val`` is scored; few-shot examples (5 by default) come from ``dev``. Subjects, Chinese
-names and categories (STEM, Social Science, Humanities, Other) are the official
-``subject_mapping.json`` of hkust-nlp/ceval; its entry for ``clinical_medicine`` has no
-category and is counted under Other, as C-Eval's paper lists it. Prompt as in the
-official C-Eval few-shot script: "以下是中国关于{科目}考试的单项选择题，请选出其中的正确答案。"
-"""
+"""The implementation behind assay_ceval (see the package docstring)."""
 
 from __future__ import annotations
 

@@ -1,21 +1,8 @@
-"""assay-cmmlu: CMMLU (Li et al., 2023), 67 Chinese subjects.
-
-Files: ``<root>/{test,dev}/<subject>.csv`` with a header ``,Question,A,B,C,D,Answer`` (the
-first column is an unnamed row index). ``test`` is scored; few-shot examples (5 by
-default) come from ``dev``. Prompt as in the official CMMLU script (src/mp_utils.py):
-"以下是关于{科目}的单项选择题，请直接给出正确答案的选项。" and "题目：...答案是：".
-
-Categories: the official ``src/categories.py`` of haonan-li/CMMLU (subject ->
-subcategories -> STEM, Humanities, Social Science, Other, China specific). The official
-mapping puts the 15 China-specific subjects in TWO groups (their first subcategory's group
-and "China specific"); ``Sample.category`` is the first group and ``Sample.categories``
-holds the others, so the report has a "China specific" row beside the four main ones.
-"""
+"""The implementation behind assay_cmmlu (see the package docstring)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from assay.api import AssayError
 from assay_mcq import MCQBenchmark, MCQItem, PromptStyle, read_csv_dicts

@@ -18,21 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from assay import hookimpl
+from assay.plugins import lazy_attributes
 
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    # the implementation lives in .benchmark, imported on first use so `assay plugins` stays fast
-    import importlib
-
-    if name.startswith("__"):
-        raise AttributeError(name)
-    benchmark = importlib.import_module(f"{__name__}.benchmark")
-    try:
-        return getattr(benchmark, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+# the implementation lives in .benchmark, imported on first use so `assay plugins` stays fast
+__getattr__ = lazy_attributes(__name__, "benchmark")
 
 
 @hookimpl

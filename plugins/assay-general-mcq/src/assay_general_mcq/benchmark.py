@@ -1,17 +1,4 @@
-"""assay-general-mcq: your own multiple-choice questions (EvalScope's ``general_mcq``).
-
-``dataset_args.general_mcq.local_path`` (required) is a folder or one file:
-
-* a folder holding ``<subset>_val.csv`` / ``<subset>_val.jsonl`` (scored; ``eval_split:
-  test`` reads ``<subset>_test.*``) and optionally ``<subset>_dev.*`` (few-shot examples);
-  every subset found is evaluated unless ``subset_list`` picks some;
-* one ``.csv`` / ``.jsonl`` file: its name (less a ``_val``/``_test`` suffix) is the subset.
-
-Rows: ``id`` (optional; ``line<N>``, N the file line, otherwise), ``question``, option columns ``A``,
-``B``, ``C``... (as many as the header has, at least two; a row may leave trailing options
-empty), ``answer`` (the letter). CSV needs a header; JSONL holds one object a line with the
-same keys. Errors name the file and line.
-"""
+"""The implementation behind assay_general_mcq (see the package docstring)."""
 
 from __future__ import annotations
 

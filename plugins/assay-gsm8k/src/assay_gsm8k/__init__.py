@@ -7,7 +7,6 @@ from typing import Any
 from assay import hookimpl
 
 
-
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
     register("gsm8k", "assay_gsm8k.benchmark:GSM8K", description="GSM8K grade-school math (test, 1319), CoT few-shot, '#### n' answers")

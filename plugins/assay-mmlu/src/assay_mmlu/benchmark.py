@@ -1,18 +1,8 @@
-"""assay-mmlu: MMLU (Hendrycks et al., 2021), 57 subjects in 4 categories.
-
-Files: ``<root>/{test,val,dev}/<subject>_<split>.csv``, headerless, 6 columns
-(question, A, B, C, D, answer letter). Scored split ``test`` (``eval_split: val`` also
-works); few-shot examples (5 by default) are the first rows of ``dev`` (seeded draws with
-``few_shot_random``). Categories follow the official hendrycks/test ``categories.py``
-(subject -> subcategory -> category), named as EvalScope names them: STEM, Humanities,
-Social Science, Other (hendrycks: "humanities", "social sciences",
-"other (business, health, misc.)").
-"""
+"""The implementation behind assay_mmlu (see the package docstring)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from assay.api import AssayError
 from assay_mcq import MCQBenchmark, MCQItem, read_csv

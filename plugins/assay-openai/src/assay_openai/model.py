@@ -8,9 +8,9 @@ from typing import Any
 
 import msgspec
 import openai
-from openai._base_client import httpx2 as _sdk_httpx
 from assay.api import GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
+from openai._base_client import httpx2 as _sdk_httpx
 
 _OPENAI_KEYS = {
     "max_tokens",
@@ -124,8 +124,7 @@ class OpenAIModel:
         self.stream = bool(args.pop("stream", config.stream))
         self.base_url = (config.api_url or "").rstrip("/")
         for suffix in ("/chat/completions", "/completions"):
-            if self.base_url.endswith(suffix):
-                self.base_url = self.base_url[: -len(suffix)]
+            self.base_url = self.base_url.removesuffix(suffix)
         self.client = openai.AsyncOpenAI(
             base_url=self.base_url,
             api_key=config.api_key or "EMPTY",

@@ -387,5 +387,5 @@ class TestServer:
     def __enter__(self) -> TestServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

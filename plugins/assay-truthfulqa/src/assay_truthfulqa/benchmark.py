@@ -1,21 +1,4 @@
-"""assay-truthfulqa: TruthfulQA multiple choice (Lin et al., 2022), MC1 and MC2.
-
-File: ``<root>/TruthfulQA.csv`` with the header ``Type,Category,Question,Best Answer,
-Correct Answers,Incorrect Answers,Source``; the answer lists are ``;``-separated. Answers
-are formatted as the official sylinrl/TruthfulQA code does (``split_multi_answer`` /
-``format_best``: stripped, a period added when missing).
-
-* ``mcq_mode: loglikelihood`` (the official set-up): the prompt is the official 6-shot QA
-  primer + "Q: <question>\\nA:", ``Sample.choices`` = " " + every true answer, then every
-  false one. Scorer ``truthfulqa_mc``: ``mc1`` = 1 when the best answer's log-likelihood
-  beats every false answer's (strictly); ``mc2`` = the normalised probability mass of the
-  true answers, sum(exp(lp_true)) / (sum(exp(lp_true)) + sum(exp(lp_false))).
-* generation mode (the default): MC1 only -- the best answer and the false answers as
-  lettered options in a seeded per-question shuffle (``metadata["order"]``), the reply's
-  letter scored as ``mc1``. MC2 needs log-likelihoods and is not reported in this mode.
-
-One subset, ``multiple_choice`` (EvalScope's name); ``metadata`` keeps Type and Category.
-"""
+"""The implementation behind assay_truthfulqa (see the package docstring)."""
 
 from __future__ import annotations
 

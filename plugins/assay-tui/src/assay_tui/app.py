@@ -962,7 +962,7 @@ class PerfScreen(ViewScreen):
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        for label, _, _, (xs, reqs, toks) in series:
+        for label, _, _, (xs, _reqs, toks) in series:
             if xs:
                 plt.plot(xs, toks, label=f"{label} tok/s")
         plt.title("output tokens/s over time (1 s buckets)")
