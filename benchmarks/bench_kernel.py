@@ -41,14 +41,25 @@ def start_server(rules_path: Path) -> tuple[subprocess.Popen, str]:
 
 
 def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """(wall s, CPU s user+sys, peak RSS KiB) of one child process."""
+    """(wall s, CPU s user+sys, peak RSS KiB) of one child process.
+
+    The peak RSS comes from /usr/bin/time, run through a small shell: the rusage of a child
+    forked straight from this (large) process would count the pages it inherited before exec.
+    """
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    rss_file = tempfile.NamedTemporaryFile(suffix=".rss", delete=False).name
+    wrapped = ["/usr/bin/time", "-o", rss_file, "-f", "%M", *cmd] if os.path.exists("/usr/bin/time") else cmd
+    proc = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{cmd} failed: {proc.stderr.read().decode()[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    try:
+        peak = int(Path(rss_file).read_text().split()[-1])
+    except (ValueError, IndexError):
+        peak = usage.ru_maxrss
+    os.unlink(rss_file)
+    return wall, usage.ru_utime + usage.ru_stime, peak
 
 
 def bench_gsm8k(repeat: int, limit: int | None) -> list[dict]:

@@ -87,6 +87,7 @@ def assay_reporters(register: Any) -> None:
     ``render(report, console)`` (console output). ``assay report`` calls every reporter
     whose ``kinds`` contains the run's kind (pass ``kinds={...}`` to ``register`` as well
     when registering by ``"module:attribute"``, so the module is imported only when needed).
+    ``benchmarks={...}`` limits a reporter to runs holding one of those benchmarks.
 
     Example::
 

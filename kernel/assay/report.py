@@ -336,6 +336,11 @@ def build_report(run: str | os.PathLike[str], plugins: PluginHost | None = None)
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
     report = build_eval(path) if kind == "eval" or not reporters else {"kind": kind}
+    seen = {r["dataset"] for r in report.get("rows", [])}
+    # a reporter registered for some benchmarks only does not read logs that have none of them
+    reporters = {
+        n: e for n, e in reporters.items() if not e.options.get("benchmarks") or seen & set(e.options["benchmarks"])
+    }
     sections: dict[str, Any] = {}
     for name, entry in reporters.items():
         try:

@@ -20,4 +20,4 @@ def assay_scorers(register: Any) -> None:
 
 @hookimpl
 def assay_reporters(register: Any) -> None:
-    register("aime_pass_at_k", "assay_aime.passk:REPORTER", kinds={"eval"}, description="pass@k (unbiased estimator) and mean@k per AIME benchmark, from the repeats of each problem")
+    register("aime_pass_at_k", "assay_aime.passk:REPORTER", kinds={"eval"}, benchmarks={"aime24", "aime25"}, description="pass@k (unbiased estimator) and mean@k per AIME benchmark, from the repeats of each problem")

@@ -19,4 +19,4 @@ def assay_scorers(register: Any) -> None:
 
 @hookimpl
 def assay_reporters(register: Any) -> None:
-    register("math500_breakdown", "assay_math500.breakdown:REPORTER", kinds={"eval"}, description="MATH-500 accuracy by level and by subject in one run")
+    register("math500_breakdown", "assay_math500.breakdown:REPORTER", kinds={"eval"}, benchmarks={"math_500"}, description="MATH-500 accuracy by level and by subject in one run")
