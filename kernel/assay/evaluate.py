@@ -388,7 +388,8 @@ def _finish(run: Run, started: float, status: str = "completed", error: str | No
 def _write_report(run: Run, plugins: PluginHost) -> dict[str, Any]:
     from .report import build_report, write_report
 
-    report = build_report(run.log_path, plugins)
+    # in-process, after a run whose backend may hold threads: no forking here
+    report = build_report(run.log_path, plugins, workers=1)
     write_report(run.run_dir, report)
     return report
 

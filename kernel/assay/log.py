@@ -39,6 +39,9 @@ class LogCorrupted(AssayError):
         self.line = line
         self.reason = reason
 
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries (parallel folds)
+        return (type(self), (self.path, self.line, self.reason))
+
 
 def log_path(run: str | os.PathLike[str]) -> Path:
     """Accept a run directory or the log file itself."""
@@ -54,18 +57,28 @@ class TornTail(msgspec.Struct):
 
 
 def iter_blocks(
-    run: str | os.PathLike[str], *, torn: TornTail | None = None, block: int = _BLOCK
+    run: str | os.PathLike[str],
+    *,
+    torn: TornTail | None = None,
+    block: int = _BLOCK,
+    start: int = 0,
+    end: int | None = None,
 ) -> Iterator[tuple[bytes, int]]:
     """Yield (bytes holding only complete lines, number of the line before them).
 
-    The unterminated tail, if any, is skipped and described in ``torn``.
+    The unterminated tail, if any, is skipped and described in ``torn``. ``start``/``end``
+    read a byte range that begins at a line start (line numbers then count from it).
     """
     path = log_path(run)
     line_no = 0
-    offset = 0
+    offset = start
     pending = b""
     with open(path, "rb") as f:
-        while data := f.read(block):
+        f.seek(start)
+        left = end - start if end is not None else None
+        while data := f.read(block if left is None else min(block, left)):
+            if left is not None:
+                left -= len(data)
             buf = pending + data if pending else data
             cut = buf.rfind(b"\n")
             if cut < 0:
@@ -87,6 +100,8 @@ def decode_blocks(
     strict_types: set[str] | None = None,
     torn: TornTail | None = None,
     block: int = _BLOCK,
+    start: int = 0,
+    end: int | None = None,
 ) -> Iterator[list[Any]]:
     """Decode a log a block at a time with ``decoder`` (a projection's own Struct).
 
@@ -97,7 +112,7 @@ def decode_blocks(
     """
     path = log_path(run)
     envelope = msgspec.json.Decoder(RawEnvelope)
-    for chunk, first in iter_blocks(path, torn=torn, block=block):
+    for chunk, first in iter_blocks(path, torn=torn, block=block, start=start, end=end):
         try:
             items = decoder.decode_lines(chunk)
         except (msgspec.DecodeError, msgspec.ValidationError):
@@ -130,6 +145,20 @@ def iter_raw(
     """
     for items in decode_blocks(run, msgspec.json.Decoder(RawEnvelope), torn=torn, block=block):
         yield from items
+
+
+def split_points(run: str | os.PathLike[str], parts: int) -> list[tuple[int, int]]:
+    """Cut a log into ``parts`` byte ranges that each begin at a line start."""
+    path = log_path(run)
+    size = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as f:
+        for k in range(1, parts):
+            f.seek(max(cuts[-1], size * k // parts))
+            f.readline()  # to the start of the next line
+            cuts.append(min(size, f.tell()))
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
 
 
 def _check_blank_lines(chunk: bytes, path: Path, first: int) -> None:

@@ -106,25 +106,45 @@ class EvalFold:
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
+        self.status_seen = False  # a RunFinished/RunResumed was folded (merging keeps the latest)
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
         bench, subset, _ = sample_id.split("/", 2)
         return bench, subset
 
-    def feed_path(self, path: Path, block: int = 1 << 20) -> None:
+    def feed_path(self, path: Path, block: int = 1 << 20, start: int = 0, end: int | None = None) -> None:
         was_enabled = gc.isenabled()
         gc.disable()  # the fold allocates no cycles; collection passes only cost time
         try:
-            self._feed_path(path, block)
+            decoder = msgspec.json.Decoder(_FoldLine)
+            for lines in decode_blocks(
+                path, decoder, strict_types=_FOLDED, torn=self.torn, block=block, start=start, end=end
+            ):
+                self.feed(lines)
         finally:
             if was_enabled:
                 gc.enable()
 
-    def _feed_path(self, path: Path, block: int) -> None:
-        decoder = msgspec.json.Decoder(_FoldLine)
-        for lines in decode_blocks(path, decoder, strict_types=_FOLDED, torn=self.torn, block=block):
-            self.feed(lines)
+    def merge(self, later: EvalFold) -> None:
+        """Fold in the state of the part of the log that comes after this one."""
+        self.events += later.events
+        self.model = self.model or later.model
+        if later.status_seen:
+            self.status, self.status_seen = later.status, True
+        for k, n in later.loaded.items():
+            self.loaded[k] = self.loaded.get(k, 0) + n
+        for k, c in later.category.items():
+            self.category.setdefault(k, c)
+        for k, c in later.more_categories.items():
+            self.more_categories.setdefault(k, c)
+        for k, a in later.acc.items():
+            mine = self.acc.setdefault(k, _Acc())
+            mine.n, mine.s, mine.ss = mine.n + a.n, mine.s + a.s, mine.ss + a.ss
+            self.binary[k] = self.binary.get(k, True) and later.binary[k]
+        self.failed.update(later.failed)
+        self.reported.update(later.reported)
+        self.torn = later.torn
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
@@ -171,8 +191,10 @@ class EvalFold:
                 self.reported[(b.benchmark, b.subset, b.metric)] = b
             elif t == "RunFinished":
                 self.status = b.status or "completed"
+                self.status_seen = True
             elif t == "RunResumed":
                 self.status = "running"
+                self.status_seen = True
 
     def rows(self) -> list[dict[str, Any]]:
         errors: dict[tuple[str, str], int] = {}
@@ -291,10 +313,61 @@ def _first_run_id(path: Path) -> str:
         return ""
 
 
-def build_eval(path: Path) -> dict[str, Any]:
+PARALLEL_MIN_BYTES = 32 << 20
+
+
+def _fold_part(path: Path, start: int, end: int) -> EvalFold:
     fold = EvalFold()
+    fold.feed_path(path, start=start, end=end)
+    return fold
+
+
+def _clear_recovered(fold: EvalFold, path: Path, start: int) -> None:
+    """A sample that failed in an earlier part and was scored later (a resumed run) is not failed."""
+    decoder = msgspec.json.Decoder(_FoldLine)
+    for lines in decode_blocks(path, decoder, strict_types=_FOLDED, start=start):
+        for line in lines:
+            sid = line.body.sample_id
+            if sid in fold.failed and (line.type == "Scored" or (line.type == "Generated" and line.body.error is None)):
+                del fold.failed[sid]
+
+
+def fold_log(path: Path, *, workers: int | None = None) -> EvalFold:
+    """The eval fold of a log; a large log is cut into byte ranges folded in parallel processes.
+
+    The fold is a sum of independent parts, so the parts merge exactly; the one order-dependent
+    fact (a sample failed, then scored after a resume) is settled by a second look at what follows
+    the part that holds the failure. Any damage is reported by a sequential pass, with its line number.
+    """
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if workers < 2 or path.stat().st_size < PARALLEL_MIN_BYTES:
+        fold = EvalFold()
+        fold.feed_path(path)
+        return fold
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .log import split_points
+
+    ranges = split_points(path, workers)
+    try:
+        with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_fold_part, [path] * len(ranges), *zip(*ranges)))
+    except Exception:  # noqa: BLE001 - damage (or a broken pool): the sequential fold says where
+        fold = EvalFold()
+        fold.feed_path(path)  # raises again on damage, with the line number counted from the start
+        return fold
+    fold = parts[0]
+    for (start, _), part in zip(ranges[1:], parts[1:]):
+        if fold.failed:
+            _clear_recovered(fold, path, start)
+        fold.merge(part)
+    return fold
+
+
+def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
+    fold = fold_log(path, workers=workers)
     fold.run_id = _first_run_id(path)
-    fold.feed_path(path)
     out: dict[str, Any] = {
         "kind": "eval",
         "run_id": fold.run_id,
@@ -322,7 +395,9 @@ def run_kind(path: Path) -> str:
     return (line.body.kind or "eval") if line.type == "RunStarted" else "eval"
 
 
-def build_report(run: str | os.PathLike[str], plugins: PluginHost | None = None) -> dict[str, Any]:
+def build_report(
+    run: str | os.PathLike[str], plugins: PluginHost | None = None, *, workers: int | None = None
+) -> dict[str, Any]:
     """The report of a run: the eval fold, or the reporters registered for its kind."""
     path = log_path(run)
     if not path.exists():
@@ -335,7 +410,7 @@ def build_report(run: str | os.PathLike[str], plugins: PluginHost | None = None)
         n: e for n, e in plugins.reporters().items() if kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
-    report = build_eval(path) if kind == "eval" or not reporters else {"kind": kind}
+    report = build_eval(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
     seen = {r["dataset"] for r in report.get("rows", [])}
     # a reporter registered for some benchmarks only does not read logs that have none of them
     reporters = {

@@ -1,0 +1,60 @@
+"""The eval fold: parallel parts merge to exactly the sequential result."""
+
+from __future__ import annotations
+
+import pytest
+
+import assay.report as report
+from assay.events import Generated, RunFinished, RunResumed, RunStarted, SampleFailed, SampleLoaded, Scored
+from assay.log import LogCorrupted, LogWriter
+
+
+def _log(path):
+    with LogWriter(path, "r1") as w:
+        w.append(RunStarted(kind="eval", resolved={"model": "m"}))
+        for i in range(3000):
+            sub = f"s{i % 7}"
+            sid = f"b/{sub}/{i}"
+            w.append(SampleLoaded(sample_id=sid, benchmark="b", subset=sub, category="even" if i % 2 else "odd",
+                                  categories=["all"] if i % 7 == 0 else []))
+            if i % 10 == 3:
+                w.append(SampleFailed(sample_id=sid, stage="generate", error_type="X", message="boom"))
+            else:
+                w.append(Generated(sample_id=sid, model="m", output="x"))
+                w.append(Scored(sample_id=sid, scorer="acc", metric="acc", value=float(i % 3 == 0)))
+                w.append(Scored(sample_id=sid, scorer="f1", metric="f1", value=(i % 5) / 4))
+        w.append(RunFinished(status="interrupted"))
+        w.append(RunResumed())
+        for i in range(3, 3000, 20):  # half of the failed samples succeed on resume, at the very end
+            sid = f"b/s{i % 7}/{i}"
+            w.append(Generated(sample_id=sid, model="m", output="x"))
+            w.append(Scored(sample_id=sid, scorer="acc", metric="acc", value=1.0))
+        w.append(RunFinished())
+    with open(path, "ab") as f:
+        f.write(b'{"v":1,"type":"Scored"')  # torn tail
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4])
+def test_parallel_fold_equals_sequential(tmp_path, monkeypatch, workers):
+    path = tmp_path / "events.jsonl"
+    _log(path)
+    sequential = report.build_eval(path, workers=1)
+    monkeypatch.setattr(report, "PARALLEL_MIN_BYTES", 0)
+    parallel = report.build_eval(path, workers=workers)
+    assert parallel == sequential
+    assert sequential["errored_samples"] == 150  # 300 failed, 150 of them scored after the resume
+    assert sequential["status"] == "completed" and sequential.get("warnings")
+    cats = {r["category"] for r in sequential["rows"]}
+    assert {"even", "odd", "all"} <= cats
+
+
+def test_parallel_fold_reports_damage_with_the_line_number(tmp_path, monkeypatch):
+    path = tmp_path / "events.jsonl"
+    _log(path)
+    lines = path.read_bytes().split(b"\n")
+    lines[7000] = b'{"v":1,"type":"Scored","seq":7000,"ts":1.0,"run_id":"r1","body":{"sample_id":"b/s1/1","value":"x"}}'
+    path.write_bytes(b"\n".join(lines))
+    monkeypatch.setattr(report, "PARALLEL_MIN_BYTES", 0)
+    with pytest.raises(LogCorrupted) as info:
+        report.build_eval(path, workers=2)
+    assert info.value.line == 7001
