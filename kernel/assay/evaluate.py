@@ -498,6 +498,7 @@ class LogState:
     generated: dict[str, Generated] = attrs.field(factory=dict)
     scored: set[str] = attrs.field(factory=set)
     reported: set[str] = attrs.field(factory=set)  # benchmarks with a MetricReported
+    metrics: list[Any] = attrs.field(factory=list)  # the MetricReported events themselves
     finished: bool = False
 
 
@@ -518,6 +519,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
             state.scored.add(b.sample_id)
         elif ev.type == "MetricReported":
             state.reported.add(b.benchmark)
+            state.metrics.append(b)
         elif ev.type == "RunFinished":
             state.finished = True
     return state
@@ -625,6 +627,7 @@ def run_rescore(
         if len(batch) >= 1024:
             run.emit_many(batch)
             batch = []
-    run.emit_many(batch)
+    # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
+    run.emit_many([*batch, *state.metrics])
     _finish(run, started)
     return _write_report(run, plugins)

@@ -78,3 +78,31 @@ def test_unknown_dataset_fails_before_creating_a_run(tmp_path):
     with pytest.raises(AssayError, match="unknown benchmark 'gsm8kk' \\(did you mean 'gsm8k'\\?\\)"):
         run_task({"datasets": ["gsm8kk"], "work_dir": str(tmp_path)})
     assert not any(tmp_path.iterdir())
+
+
+def test_rescore_carries_corpus_level_metrics(tmp_path, datasets_dir):
+    from assay.events import MetricReported
+    from assay.evaluate import run_rescore
+
+    class Corpus:
+        name = "corpus"
+
+        def __init__(self, args):
+            self.args = args
+
+        async def run(self, run, args, config):
+            run.emit(MetricReported(benchmark="corpus", metric="spearman", value=0.75, num=10, details={"model": "enc"}))
+
+    class Plugin:
+        @hookimpl
+        def assay_benchmarks(self, register):
+            register("corpus", Corpus)
+
+    host = PluginHost()
+    host.register_module(Plugin(), "corpus")
+    first = run_eval(_cfg(tmp_path, datasets_dir, datasets=["gsm8k", "corpus"]), plugins=host)
+    source = next(p for p in tmp_path.iterdir())
+    again = run_rescore(source, plugins=host)
+    pick = lambda rep: sorted((r["dataset"], r["metric"], r["score"], r["model"]) for r in rep["rows"])
+    assert pick(again) == pick(first)
+    assert ("corpus", "spearman", 0.75, "enc") in pick(again)
