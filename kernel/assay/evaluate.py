@@ -315,7 +315,7 @@ class Progress:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TaskProgressColumn(),
-                TextColumn("{task.speed:>6.1f}/s" if False else "[progress.data.speed]{task.fields[rate]}"),
+                TextColumn("[progress.data.speed]{task.fields[rate]}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 transient=False,
@@ -544,7 +544,7 @@ def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plu
         raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run")
     cfg = config_from_log(state.started, overrides or {})
     run_dir = path.parent
-    run = Run(run_dir, state.started and _run_id_of(path), cfg, plugins, fsync_interval=cfg.fsync_interval)
+    run = Run(run_dir, _run_id_of(path), cfg, plugins, fsync_interval=cfg.fsync_interval)
     started = time.perf_counter()
     try:
         benches = open_benchmarks(cfg, plugins)
