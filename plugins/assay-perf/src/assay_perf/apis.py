@@ -167,14 +167,8 @@ class OpenAIChat:
                 rec.prompt_tokens = u.prompt_tokens
 
     def on_body(self, body: bytes, t: float, rec: Record) -> None:
-        try:
-            obj = _decode_chunk(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            rec.fail("malformed", f"response is not JSON: {exc}: {body[:80]!r}")
-            return
-        rec.events += 1
-        if obj.error is not None:
-            rec.fail("stream_error", _error_text(obj.error))
+        obj = _whole_body(_decode_chunk, body, rec)
+        if obj is None:
             return
         if not obj.choices:
             rec.fail("malformed", f"response has no choices: {body[:80]!r}")
@@ -188,6 +182,20 @@ class OpenAIChat:
         if obj.usage is not None:
             rec.output_tokens = obj.usage.completion_tokens
             rec.prompt_tokens = obj.usage.prompt_tokens
+
+
+def _whole_body(decode: Any, body: bytes, rec: Record) -> Any:
+    """Decode a non-streamed answer; record a failure (and return None) if it is not one."""
+    try:
+        obj = decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        rec.fail("malformed", f"response is not JSON: {exc}: {body[:80]!r}")
+        return None
+    rec.events += 1
+    if obj.error is not None:
+        rec.fail("stream_error", _error_text(obj.error))
+        return None
+    return obj
 
 
 class OpenAICompletions(OpenAIChat):
@@ -216,14 +224,8 @@ class OpenAIEmbeddings:
         rec.fail("malformed", "embeddings responses are not streamed")
 
     def on_body(self, body: bytes, t: float, rec: Record) -> None:
-        try:
-            obj = _decode_embeddings(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            rec.fail("malformed", f"response is not JSON: {exc}: {body[:80]!r}")
-            return
-        rec.events += 1
-        if obj.error is not None:
-            rec.fail("stream_error", _error_text(obj.error))
+        obj = _whole_body(_decode_embeddings, body, rec)
+        if obj is None:
             return
         if not obj.data:
             rec.fail("malformed", f"embeddings response has no data: {body[:80]!r}")
