@@ -106,32 +106,13 @@ class PerfFold:
         return {k: float(v) for k, v in (self.config.get("slo") or {}).items()}
 
     def feed_path(self, path: Path, block: int = 1 << 20) -> None:
-        from assay.log import LogCorrupted
+        from assay.log import decode_blocks
 
-        decoder = msgspec.json.Decoder(_Line)
-        pending = b""
-        line_no = 0
-        with open(path, "rb") as f:
-            while data := f.read(block):
-                buf = pending + data if pending else data
-                cut = buf.rfind(b"\n")
-                if cut < 0:
-                    pending = buf
-                    continue
-                chunk, pending = buf[: cut + 1], buf[cut + 1 :]
-                try:
-                    lines = decoder.decode_lines(chunk)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    for i, raw in enumerate(chunk.split(b"\n")[:-1], start=line_no + 1):
-                        try:
-                            decoder.decode(raw)
-                        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                            raise LogCorrupted(path, i, str(exc)) from None
-                    raise
-                line_no += chunk.count(b"\n")
-                for line in lines:
-                    self.feed(line)
-        # an unterminated last line was never acknowledged: ignored
+        # the kernel's block reader: the torn tail (never acknowledged) is skipped, and any line
+        # that does not decode is reported with its number
+        for lines in decode_blocks(path, msgspec.json.Decoder(_Line), block=block):
+            for line in lines:
+                self.feed(line)
 
     def feed(self, line: _Line) -> None:
         self.events += 1
