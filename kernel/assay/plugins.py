@@ -8,7 +8,6 @@ Registries are filled lazily, one hook at a time, on first use.
 from __future__ import annotations
 
 import difflib
-import sys
 import warnings
 from collections.abc import Callable
 from importlib import metadata
@@ -239,9 +238,3 @@ def host() -> PluginHost:
     if _host is None:
         _host = PluginHost()
     return _host
-
-
-def reset_host() -> None:
-    global _host
-    _host = None
-    sys.modules.pop("assay._plugin_cache", None)

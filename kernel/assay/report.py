@@ -60,11 +60,6 @@ class _Acc:
         self.s = 0.0
         self.ss = 0.0
 
-    def add(self, v: float) -> None:
-        self.n += 1
-        self.s += v
-        self.ss += v * v
-
 
 def wilson(successes: float, n: int) -> tuple[float, float]:
     """Wilson score interval: right near 0 and 1, where the normal one is not."""
