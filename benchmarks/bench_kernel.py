@@ -32,7 +32,17 @@ def pinned(core: int) -> list[str]:
 
 def start_server(rules_path: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [*pinned(0), sys.executable, "-m", "assay_testserver", "--port", "0", "--no-record", "--rules", str(rules_path)],
+        [
+            *pinned(0),
+            sys.executable,
+            "-m",
+            "assay_testserver",
+            "--port",
+            "0",
+            "--no-record",
+            "--rules",
+            str(rules_path),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -74,9 +84,26 @@ def bench_gsm8k(repeat: int, limit: int | None) -> list[dict]:
             for batch in (1, 64):
                 walls, cpus = [], []
                 for _ in range(repeat):
-                    cmd = [*pinned(1), sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", url,
-                           "--datasets", "gsm8k", "--eval-batch-size", str(batch), "--dataset-dir", str(DATA),
-                           "--work-dir", str(Path(tmp) / "out"), "--no-progress"]
+                    cmd = [
+                        *pinned(1),
+                        sys.executable,
+                        "-m",
+                        "assay",
+                        "eval",
+                        "--model",
+                        "m",
+                        "--api-url",
+                        url,
+                        "--datasets",
+                        "gsm8k",
+                        "--eval-batch-size",
+                        str(batch),
+                        "--dataset-dir",
+                        str(DATA),
+                        "--work-dir",
+                        str(Path(tmp) / "out"),
+                        "--no-progress",
+                    ]
                     if limit:
                         cmd += ["--limit", str(limit)]
                     wall, cpu, _ = timed_child(cmd)
@@ -84,8 +111,15 @@ def bench_gsm8k(repeat: int, limit: int | None) -> list[dict]:
                     cpus.append(cpu)
                 n = limit or len(rows)
                 w, c = statistics.median(walls), statistics.median(cpus)
-                results.append({"batch": batch, "samples": n, "wall_s": round(w, 3), "samples_per_s": round(n / w, 1),
-                                "cpu_ms_per_sample": round(1000 * c / n, 3)})
+                results.append(
+                    {
+                        "batch": batch,
+                        "samples": n,
+                        "wall_s": round(w, 3),
+                        "samples_per_s": round(n / w, 1),
+                        "cpu_ms_per_sample": round(1000 * c / n, 3),
+                    }
+                )
         finally:
             server.terminate()
             server.wait()
@@ -109,7 +143,11 @@ def bench_log(repeat: int, n: int) -> dict:
             per = 3  # SampleLoaded, Generated, Scored per sample
             for i in range(n // per):
                 sid = f"bench/sub{i % 57}/{i}"
-                bodies.append(SampleLoaded(sample_id=sid, benchmark="bench", subset=f"sub{i % 57}", prompt="What is 2+2?", target="4"))
+                bodies.append(
+                    SampleLoaded(
+                        sample_id=sid, benchmark="bench", subset=f"sub{i % 57}", prompt="What is 2+2?", target="4"
+                    )
+                )
                 bodies.append(Generated(sample_id=sid, model="m", output="#### 4", latency=0.01))
                 bodies.append(Scored(sample_id=sid, scorer="acc", metric="acc", value=float(i % 2)))
             bodies.insert(0, RunStarted(kind="eval"))
@@ -157,7 +195,10 @@ def bench_log(repeat: int, n: int) -> dict:
 def bench_plugins(repeat: int) -> dict:
     walls = [timed_child([sys.executable, "-m", "assay", "plugins"])[0] for _ in range(repeat)]
     helps = [timed_child([sys.executable, "-m", "assay", "--help"])[0] for _ in range(repeat)]
-    return {"assay_plugins_wall_s": round(statistics.median(walls), 3), "assay_help_wall_s": round(statistics.median(helps), 3)}
+    return {
+        "assay_plugins_wall_s": round(statistics.median(walls), 3),
+        "assay_help_wall_s": round(statistics.median(helps), 3),
+    }
 
 
 def main() -> None:

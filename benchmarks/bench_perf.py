@@ -60,8 +60,22 @@ def proc_cpu(pid: int) -> float:
 
 class Server:
     def __init__(self, ttft: float, itl: float, core: str, uv: bool = False) -> None:
-        cmd = ["taskset", "-c", core, sys.executable, "-m", "assay_testserver", "--port", "0", "--no-record",
-               "--ttft", str(ttft), "--itl", str(itl), "--timing"] + (["--uvloop"] if uv else [])
+        cmd = [
+            "taskset",
+            "-c",
+            core,
+            sys.executable,
+            "-m",
+            "assay_testserver",
+            "--port",
+            "0",
+            "--no-record",
+            "--ttft",
+            str(ttft),
+            "--itl",
+            str(itl),
+            "--timing",
+        ] + (["--uvloop"] if uv else [])
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         if "listening on " not in line:
@@ -78,8 +92,12 @@ class Server:
         ttft = sorted((f - a) * 1e3 for a, f, _ in rows)
         if not rows:
             return {}
-        return {"rows": rows, "server_ttft_mean": statistics.fmean(ttft), "server_ttft_p99": _pct(ttft, 99),
-                "server_e2e_mean": statistics.fmean((e - a) * 1e3 for a, _, e in rows)}
+        return {
+            "rows": rows,
+            "server_ttft_mean": statistics.fmean(ttft),
+            "server_ttft_p99": _pct(ttft, 99),
+            "server_e2e_mean": statistics.fmean((e - a) * 1e3 for a, _, e in rows),
+        }
 
     def cpu(self) -> float:
         return proc_cpu(self.proc.pid)
@@ -91,7 +109,30 @@ class Server:
 
 def prompts_file(path: Path) -> Path:
     rng = random.Random(0)
-    words = ["the", "of", "and", "to", "in", "is", "you", "that", "it", "he", "was", "for", "on", "are", "as", "with", "his", "they", "at", "be", "this", "have"]
+    words = [
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "is",
+        "you",
+        "that",
+        "it",
+        "he",
+        "was",
+        "for",
+        "on",
+        "are",
+        "as",
+        "with",
+        "his",
+        "they",
+        "at",
+        "be",
+        "this",
+        "have",
+    ]
     with open(path, "w") as f:
         f.writelines(" ".join(rng.choice(words) for _ in range(rng.randint(64, 128))) + "\n" for _ in range(256))
     return path
@@ -108,24 +149,92 @@ def run_client(cmd: list[str], core: str, server: Server) -> tuple[float, float,
 
 
 def assay(server: Server, work: Path, name: str, parallel: int, number: int, warmup: int, prompts: Path, core: str):
-    cmd = [sys.executable, "-m", "assay", "perf", "--url", server.url + "/chat/completions", "--model", "m",
-           "--parallel", str(parallel), "--number", str(number), "--dataset", "line_by_line", "--dataset-path", str(prompts),
-           "--max-tokens", str(TOKENS), "--min-tokens", str(TOKENS), "--stream", "--work-dir", str(work), "--name", name,
-           "--quiet", "--warmup-num", str(warmup), "--percentiles", "50", "99"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "assay",
+        "perf",
+        "--url",
+        server.url + "/chat/completions",
+        "--model",
+        "m",
+        "--parallel",
+        str(parallel),
+        "--number",
+        str(number),
+        "--dataset",
+        "line_by_line",
+        "--dataset-path",
+        str(prompts),
+        "--max-tokens",
+        str(TOKENS),
+        "--min-tokens",
+        str(TOKENS),
+        "--stream",
+        "--work-dir",
+        str(work),
+        "--name",
+        name,
+        "--quiet",
+        "--warmup-num",
+        str(warmup),
+        "--percentiles",
+        "50",
+        "99",
+    ]
     cpu, wall, scpu = run_client(cmd, core, server)
     rep = json.loads((work / name / "report.json").read_text())["sections"]["perf"]["points"][0]
     assert rep["succeeded"] == number, rep
-    return cpu, wall, scpu, {
-        "rps": rep["request_throughput"], "ttft_mean": rep["ttft_s"]["mean"] * 1e3, "ttft_p99": rep["ttft_s"]["p99"] * 1e3,
-        "tpot_mean": rep["tpot_s"]["mean"] * 1e3, "e2e_mean": rep["e2e_latency_s"]["mean"] * 1e3,
-    }
+    return (
+        cpu,
+        wall,
+        scpu,
+        {
+            "rps": rep["request_throughput"],
+            "ttft_mean": rep["ttft_s"]["mean"] * 1e3,
+            "ttft_p99": rep["ttft_s"]["p99"] * 1e3,
+            "tpot_mean": rep["tpot_s"]["mean"] * 1e3,
+            "e2e_mean": rep["e2e_latency_s"]["mean"] * 1e3,
+        },
+    )
 
 
-def evalscope(exe: str, server: Server, work: Path, name: str, parallel: int, number: int, warmup: int, prompts: Path, core: str):
-    cmd = [exe, "perf", "--url", server.url + "/chat/completions", "--api", "openai", "--model", "m",
-           "--parallel", str(parallel), "--number", str(number), "--dataset", "line_by_line", "--dataset-path", str(prompts),
-           "--min-prompt-length", "0", "--max-prompt-length", "1000000", "--max-tokens", str(TOKENS), "--min-tokens", str(TOKENS),
-           "--stream", "--outputs-dir", str(work), "--no-timestamp", "--name", name, "--no-test-connection"]
+def evalscope(
+    exe: str, server: Server, work: Path, name: str, parallel: int, number: int, warmup: int, prompts: Path, core: str
+):
+    cmd = [
+        exe,
+        "perf",
+        "--url",
+        server.url + "/chat/completions",
+        "--api",
+        "openai",
+        "--model",
+        "m",
+        "--parallel",
+        str(parallel),
+        "--number",
+        str(number),
+        "--dataset",
+        "line_by_line",
+        "--dataset-path",
+        str(prompts),
+        "--min-prompt-length",
+        "0",
+        "--max-prompt-length",
+        "1000000",
+        "--max-tokens",
+        str(TOKENS),
+        "--min-tokens",
+        str(TOKENS),
+        "--stream",
+        "--outputs-dir",
+        str(work),
+        "--no-timestamp",
+        "--name",
+        name,
+        "--no-test-connection",
+    ]
     if warmup:
         cmd += ["--warmup-num", str(warmup)]
     cpu, wall, scpu = run_client(cmd, core, server)
@@ -133,14 +242,38 @@ def evalscope(exe: str, server: Server, work: Path, name: str, parallel: int, nu
     summ = json.loads((point / "benchmark_summary.json").read_text())
     pct = {row["Percentiles"]: row for row in json.loads((point / "benchmark_percentile.json").read_text())}
     assert summ["Success Requests"] == number, summ
-    return cpu, wall, scpu, {
-        "rps": summ["Req Throughput (req/s)"], "ttft_mean": summ["Avg TTFT (ms)"], "ttft_p99": pct["99%"]["TTFT (ms)"],
-        "tpot_mean": summ["Avg TPOT (ms)"], "e2e_mean": summ["Avg Latency (s)"] * 1e3,
-    }
+    return (
+        cpu,
+        wall,
+        scpu,
+        {
+            "rps": summ["Req Throughput (req/s)"],
+            "ttft_mean": summ["Avg TTFT (ms)"],
+            "ttft_p99": pct["99%"]["TTFT (ms)"],
+            "tpot_mean": summ["Avg TPOT (ms)"],
+            "e2e_mean": summ["Avg Latency (s)"] * 1e3,
+        },
+    )
 
 
-def raw_client(server: Server, work: Path, name: str, parallel: int, number: int, warmup: int, prompts: Path, core: str, uv: bool = False):
-    cmd = [sys.executable, str(Path(__file__).with_name("perf_raw_client.py")), server.url + "/chat/completions", str(parallel), str(number)]
+def raw_client(
+    server: Server,
+    work: Path,
+    name: str,
+    parallel: int,
+    number: int,
+    warmup: int,
+    prompts: Path,
+    core: str,
+    uv: bool = False,
+):
+    cmd = [
+        sys.executable,
+        str(Path(__file__).with_name("perf_raw_client.py")),
+        server.url + "/chat/completions",
+        str(parallel),
+        str(number),
+    ]
     out = work / f"{name}.json"
     cmd = ["sh", "-c", " ".join(cmd) + (" --uvloop" if uv else "") + f" > {out}"]
     cpu, wall, scpu = run_client(cmd, core, server)
@@ -173,8 +306,13 @@ def main() -> int:
         print(f"evalscope not found at {args.evalscope}: measuring assay only", file=sys.stderr)
     tmp = Path(tempfile.mkdtemp(prefix="bench_perf_"))
     prompts = prompts_file(tmp / "prompts.txt")
-    results: dict[str, Any] = {"tokens": TOKENS, "repeats": args.repeats, "server_uvloop": args.server_uvloop,
-                               "cpu": {}, "timing": {}}
+    results: dict[str, Any] = {
+        "tokens": TOKENS,
+        "repeats": args.repeats,
+        "server_uvloop": args.server_uvloop,
+        "cpu": {},
+        "timing": {},
+    }
     k = 0
     try:
         if not args.skip_cpu:
@@ -186,8 +324,11 @@ def main() -> int:
                         k += 1
                         cpu1, _, _, _ = fn(srv, tmp, f"c{k}a", 64, args.n1, 0, prompts, args.client_core)
                         cpu2, wall2, scpu2, m2 = fn(srv, tmp, f"c{k}b", 64, args.n2, 0, prompts, args.client_core)
-                        row = {"cpu_ms_per_req": (cpu2 - cpu1) / (args.n2 - args.n1) * 1e3, "rps": m2["rps"],
-                               "server_cpu_share": scpu2 / wall2}
+                        row = {
+                            "cpu_ms_per_req": (cpu2 - cpu1) / (args.n2 - args.n1) * 1e3,
+                            "rps": m2["rps"],
+                            "server_cpu_share": scpu2 / wall2,
+                        }
                         allrows.setdefault(tool, []).append(row)
                         print(tool, "cpu run", r, row, file=sys.stderr)
                 for tool, rows in allrows.items():
@@ -211,21 +352,41 @@ def main() -> int:
                             srv.take_timings(1)  # clear
                             _, _, _, m = fn(srv, tmp, f"t{k}", c, number, c, prompts, args.client_core)
                             sv = srv.take_timings(number)
-                            row = {"ttft_mean_err_ms": m["ttft_mean"] - 50.0, "ttft_p99_err_ms": m["ttft_p99"] - 50.0,
-                                   "tpot_mean_err_ms": m["tpot_mean"] - 10.0, "e2e_mean_err_ms": m["e2e_mean"] - 360.0,
-                                   # the client's own error: what it reports minus what the server did
-                                   "ttft_mean_vs_server_ms": m["ttft_mean"] - sv["server_ttft_mean"],
-                                   "ttft_p99_vs_server_ms": m["ttft_p99"] - sv["server_ttft_p99"],
-                                   "e2e_mean_vs_server_ms": m["e2e_mean"] - sv["server_e2e_mean"],
-                                   "server_ttft_mean_ms": sv["server_ttft_mean"]}
+                            row = {
+                                "ttft_mean_err_ms": m["ttft_mean"] - 50.0,
+                                "ttft_p99_err_ms": m["ttft_p99"] - 50.0,
+                                "tpot_mean_err_ms": m["tpot_mean"] - 10.0,
+                                "e2e_mean_err_ms": m["e2e_mean"] - 360.0,
+                                # the client's own error: what it reports minus what the server did
+                                "ttft_mean_vs_server_ms": m["ttft_mean"] - sv["server_ttft_mean"],
+                                "ttft_p99_vs_server_ms": m["ttft_p99"] - sv["server_ttft_p99"],
+                                "e2e_mean_vs_server_ms": m["e2e_mean"] - sv["server_e2e_mean"],
+                                "server_ttft_mean_ms": sv["server_ttft_mean"],
+                            }
                             if tool == "assay":
                                 # assay logs wall-clock arrivals: match the k-th earliest first/last content
                                 # arrival with the k-th earliest server write -> the client's own timestamp lag
-                                evs = [json.loads(x)["body"] for x in (tmp / f"t{k}" / "events.jsonl").open()
-                                       if '"RequestTimed"' in x and '"warmup"' not in x]
+                                evs = [
+                                    json.loads(x)["body"]
+                                    for x in (tmp / f"t{k}" / "events.jsonl").open()
+                                    if '"RequestTimed"' in x and '"warmup"' not in x
+                                ]
                                 lags = sorted(
-                                    [c_ - w for c_, w in zip(sorted(e["chunk_times"][0] for e in evs), sorted(f for _, f, _ in sv["rows"]))]
-                                    + [c_ - w for c_, w in zip(sorted(e["chunk_times"][-1] for e in evs), sorted(x for _, _, x in sv["rows"]))])
+                                    [
+                                        c_ - w
+                                        for c_, w in zip(
+                                            sorted(e["chunk_times"][0] for e in evs),
+                                            sorted(f for _, f, _ in sv["rows"]),
+                                        )
+                                    ]
+                                    + [
+                                        c_ - w
+                                        for c_, w in zip(
+                                            sorted(e["chunk_times"][-1] for e in evs),
+                                            sorted(x for _, _, x in sv["rows"]),
+                                        )
+                                    ]
+                                )
                                 row["client_lag_mean_ms"] = statistics.fmean(lags) * 1e3
                                 row["client_lag_p99_ms"] = _pct(lags, 99) * 1e3
                             trows.setdefault(tool, []).append(row)
@@ -245,17 +406,23 @@ def main() -> int:
         args.out.write_text(text + "\n")
     print("\n== medians ==")
     for tool, v in results["cpu"].items():
-        print(f"{tool:10s} CPU/req {v['median_cpu_ms_per_req']:.3f} ms   req/s {v['median_rps']:.0f}   "
-              f"server core busy {v['median_server_cpu_share']:.0%}")
+        print(
+            f"{tool:10s} CPU/req {v['median_cpu_ms_per_req']:.3f} ms   req/s {v['median_rps']:.0f}   "
+            f"server core busy {v['median_server_cpu_share']:.0%}"
+        )
     for c, tools_ in results["timing"].items():
         for tool, v in tools_.items():
             if "median_client_lag_mean_ms" in v:
-                print(f"c={c:>4s} {tool:10s} client timestamp lag behind the server's writes: mean "
-                      f"{v['median_client_lag_mean_ms']:.2f} ms, p99 {v['median_client_lag_p99_ms']:.2f} ms")
-            print(f"c={c:>4s} {tool:10s} vs injected: TTFT mean {v['median_ttft_mean_err_ms']:+.1f} p99 {v['median_ttft_p99_err_ms']:+.1f} "
-                  f"TPOT {v['median_tpot_mean_err_ms']:+.2f} E2E {v['median_e2e_mean_err_ms']:+.1f} ms | vs server's own times: "
-                  f"TTFT mean {v['median_ttft_mean_vs_server_ms']:+.1f} p99 {v['median_ttft_p99_vs_server_ms']:+.1f} "
-                  f"E2E {v['median_e2e_mean_vs_server_ms']:+.1f} ms (server TTFT {v['median_server_ttft_mean_ms']:.1f})")
+                print(
+                    f"c={c:>4s} {tool:10s} client timestamp lag behind the server's writes: mean "
+                    f"{v['median_client_lag_mean_ms']:.2f} ms, p99 {v['median_client_lag_p99_ms']:.2f} ms"
+                )
+            print(
+                f"c={c:>4s} {tool:10s} vs injected: TTFT mean {v['median_ttft_mean_err_ms']:+.1f} p99 {v['median_ttft_p99_err_ms']:+.1f} "
+                f"TPOT {v['median_tpot_mean_err_ms']:+.2f} E2E {v['median_e2e_mean_err_ms']:+.1f} ms | vs server's own times: "
+                f"TTFT mean {v['median_ttft_mean_vs_server_ms']:+.1f} p99 {v['median_ttft_p99_vs_server_ms']:+.1f} "
+                f"E2E {v['median_e2e_mean_vs_server_ms']:+.1f} ms (server TTFT {v['median_server_ttft_mean_ms']:.1f})"
+            )
     return 0
 
 

@@ -15,8 +15,16 @@ import aiohttp
 
 
 async def main(url: str, parallel: int, number: int) -> float:
-    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hello there " * 40}], "max_tokens": 32,
-                       "min_tokens": 32, "stream": True, "stream_options": {"include_usage": True}}).encode()
+    body = json.dumps(
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": "hello there " * 40}],
+            "max_tokens": 32,
+            "min_tokens": 32,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    ).encode()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         todo = iter(range(number))
 

@@ -62,7 +62,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, help="seconds per request attempt")
     p.add_argument("--retries", type=int, help="retries of transient errors (default 3)")
     p.add_argument("--chat-template", help="override the tokenizer's chat template (checkpoints)")
-    p.add_argument("--ignore-errors", action="store_true", default=None, help="leave errored samples out of the denominator")
+    p.add_argument(
+        "--ignore-errors", action="store_true", default=None, help="leave errored samples out of the denominator"
+    )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
 
 
@@ -172,9 +174,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     listing = []
     for p in h.loaded:
         listing.append(
-            {"distribution": p.distribution, "version": p.version, "entry_point": p.name, "registers": by_dist.get(p.name, {})}
+            {
+                "distribution": p.distribution,
+                "version": p.version,
+                "entry_point": p.name,
+                "registers": by_dist.get(p.name, {}),
+            }
         )
-    failures = [{"entry_point": f.plugin, "distribution": f.distribution, "stage": f.stage, "error": f.error} for f in h.failures]
+    failures = [
+        {"entry_point": f.plugin, "distribution": f.distribution, "stage": f.stage, "error": f.error}
+        for f in h.failures
+    ]
     if args.format == "json":
         json.dump({"plugins": listing, "failures": failures}, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -35,9 +35,7 @@ def locate(args: BenchmarkArgs, *candidates: str, hub_id: str | None = None) -> 
         p = Path(args.local_path).expanduser()
         if p.exists():
             return p
-        raise AssayError(
-            f"{args.name}: dataset_args.{args.name}.local_path = {args.local_path!r} does not exist"
-        )
+        raise AssayError(f"{args.name}: dataset_args.{args.name}.local_path = {args.local_path!r} does not exist")
     names = [args.name, *candidates]
     for base in (args.dataset_dir, os.environ.get("ASSAY_DATA_DIR")):
         if not base:
@@ -56,7 +54,7 @@ def locate(args: BenchmarkArgs, *candidates: str, hub_id: str | None = None) -> 
         f"{args.name}: no local files found and no download possible. Looked in: "
         + ("; ".join(looked) or "(no --dataset-dir / ASSAY_DATA_DIR given)")
         + f". Point assay at the files with --dataset-dir DIR (holding {args.name}/), "
-        f"ASSAY_DATA_DIR, or --dataset-args '{{\"{args.name}\": {{\"local_path\": \"PATH\"}}}}'."
+        f'ASSAY_DATA_DIR, or --dataset-args \'{{"{args.name}": {{"local_path": "PATH"}}}}\'.'
     )
 
 

@@ -146,7 +146,9 @@ def is_self_driven(bench: Any) -> bool:
     return callable(getattr(bench, "run", None)) and not callable(getattr(bench, "load", None))
 
 
-def load_samples(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]] | None = None) -> Iterator[SampleLoaded]:
+def load_samples(
+    cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]] | None = None
+) -> Iterator[SampleLoaded]:
     for name, args, bench in benches if benches is not None else open_benchmarks(cfg, plugins):
         if is_self_driven(bench):
             continue
@@ -377,7 +379,10 @@ def _open_model(cfg: TaskConfig, plugins: PluginHost, run: Run) -> tuple[str, Mo
 
 
 def _plugin_infos(plugins: PluginHost) -> list[PluginInfo]:
-    return [PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"]) for p in plugins.versions()]
+    return [
+        PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"])
+        for p in plugins.versions()
+    ]
 
 
 def _finish(run: Run, started: float, status: str = "completed", error: str | None = None) -> None:
@@ -505,7 +510,9 @@ class LogState:
 def replay(path: Path, plugins: PluginHost) -> LogState:
     state = LogState()
     for ev in iter_events(
-        path, plugins.bodies(), types={"RunStarted", "SampleLoaded", "Generated", "Scored", "RunFinished", "SampleFailed", "MetricReported"}
+        path,
+        plugins.bodies(),
+        types={"RunStarted", "SampleLoaded", "Generated", "Scored", "RunFinished", "SampleFailed", "MetricReported"},
     ):
         b = ev.body
         if ev.type == "RunStarted" and state.started is None:
@@ -531,7 +538,9 @@ def config_from_log(state: RunStarted, overrides: dict[str, Any]) -> TaskConfig:
     return load_config(given)
 
 
-def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plugins: PluginHost | None = None) -> dict[str, Any]:
+def run_resume(
+    run_dir: str | Path, overrides: dict[str, Any] | None = None, plugins: PluginHost | None = None
+) -> dict[str, Any]:
     """Finish an interrupted run in place: generate what has no Generated, score what has none."""
     plugins = plugins or host()
     path = log_path(run_dir)
@@ -549,7 +558,9 @@ def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plu
     try:
         benches = open_benchmarks(cfg, plugins)
         driven = [b for b in benches if is_self_driven(b[2]) and b[0] not in state.reported]
-        loaded = _load_into(run, cfg, plugins, known=set(state.loaded), benches=[b for b in benches if not is_self_driven(b[2])])
+        loaded = _load_into(
+            run, cfg, plugins, known=set(state.loaded), benches=[b for b in benches if not is_self_driven(b[2])]
+        )
         for s in loaded:
             state.loaded.setdefault(s.sample_id, s)
         to_generate = [s for sid, s in state.loaded.items() if sid not in state.generated]
@@ -566,7 +577,12 @@ def run_resume(run_dir: str | Path, overrides: dict[str, Any] | None = None, plu
         if to_generate or driven:
             _run_async(_evaluate, cfg, plugins, run, to_generate, started, driven)
     except BaseException as exc:
-        _finish(run, started, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", f"{type(exc).__name__}: {exc}")
+        _finish(
+            run,
+            started,
+            "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
+            f"{type(exc).__name__}: {exc}",
+        )
         raise
     _finish(run, started)
     return _write_report(run, plugins)
@@ -622,7 +638,12 @@ def run_rescore(
             batch.extend([gen, *scored, *failed])
         else:
             batch.append(
-                SampleFailed(sample_id=sid, stage="generate", error_type="NotGenerated", message="no generation in the source run")
+                SampleFailed(
+                    sample_id=sid,
+                    stage="generate",
+                    error_type="NotGenerated",
+                    message="no generation in the source run",
+                )
             )
         if len(batch) >= 1024:
             run.emit_many(batch)

@@ -257,6 +257,27 @@ class BodyRegistry:
         )
 
 
+def _normalise_text(node: Any) -> Any:
+    """Descriptions with their whitespace folded: paragraphs kept, each on one line.
+
+    msgspec renders docstrings differently across releases (0.23 dropped their
+    indentation); folding makes the committed schema independent of that.
+    """
+    if isinstance(node, dict):
+        return {
+            k: _fold(v) if k in ("description", "title") and isinstance(v, str) else _normalise_text(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_normalise_text(v) for v in node]
+    return node
+
+
+def _fold(text: str) -> str:
+    paragraphs = (" ".join(p.split()) for p in text.split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 def json_schema(registry: BodyRegistry | None = None) -> dict[str, Any]:
     """JSON Schema of a log line, with every body type as a component."""
     registry = registry or BodyRegistry()
@@ -270,11 +291,13 @@ def json_schema(registry: BodyRegistry | None = None) -> dict[str, Any]:
     envelope["properties"]["body"] = {"type": "object", "description": "typed by the 'type' field"}
     envelope["properties"]["type"] = {"type": "string", "description": "body type name: " + ", ".join(names)}
     bodies = {n: {"$ref": f"#/$defs/{types[n].__name__}"} for n in names}
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "assay event log line",
-        "schema_version": SCHEMA_VERSION,
-        **envelope,
-        "x-bodies": bodies,
-        "$defs": components,
-    }
+    return _normalise_text(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "assay event log line",
+            "schema_version": SCHEMA_VERSION,
+            **envelope,
+            "x-bodies": bodies,
+            "$defs": components,
+        }
+    )

@@ -223,10 +223,7 @@ class PluginHost:
         raise AssayError(msg)
 
     def versions(self) -> list[dict[str, str]]:
-        return [
-            {"distribution": p.distribution, "version": p.version, "entry_point": p.name}
-            for p in self.loaded
-        ]
+        return [{"distribution": p.distribution, "version": p.version, "entry_point": p.name} for p in self.loaded]
 
 
 _host: PluginHost | None = None

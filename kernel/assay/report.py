@@ -43,7 +43,16 @@ class _FoldBody(msgspec.Struct, gc=False):
     details: dict[str, Any] | None = None
 
 
-_FOLDED = {"Scored", "SampleLoaded", "Generated", "SampleFailed", "RunStarted", "RunFinished", "RunResumed", "MetricReported"}
+_FOLDED = {
+    "Scored",
+    "SampleLoaded",
+    "Generated",
+    "SampleFailed",
+    "RunStarted",
+    "RunFinished",
+    "RunResumed",
+    "MetricReported",
+}
 
 
 class _FoldLine(msgspec.Struct, gc=False):
@@ -214,7 +223,11 @@ class EvalFold:
                 binary = all(self.binary.get((bench, s, metric), True) for s, *_ in items)
                 subset_rows = []
                 for subset, a, err, loaded in items:
-                    subset_rows.append(self._row(bench, metric, self.category.get((bench, subset), "default"), subset, a, err, loaded, binary))
+                    subset_rows.append(
+                        self._row(
+                            bench, metric, self.category.get((bench, subset), "default"), subset, a, err, loaded, binary
+                        )
+                    )
                 rows.extend(subset_rows)
                 cats: dict[str, list[tuple[str, _Acc, int, int]]] = {}
                 for it in items:
@@ -273,7 +286,9 @@ class EvalFold:
         row["average"] = "micro"
         return row
 
-    def _row(self, bench: str, metric: str, cat: str, subset: str, a: _Acc, err: int, loaded: int, binary: bool) -> dict[str, Any]:
+    def _row(
+        self, bench: str, metric: str, cat: str, subset: str, a: _Acc, err: int, loaded: int, binary: bool
+    ) -> dict[str, Any]:
         n = a.n + (0 if self.ignore_errors else err)
         score = a.s / n if n else None
         if n and binary:
@@ -418,7 +433,9 @@ def build_report(
         except LogCorrupted:
             raise
         except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the others
-            report.setdefault("warnings", []).append(f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}")
+            report.setdefault("warnings", []).append(
+                f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}"
+            )
     if sections:
         report["sections"] = sections
     return report
@@ -454,7 +471,15 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             subset = r["subset"] + (f" ({r['pending']} pending)" if r.get("pending") else "")
             table.add_row(
-                r["model"], r["dataset"], r["metric"], r["category"], subset, str(r["num"]), _fmt(r["score"]), str(r["errors"]), ci
+                r["model"],
+                r["dataset"],
+                r["metric"],
+                r["category"],
+                subset,
+                str(r["num"]),
+                _fmt(r["score"]),
+                str(r["errors"]),
+                ci,
             )
         console.print(table)
         console.print(

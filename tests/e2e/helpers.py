@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 
-def assay(*args: str, timeout: float = 180, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def assay(
+    *args: str, timeout: float = 180, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "assay", *args],
         capture_output=True,

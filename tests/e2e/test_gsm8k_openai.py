@@ -25,9 +25,24 @@ def test_accuracy_is_the_exact_fraction_answered_correctly(tmp_path, datasets_di
     correct = {i for i in range(20) if i % 3 == 0}  # 7 of 20
     srv = test_server(rules=_rules(rows, correct))
     out = assay(
-        "eval", "--model", "qwen2.5", "--api-url", srv.url, "--api-key", "sk-test-SECRET-777",
-        "--datasets", "gsm8k", "--limit", "20", "--eval-batch-size", "16",
-        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+        "eval",
+        "--model",
+        "qwen2.5",
+        "--api-url",
+        srv.url,
+        "--api-key",
+        "sk-test-SECRET-777",
+        "--datasets",
+        "gsm8k",
+        "--limit",
+        "20",
+        "--eval-batch-size",
+        "16",
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
     )
     (run,) = run_dirs(tmp_path)
     rows_out = report_rows(run)
@@ -55,12 +70,27 @@ def test_streaming_gives_the_same_scores(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, 6)
     srv = test_server(rules=_rules(rows, {0, 1, 2}), itl=0.001)
     assay(
-        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "6", "--stream",
-        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+        "eval",
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--datasets",
+        "gsm8k",
+        "--limit",
+        "6",
+        "--stream",
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
     )
     (run,) = run_dirs(tmp_path)
     assert report_rows(run)[0]["score"] == 3 / 6
-    timed = [json.loads(line)["body"] for line in (run / "events.jsonl").read_text().splitlines() if '"RequestTimed"' in line]
+    timed = [
+        json.loads(line)["body"] for line in (run / "events.jsonl").read_text().splitlines() if '"RequestTimed"' in line
+    ]
     assert all(t.get("stream") and len(t["chunk_times"]) >= 2 and t.get("usage_reported") for t in timed)
 
 
@@ -69,8 +99,24 @@ def test_server_errors_are_retried_then_counted(tmp_path, datasets_dir, test_ser
     # request 1: 500 then retried; requests 2..: 429s for one sample until retries run out
     srv = test_server(rules=_rules(rows, set(range(5))), faults={"http_500": [1], "garbage": [3, 4, 5]})
     assay(
-        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "5", "--retries", "2",
-        "--eval-batch-size", "1", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+        "eval",
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--datasets",
+        "gsm8k",
+        "--limit",
+        "5",
+        "--retries",
+        "2",
+        "--eval-batch-size",
+        "1",
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
     )
     (run,) = run_dirs(tmp_path)
     (row,) = report_rows(run)
@@ -80,15 +126,38 @@ def test_server_errors_are_retried_then_counted(tmp_path, datasets_dir, test_ser
     failed = [e["body"] for e in events if e["type"] == "SampleFailed"]
     assert len(failed) == 1 and failed[0]["stage"] == "generate" and failed[0]["attempt"] == 3
     timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
-    assert sorted(t["error_kind"] for t in timed if not t.get("ok", True)) == ["http_5xx", "malformed", "malformed", "malformed"]
+    assert sorted(t["error_kind"] for t in timed if not t.get("ok", True)) == [
+        "http_5xx",
+        "malformed",
+        "malformed",
+        "malformed",
+    ]
 
 
 def test_a_hanging_server_times_out(tmp_path, datasets_dir, test_server):
     srv = test_server(default_answer="#### 1", faults={"hang": [1, 2]}, hang_seconds=30)
     assay(
-        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "2", "--retries", "0",
-        "--timeout", "0.5", "--eval-batch-size", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path),
-        "--no-progress", timeout=60,
+        "eval",
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--datasets",
+        "gsm8k",
+        "--limit",
+        "2",
+        "--retries",
+        "0",
+        "--timeout",
+        "0.5",
+        "--eval-batch-size",
+        "2",
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
+        timeout=60,
     )
     (run,) = run_dirs(tmp_path)
     (row,) = report_rows(run)
@@ -96,6 +165,16 @@ def test_a_hanging_server_times_out(tmp_path, datasets_dir, test_server):
 
 
 def test_missing_data_offline_is_one_clear_error(tmp_path):
-    proc = assay("eval", "--datasets", "gsm8k", "--dataset-dir", str(tmp_path / "nowhere"), "--work-dir", str(tmp_path), check=False, timeout=60)
+    proc = assay(
+        "eval",
+        "--datasets",
+        "gsm8k",
+        "--dataset-dir",
+        str(tmp_path / "nowhere"),
+        "--work-dir",
+        str(tmp_path),
+        check=False,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "Looked in" in proc.stderr and "nowhere" in proc.stderr and "Traceback" not in proc.stderr

@@ -21,7 +21,9 @@ def _events(run):
 
 
 def _start(args):
-    return subprocess.Popen([sys.executable, "-m", "assay", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "assay", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def _wait_for(path_glob, predicate, timeout=60):
@@ -38,15 +40,34 @@ def _wait_for(path_glob, predicate, timeout=60):
 def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, N)
     srv = test_server(
-        rules=[{"match": r["question"], "answer": f"#### {gold(r['answer'])}" if i % 2 else "#### -1"} for i, r in enumerate(rows)],
+        rules=[
+            {"match": r["question"], "answer": f"#### {gold(r['answer'])}" if i % 2 else "#### -1"}
+            for i, r in enumerate(rows)
+        ],
         ttft=0.1,
     )
     common = ["--dataset-dir", str(datasets_dir), "--no-progress"]
     # kill points: after the first event, after some generations, after most of them
     for attempt, after in enumerate([1, 6, 25]):
         work = tmp_path / f"w{attempt}"
-        proc = _start(["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", str(N),
-                       "--eval-batch-size", "2", "--work-dir", str(work), *common])
+        proc = _start(
+            [
+                "eval",
+                "--model",
+                "m",
+                "--api-url",
+                srv.url,
+                "--datasets",
+                "gsm8k",
+                "--limit",
+                str(N),
+                "--eval-batch-size",
+                "2",
+                "--work-dir",
+                str(work),
+                *common,
+            ]
+        )
         marker = b'"type":"RunStarted"' if after == 1 else b'"type":"Generated"'
         run = _wait_for(
             lambda work=work: run_dirs(work) if work.exists() else [],
@@ -79,8 +100,22 @@ def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir,
 def test_rescore_needs_no_server(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, 10)
     srv = test_server(rules=[{"match": r["question"], "answer": f"#### {gold(r['answer'])}"} for r in rows[:4]])
-    assay("eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "10",
-          "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress")
+    assay(
+        "eval",
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--datasets",
+        "gsm8k",
+        "--limit",
+        "10",
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
+    )
     served = len(srv.requests)
     srv.stop()
     (source,) = run_dirs(tmp_path)

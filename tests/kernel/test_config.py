@@ -8,9 +8,19 @@ from assay.config import TaskConfig, from_dict, load, parse_json_arg, redact_sec
 
 
 def test_dict_yaml_and_json_agree(tmp_path):
-    d = {"model": "m", "datasets": ["gsm8k"], "limit": 5, "eval_batch_size": 8, "dataset_args": {"gsm8k": {"few_shot_num": 2}}}
-    (tmp_path / "c.yaml").write_text("model: m\ndatasets: [gsm8k]\nlimit: 5\neval_batch_size: 8\ndataset_args:\n  gsm8k: {few_shot_num: 2}\n")
-    (tmp_path / "c.json").write_text('{"model": "m", "datasets": "gsm8k", "limit": 5, "eval_batch_size": 8, "dataset_args": {"gsm8k": {"few_shot_num": 2}}}')
+    d = {
+        "model": "m",
+        "datasets": ["gsm8k"],
+        "limit": 5,
+        "eval_batch_size": 8,
+        "dataset_args": {"gsm8k": {"few_shot_num": 2}},
+    }
+    (tmp_path / "c.yaml").write_text(
+        "model: m\ndatasets: [gsm8k]\nlimit: 5\neval_batch_size: 8\ndataset_args:\n  gsm8k: {few_shot_num: 2}\n"
+    )
+    (tmp_path / "c.json").write_text(
+        '{"model": "m", "datasets": "gsm8k", "limit": 5, "eval_batch_size": 8, "dataset_args": {"gsm8k": {"few_shot_num": 2}}}'
+    )
     a, b, c = from_dict(d), load(tmp_path / "c.yaml"), load(tmp_path / "c.json")
     assert a == b == c
     assert isinstance(a, TaskConfig) and a.datasets == ["gsm8k"]

@@ -24,7 +24,12 @@ def test_seq_is_dense_and_survives_reopen(tmp_path):
 def test_group_append_is_one_write(tmp_path):
     path = tmp_path / "events.jsonl"
     with LogWriter(path, "r1", flush_bytes=1) as w:
-        evs = w.append_many([SampleLoaded(sample_id="b/s/1", benchmark="b"), Scored(sample_id="b/s/1", scorer="x", metric="m", value=1.0)])
+        evs = w.append_many(
+            [
+                SampleLoaded(sample_id="b/s/1", benchmark="b"),
+                Scored(sample_id="b/s/1", scorer="x", metric="m", value=1.0),
+            ]
+        )
     assert [e.seq for e in evs] == [0, 1]
     assert [e.type for e in iter_events(path)] == ["SampleLoaded", "Scored"]
 
@@ -86,7 +91,15 @@ def test_report_of_a_torn_or_corrupt_log_from_the_cli(tmp_path, datasets_dir):
 
     from assay import run_task
 
-    run_task({"datasets": ["gsm8k"], "limit": 3, "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path), "progress": False})
+    run_task(
+        {
+            "datasets": ["gsm8k"],
+            "limit": 3,
+            "dataset_dir": str(datasets_dir),
+            "work_dir": str(tmp_path),
+            "progress": False,
+        }
+    )
     (run,) = list(tmp_path.iterdir())
     log = run / "events.jsonl"
     good = log.read_bytes()

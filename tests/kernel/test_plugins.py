@@ -27,7 +27,13 @@ def _broken_plugin(tmp_path: Path) -> dict[str, str]:
 
 def test_a_plugin_that_fails_to_import_is_named_and_the_rest_work(tmp_path):
     env = _broken_plugin(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "assay", "plugins", "--format", "json"], capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "plugins", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     failures = [f for f in data["failures"] if f["entry_point"] == "broken"]
@@ -36,7 +42,11 @@ def test_a_plugin_that_fails_to_import_is_named_and_the_rest_work(tmp_path):
     assert "assay plugin 'broken' (assay-broken) failed at import" in proc.stderr
     # and an eval still runs
     proc = subprocess.run(
-        [sys.executable, "-m", "assay", "eval", "--datasets", "nope"], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "assay", "eval", "--datasets", "nope"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert proc.returncode == 2 and "unknown benchmark 'nope'" in proc.stderr and "broken" in proc.stderr
 

@@ -15,8 +15,15 @@ def _log(path):
         for i in range(3000):
             sub = f"s{i % 7}"
             sid = f"b/{sub}/{i}"
-            w.append(SampleLoaded(sample_id=sid, benchmark="b", subset=sub, category="even" if i % 2 else "odd",
-                                  categories=["all"] if i % 7 == 0 else []))
+            w.append(
+                SampleLoaded(
+                    sample_id=sid,
+                    benchmark="b",
+                    subset=sub,
+                    category="even" if i % 2 else "odd",
+                    categories=["all"] if i % 7 == 0 else [],
+                )
+            )
             if i % 10 == 3:
                 w.append(SampleFailed(sample_id=sid, stage="generate", error_type="X", message="boom"))
             else:

@@ -15,13 +15,22 @@ from assay.plugins import PluginHost
 
 
 def _cfg(tmp_path, datasets_dir, **kw):
-    return {"datasets": ["gsm8k"], "limit": 4, "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path), "progress": False, **kw}
+    return {
+        "datasets": ["gsm8k"],
+        "limit": 4,
+        "dataset_dir": str(datasets_dir),
+        "work_dir": str(tmp_path),
+        "progress": False,
+        **kw,
+    }
 
 
 def test_dict_yaml_and_taskconfig_give_the_same_report(tmp_path, datasets_dir):
     a = run_task(_cfg(tmp_path, datasets_dir))
     path = tmp_path / "c.yaml"
-    path.write_text(f"datasets: [gsm8k]\nlimit: 4\ndataset_dir: {datasets_dir}\nwork_dir: {tmp_path}\nprogress: false\n")
+    path.write_text(
+        f"datasets: [gsm8k]\nlimit: 4\ndataset_dir: {datasets_dir}\nwork_dir: {tmp_path}\nprogress: false\n"
+    )
     b = run_task(str(path))
     c = run_task(TaskConfig(**_cfg(tmp_path, datasets_dir)))
     strip = lambda r: [{k: v for k, v in row.items()} for row in r["rows"]]
@@ -38,9 +47,11 @@ def test_observers_see_every_event_and_may_be_async(tmp_path, datasets_dir):
         @hookimpl
         def assay_event(self, event, run):
             if event.type == "Scored":
+
                 async def later():
                     await anyio.lowlevel.checkpoint()
                     seen.append(("async", event.seq))
+
                 return later()
             seen.append((event.type, event.seq))
             return None
@@ -61,7 +72,9 @@ def test_transient_failures_are_retried_and_final_ones_counted(tmp_path, dataset
     report = run_task(_cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=0, limit=6))
     row = report["rows"][0]
     assert row["errors"] == 3 and row["num"] == 6 and report["errored_samples"] == 3
-    ignored = run_task(_cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=0, limit=6, ignore_errors=True))
+    ignored = run_task(
+        _cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=0, limit=6, ignore_errors=True)
+    )
     assert ignored["rows"][0]["num"] == 3
     retried = run_task(_cfg(tmp_path, datasets_dir, model_args={"fail_every": 2}, retries=2, limit=6))
     assert retried["rows"][0]["errors"] == 0
@@ -91,7 +104,9 @@ def test_rescore_carries_corpus_level_metrics(tmp_path, datasets_dir):
             self.args = args
 
         async def run(self, run, args, config):
-            run.emit(MetricReported(benchmark="corpus", metric="spearman", value=0.75, num=10, details={"model": "enc"}))
+            run.emit(
+                MetricReported(benchmark="corpus", metric="spearman", value=0.75, num=10, details={"model": "enc"})
+            )
 
     class Plugin:
         @hookimpl

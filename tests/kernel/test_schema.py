@@ -20,3 +20,26 @@ def test_schema_names_every_core_body():
     committed = json.loads(SCHEMA.read_text())
     for name in ("RunStarted", "SampleLoaded", "Generated", "Scored", "RequestTimed", "SampleFailed", "RunFinished"):
         assert name in committed["x-bodies"]
+
+
+def test_schema_text_does_not_depend_on_docstring_indentation():
+    # msgspec 0.23 stopped keeping docstring indentation; the committed schema must not care
+    import msgspec
+
+    from assay.events import _normalise_text
+
+    class Indented(msgspec.Struct):
+        """First line.
+
+        Second paragraph,
+            wrapped."""
+
+    class Flat(msgspec.Struct):
+        """First line.
+
+Second paragraph, wrapped."""
+
+    def text(t):
+        return _normalise_text(msgspec.json.schema(t))["$defs"][t.__name__]["description"]
+
+    assert text(Indented) == text(Flat) == "First line.\n\nSecond paragraph, wrapped."

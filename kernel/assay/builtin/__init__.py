@@ -11,7 +11,9 @@ from .scorers import ExactMatch, IncludesMatch
 
 @hookimpl
 def assay_models(register: Any) -> None:
-    register("mock", MockModel, description="deterministic offline model (the default)", eval_types=("mock",), by_name=True)
+    register(
+        "mock", MockModel, description="deterministic offline model (the default)", eval_types=("mock",), by_name=True
+    )
 
 
 @hookimpl

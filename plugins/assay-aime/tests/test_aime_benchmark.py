@@ -89,8 +89,23 @@ def test_eval_against_the_http_server_with_repeats(tmp_path, datasets_dir, test_
         f"<think>\\boxed{{{rows[5]['answer']}}}</think>\\boxed{{1}}",
     ]
     srv = test_server(rules=[{"match": r["problem"], "answer": a} for r, a in zip(rows, answers)])
-    _, report = _eval(tmp_path, "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "aime25",
-                        "--limit", "6", "--repeats", "2", "--dataset-dir", str(datasets_dir))
+    _, report = _eval(
+        tmp_path,
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--api-key",
+        "EMPTY",
+        "--datasets",
+        "aime25",
+        "--limit",
+        "6",
+        "--repeats",
+        "2",
+        "--dataset-dir",
+        str(datasets_dir),
+    )
     (acc,) = [r for r in report["rows"] if r["metric"] == "acc"]
     assert acc["num"] == 12 and acc["score"] == 0.5  # 3 of 6 problems right, each twice
     assert len(srv.requests) == 12
@@ -134,8 +149,15 @@ def test_pass_at_k_over_varying_repeats(tmp_path, datasets_dir):
     host = PluginHost()
     host.register_module(types.SimpleNamespace(assay_models=_scripted_models), name="scripted")
     report = run_eval(
-        {"model": "scripted", "datasets": ["aime25"], "limit": 4, "repeats": 4, "dataset_dir": str(datasets_dir),
-         "work_dir": str(tmp_path), "progress": False},
+        {
+            "model": "scripted",
+            "datasets": ["aime25"],
+            "limit": 4,
+            "repeats": 4,
+            "dataset_dir": str(datasets_dir),
+            "work_dir": str(tmp_path),
+            "progress": False,
+        },
         plugins=host,
     )
     (acc,) = [r for r in report["rows"] if r["metric"] == "acc"]

@@ -48,8 +48,7 @@ def test_arc_cli_numeric_keys_and_3_5_choices(test_server, datasets_dir, tmp_pat
     rows = rows_by(report)
     # expected: ARC-Easy 3 right of 40, ARC-Challenge 1 of 40 (every other reply unparseable)
     assert (
-        rows[("default", "ARC-Easy")]["score"] == pytest.approx(3 / 40)
-        and rows[("default", "ARC-Easy")]["num"] == 40
+        rows[("default", "ARC-Easy")]["score"] == pytest.approx(3 / 40) and rows[("default", "ARC-Easy")]["num"] == 40
     )
     assert rows[("default", "ARC-Challenge")]["score"] == pytest.approx(1 / 40)
     assert rows[("-", "OVERALL")]["score"] == pytest.approx(4 / 80)

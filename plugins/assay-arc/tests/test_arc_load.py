@@ -28,9 +28,7 @@ def test_numeric_keys_and_odd_choice_counts_map_to_letters(datasets_dir) -> None
     samples = {s.id: s for s in _load(datasets_dir)}
     raw = {}
     for sub in ("ARC-Easy", "ARC-Challenge"):
-        for line in (
-            (datasets_dir / "arc" / sub / f"{sub}-Test.jsonl").read_text(encoding="utf-8").splitlines()
-        ):
+        for line in (datasets_dir / "arc" / sub / f"{sub}-Test.jsonl").read_text(encoding="utf-8").splitlines():
             d = json.loads(line)
             raw[d["id"]] = d
     numeric = [k for k, d in raw.items() if d["answerKey"] in "1234"]
@@ -57,9 +55,7 @@ def test_lm_eval_style_loglikelihood(datasets_dir) -> None:
         extra={"mcq_mode": "loglikelihood", "mcq_continuation": "text"},
     )[0]
     first = json.loads(
-        (datasets_dir / "arc" / "ARC-Easy" / "ARC-Easy-Test.jsonl")
-        .read_text(encoding="utf-8")
-        .splitlines()[0]
+        (datasets_dir / "arc" / "ARC-Easy" / "ARC-Easy-Test.jsonl").read_text(encoding="utf-8").splitlines()[0]
     )
     assert s.prompt.endswith(f"Question: {first['question']['stem']}\nAnswer:")
     assert s.choices == [" " + c["text"] for c in first["question"]["choices"]]
@@ -81,9 +77,7 @@ def test_malformed_rows(tmp_path) -> None:
     (d / "ARC-Easy-Test.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
     with pytest.raises(AssayError, match=r"ARC-Easy-Test\.jsonl:2: answerKey 'C' is not one of the labels"):
         _load(tmp_path)
-    (d / "ARC-Easy-Test.jsonl").write_text(
-        json.dumps({"id": "q3", "question": "flat"}) + "\n", encoding="utf-8"
-    )
+    (d / "ARC-Easy-Test.jsonl").write_text(json.dumps({"id": "q3", "question": "flat"}) + "\n", encoding="utf-8")
     with pytest.raises(AssayError, match=r"ARC-Easy-Test\.jsonl:1: missing key"):
         _load(tmp_path)
 

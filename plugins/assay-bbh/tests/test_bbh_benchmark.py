@@ -48,7 +48,9 @@ def test_loads_all_6511_examples(datasets_dir):
     s = next(s for s in samples if s.subset == "boolean_expressions")
     text = s.messages[-1]["content"]
     assert text.startswith("Evaluate the result of a random Boolean expression.\n\nQ: not ( ( not not True ) ) is")
-    assert text.endswith(f"Q: {_examples(datasets_dir, 'boolean_expressions')[0]['input']}\nA: Let's think step by step.")
+    assert text.endswith(
+        f"Q: {_examples(datasets_dir, 'boolean_expressions')[0]['input']}\nA: Let's think step by step."
+    )
     assert text.count("\nA: Let's think step by step.") == 4  # 3 exemplars + the question
     assert {s.category for s in samples if s.subset == "snarks"} == {"multiple_choice"}
 
@@ -122,14 +124,30 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
         # sports_understanding: right but capitalised, malformed, reasoning trap -> 1/3
         s[0]["input"]: f"So the answer is {s[0]['target'].capitalize()}.",
         s[1]["input"]: "It is plausible.",
-        s[2]["input"]: f"<think>So the answer is {s[2]['target']}.</think>So the answer is {'no' if s[2]['target'] == 'yes' else 'yes'}.",
+        s[2][
+            "input"
+        ]: f"<think>So the answer is {s[2]['target']}.</think>So the answer is {'no' if s[2]['target'] == 'yes' else 'yes'}.",
         # word_sorting: all three right -> 3/3
         **{e["input"]: f"Sorted: So the answer is {e['target']}." for e in w},
     }
     srv = test_server(rules=[{"match": q, "answer": a} for q, a in answers.items()])
-    _, report = _eval(tmp_path, "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "bbh",
-                        "--dataset-args", json.dumps({"bbh": {"subset_list": tasks}}), "--limit", "3",
-                        "--dataset-dir", str(datasets_dir))
+    _, report = _eval(
+        tmp_path,
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--api-key",
+        "EMPTY",
+        "--datasets",
+        "bbh",
+        "--dataset-args",
+        json.dumps({"bbh": {"subset_list": tasks}}),
+        "--limit",
+        "3",
+        "--dataset-dir",
+        str(datasets_dir),
+    )
     got = {(r["category"], r["subset"]): (r["num"], r["score"]) for r in report["rows"]}
     assert got[("multiple_choice", "date_understanding")] == (3, pytest.approx(2 / 3))
     assert got[("free_form", "sports_understanding")] == (3, pytest.approx(1 / 3))

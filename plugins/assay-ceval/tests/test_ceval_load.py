@@ -34,12 +34,7 @@ def test_prompt_is_the_official_5_shot_format(datasets_dir) -> None:
     assert text.startswith("以下是中国关于计算机网络考试的单项选择题，请选出其中的正确答案。\n\n")
     assert text.count("\n答案：") == 6 and text.endswith("\n答案：")
     # dev examples carry their answer right after the colon, e.g. "答案：A\n\n"
-    assert (
-        "\n答案：A\n\n" in text
-        or "\n答案：B\n\n" in text
-        or "\n答案：C\n\n" in text
-        or "\n答案：D\n\n" in text
-    )
+    assert "\n答案：A\n\n" in text or "\n答案：B\n\n" in text or "\n答案：C\n\n" in text or "\n答案：D\n\n" in text
     assert s.metadata["source"].endswith("computer_network_val.csv:2")
     ll = _load(datasets_dir, subset_list=["law"], extra={"mcq_mode": "loglikelihood"})[0]
     assert ll.choices == ["A", "B", "C", "D"]  # no space after "答案："

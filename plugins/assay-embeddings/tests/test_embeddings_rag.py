@@ -15,7 +15,11 @@ pytest.importorskip("assay_openai", reason="the judge goes through the assay-ope
 R1 = {
     "id": "r1",
     "question": "what is the capital of france",
-    "contexts": ["Paris is the capital and largest city of France.", "France is in Europe.", "About 2.1 million people live in Paris."],
+    "contexts": [
+        "Paris is the capital and largest city of France.",
+        "France is in Europe.",
+        "About 2.1 million people live in Paris.",
+    ],
     "answer": "Paris is the capital of France. It has two million people.",
     "ground_truth": "Paris is the capital of France. About 2.1 million people live there. It lies on the Seine.",
 }
@@ -38,18 +42,52 @@ def j(obj) -> str:
 
 RULES = [
     {"match": f"Answer: {R1['answer']}\nStatements (JSON):", "answer": j({"statements": S1})},
-    {"match": f"3. {S1[2]}\nVerdicts (JSON):", "answer": "```json\n" + j({"verdicts": [
-        {"statement": S1[0], "reason": "context 1", "verdict": 1},
-        {"statement": S1[1], "reason": "2.1 million is not two million", "verdict": 0},
-        {"statement": S1[2], "reason": "context 1", "verdict": 1}]}) + "\n```"},
+    {
+        "match": f"3. {S1[2]}\nVerdicts (JSON):",
+        "answer": "```json\n"
+        + j(
+            {
+                "verdicts": [
+                    {"statement": S1[0], "reason": "context 1", "verdict": 1},
+                    {"statement": S1[1], "reason": "2.1 million is not two million", "verdict": 0},
+                    {"statement": S1[2], "reason": "context 1", "verdict": 1},
+                ]
+            }
+        )
+        + "\n```",
+    },
     {"match": f"Answer: {R1['answer']}\nQuestions (JSON):", "answer": j({"questions": Q1, "noncommittal": 0})},
-    *[{"match": f"Context: {c}\nReference answer: {R1['ground_truth']}\nVerdict (JSON):", "answer": j({"reason": "-", "verdict": v})}
-      for c, v in zip(R1["contexts"], (1, 0, 1))],
-    {"match": f"Reference answer: {R1['ground_truth']}\nClassifications (JSON):", "answer": j({"classifications": [
-        {"statement": "s1", "attributed": 1}, {"statement": "s2", "attributed": 1}, {"statement": "s3", "attributed": 0}]})},
-    {"match": f"Answer: {R2['answer']}\nQuestions (JSON):", "answer": j({"questions": ["who wrote hamlet"], "noncommittal": 1})},
-    {"match": f"Context: {R2['contexts'][0]}\nReference answer: {R2['ground_truth']}\nVerdict (JSON):", "answer": j({"verdict": 1})},
-    {"match": f"Reference answer: {R2['ground_truth']}\nClassifications (JSON):", "answer": j({"classifications": [{"attributed": 1}]})},
+    *[
+        {
+            "match": f"Context: {c}\nReference answer: {R1['ground_truth']}\nVerdict (JSON):",
+            "answer": j({"reason": "-", "verdict": v}),
+        }
+        for c, v in zip(R1["contexts"], (1, 0, 1))
+    ],
+    {
+        "match": f"Reference answer: {R1['ground_truth']}\nClassifications (JSON):",
+        "answer": j(
+            {
+                "classifications": [
+                    {"statement": "s1", "attributed": 1},
+                    {"statement": "s2", "attributed": 1},
+                    {"statement": "s3", "attributed": 0},
+                ]
+            }
+        ),
+    },
+    {
+        "match": f"Answer: {R2['answer']}\nQuestions (JSON):",
+        "answer": j({"questions": ["who wrote hamlet"], "noncommittal": 1}),
+    },
+    {
+        "match": f"Context: {R2['contexts'][0]}\nReference answer: {R2['ground_truth']}\nVerdict (JSON):",
+        "answer": j({"verdict": 1}),
+    },
+    {
+        "match": f"Reference answer: {R2['ground_truth']}\nClassifications (JSON):",
+        "answer": j({"classifications": [{"attributed": 1}]}),
+    },
 ]
 
 # Hand computation, RAGAS definitions:
@@ -71,12 +109,16 @@ def test_rag_metrics_with_the_test_server_as_judge(tmp_path, test_server):
     data = tmp_path / "rag.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in (R1, R2)) + "\n")
     work = tmp_path / "work"
-    report = run_task({
-        "datasets": ["rag"],
-        "model": "judge-model", "api_url": srv.url, "api_key": "sk-judge-secret",
-        "dataset_args": {"rag": {"local_path": str(data), "embedding_model": "bow", "embedding_api_url": srv.url}},
-        "work_dir": str(work),
-    })
+    report = run_task(
+        {
+            "datasets": ["rag"],
+            "model": "judge-model",
+            "api_url": srv.url,
+            "api_key": "sk-judge-secret",
+            "dataset_args": {"rag": {"local_path": str(data), "embedding_model": "bow", "embedding_api_url": srv.url}},
+            "work_dir": str(work),
+        }
+    )
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     for metric, value in EXPECTED.items():
         assert rows[metric]["score"] == pytest.approx(value, abs=1e-9), metric
@@ -108,12 +150,22 @@ def test_rag_record_with_no_usable_metric_is_an_errored_sample(tmp_path, test_se
     srv = test_server(rules=RULES, default_answer="nope", embedding_dim=4096)
     data = tmp_path / "rag.jsonl"
     data.write_text(json.dumps(R1) + "\n" + json.dumps(R3) + "\n")
-    report = run_task({
-        "datasets": ["rag"], "work_dir": str(tmp_path / "w"),
-        "dataset_args": {"rag": {"local_path": str(data), "judge_model": "judge", "judge_api_url": srv.url,
-                                 "embedding_model": "bow", "embedding_api_url": srv.url,
-                                 "metric_list": ["faithfulness", "context_recall"]}},
-    })
+    report = run_task(
+        {
+            "datasets": ["rag"],
+            "work_dir": str(tmp_path / "w"),
+            "dataset_args": {
+                "rag": {
+                    "local_path": str(data),
+                    "judge_model": "judge",
+                    "judge_api_url": srv.url,
+                    "embedding_model": "bow",
+                    "embedding_api_url": srv.url,
+                    "metric_list": ["faithfulness", "context_recall"],
+                }
+            },
+        }
+    )
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     assert set(rows) == {"faithfulness", "context_recall"}
     assert report["errored_samples"] == 1
@@ -129,8 +181,14 @@ def test_rag_bad_record_names_file_and_line(tmp_path):
     data = tmp_path / "rag.jsonl"
     data.write_text(json.dumps(R1) + "\n" + json.dumps({"question": "q", "answer": "a"}) + "\n")
     with pytest.raises(AssayError, match=r"rag\.jsonl:2: missing field 'contexts'"):
-        run_task({"datasets": ["rag"], "work_dir": str(tmp_path / "w"), "api_url": "http://127.0.0.1:9/v1",
-                  "dataset_args": {"rag": {"local_path": str(data)}}})
+        run_task(
+            {
+                "datasets": ["rag"],
+                "work_dir": str(tmp_path / "w"),
+                "api_url": "http://127.0.0.1:9/v1",
+                "dataset_args": {"rag": {"local_path": str(data)}},
+            }
+        )
 
 
 def test_rag_judge_call_is_retried_after_a_server_error(tmp_path, test_server):
@@ -138,8 +196,20 @@ def test_rag_judge_call_is_retried_after_a_server_error(tmp_path, test_server):
     data = tmp_path / "rag.jsonl"
     data.write_text(json.dumps(R1) + "\n")
     work = tmp_path / "w"
-    report = run_task({"datasets": ["rag"], "work_dir": str(work), "dataset_args": {"rag": {
-        "local_path": str(data), "judge_model": "judge", "judge_api_url": srv.url, "metric_list": ["faithfulness"]}}})
+    report = run_task(
+        {
+            "datasets": ["rag"],
+            "work_dir": str(work),
+            "dataset_args": {
+                "rag": {
+                    "local_path": str(data),
+                    "judge_model": "judge",
+                    "judge_api_url": srv.url,
+                    "metric_list": ["faithfulness"],
+                }
+            },
+        }
+    )
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     assert rows["faithfulness"]["score"] == pytest.approx(FAITH_R1, abs=1e-9)
     log = [json.loads(x) for x in (work / report["run_id"] / "events.jsonl").read_text().splitlines()]

@@ -34,12 +34,34 @@ def test_rerank_orders_by_the_cross_encoder(tmp_path, test_server, cross_encoder
     srv = test_server(embedding_dim=4096)
     data = toy.write_beir(tmp_path / "toy")
     work = tmp_path / "w"
-    report = run_task({"datasets": ["reranking"], "work_dir": str(work), "dataset_args": {"reranking": {
-        "local_path": str(data), "model": "bow", "api_url": srv.url, "top_k": 3, "rerank_top_k": 3,
-        "reranker": str(cross_encoder_dir), "metric_list": ["mrr_at_10", "ndcg_at_10"]}}})
+    report = run_task(
+        {
+            "datasets": ["reranking"],
+            "work_dir": str(work),
+            "dataset_args": {
+                "reranking": {
+                    "local_path": str(data),
+                    "model": "bow",
+                    "api_url": srv.url,
+                    "top_k": 3,
+                    "rerank_top_k": 3,
+                    "reranker": str(cross_encoder_dir),
+                    "metric_list": ["mrr_at_10", "ndcg_at_10"],
+                }
+            },
+        }
+    )
     events = [json.loads(x) for x in (work / report["run_id"] / "events.jsonl").read_text().splitlines()]
-    first = {e["body"]["sample_id"]: e["body"]["doc_ids"] for e in events if e["type"] == "Retrieved" and e["body"].get("stage", "retrieve") == "retrieve"}
-    second = {e["body"]["sample_id"]: e["body"]["doc_ids"] for e in events if e["type"] == "Retrieved" and e["body"].get("stage") == "rerank"}
+    first = {
+        e["body"]["sample_id"]: e["body"]["doc_ids"]
+        for e in events
+        if e["type"] == "Retrieved" and e["body"].get("stage", "retrieve") == "retrieve"
+    }
+    second = {
+        e["body"]["sample_id"]: e["body"]["doc_ids"]
+        for e in events
+        if e["type"] == "Retrieved" and e["body"].get("stage") == "rerank"
+    }
     assert first["reranking/default/q1"] == ["d1", "d2", "d3"]
 
     # the expected order: sentence-transformers' own CrossEncoder.rank on a fresh load of the model

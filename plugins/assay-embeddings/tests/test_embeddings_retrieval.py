@@ -71,15 +71,24 @@ def test_retrieval_metrics_match_hand_computation(tmp_path, test_server):
     srv = test_server(embedding_dim=4096)
     data = write_beir(tmp_path / "toy")
     work = tmp_path / "work"
-    report = run_task({
-        "datasets": ["retrieval"],
-        "dataset_args": {"retrieval": {
-            "local_path": str(data), "model": "bow", "api_url": srv.url, "api_key": "sk-secret-retrieval-123",
-            "top_k": 3, "batch_size": 4, "concurrency": 1,
-            "metric_list": list(EXPECTED) + ["recall_at_3"],
-        }},
-        "work_dir": str(work),
-    })
+    report = run_task(
+        {
+            "datasets": ["retrieval"],
+            "dataset_args": {
+                "retrieval": {
+                    "local_path": str(data),
+                    "model": "bow",
+                    "api_url": srv.url,
+                    "api_key": "sk-secret-retrieval-123",
+                    "top_k": 3,
+                    "batch_size": 4,
+                    "concurrency": 1,
+                    "metric_list": list(EXPECTED) + ["recall_at_3"],
+                }
+            },
+            "work_dir": str(work),
+        }
+    )
     rows = metric_rows(report, "retrieval")
     for metric, value in EXPECTED.items():
         assert rows[metric]["score"] == pytest.approx(value, abs=1e-6), metric
@@ -101,7 +110,9 @@ def test_retrieval_metrics_match_hand_computation(tmp_path, test_server):
     assert inputs[2] == [QUERIES["q3"]]
     timed = [e["body"] for e in log if e["type"] == "EncodingTimed"]
     assert [(t["purpose"], t["texts"], t.get("cached", 0), t["encoded"], t["chunk_sizes"]) for t in timed] == [
-        ("corpus", 6, 0, 6, [4, 2]), ("queries", 3, 2, 1, [1])]
+        ("corpus", 6, 0, 6, [4, 2]),
+        ("queries", 3, 2, 1, [1]),
+    ]
     # the key went in the Authorization header only
     assert "sk-secret-retrieval-123" not in (work / report["run_id"] / "events.jsonl").read_text()
     assert "sk-secret-retrieval-123" not in (work / report["run_id"] / "report.json").read_text()
@@ -115,8 +126,21 @@ def test_retrieval_metrics_match_hand_computation(tmp_path, test_server):
 
     # a second run in the same work dir reads every vector from the cache: no request at all
     before = len(srv.requests)
-    again = run_task({"datasets": ["retrieval"], "work_dir": str(work), "dataset_args": {"retrieval": {
-        "local_path": str(data), "model": "bow", "api_url": srv.url, "top_k": 3, "metric_list": ["ndcg_at_10"]}}})
+    again = run_task(
+        {
+            "datasets": ["retrieval"],
+            "work_dir": str(work),
+            "dataset_args": {
+                "retrieval": {
+                    "local_path": str(data),
+                    "model": "bow",
+                    "api_url": srv.url,
+                    "top_k": 3,
+                    "metric_list": ["ndcg_at_10"],
+                }
+            },
+        }
+    )
     assert len(srv.requests) == before
     assert metric_rows(again, "retrieval")["ndcg_at_10"]["score"] == pytest.approx(EXPECTED["ndcg_at_10"], abs=1e-6)
     timed = [e["body"] for e in events(again, work) if e["type"] == "EncodingTimed"]
@@ -126,9 +150,22 @@ def test_retrieval_metrics_match_hand_computation(tmp_path, test_server):
 def test_embeddings_api_retries_a_server_error(tmp_path, test_server):
     srv = test_server(embedding_dim=4096, faults={"http_500": [1]})
     data = write_beir(tmp_path / "toy")
-    report = run_task({"datasets": ["retrieval"], "work_dir": str(tmp_path / "w"), "dataset_args": {"retrieval": {
-        "local_path": str(data), "model": "bow", "api_url": srv.url, "top_k": 3, "cache": False,
-        "metric_list": ["mrr_at_10"]}}})
+    report = run_task(
+        {
+            "datasets": ["retrieval"],
+            "work_dir": str(tmp_path / "w"),
+            "dataset_args": {
+                "retrieval": {
+                    "local_path": str(data),
+                    "model": "bow",
+                    "api_url": srv.url,
+                    "top_k": 3,
+                    "cache": False,
+                    "metric_list": ["mrr_at_10"],
+                }
+            },
+        }
+    )
     assert metric_rows(report, "retrieval")["mrr_at_10"]["score"] == pytest.approx(EXPECTED["mrr_at_10"], abs=1e-6)
     assert len(srv.requests) == 3  # the failed corpus request, its retry, the queries
 
@@ -138,12 +175,38 @@ def test_retrieval_bad_input_names_file_and_line(tmp_path, test_server):
     with open(data / "qrels" / "test.tsv", "a") as f:
         f.write("q9\td1\t1\n")
     with pytest.raises(AssayError, match=r"test\.tsv:7: query 'q9' is not in queries\.jsonl"):
-        run_task({"datasets": ["retrieval"], "work_dir": str(tmp_path / "w"),
-                  "dataset_args": {"retrieval": {"local_path": str(data), "model": "bow", "api_url": "http://127.0.0.1:9/v1"}}})
+        run_task(
+            {
+                "datasets": ["retrieval"],
+                "work_dir": str(tmp_path / "w"),
+                "dataset_args": {
+                    "retrieval": {"local_path": str(data), "model": "bow", "api_url": "http://127.0.0.1:9/v1"}
+                },
+            }
+        )
     with pytest.raises(AssayError, match=r"no qrels for split 'dev'.*splits found: test"):
-        run_task({"datasets": ["retrieval"], "work_dir": str(tmp_path / "w"), "dataset_args": {"retrieval": {
-            "local_path": str(data), "eval_split": "dev", "model": "bow", "api_url": "http://127.0.0.1:9/v1"}}})
+        run_task(
+            {
+                "datasets": ["retrieval"],
+                "work_dir": str(tmp_path / "w"),
+                "dataset_args": {
+                    "retrieval": {
+                        "local_path": str(data),
+                        "eval_split": "dev",
+                        "model": "bow",
+                        "api_url": "http://127.0.0.1:9/v1",
+                    }
+                },
+            }
+        )
     (data / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n{"text": "no id"}\n')
     with pytest.raises(AssayError, match=r"corpus\.jsonl:2: a document needs an '_id'"):
-        run_task({"datasets": ["retrieval"], "work_dir": str(tmp_path / "w"),
-                  "dataset_args": {"retrieval": {"local_path": str(data), "model": "bow", "api_url": "http://127.0.0.1:9/v1"}}})
+        run_task(
+            {
+                "datasets": ["retrieval"],
+                "work_dir": str(tmp_path / "w"),
+                "dataset_args": {
+                    "retrieval": {"local_path": str(data), "model": "bow", "api_url": "http://127.0.0.1:9/v1"}
+                },
+            }
+        )

@@ -55,8 +55,14 @@ def log(report, work: Path) -> list[dict]:
 
 def test_stsb_dev_whole_file_gives_the_sentence_transformers_figure(tmp_path, datasets_dir):
     work = tmp_path / "w"
-    report = run_task({"datasets": ["stsb"], "dataset_dir": str(datasets_dir), "work_dir": str(work),
-                       "dataset_args": {"stsb": {"eval_split": "dev", "cache": False}}})
+    report = run_task(
+        {
+            "datasets": ["stsb"],
+            "dataset_dir": str(datasets_dir),
+            "work_dir": str(work),
+            "dataset_args": {"stsb": {"eval_split": "dev", "cache": False}},
+        }
+    )
     got = rows(report, "stsb")
     assert got["cosine_spearman"]["score"] == pytest.approx(STSB_DEV_SPEARMAN, abs=5e-4)
     assert got["cosine_spearman"]["num"] == 1500  # rows of sts-dev.csv (SOURCE.md)
@@ -78,8 +84,13 @@ def test_stsb_dev_whole_file_gives_the_sentence_transformers_figure(tmp_path, da
 
 def test_stsb_subset_equals_the_evaluator_and_second_pass_uses_the_cache(tmp_path, datasets_dir, reference_model):
     work = tmp_path / "w"
-    cfg = {"datasets": ["stsb"], "dataset_dir": str(datasets_dir), "work_dir": str(work), "limit": 300,
-           "dataset_args": {"stsb": {"eval_split": "dev"}}}
+    cfg = {
+        "datasets": ["stsb"],
+        "dataset_dir": str(datasets_dir),
+        "work_dir": str(work),
+        "limit": 300,
+        "dataset_args": {"stsb": {"eval_split": "dev"}},
+    }
     first = run_task(cfg)
     ref = reference(reference_model, stsb_pairs(datasets_dir)[:300])
     for metric, value in ref.items():
@@ -95,12 +106,21 @@ def test_sick_r_test_split_equals_the_evaluator(tmp_path, datasets_dir, referenc
 
     # split sizes from shared/datasets/sick/SOURCE.md: TRAIN 4439 / TRIAL 495 / TEST 4906
     assert [len(read_sick(datasets_dir / "sick", s)) for s in ("train", "dev", "test")] == [4439, 495, 4906]
-    report = run_task({"datasets": ["sick"], "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path / "w"),
-                       "limit": 200, "dataset_args": {"sick": {"cache": False}}})
+    report = run_task(
+        {
+            "datasets": ["sick"],
+            "dataset_dir": str(datasets_dir),
+            "work_dir": str(tmp_path / "w"),
+            "limit": 200,
+            "dataset_args": {"sick": {"cache": False}},
+        }
+    )
     import csv
 
     with open(datasets_dir / "sick" / "SICK.txt", encoding="utf-8", newline="") as f:
-        test = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["SemEval_set"] == "TEST"][:200]
+        test = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["SemEval_set"] == "TEST"][
+            :200
+        ]
     ref = reference(reference_model, [(r["sentence_A"], r["sentence_B"], float(r["relatedness_score"])) for r in test])
     assert rows(report, "sick")["cosine_spearman"]["score"] == pytest.approx(ref["cosine_spearman"], abs=1e-5)
     assert rows(report, "sick")["cosine_spearman"]["num"] == 200
@@ -111,5 +131,11 @@ def test_missing_split_is_a_clear_error(tmp_path, datasets_dir):
     with pytest.raises(AssayError, match=r"stsb: split 'test' needs .*sts-test\.csv.*found: sts-dev\.csv.*eval_split"):
         run_task({"datasets": ["stsb"], "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path / "w")})
     with pytest.raises(AssayError, match=r"sick: unknown split 'val'"):
-        run_task({"datasets": ["sick"], "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path / "w"),
-                  "dataset_args": {"sick": {"eval_split": "val"}}})
+        run_task(
+            {
+                "datasets": ["sick"],
+                "dataset_dir": str(datasets_dir),
+                "work_dir": str(tmp_path / "w"),
+                "dataset_args": {"sick": {"eval_split": "val"}},
+            }
+        )

@@ -28,26 +28,53 @@ def test_custom_sts_file(tmp_path, test_server, fmt):
     folder = tmp_path / "mine"
     folder.mkdir()
     if fmt == "jsonl":
-        (folder / "test.jsonl").write_text("".join(json.dumps({"sentence1": a, "sentence2": b, "score": s}) + "\n" for a, b, s in PAIRS))
+        (folder / "test.jsonl").write_text(
+            "".join(json.dumps({"sentence1": a, "sentence2": b, "score": s}) + "\n" for a, b, s in PAIRS)
+        )
     else:
         sep = "," if fmt == "csv" else "\t"
-        (folder / f"test.{fmt}").write_text(f"text1{sep}text2{sep}label\n" + "".join(f"{a}{sep}{b}{sep}{s}\n" for a, b, s in PAIRS))
-    report = run_task({"datasets": ["sts"], "work_dir": str(tmp_path / "w"), "dataset_args": {"sts": {
-        "local_path": str(folder), "model": "bow", "api_url": srv.url, "cache": False,
-        "metric_list": ["cosine_spearman", "cosine_pearson", "euclidean_spearman"]}}})
+        (folder / f"test.{fmt}").write_text(
+            f"text1{sep}text2{sep}label\n" + "".join(f"{a}{sep}{b}{sep}{s}\n" for a, b, s in PAIRS)
+        )
+    report = run_task(
+        {
+            "datasets": ["sts"],
+            "work_dir": str(tmp_path / "w"),
+            "dataset_args": {
+                "sts": {
+                    "local_path": str(folder),
+                    "model": "bow",
+                    "api_url": srv.url,
+                    "cache": False,
+                    "metric_list": ["cosine_spearman", "cosine_pearson", "euclidean_spearman"],
+                }
+            },
+        }
+    )
     got = rows(report)
     assert got["cosine_spearman"] == pytest.approx(SPEARMAN, abs=1e-9)
     assert got["cosine_pearson"] == pytest.approx(PEARSON, abs=1e-6)
     # unit vectors: euclidean distance is monotone in cosine, so the ranks agree
     assert got["euclidean_spearman"] == pytest.approx(SPEARMAN, abs=1e-9)
     # 6 distinct sentences, in one request
-    assert [sorted(r["input"]) for r in srv.requests] == [sorted({"a b c", "a b d", "a b c d", "a x y z", "a b", "c d"})]
+    assert [sorted(r["input"]) for r in srv.requests] == [
+        sorted({"a b c", "a b d", "a b c d", "a x y z", "a b", "c d"})
+    ]
 
 
 def test_custom_sts_errors_name_the_file_line_or_key(tmp_path):
     bad = tmp_path / "pairs.jsonl"
-    bad.write_text(json.dumps({"sentence1": "a", "sentence2": "b", "score": 1}) + "\n" + json.dumps({"sentence1": "a", "score": 2}) + "\n")
-    cfg = {"datasets": ["sts"], "work_dir": str(tmp_path / "w"), "dataset_args": {"sts": {"local_path": str(bad), "api_url": "http://127.0.0.1:9/v1", "model": "x"}}}
+    bad.write_text(
+        json.dumps({"sentence1": "a", "sentence2": "b", "score": 1})
+        + "\n"
+        + json.dumps({"sentence1": "a", "score": 2})
+        + "\n"
+    )
+    cfg = {
+        "datasets": ["sts"],
+        "work_dir": str(tmp_path / "w"),
+        "dataset_args": {"sts": {"local_path": str(bad), "api_url": "http://127.0.0.1:9/v1", "model": "x"}},
+    }
     with pytest.raises(AssayError, match=r"pairs\.jsonl:2: no field among sentence2"):
         run_task(cfg)
     bad.write_text(json.dumps({"sentence1": "a", "sentence2": "b", "score": "high"}) + "\n")
@@ -59,4 +86,6 @@ def test_custom_sts_errors_name_the_file_line_or_key(tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
     with pytest.raises(AssayError, match=r"no file for split 'test'"):
-        run_task({"datasets": ["sts"], "work_dir": str(tmp_path / "w"), "dataset_args": {"sts": {"local_path": str(folder)}}})
+        run_task(
+            {"datasets": ["sts"], "work_dir": str(tmp_path / "w"), "dataset_args": {"sts": {"local_path": str(folder)}}}
+        )

@@ -26,7 +26,9 @@ def test_plugin_is_discovered():
 def _scores(target, output):
     s = SampleLoaded(sample_id="general_qa/x/1", benchmark="general_qa", target=target)
     g = Generated(sample_id=s.sample_id, model="m", output=output)
-    return {sc.metric: sc.value for scorer in (ExactMatchScorer(), BleuScorer(), RougeScorer()) for sc in scorer.score(s, g)}
+    return {
+        sc.metric: sc.value for scorer in (ExactMatchScorer(), BleuScorer(), RougeScorer()) for sc in scorer.score(s, g)
+    }
 
 
 def test_scores_by_hand():
@@ -61,11 +63,30 @@ def _write(path, rows):
 
 
 def test_loading_query_and_messages_files(tmp_path):
-    _write(tmp_path / "arith.jsonl", [{"query": "1+1?", "response": "2"}, {"system": "Be terse.", "query": "2+2?", "response": "4"}])
-    _write(tmp_path / "chat.jsonl", [{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}, {"role": "user", "content": "Capital of France?"}], "response": "Paris"}])
+    _write(
+        tmp_path / "arith.jsonl",
+        [{"query": "1+1?", "response": "2"}, {"system": "Be terse.", "query": "2+2?", "response": "4"}],
+    )
+    _write(
+        tmp_path / "chat.jsonl",
+        [
+            {
+                "messages": [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello"},
+                    {"role": "user", "content": "Capital of France?"},
+                ],
+                "response": "Paris",
+            }
+        ],
+    )
     args = BenchmarkArgs(name="general_qa", local_path=str(tmp_path))
     samples = list(GeneralQA(args).load(args))
-    assert [(s.subset, s.id, s.target) for s in samples] == [("arith", "1", "2"), ("arith", "2", "4"), ("chat", "1", "Paris")]
+    assert [(s.subset, s.id, s.target) for s in samples] == [
+        ("arith", "1", "2"),
+        ("arith", "2", "4"),
+        ("chat", "1", "Paris"),
+    ]
     assert samples[1].messages == [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "2+2?"}]
     assert len(samples[2].messages) == 3
     one = BenchmarkArgs(name="general_qa", local_path=str(tmp_path), subset_list=["chat"])
@@ -90,25 +111,49 @@ def test_errors_name_the_problem(tmp_path):
 def test_eval_against_the_http_server(tmp_path, test_server):
     data = tmp_path / "qa"
     data.mkdir()
-    _write(data / "capitals.jsonl", [
-        {"query": "Capital of France?", "response": "Paris"},
-        {"query": "Capital of Japan?", "response": "Tokyo"},
-        {"query": "Capital of Italy?", "response": "Rome"},
-        {"query": "Capital of Spain?", "response": "Madrid"},
-    ])
+    _write(
+        data / "capitals.jsonl",
+        [
+            {"query": "Capital of France?", "response": "Paris"},
+            {"query": "Capital of Japan?", "response": "Tokyo"},
+            {"query": "Capital of Italy?", "response": "Rome"},
+            {"query": "Capital of Spain?", "response": "Madrid"},
+        ],
+    )
     _write(data / "sentences.jsonl", [{"query": "Describe the cat.", "response": "the cat sat on the mat"}])
-    srv = test_server(rules=[
-        {"match": "Capital of France?", "answer": "Paris"},
-        {"match": "Capital of Japan?", "answer": "<think>Kyoto?</think>Tokyo"},
-        {"match": "Capital of Italy?", "answer": "Milan"},
-        {"match": "Describe the cat.", "answer": "the cat sat on a mat"},
-    ], default_answer="I do not know")
+    srv = test_server(
+        rules=[
+            {"match": "Capital of France?", "answer": "Paris"},
+            {"match": "Capital of Japan?", "answer": "<think>Kyoto?</think>Tokyo"},
+            {"match": "Capital of Italy?", "answer": "Milan"},
+            {"match": "Describe the cat.", "answer": "the cat sat on a mat"},
+        ],
+        default_answer="I do not know",
+    )
     from assay.cli import main
 
     work = tmp_path / "out"
-    assert main(["eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "general_qa",
-                 "--dataset-args", json.dumps({"general_qa": {"local_path": str(data)}}),
-                 "--work-dir", str(work), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "m",
+                "--api-url",
+                srv.url,
+                "--api-key",
+                "EMPTY",
+                "--datasets",
+                "general_qa",
+                "--dataset-args",
+                json.dumps({"general_qa": {"local_path": str(data)}}),
+                "--work-dir",
+                str(work),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
     rows = json.loads((run / "report.json").read_text())["rows"]
     got = {(r["subset"], r["metric"]): (r["num"], r["score"]) for r in rows}

@@ -28,12 +28,17 @@ def test_loads_541_prompts(datasets_dir):
     first = samples[0]
     assert first.id == "1000" and first.messages == [{"role": "user", "content": first.messages[0]["content"]}]
     assert first.metadata["instruction_id_list"] == [
-        "punctuation:no_comma", "detectable_format:number_highlighted_sections", "length_constraints:number_words"]
+        "punctuation:no_comma",
+        "detectable_format:number_highlighted_sections",
+        "length_constraints:number_words",
+    ]
 
 
 def test_unknown_instruction_names_file_and_line(tmp_path):
     bad = {"key": 7, "prompt": "p", "instruction_id_list": ["keywords:nonsense"], "kwargs": [{}]}
-    (tmp_path / "input_data.jsonl").write_text('{"key": 1, "prompt": "p", "instruction_id_list": [], "kwargs": []}\n' + json.dumps(bad) + "\n")
+    (tmp_path / "input_data.jsonl").write_text(
+        '{"key": 1, "prompt": "p", "instruction_id_list": [], "kwargs": []}\n' + json.dumps(bad) + "\n"
+    )
     args = BenchmarkArgs(name="ifeval", local_path=str(tmp_path))
     with pytest.raises(AssayError, match=r"input_data.jsonl:2: unknown instruction id 'keywords:nonsense'"):
         list(IFEval(args).load(args))
@@ -72,9 +77,29 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
     from assay.cli import main
 
     work = tmp_path / "out"
-    assert main(["eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "ifeval",
-                 "--dataset-args", json.dumps({"ifeval": {"local_path": str(data)}}),
-                 "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                "--model",
+                "m",
+                "--api-url",
+                srv.url,
+                "--api-key",
+                "EMPTY",
+                "--datasets",
+                "ifeval",
+                "--dataset-args",
+                json.dumps({"ifeval": {"local_path": str(data)}}),
+                "--dataset-dir",
+                str(datasets_dir),
+                "--work-dir",
+                str(work),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
     report = json.loads((run / "report.json").read_text())
     got = {r["metric"]: (r["num"], r["score"]) for r in report["rows"]}

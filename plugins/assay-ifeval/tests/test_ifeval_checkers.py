@@ -24,31 +24,121 @@ CASES = [
     ("keywords:existence", {"keywords": ["coffee", "Yemen"]}, "Yemeni COFFEE is old.", "Yemeni tea is old."),
     ("keywords:frequency", {"keyword": "dog", "frequency": 2, "relation": "at least"}, "Dog and dog.", "One dog."),
     ("keywords:frequency", {"keyword": "dog", "frequency": 2, "relation": "less than"}, "One dog.", "Dog and dog."),
-    ("keywords:forbidden_words", {"forbidden_words": ["car"]}, "A cart and a scar.", "My Car is red."),  # whole words only
+    (
+        "keywords:forbidden_words",
+        {"forbidden_words": ["car"]},
+        "A cart and a scar.",
+        "My Car is red.",
+    ),  # whole words only
     ("keywords:letter_frequency", {"letter": "z", "let_frequency": 2, "let_relation": "at least"}, "Zigzag", "Zoo"),
-    ("language:response_language", {"language": "fr"}, "Ceci est une lettre écrite en français pour mon ami.", "This is a letter written in English for my friend."),
-    ("change_case:english_lowercase", {}, "this is all lowercase english text about voting.", "This has a Capital letter in english text."),
-    ("change_case:english_capital", {}, "THIS IS ALL CAPITAL ENGLISH TEXT ABOUT VOTING.", "THIS IS NOT all capital english text."),
-    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "at least"}, "The NASA and FBI met.", "The NASA team met."),
-    ("change_case:capital_word_frequency", {"capital_frequency": 2, "capital_relation": "less than"}, "The NASA team met.", "The NASA and FBI met."),
-    ("length_constraints:number_words", {"num_words": 5, "relation": "at least"}, "one two three four five", "one two three four"),
-    ("length_constraints:number_words", {"num_words": 5, "relation": "less than"}, "one two-three four", "one two three four five"),  # two-three is 2 words
-    ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "less than"}, "Dr. Smith came. He left.", "A. B went. C went. D went."),
-    ("length_constraints:number_sentences", {"num_sentences": 3, "relation": "at least"}, "It rained. We stayed. Mr. Li cooked.", "Mr. Li cooked at 5 p.m. today. Fine."),  # Mr. and p.m. do not end sentences
-    ("length_constraints:number_paragraphs", {"num_paragraphs": 2}, "First part.\n***\nSecond part.\n***", "First.\n***\n\n***\nSecond."),  # an empty middle paragraph fails
-    ("length_constraints:nth_paragraph_first_word", {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "then"}, "Intro here.\n\n\"Then, we left.", "Intro here.\n\nAfter that we left."),
-    ("detectable_content:number_placeholders", {"num_placeholders": 2}, "Dear [name], at [address].", "Dear [name], at home."),
-    ("detectable_content:postscript", {"postscript_marker": "P.P.S"}, "Hello.\n\nP.P.S. See you.", "Hello. PS see you."),
-    ("detectable_content:postscript", {"postscript_marker": "P.S."}, "Hi.\np.s. bring snacks", "Hi.\nP.P.S bring snacks"),  # P.P.S is not P.S.
+    (
+        "language:response_language",
+        {"language": "fr"},
+        "Ceci est une lettre écrite en français pour mon ami.",
+        "This is a letter written in English for my friend.",
+    ),
+    (
+        "change_case:english_lowercase",
+        {},
+        "this is all lowercase english text about voting.",
+        "This has a Capital letter in english text.",
+    ),
+    (
+        "change_case:english_capital",
+        {},
+        "THIS IS ALL CAPITAL ENGLISH TEXT ABOUT VOTING.",
+        "THIS IS NOT all capital english text.",
+    ),
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 2, "capital_relation": "at least"},
+        "The NASA and FBI met.",
+        "The NASA team met.",
+    ),
+    (
+        "change_case:capital_word_frequency",
+        {"capital_frequency": 2, "capital_relation": "less than"},
+        "The NASA team met.",
+        "The NASA and FBI met.",
+    ),
+    (
+        "length_constraints:number_words",
+        {"num_words": 5, "relation": "at least"},
+        "one two three four five",
+        "one two three four",
+    ),
+    (
+        "length_constraints:number_words",
+        {"num_words": 5, "relation": "less than"},
+        "one two-three four",
+        "one two three four five",
+    ),  # two-three is 2 words
+    (
+        "length_constraints:number_sentences",
+        {"num_sentences": 3, "relation": "less than"},
+        "Dr. Smith came. He left.",
+        "A. B went. C went. D went.",
+    ),
+    (
+        "length_constraints:number_sentences",
+        {"num_sentences": 3, "relation": "at least"},
+        "It rained. We stayed. Mr. Li cooked.",
+        "Mr. Li cooked at 5 p.m. today. Fine.",
+    ),  # Mr. and p.m. do not end sentences
+    (
+        "length_constraints:number_paragraphs",
+        {"num_paragraphs": 2},
+        "First part.\n***\nSecond part.\n***",
+        "First.\n***\n\n***\nSecond.",
+    ),  # an empty middle paragraph fails
+    (
+        "length_constraints:nth_paragraph_first_word",
+        {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "then"},
+        'Intro here.\n\n"Then, we left.',
+        "Intro here.\n\nAfter that we left.",
+    ),
+    (
+        "detectable_content:number_placeholders",
+        {"num_placeholders": 2},
+        "Dear [name], at [address].",
+        "Dear [name], at home.",
+    ),
+    (
+        "detectable_content:postscript",
+        {"postscript_marker": "P.P.S"},
+        "Hello.\n\nP.P.S. See you.",
+        "Hello. PS see you.",
+    ),
+    (
+        "detectable_content:postscript",
+        {"postscript_marker": "P.S."},
+        "Hi.\np.s. bring snacks",
+        "Hi.\nP.P.S bring snacks",
+    ),  # P.P.S is not P.S.
     ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "* one\n- two", "* one\n* two\n* three"),
     ("detectable_format:constrained_response", {}, "Well. My answer is maybe.", "My answer is perhaps."),
     ("detectable_format:number_highlighted_sections", {"num_highlights": 2}, "*a* and **b**", "*a* and ** **"),
-    ("detectable_format:multiple_sections", {"section_spliter": "SECTION", "num_sections": 2}, "SECTION 1\nx\nSECTION 2\ny", "SECTION 1\nx\nSECTION two\ny"),
+    (
+        "detectable_format:multiple_sections",
+        {"section_spliter": "SECTION", "num_sections": 2},
+        "SECTION 1\nx\nSECTION 2\ny",
+        "SECTION 1\nx\nSECTION two\ny",
+    ),
     ("detectable_format:json_format", {}, '```json\n{"a": [1, 2]}\n```', "{'a': 1}"),
     ("detectable_format:title", {}, "<<My Poem>>\nRoses.", "<< >>\nRoses."),
     ("combination:two_responses", {}, "Answer one.\n******\nAnswer two.", "Same.\n******\nSame."),
-    ("combination:repeat_prompt", {"prompt_to_repeat": "Write a poem."}, "write a poem. Roses are red.", "Sure! Write a poem. Roses."),
-    ("startend:end_checker", {"end_phrase": "Any other questions?"}, '"Thanks. Any other questions?"\n', "Any other questions? Thanks."),
+    (
+        "combination:repeat_prompt",
+        {"prompt_to_repeat": "Write a poem."},
+        "write a poem. Roses are red.",
+        "Sure! Write a poem. Roses.",
+    ),
+    (
+        "startend:end_checker",
+        {"end_phrase": "Any other questions?"},
+        '"Thanks. Any other questions?"\n',
+        "Any other questions? Thanks.",
+    ),
     ("startend:quotation", {}, '  "All quoted."  ', '"Half quoted.'),
     ("punctuation:no_comma", {}, "No commas here.", "One, two."),
 ]
@@ -66,7 +156,10 @@ def test_checker(iid, kwargs, good, bad):
 
 
 def test_registry_matches_the_ids_in_the_data(datasets_dir):
-    rows = [json.loads(line) for line in (datasets_dir / "ifeval" / "input_data.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for line in (datasets_dir / "ifeval" / "input_data.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(rows) == 541  # SOURCE.md
     ids = {i for r in rows for i in r["instruction_id_list"]}
     assert ids == set(REGISTRY)
@@ -95,7 +188,17 @@ def test_undetectable_language_counts_as_followed():
 def test_offline_nltk_tokenisation():
     assert count_words("It's a well-known fact, isn't it?") == 9  # \w+ tokens: It s a well known fact isn t it
     assert count_sentences("Dr. Smith arrived at 5 p.m. today. He left early! Why? Nobody knows.") == 4
-    assert word_tokenize("The NASA team met. They said HELLO!") == ["The", "NASA", "team", "met", ".", "They", "said", "HELLO", "!"]
+    assert word_tokenize("The NASA team met. They said HELLO!") == [
+        "The",
+        "NASA",
+        "team",
+        "met",
+        ".",
+        "They",
+        "said",
+        "HELLO",
+        "!",
+    ]
     assert detect_language("Dies ist ein kurzer deutscher Satz über das Wetter.") == "de"
 
 
@@ -113,7 +216,10 @@ def test_strict_and_loose():
 
 
 def test_non_letter_letter_frequency_is_counted_as_given(datasets_dir):
-    rows = [json.loads(line) for line in (datasets_dir / "ifeval" / "input_data.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for line in (datasets_dir / "ifeval" / "input_data.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     (kw,) = [kw for r in rows for kw in r["kwargs"] if kw.get("letter") == "#"][:1]
     inst = build("keywords:letter_frequency", kw)  # google-research counts "#"; lm-eval would pick a random letter
     need = kw["let_frequency"]

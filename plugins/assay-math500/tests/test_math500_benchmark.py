@@ -42,7 +42,11 @@ def test_loads_500_rows_grouped_by_level_then_by_subject(datasets_dir):
     first = samples[0]
     assert first.messages[-1]["content"].endswith("put your final answer within \\boxed{}.")
     assert first.target == next(r["answer"] for r in rows if r["unique_id"] == first.id)
-    by_subject = list(Math500(_args(datasets_dir, extra={"group_by": "subject"})).load(_args(datasets_dir, extra={"group_by": "subject"})))
+    by_subject = list(
+        Math500(_args(datasets_dir, extra={"group_by": "subject"})).load(
+            _args(datasets_dir, extra={"group_by": "subject"})
+        )
+    )
     assert Counter(s.subset for s in by_subject) == Counter(r["subject"] for r in rows)
     assert len(Counter(s.subset for s in by_subject)) == 7
 
@@ -59,7 +63,9 @@ def test_subset_list_and_bad_options(datasets_dir):
 
 def test_bad_row_names_file_and_line(tmp_path):
     p = tmp_path / "test.jsonl"
-    p.write_text('{"problem": "1+1", "answer": "2", "subject": "Algebra", "level": 1}\n{"problem": "x", "subject": "Algebra", "level": 2}\n')
+    p.write_text(
+        '{"problem": "1+1", "answer": "2", "subject": "Algebra", "level": 1}\n{"problem": "x", "subject": "Algebra", "level": 2}\n'
+    )
     a = BenchmarkArgs(name="math_500", local_path=str(tmp_path))
     with pytest.raises(AssayError, match=r"test.jsonl:2: missing key 'answer'"):
         list(Math500(a).load(a))
@@ -108,10 +114,27 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
             "t": f"<think>\\boxed{{{a}}}</think>So the answer is \\boxed{{123456789}}.",
         }[kind]
 
-    rules = [{"match": r["problem"], "answer": answer(r, plan[lvl][i])} for lvl, rs in first2.items() for i, r in enumerate(rs)]
+    rules = [
+        {"match": r["problem"], "answer": answer(r, plan[lvl][i])}
+        for lvl, rs in first2.items()
+        for i, r in enumerate(rs)
+    ]
     srv = test_server(rules=rules)
-    run, report = _eval(tmp_path, "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "math_500",
-                        "--limit", "2", "--dataset-dir", str(datasets_dir))
+    run, report = _eval(
+        tmp_path,
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--api-key",
+        "EMPTY",
+        "--datasets",
+        "math_500",
+        "--limit",
+        "2",
+        "--dataset-dir",
+        str(datasets_dir),
+    )
     got = {r["subset"]: (r["num"], r["score"]) for r in report["rows"] if r["metric"] == "acc"}
     # expected: correct answers per level from the plan above, 2 samples each
     assert got["Level 1"] == (2, 0.5)
@@ -123,7 +146,9 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
     assert got["OVERALL (macro)"][1] == pytest.approx(0.6)
     assert len(srv.requests) == 10
     # the breakdown reporter: the same 10 samples by level and by subject
-    extra = {(r["category"], r["subset"]): (r["num"], r["score"]) for r in report["sections"]["math500_breakdown"]["rows"]}
+    extra = {
+        (r["category"], r["subset"]): (r["num"], r["score"]) for r in report["sections"]["math500_breakdown"]["rows"]
+    }
     assert extra[("level", "Level 2")] == (2, 1.0) and extra[("level", "Level 3")] == (2, 0.0)
     right = [r for lvl, rs in first2.items() for i, r in enumerate(rs) if plan[lvl][i] == "c"]
     for subject in {r["subject"] for rs in first2.values() for r in rs}:
@@ -138,11 +163,29 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
 def test_reasoning_channel_is_not_the_answer(tmp_path, datasets_dir, test_server):
     row = next(r for r in _rows(datasets_dir) if r["level"] == 1)
     # the server sends the right box as reasoning_content and a wrong box as the answer
-    srv = test_server(rules=[{"match": row["problem"], "answer": "\\boxed{123456789}"}], reasoning=f"\\boxed{{{row['answer']}}}")
-    run, report = _eval(tmp_path, "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "math_500",
-                        "--limit", "1", "--dataset-args", json.dumps({"math_500": {"subset_list": ["Level 1"]}}),
-                        "--dataset-dir", str(datasets_dir))
+    srv = test_server(
+        rules=[{"match": row["problem"], "answer": "\\boxed{123456789}"}], reasoning=f"\\boxed{{{row['answer']}}}"
+    )
+    run, report = _eval(
+        tmp_path,
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--api-key",
+        "EMPTY",
+        "--datasets",
+        "math_500",
+        "--limit",
+        "1",
+        "--dataset-args",
+        json.dumps({"math_500": {"subset_list": ["Level 1"]}}),
+        "--dataset-dir",
+        str(datasets_dir),
+    )
     (row_out,) = [r for r in report["rows"] if r["metric"] == "acc"]
     assert (row_out["num"], row_out["score"]) == (1, 0.0)
-    gen = next(json.loads(line)["body"] for line in (run / "events.jsonl").read_text().splitlines() if '"Generated"' in line)
+    gen = next(
+        json.loads(line)["body"] for line in (run / "events.jsonl").read_text().splitlines() if '"Generated"' in line
+    )
     assert gen["reasoning"] == f"\\boxed{{{row['answer']}}}"  # kept in the event

@@ -77,7 +77,10 @@ def test_math_equal(pred, gold, equal):
 
 def test_strip_reasoning():
     assert strip_reasoning(r"<think>maybe \boxed{3}</think> so \boxed{4}") == (r"so \boxed{4}", r"maybe \boxed{3}")
-    assert strip_reasoning(r"<think>still thinking \boxed{3}") == ("", r"still thinking \boxed{3}")  # cut off: no answer
+    assert strip_reasoning(r"<think>still thinking \boxed{3}") == (
+        "",
+        r"still thinking \boxed{3}",
+    )  # cut off: no answer
     assert strip_reasoning("plain") == ("plain", None)
 
 

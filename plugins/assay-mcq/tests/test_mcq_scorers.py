@@ -72,9 +72,7 @@ def test_loglik_length_mismatch_and_nan_are_errors() -> None:
     with pytest.raises(ValueError, match="2 log-likelihoods for 3 choices"):
         LoglikScorer().score(_sample(), Generated(sample_id="x/s/1", model="m", choice_logprobs=[-1.0, -2.0]))
     with pytest.raises(ValueError, match="non-numeric"):
-        LoglikScorer().score(
-            _sample(), Generated(sample_id="x/s/1", model="m", choice_logprobs=[-1.0, math.nan, -2.0])
-        )
+        LoglikScorer().score(_sample(), Generated(sample_id="x/s/1", model="m", choice_logprobs=[-1.0, math.nan, -2.0]))
 
 
 ITEMS = [

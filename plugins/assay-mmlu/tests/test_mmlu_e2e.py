@@ -55,9 +55,7 @@ def test_mmlu_cli_scores_by_subset_and_category(test_server, datasets_dir, tmp_p
     assert rows[("STEM", "abstract_algebra")]["score"] == pytest.approx(3 / 4)
     assert rows[("STEM", "college_physics")]["score"] == pytest.approx(1 / 4)
     assert rows[("Other", "anatomy")]["score"] == pytest.approx(1 / 4)
-    assert (
-        rows[("STEM", "OVERALL")]["score"] == pytest.approx(4 / 8) and rows[("STEM", "OVERALL")]["num"] == 8
-    )
+    assert rows[("STEM", "OVERALL")]["score"] == pytest.approx(4 / 8) and rows[("STEM", "OVERALL")]["num"] == 8
     assert rows[("Other", "OVERALL")]["score"] == pytest.approx(1 / 4)
     assert rows[("-", "OVERALL")]["score"] == pytest.approx(5 / 12) and rows[("-", "OVERALL")]["num"] == 12
     assert rows[("-", "OVERALL (macro)")]["score"] == pytest.approx((3 / 4 + 1 / 4 + 1 / 4) / 3)
@@ -92,9 +90,7 @@ def test_mmlu_loglikelihood_mode_on_a_backend_without_logprobs(test_server, data
     )
     assert rows_by(report)[("Other", "virology")]["score"] == pytest.approx(1 / 2)
     assert all("prompt" in r and "messages" not in r for r in srv.requests)
-    assert all(
-        e["explanation"].startswith("backend gave no log-likelihoods") for e in events(run_dir, "Scored")
-    )
+    assert all(e["explanation"].startswith("backend gave no log-likelihoods") for e in events(run_dir, "Scored"))
 
 
 def test_mmlu_loglikelihood_mode_with_the_mock_backend(datasets_dir, tmp_path) -> None:
@@ -108,9 +104,7 @@ def test_mmlu_loglikelihood_mode_with_the_mock_backend(datasets_dir, tmp_path) -
             "limit": 5,
             "dataset_dir": str(datasets_dir),
             "work_dir": str(tmp_path),
-            "dataset_args": {
-                "mmlu": {"subset_list": ["astronomy", "sociology"], "mcq_mode": "loglikelihood"}
-            },
+            "dataset_args": {"mmlu": {"subset_list": ["astronomy", "sociology"], "mcq_mode": "loglikelihood"}},
         }
     )
     run_dir = next(tmp_path.iterdir())

@@ -60,9 +60,7 @@ def test_prompt_template_applies_to_examples_and_question(datasets_dir) -> None:
     text = s.messages[0]["content"]
     assert text.count("Reply with one of A, B, C, D. (virology)") == 2  # one example + the question
     assert text.endswith("Reply with one of A, B, C, D. (virology)")
-    with pytest.raises(
-        AssayError, match=r"dataset_args.mmlu.prompt_template: unknown placeholder \{answer\}"
-    ):
+    with pytest.raises(AssayError, match=r"dataset_args.mmlu.prompt_template: unknown placeholder \{answer\}"):
         _load(datasets_dir, prompt_template="{question} {answer}")
 
 

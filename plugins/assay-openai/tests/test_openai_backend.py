@@ -36,7 +36,11 @@ def test_chat_completion_records_reasoning_usage_and_timing(test_server, stream)
         model = OpenAIModel(ModelConfig(model="m", api_url=srv.url, api_key="k", stream=stream), run)
         try:
             return await model.generate(
-                GenerateRequest(sample_id="s/1", messages=[{"role": "user", "content": "hi"}], generation_config={"max_tokens": 3, "top_k": 2})
+                GenerateRequest(
+                    sample_id="s/1",
+                    messages=[{"role": "user", "content": "hi"}],
+                    generation_config={"max_tokens": 3, "top_k": 2},
+                )
             )
         finally:
             await model.aclose()
@@ -66,7 +70,10 @@ def test_completions_api_for_prompt_samples(test_server):
     assert srv.requests[0]["prompt"] == "Q: 1+1\nA:"
 
 
-@pytest.mark.parametrize(("fault", "kind"), [("http_500", "http_5xx"), ("http_429", "http_429"), ("garbage", "malformed"), ("reset", "connection")])
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [("http_500", "http_5xx"), ("http_429", "http_429"), ("garbage", "malformed"), ("reset", "connection")],
+)
 def test_transient_faults_raise_transient_error(test_server, fault, kind):
     srv = test_server(faults={fault: [1]})
     run = Recorder()

@@ -16,8 +16,21 @@ def server_process():
     """Factory: ``url = server_process(ttft=0.05, itl=0.01, faults={...})`` -> base URL (.../v1)."""
     procs: list[subprocess.Popen] = []
 
-    def start(ttft: float = 0.0, itl: float = 0.0, faults: dict | None = None, no_usage: bool = False, timing: bool = False) -> str:
-        cmd = [sys.executable, "-m", "assay_testserver", "--port", "0", "--no-record", "--ttft", str(ttft), "--itl", str(itl)]
+    def start(
+        ttft: float = 0.0, itl: float = 0.0, faults: dict | None = None, no_usage: bool = False, timing: bool = False
+    ) -> str:
+        cmd = [
+            sys.executable,
+            "-m",
+            "assay_testserver",
+            "--port",
+            "0",
+            "--no-record",
+            "--ttft",
+            str(ttft),
+            "--itl",
+            str(itl),
+        ]
         if faults:
             cmd += ["--faults", json.dumps(faults)]
         if no_usage:

@@ -25,14 +25,32 @@ def test_plugin_host_finds_assay_perf():
 
 
 def test_import_is_light_and_command_registered():
-    code = ("import sys, assay_perf; heavy = [m for m in ('aiohttp', 'numpy', 'transformers', 'torch', 'uvloop') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, assay_perf; heavy = [m for m in ('aiohttp', 'numpy', 'transformers', 'torch', 'uvloop') "
+        "if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     from assay.cli import build_parser
 
-    args = build_parser().parse_args(["perf", "--url", "http://x/v1", "--model", "m", "--parallel", "1", "8",
-                                      "--number", "10", "80", "--slo", "ttft:500", "e2e:9000"])
+    args = build_parser().parse_args(
+        [
+            "perf",
+            "--url",
+            "http://x/v1",
+            "--model",
+            "m",
+            "--parallel",
+            "1",
+            "8",
+            "--number",
+            "10",
+            "80",
+            "--slo",
+            "ttft:500",
+            "e2e:9000",
+        ]
+    )
     assert args.parallel == [1, 8] and args.number == [10, 80] and dict(args.slo) == {"ttft": 500.0, "e2e": 9000.0}
 
 
@@ -43,7 +61,9 @@ def test_bad_flags_give_clear_errors():
 
     parse = lambda *a: build_parser().parse_args(["perf", *a])
     with pytest.raises(AssayError, match="--parallel has 3 values, --number 2 and --rate 1"):
-        options_from_args(parse("--url", "u", "--model", "m", "--parallel", "1", "2", "3", "--number", "1", "2")).points()
+        options_from_args(
+            parse("--url", "u", "--model", "m", "--parallel", "1", "2", "3", "--number", "1", "2")
+        ).points()
     with pytest.raises(AssayError, match="--extra-args: invalid JSON"):
         options_from_args(parse("--url", "u", "--model", "m", "--extra-args", "{bad"))
     with pytest.raises(AssayError, match="needs --url"):

@@ -20,15 +20,41 @@ FAULTS = {
     "reset": [9],
 }
 # how each injected fault must be classified
-EXPECTED = {"http_5xx": 2, "http_4xx": 2, "malformed": 1, "timeout": 1, "truncated": 1, "stream_error": 2, "connection": 1}
+EXPECTED = {
+    "http_5xx": 2,
+    "http_4xx": 2,
+    "malformed": 1,
+    "timeout": 1,
+    "truncated": 1,
+    "stream_error": 2,
+    "connection": 1,
+}
 
 
 @pytest.mark.parametrize("stream", [True, False])
 def test_faults_counted_exactly(server_process, perf, request_events, stream):
     url = server_process(faults=FAULTS, itl=0.0)
     number = 24
-    flags = ["--url", url, "--model", "m", "--parallel", "1", "--number", str(number), "--max-tokens", "8",
-             "--min-tokens", "8", "--read-timeout", "1.0", "--min-prompt-length", "4", "--max-prompt-length", "8"]
+    flags = [
+        "--url",
+        url,
+        "--model",
+        "m",
+        "--parallel",
+        "1",
+        "--number",
+        str(number),
+        "--max-tokens",
+        "8",
+        "--min-tokens",
+        "8",
+        "--read-timeout",
+        "1.0",
+        "--min-prompt-length",
+        "4",
+        "--max-prompt-length",
+        "8",
+    ]
     run_dir, rep = perf(*flags, "--stream" if stream else "--no-stream")
     (pt,) = rep["points"]
     expected = dict(EXPECTED)

@@ -29,7 +29,9 @@ def test_mt_bench_first_turns(datasets_dir):
 def test_arena_hard_both_versions(datasets_dir):
     prompts = list(ds.arena_hard(_opts(dataset_path=str(datasets_dir / "arena_hard"))))
     assert len(prompts) == 500 + 750  # row counts in arena_hard/SOURCE.md
-    v01 = list(ds.arena_hard(_opts(dataset_path=str(datasets_dir / "arena_hard" / "arena-hard-v0.1" / "question.jsonl"))))
+    v01 = list(
+        ds.arena_hard(_opts(dataset_path=str(datasets_dir / "arena_hard" / "arena-hard-v0.1" / "question.jsonl")))
+    )
     assert prompts[:500] == v01
     assert v01[0] == "Use ABC notation to write a melody in the style of a folk tune."  # first row of v0.1
 
@@ -81,12 +83,33 @@ def test_random_with_a_local_tokenizer(tmp_path, datasets_dir):
 
 def test_completions_stream_extra_args_and_secrets(test_server, perf, request_events):
     srv = test_server(default_answer="a b c d e f", itl=0.001)
-    run_dir, rep = perf("--url", srv.url + "/completions", "--api", "openai", "--model", "mm", "--number", "3",
-                        "--stream", "--max-tokens", "4", "--extra-args", '{"temperature": 0.5}',
-                        "--api-key", "sk-SECRET-123", "--headers", "X-Trace=abc", "X-Api-Token=tok-SECRET-456",
-                        "--min-prompt-length", "3", "--max-prompt-length", "3")
+    run_dir, rep = perf(
+        "--url",
+        srv.url + "/completions",
+        "--api",
+        "openai",
+        "--model",
+        "mm",
+        "--number",
+        "3",
+        "--stream",
+        "--max-tokens",
+        "4",
+        "--extra-args",
+        '{"temperature": 0.5}',
+        "--api-key",
+        "sk-SECRET-123",
+        "--headers",
+        "X-Trace=abc",
+        "X-Api-Token=tok-SECRET-456",
+        "--min-prompt-length",
+        "3",
+        "--max-prompt-length",
+        "3",
+    )
     assert [sorted(r) for r in srv.requests][0] == sorted(
-        ["model", "prompt", "max_tokens", "stream", "stream_options", "temperature"])
+        ["model", "prompt", "max_tokens", "stream", "stream_options", "temperature"]
+    )
     assert srv.requests[0]["temperature"] == 0.5 and srv.requests[0]["stream_options"] == {"include_usage": True}
     (p,) = rep["points"]
     assert p["succeeded"] == 3 and p["output_tokens"]["mean"] == 4  # max_tokens cuts the 6-word answer
@@ -103,7 +126,9 @@ def test_chat_non_stream_without_usage_and_embeddings(test_server, perf, request
     # no usage, no tokenizer: one token per content chunk; a non-streamed answer is one chunk
     assert p["usage_reported"] == 0 and p["output_tokens"]["mean"] == 1
     assert p["tpot_s"] is None and p["ttft_s"]["mean"] == p["e2e_latency_s"]["mean"]
-    run_dir, rep = perf("--url", srv.url, "--api", "openai_embeddings", "--model", "e", "--number", "3", "--parallel", "3")
+    run_dir, rep = perf(
+        "--url", srv.url, "--api", "openai_embeddings", "--model", "e", "--number", "3", "--parallel", "3"
+    )
     (p,) = rep["points"]
     assert p["succeeded"] == 3 and p["output_tokens"]["mean"] == 0
     assert "input" in srv.requests[-1]
@@ -112,8 +137,25 @@ def test_chat_non_stream_without_usage_and_embeddings(test_server, perf, request
 def test_open_loop_rate_duration_and_warmup(test_server, perf, request_events):
     srv = test_server(ttft=0.02)
     # 50 req/s Poisson for 0.6 s at most 1 in flight (20 ms each): some requests must wait
-    run_dir, rep = perf("--url", srv.url, "--model", "m", "--rate", "50", "--duration", "0.6", "--parallel", "1",
-                        "--warmup-num", "2", "--max-tokens", "2", "--stream", "--seed", "7")
+    run_dir, rep = perf(
+        "--url",
+        srv.url,
+        "--model",
+        "m",
+        "--rate",
+        "50",
+        "--duration",
+        "0.6",
+        "--parallel",
+        "1",
+        "--warmup-num",
+        "2",
+        "--max-tokens",
+        "2",
+        "--stream",
+        "--seed",
+        "7",
+    )
     (p,) = rep["points"]
     events = request_events(run_dir)
     measured = [e for e in events if e.get("phase", "measure") == "measure"]
@@ -123,8 +165,22 @@ def test_open_loop_rate_duration_and_warmup(test_server, perf, request_events):
     assert max(e["scheduled"] for e in measured) - min(e["scheduled"] for e in measured) < 0.6
     assert p["queue_delay_s"]["max"] > 0.005
     # the same seed gives the same arrival gaps
-    run2, _ = perf("--url", srv.url, "--model", "m", "--rate", "50", "--number", "8", "--parallel", "8", "--max-tokens", "2",
-                   "--seed", "7")
+    run2, _ = perf(
+        "--url",
+        srv.url,
+        "--model",
+        "m",
+        "--rate",
+        "50",
+        "--number",
+        "8",
+        "--parallel",
+        "8",
+        "--max-tokens",
+        "2",
+        "--seed",
+        "7",
+    )
     gaps = lambda evs: [b["scheduled"] - a["scheduled"] for a, b in zip(evs, evs[1:])]
     first = sorted(measured, key=lambda e: e["scheduled"])[:8]
     second = sorted(request_events(run2), key=lambda e: e["scheduled"])
@@ -133,10 +189,25 @@ def test_open_loop_rate_duration_and_warmup(test_server, perf, request_events):
 
 def test_rate_list_sweeps_pairwise(test_server, perf):
     srv = test_server()
-    run_dir, rep = perf("--url", srv.url, "--model", "m", "--rate", "200", "400", "--parallel", "4", "--number", "6",
-                        "--max-tokens", "2")
+    run_dir, rep = perf(
+        "--url",
+        srv.url,
+        "--model",
+        "m",
+        "--rate",
+        "200",
+        "400",
+        "--parallel",
+        "4",
+        "--number",
+        "6",
+        "--max-tokens",
+        "2",
+    )
     points = [p["point"] for p in rep["points"]]
     assert points == [{"parallel": 4, "number": 6, "rate": 200.0}, {"parallel": 4, "number": 6, "rate": 400.0}]
     assert all(p["requests"] == 6 and p["queue_delay_s"]["n"] == 6 for p in rep["points"])
     assert sorted(f.name for f in (run_dir / "points").iterdir()) == [
-        "parallel_4_number_6_rate_200.0.json", "parallel_4_number_6_rate_400.0.json"]
+        "parallel_4_number_6_rate_200.0.json",
+        "parallel_4_number_6_rate_400.0.json",
+    ]

@@ -30,10 +30,29 @@ def test_known_answers_from_a_hand_written_log(tmp_path):
     bodies = [
         RunStarted(kind="perf", config={"model": "m", "percentiles": [50, 100], "slo": {"ttft": 60, "e2e": 150}}),
         RequestTimed(request_id="w", sent=99.0, chunk_times=[99.5], end=99.6, phase="warmup", point=pt),
-        RequestTimed(request_id="r1", sent=100.0, chunk_times=[100.05, 100.07, 100.09], end=100.1, status=200,
-                     prompt_tokens=10, output_tokens=3, usage_reported=True, stream=True, point=pt),
-        RequestTimed(request_id="r2", sent=100.1, chunk_times=[100.2, 100.3], end=100.3, status=200,
-                     prompt_tokens=20, output_tokens=2, stream=True, point=pt),
+        RequestTimed(
+            request_id="r1",
+            sent=100.0,
+            chunk_times=[100.05, 100.07, 100.09],
+            end=100.1,
+            status=200,
+            prompt_tokens=10,
+            output_tokens=3,
+            usage_reported=True,
+            stream=True,
+            point=pt,
+        ),
+        RequestTimed(
+            request_id="r2",
+            sent=100.1,
+            chunk_times=[100.2, 100.3],
+            end=100.3,
+            status=200,
+            prompt_tokens=20,
+            output_tokens=2,
+            stream=True,
+            point=pt,
+        ),
         RequestTimed(request_id="r3", sent=100.1, end=101.1, ok=False, error_kind="timeout", point=pt),
         RunFinished(),
     ]
@@ -62,11 +81,18 @@ def test_known_answers_from_a_hand_written_log(tmp_path):
 def test_open_loop_records_scheduled_time(tmp_path):
     # r2 meant to go at 100.0 but went at 100.4: the client's queueing (0.4 s) must show
     pt = {"parallel": 1, "number": 2, "rate": 10.0}
-    _write_log(tmp_path, [
-        RunStarted(kind="perf", config={}),
-        RequestTimed(request_id="r1", scheduled=99.9, sent=99.9, chunk_times=[100.3], end=100.4, output_tokens=1, point=pt),
-        RequestTimed(request_id="r2", scheduled=100.0, sent=100.4, chunk_times=[100.6], end=100.7, output_tokens=1, point=pt),
-    ])
+    _write_log(
+        tmp_path,
+        [
+            RunStarted(kind="perf", config={}),
+            RequestTimed(
+                request_id="r1", scheduled=99.9, sent=99.9, chunk_times=[100.3], end=100.4, output_tokens=1, point=pt
+            ),
+            RequestTimed(
+                request_id="r2", scheduled=100.0, sent=100.4, chunk_times=[100.6], end=100.7, output_tokens=1, point=pt
+            ),
+        ],
+    )
     from assay_perf.metrics import PerfReporter
 
     (p,) = PerfReporter().build(tmp_path / "events.jsonl")["points"]
@@ -76,11 +102,34 @@ def test_open_loop_records_scheduled_time(tmp_path):
 
 def test_report_command_folds_a_real_run(server_process, perf, request_events, tmp_path):
     url = server_process(ttft=0.01, itl=0.002)
-    run_dir, rep = perf("--url", url, "--model", "m", "--parallel", "4", "--number", "12", "--stream",
-                        "--max-tokens", "6", "--min-tokens", "6", "--min-prompt-length", "4", "--max-prompt-length", "9",
-                        "--percentiles", "50", "90")
-    out = subprocess.run([sys.executable, "-m", "assay", "report", str(run_dir), "--format", "json"],
-                         capture_output=True, text=True, check=True)
+    run_dir, rep = perf(
+        "--url",
+        url,
+        "--model",
+        "m",
+        "--parallel",
+        "4",
+        "--number",
+        "12",
+        "--stream",
+        "--max-tokens",
+        "6",
+        "--min-tokens",
+        "6",
+        "--min-prompt-length",
+        "4",
+        "--max-prompt-length",
+        "9",
+        "--percentiles",
+        "50",
+        "90",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "assay", "report", str(run_dir), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(out.stdout)
     section = report["sections"]["perf"] if "sections" in report else report
     assert section == json.loads((run_dir / "report.json").read_text())["sections"]["perf"]
@@ -99,13 +148,36 @@ def test_cli_prints_tables_and_report_renders(test_server, tmp_path, capsys):
     from assay.cli import main
 
     srv = test_server(default_answer="x y z")
-    rc = main(["perf", "--url", srv.url, "--model", "m", "--number", "3", "--parallel", "2", "--stream",
-               "--max-tokens", "3", "--work-dir", str(tmp_path), "--name", "cli", "--slo", "ttft:5000"])
+    rc = main(
+        [
+            "perf",
+            "--url",
+            srv.url,
+            "--model",
+            "m",
+            "--number",
+            "3",
+            "--parallel",
+            "2",
+            "--stream",
+            "--max-tokens",
+            "3",
+            "--work-dir",
+            str(tmp_path),
+            "--name",
+            "cli",
+            "--slo",
+            "ttft:5000",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "TTFT" in out and "Req/s" in out and "3/3" in out  # goodput: all 3 within a 5 s TTFT SLO
     assert main(["report", str(tmp_path / "cli")]) == 0
     assert "TTFT" in capsys.readouterr().out
     # a second run with the same --name is refused, not appended to the first log
-    assert main(["perf", "--url", srv.url, "--model", "m", "--number", "1", "--work-dir", str(tmp_path), "--name", "cli"]) == 2
+    assert (
+        main(["perf", "--url", srv.url, "--model", "m", "--number", "1", "--work-dir", str(tmp_path), "--name", "cli"])
+        == 2
+    )
     assert "already holds a run" in capsys.readouterr().err

@@ -27,9 +27,25 @@ TTFT, ITL, TOKENS = 0.050, 0.010, 20
 def test_measured_timing_matches_injected(server_process, perf, request_events, parallel, number, lag_tol):
     url = server_process(ttft=TTFT, itl=ITL, timing=True)
     run_dir, rep = perf(
-        "--url", url + "/chat/completions", "--model", "m", "--parallel", str(parallel), "--number", str(number),
-        "--max-tokens", str(TOKENS), "--min-tokens", str(TOKENS), "--stream", "--warmup-num", str(parallel),
-        "--min-prompt-length", "8", "--max-prompt-length", "32",
+        "--url",
+        url + "/chat/completions",
+        "--model",
+        "m",
+        "--parallel",
+        str(parallel),
+        "--number",
+        str(number),
+        "--max-tokens",
+        str(TOKENS),
+        "--min-tokens",
+        str(TOKENS),
+        "--stream",
+        "--warmup-num",
+        str(parallel),
+        "--min-prompt-length",
+        "8",
+        "--max-prompt-length",
+        "32",
     )
     (pt,) = rep["points"]
     assert pt["requests"] == number and pt["succeeded"] == number and pt["failures"] == {}

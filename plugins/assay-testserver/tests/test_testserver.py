@@ -10,7 +10,9 @@ from assay_testserver import tokens_of
 
 def test_latest_matching_rule_wins(test_server):
     srv = test_server(rules=[{"match": "apple", "answer": "A"}, {"match": "pear", "answer": "P"}], default_answer="D")
-    ask = lambda text: httpx.post(srv.url + "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": text}]}).json()
+    ask = lambda text: httpx.post(
+        srv.url + "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": text}]}
+    ).json()
     assert ask("apple then pear")["choices"][0]["message"]["content"] == "P"
     assert ask("pear then apple")["choices"][0]["message"]["content"] == "A"
     assert ask("banana")["choices"][0]["message"]["content"] == "D"
@@ -20,7 +22,11 @@ def test_stream_timing_follows_ttft_and_itl(test_server):
     srv = test_server(default_answer="a b c d e", ttft=0.2, itl=0.05)
     t0 = time.perf_counter()
     arrivals = []
-    with httpx.stream("POST", srv.url + "/chat/completions", json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}) as r:
+    with httpx.stream(
+        "POST",
+        srv.url + "/chat/completions",
+        json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+    ) as r:
         for line in r.iter_lines():
             if '"content":"' in line and '"content":""' not in line:
                 arrivals.append(time.perf_counter() - t0)

@@ -63,9 +63,7 @@ def main() -> int:
                 }
             )
             took = time.perf_counter() - t0
-            n = sum(
-                r["num"] for r in report["rows"] if r["subset"] != "OVERALL (macro)" and not r.get("average")
-            )
+            n = sum(r["num"] for r in report["rows"] if r["subset"] != "OVERALL (macro)" and not r.get("average"))
             rates.append(n / took)
         results[bs] = {"median_samples_per_s": statistics.median(rates), "runs": [round(r, 3) for r in rates]}
         print(
@@ -76,9 +74,7 @@ def main() -> int:
         json.dumps(
             {
                 "model": "tiny Llama (hidden 64, 2 layers, 4 heads, vocab 512), float32",
-                "device": "cuda"
-                if torch.cuda.is_available()
-                else f"cpu, {torch.get_num_threads()} thread(s)",
+                "device": "cuda" if torch.cuda.is_available() else f"cpu, {torch.get_num_threads()} thread(s)",
                 "limit": args.limit,
                 "max_new_tokens": args.max_new_tokens,
                 "results": results,

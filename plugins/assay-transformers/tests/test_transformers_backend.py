@@ -61,9 +61,7 @@ def greedy_reference(tiny_loaded, prompt_ids, n):
 def test_batched_and_unbatched_greedy_generation_agree(tiny_loaded, tiny_model_dir):
     _, tok, _ = tiny_loaded
     gen = {"max_new_tokens": 12, "temperature": 0}
-    reqs = [
-        GenerateRequest(sample_id=f"s{i}", prompt=p, generation_config=gen) for i, p in enumerate(PROMPTS)
-    ]
+    reqs = [GenerateRequest(sample_id=f"s{i}", prompt=p, generation_config=gen) for i, p in enumerate(PROMPTS)]
     one = make(tiny_loaded, tiny_model_dir, batch_size=1, model_args={"use_chat_template": False})
     single = run_all(one, reqs)
     four = make(tiny_loaded, tiny_model_dir, batch_size=4, model_args={"use_chat_template": False})
@@ -95,10 +93,7 @@ def test_loglikelihood_matches_direct_log_softmax(tiny_loaded, tiny_model_dir):
     if tok(prompt + greedy_text)["input_ids"][len(ids) :] == greedy_ids:
         choices.append(greedy_text)
     model = make(tiny_loaded, tiny_model_dir, batch_size=3)
-    reqs = [
-        GenerateRequest(sample_id=f"q{i}", prompt=prompt, choices=choices, mode="loglikelihood")
-        for i in range(3)
-    ]
+    reqs = [GenerateRequest(sample_id=f"q{i}", prompt=prompt, choices=choices, mode="loglikelihood") for i in range(3)]
     results = run_all(model, reqs)
     assert model.batch_sizes == [3]
     with torch.inference_mode():
@@ -128,9 +123,7 @@ def test_stop_sequences_cut_the_output(tiny_loaded, tiny_model_dir):
     assert starts, f"output {text!r}: no ASCII pair to use as a stop string"
     stop = text[starts[len(starts) // 2] : starts[len(starts) // 2] + 2]
     stopped_req = GenerateRequest(sample_id="b", prompt=PROMPTS[0], generation_config=dict(gen, stop=[stop]))
-    stopped = run_all(
-        make(tiny_loaded, tiny_model_dir, model_args={"use_chat_template": False}), [stopped_req]
-    )[0]
+    stopped = run_all(make(tiny_loaded, tiny_model_dir, model_args={"use_chat_template": False}), [stopped_req])[0]
     assert stopped.output == text[: text.find(stop)]
     assert stopped.finish_reason == "stop"
     assert stopped.usage.completion_tokens < full.usage.completion_tokens

@@ -33,9 +33,7 @@ def test_speed_benchmark_command_is_registered():
     from assay.cli import build_parser
 
     parser = build_parser()
-    args = parser.parse_args(
-        ["speed-benchmark", "--model", "x", "--prompt-lengths", "1", "8", "--max-tokens", "4"]
-    )
+    args = parser.parse_args(["speed-benchmark", "--model", "x", "--prompt-lengths", "1", "8", "--max-tokens", "4"])
     assert args.prompt_lengths == [1, 8] and args.max_tokens == 4
     assert args._handler.__module__ == "assay_transformers.speed"
     # EvalScope's speed benchmark defaults: these four prompt lengths, 2048 new tokens

@@ -43,9 +43,7 @@ def _only_run(work: Path) -> Path:
 
 def test_eval_gsm8k_generation_end_to_end(tiny_model_dir, datasets_dir, tmp_path, sub_env):
     if "gsm8k" not in PluginHost().benchmarks():
-        pytest.skip(
-            "assay-gsm8k is not installed: generation through the kernel runs in the in-process test below"
-        )
+        pytest.skip("assay-gsm8k is not installed: generation through the kernel runs in the in-process test below")
     work = tmp_path / "out"
     proc = _assay(
         [

@@ -52,19 +52,12 @@ def test_speed_benchmark_log_table_and_report(tiny_model_dir, tmp_path, sub_env)
     assert [t.point["prompt_length"] for t in timed] == [1, 1, 64, 64, 300, 300]
     for t in timed:
         assert t.ok and t.output_tokens == 16 and len(t.chunk_times) == 16  # exactly --max-tokens
-        assert (
-            t.sent <= t.chunk_times[0]
-            and t.chunk_times == sorted(t.chunk_times)
-            and t.chunk_times[-1] <= t.end
-        )
+        assert t.sent <= t.chunk_times[0] and t.chunk_times == sorted(t.chunk_times) and t.chunk_times[-1] <= t.end
     memory = [e.body for e in events if e.type == "SpeedMemory"]
     assert [m.prompt_length for m in memory] == [1, 64, 300] and all(m.peak_bytes > 0 for m in memory)
     assert events[-1].type == "RunFinished" and events[-1].body.status == "completed"
     # the table is a fold of the raw times: recompute it here from the events
-    rows = {
-        r["prompt_tokens"]: r
-        for r in json.loads((run / "report.json").read_text())["sections"]["speed"]["rows"]
-    }
+    rows = {r["prompt_tokens"]: r for r in json.loads((run / "report.json").read_text())["sections"]["speed"]["rows"]}
     for length in (1, 64, 300):
         mine = [t for t in timed if t.point["prompt_length"] == length]
         expected = sum(t.output_tokens for t in mine) / sum(t.end - t.sent for t in mine)
@@ -161,7 +154,5 @@ def test_perf_speed_benchmark_flag_delegates_here(tiny_model_dir, tmp_path, sub_
     events = list(iter_events(tmp_path / "p" / "events.jsonl"))
     assert events[0].body.kind == "speed"
     assert [
-        e.body.point["prompt_length"]
-        for e in events
-        if e.type == "RequestTimed" and e.body.phase == "measure"
+        e.body.point["prompt_length"] for e in events if e.type == "RequestTimed" and e.body.phase == "measure"
     ] == [1, 16]

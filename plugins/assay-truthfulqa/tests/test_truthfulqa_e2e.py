@@ -33,9 +33,7 @@ def test_truthfulqa_generation_mc1(test_server, datasets_dir, tmp_path) -> None:
         {"match": match(samples[4]), "answer": "None of these."},
     ]
     srv = test_server(rules=rules, default_answer="I have no comment")
-    run_dir, report = cli_eval(
-        "truthful_qa", api_url=srv.url, datasets_dir=datasets_dir, work_dir=tmp_path, limit=6
-    )
+    run_dir, report = cli_eval("truthful_qa", api_url=srv.url, datasets_dir=datasets_dir, work_dir=tmp_path, limit=6)
     rows = rows_by(report, "mc1")
     # expected from the rules: 3 right of 6 (sample 5 gets the default reply)
     assert rows[("default", "multiple_choice")]["score"] == pytest.approx(3 / 6)

@@ -35,9 +35,7 @@ def test_generation_mode_mc1_on_the_real_csv(datasets_dir) -> None:
     s, r = samples[0], rows[0]
     wrong = split_multi_answer(r["Incorrect Answers"])
     assert len(s.choices) == 1 + len(wrong)  # best answer + every incorrect answer
-    assert s.choices[ord(s.target) - 65] == format_best(
-        r["Best Answer"]
-    )  # the target letter points at the best answer
+    assert s.choices[ord(s.target) - 65] == format_best(r["Best Answer"])  # the target letter points at the best answer
     assert sorted(s.choices) == sorted([format_best(r["Best Answer"]), *wrong])
     assert s.messages[-1]["content"].startswith(f"Q: {r['Question']}\nA. ")
     # the shuffle is seeded: same seed same order, and the best answer is not always A
@@ -52,9 +50,7 @@ def test_loglikelihood_mode_layout(datasets_dir) -> None:
     true, false = split_multi_answer(r["Correct Answers"]), split_multi_answer(r["Incorrect Answers"])
     assert s.prompt == f"{QA_PRIMER}\n\nQ: {r['Question']}\nA:"
     assert s.choices == [" " + a for a in true + false]
-    assert s.metadata["n_true"] == len(true) and true[s.metadata["best_index"]] == format_best(
-        r["Best Answer"]
-    )
+    assert s.metadata["n_true"] == len(true) and true[s.metadata["best_index"]] == format_best(r["Best Answer"])
 
 
 def test_mc1_mc2_arithmetic() -> None:
@@ -81,9 +77,7 @@ def test_mc1_mc2_arithmetic() -> None:
             sample, Generated(sample_id="t/m/0", model="m", choice_logprobs=[-900.0, -1.0, -1.5, -800.0])
         )
     }
-    assert out["mc1"] == 1.0 and out["mc2"] == pytest.approx(
-        1 / (1 + math.exp(-0.5))
-    )  # stable at large magnitudes
+    assert out["mc1"] == 1.0 and out["mc2"] == pytest.approx(1 / (1 + math.exp(-0.5)))  # stable at large magnitudes
     with pytest.raises(ValueError, match="no log-likelihoods"):
         TruthfulQAScorer().score(sample, Generated(sample_id="t/m/0", model="m", output="a"))
 

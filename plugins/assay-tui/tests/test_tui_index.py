@@ -58,9 +58,7 @@ def test_index_matches_kernel_fold_and_plain_read(datasets_dir, tmp_path):
         assert ix.read_line(ix.loaded_off[i])["body"]["sample_id"] == sid
         assert ix.read_line(ix.gen_off[i])["type"] == "Generated"
     # the mock always answers 18: exactly the samples whose gsm8k answer is 18 pass
-    targets = {
-        e["body"]["sample_id"]: str(e["body"]["target"]) for e in events if e["type"] == "SampleLoaded"
-    }
+    targets = {e["body"]["sample_id"]: str(e["body"]["target"]) for e in events if e["type"] == "SampleLoaded"}
     passed = {sid for sid, t in targets.items() if t.strip() == "18"}
     assert {ix.sids[i] for i in range(20) if ix.status_of[i] == PASSED} == passed
     assert ix.model == "mock" and ix.datasets == ["gsm8k"] and ix.status == "completed"
@@ -120,12 +118,7 @@ def test_find_logs_and_info(tmp_path, datasets_dir):
     assert problems == [f"{tmp_path / 'missing'}: no such file or directory"]
     info = read_info(run_dir / "events.jsonl")
     report = json.loads((run_dir / "report.json").read_text())
-    assert (
-        info.kind == "eval"
-        and info.model == "mock"
-        and info.datasets == ["gsm8k"]
-        and info.status == "completed"
-    )
+    assert info.kind == "eval" and info.model == "mock" and info.datasets == ["gsm8k"] and info.status == "completed"
     assert info.score == report["rows"][0]["score"] and info.errors == report["errored_samples"]
     assert read_info(tmp_path / "w" / "perf1" / "events.jsonl").kind == "perf"
 
@@ -186,11 +179,7 @@ def test_perf_log_written_by_assay_perf(tmp_path, test_server):
     assert ix.kind == "perf" and not ix.warnings
     (p,) = ix.perf.values()
     m = perf_metrics(p)
-    events = [
-        e
-        for e in _plain(path)
-        if e["type"] == "RequestTimed" and e["body"].get("phase", "measure") == "measure"
-    ]
+    events = [e for e in _plain(path) if e["type"] == "RequestTimed" and e["body"].get("phase", "measure") == "measure"]
     assert m["requests"] == len(events) == 12
     ttft = [e["body"]["chunk_times"][0] - e["body"]["sent"] for e in events if e["body"].get("ok", True)]
     assert m["ttft"]["mean"] == pytest.approx(sum(ttft) / len(ttft), rel=1e-9)

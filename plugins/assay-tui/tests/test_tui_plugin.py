@@ -26,9 +26,7 @@ def test_plugin_host_finds_assay_tui():
 
 def test_import_is_light():
     code = "import sys, assay_tui; print('textual' in sys.modules, 'numpy' in sys.modules)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
 
 

@@ -321,9 +321,7 @@ async def test_corrupt_and_torn_logs_open_with_warnings(tmp_path):
         await settle(pilot)
         scr = app.screen
         assert isinstance(scr, RunsScreen)
-        bad_row = [r[0][1:] for r in table_rows(scr.query_one("#runs", DataTable))].index(
-            "20260101_000000_fixed"
-        )
+        bad_row = [r[0][1:] for r in table_rows(scr.query_one("#runs", DataTable))].index("20260101_000000_fixed")
         await pilot.press(*(["down"] * bad_row))
         warn = text_of(scr.query_one("#runs-warn", Static))
         assert f"{path}:7: corrupted event log line" in warn
@@ -393,11 +391,7 @@ async def test_overall_row_lists_every_subset(tmp_path):
         assert isinstance(rep, ReportScreen)
         subsets = [r[1] for r in table_rows(rep.query_one("#report", DataTable))]
         # the kernel's fold: a, b, then OVERALL (micro) and OVERALL (macro)
-        assert (
-            subsets
-            == [r["subset"] for r in build_report(path)["rows"]]
-            == ["a", "b", "OVERALL", "OVERALL (macro)"]
-        )
+        assert subsets == [r["subset"] for r in build_report(path)["rows"]] == ["a", "b", "OVERALL", "OVERALL (macro)"]
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         scr = app.screen

@@ -73,7 +73,19 @@ def fold(log_path: Path, scorer: str = SCORER) -> dict[str, Any]:
         n_min = min(n for n, _ in items)
         for k in ks_for(n_min):
             value = sum(pass_at_k(n, c, k) for n, c in items) / len(items)
-            rows.append({"dataset": bench, "subset": subset, "category": "-", "metric": f"pass@{k}", "k": k, "score": value, "num": len(items), "problems": len(items), "samples_per_problem": n_min})
+            rows.append(
+                {
+                    "dataset": bench,
+                    "subset": subset,
+                    "category": "-",
+                    "metric": f"pass@{k}",
+                    "k": k,
+                    "score": value,
+                    "num": len(items),
+                    "problems": len(items),
+                    "samples_per_problem": n_min,
+                }
+            )
         rows.append(
             {
                 "dataset": bench,
@@ -106,7 +118,14 @@ class PassAtK:
         for col in ("Dataset", "Subset", "Metric", "Problems", "Samples/problem", "Score"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["dataset"], r["subset"], r["metric"], str(r["problems"]), str(r["samples_per_problem"]), f"{r['score']:.4f}")
+            table.add_row(
+                r["dataset"],
+                r["subset"],
+                r["metric"],
+                str(r["problems"]),
+                str(r["samples_per_problem"]),
+                f"{r['score']:.4f}",
+            )
         console.print(table)
 
 

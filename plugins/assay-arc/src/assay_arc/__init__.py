@@ -27,4 +27,8 @@ __getattr__ = lazy_attributes(__name__, "benchmark")
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register('arc', "assay_arc.benchmark:ARC", description='AI2 ARC: ARC-Easy and ARC-Challenge, 3-5 choices (generation or log-likelihood)')
+    register(
+        "arc",
+        "assay_arc.benchmark:ARC",
+        description="AI2 ARC: ARC-Easy and ARC-Challenge, 3-5 choices (generation or log-likelihood)",
+    )

@@ -31,9 +31,7 @@ def parse_row(obj: dict[str, Any], where: str, subset: str) -> MCQItem:
         raise AssayError(
             f"{where}: missing key {exc} (expected id, question.stem, question.choices, answerKey)"
         ) from None
-    if not isinstance(raw, list) or not all(
-        isinstance(c, dict) and "text" in c and "label" in c for c in raw
-    ):
+    if not isinstance(raw, list) or not all(isinstance(c, dict) and "text" in c and "label" in c for c in raw):
         raise AssayError(f"{where}: question.choices must be a list of {{text, label}} objects")
     labels = [str(c["label"]).strip() for c in raw]
     if key not in labels:

@@ -9,9 +9,17 @@ from assay import hookimpl
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register("bbh", "assay_bbh.benchmark:BBH", description="BIG-Bench Hard: 27 tasks (6511 examples), official 3-shot CoT prompts")
+    register(
+        "bbh",
+        "assay_bbh.benchmark:BBH",
+        description="BIG-Bench Hard: 27 tasks (6511 examples), official 3-shot CoT prompts",
+    )
 
 
 @hookimpl
 def assay_scorers(register: Any) -> None:
-    register("bbh_exact_match", "assay_bbh.extract:SCORER", description="answer after 'the answer is', normalised, equals the target")
+    register(
+        "bbh_exact_match",
+        "assay_bbh.extract:SCORER",
+        description="answer after 'the answer is', normalised, equals the target",
+    )

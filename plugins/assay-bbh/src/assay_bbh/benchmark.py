@@ -45,7 +45,9 @@ def build_prompt(description: str, exemplars: list[str], question: str, template
         try:
             return template.format(fewshot=head, question=question)
         except (KeyError, IndexError) as exc:
-            raise AssayError(f"bbh: prompt_template names an unknown field {exc}; available: {{fewshot}}, {{question}}") from None
+            raise AssayError(
+                f"bbh: prompt_template names an unknown field {exc}; available: {{fewshot}}, {{question}}"
+            ) from None
     return (head + "\n\n" if head else "") + f"Q: {question}\n{ANSWER_CUE}"
 
 
@@ -57,7 +59,9 @@ class BBH:
         self.args = args
         n = 3 if args.few_shot_num is None else args.few_shot_num
         if not 0 <= n <= 3:
-            raise AssayError(f"dataset_args.bbh.few_shot_num must be 0-3 (the official prompts have 3 exemplars), got {n}")
+            raise AssayError(
+                f"dataset_args.bbh.few_shot_num must be 0-3 (the official prompts have 3 exemplars), got {n}"
+            )
         self.shots = n
         for s in args.subset_list or []:
             if s not in TASKS:
@@ -72,7 +76,9 @@ class BBH:
         for cand in (base, base / "bbh"):
             if (cand / "bbh").is_dir() and (cand / "cot-prompts").is_dir():
                 return cand
-        raise AssayError(f"bbh: {base} must hold bbh/<task>.json and cot-prompts/<task>.txt (the suzgunmirac/BIG-Bench-Hard layout)")
+        raise AssayError(
+            f"bbh: {base} must hold bbh/<task>.json and cot-prompts/<task>.txt (the suzgunmirac/BIG-Bench-Hard layout)"
+        )
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         root = self._root()

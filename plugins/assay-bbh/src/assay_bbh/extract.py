@@ -123,7 +123,9 @@ class BBHExactMatch:
         task = sample.subset
         extracted = extract_answer(strip_reasoning(generated.output))
         ok, compared = is_correct(task, extracted, str(sample.target))
-        why = "no 'the answer is' in the output" if extracted is None else f"compared {compared!r} with {sample.target!r}"
+        why = (
+            "no 'the answer is' in the output" if extracted is None else f"compared {compared!r} with {sample.target!r}"
+        )
         return [Score("acc", float(ok), extracted=extracted, explanation=why)]
 
 

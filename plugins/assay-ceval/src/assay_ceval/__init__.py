@@ -25,4 +25,8 @@ __getattr__ = lazy_attributes(__name__, "benchmark")
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register('ceval', "assay_ceval.benchmark:CEval", description='C-Eval: 52 Chinese exam subjects, 4 categories, val scored, 5-shot from dev')
+    register(
+        "ceval",
+        "assay_ceval.benchmark:CEval",
+        description="C-Eval: 52 Chinese exam subjects, 4 categories, val scored, 5-shot from dev",
+    )

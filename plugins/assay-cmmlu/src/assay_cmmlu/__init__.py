@@ -28,4 +28,4 @@ __getattr__ = lazy_attributes(__name__, "benchmark")
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register('cmmlu', "assay_cmmlu.benchmark:CMMLU", description='CMMLU: 67 Chinese subjects, 5-shot from dev')
+    register("cmmlu", "assay_cmmlu.benchmark:CMMLU", description="CMMLU: 67 Chinese subjects, 5-shot from dev")

@@ -198,9 +198,7 @@ class CMMLU(MCQBenchmark):
     def subjects(self, root: Path) -> list[str]:
         folder = root / self.split
         if not folder.is_dir():
-            raise AssayError(
-                f"cmmlu: no {self.split}/ folder in {root} (expected {root}/{self.split}/<subject>.csv)"
-            )
+            raise AssayError(f"cmmlu: no {self.split}/ folder in {root} (expected {root}/{self.split}/<subject>.csv)")
         found = sorted(p.stem for p in folder.glob("*.csv"))
         unknown = [s for s in found if s not in SUBCATEGORIES]
         if unknown:
@@ -212,9 +210,7 @@ class CMMLU(MCQBenchmark):
     def read_items(self, root: Path, subject: str, split: str) -> list[MCQItem]:
         path = root / split / f"{subject}.csv"
         items = []
-        for n, (line, row) in enumerate(
-            read_csv_dicts(path, required=("question", "a", "b", "c", "d", "answer"))
-        ):
+        for n, (line, row) in enumerate(read_csv_dicts(path, required=("question", "a", "b", "c", "d", "answer"))):
             answer = row["answer"].strip().upper()
             if answer not in ("A", "B", "C", "D"):
                 raise AssayError(f"{path}:{line}: Answer {row['answer']!r} is not one of A, B, C, D")

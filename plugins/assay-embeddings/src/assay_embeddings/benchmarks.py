@@ -70,7 +70,9 @@ class STSBenchmark(_Base):
         names = list(args.metric_list or DEFAULT_STS_METRICS)
         bad = [m for m in names if m not in STS_METRICS]
         if bad:
-            raise AssayError(f"{args.name}: unknown metric(s) {', '.join(bad)} in metric_list; known: {', '.join(STS_METRICS)}")
+            raise AssayError(
+                f"{args.name}: unknown metric(s) {', '.join(bad)} in metric_list; known: {', '.join(STS_METRICS)}"
+            )
         self.metrics = names
 
     def pairs(self, args: BenchmarkArgs) -> list[D.Pair]:
@@ -82,9 +84,21 @@ class STSBenchmark(_Base):
         pairs = _limit(self.pairs(args), args.limit)
         ids = [f"{args.name}/{subset}/{p.id}" for p in pairs]
         run.emit_many(
-            SampleLoaded(sample_id=sid, benchmark=args.name, subset=subset, local_id=p.id, target=p.score,
-                         category=None, metadata={"sentence1": p.sentence1, "sentence2": p.sentence2, "split": split,
-                                                  "self_driven": True, **({"genre": p.genre} if p.genre else {})})
+            SampleLoaded(
+                sample_id=sid,
+                benchmark=args.name,
+                subset=subset,
+                local_id=p.id,
+                target=p.score,
+                category=None,
+                metadata={
+                    "sentence1": p.sentence1,
+                    "sentence2": p.sentence2,
+                    "split": split,
+                    "self_driven": True,
+                    **({"genre": p.genre} if p.genre else {}),
+                },
+            )
             for sid, p in zip(ids, pairs)
         )
         encoder = await anyio.to_thread.run_sync(make_encoder, args, config)
@@ -92,7 +106,9 @@ class STSBenchmark(_Base):
         cache = open_cache(args, config)
         try:
             texts = [p.sentence1 for p in pairs] + [p.sentence2 for p in pairs]
-            emb = await encode(encoder, texts, run=run, benchmark=args.name, subset=subset, purpose="sentences", cache=cache)
+            emb = await encode(
+                encoder, texts, run=run, benchmark=args.name, subset=subset, purpose="sentences", cache=cache
+            )
         finally:
             if cache is not None:
                 cache.close()
@@ -100,13 +116,27 @@ class STSBenchmark(_Base):
         sims = pair_similarities(emb[:n], emb[n:])
         gold = np.asarray([p.score for p in pairs], dtype=np.float64)
         run.emit(
-            SimilarityComputed(benchmark=args.name, subset=subset, model=encoder.model_name, sample_ids=ids,
-                               gold=gold.tolist(), **{k: v.tolist() for k, v in sims.items()})
+            SimilarityComputed(
+                benchmark=args.name,
+                subset=subset,
+                model=encoder.model_name,
+                sample_ids=ids,
+                gold=gold.tolist(),
+                **{k: v.tolist() for k, v in sims.items()},
+            )
         )
         for metric, (value, lo, hi) in sts_metrics(gold, sims, self.metrics).items():
             run.emit(
-                MetricReported(benchmark=args.name, subset=subset, metric=metric, value=value, num=n, ci_low=lo, ci_high=hi,
-                               details={"split": split, "model": encoder.model_name})
+                MetricReported(
+                    benchmark=args.name,
+                    subset=subset,
+                    metric=metric,
+                    value=value,
+                    num=n,
+                    ci_low=lo,
+                    ci_high=hi,
+                    details={"split": split, "model": encoder.model_name},
+                )
             )
 
 
@@ -128,11 +158,15 @@ class SICKR(STSBenchmark):
 
 class CustomSTS(STSBenchmark):
     name = "sts"
-    description = "your own sentence pairs with gold scores (local_path: a .jsonl/.csv/.tsv file or a folder of <split>.* files)"
+    description = (
+        "your own sentence pairs with gold scores (local_path: a .jsonl/.csv/.tsv file or a folder of <split>.* files)"
+    )
 
     def pairs(self, args: BenchmarkArgs) -> list[D.Pair]:
         if not args.local_path and not args.dataset_dir:
-            raise AssayError(f"{args.name}: give your pairs with --dataset-args '{{\"{args.name}\": {{\"local_path\": \"FILE\"}}}}'")
+            raise AssayError(
+                f'{args.name}: give your pairs with --dataset-args \'{{"{args.name}": {{"local_path": "FILE"}}}}\''
+            )
         return D.read_sts_file(self._path(args), _split(args))
 
 
@@ -164,12 +198,16 @@ class Retrieval(_Base):
             self.metrics = [m for m in self.default_metrics if m in known] or sorted(known)
         bad = [m for m in self.metrics if m not in known]
         if bad:
-            raise AssayError(f"{args.name}: metric(s) {', '.join(bad)} not computable with k_values {list(self.k_values)}; known: {', '.join(sorted(known))}")
+            raise AssayError(
+                f"{args.name}: metric(s) {', '.join(bad)} not computable with k_values {list(self.k_values)}; known: {', '.join(sorted(known))}"
+            )
         self.top_k = int(args.extra.get("top_k", max(max(self.k_values), 100)))
 
     def _root(self, args: BenchmarkArgs) -> Path:
         if not args.local_path and not args.dataset_dir:
-            raise AssayError(f"{args.name}: give a BEIR-layout folder with --dataset-args '{{\"{args.name}\": {{\"local_path\": \"DIR\"}}}}'")
+            raise AssayError(
+                f'{args.name}: give a BEIR-layout folder with --dataset-args \'{{"{args.name}": {{"local_path": "DIR"}}}}\''
+            )
         return self._path(args)
 
     async def run(self, run: Any, args: BenchmarkArgs, config: Any) -> None:
@@ -183,8 +221,15 @@ class Retrieval(_Base):
         qrels = {q: data.qrels[q] for q in qids}
         sids = {q: f"{args.name}/{subset}/{q}" for q in qids}
         run.emit_many(
-            SampleLoaded(sample_id=sids[q], benchmark=args.name, subset=subset, local_id=q, prompt=data.queries[q],
-                         target={d: r for d, r in qrels[q].items()}, metadata={"split": split, "self_driven": True})
+            SampleLoaded(
+                sample_id=sids[q],
+                benchmark=args.name,
+                subset=subset,
+                local_id=q,
+                prompt=data.queries[q],
+                target={d: r for d, r in qrels[q].items()},
+                metadata={"split": split, "self_driven": True},
+            )
             for q in qids
         )
         encoder = await anyio.to_thread.run_sync(make_encoder, args, config)
@@ -193,32 +238,75 @@ class Retrieval(_Base):
         cprompt = str(args.extra.get("corpus_prompt", ""))
         cache = open_cache(args, config)
         try:
-            cemb = await encode(encoder, [cprompt + t for t in data.corpus_texts], run=run, benchmark=args.name,
-                                subset=subset, purpose="corpus", cache=cache)
-            qemb = await encode(encoder, [qprompt + data.queries[q] for q in qids], run=run, benchmark=args.name,
-                                subset=subset, purpose="queries", cache=cache)
+            cemb = await encode(
+                encoder,
+                [cprompt + t for t in data.corpus_texts],
+                run=run,
+                benchmark=args.name,
+                subset=subset,
+                purpose="corpus",
+                cache=cache,
+            )
+            qemb = await encode(
+                encoder,
+                [qprompt + data.queries[q] for q in qids],
+                run=run,
+                benchmark=args.name,
+                subset=subset,
+                purpose="queries",
+                cache=cache,
+            )
         finally:
             if cache is not None:
                 cache.close()
         idx, scores = await anyio.to_thread.run_sync(top_k, qemb, cemb, self.top_k)
-        ranked = {q: ([data.corpus_ids[j] for j in idx[i]], scores[i].astype(float).tolist()) for i, q in enumerate(qids)}
-        run.emit_many(Retrieved(sample_id=sids[q], stage="retrieve", doc_ids=d, scores=s) for q, (d, s) in ranked.items())
-        details: dict[str, Any] = {"split": split, "model": encoder.model_name, "corpus": len(data.corpus_ids), "top_k": self.top_k}
+        ranked = {
+            q: ([data.corpus_ids[j] for j in idx[i]], scores[i].astype(float).tolist()) for i, q in enumerate(qids)
+        }
+        run.emit_many(
+            Retrieved(sample_id=sids[q], stage="retrieve", doc_ids=d, scores=s) for q, (d, s) in ranked.items()
+        )
+        details: dict[str, Any] = {
+            "split": split,
+            "model": encoder.model_name,
+            "corpus": len(data.corpus_ids),
+            "top_k": self.top_k,
+        }
         if self.rerank:
             first, _ = retrieval_metrics(qrels, {q: dict(zip(*ranked[q])) for q in qids}, self.k_values)
             details["retrieval"] = {m: first[m] for m in self.metrics}
             ranked = await self._rerank(run, args, config, data, qids, ranked, subset)
-            run.emit_many(Retrieved(sample_id=sids[q], stage="rerank", doc_ids=d, scores=s) for q, (d, s) in ranked.items())
+            run.emit_many(
+                Retrieved(sample_id=sids[q], stage="rerank", doc_ids=d, scores=s) for q, (d, s) in ranked.items()
+            )
         means, per_query = retrieval_metrics(qrels, {q: dict(zip(*ranked[q])) for q in qids}, self.k_values)
         for m in self.metrics:
             lo, hi = mean_ci([row[m] for row in per_query.values()])
             if lo is not None and hi is not None:  # every ranking metric lies in [0, 1]
                 lo, hi = max(0.0, lo), min(1.0, hi)
-            run.emit(MetricReported(benchmark=args.name, subset=subset, metric=m, value=means[m], num=len(per_query),
-                                    ci_low=lo, ci_high=hi, details=details))
+            run.emit(
+                MetricReported(
+                    benchmark=args.name,
+                    subset=subset,
+                    metric=m,
+                    value=means[m],
+                    num=len(per_query),
+                    ci_low=lo,
+                    ci_high=hi,
+                    details=details,
+                )
+            )
 
-    async def _rerank(self, run: Any, args: BenchmarkArgs, config: Any, data: D.BeirData, qids: list[str],
-                      ranked: dict[str, tuple[list[str], list[float]]], subset: str) -> dict[str, tuple[list[str], list[float]]]:
+    async def _rerank(
+        self,
+        run: Any,
+        args: BenchmarkArgs,
+        config: Any,
+        data: D.BeirData,
+        qids: list[str],
+        ranked: dict[str, tuple[list[str], list[float]]],
+        subset: str,
+    ) -> dict[str, tuple[list[str], list[float]]]:
         raise NotImplementedError
 
 
@@ -230,19 +318,33 @@ class Reranking(Retrieval):
     description = "retrieve with embeddings, rerank the top k with a cross-encoder (BEIR-layout data)"
     rerank = True
 
-    async def _rerank(self, run: Any, args: BenchmarkArgs, config: Any, data: D.BeirData, qids: list[str],
-                      ranked: dict[str, tuple[list[str], list[float]]], subset: str) -> dict[str, tuple[list[str], list[float]]]:
+    async def _rerank(
+        self,
+        run: Any,
+        args: BenchmarkArgs,
+        config: Any,
+        data: D.BeirData,
+        qids: list[str],
+        ranked: dict[str, tuple[list[str], list[float]]],
+        subset: str,
+    ) -> dict[str, tuple[list[str], list[float]]]:
         import time
 
         from .events import EncodingTimed
 
         model = args.extra.get("reranker")
         if not model:
-            raise AssayError(f"{args.name}: name a cross-encoder with --dataset-args '{{\"{args.name}\": {{\"reranker\": \"PATH_OR_ID\"}}}}'")
+            raise AssayError(
+                f'{args.name}: name a cross-encoder with --dataset-args \'{{"{args.name}": {{"reranker": "PATH_OR_ID"}}}}\''
+            )
         k = int(args.extra.get("rerank_top_k", 100))
         scorer = await anyio.to_thread.run_sync(
-            lambda: CrossEncoderScorer(str(model), device=args.extra.get("device"), batch_size=int(args.extra.get("rerank_batch_size", 32)),
-                                       max_length=args.extra.get("rerank_max_length"))
+            lambda: CrossEncoderScorer(
+                str(model),
+                device=args.extra.get("device"),
+                batch_size=int(args.extra.get("rerank_batch_size", 32)),
+                max_length=args.extra.get("rerank_max_length"),
+            )
         )
         run.emit(scorer.loaded_event())
         text_of = dict(zip(data.corpus_ids, data.corpus_texts))
@@ -255,9 +357,22 @@ class Reranking(Retrieval):
         t0 = time.perf_counter()
         scores = await anyio.to_thread.run_sync(scorer.predict, pairs)
         secs = time.perf_counter() - t0
-        run.emit(EncodingTimed(benchmark=args.name, subset=subset, purpose="rerank", kind=scorer.kind, model=scorer.model_name,
-                               texts=len(pairs), unique=len(pairs), encoded=len(pairs), batch_size=scorer.batch_size,
-                               chunk_sizes=[len(pairs)], chunk_seconds=[secs], seconds=secs))
+        run.emit(
+            EncodingTimed(
+                benchmark=args.name,
+                subset=subset,
+                purpose="rerank",
+                kind=scorer.kind,
+                model=scorer.model_name,
+                texts=len(pairs),
+                unique=len(pairs),
+                encoded=len(pairs),
+                batch_size=scorer.batch_size,
+                chunk_sizes=[len(pairs)],
+                chunk_seconds=[secs],
+                seconds=secs,
+            )
+        )
         out: dict[str, tuple[list[str], list[float]]] = {}
         pos = 0
         for q, docs in spans:

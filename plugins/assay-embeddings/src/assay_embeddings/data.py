@@ -48,7 +48,7 @@ def read_stsb(root: Path, split: str) -> list[Pair]:
             have = sorted(p.name for p in root.glob("sts-*.csv"))
             raise AssayError(
                 f"stsb: split {split!r} needs {path}, which does not exist (found: {', '.join(have) or 'no sts-*.csv'}). "
-                "Choose another with --dataset-args '{\"stsb\": {\"eval_split\": \"dev\"}}'"
+                'Choose another with --dataset-args \'{"stsb": {"eval_split": "dev"}}\''
             )
     pairs: list[Pair] = []
     with open(path, encoding="utf-8", newline="") as f:
@@ -68,8 +68,14 @@ def read_stsb(root: Path, split: str) -> list[Pair]:
 
 # ---- SICK ------------------------------------------------------------------------
 
-SICK_SPLITS = {"test": {"TEST"}, "train": {"TRAIN"}, "dev": {"TRIAL"}, "trial": {"TRIAL"}, "validation": {"TRIAL"},
-               "all": {"TRAIN", "TRIAL", "TEST"}}
+SICK_SPLITS = {
+    "test": {"TEST"},
+    "train": {"TRAIN"},
+    "dev": {"TRIAL"},
+    "trial": {"TRIAL"},
+    "validation": {"TRIAL"},
+    "all": {"TRAIN", "TRIAL", "TEST"},
+}
 
 
 def read_sick(root: Path, split: str) -> list[Pair]:
@@ -99,8 +105,12 @@ def read_sick(root: Path, split: str) -> list[Pair]:
             if fields[col["SemEval_set"]] not in wanted:
                 continue
             pairs.append(
-                Pair(fields[col["pair_ID"]], fields[col["sentence_A"]], fields[col["sentence_B"]],
-                     _float(fields[col["relatedness_score"]], f"{path}:{lineno}", "relatedness_score"))
+                Pair(
+                    fields[col["pair_ID"]],
+                    fields[col["sentence_A"]],
+                    fields[col["sentence_B"]],
+                    _float(fields[col["relatedness_score"]], f"{path}:{lineno}", "relatedness_score"),
+                )
             )
     if not pairs:
         raise AssayError(f"{path}: no pairs in split {split!r} (SemEval_set in {sorted(wanted)})")
@@ -129,7 +139,9 @@ def _split_file(root: Path, split: str, exts: tuple[str, ...], what: str) -> Pat
         if p.is_file():
             return p
     have = sorted(p.name for p in root.iterdir() if p.suffix in exts) if root.is_dir() else []
-    raise AssayError(f"{what}: no file for split {split!r} in {root} (looked for {split}{{{','.join(exts)}}}; found: {', '.join(have) or 'none'})")
+    raise AssayError(
+        f"{what}: no file for split {split!r} in {root} (looked for {split}{{{','.join(exts)}}}; found: {', '.join(have) or 'none'})"
+    )
 
 
 def read_sts_file(root: Path, split: str) -> list[Pair]:
@@ -144,8 +156,14 @@ def read_sts_file(root: Path, split: str) -> list[Pair]:
     pairs = []
     for lineno, row in rows:
         where = f"{path}:{lineno}"
-        pairs.append(Pair(str(row.get("id", lineno)), str(_pick(row, _S1, where)), str(_pick(row, _S2, where)),
-                          _float(_pick(row, _SCORE, where), where, "score")))
+        pairs.append(
+            Pair(
+                str(row.get("id", lineno)),
+                str(_pick(row, _S1, where)),
+                str(_pick(row, _S2, where)),
+                _float(_pick(row, _SCORE, where), where, "score"),
+            )
+        )
     if not pairs:
         raise AssayError(f"{path}: no sentence pairs")
     return pairs
@@ -189,14 +207,18 @@ def read_beir(root: Path, split: str, name: str = "retrieval") -> BeirData:
     ``text``), ``qrels/<split>.tsv`` (header; ``query-id``, ``corpus-id``, ``score``). A document is
     encoded as ``title + " " + text`` (as BEIR and MTEB do); queries without qrels are not scored."""
     if not root.is_dir():
-        raise AssayError(f"{name}: {root} is not a directory in BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)")
+        raise AssayError(
+            f"{name}: {root} is not a directory in BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)"
+        )
     for need in ("corpus.jsonl", "queries.jsonl"):
         if not (root / need).is_file():
             raise AssayError(f"{name}: {root / need} does not exist (BEIR layout)")
     qrels_path = root / "qrels" / f"{split}.tsv"
     if not qrels_path.is_file():
         have = sorted(p.stem for p in (root / "qrels").glob("*.tsv")) if (root / "qrels").is_dir() else []
-        raise AssayError(f"{name}: no qrels for split {split!r}: {qrels_path} does not exist (splits found: {', '.join(have) or 'none'})")
+        raise AssayError(
+            f"{name}: no qrels for split {split!r}: {qrels_path} does not exist (splits found: {', '.join(have) or 'none'})"
+        )
     ids: list[str] = []
     texts: list[str] = []
     seen: set[str] = set()
@@ -226,7 +248,9 @@ def read_beir(root: Path, split: str, name: str = "retrieval") -> BeirData:
             if not line.strip():
                 continue
             if len(fields) != 3:
-                raise AssayError(f"{qrels_path}:{lineno}: expected query-id, corpus-id, score (TAB-separated), got {len(fields)} fields")
+                raise AssayError(
+                    f"{qrels_path}:{lineno}: expected query-id, corpus-id, score (TAB-separated), got {len(fields)} fields"
+                )
             qid, did, rel = fields
             try:
                 r = int(float(rel))

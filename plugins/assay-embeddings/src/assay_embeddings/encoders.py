@@ -52,8 +52,17 @@ def _loaded(key: tuple[str, ...], load: Any) -> tuple[Any, float, bool]:
 class SentenceTransformerEncoder:
     kind = "sentence-transformers"
 
-    def __init__(self, model: str, *, device: str | None = None, batch_size: int = 64, chunk_size: int | None = None,
-                 model_kwargs: dict[str, Any] | None = None, max_seq_length: int | None = None, label: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        device: str | None = None,
+        batch_size: int = 64,
+        chunk_size: int | None = None,
+        model_kwargs: dict[str, Any] | None = None,
+        max_seq_length: int | None = None,
+        label: str | None = None,
+    ) -> None:
         self.model_name = label or model
         self.batch_size = int(batch_size)
         self.chunk_size = int(chunk_size or self.batch_size * 8)
@@ -66,7 +75,9 @@ class SentenceTransformerEncoder:
             try:
                 st = SentenceTransformer(model, device=device, model_kwargs=kwargs or None)
             except Exception as exc:  # noqa: BLE001 - an unusable model is the user's to fix
-                raise AssayError(f"cannot load sentence-transformers model {model!r}: {type(exc).__name__}: {exc}") from None
+                raise AssayError(
+                    f"cannot load sentence-transformers model {model!r}: {type(exc).__name__}: {exc}"
+                ) from None
             return st
 
         self.model, self.load_seconds, self.reused = _loaded(("st", model, str(device), extra), load)
@@ -74,12 +85,21 @@ class SentenceTransformerEncoder:
             self.model.max_seq_length = int(max_seq_length)
         self.model_id = f"st:{self.model_name}|{extra}|len={self.model.max_seq_length}"
         self.device = str(self.model.device)
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(self.model, "get_sentence_embedding_dimension", None)
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or getattr(
+            self.model, "get_sentence_embedding_dimension", None
+        )
         self.dim = get_dim() if get_dim else None
 
     def loaded_event(self) -> EncoderLoaded:
-        return EncoderLoaded(kind=self.kind, model=self.model_name, seconds=self.load_seconds, device=self.device,
-                             dim=self.dim, max_seq_length=self.model.max_seq_length, reused=self.reused)
+        return EncoderLoaded(
+            kind=self.kind,
+            model=self.model_name,
+            seconds=self.load_seconds,
+            device=self.device,
+            dim=self.dim,
+            max_seq_length=self.model.max_seq_length,
+            reused=self.reused,
+        )
 
     def encode_raw(self, texts: list[str]) -> tuple[np.ndarray, list[int], list[float]]:
         """Encode, longest first, in timed chunks of ``chunk_size`` texts (each several model batches)."""
@@ -90,8 +110,13 @@ class SentenceTransformerEncoder:
         for start in range(0, len(order), self.chunk_size):
             idx = order[start : start + self.chunk_size]
             t0 = time.perf_counter()
-            vecs = self.model.encode([texts[i] for i in idx], batch_size=self.batch_size, convert_to_numpy=True,
-                                     show_progress_bar=False, normalize_embeddings=False)
+            vecs = self.model.encode(
+                [texts[i] for i in idx],
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+                normalize_embeddings=False,
+            )
             secs.append(time.perf_counter() - t0)
             sizes.append(len(idx))
             if out is None:
@@ -107,8 +132,18 @@ class OpenAIEmbeddingEncoder:
 
     kind = "openai"
 
-    def __init__(self, model: str, *, api_url: str, api_key: str | None, batch_size: int = 64, concurrency: int = 4,
-                 max_retries: int = 3, timeout: float | None = 60.0, dimensions: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_url: str,
+        api_key: str | None,
+        batch_size: int = 64,
+        concurrency: int = 4,
+        max_retries: int = 3,
+        timeout: float | None = 60.0,
+        dimensions: int | None = None,
+    ) -> None:
         import openai
 
         self.model_name = model
@@ -116,8 +151,9 @@ class OpenAIEmbeddingEncoder:
         self.batch_size = int(batch_size)
         self.concurrency = max(1, int(concurrency))
         self.dimensions = dimensions
-        self.client = openai.OpenAI(base_url=self.api_url, api_key=api_key or "EMPTY", max_retries=int(max_retries),
-                                    timeout=timeout)
+        self.client = openai.OpenAI(
+            base_url=self.api_url, api_key=api_key or "EMPTY", max_retries=int(max_retries), timeout=timeout
+        )
         self.model_id = f"openai:{self.model_name}@{self.api_url}|dim={dimensions}"
         self.dim: int | None = dimensions
         self.tokens = 0
@@ -161,7 +197,9 @@ class OpenAIEmbeddingEncoder:
 class CrossEncoderScorer:
     kind = "cross-encoder"
 
-    def __init__(self, model: str, *, device: str | None = None, batch_size: int = 32, max_length: int | None = None) -> None:
+    def __init__(
+        self, model: str, *, device: str | None = None, batch_size: int = 32, max_length: int | None = None
+    ) -> None:
         self.model_name = model
         self.batch_size = int(batch_size)
 
@@ -177,8 +215,9 @@ class CrossEncoderScorer:
         self.device = str(self.model.device)
 
     def loaded_event(self) -> EncoderLoaded:
-        return EncoderLoaded(kind=self.kind, model=self.model_name, seconds=self.load_seconds, device=self.device,
-                             reused=self.reused)
+        return EncoderLoaded(
+            kind=self.kind, model=self.model_name, seconds=self.load_seconds, device=self.device, reused=self.reused
+        )
 
     def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         scores = self.model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True)
@@ -211,19 +250,28 @@ def make_encoder(args: BenchmarkArgs, config: Any, *, prefix: str = "") -> Any:
     batch_size = int(_opt(args, "batch_size", 64))
     if api_url:
         if not model:
-            raise AssayError(f"{args.name}: an embeddings API ({api_url}) needs a model name: --model or dataset_args.{args.name}.{prefix}model")
+            raise AssayError(
+                f"{args.name}: an embeddings API ({api_url}) needs a model name: --model or dataset_args.{args.name}.{prefix}model"
+            )
         import os
 
         return OpenAIEmbeddingEncoder(
-            str(model), api_url=str(api_url), api_key=api_key or os.environ.get("OPENAI_API_KEY"),
-            batch_size=batch_size, concurrency=int(_opt(args, "concurrency", 4)),
+            str(model),
+            api_url=str(api_url),
+            api_key=api_key or os.environ.get("OPENAI_API_KEY"),
+            batch_size=batch_size,
+            concurrency=int(_opt(args, "concurrency", 4)),
             max_retries=int(_opt(args, "max_retries", getattr(config, "retries", 3))),
             timeout=float(_opt(args, "timeout", getattr(config, "timeout", None) or 60.0)),
             dimensions=_opt(args, "dimensions"),
         )
     return SentenceTransformerEncoder(
-        str(model or default_model_path()), label=None if model else DEFAULT_MODEL, device=_opt(args, "device"), batch_size=batch_size,
-        chunk_size=_opt(args, "chunk_size"), model_kwargs=_opt(args, "model_kwargs"),
+        str(model or default_model_path()),
+        label=None if model else DEFAULT_MODEL,
+        device=_opt(args, "device"),
+        batch_size=batch_size,
+        chunk_size=_opt(args, "chunk_size"),
+        model_kwargs=_opt(args, "model_kwargs"),
         max_seq_length=_opt(args, "max_seq_length"),
     )
 
@@ -270,16 +318,28 @@ async def encode(
     if unique:
         dims = {v.shape[0] for v in vectors}  # type: ignore[union-attr]
         if len(dims) != 1:
-            raise AssayError(f"{benchmark}: the embedding cache holds vectors of other sizes {sorted(dims)} for {encoder.model_id}")
+            raise AssayError(
+                f"{benchmark}: the embedding cache holds vectors of other sizes {sorted(dims)} for {encoder.model_id}"
+            )
         table = np.stack(vectors)  # type: ignore[arg-type]
     else:
         table = np.empty((0, getattr(encoder, "dim", None) or 0), dtype=np.float32)
     run.emit(
         EncodingTimed(
-            benchmark=benchmark, subset=subset, purpose=purpose, kind=encoder.kind, model=encoder.model_name,
-            texts=len(texts), unique=len(unique), cached=len(unique) - len(missing), encoded=len(missing),
-            batch_size=encoder.batch_size, chunk_sizes=sizes, chunk_seconds=secs,
-            seconds=time.perf_counter() - t0, dim=int(table.shape[1]) if table.ndim == 2 else None,
+            benchmark=benchmark,
+            subset=subset,
+            purpose=purpose,
+            kind=encoder.kind,
+            model=encoder.model_name,
+            texts=len(texts),
+            unique=len(unique),
+            cached=len(unique) - len(missing),
+            encoded=len(missing),
+            batch_size=encoder.batch_size,
+            chunk_sizes=sizes,
+            chunk_seconds=secs,
+            seconds=time.perf_counter() - t0,
+            dim=int(table.shape[1]) if table.ndim == 2 else None,
         )
     )
     return table[rows]

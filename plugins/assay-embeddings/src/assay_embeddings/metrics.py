@@ -50,7 +50,9 @@ def correlation(kind: str, gold: np.ndarray, pred: np.ndarray) -> tuple[float, f
     return r, lo, hi
 
 
-def sts_metrics(gold: np.ndarray, sims: dict[str, np.ndarray], names: list[str]) -> dict[str, tuple[float, float | None, float | None]]:
+def sts_metrics(
+    gold: np.ndarray, sims: dict[str, np.ndarray], names: list[str]
+) -> dict[str, tuple[float, float | None, float | None]]:
     out = {}
     for name in names:
         sim, kind = name.rsplit("_", 1)

@@ -111,8 +111,15 @@ def read_records(path: Path) -> list[Record]:
         if rid in seen:
             raise AssayError(f"{where}: duplicate id {rid!r}")
         seen.add(rid)
-        out.append(Record(rid, str(get("question", "user_input")), contexts, str(get("answer", "response")),
-                          None if ref is None else str(ref)))
+        out.append(
+            Record(
+                rid,
+                str(get("question", "user_input")),
+                contexts,
+                str(get("answer", "response")),
+                None if ref is None else str(ref),
+            )
+        )
     if not out:
         raise AssayError(f"{path}: no records")
     return out
@@ -177,12 +184,23 @@ class RAG:
             model_args=dict(x.get("judge_model_args", {})),
         )
         if backend == "openai_api" and not mcfg.api_url:
-            raise AssayError(f"{args.name}: the judge needs an OpenAI-compatible server: --api-url or dataset_args.{args.name}.judge_api_url")
+            raise AssayError(
+                f"{args.name}: the judge needs an OpenAI-compatible server: --api-url or dataset_args.{args.name}.judge_api_url"
+            )
         plugins = getattr(run, "plugins", None) or host()
         return plugins.get("models", backend).obj(mcfg, run), mcfg.model
 
-    async def _ask(self, model: Any, model_name: str, sid: str, metric: str, step: str, prompt: str,
-                   events: list[Any], retries: int) -> Any:
+    async def _ask(
+        self,
+        model: Any,
+        model_name: str,
+        sid: str,
+        metric: str,
+        step: str,
+        prompt: str,
+        events: list[Any],
+        retries: int,
+    ) -> Any:
         from tenacity import (
             AsyncRetrying,
             retry_if_exception_type,
@@ -195,21 +213,47 @@ class RAG:
         attempt = 0
         t0 = time.perf_counter()
         try:
-            async for try_ in AsyncRetrying(stop=stop_after_attempt(retries + 1), reraise=True,
-                                            wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
-                                            retry=retry_if_exception_type((TransientError, TimeoutError))):
+            async for try_ in AsyncRetrying(
+                stop=stop_after_attempt(retries + 1),
+                reraise=True,
+                wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
+                retry=retry_if_exception_type((TransientError, TimeoutError)),
+            ):
                 with try_:
                     attempt += 1
                     t0 = time.perf_counter()
-                    result = await model.generate(GenerateRequest(sample_id=f"{sid}:{metric}:{step}", messages=messages,
-                                                                  generation_config=gen_cfg, attempt=attempt))
+                    result = await model.generate(
+                        GenerateRequest(
+                            sample_id=f"{sid}:{metric}:{step}",
+                            messages=messages,
+                            generation_config=gen_cfg,
+                            attempt=attempt,
+                        )
+                    )
         except Exception as exc:  # noqa: BLE001 - logged, the record fails for this metric
             err = f"{type(exc).__name__}: {str(exc)[:500]}"
-            events.append(RagJudged(sample_id=sid, metric=metric, step=step, model=model_name, messages=messages,
-                                    attempt=attempt, error=err))
+            events.append(
+                RagJudged(
+                    sample_id=sid,
+                    metric=metric,
+                    step=step,
+                    model=model_name,
+                    messages=messages,
+                    attempt=attempt,
+                    error=err,
+                )
+            )
             raise JudgeError(f"judge call failed: {err}") from None
-        ev = RagJudged(sample_id=sid, metric=metric, step=step, model=model_name, messages=messages, output=result.output,
-                       latency=time.perf_counter() - t0, attempt=attempt)
+        ev = RagJudged(
+            sample_id=sid,
+            metric=metric,
+            step=step,
+            model=model_name,
+            messages=messages,
+            output=result.output,
+            latency=time.perf_counter() - t0,
+            attempt=attempt,
+        )
         events.append(ev)
         try:
             ev.verdicts = parse_json(result.output)
@@ -226,8 +270,9 @@ class RAG:
         if not isinstance(statements, list) or not statements:
             raise JudgeError("faithfulness: the judge gave no statements")
         listed = "\n".join(f"{i}. {s}" for i, s in enumerate(statements, 1))
-        got = await ask("faithfulness", "verdicts",
-                        VERDICTS_PROMPT.format(context="\n".join(r.contexts), statements=listed))
+        got = await ask(
+            "faithfulness", "verdicts", VERDICTS_PROMPT.format(context="\n".join(r.contexts), statements=listed)
+        )
         verdicts = got.get("verdicts") if isinstance(got, dict) else None
         if not isinstance(verdicts, list) or len(verdicts) != len(statements):
             raise JudgeError(f"faithfulness: expected {len(statements)} verdicts, got {verdicts!r:.200}")
@@ -249,16 +294,22 @@ class RAG:
         reference = r.reference if r.reference is not None else r.answer
         flags = []
         for i, c in enumerate(r.contexts):
-            got = await ask("context_precision", f"context-{i}",
-                            PRECISION_PROMPT.format(question=r.question, context=c, reference=reference))
+            got = await ask(
+                "context_precision",
+                f"context-{i}",
+                PRECISION_PROMPT.format(question=r.question, context=c, reference=reference),
+            )
             flags.append(_flag(got.get("verdict") if isinstance(got, dict) else None, "verdict"))
         return average_precision(flags)
 
     async def _context_recall(self, ask: Any, r: Record) -> float:
         if r.reference is None:
             raise JudgeError("context_recall: the record has no ground_truth")
-        got = await ask("context_recall", "classifications",
-                        RECALL_PROMPT.format(question=r.question, context="\n".join(r.contexts), reference=r.reference))
+        got = await ask(
+            "context_recall",
+            "classifications",
+            RECALL_PROMPT.format(question=r.question, context="\n".join(r.contexts), reference=r.reference),
+        )
         items = got.get("classifications") if isinstance(got, dict) else None
         if not isinstance(items, list) or not items:
             raise JudgeError("context_recall: the judge gave no classifications")
@@ -274,21 +325,36 @@ class RAG:
             split = args.eval_split or "test"
             cand = path / f"{split}.jsonl"
             if not cand.is_file():
-                raise AssayError(f"{args.name}: {cand} does not exist (give a .jsonl file or a folder of <split>.jsonl)")
+                raise AssayError(
+                    f"{args.name}: {cand} does not exist (give a .jsonl file or a folder of <split>.jsonl)"
+                )
             path = cand
         records = read_records(path)
         if args.limit is not None:
-            records = records[: max(1, int(len(records) * args.limit)) if isinstance(args.limit, float) and args.limit < 1 else int(args.limit)]
+            records = records[
+                : max(1, int(len(records) * args.limit))
+                if isinstance(args.limit, float) and args.limit < 1
+                else int(args.limit)
+            ]
         sids = [f"{args.name}/{subset}/{r.id}" for r in records]
         run.emit_many(
-            SampleLoaded(sample_id=sid, benchmark=args.name, subset=subset, local_id=r.id, prompt=r.question,
-                         target=r.reference, metadata={"contexts": r.contexts, "answer": r.answer, "self_driven": True})
+            SampleLoaded(
+                sample_id=sid,
+                benchmark=args.name,
+                subset=subset,
+                local_id=r.id,
+                prompt=r.question,
+                target=r.reference,
+                metadata={"contexts": r.contexts, "answer": r.answer, "self_driven": True},
+            )
             for sid, r in zip(sids, records)
         )
         model, model_name = self._judge(run, args, config)
         n_q = int(args.extra.get("relevancy_questions", 3))
         retries = int(getattr(config, "retries", 3))
-        limiter = anyio.CapacityLimiter(int(args.extra.get("concurrency", max(4, getattr(config, "eval_batch_size", 1)))))
+        limiter = anyio.CapacityLimiter(
+            int(args.extra.get("concurrency", max(4, getattr(config, "eval_batch_size", 1))))
+        )
         results: list[dict[str, Any]] = [{} for _ in records]
         events: list[list[Any]] = [[] for _ in records]
 
@@ -327,19 +393,37 @@ class RAG:
             if len(errors) == len(self.metrics):
                 # nothing usable: the record is an errored sample (in the denominator, counted as an error)
                 msg = "; ".join(f"{m}: {e}" for m, e in errors.items())
-                run.emit_many([*events[i], SampleFailed(sample_id=sid, stage="score", error_type="JudgeError", message=msg[:2000])])
+                run.emit_many(
+                    [
+                        *events[i],
+                        SampleFailed(sample_id=sid, stage="score", error_type="JudgeError", message=msg[:2000]),
+                    ]
+                )
                 continue
             # the kernel counts errors per sample, not per metric: a metric whose judge reply was
             # unusable scores 0 for this record, with the reason as its explanation
             scored = [
-                Scored(sample_id=sid, scorer="rag", metric=m, value=0.0 if m in errors else float(res[m]),
-                       target=records[i].reference, explanation=f"judge error: {errors[m]}" if m in errors else None)
+                Scored(
+                    sample_id=sid,
+                    scorer="rag",
+                    metric=m,
+                    value=0.0 if m in errors else float(res[m]),
+                    target=records[i].reference,
+                    explanation=f"judge error: {errors[m]}" if m in errors else None,
+                )
                 for m in self.metrics
             ]
             run.emit_many([*events[i], *scored])
 
-    async def _relevancy_scores(self, run: Any, args: BenchmarkArgs, config: Any, records: list[Record],
-                                results: list[dict[str, Any]], subset: str) -> None:
+    async def _relevancy_scores(
+        self,
+        run: Any,
+        args: BenchmarkArgs,
+        config: Any,
+        records: list[Record],
+        results: list[dict[str, Any]],
+        subset: str,
+    ) -> None:
         todo = [i for i, res in enumerate(results) if isinstance(res.get("answer_relevancy"), tuple)]
         if not todo:
             return
@@ -354,7 +438,9 @@ class RAG:
         run.emit(encoder.loaded_event())
         cache = open_cache(args, config)
         try:
-            emb = await encode(encoder, texts, run=run, benchmark=args.name, subset=subset, purpose="relevancy questions", cache=cache)
+            emb = await encode(
+                encoder, texts, run=run, benchmark=args.name, subset=subset, purpose="relevancy questions", cache=cache
+            )
         finally:
             if cache is not None:
                 cache.close()

@@ -37,7 +37,9 @@ def sts_from_log(run: str | Path, metrics: list[str] | None = None) -> dict[tupl
     return out
 
 
-def retrieval_from_log(run: str | Path, k_values: tuple[int, ...] = DEFAULT_K) -> dict[tuple[str, str], dict[str, float]]:
+def retrieval_from_log(
+    run: str | Path, k_values: tuple[int, ...] = DEFAULT_K
+) -> dict[tuple[str, str], dict[str, float]]:
     qrels: dict[str, dict[str, int]] = {}
     group: dict[str, tuple[str, str]] = {}
     ranked: dict[str, dict[str, float]] = {}

@@ -29,4 +29,8 @@ __getattr__ = lazy_attributes(__name__, "benchmark")
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register('general_mcq', "assay_general_mcq.benchmark:GeneralMCQ", description='your own multiple-choice CSV/JSONL (id, question, A, B, ..., answer); local_path required')
+    register(
+        "general_mcq",
+        "assay_general_mcq.benchmark:GeneralMCQ",
+        description="your own multiple-choice CSV/JSONL (id, question, A, B, ..., answer); local_path required",
+    )

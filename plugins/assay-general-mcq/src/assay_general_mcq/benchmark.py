@@ -36,9 +36,7 @@ def read_file(path: Path, subset: str) -> list[MCQItem]:
                 break
             letters.append(ch)
         if len(letters) < 2:
-            raise AssayError(
-                f"{where}: needs option columns A and B at least (found {', '.join(k for k in row)})"
-            )
+            raise AssayError(f"{where}: needs option columns A and B at least (found {', '.join(k for k in row)})")
         choices = ["" if row[ch] is None else str(row[ch]) for ch in letters]
         while choices and not choices[-1].strip():
             choices.pop()
@@ -51,9 +49,7 @@ def read_file(path: Path, subset: str) -> list[MCQItem]:
         answer = str(row["answer"]).strip().upper()
         valid = string.ascii_uppercase[: len(choices)]
         if len(answer) != 1 or answer not in valid:
-            raise AssayError(
-                f"{where}: answer {row['answer']!r} is not one of the option letters {', '.join(valid)}"
-            )
+            raise AssayError(f"{where}: answer {row['answer']!r} is not one of the option letters {', '.join(valid)}")
         rid = str(row.get("id") if row.get("id") is not None else "").strip() or f"line{line}"
         if rid in seen:
             raise AssayError(f"{where}: duplicate id {rid!r}")

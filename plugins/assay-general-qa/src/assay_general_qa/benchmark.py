@@ -35,7 +35,9 @@ def _messages(row: dict, where: str, system_prompt: str | None, template: str | 
             try:
                 query = template.format(query=query)
             except (KeyError, IndexError) as exc:
-                raise AssayError(f"general_qa: prompt_template names an unknown field {exc}; available: {{query}}") from None
+                raise AssayError(
+                    f"general_qa: prompt_template names an unknown field {exc}; available: {{query}}"
+                ) from None
         msgs = [{"role": "user", "content": query}]
         if isinstance(row.get("system"), str) and row["system"]:
             msgs.insert(0, {"role": "system", "content": row["system"]})
@@ -53,7 +55,7 @@ class GeneralQA:
     def __init__(self, args: BenchmarkArgs) -> None:
         if not args.local_path:
             raise AssayError(
-                "general_qa needs your files: --dataset-args '{\"general_qa\": {\"local_path\": \"DIR_OR_FILE.jsonl\"}}' "
+                'general_qa needs your files: --dataset-args \'{"general_qa": {"local_path": "DIR_OR_FILE.jsonl"}}\' '
                 "(JSONL lines with 'query' or 'messages', and 'response')"
             )
         self.args = args
@@ -70,7 +72,9 @@ class GeneralQA:
             by_stem = {f.stem: f for f in files}
             missing = [s for s in self.args.subset_list if s not in by_stem]
             if missing:
-                raise AssayError(f"general_qa: no file for subset(s) {missing} in {base}; found: {', '.join(sorted(by_stem))}")
+                raise AssayError(
+                    f"general_qa: no file for subset(s) {missing} in {base}; found: {', '.join(sorted(by_stem))}"
+                )
             files = [by_stem[s] for s in self.args.subset_list]
         return files
 

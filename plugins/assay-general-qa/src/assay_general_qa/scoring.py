@@ -70,7 +70,9 @@ class BleuScorer:
 def _rouge(cjk: bool) -> Any:
     from rouge_score import rouge_scorer
 
-    return rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=False, tokenizer=CjkTokenizer() if cjk else None)
+    return rouge_scorer.RougeScorer(
+        ["rouge1", "rouge2", "rougeL"], use_stemmer=False, tokenizer=CjkTokenizer() if cjk else None
+    )
 
 
 class RougeScorer:

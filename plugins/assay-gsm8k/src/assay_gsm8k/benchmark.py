@@ -34,7 +34,11 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise AssayError(f"{path}:{i}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not isinstance(row.get("answer"), str):
+            if (
+                not isinstance(row, dict)
+                or not isinstance(row.get("question"), str)
+                or not isinstance(row.get("answer"), str)
+            ):
                 raise AssayError(f"{path}:{i}: expected an object with string keys 'question' and 'answer'")
             yield i, row
 
@@ -68,9 +72,7 @@ class GSM8K:
         template = args.prompt_template or DEFAULT_TEMPLATE
         if "{question}" not in template:
             raise AssayError("dataset_args.gsm8k.prompt_template must contain '{question}'")
-        examples = "".join(
-            f"Question: {s['question']}\nAnswer: {_CALC.sub('', s['answer'])}\n\n" for s in shots
-        )
+        examples = "".join(f"Question: {s['question']}\nAnswer: {_CALC.sub('', s['answer'])}\n\n" for s in shots)
         split = args.eval_split or "test"
         path = _find(root, split)
         for line, row in read_jsonl(path):

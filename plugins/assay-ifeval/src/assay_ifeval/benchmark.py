@@ -81,7 +81,9 @@ class IFEval:
                     try:
                         text = args.prompt_template.format(prompt=text)
                     except (KeyError, IndexError) as exc:
-                        raise AssayError(f"ifeval: prompt_template names an unknown field {exc}; available: {{prompt}}") from None
+                        raise AssayError(
+                            f"ifeval: prompt_template names an unknown field {exc}; available: {{prompt}}"
+                        ) from None
                 messages = ([{"role": "system", "content": args.system_prompt}] if args.system_prompt else []) + [
                     {"role": "user", "content": text}
                 ]
@@ -107,8 +109,18 @@ class IFEvalScorer:
         failed_s = [i for i, ok in zip(ids, strict) if not ok]
         failed_l = [i for i, ok in zip(ids, loose) if not ok]
         out = [
-            Score("prompt_level_strict_acc", float(all(strict)), extracted=failed_s, explanation=f"not followed (strict): {failed_s or 'none'}"),
-            Score("prompt_level_loose_acc", float(all(loose)), extracted=failed_l, explanation=f"not followed (loose): {failed_l or 'none'}"),
+            Score(
+                "prompt_level_strict_acc",
+                float(all(strict)),
+                extracted=failed_s,
+                explanation=f"not followed (strict): {failed_s or 'none'}",
+            ),
+            Score(
+                "prompt_level_loose_acc",
+                float(all(loose)),
+                extracted=failed_l,
+                explanation=f"not followed (loose): {failed_l or 'none'}",
+            ),
         ]
         out += [Score("inst_level_strict_acc", float(ok), extracted=iid) for iid, ok in zip(ids, strict)]
         out += [Score("inst_level_loose_acc", float(ok), extracted=iid) for iid, ok in zip(ids, loose)]

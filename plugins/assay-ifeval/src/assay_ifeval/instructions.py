@@ -106,7 +106,9 @@ class ForbiddenWords(Instruction):
     required: ClassVar[dict[str, type | tuple[type, ...]]] = {"forbidden_words": list}
 
     def check(self, response: str) -> bool:
-        return not any(re.search(r"\b" + re.escape(w) + r"\b", response, re.IGNORECASE) for w in set(self.kw["forbidden_words"]))
+        return not any(
+            re.search(r"\b" + re.escape(w) + r"\b", response, re.IGNORECASE) for w in set(self.kw["forbidden_words"])
+        )
 
 
 @register
@@ -231,7 +233,11 @@ class NthParagraphFirstWord(Instruction):
     """Exactly N paragraphs separated by ``\\n\\n`` and paragraph i starts with the word."""
 
     id = "length_constraints:nth_paragraph_first_word"
-    required: ClassVar[dict[str, type | tuple[type, ...]]] = {"num_paragraphs": int, "nth_paragraph": int, "first_word": str}
+    required: ClassVar[dict[str, type | tuple[type, ...]]] = {
+        "num_paragraphs": int,
+        "nth_paragraph": int,
+        "first_word": str,
+    }
 
     def check(self, response: str) -> bool:
         paragraphs = re.split(r"\n\n", response)

@@ -44,13 +44,17 @@ class Math500:
         self.args = args
         self.group_by = str(args.extra.get("group_by", "level"))
         if self.group_by not in GROUP_BY:
-            raise AssayError(f"dataset_args.math_500.group_by must be one of {', '.join(GROUP_BY)}, got {self.group_by!r}")
+            raise AssayError(
+                f"dataset_args.math_500.group_by must be one of {', '.join(GROUP_BY)}, got {self.group_by!r}"
+            )
         if args.few_shot_num:
             raise AssayError("math_500 is evaluated 0-shot; dataset_args.math_500.few_shot_num must be 0")
         known = LEVELS if self.group_by == "level" else SUBJECTS
         for s in args.subset_list or []:
             if s not in known:
-                raise AssayError(f"math_500: unknown subset {s!r} (group_by={self.group_by}); known: {', '.join(known)}")
+                raise AssayError(
+                    f"math_500: unknown subset {s!r} (group_by={self.group_by}); known: {', '.join(known)}"
+                )
 
     def _file(self):
         base = self.args.data_path("math500", "MATH-500", hub_id="AI-ModelScope/MATH-500")

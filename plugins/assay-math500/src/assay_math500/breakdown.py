@@ -78,7 +78,13 @@ class Breakdown:
         for col in ("Dataset", "By", "Group", "Num", "Score"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["dataset"], r["category"], r["subset"], str(r["num"]), "-" if r["score"] is None else f"{r['score']:.4f}")
+            table.add_row(
+                r["dataset"],
+                r["category"],
+                r["subset"],
+                str(r["num"]),
+                "-" if r["score"] is None else f"{r['score']:.4f}",
+            )
         console.print(table)
 
 

@@ -11,7 +11,26 @@ from typing import Any
 
 from assay import hookimpl
 
-_LAZY = {'MCQBenchmark': 'benchmark', 'MCQOptions': 'benchmark', 'make_sample': 'benchmark', 'parse_options': 'benchmark', 'select_subsets': 'benchmark', 'MCQDataError': 'data', 'read_csv': 'data', 'read_csv_dicts': 'data', 'read_jsonl': 'data', 'extract_letter': 'extract', 'strip_reasoning': 'extract', 'LETTERS': 'prompt', 'MCQItem': 'prompt', 'PromptStyle': 'prompt', 'build_prompt': 'prompt', 'pick_shots': 'prompt', 'LetterScorer': 'scorers', 'LoglikScorer': 'scorers'}
+_LAZY = {
+    "MCQBenchmark": "benchmark",
+    "MCQOptions": "benchmark",
+    "make_sample": "benchmark",
+    "parse_options": "benchmark",
+    "select_subsets": "benchmark",
+    "MCQDataError": "data",
+    "read_csv": "data",
+    "read_csv_dicts": "data",
+    "read_jsonl": "data",
+    "extract_letter": "extract",
+    "strip_reasoning": "extract",
+    "LETTERS": "prompt",
+    "MCQItem": "prompt",
+    "PromptStyle": "prompt",
+    "build_prompt": "prompt",
+    "pick_shots": "prompt",
+    "LetterScorer": "scorers",
+    "LoglikScorer": "scorers",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -41,9 +41,7 @@ class MCQOptions:
     extra: dict[str, Any] = attrs.field(factory=dict)
 
 
-def parse_options(
-    args: BenchmarkArgs, default_few_shot: int, allowed_extra: Iterable[str] = ()
-) -> MCQOptions:
+def parse_options(args: BenchmarkArgs, default_few_shot: int, allowed_extra: Iterable[str] = ()) -> MCQOptions:
     allowed = set(COMMON_EXTRA) | set(allowed_extra)
     unknown = sorted(set(args.extra) - allowed)
     if unknown:
@@ -108,9 +106,7 @@ def make_sample(
 ) -> Sample:
     """Turn one item into a Sample of the chosen mode (``prompt`` overrides the built one)."""
     if len(item.choices) < 2 or len(item.choices) > 26:
-        raise AssayError(
-            f"{item.source}: {len(item.choices)} choices; a multiple-choice question needs 2 to 26"
-        )
+        raise AssayError(f"{item.source}: {len(item.choices)} choices; a multiple-choice question needs 2 to 26")
     if not 0 <= item.answer < len(item.choices):
         raise AssayError(f"{item.source}: answer index {item.answer} outside the {len(item.choices)} choices")
     meta: dict[str, Any] = {
@@ -128,9 +124,7 @@ def make_sample(
     if loglik and opts.continuation == "text":
         style = attrs.evolve(style, list_choices=False)
     text = (
-        prompt
-        if prompt is not None
-        else build_prompt(item, shots, style, subject_label, args.prompt_template, cache)
+        prompt if prompt is not None else build_prompt(item, shots, style, subject_label, args.prompt_template, cache)
     )
     if loglik:
         if opts.continuation == "text":
@@ -220,11 +214,7 @@ class MCQBenchmark:
         opts = self.opts
         root = self.root(args)
         for subject in select_subsets(args, self.subjects(root), root):
-            pool = (
-                self.read_items(root, subject, self.few_shot_split)
-                if opts.few_shot and self.few_shot_split
-                else []
-            )
+            pool = self.read_items(root, subject, self.few_shot_split) if opts.few_shot and self.few_shot_split else []
             style = self.style(subject)
             label = self.subject_label(subject)
             category = self.category(subject)

@@ -50,9 +50,7 @@ def read_csv(
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
                 if columns is not None and len(row) != columns:
-                    raise MCQDataError(
-                        f"{path}:{line}: expected {columns} fields, found {len(row)}: {row!r:.200}"
-                    )
+                    raise MCQDataError(f"{path}:{line}: expected {columns} fields, found {len(row)}: {row!r:.200}")
                 if min_columns is not None and len(row) < min_columns:
                     raise MCQDataError(
                         f"{path}:{line}: expected at least {min_columns} fields, found {len(row)}: {row!r:.200}"
@@ -82,9 +80,7 @@ def read_csv_dicts(
         names = [rename.get(n, n) for n in names]
     missing = [r for r in required if r not in names]
     if missing:
-        raise MCQDataError(
-            f"{path}:1: missing column(s) {', '.join(map(repr, missing))}; header is {header!r}"
-        )
+        raise MCQDataError(f"{path}:1: missing column(s) {', '.join(map(repr, missing))}; header is {header!r}")
     for line, row in rows:
         if len(row) != len(names):
             raise MCQDataError(
@@ -104,9 +100,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 try:
                     obj = json.loads(raw)
                 except json.JSONDecodeError as exc:
-                    raise MCQDataError(
-                        f"{path}:{n}: invalid JSON ({exc.msg} at column {exc.colno})"
-                    ) from None
+                    raise MCQDataError(f"{path}:{n}: invalid JSON ({exc.msg} at column {exc.colno})") from None
                 if not isinstance(obj, dict):
                     raise MCQDataError(f"{path}:{n}: expected a JSON object, found {type(obj).__name__}")
                 yield n, obj

@@ -176,9 +176,7 @@ def extract_letter(
         out = _norm_text(cleaned)
         texts = [_norm_text(unicodedata.normalize("NFKC", str(c))) for c in choices]
         hits = [i for i, t in enumerate(texts) if t and t in out]
-        hits = [
-            i for i in hits if not any(j != i and texts[i] in texts[j] and texts[i] != texts[j] for j in hits)
-        ]
+        hits = [i for i in hits if not any(j != i and texts[i] in texts[j] and texts[i] != texts[j] for j in hits)]
         if len(hits) == 1 and hits[0] < len(letters_s):
             return letters_s[hits[0]], "choice_text"
     return None, "none"

@@ -67,21 +67,17 @@ def check_template(template: str, where: str) -> None:
         template.format_map(fields)
     except KeyError as exc:
         raise AssayError(
-            f"{where}: unknown placeholder {{{exc.args[0]}}}; known: "
-            + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
+            f"{where}: unknown placeholder {{{exc.args[0]}}}; known: " + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
         ) from None
     except (ValueError, IndexError) as exc:
-        raise AssayError(
-            f"{where}: not a valid format string ({exc}); write literal braces as {{{{ and }}}}"
-        ) from None
+        raise AssayError(f"{where}: not a valid format string ({exc}); write literal braces as {{{{ and }}}}") from None
     if "{question}" not in template:
         raise AssayError(f"{where}: the template must contain {{question}}")
 
 
 def choice_lines(item: MCQItem, style: PromptStyle) -> str:
     return "\n".join(
-        style.choice_format.format(letter=ltr, text=str(text).strip())
-        for ltr, text in zip(item.letters, item.choices)
+        style.choice_format.format(letter=ltr, text=str(text).strip()) for ltr, text in zip(item.letters, item.choices)
     )
 
 
@@ -101,9 +97,7 @@ def question_block(item: MCQItem, style: PromptStyle, subject: str, template: st
 
 
 def example_block(item: MCQItem, style: PromptStyle, subject: str, template: str | None = None) -> str:
-    answer = (
-        item.target if style.list_choices or template is not None else str(item.choices[item.answer]).strip()
-    )
+    answer = item.target if style.list_choices or template is not None else str(item.choices[item.answer]).strip()
     return f"{question_block(item, style, subject, template)}{style.answer_sep}{answer}\n\n"
 
 

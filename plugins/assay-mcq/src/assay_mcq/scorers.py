@@ -31,9 +31,7 @@ def _letters(sample: SampleLoaded) -> str:
         return "".join(letters)
     if sample.choices:
         return LETTERS[: len(sample.choices)]
-    raise ValueError(
-        f"{sample.sample_id}: no letters in metadata and no choices; not a multiple-choice sample"
-    )
+    raise ValueError(f"{sample.sample_id}: no letters in metadata and no choices; not a multiple-choice sample")
 
 
 def _choice_texts(sample: SampleLoaded) -> list[str] | None:
@@ -89,9 +87,7 @@ class LoglikScorer:
         if not lps:
             out = self._letter.score(sample, generated)
             out[0].explanation = (
-                "backend gave no log-likelihoods; scored by letter extraction ("
-                + (out[0].explanation or "")
-                + ")"
+                "backend gave no log-likelihoods; scored by letter extraction (" + (out[0].explanation or "") + ")"
             )
             return out
         if len(lps) != len(letters):

@@ -25,4 +25,8 @@ __getattr__ = lazy_attributes(__name__, "benchmark")
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register('mmlu', "assay_mmlu.benchmark:MMLU", description='MMLU: 57 subjects, 4-choice, 5-shot from dev (generation or log-likelihood)')
+    register(
+        "mmlu",
+        "assay_mmlu.benchmark:MMLU",
+        description="MMLU: 57 subjects, 4-choice, 5-shot from dev (generation or log-likelihood)",
+    )

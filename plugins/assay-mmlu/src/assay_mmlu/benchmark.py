@@ -76,9 +76,7 @@ CATEGORIES = {
     "Social Science": ["politics", "culture", "economics", "geography", "psychology"],
     "Other": ["other", "business", "health"],
 }
-SUBJECT_CATEGORY = {
-    s: next(c for c, subs in CATEGORIES.items() if sub in subs) for s, sub in SUBCATEGORIES.items()
-}
+SUBJECT_CATEGORY = {s: next(c for c, subs in CATEGORIES.items() if sub in subs) for s, sub in SUBCATEGORIES.items()}
 SUBJECTS = sorted(SUBCATEGORIES)
 
 

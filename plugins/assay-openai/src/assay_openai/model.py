@@ -66,7 +66,13 @@ def _reasoning_of(obj: Any) -> str | None:
     return None
 
 
-_DISCONNECTS = {"ServerDisconnectedError", "ClientOSError", "ClientConnectorError", "ConnectionResetError", "RemoteProtocolError"}
+_DISCONNECTS = {
+    "ServerDisconnectedError",
+    "ClientOSError",
+    "ClientConnectorError",
+    "ConnectionResetError",
+    "RemoteProtocolError",
+}
 
 
 def _root_causes(exc: BaseException) -> list[str]:
@@ -96,7 +102,18 @@ def classify(exc: BaseException) -> tuple[str, int | None, bool]:
         if status >= 500:
             return "http_5xx", status, True
         return "http_4xx", status, status in (408, 409)
-    if isinstance(exc, (openai.APIResponseValidationError, msgspec.DecodeError, ValueError, KeyError, IndexError, TypeError, AttributeError)):
+    if isinstance(
+        exc,
+        (
+            openai.APIResponseValidationError,
+            msgspec.DecodeError,
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            AttributeError,
+        ),
+    ):
         return "malformed", None, True
     if isinstance(exc, TimeoutError):
         return "timeout", None, True
@@ -140,7 +157,9 @@ class OpenAIModel:
         await self.client.close()
 
     async def generate(self, request: GenerateRequest) -> GenerateResult:
-        params, extra = request_params({**self.extra_model_args.get("generation_config", {}), **request.generation_config})
+        params, extra = request_params(
+            {**self.extra_model_args.get("generation_config", {}), **request.generation_config}
+        )
         chat = self.api == "chat" or (self.api is None and request.messages is not None)
         request_id = f"{request.sample_id}@{request.attempt}:{next(_ids)}"
         timed = RequestTimed(
@@ -183,7 +202,15 @@ class OpenAIModel:
             return request.prompt
         return "\n\n".join(str(m.get("content", "")) for m in request.messages or [])
 
-    async def _whole(self, request: GenerateRequest, chat: bool, params: dict[str, Any], extra: dict[str, Any], timed: RequestTimed, now: Any) -> GenerateResult:
+    async def _whole(
+        self,
+        request: GenerateRequest,
+        chat: bool,
+        params: dict[str, Any],
+        extra: dict[str, Any],
+        timed: RequestTimed,
+        now: Any,
+    ) -> GenerateResult:
         # The SDK's low-level post with a pre-encoded body and a raw response: same client, auth, transport
         # and status-error handling, without building pydantic models per request (about half the CPU).
         body: dict[str, Any] = {"model": self.name, **params, **extra}
@@ -227,22 +254,40 @@ class OpenAIModel:
             timed.prompt_tokens = usage.prompt_tokens
             timed.output_tokens = usage.completion_tokens
             timed.usage_reported = True
-        return GenerateResult(output=output, reasoning=reasoning, usage=usage, finish_reason=choice.get("finish_reason"))
+        return GenerateResult(
+            output=output, reasoning=reasoning, usage=usage, finish_reason=choice.get("finish_reason")
+        )
 
-    async def _streamed(self, request: GenerateRequest, chat: bool, params: dict[str, Any], extra: dict[str, Any], timed: RequestTimed, now: Any) -> GenerateResult:
+    async def _streamed(
+        self,
+        request: GenerateRequest,
+        chat: bool,
+        params: dict[str, Any],
+        extra: dict[str, Any],
+        timed: RequestTimed,
+        now: Any,
+    ) -> GenerateResult:
         parts: list[str] = []
         reasoning_parts: list[str] = []
         finish = None
         usage = None
         if chat:
             stream = await self.client.chat.completions.create(
-                model=self.name, messages=request.messages or [{"role": "user", "content": self._prompt(request)}],
-                stream=True, stream_options={"include_usage": True}, extra_body=extra or None, **params,
+                model=self.name,
+                messages=request.messages or [{"role": "user", "content": self._prompt(request)}],
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_body=extra or None,
+                **params,
             )
         else:
             stream = await self.client.completions.create(
-                model=self.name, prompt=self._prompt(request), stream=True,
-                stream_options={"include_usage": True}, extra_body=extra or None, **params,
+                model=self.name,
+                prompt=self._prompt(request),
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_body=extra or None,
+                **params,
             )
         timed.status = 200
         async for chunk in stream:

@@ -44,26 +44,49 @@ def _percentile(text: str) -> float:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", help="endpoint, e.g. http://127.0.0.1:8000/v1/chat/completions (a .../v1 base gets the API's path)")
+    p.add_argument(
+        "--url", help="endpoint, e.g. http://127.0.0.1:8000/v1/chat/completions (a .../v1 base gets the API's path)"
+    )
     p.add_argument("--model", help="model name sent in the request body")
     p.add_argument("--api", default="openai", help="perf API plugin (default openai; see `assay plugins`)")
-    p.add_argument("--parallel", type=int, nargs="+", default=[1], help="concurrent requests; a list sweeps, paired with --number")
-    p.add_argument("--number", type=int, nargs="+", default=None, help="requests per point (default 100; with --duration, a cap)")
-    p.add_argument("--rate", type=float, nargs="+", default=None,
-                   help="open loop: Poisson arrivals per second (seeded), a list sweeps with --parallel; -1 = closed loop")
+    p.add_argument(
+        "--parallel", type=int, nargs="+", default=[1], help="concurrent requests; a list sweeps, paired with --number"
+    )
+    p.add_argument(
+        "--number", type=int, nargs="+", default=None, help="requests per point (default 100; with --duration, a cap)"
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        nargs="+",
+        default=None,
+        help="open loop: Poisson arrivals per second (seeded), a list sweeps with --parallel; -1 = closed loop",
+    )
     p.add_argument("--duration", type=float, default=None, help="seconds per point: stop sending new requests after it")
-    p.add_argument("--warmup-num", type=int, default=0, help="requests before each point, logged as warmup and not measured")
-    p.add_argument("--dataset", default="random", help="prompt source: random, line_by_line, openqa, custom, mt_bench, arena_hard")
+    p.add_argument(
+        "--warmup-num", type=int, default=0, help="requests before each point, logged as warmup and not measured"
+    )
+    p.add_argument(
+        "--dataset", default="random", help="prompt source: random, line_by_line, openqa, custom, mt_bench, arena_hard"
+    )
     p.add_argument("--dataset-path", help="file or directory the dataset reads")
     p.add_argument("--dataset-dir", help="directory holding <dataset>/ folders (default $ASSAY_DATA_DIR)")
-    p.add_argument("--tokenizer-path", help="local tokenizer (transformers AutoTokenizer) for prompt lengths and token counts")
+    p.add_argument(
+        "--tokenizer-path", help="local tokenizer (transformers AutoTokenizer) for prompt lengths and token counts"
+    )
     p.add_argument("--min-prompt-length", type=int, default=128)
     p.add_argument("--max-prompt-length", type=int, default=1024)
     p.add_argument("--max-tokens", type=int, default=256)
     p.add_argument("--min-tokens", type=int, default=None, help="sent as min_tokens (vLLM) to force the output length")
     p.add_argument("--stream", dest="stream", action="store_true", default=False)
     p.add_argument("--no-stream", dest="stream", action="store_false")
-    p.add_argument("--headers", type=_kv, nargs="+", default=[], help="extra headers key=value (values never logged when secret-looking)")
+    p.add_argument(
+        "--headers",
+        type=_kv,
+        nargs="+",
+        default=[],
+        help="extra headers key=value (values never logged when secret-looking)",
+    )
     p.add_argument("--api-key", help="sent as Authorization: Bearer (never logged); default $ASSAY_API_KEY")
     p.add_argument("--connect-timeout", type=float, default=60.0)
     p.add_argument("--read-timeout", type=float, default=600.0, help="seconds without a byte from the server")
@@ -74,7 +97,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-dir", default="./outputs")
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
-    p.add_argument("--speed-benchmark", action="store_true", help="run assay-transformers' local speed benchmark instead")
+    p.add_argument(
+        "--speed-benchmark", action="store_true", help="run assay-transformers' local speed benchmark instead"
+    )
     p.add_argument("--prompt-lengths", type=int, nargs="+", help="speed benchmark: prompt lengths in tokens")
     p.add_argument("--model-args", help="speed benchmark: JSON for the model (precision, device_map, ...)")
 

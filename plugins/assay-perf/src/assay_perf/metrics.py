@@ -248,7 +248,11 @@ class PerfFold:
             "prompt_tokens": stats(p.prompt_tokens),
         }
         if self._slo:
-            out["goodput"] = {"good_requests": p.good, "requests_per_s": per_s(p.good), "fraction": p.good / p.n if p.n else None}
+            out["goodput"] = {
+                "good_requests": p.good,
+                "requests_per_s": per_s(p.good),
+                "fraction": p.good / p.n if p.n else None,
+            }
         return out
 
 
@@ -268,8 +272,14 @@ class PerfReporter:
         for pt in report.get("points", []):
             p = pt["point"]
             table.add_row(
-                str(p.get("parallel")), str(p.get("number")), str(p.get("rate") or "-"), str(pt["succeeded"]), str(pt["failed"]),
-                _f(pt["request_throughput"]), _f(pt["output_token_throughput"]), _f(pt["total_token_throughput"]),
+                str(p.get("parallel")),
+                str(p.get("number")),
+                str(p.get("rate") or "-"),
+                str(pt["succeeded"]),
+                str(pt["failed"]),
+                _f(pt["request_throughput"]),
+                _f(pt["output_token_throughput"]),
+                _f(pt["total_token_throughput"]),
             )
         console.print(table)
         lat = Table(title="latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
@@ -279,15 +289,27 @@ class PerfReporter:
             p = pt["point"]
             gp = pt.get("goodput")
             lat.add_row(
-                str(p.get("parallel")), str(p.get("number")), _ms(pt["ttft_s"], qs), _ms(pt["tpot_s"], qs), _ms(pt["itl_s"], qs),
-                _ms(pt["e2e_latency_s"], qs), _ms(pt["queue_delay_s"], qs),
+                str(p.get("parallel")),
+                str(p.get("number")),
+                _ms(pt["ttft_s"], qs),
+                _ms(pt["tpot_s"], qs),
+                _ms(pt["itl_s"], qs),
+                _ms(pt["e2e_latency_s"], qs),
+                _ms(pt["queue_delay_s"], qs),
                 "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)",
             )
         console.print(lat)
         for pt in report.get("points", []):
             if pt["failures"]:
                 console.print(f"failures at {pt['point']}: " + ", ".join(f"{k}={v}" for k, v in pt["failures"].items()))
-        console.print("formulas: " + "; ".join(f"{k} = {v}" for k, v in report.get("formulas", {}).items() if k in ("ttft", "tpot", "itl", "e2e_latency")))
+        console.print(
+            "formulas: "
+            + "; ".join(
+                f"{k} = {v}"
+                for k, v in report.get("formulas", {}).items()
+                if k in ("ttft", "tpot", "itl", "e2e_latency")
+            )
+        )
 
 
 def _f(v: Any) -> str:

@@ -69,11 +69,15 @@ class PerfOptions:
                 try:
                     from transformers import AutoTokenizer
                 except ImportError:
-                    raise AssayError("--tokenizer-path needs transformers: pip install 'assay-perf[tokenizer]'") from None
+                    raise AssayError(
+                        "--tokenizer-path needs transformers: pip install 'assay-perf[tokenizer]'"
+                    ) from None
                 try:
                     self._tok = AutoTokenizer.from_pretrained(self.tokenizer_path)
                 except Exception as exc:  # noqa: BLE001 - any load failure is the user's path
-                    raise AssayError(f"--tokenizer-path {self.tokenizer_path}: cannot load a tokenizer: {exc}") from None
+                    raise AssayError(
+                        f"--tokenizer-path {self.tokenizer_path}: cannot load a tokenizer: {exc}"
+                    ) from None
         return self._tok
 
     def prompt_count(self) -> int:
@@ -159,7 +163,9 @@ class _Load:
             batch, self.buffer = self.buffer, []
             self.run.emit_many(batch)
 
-    async def one(self, session: Any, idx: int, rid: str, scheduled: float | None, phase: str, point: dict[str, Any]) -> None:
+    async def one(
+        self, session: Any, idx: int, rid: str, scheduled: float | None, phase: str, point: dict[str, Any]
+    ) -> None:
         import aiohttp
 
         perf = time.perf_counter
@@ -175,7 +181,10 @@ class _Load:
                 status = resp.status
                 if status >= 400:
                     text = await resp.read()
-                    rec.fail("http_5xx" if status >= 500 else "http_4xx", f"HTTP {status}: {text[:200].decode('utf-8', 'replace')}")
+                    rec.fail(
+                        "http_5xx" if status >= 500 else "http_4xx",
+                        f"HTTP {status}: {text[:200].decode('utf-8', 'replace')}",
+                    )
                 elif self.stream and "event-stream" in resp.headers.get("Content-Type", ""):
                     await self._read_sse(resp, rec, perf, off)
                 else:
@@ -284,7 +293,9 @@ class _Load:
             else:
                 rec.fail("truncated", f"the stream ended inside an event: {buf[:80]!r}")
 
-    async def run_point(self, parallel: int, number: int | None, rate: float | None, point: dict[str, Any], pidx: int) -> None:
+    async def run_point(
+        self, parallel: int, number: int | None, rate: float | None, point: dict[str, Any], pidx: int
+    ) -> None:
         import aiohttp
 
         opts = self.opts
@@ -298,8 +309,12 @@ class _Load:
         trace.on_request_chunk_sent.append(on_sent)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout)
         async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=False, read_bufsize=1 << 16,
-            skip_auto_headers=("User-Agent",), trace_configs=[trace],
+            connector=connector,
+            timeout=timeout,
+            auto_decompress=False,
+            read_bufsize=1 << 16,
+            skip_auto_headers=("User-Agent",),
+            trace_configs=[trace],
         ) as session:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
@@ -310,7 +325,14 @@ class _Load:
         self.flush()
 
     async def _closed_loop(
-        self, session: Any, parallel: int, number: int | None, duration: float | None, phase: str, point: dict[str, Any], prefix: str
+        self,
+        session: Any,
+        parallel: int,
+        number: int | None,
+        duration: float | None,
+        phase: str,
+        point: dict[str, Any],
+        prefix: str,
     ) -> None:
         counter = itertools.count()
         deadline = time.perf_counter() + duration if duration else math.inf
@@ -456,8 +478,13 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
         RunStarted(
             kind="perf",
             config=logged,
-            resolved={**logged, "resolved_url": url.split("?", 1)[0], "api_class": type(api).__name__,
-                      "prompts": len(bodies), "points": [list(p) for p in points]},
+            resolved={
+                **logged,
+                "resolved_url": url.split("?", 1)[0],
+                "api_class": type(api).__name__,
+                "prompts": len(bodies),
+                "points": [list(p) for p in points],
+            },
             plugins=[PluginInfo(**p) for p in plugins.versions()],
             seed=opts.seed,
             host=host_facts(),

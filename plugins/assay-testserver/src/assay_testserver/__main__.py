@@ -26,10 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-usage", action="store_true")
     p.add_argument("--no-record", action="store_true", help="do not keep request bodies (long benchmarks)")
     p.add_argument("--timing", action="store_true", help="keep per-request server-side times (GET /admin/timings)")
-    p.add_argument("--uvloop", action="store_true", help="serve on uvloop if installed (less CPU per chunk, for load tests)")
+    p.add_argument(
+        "--uvloop", action="store_true", help="serve on uvloop if installed (less CPU per chunk, for load tests)"
+    )
     args = p.parse_args(argv)
-    cfg = ServerConfig(ttft=args.ttft, itl=args.itl, tokens_per_chunk=args.tokens_per_chunk,
-                       report_usage=not args.no_usage, record=not args.no_record, timing=args.timing)
+    cfg = ServerConfig(
+        ttft=args.ttft,
+        itl=args.itl,
+        tokens_per_chunk=args.tokens_per_chunk,
+        report_usage=not args.no_usage,
+        record=not args.no_record,
+        timing=args.timing,
+    )
     if args.rules:
         cfg.rules = json.loads(args.rules.read_text(encoding="utf-8"))
     if args.default_answer is not None:

@@ -138,26 +138,54 @@ class Server:
 
     # ---- handlers ----------------------------------------------------------------
 
-    async def _begin(self, request: web.Request) -> tuple[dict[str, Any] | None, int, str | None, web.StreamResponse | None]:
+    async def _begin(
+        self, request: web.Request
+    ) -> tuple[dict[str, Any] | None, int, str | None, web.StreamResponse | None]:
         self.count += 1
         n = self.count
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return None, n, None, web.json_response({"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}, status=400)
+            return (
+                None,
+                n,
+                None,
+                web.json_response(
+                    {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}, status=400
+                ),
+            )
         if self.config.record:
             self.requests.append(body)
         fault = self._fault(n)
         if fault:
             self.fault_counts[fault] = self.fault_counts.get(fault, 0) + 1
         if fault == "http_500":
-            return body, n, fault, web.json_response({"error": {"message": "injected server error", "type": "server_error"}}, status=500)
+            return (
+                body,
+                n,
+                fault,
+                web.json_response({"error": {"message": "injected server error", "type": "server_error"}}, status=500),
+            )
         if fault == "http_429":
-            return body, n, fault, web.json_response(
-                {"error": {"message": "injected rate limit", "type": "rate_limit_error"}}, status=429, headers={"retry-after": "0"}
+            return (
+                body,
+                n,
+                fault,
+                web.json_response(
+                    {"error": {"message": "injected rate limit", "type": "rate_limit_error"}},
+                    status=429,
+                    headers={"retry-after": "0"},
+                ),
             )
         if fault == "http_400":
-            return body, n, fault, web.json_response({"error": {"message": "injected bad request", "type": "invalid_request_error"}}, status=400)
+            return (
+                body,
+                n,
+                fault,
+                web.json_response(
+                    {"error": {"message": "injected bad request", "type": "invalid_request_error"}}, status=400
+                ),
+            )
         if fault == "garbage":
             return body, n, fault, web.Response(text="<html>this is not JSON", content_type="application/json")
         if fault == "hang":
@@ -186,8 +214,16 @@ class Server:
         rid = f"{'chatcmpl' if chat else 'cmpl'}-{n}"
         created = int(time.time())
         model = body.get("model", cfg.model)
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(toks), "total_tokens": prompt_tokens + len(toks)}
-        finish = "length" if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos") else "stop"
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(toks),
+            "total_tokens": prompt_tokens + len(toks),
+        }
+        finish = (
+            "length"
+            if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos")
+            else "stop"
+        )
         if not body.get("stream"):
             if cfg.ttft:
                 await asyncio.sleep(cfg.ttft + cfg.itl * max(0, len(toks) - 1))
@@ -201,7 +237,13 @@ class Server:
             else:
                 choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
                 obj = "text_completion"
-            payload: dict[str, Any] = {"id": rid, "object": obj, "created": created, "model": model, "choices": [choice]}
+            payload: dict[str, Any] = {
+                "id": rid,
+                "object": obj,
+                "created": created,
+                "model": model,
+                "choices": [choice],
+            }
             if cfg.report_usage:
                 payload["usage"] = usage
             return web.json_response(payload)
@@ -227,9 +269,16 @@ class Server:
         if chat:
             await resp.write(
                 b"data: "
-                + json.dumps({"id": rid, "object": obj, "created": created, "model": model,
-                              "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
-                             separators=(",", ":")).encode()
+                + json.dumps(
+                    {
+                        "id": rid,
+                        "object": obj,
+                        "created": created,
+                        "model": model,
+                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                    },
+                    separators=(",", ":"),
+                ).encode()
                 + b"\n\n"
             )
         if cfg.reasoning and chat:
@@ -248,7 +297,11 @@ class Server:
                     request.transport.abort()
                 return resp
             if fault == "stream_error" and i == max(1, len(groups) // 2):
-                await resp.write(b"data: " + json.dumps({"error": {"message": "injected stream error", "type": "server_error"}}).encode() + b"\n\n")
+                await resp.write(
+                    b"data: "
+                    + json.dumps({"error": {"message": "injected stream error", "type": "server_error"}}).encode()
+                    + b"\n\n"
+                )
                 await resp.write_eof()
                 return resp
             if cfg.timing:
@@ -279,12 +332,18 @@ class Server:
         data = [{"object": "embedding", "index": i, "embedding": embed(str(t), dim)} for i, t in enumerate(inputs)]
         ntok = sum(len(tokens_of(str(t))) for t in inputs)
         return web.json_response(
-            {"object": "list", "data": data, "model": body.get("model", self.config.model),
-             "usage": {"prompt_tokens": ntok, "total_tokens": ntok}}
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", self.config.model),
+                "usage": {"prompt_tokens": ntok, "total_tokens": ntok},
+            }
         )
 
     async def models(self, request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": self.config.model, "object": "model", "owned_by": "assay"}]})
+        return web.json_response(
+            {"object": "list", "data": [{"id": self.config.model, "object": "model", "owned_by": "assay"}]}
+        )
 
     async def admin_config(self, request: web.Request) -> web.Response:
         try:
@@ -321,7 +380,9 @@ class TestServer:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, **settings: Any) -> None:
+    def __init__(
+        self, config: ServerConfig | None = None, *, host: str = "127.0.0.1", port: int = 0, **settings: Any
+    ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the test server binds to loopback only")
         cfg = config or ServerConfig()

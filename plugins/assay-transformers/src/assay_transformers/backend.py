@@ -140,9 +140,7 @@ class TransformersModel:
 
     supports_loglikelihood = True
 
-    def __init__(
-        self, config: ModelConfig, run: Any = None, *, loaded: tuple[Any, Any, str] | None = None
-    ) -> None:
+    def __init__(self, config: ModelConfig, run: Any = None, *, loaded: tuple[Any, Any, str] | None = None) -> None:
         from . import loading
 
         self.name = config.model
@@ -181,9 +179,7 @@ class TransformersModel:
                 raise AssayError(f"{request.sample_id}: log-likelihood mode needs choices")
             key = "loglikelihood"
         else:
-            check_generation_config(
-                request.generation_config, where=f"{request.sample_id}: generation_config"
-            )
+            check_generation_config(request.generation_config, where=f"{request.sample_id}: generation_config")
             key = "generate:" + json.dumps(request.generation_config, sort_keys=True, default=str)
         self._ensure_worker()
         self._queue.put(_Job(request, fut, loop, key))
@@ -288,9 +284,7 @@ class TransformersModel:
         """The text the model sees and whether the tokenizer should add special tokens."""
         if request.messages is not None:
             if self.has_template:
-                text = self.tok.apply_chat_template(
-                    request.messages, tokenize=False, add_generation_prompt=True
-                )
+                text = self.tok.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
                 return str(text), False
             return "\n\n".join(str(m.get("content", "")) for m in request.messages), True
         prompt = request.prompt or ""
@@ -367,9 +361,7 @@ class TransformersModel:
 
     # ---- log-likelihood ------------------------------------------------------------
 
-    def continuation_tokens(
-        self, context: str, special: bool, continuation: str
-    ) -> tuple[list[int], list[int]]:
+    def continuation_tokens(self, context: str, special: bool, continuation: str) -> tuple[list[int], list[int]]:
         """Tokens of context and continuation, split as lm-evaluation-harness does.
 
         Trailing spaces of the context move to the continuation; the whole string is
@@ -398,9 +390,7 @@ class TransformersModel:
                     raise AssayError(f"{r.sample_id}: choice {ci} is empty")
                 ctx, cont = self.continuation_tokens(context, special, str(choice))
                 if not ctx:
-                    bos = (
-                        self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
-                    )
+                    bos = self.tok.bos_token_id if self.tok.bos_token_id is not None else self.tok.eos_token_id
                     ctx = [int(bos)]
                 full = ctx + cont
                 if self.max_positions and len(full) > self.max_positions:

@@ -67,9 +67,7 @@ def resolve_model_dir(model: str, model_args: dict[str, Any]) -> Path:
     # check for a directory first: modelscope's snapshot_download treats a local path as a repo id
     if p.is_dir():
         if not (p / "config.json").is_file():
-            raise AssayError(
-                f"--model {model!r} is a directory without config.json: not a transformers checkpoint"
-            )
+            raise AssayError(f"--model {model!r} is a directory without config.json: not a transformers checkpoint")
         return p
     if p.exists():
         raise AssayError(f"--model {model!r} is a file, not a checkpoint directory")
@@ -140,16 +138,10 @@ def load(model: str, model_args: dict[str, Any], chat_template: str | None = Non
 
         hints = [
             f"{k!r}"
-            + (
-                f" (did you mean {m[0]!r}?)"
-                if (m := difflib.get_close_matches(k, KNOWN_MODEL_ARGS, 1))
-                else ""
-            )
+            + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, KNOWN_MODEL_ARGS, 1)) else "")
             for k in unknown
         ]
-        raise AssayError(
-            f"--model-args: unknown key {', '.join(hints)}; known: {', '.join(sorted(KNOWN_MODEL_ARGS))}"
-        )
+        raise AssayError(f"--model-args: unknown key {', '.join(hints)}; known: {', '.join(sorted(KNOWN_MODEL_ARGS))}")
     path = resolve_model_dir(model, model_args)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -159,9 +151,7 @@ def load(model: str, model_args: dict[str, Any], chat_template: str | None = Non
 
     cuda = torch.cuda.is_available()
     device = "cuda" if cuda else "cpu"
-    precision = str(
-        model_args.get("precision") or model_args.get("dtype") or model_args.get("torch_dtype") or "auto"
-    )
+    precision = str(model_args.get("precision") or model_args.get("dtype") or model_args.get("torch_dtype") or "auto")
     dtype = pick_dtype(precision, device)
     trust = bool(model_args.get("trust_remote_code", False))
     import importlib.util

@@ -316,9 +316,7 @@ def run_speed(args: argparse.Namespace) -> Path:
     except BaseException as exc:
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         run.emit(
-            RunFinished(
-                status=status, duration=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
-            )
+            RunFinished(status=status, duration=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}")
         )
         run.close()
         raise
@@ -397,9 +395,7 @@ class SpeedReporter:
                     "output_tokens": g["tokens"],
                     "speed_tokens_per_s": g["tokens"] / g["latency"] if g["latency"] > 0 else None,
                     "ttft_s": sum(g["ttft"]) / len(g["ttft"]) if g["ttft"] else None,
-                    "decode_tokens_per_s": g["decode_tokens"] / g["decode_time"]
-                    if g["decode_time"] > 0
-                    else None,
+                    "decode_tokens_per_s": g["decode_tokens"] / g["decode_time"] if g["decode_time"] > 0 else None,
                     "peak_memory_gb": g["peak_bytes"] / 2**30 if g["peak_bytes"] is not None else None,
                     "memory_kind": g["memory_kind"],
                     **({"error": g["error"]} if g.get("error") else {}),

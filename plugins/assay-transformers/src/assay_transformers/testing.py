@@ -101,8 +101,6 @@ def build_tiny_llama(
         model = LlamaForCausalLM(config)
     finally:
         torch.set_default_dtype(torch.float32)
-    model.generation_config = GenerationConfig(
-        bos_token_id=bos, eos_token_id=eos, pad_token_id=tok.pad_token_id
-    )
+    model.generation_config = GenerationConfig(bos_token_id=bos, eos_token_id=eos, pad_token_id=tok.pad_token_id)
     model.save_pretrained(out)
     return out

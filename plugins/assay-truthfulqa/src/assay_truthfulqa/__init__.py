@@ -33,9 +33,17 @@ __getattr__ = lazy_attributes(__name__, "benchmark")
 
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
-    register('truthful_qa', "assay_truthfulqa.benchmark:TruthfulQA", description='TruthfulQA multiple choice: MC1 (+ MC2 with log-likelihoods)')
+    register(
+        "truthful_qa",
+        "assay_truthfulqa.benchmark:TruthfulQA",
+        description="TruthfulQA multiple choice: MC1 (+ MC2 with log-likelihoods)",
+    )
 
 
 @hookimpl
 def assay_scorers(register: Any) -> None:
-    register('truthfulqa_mc', "assay_truthfulqa.benchmark:SCORER", description='TruthfulQA MC1/MC2 (mc2 only from log-likelihoods)')
+    register(
+        "truthfulqa_mc",
+        "assay_truthfulqa.benchmark:SCORER",
+        description="TruthfulQA MC1/MC2 (mc2 only from log-likelihoods)",
+    )

@@ -69,9 +69,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
         true = split_multi_answer(row["correct answers"])
         false = split_multi_answer(row["incorrect answers"])
         if not row["question"].strip() or not best or not false:
-            raise AssayError(
-                f"{path}:{line}: a row needs a Question, a Best Answer and at least one Incorrect Answer"
-            )
+            raise AssayError(f"{path}:{line}: a row needs a Question, a Best Answer and at least one Incorrect Answer")
         if best not in true:
             true.insert(0, best)
         rows.append(
@@ -101,9 +99,7 @@ class TruthfulQA:
                 f"dataset_args.{args.name}.few_shot_num: TruthfulQA has no few-shot split (the loglikelihood prompt carries the official 6-shot QA primer)"
             )
         if args.eval_split not in (None, "validation", "test"):
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: TruthfulQA has one split"
-            )
+            raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: TruthfulQA has one split")
 
     def load(self, args: BenchmarkArgs | None = None) -> Any:
         args = args or self.args
@@ -114,9 +110,7 @@ class TruthfulQA:
             meta = {"type": r["type"], "category": r["category"], "source": f"{path}:{r['line']}"}
             if self.opts.mode == "loglikelihood":
                 choices = r["true"] + r["false"]
-                meta.update(
-                    mode="loglikelihood", n_true=len(r["true"]), best_index=r["true"].index(r["best"])
-                )
+                meta.update(mode="loglikelihood", n_true=len(r["true"]), best_index=r["true"].index(r["best"]))
                 text = f"{QA_PRIMER}\n\nQ: {r['question']}\nA:"
                 if args.system_prompt:
                     text = f"{args.system_prompt}\n\n{text}"
@@ -141,9 +135,7 @@ class TruthfulQA:
                 source=meta["source"],
             )
             meta["order"] = order
-            yield make_sample(
-                item, [], STYLE, args, self.opts, subject_label="", category=None, metadata=meta
-            )
+            yield make_sample(item, [], STYLE, args, self.opts, subject_label="", category=None, metadata=meta)
 
 
 def _logsumexp(xs: list[float]) -> float:

@@ -14,9 +14,7 @@ __all__ = ["assay_commands"]
 
 @hookimpl
 def assay_commands(cli: Any) -> None:
-    @cli.command(
-        "view", help="browse runs in a terminal UI: report, samples, compare, perf, live tail, replay"
-    )
+    @cli.command("view", help="browse runs in a terminal UI: report, samples, compare, perf, live tail, replay")
     def view(args: Any) -> int:
         from .app import run_app
 

@@ -238,9 +238,7 @@ class RunsScreen(ViewScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        table.add_columns(
-            "Run", "Model", "Datasets", "Status", "Samples", "Err", "Score", "Started (UTC)", "Kind"
-        )
+        table.add_columns("Run", "Model", "Datasets", "Status", "Samples", "Err", "Score", "Started (UTC)", "Kind")
         self.fill()
         table.focus()
         self.ready = True
@@ -264,9 +262,7 @@ class RunsScreen(ViewScreen):
             samples, errors, score = self._progress(info)
             status = Text(
                 info.status,
-                style="green"
-                if info.status == "completed"
-                else ("yellow" if info.status == "running" else "red"),
+                style="green" if info.status == "completed" else ("yellow" if info.status == "running" else "red"),
             )
             table.add_row(
                 ("*" if info.path in self.marked else " ") + info.run_id,
@@ -304,9 +300,7 @@ class RunsScreen(ViewScreen):
             ix = self.app_.indexes.get(info.path)
             lines += ix.warnings if ix is not None else []
             torn = ix.torn_warning if ix is not None and ix.complete else None
-            lines += [
-                w for w in info.warnings if "unterminated" not in w or torn or ix is None or not ix.complete
-            ]
+            lines += [w for w in info.warnings if "unterminated" not in w or torn or ix is None or not ix.complete]
             if torn and torn not in lines:
                 lines.append(torn)
         self.query_one("#runs-warn", Static).update("\n".join("⚠ " + escape(w) for w in dict.fromkeys(lines)))
@@ -359,9 +353,7 @@ class RunsScreen(ViewScreen):
 
 
 def run_title(ix: RunIndex) -> str:
-    state = (
-        ix.status if ix.complete else f"indexing {100 * ix.offset / max(1, os.path.getsize(ix.path)):.0f}%"
-    )
+    state = ix.status if ix.complete else f"indexing {100 * ix.offset / max(1, os.path.getsize(ix.path)):.0f}%"
     return (
         f"[b]{escape(ix.run_id or ix.run_dir.name)}[/b] · {escape(ix.model or '?')} · {escape(ix.kind)} · "
         f"{escape(state)} · {ix.events:,} events"
@@ -392,9 +384,7 @@ class ReportScreen(ViewScreen):
         yield Static("", classes="title", id="report-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="report")
         yield Static("", classes="warn", id="report-warn")
-        yield Static(
-            "enter: the samples of a row · errors count as 0 unless the run ignored them", classes="hint"
-        )
+        yield Static("enter: the samples of a row · errors count as 0 unless the run ignored them", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -475,9 +465,7 @@ def detail_text(d: dict[str, Any]) -> Text:
             for m in loaded["messages"]:
                 t.append(f"[{m.get('role', '?')}] ", style="bold cyan")
                 content = m.get("content")
-                t.append(
-                    (content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)) + "\n"
-                )
+                t.append((content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)) + "\n")
         if loaded.get("prompt") is not None:
             head("Prompt")
             t.append(str(loaded["prompt"]) + "\n")
@@ -549,9 +537,7 @@ class SamplesScreen(ViewScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="title", id="samples-title")
-        yield Input(
-            placeholder="search id, prompt, output, target… (enter to apply, esc to clear)", id="search"
-        )
+        yield Input(placeholder="search id, prompt, output, target… (enter to apply, esc to clear)", id="search")
         yield VirtualTable(
             [("Sample", 18), ("Status", 8), ("Score", 6), ("Extracted", 0), ("Target", 14)],
             self._cells,
@@ -746,9 +732,7 @@ class CompareScreen(ViewScreen):
                 yield DataTable(cursor_type="row", zebra_stripes=True, id="compare-scores")
             with TabPane("Differences", id="diffs-tab"):
                 yield Static("", classes="hint", id="diffs-summary")
-                yield VirtualTable(
-                    [("Sample", 0)] + [(lab, 14) for lab in self.labels], self._cells, id="diffs"
-                )
+                yield VirtualTable([("Sample", 0)] + [(lab, 14) for lab in self.labels], self._cells, id="diffs")
                 with VerticalScroll(id="detail-box"):
                     yield Static("", id="diff-detail")
         yield Footer()
@@ -816,9 +800,7 @@ class CompareScreen(ViewScreen):
             d = ix.detail(i)
             g = (d.get("generated") or {}).get("body", {})
             t.append(f"\n{lab} ", style="bold")
-            t.append(
-                STATUS_NAMES[ix.status_of[i]] + "\n", style=STATUS_STYLE.get(STATUS_NAMES[ix.status_of[i]])
-            )
+            t.append(STATUS_NAMES[ix.status_of[i]] + "\n", style=STATUS_STYLE.get(STATUS_NAMES[ix.status_of[i]]))
             for ev in d.get("scored", []):
                 s = ev["body"]
                 t.append(
@@ -1012,9 +994,7 @@ class ReplayScreen(ViewScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#replay-report", DataTable).add_columns(
-            "Dataset", "Subset", "Metric", "Num", "Score", "Err"
-        )
+        self.query_one("#replay-report", DataTable).add_columns("Dataset", "Subset", "Metric", "Num", "Score", "Err")
         self._timer = self.set_interval(self.tick, self._on_tick, pause=True)
         self.show()
 
@@ -1048,9 +1028,7 @@ class ReplayScreen(ViewScreen):
         if ev is None:
             text.append("(at the start: press space to play, → to step)")
         else:
-            text.append(
-                f"#{p.last_line} {ev.get('type')} seq={ev.get('seq')} ts={ev.get('ts')}\n", style="bold"
-            )
+            text.append(f"#{p.last_line} {ev.get('type')} seq={ev.get('seq')} ts={ev.get('ts')}\n", style="bold")
             text.append(json.dumps(ev.get("body"), indent=1, ensure_ascii=False, default=str)[:4000])
         self.query_one("#replay-event", Static).update(text)
 

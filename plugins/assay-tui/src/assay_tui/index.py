@@ -168,9 +168,7 @@ class RunIndex:
             self.complete = True  # nothing more to read; a later update() tries again
             return 0
         if size < self.offset:
-            self._warn(
-                f"{self.path}: the log shrank from {self.offset} to {size} bytes; showing what was read before"
-            )
+            self._warn(f"{self.path}: the log shrank from {self.offset} to {size} bytes; showing what was read before")
             self.complete = True
             return 0
         read = 0
@@ -210,7 +208,9 @@ class RunIndex:
     @property
     def torn_warning(self) -> str | None:
         if self.torn_bytes:
-            return f"{self.path}: ignored an unterminated last line ({self.torn_bytes} bytes; torn or still being written)"
+            return (
+                f"{self.path}: ignored an unterminated last line ({self.torn_bytes} bytes; torn or still being written)"
+            )
         return None
 
     def _warn(self, msg: str) -> None:
@@ -240,9 +240,7 @@ class RunIndex:
         self.events += len(lines)
         return len(lines)
 
-    def _decode_slowly(
-        self, chunk: bytes, starts: Any, nl: Any, base: int
-    ) -> tuple[list[_IndexLine], list[int]]:
+    def _decode_slowly(self, chunk: bytes, starts: Any, nl: Any, base: int) -> tuple[list[_IndexLine], list[int]]:
         lines: list[_IndexLine] = []
         offs: list[int] = []
         first_line = self.lines + 1
@@ -270,9 +268,7 @@ class RunIndex:
                 self._warn(f"{self.path}:{line_no}: malformed {env.type} event (skipped): {misfit}")
                 continue
             # a plugin's event whose fields clash with the index's: count it, nothing more
-            lines.append(
-                _IndexLine(type=env.type, seq=env.seq, ts=env.ts, run_id=env.run_id, body=_IndexBody())
-            )
+            lines.append(_IndexLine(type=env.type, seq=env.seq, ts=env.ts, run_id=env.run_id, body=_IndexBody()))
             offs.append(base + s)
         return lines, offs
 
@@ -419,9 +415,7 @@ class RunIndex:
         p.out_tokens.append(n)
         if ok and len(ct) > 1 and len(p.itl) < ITL_CAP:
             p.itl.extend(
-                np.diff(np.asarray(ct)).tolist()
-                if len(ct) > 64
-                else [ct[k + 1] - ct[k] for k in range(len(ct) - 1)]
+                np.diff(np.asarray(ct)).tolist() if len(ct) > 64 else [ct[k + 1] - ct[k] for k in range(len(ct) - 1)]
             )
         if not ok:
             kind = b.error_kind or "error"
@@ -475,9 +469,7 @@ class RunIndex:
     def _members(self, groups: list[Group]) -> np.ndarray:
         if len(groups) == 1:
             return (
-                np.frombuffer(groups[0].members, dtype=np.int32).copy()
-                if groups[0].members
-                else np.zeros(0, np.int32)
+                np.frombuffer(groups[0].members, dtype=np.int32).copy() if groups[0].members else np.zeros(0, np.int32)
             )
         parts = [np.frombuffer(g.members, dtype=np.int32) for g in groups if g.members]
         return np.concatenate(parts) if parts else np.zeros(0, np.int32)
@@ -711,14 +703,10 @@ class Replayer:
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 try:
                     env = _RAW.decode(raw)
-                    line = _IndexLine(
-                        type=env.type, seq=env.seq, ts=env.ts, run_id=env.run_id, body=_IndexBody()
-                    )
+                    line = _IndexLine(type=env.type, seq=env.seq, ts=env.ts, run_id=env.run_id, body=_IndexBody())
                 except (msgspec.DecodeError, msgspec.ValidationError):
                     if len(self.warnings) < _MAX_WARNINGS:
-                        self.warnings.append(
-                            f"{self.path}:{self._line}: corrupted event log line (skipped): {exc}"
-                        )
+                        self.warnings.append(f"{self.path}:{self._line}: corrupted event log line (skipped): {exc}")
                     continue
             batch.append(line)
             last_raw = raw

@@ -153,9 +153,7 @@ def write_eval_log(
     return run_dir / LOG_NAME
 
 
-def write_big_eval_log(
-    run_dir: Path, events: int = 1_000_000, *, run_id: str = "20260101_000000_big"
-) -> Path:
+def write_big_eval_log(run_dir: Path, events: int = 1_000_000, *, run_id: str = "20260101_000000_big") -> Path:
     """About ``events`` events: RunStarted, then per sample SampleLoaded + Generated + Scored
     (3 events) in 10 subsets, RunFinished."""
     per_subset = (events - 2) // 3 // 10
