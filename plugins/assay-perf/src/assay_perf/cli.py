@@ -214,7 +214,9 @@ def register_command(cli: Any) -> None:
             from assay.report import render
 
             render(report)
-        print(f"report: {run_dir / 'report.json'}")
+        from assay.redact import visible
+
+        print(f"report: {visible(run_dir / 'report.json')}")
         return 0
 
     handler = cli.command("perf", help="load-test an OpenAI-compatible endpoint (EvalScope perf's flags)")(cmd_perf)

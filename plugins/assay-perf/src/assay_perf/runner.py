@@ -454,6 +454,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     from assay.events import PluginInfo, RunFinished, RunStarted
     from assay.plugins import host
     from assay.report import build_report, write_report
+    from assay.redact import visible
     from assay.run import Run, host_facts, new_run_id
 
     plugins = plugins or host()
@@ -491,7 +492,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
             assay_version=__version__,
         )
     )
-    print(f"run directory: {run_dir}", file=sys.stderr)
+    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
     started = time.time()
     load = _Load(opts, api, url, bodies, run)
     status, error = "completed", None
