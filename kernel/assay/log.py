@@ -25,7 +25,6 @@ import msgspec
 
 from .api import AssayError
 from .events import SCHEMA_VERSION, Body, BodyRegistry, Envelope, Event, RawEnvelope, type_name
-from .redact import scrub_error_fields
 
 LOG_NAME = "events.jsonl"
 _BLOCK = 1 << 20
@@ -271,7 +270,7 @@ class LogWriter:
             if self.scrubber is None:
                 self._encode_locked(bodies, ts, out)
             else:
-                bodies = [scrub_error_fields(b, type_name(b)) for b in bodies]
+                bodies = [self.scrubber.error_fields(b, type_name(b)) for b in bodies]
                 start, seq = len(self._buf), self.next_seq
                 self._encode_locked(bodies, ts, out)
                 if self.scrubber.found_in(self._buf, start):  # rare: encode again without the secrets

@@ -192,11 +192,35 @@ class Scrubber:
         return bool(self.values)
 
     def text(self, text: str) -> str:
-        """``text`` with every known secret value and header credential replaced."""
+        """``text`` with every known secret value and header credential replaced.
+
+        A secret cut short (an error text truncated inside it) goes too: any run of at least
+        ``MIN_SECRET_LEN`` characters that begins a known secret value is replaced.
+        """
         for v in self.values:
-            if v in text:
-                text = text.replace(v, REDACTED)
+            head = v[:MIN_SECRET_LEN]
+            i = text.find(head)
+            while i >= 0:
+                j, k = i + len(head), len(head)
+                while j < len(text) and k < len(v) and text[j] == v[k]:
+                    j, k = j + 1, k + 1
+                text = text[:i] + REDACTED + text[j:]
+                i = text.find(head, i + len(REDACTED))
         return scrub_patterns(text)
+
+    def error_fields(self, body: Any, type_name: str) -> Any:
+        """A core event with its error texts (``ERROR_FIELDS``) passed through :meth:`text`."""
+        fields = ERROR_FIELDS.get(type_name)
+        if not fields:
+            return body
+        changes = {}
+        for f in fields:
+            v = getattr(body, f, None)
+            if isinstance(v, str) and v:
+                clean = self.text(v)
+                if clean != v:
+                    changes[f] = clean
+        return msgspec.structs.replace(body, **changes) if changes else body
 
     def found_in(self, data: bytes | bytearray, start: int = 0) -> bool:
         return any(data.find(n, start) >= 0 for n in self._needles)
@@ -217,21 +241,6 @@ class Scrubber:
     def body(self, body: Any) -> Any:
         """An event body with every string in it (any depth) scrubbed of the known secret values."""
         return msgspec.convert(self.value(msgspec.to_builtins(body)), type(body))
-
-
-def scrub_error_fields(body: Any, type_name: str) -> Any:
-    """Header credentials taken out of the error texts of a core event (``ERROR_FIELDS``)."""
-    fields = ERROR_FIELDS.get(type_name)
-    if not fields:
-        return body
-    changes = {}
-    for f in fields:
-        v = getattr(body, f, None)
-        if isinstance(v, str) and v:
-            clean = scrub_patterns(v)
-            if clean != v:
-                changes[f] = clean
-    return msgspec.structs.replace(body, **changes) if changes else body
 
 
 # the secrets this process has seen (configs of runs, CLI keys): scrubbed from what the CLI prints
