@@ -137,8 +137,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             data = next(iter(sections.values()))
         else:
             data = report
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-        sys.stdout.write("\n")
+        from .redact import json_inert
+
+        sys.stdout.write(json_inert(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     else:
         render(report)
     return 0

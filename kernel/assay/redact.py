@@ -321,3 +321,11 @@ def inert_markup(text: Any, *, multiline: bool = True) -> str:
     from rich.markup import escape
 
     return escape(visible(text, multiline=multiline))
+
+
+_JSON_TABLE = {cp: f"\\u{cp:04x}" for cp in (0x7F, *range(0x80, 0xA0), *map(ord, _BIDI))}
+
+
+def json_inert(text: str) -> str:
+    """JSON text (C0 already escaped by the encoder) with DEL, C1 and bidi controls escaped as ``\\uXXXX``."""
+    return text.translate(_JSON_TABLE)
