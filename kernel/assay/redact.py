@@ -2,9 +2,11 @@
 
 Three rules, written down in the README ("Secrets and terminal safety"):
 
-* **Secret names.** A config / header / argument key is a secret when its name, lower-cased with
-  ``-`` read as ``_``, is one of :data:`SECRET_NAMES` (exact names, no substring match: ``max_tokens``,
-  ``tokenizer``, ``pad_token`` are ordinary settings). Its value is written as ``***``, at any depth.
+* **Secret names.** A config / argument key is a secret when its name, lower-cased with ``-`` read
+  as ``_``, is one of :data:`SECRET_NAMES` (exact names, no substring match: ``max_tokens``,
+  ``tokenizer``, ``pad_token`` are ordinary settings). In a mapping of HTTP headers (under a key in
+  :data:`HEADER_MAPS`), a header is a secret when its name contains one of
+  :data:`SECRET_HEADER_PARTS`. Its value is written as ``***``, at any depth.
 * **Secret values.** Every string value held under a secret name (and the credential after an
   ``Bearer``/``Basic``/``Token`` scheme in it) of at least :data:`MIN_SECRET_LEN` characters is a secret
   value: it is replaced by ``***`` wherever it appears in any event written to a run's log (server error
@@ -63,9 +65,21 @@ SECRET_NAMES = frozenset(
 
 _SCHEMES = ("bearer ", "basic ", "token ")
 
+# HTTP headers (a mapping under one of these keys): any header whose name contains one of the parts
+HEADER_MAPS = frozenset({"headers", "default_headers", "extra_headers", "http_headers"})
+SECRET_HEADER_PARTS = ("auth", "key", "token", "secret", "password", "cookie")
+
 
 def is_secret_name(name: Any) -> bool:
     return isinstance(name, str) and name.strip().lower().replace("-", "_") in SECRET_NAMES
+
+
+def is_secret_header(name: Any) -> bool:
+    return isinstance(name, str) and any(p in name.lower() for p in SECRET_HEADER_PARTS)
+
+
+def _is_header_map(key: Any, value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(key, str) and key.lower().replace("-", "_") in HEADER_MAPS
 
 
 def _hides(value: Any) -> bool:
@@ -73,10 +87,14 @@ def _hides(value: Any) -> bool:
     return value is not None and value != "" and not isinstance(value, bool)
 
 
-def redact_secrets(value: Any) -> Any:
+def redact_secrets(value: Any, *, header: bool = False) -> Any:
     """A copy of ``value`` with the value of every secret-named key (any depth) replaced by ``***``."""
     if isinstance(value, dict):
-        return {k: (REDACTED if is_secret_name(k) and _hides(v) else redact_secrets(v)) for k, v in value.items()}
+        secret = is_secret_header if header else is_secret_name
+        return {
+            k: (REDACTED if secret(k) and _hides(v) else redact_secrets(v, header=_is_header_map(k, v)))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [redact_secrets(v) for v in value]
     return value
@@ -125,13 +143,13 @@ def secret_values(*sources: Any) -> set[str]:
             for x in v:
                 take(x)
 
-    def walk(v: Any) -> None:
+    def walk(v: Any, header: bool = False) -> None:
         if isinstance(v, dict):
             for k, x in v.items():
-                if is_secret_name(k):
+                if is_secret_header(k) if header else is_secret_name(k):
                     take(x)
                 else:
-                    walk(x)
+                    walk(x, _is_header_map(k, x))
         elif isinstance(v, list):
             for x in v:
                 walk(x)
