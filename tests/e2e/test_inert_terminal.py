@@ -4,6 +4,7 @@ sequences shown as text (\\x1b), Rich markup shown with its brackets, never a li
 from __future__ import annotations
 
 import json
+import os
 
 from helpers import assay, gold, gsm8k_rows, run_dirs
 
@@ -117,3 +118,19 @@ def test_server_error_messages_are_inert_on_screen(tmp_path, datasets_dir, test_
     report = assay("report", str(run), check=False)
     _assert_inert(report.stdout + report.stderr)
     assert "m\\x1b]0;pwned\\x07" in report.stdout
+
+
+def test_plugins_listing_shows_a_broken_plugins_error_inert(tmp_path):
+    site = tmp_path / "site"
+    dist = site / "assay_evil-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: assay-evil\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[assay]\nevil = assay_evil_plugin\n")
+    message = f"{TITLE}[link=http://x]y[/link]{CLEAR}"
+    (site / "assay_evil_plugin.py").write_text(f"raise ImportError({message!r})\n")
+    env = {"PYTHONPATH": str(site) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = assay("plugins", env=env)
+    _assert_inert(proc.stdout + proc.stderr)
+    shown = "ImportError: \\x1b]0;pwned\\x07[link=http://x]y[/link]\\x1b[2J"
+    assert f"FAILED assay-evil (entry point evil) at import: {shown}" in proc.stdout.splitlines()
+    assert f"assay plugin 'evil' (assay-evil) failed at import: {shown}" in proc.stderr
