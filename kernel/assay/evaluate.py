@@ -43,7 +43,7 @@ from .events import (
 )
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
-from .redact import strip_redacted, visible
+from .redact import inert_markup, strip_redacted, visible
 from .run import Run, host_facts, new_run_id
 
 _BENCH_ARG_FIELDS = {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"}
@@ -342,7 +342,7 @@ class Progress:
 async def _generate_all(
     pending: list[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> None:
-    progress = Progress(len(pending), cfg.progress, f"{model_name}")
+    progress = Progress(len(pending), cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
     send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
 
     async def worker(inbox: Any) -> None:
