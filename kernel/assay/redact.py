@@ -3,8 +3,8 @@
 Three rules, written down in the README ("Secrets and terminal safety"):
 
 * **Secret names.** A config / argument key is a secret when its name, lower-cased with ``-`` read
-  as ``_``, is one of :data:`SECRET_NAMES` (exact names, no substring match: ``max_tokens``,
-  ``tokenizer``, ``pad_token`` are ordinary settings). In a mapping of HTTP headers (under a key in
+  as ``_``, is one of :data:`SECRET_NAMES` or ends with ``_`` + one of :data:`SECRET_SUFFIXES`
+  (``judge_api_key``); no substring match: ``max_tokens``, ``tokenizer``, ``pad_token`` are settings. In a mapping of HTTP headers (under a key in
   :data:`HEADER_MAPS`), a header is a secret when its name contains one of
   :data:`SECRET_HEADER_PARTS`. Its value is written as ``***``, at any depth.
 * **Secret values.** Every string value held under a secret name (and the credential after an
@@ -29,39 +29,39 @@ import msgspec
 REDACTED = "***"
 MIN_SECRET_LEN = 8
 
+# a name that is one of these, or ends with "_" + one of these (judge_api_key, embedding_api_key), is a secret
+SECRET_SUFFIXES = (
+    "api_key",
+    "apikey",
+    "api_token",
+    "secret",
+    "secret_key",
+    "client_secret",
+    "access_key",
+    "private_key",
+    "password",
+    "passwd",
+    "access_token",
+    "refresh_token",
+    "auth_token",
+    "bearer_token",
+    "session_token",
+    "id_token",
+)
+# and these exact names (a bare "token" is hugging face's from_pretrained(token=...); "pad_token" is not)
 SECRET_NAMES = frozenset(
     {
-        # API keys
-        "api_key",
-        "apikey",
-        "x_api_key",
-        "api_token",
-        "openai_api_key",
-        "secret_key",
-        "access_key",
-        "private_key",
-        # HTTP credentials
+        *SECRET_SUFFIXES,
         "authorization",
         "proxy_authorization",
         "cookie",
         "set_cookie",
-        # passwords and secrets
-        "password",
-        "passwd",
-        "secret",
-        "client_secret",
-        # tokens (hugging face's from_pretrained(token=...), OAuth)
         "token",
         "hf_token",
         "use_auth_token",
-        "access_token",
-        "refresh_token",
-        "auth_token",
-        "bearer_token",
-        "id_token",
-        "session_token",
     }
 )
+_SUFFIXES = tuple("_" + x for x in SECRET_SUFFIXES)
 
 _SCHEMES = ("bearer ", "basic ", "token ")
 
@@ -71,7 +71,10 @@ SECRET_HEADER_PARTS = ("auth", "key", "token", "secret", "password", "cookie")
 
 
 def is_secret_name(name: Any) -> bool:
-    return isinstance(name, str) and name.strip().lower().replace("-", "_") in SECRET_NAMES
+    if not isinstance(name, str):
+        return False
+    n = name.strip().lower().replace("-", "_")
+    return n in SECRET_NAMES or n.endswith(_SUFFIXES)
 
 
 def is_secret_header(name: Any) -> bool:

@@ -33,6 +33,8 @@ def test_exact_secret_names_at_any_depth_and_settings_survive():
             "TOKEN": "hf_abcdefghijklmnop",
             "use_auth_token": True,
             "judge": {"Api-Key": "judge-key-123456", "password": "hunter22hunter", "secret": None},
+            "judge_api_key": "jk-abcdefghijkl",
+            "eos_token": "</s>",
             "headers": {"Authorization": "Bearer t-123456789", "X-Auth-Token": "abcdefghij", "Accept": "json"},
         },
     }
@@ -45,6 +47,8 @@ def test_exact_secret_names_at_any_depth_and_settings_survive():
             "TOKEN": "***",
             "use_auth_token": True,
             "judge": {"Api-Key": "***", "password": "***", "secret": None},
+            "judge_api_key": "***",
+            "eos_token": "</s>",
             "headers": {"Authorization": "***", "X-Auth-Token": "***", "Accept": "json"},
         },
     }
@@ -53,6 +57,7 @@ def test_exact_secret_names_at_any_depth_and_settings_survive():
         "hf_abcdefghijklmnop",
         "judge-key-123456",
         "hunter22hunter",
+        "jk-abcdefghijkl",
         "Bearer t-123456789",
         "t-123456789",
         "abcdefghij",
@@ -80,8 +85,8 @@ def test_scrubber_replaces_values_cut_short_and_header_credentials():
 
 
 def test_argv_keeps_its_shape_without_secrets():
-    argv = ["assay", "perf", "--api-key", KEY, "--api_key=abc", "--password", "p", "--max-tokens", "256"]
-    assert redact_argv(argv) == ["assay", "perf", "--api-key", "***", "--api_key=***", "--password", "***",
+    argv = ["assay", "perf", "--api-key", KEY, "--judge_api_key=abc", "--password", "p", "--max-tokens", "256"]
+    assert redact_argv(argv) == ["assay", "perf", "--api-key", "***", "--judge_api_key=***", "--password", "***",
                                  "--max-tokens", "256"]  # fmt: skip
 
 
