@@ -255,13 +255,19 @@ class Scrubber:
             return obj
         if isinstance(obj, dict):
             return {self.value(k): self.value(x) for k, x in obj.items()}
-        if isinstance(obj, list):
+        if isinstance(obj, (list, tuple)):
             return [self.value(x) for x in obj]
         return obj
 
     def body(self, body: Any) -> Any:
         """An event body with every string in it (any depth) scrubbed of the known secret values."""
-        return msgspec.convert(self.value(msgspec.to_builtins(body)), type(body))
+        try:
+            return msgspec.convert(self.value(msgspec.to_builtins(body)), type(body))
+        except (msgspec.ValidationError, TypeError, ValueError):  # a plugin's body of unusual types
+            data = msgspec.json.encode(body)
+            for n in self._needles:
+                data = data.replace(n, REDACTED.encode())
+            return msgspec.json.decode(data, type=type(body))
 
 
 # the secrets this process has seen (configs of runs, CLI keys): scrubbed from what the CLI prints
