@@ -1,12 +1,12 @@
 """Secrets out of logs and screens; untrusted text made inert for the terminal.
 
-Three rules, written down in the README ("Secrets and terminal safety"):
+Three rules, written down in the README ("Secrets and inert terminal text"):
 
 * **Secret names.** A config / argument key is a secret when its name, lower-cased with ``-`` read
   as ``_``, is one of :data:`SECRET_NAMES` or ends with ``_`` + one of :data:`SECRET_SUFFIXES`
-  (``judge_api_key``); no substring match: ``max_tokens``, ``tokenizer``, ``pad_token`` are settings. In a mapping of HTTP headers (under a key in
-  :data:`HEADER_MAPS`), a header is a secret when its name contains one of
-  :data:`SECRET_HEADER_PARTS`. Its value is written as ``***``, at any depth.
+  (``judge_api_key``); no substring match: ``max_tokens``, ``tokenizer``, ``pad_token`` are settings.
+  In a mapping of HTTP headers (under a key in :data:`HEADER_MAPS`), a header is a secret when its
+  name contains one of :data:`SECRET_HEADER_PARTS`. Its value is written as ``***``, at any depth.
 * **Secret values.** Every string value held under a secret name (and the credential after an
   ``Bearer``/``Basic``/``Token`` scheme in it) of at least :data:`MIN_SECRET_LEN` characters is a secret
   value: it is replaced by ``***`` wherever it appears in any event written to a run's log (server error
