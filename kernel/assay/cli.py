@@ -106,6 +106,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "progress": args.progress,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
+    from .redact import remember
+
+    remember(base)  # kept out of whatever this process prints
     return from_dict(base, source="command line" + (f" and {args.config}" if args.config else ""))
 
 
@@ -134,8 +137,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             data = next(iter(sections.values()))
         else:
             data = report
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-        sys.stdout.write("\n")
+        from .redact import json_inert
+
+        sys.stdout.write(json_inert(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     else:
         render(report)
     return 0
@@ -189,12 +193,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         json.dump({"plugins": listing, "failures": failures}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+    from .redact import scrub, visible
+
+    def v(text: Any) -> str:  # names and errors come from installed packages: shown inert
+        return visible(scrub(str(text)), multiline=False)
+
     for item in listing:
-        print(f"{item['distribution']} {item['version']}  (entry point: {item['entry_point']})")
+        print(f"{v(item['distribution'])} {v(item['version'])}  (entry point: {v(item['entry_point'])})")
         for kind, names in sorted(item["registers"].items()):
-            print(f"    {kind}: {', '.join(sorted(names))}")
+            print(f"    {kind}: {', '.join(v(n) for n in sorted(names))}")
     for f in failures:
-        print(f"FAILED {f['distribution']} (entry point {f['entry_point']}) at {f['stage']}: {f['error']}")
+        print(f"FAILED {v(f['distribution'])} (entry point {v(f['entry_point'])}) at {f['stage']}: {v(f['error'])}")
     return 0
 
 
@@ -269,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except AssayError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from .redact import scrub, visible
+
+        print(f"error: {visible(scrub(str(exc)))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -43,6 +43,7 @@ from .events import (
 )
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
+from .redact import inert_markup, strip_redacted, visible
 from .run import Run, host_facts, new_run_id
 
 _BENCH_ARG_FIELDS = {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"}
@@ -341,7 +342,7 @@ class Progress:
 async def _generate_all(
     pending: list[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> None:
-    progress = Progress(len(pending), cfg.progress, f"{model_name}")
+    progress = Progress(len(pending), cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
     send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
 
     async def worker(inbox: Any) -> None:
@@ -464,7 +465,7 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
             assay_version=__version__,
         )
     )
-    print(f"run directory: {run_dir}", file=sys.stderr)
+    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
     try:
         pending = _load_into(run, cfg, plugins, known=set(), benches=generative)
         run.flush()
@@ -533,7 +534,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
 
 
 def config_from_log(state: RunStarted, overrides: dict[str, Any]) -> TaskConfig:
-    given = {k: v for k, v in state.config.items() if v != "***"}
+    given = strip_redacted(state.config)  # a redacted secret is asked for again (--api-key), never sent as ***
     given.update({k: v for k, v in overrides.items() if v is not None})
     return load_config(given)
 
@@ -567,7 +568,7 @@ def run_resume(
         to_score = [sid for sid in state.generated if sid not in state.scored]
         run.emit(RunResumed(host=host_facts(), pending_generate=len(to_generate), pending_score=len(to_score)))
         print(
-            f"resuming {run_dir}: {len(to_generate)} to generate, {len(to_score)} to score",
+            f"resuming {visible(run_dir)}: {len(to_generate)} to generate, {len(to_score)} to score",
             file=sys.stderr,
         )
         scoring = Scoring(plugins)

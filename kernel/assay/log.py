@@ -237,8 +237,10 @@ class LogWriter:
         *,
         fsync_interval: float = 1.0,
         flush_bytes: int = 1 << 16,
+        scrubber: Any = None,
     ) -> None:
         self.path = path
+        self.scrubber = scrubber  # assay.redact.Scrubber: secrets never reach the file
         self.run_id = run_id
         self.fsync_interval = fsync_interval
         self.flush_bytes = flush_bytes
@@ -255,32 +257,49 @@ class LogWriter:
         return self.append_many([body])[0]
 
     def append_many(self, bodies: Iterable[Body]) -> list[Event]:
-        """Append a group of events; the group is written by one write call."""
+        """Append a group of events; the group is written by one write call.
+
+        With a ``scrubber``, the group is searched (encoded) for its secret values and encoded again
+        without them if one is there; header credentials are taken out of error texts first.
+        """
         out: list[Event] = []
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"log {self.path} is closed")
             ts = time.time()
-            for body in bodies:
-                ev = Event(
-                    v=SCHEMA_VERSION,
-                    type=type_name(body),
-                    seq=self.next_seq,
-                    ts=ts,
-                    run_id=self.run_id,
-                    body=body,
-                )
-                self._encoder.encode_into(
-                    Envelope(type=ev.type, seq=ev.seq, ts=ts, run_id=self.run_id, body=body),
-                    self._buf,
-                    -1,
-                )
-                self._buf += b"\n"
-                self.next_seq += 1
-                out.append(ev)
+            if self.scrubber is None:
+                self._encode_locked(bodies, ts, out)
+            else:
+                bodies = [self.scrubber.error_fields(b, type_name(b)) for b in bodies]
+                start, seq = len(self._buf), self.next_seq
+                self._encode_locked(bodies, ts, out)
+                if self.scrubber.found_in(self._buf, start):  # rare: encode again without the secrets
+                    del self._buf[start:]
+                    self.next_seq = seq
+                    out.clear()
+                    self._encode_locked([self.scrubber.body(b) for b in bodies], ts, out)
             if len(self._buf) >= self.flush_bytes:
                 self._flush_locked()
         return out
+
+    def _encode_locked(self, bodies: Iterable[Body], ts: float, out: list[Event]) -> None:
+        for body in bodies:
+            ev = Event(
+                v=SCHEMA_VERSION,
+                type=type_name(body),
+                seq=self.next_seq,
+                ts=ts,
+                run_id=self.run_id,
+                body=body,
+            )
+            self._encoder.encode_into(
+                Envelope(type=ev.type, seq=ev.seq, ts=ts, run_id=self.run_id, body=body),
+                self._buf,
+                -1,
+            )
+            self._buf += b"\n"
+            self.next_seq += 1
+            out.append(ev)
 
     def append_raw_line(self, line: bytes) -> None:
         """Write a pre-encoded line (used by tests and tools that copy logs)."""

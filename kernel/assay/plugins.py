@@ -131,10 +131,12 @@ class PluginHost:
         self._bodies = None
 
     def _fail(self, plugin: str, dist: str, stage: str, exc: BaseException) -> None:
+        from .redact import scrub, visible  # a package's error text reaches the terminal inert
+
         failure = PluginFailure(plugin, dist, stage, f"{type(exc).__name__}: {exc}")
         self.failures.append(failure)
         warnings.warn(
-            f"assay plugin {plugin!r} ({dist}) failed at {stage}: {failure.error}",
+            visible(f"assay plugin {plugin!r} ({dist}) failed at {stage}: {scrub(failure.error)}", multiline=False),
             RuntimeWarning,
             stacklevel=3,
         )

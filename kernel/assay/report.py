@@ -456,30 +456,36 @@ def _fmt(v: Any) -> str:
 def render(report: dict[str, Any], plugins: PluginHost | None = None, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from .redact import inert_text, scrub
+
+    def cell(v: Any) -> Any:  # names come from data files and flags: shown inert (no escapes, no markup)
+        return inert_text("" if v is None else scrub(str(v)), multiline=False)
 
     if console is None:
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)
     for w in report.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(Text.assemble(("warning:", "yellow"), " ", inert_text(scrub(str(w)))))
     if report.get("rows"):
-        table = Table(title=f"run {report.get('run_id', '')} ({report.get('status', '')})")
+        table = Table(title=cell(f"run {report.get('run_id', '')} ({report.get('status', '')})"))
         for col in ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "95% CI"):
             table.add_column(col, justify="right" if col in ("Num", "Score", "Errors") else "left")
         for r in report["rows"]:
             ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             subset = r["subset"] + (f" ({r['pending']} pending)" if r.get("pending") else "")
             table.add_row(
-                r["model"],
-                r["dataset"],
-                r["metric"],
-                r["category"],
-                subset,
+                cell(r["model"]),
+                cell(r["dataset"]),
+                cell(r["metric"]),
+                cell(r["category"]),
+                cell(subset),
                 str(r["num"]),
                 _fmt(r["score"]),
                 str(r["errors"]),
-                ci,
+                cell(ci),
             )
         console.print(table)
         console.print(

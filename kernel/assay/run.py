@@ -16,6 +16,7 @@ from typing import Any
 from .events import Body, Event, Warning_
 from .log import LOG_NAME, LogWriter
 from .plugins import PluginHost
+from .redact import Scrubber, redact_argv, remember, scrub, visible
 
 
 def new_run_id() -> str:
@@ -28,7 +29,7 @@ def host_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "pid": os.getpid(),
-        "argv": [a for a in sys.argv if "key" not in a.lower()][:1],
+        "argv": redact_argv(sys.argv),
         "cpus": os.cpu_count(),
     }
 
@@ -43,7 +44,9 @@ class Run:
         self.run_id = run_id
         self.config = config
         self.plugins = plugins
-        self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval)
+        # every event is scrubbed of the config's secret values before it is written (or dispatched)
+        self.scrubber = Scrubber(remember(config))
+        self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval, scrubber=self.scrubber)
         self._observed = bool(plugins.event_observers())
         self._awaiting: list[Any] = []
 
@@ -64,8 +67,8 @@ class Run:
         return events
 
     def warn(self, source: str, message: str) -> None:
-        self.emit(Warning_(source=source, message=message))
-        print(f"warning [{source}]: {message}", file=sys.stderr)
+        body = self.emit(Warning_(source=source, message=message)).body
+        print(f"warning [{visible(source)}]: {visible(scrub(body.message))}", file=sys.stderr)
 
     async def drain_observers(self) -> None:
         while self._awaiting:

@@ -44,3 +44,16 @@ def test_fault_by_request_number(test_server):
     srv = test_server(faults={"http_500": [2]})
     codes = [httpx.post(srv.url + "/completions", json={"model": "m", "prompt": "x"}).status_code for _ in range(3)]
     assert codes == [200, 500, 200]
+
+
+def test_key_leaking_faults(test_server):
+    srv = test_server(faults={"http_401_key": [1], "http_400_headers": [2], "http_500_headers": [3]})
+    auth = {"Authorization": "Bearer sk-leak-0123456789"}
+    post = lambda: httpx.post(srv.url + "/completions", json={"model": "m", "prompt": "x"}, headers=auth)
+    r401, r400, r500 = post(), post(), post()
+    assert r401.status_code == 401
+    assert r401.json()["error"]["message"].startswith("Incorrect API key provided: sk-leak-0123456789.")
+    assert (r400.status_code, r500.status_code) == (400, 500)
+    for r in (r400, r500):
+        assert "'Authorization': 'Bearer sk-leak-0123456789'" in r.json()["error"]["message"]
+    assert post().status_code == 200

@@ -121,7 +121,9 @@ class PerfOptions:
         }
         d["api_key_given"] = bool(self.api_key)
         d["url"] = self.url.split("?", 1)[0]
-        return d
+        from assay.redact import redact_secrets
+
+        return redact_secrets(d)  # secret names in --extra-args too
 
 
 def _sse_data(event: bytes) -> bytes | None:
@@ -454,6 +456,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     from assay.events import PluginInfo, RunFinished, RunStarted
     from assay.plugins import host
     from assay.report import build_report, write_report
+    from assay.redact import visible
     from assay.run import Run, host_facts, new_run_id
 
     plugins = plugins or host()
@@ -491,7 +494,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
             assay_version=__version__,
         )
     )
-    print(f"run directory: {run_dir}", file=sys.stderr)
+    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
     started = time.time()
     load = _Load(opts, api, url, bodies, run)
     status, error = "completed", None

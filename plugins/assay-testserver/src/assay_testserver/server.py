@@ -15,6 +15,8 @@ import attrs
 from aiohttp import web
 
 FAULT_KINDS = ("http_500", "http_429", "http_400", "garbage", "hang", "truncate", "stream_error", "reset")
+# leaks a real server can make: a 401 quoting the key it was sent; a 400 / 500 echoing the request headers
+FAULT_KINDS += ("http_401_key", "http_400_headers", "http_500_headers")
 
 
 @attrs.define
@@ -186,6 +188,23 @@ class Server:
                     {"error": {"message": "injected bad request", "type": "invalid_request_error"}}, status=400
                 ),
             )
+        if fault == "http_401_key":
+            auth = request.headers.get("Authorization", "")
+            key = auth.split(" ", 1)[1] if " " in auth else auth
+            message = f"Incorrect API key provided: {key}. You can find your API key in your account settings."
+            return (
+                body,
+                n,
+                fault,
+                web.json_response(
+                    {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}},
+                    status=401,
+                ),
+            )
+        if fault in ("http_400_headers", "http_500_headers"):
+            status = 400 if fault == "http_400_headers" else 500
+            message = f"cannot handle this request; headers received: {dict(request.headers)}"
+            return body, n, fault, web.json_response({"error": {"message": message, "type": "debug"}}, status=status)
         if fault == "garbage":
             return body, n, fault, web.Response(text="<html>this is not JSON", content_type="application/json")
         if fault == "hang":
