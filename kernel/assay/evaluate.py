@@ -11,7 +11,8 @@ import math
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ from .api import (
     GenerateResult,
     Model,
     ModelConfig,
-    Sample,
     TransientError,
 )
 from .config import TaskConfig, redact_secrets
@@ -110,7 +110,9 @@ def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
 # ---- loading -----------------------------------------------------------------
 
 
-def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
+def limited(
+    samples: Iterable[Any], limit: float | None, subset: Callable[[Any], str] = attrgetter("subset")
+) -> Iterator[Any]:
     """Apply ``--limit`` per subset, as EvalScope does (a float is a fraction)."""
     if limit is None:
         yield from samples
@@ -119,17 +121,17 @@ def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
         items = list(samples)
         totals: dict[str, int] = {}
         for s in items:
-            totals[s.subset] = totals.get(s.subset, 0) + 1
+            totals[subset(s)] = totals.get(subset(s), 0) + 1
         caps = {k: max(1, math.floor(v * limit)) for k, v in totals.items()}
     else:
         items = samples  # type: ignore[assignment]
         caps = None
     counts: dict[str, int] = {}
     for s in items:
-        n = counts.get(s.subset, 0)
-        cap = caps[s.subset] if caps else int(limit)
+        n = counts.get(subset(s), 0)
+        cap = caps[subset(s)] if caps else int(limit)
         if n < cap:
-            counts[s.subset] = n + 1
+            counts[subset(s)] = n + 1
             yield s
 
 

@@ -8,13 +8,13 @@ per figure. The embedding model is loaded once per process and reused.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
 from assay.api import AssayError, BenchmarkArgs
+from assay.evaluate import limited
 from assay.events import MetricReported, SampleLoaded
 
 from . import data as D
@@ -30,14 +30,6 @@ from .metrics import (
     sts_metrics,
     top_k,
 )
-
-
-def _limit(items: list[Any], limit: float | None) -> list[Any]:
-    if limit is None:
-        return items
-    if isinstance(limit, float) and limit < 1:
-        return items[: max(1, math.floor(len(items) * limit))]
-    return items[: int(limit)]
 
 
 def _split(args: BenchmarkArgs) -> str:
@@ -81,7 +73,7 @@ class STSBenchmark(_Base):
     async def run(self, run: Any, args: BenchmarkArgs, config: Any) -> None:
         subset = "default"
         split = _split(args)
-        pairs = _limit(self.pairs(args), args.limit)
+        pairs = list(limited(self.pairs(args), args.limit, lambda _: subset))
         ids = [f"{args.name}/{subset}/{p.id}" for p in pairs]
         run.emit_many(
             SampleLoaded(
@@ -217,7 +209,7 @@ class Retrieval(_Base):
         data = D.read_beir(root, split, args.name)
         if data.unknown_docs:
             run.warn(args.name, f"{data.unknown_docs} qrels name documents that are not in {root / 'corpus.jsonl'}")
-        qids = _limit(list(data.queries), args.limit)
+        qids = list(limited(data.queries, args.limit, lambda _: subset))
         qrels = {q: data.qrels[q] for q in qids}
         sids = {q: f"{args.name}/{subset}/{q}" for q in qids}
         run.emit_many(

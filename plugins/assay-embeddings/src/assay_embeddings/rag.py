@@ -32,9 +32,9 @@ import anyio
 import attrs
 import numpy as np
 from assay.api import AssayError, BenchmarkArgs, GenerateRequest, ModelConfig, TransientError
+from assay.data import read_jsonl
 from assay.events import SampleFailed, SampleLoaded, Scored
 
-from .data import _jsonl
 from .encoders import encode, make_encoder, open_cache
 from .events import RagJudged
 
@@ -88,7 +88,7 @@ class JudgeError(Exception):
 def read_records(path: Path) -> list[Record]:
     out: list[Record] = []
     seen: set[str] = set()
-    for lineno, obj in _jsonl(path):
+    for lineno, obj in read_jsonl(path):
         where = f"{path}:{lineno}"
 
         def get(*names: str, required: bool = True, obj: dict[str, Any] = obj, where: str = where) -> Any:
