@@ -7,6 +7,7 @@ group (one write), so after a ``kill -9`` a sample is either done or not started
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 import sys
@@ -23,6 +24,7 @@ from . import __version__
 from .api import (
     AssayError,
     BenchmarkArgs,
+    check_extra_args,
     GenerateRequest,
     GenerateResult,
     Model,
@@ -136,10 +138,19 @@ def limited(
 
 
 def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, BenchmarkArgs, Any]]:
+    for name in cfg.dataset_args:
+        if name not in cfg.datasets:
+            close = difflib.get_close_matches(name, cfg.datasets, n=1)
+            raise AssayError(
+                f"dataset_args.{name}: {name!r} is not in --datasets ({', '.join(cfg.datasets)})"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; add {name} to --datasets or drop its dataset_args"
+            )
     out = []
     for name in cfg.datasets:
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
+        check_extra_args(args, getattr(entry.obj, "extra_args", ()))
         out.append((name, args, entry.obj(args)))
     return out
 

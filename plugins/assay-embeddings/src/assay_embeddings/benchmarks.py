@@ -18,7 +18,7 @@ from assay.evaluate import limited
 from assay.events import MetricReported, SampleLoaded
 
 from . import data as D
-from .encoders import CrossEncoderScorer, encode, make_encoder, open_cache
+from .encoders import ENCODER_ARGS, CrossEncoderScorer, encode, make_encoder, open_cache
 from .events import Retrieved, SimilarityComputed
 from .metrics import (
     DEFAULT_K,
@@ -40,6 +40,7 @@ class _Base:
     name = ""
     description = ""
     hub_id: str | None = None
+    extra_args: tuple[str, ...] = ("model", "api_url", "api_key", *ENCODER_ARGS)
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -172,6 +173,7 @@ class Retrieval(_Base):
     name = "retrieval"
     description = "dense retrieval on BEIR-layout data (local_path): nDCG@10, MAP@10, MRR@10, Recall@k"
     rerank = False
+    extra_args = (*_Base.extra_args, "k_values", "top_k", "subset", "query_prompt", "corpus_prompt")
     default_metrics = ("ndcg_at_10", "map_at_10", "mrr_at_10", "recall_at_1", "recall_at_10", "recall_at_100")
 
     def __init__(self, args: BenchmarkArgs) -> None:
@@ -309,6 +311,7 @@ class Reranking(Retrieval):
     name = "reranking"
     description = "retrieve with embeddings, rerank the top k with a cross-encoder (BEIR-layout data)"
     rerank = True
+    extra_args = (*Retrieval.extra_args, "reranker", "rerank_top_k", "rerank_batch_size", "rerank_max_length")
 
     async def _rerank(
         self,

@@ -35,7 +35,7 @@ from assay.api import AssayError, BenchmarkArgs, GenerateRequest, ModelConfig, T
 from assay.data import read_jsonl
 from assay.events import SampleFailed, SampleLoaded, Scored
 
-from .encoders import encode, make_encoder, open_cache
+from .encoders import ENCODER_ARGS, encode, make_encoder, open_cache
 from .events import RagJudged
 
 METRICS = ("faithfulness", "answer_relevancy", "context_precision", "context_recall")
@@ -161,6 +161,11 @@ def average_precision(verdicts: list[int]) -> float:
 class RAG:
     name = "rag"
     description = "RAG: faithfulness, answer relevancy, context precision and recall (RAGAS definitions, judge model)"
+    extra_args = (
+        *("embedding_model", "embedding_api_url", "embedding_api_key", *ENCODER_ARGS),
+        *("judge_backend", "judge_model", "judge_api_url", "judge_api_key", "judge_model_args"),
+        *("judge_generation_config", "relevancy_questions"),
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

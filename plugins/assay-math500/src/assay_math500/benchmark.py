@@ -39,6 +39,7 @@ GROUP_BY = ("level", "subject")
 class Math500:
     name = "math_500"
     default_scorers: ClassVar[list[str]] = ["math_acc"]
+    extra_args: ClassVar[tuple[str, ...]] = ("group_by",)
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
