@@ -11,7 +11,7 @@ from assay.data import DataError, read_csv, read_csv_dicts, read_json, read_json
 
 def test_not_utf8_names_line_and_byte_offset(tmp_path) -> None:
     p = tmp_path / "latin.jsonl"
-    good = '{"q": "a"}\n{"q": "b"}\n'.encode()
+    good = b'{"q": "a"}\n{"q": "b"}\n'
     p.write_bytes(good + '{"q": "caf\xe9"}\n'.encode("latin-1"))
     offset = len(good) + len('{"q": "caf')
     with pytest.raises(DataError) as info:
