@@ -509,8 +509,21 @@ def build_report(
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
     out = run_dir / "report.json"
     tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        from contextlib import suppress
+
+        from .api import AssayError
+
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+        raise AssayError(
+            f"cannot write {out}: {exc.strerror or exc}. The event log is whole; once there is space, "
+            f"`assay report {run_dir}` prints the report from it"
+        ) from None
     return out
 
 
