@@ -28,6 +28,7 @@ __all__ = [
     "Scorer",
     "TransientError",
     "Usage",
+    "check_extra_args",
 ]
 
 
@@ -89,8 +90,31 @@ class BenchmarkArgs:
         return locate(self, *candidates, hub_id=hub_id)
 
 
+def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
+    """Reject ``dataset_args.<name>`` keys that are neither :class:`BenchmarkArgs` fields nor in
+    ``accepted`` (a benchmark's ``extra_args``), naming the closest known key."""
+    allowed = set(accepted)
+    unknown = sorted(set(args.extra) - allowed)
+    if not unknown:
+        return
+    import difflib
+
+    known = sorted(allowed | {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"})
+    hints = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, known, n=1)
+        hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise AssayError(
+        f"dataset_args.{args.name}: unknown key(s) {', '.join(hints)}; {args.name} accepts {', '.join(known)}"
+    )
+
+
 @runtime_checkable
 class Benchmark(Protocol):
+    """``extra_args`` (a class attribute) names the ``dataset_args`` keys a benchmark reads from
+    ``args.extra`` beyond the :class:`BenchmarkArgs` fields; the kernel rejects any other key
+    before the run starts. Without it, no extra key is accepted."""
+
     name: str
     default_scorers: list[str]
 

@@ -122,9 +122,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report, render
+    from .log import log_path
+    from .report import build_report, outcome, render
 
     report = build_report(args.run)
+    code, message = outcome(report, log_path(args.run))
+    if code == 2:
+        raise AssayError(message)
     if args.format == "json":
         sections = report.get("sections", {})
         if report.get("kind") == "eval":
@@ -142,7 +146,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(json_inert(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     else:
         render(report)
-    return 0
+    if message:
+        print(message, file=sys.stderr)
+    return code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:

@@ -7,11 +7,13 @@ group (one write), so after a ``kill -9`` a sample is either done or not started
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,11 @@ from . import __version__
 from .api import (
     AssayError,
     BenchmarkArgs,
+    check_extra_args,
     GenerateRequest,
     GenerateResult,
     Model,
     ModelConfig,
-    Sample,
     TransientError,
 )
 from .config import TaskConfig, redact_secrets
@@ -111,7 +113,9 @@ def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
 # ---- loading -----------------------------------------------------------------
 
 
-def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
+def limited(
+    samples: Iterable[Any], limit: float | None, subset: Callable[[Any], str] = attrgetter("subset")
+) -> Iterator[Any]:
     """Apply ``--limit`` per subset, as EvalScope does (a float is a fraction)."""
     if limit is None:
         yield from samples
@@ -120,25 +124,34 @@ def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
         items = list(samples)
         totals: dict[str, int] = {}
         for s in items:
-            totals[s.subset] = totals.get(s.subset, 0) + 1
+            totals[subset(s)] = totals.get(subset(s), 0) + 1
         caps = {k: max(1, math.floor(v * limit)) for k, v in totals.items()}
     else:
         items = samples  # type: ignore[assignment]
         caps = None
     counts: dict[str, int] = {}
     for s in items:
-        n = counts.get(s.subset, 0)
-        cap = caps[s.subset] if caps else int(limit)
+        n = counts.get(subset(s), 0)
+        cap = caps[subset(s)] if caps else int(limit)
         if n < cap:
-            counts[s.subset] = n + 1
+            counts[subset(s)] = n + 1
             yield s
 
 
 def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, BenchmarkArgs, Any]]:
+    for name in cfg.dataset_args:
+        if name not in cfg.datasets:
+            close = difflib.get_close_matches(name, cfg.datasets, n=1)
+            raise AssayError(
+                f"dataset_args.{name}: {name!r} is not in --datasets ({', '.join(cfg.datasets)})"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; add {name} to --datasets or drop its dataset_args"
+            )
     out = []
     for name in cfg.datasets:
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
+        check_extra_args(args, getattr(entry.obj, "extra_args", ()))
         out.append((name, args, entry.obj(args)))
     return out
 
@@ -629,6 +642,7 @@ def run_rescore(
             source_run=str(path.parent),
         )
     )
+    print(f"run directory: {run_dir}", file=sys.stderr)
     scoring = Scoring(plugins, override=scorers)
     batch: list[Any] = []
     for sid, sample in state.loaded.items():

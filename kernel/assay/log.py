@@ -43,6 +43,21 @@ class LogCorrupted(AssayError):
         return (type(self), (self.path, self.line, self.reason))
 
 
+class LogWriteError(AssayError):
+    """The log cannot be written (read-only or full file system, no permission, file size limit).
+
+    What was written before stays; a partly written last line is a torn tail that ``assay resume``
+    discards. After one failure the writer refuses every later write, so nothing can land after a
+    torn line."""
+
+
+def _why(exc: OSError) -> str:
+    import errno as _errno
+
+    name = _errno.errorcode.get(exc.errno or 0)
+    return f"{exc.strerror or exc}" + (f" [{name}]" if name else "")
+
+
 def log_path(run: str | os.PathLike[str]) -> Path:
     """Accept a run directory or the log file itself."""
     p = Path(run)
@@ -244,9 +259,19 @@ class LogWriter:
         self.run_id = run_id
         self.fsync_interval = fsync_interval
         self.flush_bytes = flush_bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.next_seq, self.repaired_bytes = repair_tail(path)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.next_seq, self.repaired_bytes = repair_tail(path)
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LogWriteError(
+                f"cannot write the run directory {path.parent}: {_why(exc)}. "
+                "Choose a writable --work-dir with free space (nothing was written)"
+                if not path.exists() or path.stat().st_size == 0
+                else f"cannot write the event log {path}: {_why(exc)}. Nothing written before is lost; "
+                "make it writable or free space and try again"
+            ) from None
+        self._failed: LogWriteError | None = None
         self._buf = bytearray()
         self._lock = threading.Lock()
         self._encoder = msgspec.json.Encoder()
@@ -266,6 +291,8 @@ class LogWriter:
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"log {self.path} is closed")
+            if self._failed is not None:
+                raise self._failed
             ts = time.time()
             if self.scrubber is None:
                 self._encode_locked(bodies, ts, out)
@@ -311,25 +338,33 @@ class LogWriter:
             self._flush_locked(sync=sync)
 
     def _flush_locked(self, *, sync: bool = False) -> None:
-        if self._buf:
-            view = memoryview(self._buf)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
-            view.release()
-            self._buf.clear()
-        now = time.monotonic()
-        if sync or (self.fsync_interval >= 0 and now - self._last_sync >= self.fsync_interval):
-            os.fsync(self._fd)
-            self._last_sync = now
+        if self._failed is not None:
+            raise self._failed
+        try:
+            while self._buf:
+                n = os.write(self._fd, self._buf)
+                del self._buf[:n]  # what reached the file leaves the buffer, even if the next write fails
+            now = time.monotonic()
+            if sync or (self.fsync_interval >= 0 and now - self._last_sync >= self.fsync_interval):
+                os.fsync(self._fd)
+                self._last_sync = now
+        except OSError as exc:
+            self._buf.clear()  # never acknowledged; resume does that work again
+            self._failed = LogWriteError(
+                f"cannot write the event log {self.path}: {_why(exc)}. Nothing written before is lost: "
+                f"free space (or make it writable), then finish the run with `assay resume {self.path.parent}`"
+            )
+            raise self._failed from None
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
-            self._flush_locked(sync=True)
-            os.close(self._fd)
-            self._closed = True
+            try:
+                self._flush_locked(sync=True)
+            finally:
+                os.close(self._fd)
+                self._closed = True
 
     def __enter__(self) -> LogWriter:
         return self

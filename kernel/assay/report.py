@@ -79,16 +79,21 @@ def wilson(successes: float, n: int) -> tuple[float, float]:
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # at 0 of n (n of n) the bound is exactly 0 (1); rounding would leave 5.55e-17
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return (lo, hi)
 
 
-def mean_ci(s: float, ss: float, n: int) -> tuple[float, float]:
-    """Normal interval of a mean from its sums (sample variance, n-1)."""
+def mean_ci(s: float, ss: float, n: int, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Normal interval of a mean from its sums (sample variance, n-1), clipped to ``bounds``."""
     if n < 2:
         return (math.nan, math.nan)
     mean = s / n
     var = max(0.0, (ss - n * mean * mean) / (n - 1))
     half = Z95 * math.sqrt(var / n)
+    if bounds is not None:
+        return (max(bounds[0], mean - half), min(bounds[1], mean + half))
     return (mean - half, mean + half)
 
 
@@ -106,6 +111,9 @@ class EvalFold:
         self.more_categories: dict[tuple[str, str], list[str]] = {}
         self.acc: dict[tuple[str, str, str], _Acc] = {}
         self.binary: dict[tuple[str, str, str], bool] = {}
+        self.unit: dict[tuple[str, str, str], bool] = {}  # every value in [0, 1]: a bounded score
+        self.error: str | None = None  # RunFinished.error
+        self._unit = False  # the (dataset, metric) being turned into rows is bounded by [0, 1]
         self.failed: dict[str, tuple[str, str]] = {}
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
@@ -135,7 +143,7 @@ class EvalFold:
         self.events += later.events
         self.model = self.model or later.model
         if later.status_seen:
-            self.status, self.status_seen = later.status, True
+            self.status, self.status_seen, self.error = later.status, True, later.error
         for k, n in later.loaded.items():
             self.loaded[k] = self.loaded.get(k, 0) + n
         for k, c in later.category.items():
@@ -146,6 +154,7 @@ class EvalFold:
             mine = self.acc.setdefault(k, _Acc())
             mine.n, mine.s, mine.ss = mine.n + a.n, mine.s + a.s, mine.ss + a.ss
             self.binary[k] = self.binary.get(k, True) and later.binary[k]
+            self.unit[k] = self.unit.get(k, True) and later.unit.get(k, True)
         self.failed.update(later.failed)
         self.reported.update(later.reported)
         self.torn = later.torn
@@ -170,6 +179,8 @@ class EvalFold:
                 a.ss += v * v
                 if v != 0.0 and v != 1.0:
                     binary[key] = False
+                    if not 0.0 <= v <= 1.0:
+                        self.unit[key] = False
                 if failed and sid in failed:
                     del failed[sid]
             elif t == "SampleLoaded":
@@ -195,9 +206,11 @@ class EvalFold:
                 self.reported[(b.benchmark, b.subset, b.metric)] = b
             elif t == "RunFinished":
                 self.status = b.status or "completed"
+                self.error = b.error
                 self.status_seen = True
             elif t == "RunResumed":
                 self.status = "running"
+                self.error = None
                 self.status_seen = True
 
     def rows(self) -> list[dict[str, Any]]:
@@ -221,6 +234,7 @@ class EvalFold:
         for bench, metrics in by_dataset.items():
             for metric, items in metrics.items():
                 binary = all(self.binary.get((bench, s, metric), True) for s, *_ in items)
+                self._unit = all(self.unit.get((bench, s, metric), True) for s, *_ in items)
                 subset_rows = []
                 for subset, a, err, loaded in items:
                     subset_rows.append(
@@ -294,7 +308,7 @@ class EvalFold:
         if n and binary:
             lo, hi = wilson(a.s, n)
         elif n:
-            lo, hi = mean_ci(a.s, a.ss + 0.0, n)
+            lo, hi = mean_ci(a.s, a.ss + 0.0, n, (0.0, 1.0) if self._unit else None)
         else:
             lo = hi = math.nan
         row = {
@@ -386,11 +400,62 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "events": fold.events,
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
+        "samples_loaded": sum(fold.loaded.values()),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
     }
+    if fold.error:
+        out["error"] = fold.error
     if fold.torn.length:
+        out["torn_bytes"] = fold.torn.length
         out["warnings"] = [f"{path}: ignored a torn last line ({fold.torn.length} bytes, never acknowledged)"]
     return out
+
+
+def _last_status(path: Path) -> tuple[str, str | None]:
+    """Status and error of the run from the log's last complete line (RunFinished comes last)."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - (1 << 16)))
+        tail = f.read()
+    lines = tail.split(b"\n")[:-1]  # what follows the last newline is a torn line
+    for line in reversed(lines):
+        try:
+            last = msgspec.json.decode(line, type=_FoldLine)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            break
+        if last.type == "RunFinished":
+            return last.body.status or "completed", last.body.error
+        if last.type != "RunResumed":
+            break
+    return "running", None
+
+
+def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
+    """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
+    0 completed; 1 failed or interrupted; 3 not finished (no RunFinished: running, or killed);
+    2 (as any error) when the log holds no events."""
+    if report.get("kind", "eval") == "eval" and not report.get("events"):
+        torn = report.get("torn_bytes")
+        what = f"only a torn last line of {torn} bytes, never acknowledged" if torn else "the file is empty"
+        return 2, f"{path}: the log holds no events ({what}); nothing was recorded for this run"
+    if "status" not in report:
+        report["status"], err = _last_status(path)
+        if err:
+            report["error"] = err
+    status = report["status"]
+    is_eval = report.get("kind", "eval") == "eval"
+    done = f"{report.get('samples_loaded', 0)} samples loaded, {report.get('errored_samples', 0)} errored"
+    if status in ("failed", "interrupted"):
+        return 1, f"run {status}: {report.get('error') or 'no error recorded'}" + (
+            f" ({done} when it stopped)" if is_eval else ""
+        )
+    if status != "completed":
+        return 3, "run not finished: the log has no RunFinished" + (
+            f" ({done} so far); it is still running, or it was killed: finish it with `assay resume {path.parent}`"
+            if is_eval
+            else "; it is still running, or it was killed"
+        )
+    return 0, None
 
 
 def run_kind(path: Path) -> str:
@@ -444,8 +509,21 @@ def build_report(
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
     out = run_dir / "report.json"
     tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        from contextlib import suppress
+
+        from .api import AssayError
+
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+        raise AssayError(
+            f"cannot write {out}: {exc.strerror or exc}. The event log is whole; once there is space, "
+            f"`assay report {run_dir}` prints the report from it"
+        ) from None
     return out
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from assay.data import read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay_mathkit import (
     chat_messages,
     extract_aime_integer,
     format_prompt,
-    read_jsonl,
     require,
     strip_reasoning,
 )
