@@ -1,0 +1,152 @@
+"""assay-code: extraction, pass@k, and the official canonical solutions run in the real bwrap sandbox."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from assay.api import AssayError, BenchmarkArgs, Score
+from assay.events import Executed, Generated, SampleLoaded
+from assay_code.extract import extract_code
+from assay_code.passk import pass_at_k
+from assay_code.scorer import SCORER
+
+# canonical solutions that fail the official tests under the official limits, with the reason
+MBPP_CANONICAL_FAILS = {"123": "timeout: amicable_numbers_sum(9999) takes ~18 s, the limit is 3 s"}
+
+
+def test_discovery_contract(plugin_host):
+    assert plugin_host.benchmarks()["humaneval"].distribution == "assay-code"
+    assert plugin_host.benchmarks()["mbpp"].distribution == "assay-code"
+    assert plugin_host.scorers()["code_pass"].distribution == "assay-code"
+    assert plugin_host.reporters()["code_pass_at_k"].options["benchmarks"] >= {"humaneval", "mbpp"}
+    assert set(plugin_host.sandboxes()) >= {"bwrap", "unsafe_no_sandbox"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        ("```python\ndef f():\n    return 1\n```\nExplanation...", "def f():\n    return 1\n"),
+        ("Here:\n```\nx = 1\n```\n```python\ny = 2\n```", "y = 2\n"),  # the python block wins
+        ("```js\nlet a\n```", "let a\n"),
+        ("<think>```python\nwrong\n```</think>```python\nright\n```", "right\n"),
+        ("    return x + 1\n", "    return x + 1\n"),  # a completion continuing the prompt
+        ("```python\ndef f():\n    pass\n", "def f():\n    pass\n"),  # unterminated fence
+        ("def f():\n    pass\n\nif __name__ == '__main__':\n    f()\n", "def f():\n    pass\n\n"),
+        ("def f():\r\n    pass\r\n", "def f():\n    pass\n"),
+    ],
+)
+def test_extract_code(answer, code):
+    assert extract_code(answer) == code
+
+
+def test_mbpp_stop_words():
+    answer = "def f(x):\n    return x\n[DONE]\nassert f(1) == 1"
+    assert extract_code(answer, stop=("[DONE]", "\nassert")) == "def f(x):\n    return x\n"
+
+
+def test_pass_at_k_is_the_unbiased_estimator():
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+    assert pass_at_k(10, 3, 5) == pytest.approx(1 - math.comb(7, 5) / math.comb(10, 5))
+    assert pass_at_k(10, 0, 10) == 0.0 and pass_at_k(10, 1, 10) == 1.0 and pass_at_k(5, 3, 3) == 1.0
+    assert pass_at_k(200, 37, 10) == pytest.approx(1 - math.comb(163, 10) / math.comb(200, 10))
+    with pytest.raises(ValueError):
+        pass_at_k(4, 1, 5)
+
+
+def _rows(path, opener=open):
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _score(bench, sample, output):
+    sl = SampleLoaded(
+        sample_id=f"{bench}/{sample.subset}/{sample.id}",
+        benchmark=bench,
+        subset=sample.subset,
+        local_id=sample.id,
+        metadata=sample.metadata,
+        scorers=["code_pass"],
+    )
+    return SCORER.score(sl, Generated(sample_id=sl.sample_id, model="m", output=output))
+
+
+def _run_all(bench, samples, answer_of):
+    with ThreadPoolExecutor(2) as ex:
+        return dict(zip([s.id for s in samples], ex.map(lambda s: _score(bench, s, answer_of(s)), samples)))
+
+
+def _verdicts(results):
+    out = {}
+    for sid, events in results.items():
+        (score,) = [e for e in events if isinstance(e, Score)]
+        (executed,) = [e for e in events if isinstance(e, Executed)]
+        assert executed.backend == "bwrap" and executed.limits["timeout"] == 3.0
+        out[sid] = (score.value, executed.verdict)
+    return out
+
+
+def test_humaneval_canonical_solutions_all_pass_and_broken_ones_fail(datasets_dir):
+    from assay_code.humaneval import HumanEval
+
+    args = BenchmarkArgs(name="humaneval", dataset_dir=str(datasets_dir))
+    samples = list(HumanEval(args).load(args))
+    assert len(samples) == 164 and samples[0].id == "0" and samples[0].subset == "openai_humaneval"
+    canon = {
+        r["task_id"]: r["canonical_solution"] for r in _rows(datasets_dir / "humaneval/HumanEval.jsonl.gz", gzip.open)
+    }
+    good = _verdicts(_run_all("humaneval", samples, lambda s: canon[s.metadata["task_id"]]))
+    assert good == {s.id: (1.0, "passed") for s in samples}
+    # a chat answer repeating the whole function in a fence passes too
+    (first,) = [s for s in samples if s.id == "0"]
+    prompt = first.metadata["code"]["prompt"]
+    events = _score("humaneval", first, f"Sure!\n```python\n{prompt}{canon['HumanEval/0']}```\nDone.")
+    assert [e.value for e in events if isinstance(e, Score)] == [1.0]
+    broken = _verdicts(_run_all("humaneval", samples[:20], lambda s: "    return None\n"))
+    assert broken == {s.id: (0.0, "failed") for s in samples[:20]}
+
+
+def test_mbpp_canonical_solutions_pass_but_the_known_ones(datasets_dir):
+    from assay_code.mbpp import MBPP
+
+    args = BenchmarkArgs(name="mbpp", dataset_dir=str(datasets_dir))
+    samples = list(MBPP(args).load(args))
+    assert len(samples) == 500 and samples[0].id == "11" and samples[-1].id == "510"
+    content = samples[0].messages[0]["content"]
+    assert content.count("[BEGIN]") == 4 and content.count("[DONE]") == 3  # 3 shots, then the question
+    assert content.startswith("You are an expert Python programmer, and here is your task: Write a function to find")
+    canon = {str(r["task_id"]): r["code"] for r in _rows(datasets_dir / "mbpp/mbpp.jsonl")}
+    results = _verdicts(_run_all("mbpp", samples, lambda s: canon[s.id] + "\n[DONE]"))
+    failing = {sid: v for sid, v in results.items() if v != (1.0, "passed")}
+    assert failing == {"123": (0.0, "timeout")}, MBPP_CANONICAL_FAILS
+
+
+def test_a_sandbox_that_cannot_run_is_a_counted_error_not_a_score(datasets_dir, plugin_host):
+    from assay.evaluate import Scoring
+    from assay_code.humaneval import HumanEval
+
+    args = BenchmarkArgs(
+        name="humaneval",
+        dataset_dir=str(datasets_dir),
+        extra={"sandbox_options": {"python": "/nonexistent/bin/python3"}},
+    )
+    sample = next(iter(HumanEval(args).load(args)))
+    sl = SampleLoaded(
+        sample_id="humaneval/openai_humaneval/0", benchmark="humaneval", metadata=sample.metadata, scorers=["code_pass"]
+    )
+    scored, failed = Scoring(plugin_host).score(sl, Generated(sample_id=sl.sample_id, model="m", output="    pass\n"))
+    assert scored == []
+    (f,) = failed
+    assert (f.stage, f.error_type) == ("score", "AssayError")
+    assert f.message.startswith("scorer code_pass: sandbox 'bwrap' cannot run here: bwrap probe failed")
+
+
+def test_unknown_dataset_args_are_rejected(datasets_dir):
+    from assay_code.humaneval import HumanEval
+
+    args = BenchmarkArgs(name="humaneval", dataset_dir=str(datasets_dir), extra={"sandbx": "bwrap"})
+    with pytest.raises(AssayError, match="unknown keys sandbx"):
+        next(iter(HumanEval(args).load(args)))
