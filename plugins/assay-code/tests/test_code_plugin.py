@@ -150,3 +150,64 @@ def test_unknown_dataset_args_are_rejected(datasets_dir):
     args = BenchmarkArgs(name="humaneval", dataset_dir=str(datasets_dir), extra={"sandbx": "bwrap"})
     with pytest.raises(AssayError, match="unknown keys sandbx"):
         next(iter(HumanEval(args).load(args)))
+
+
+def _plus_samples(datasets_dir, name):
+    from assay_code.evalplus import HumanEvalPlus, MBPPPlus
+
+    args = BenchmarkArgs(name=name, dataset_dir=str(datasets_dir))
+    cls = HumanEvalPlus if name == "humaneval_plus" else MBPPPlus
+    return {s.id: s for s in cls(args).load(args)}
+
+
+def _scores(events):
+    return {e.metric: e.value for e in events if isinstance(e, Score)}
+
+
+def test_humaneval_plus_canonical_pass_base_and_plus(datasets_dir):
+    samples = _plus_samples(datasets_dir, "humaneval_plus")
+    assert len(samples) == 164
+    rows = {r["task_id"]: r for r in _rows(datasets_dir / "humaneval_plus/HumanEvalPlus.jsonl.gz", gzip.open)}
+    # a sample of the tasks (all 164 pass: see the README), with HumanEval/32's find_zero oracle
+    chosen = [samples[i] for i in ("0", "2", "12", "32", "53")]
+    results = _run_all("humaneval_plus", chosen, lambda s: rows[s.metadata["task_id"]]["canonical_solution"])
+    for sid, events in results.items():
+        assert [e.tests for e in events if isinstance(e, Executed)] == ["base", "plus"], sid
+        assert _scores(events) == {"pass": 1.0, "pass_base": 1.0}, sid
+
+
+def test_humaneval_plus_tells_base_from_plus(datasets_dir):
+    samples = _plus_samples(datasets_dir, "humaneval_plus")
+    row = next(
+        r
+        for r in _rows(datasets_dir / "humaneval_plus/HumanEvalPlus.jsonl.gz", gzip.open)
+        if r["task_id"] == "HumanEval/2"
+    )
+    # right on the base inputs only: a lookup table of their answers
+    table = {repr(inp): inp[0] % 1.0 for inp in row["base_input"]}
+    lookup = f"    return {table!r}.get(repr([number]))\n"
+    events = _score("humaneval_plus", samples["2"], lookup)
+    assert _scores(events) == {"pass": 0.0, "pass_base": 1.0}
+    base, plus = [e for e in events if isinstance(e, Executed)]
+    assert (base.verdict, plus.verdict, plus.reason) == ("passed", "failed", "AssertionError")
+    # wrong on the base inputs: plus is not even run
+    events = _score("humaneval_plus", samples["2"], "    return None\n")
+    assert [e.tests for e in events if isinstance(e, Executed)] == ["base"]
+    assert _scores(events) == {"pass": 0.0, "pass_base": 0.0}
+    # an input over its own time limit (max(1 s, 4 x the canonical time)) is a timeout
+    events = _score("humaneval_plus", samples["2"], "    import time\n    time.sleep(3)\n    return number % 1.0\n")
+    (ex,) = [e for e in events if isinstance(e, Executed)]
+    assert (ex.verdict, ex.reason, ex.exit_code) == ("timeout", "per-input time limit", 124)
+
+
+def test_mbpp_plus_canonical_with_special_oracles(datasets_dir):
+    samples = _plus_samples(datasets_dir, "mbpp_plus")
+    assert len(samples) == 378
+    canon = {
+        r["task_id"]: r["canonical_solution"] for r in _rows(datasets_dir / "mbpp_plus/MbppPlus.jsonl.gz", gzip.open)
+    }
+    # tuples restored from JSON (2, 63, 124, 722), set equality (2, 7), "not None" regex matches (737, 787, 794),
+    # the pyramid and digit-distance oracles (581, 558)
+    chosen = [samples[i] for i in ("2", "7", "63", "124", "558", "581", "722", "737", "787", "794")]
+    results = _run_all("mbpp_plus", chosen, lambda s: canon[s.metadata["task_id"]])
+    assert {sid: _scores(ev) for sid, ev in results.items()} == {s.id: {"pass": 1.0, "pass_base": 1.0} for s in chosen}

@@ -15,6 +15,16 @@ def assay_benchmarks(register: Any) -> None:
         "humaneval", "assay_code.humaneval:HumanEval", description="HumanEval (164), functional tests in a sandbox"
     )
     register("mbpp", "assay_code.mbpp:MBPP", description="MBPP test split (task 11-510), 3-shot, asserts in a sandbox")
+    register(
+        "humaneval_plus",
+        "assay_code.evalplus:HumanEvalPlus",
+        description="HumanEval+ (EvalPlus v0.1.10): base and plus inputs, differential tests in a sandbox",
+    )
+    register(
+        "mbpp_plus",
+        "assay_code.evalplus:MBPPPlus",
+        description="MBPP+ (EvalPlus v0.2.0, 378): base and plus inputs, differential tests in a sandbox",
+    )
 
 
 @hookimpl

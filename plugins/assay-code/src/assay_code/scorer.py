@@ -72,7 +72,14 @@ class CodePass:
                 run_limits = Limits.from_options(
                     {**_fields(limits), "tail": max(limits.tail, len(run["expect"]) + 4096)}
                 )
-            ex = sandbox.execute_python(run["source"], stdin=run.get("stdin", b""), limits=run_limits)
+            if "files" in run:
+                ex = sandbox.execute(
+                    run["files"], [sandbox.python, "main.py"], stdin=run.get("stdin", b""), limits=run_limits
+                )
+            else:
+                ex = sandbox.execute_python(run["source"], stdin=run.get("stdin", b""), limits=run_limits)
+            if ex.verdict == "failed" and ex.exit_code in run.get("failed_exit", {}):
+                ex.verdict, ex.reason = run["failed_exit"][ex.exit_code]
             if ex.verdict == "passed" and run.get("expect") is not None and not same_output(ex.stdout, run["expect"]):
                 ex.verdict, ex.reason = "failed", "wrong output"
             out.append(ex.event(sample.sample_id, tests=run["tests"]))
