@@ -8,6 +8,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from pathlib import Path
 from assay.api import AssayError, BenchmarkArgs, Score
 from assay.events import Executed, Generated, SampleLoaded
 from assay_code.extract import extract_code
@@ -211,3 +212,85 @@ def test_mbpp_plus_canonical_with_special_oracles(datasets_dir):
     chosen = [samples[i] for i in ("2", "7", "63", "124", "558", "581", "722", "737", "787", "794")]
     results = _run_all("mbpp_plus", chosen, lambda s: canon[s.metadata["task_id"]])
     assert {sid: _scores(ev) for sid, ev in results.items()} == {s.id: {"pass": 1.0, "pass_base": 1.0} for s in chosen}
+
+
+LCB_FIXTURE = Path(__file__).parent / "fixtures"
+
+
+def _lcb(**extra):
+    from assay_code.lcb import LiveCodeBench
+
+    args = BenchmarkArgs(name="live_code_bench", dataset_dir=str(LCB_FIXTURE), extra=extra)
+    return {s.id: s for s in LiveCodeBench(args).load(args)}
+
+
+def test_lcb_release_and_date_filters():
+    assert list(_lcb()) == ["lcb-sum", "lcb-half", "lcb-add", "lcb-rev"]  # release_latest
+    assert list(_lcb(release_version="release_v1")) == ["lcb-sum", "lcb-half", "lcb-add"]
+    assert list(_lcb(release_version="v2")) == ["lcb-rev"]
+    assert list(_lcb(start_date="2023-07-01", end_date="2023-12-31")) == ["lcb-half", "lcb-add"]
+    with pytest.raises(AssayError, match="release_v3 needs test3.jsonl"):
+        _lcb(release_version="release_v3")
+    s = _lcb()["lcb-sum"]
+    # public then private tests, the private ones decoded from base64(zlib(pickle(json)))
+    assert [t["input"] for t in s.metadata["code"]["tests"]] == ["1 2\n", "10 20\n", "-5 5\n"]
+    assert s.messages[0]["role"] == "system" and s.messages[1]["content"].startswith("### Question:\nGiven two")
+    assert "Read the inputs from stdin" in s.messages[1]["content"] and s.category == "easy"
+    assert "```python\nclass Solution:" in _lcb()["lcb-add"].messages[1]["content"]
+
+
+def test_lcb_test_pickles_cannot_build_objects():
+    import base64
+    import pickle
+    import zlib
+
+    from assay_code.lcb import decode_tests
+
+    evil = base64.b64encode(zlib.compress(pickle.dumps(Path("/etc/passwd")))).decode()
+    with pytest.raises(AssayError, match="refusing to load"):
+        decode_tests(evil, "row 1")
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer", "verdicts", "value"),
+    [
+        # stdin, with a main guard kept: the program runs as a script
+        (
+            "lcb-sum",
+            "```python\ndef main():\n    a, b = map(int, input().split())\n    print(a + b)\n\n"
+            "if __name__ == '__main__':\n    main()\n```",
+            ["passed"] * 3,
+            1.0,
+        ),
+        ("lcb-sum", "```python\na, b = map(int, input().split())\nprint(a - b)\n```", ["failed"], 0.0),
+        # 0.5 equals 0.500000 as a Decimal
+        ("lcb-half", "```python\na, b = map(int, input().split())\nprint(a / b)\n```", ["passed"] * 2, 1.0),
+        (
+            "lcb-add",
+            "```python\nclass Solution:\n    def addTwo(self, a: int, b: int) -> int:\n        return a + b\n```",
+            ["passed"],
+            1.0,
+        ),
+        # a tuple counts as a list
+        (
+            "lcb-rev",
+            "```python\nclass Solution:\n    def rev(self, nums: List[int]) -> List[int]:\n"
+            "        return tuple(reversed(nums))\n```",
+            ["passed"],
+            1.0,
+        ),
+        (
+            "lcb-rev",
+            "```python\nclass Solution:\n    def rev(self, nums):\n        while True:\n            pass\n```",
+            ["timeout"],
+            0.0,
+        ),
+    ],
+)
+def test_lcb_grading(qid, answer, verdicts, value):
+    sample = _lcb()[qid]
+    if verdicts == ["timeout"]:
+        sample.metadata["code"]["timeout"] = 1.0
+    events = _score("live_code_bench", sample, answer)
+    assert [e.verdict for e in events if isinstance(e, Executed)] == verdicts
+    assert _scores(events) == {"pass": value}

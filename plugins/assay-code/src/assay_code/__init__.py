@@ -21,6 +21,11 @@ def assay_benchmarks(register: Any) -> None:
         description="HumanEval+ (EvalPlus v0.1.10): base and plus inputs, differential tests in a sandbox",
     )
     register(
+        "live_code_bench",
+        "assay_code.lcb:LiveCodeBench",
+        description="LiveCodeBench code generation (code_generation_lite files; release_version, start/end_date)",
+    )
+    register(
         "mbpp_plus",
         "assay_code.evalplus:MBPPPlus",
         description="MBPP+ (EvalPlus v0.2.0, 378): base and plus inputs, differential tests in a sandbox",

@@ -17,7 +17,7 @@ def strip_reasoning(text: str) -> str:
     return text
 
 
-def extract_code(text: str, *, stop: tuple[str, ...] = ()) -> str:
+def extract_code(text: str, *, stop: tuple[str, ...] = (), keep_main: bool = False) -> str:
     """The code of an answer.
 
     - reasoning (``<think>...</think>``) is dropped;
@@ -25,7 +25,8 @@ def extract_code(text: str, *, stop: tuple[str, ...] = ()) -> str:
       language (EvalScope takes the first block); an unterminated fence runs to the end of the answer;
     - with no fence the answer is code as it stands (a completion continuing the prompt);
     - ``stop`` sequences cut it (MBPP: ``[DONE]``); a top-level ``if __name__ == "__main__":`` block
-      is cut, as the official harnesses ``exec`` the program under another ``__name__``.
+      is cut, as the official harnesses ``exec`` the program under another ``__name__`` (``keep_main``:
+      kept, for programs run as scripts, such as LiveCodeBench's stdin problems).
     """
     text = strip_reasoning(text)
     blocks = _FENCE.findall(text)
@@ -37,7 +38,7 @@ def extract_code(text: str, *, stop: tuple[str, ...] = ()) -> str:
         i = text.find(s)
         if i != -1:
             text = text[:i]
-    m = _MAIN_GUARD.search(text)
+    m = None if keep_main else _MAIN_GUARD.search(text)
     if m:
         text = text[: m.start()]
     return text.replace("\r\n", "\n")

@@ -14,6 +14,7 @@ from assay.events import Generated, SampleFailed, SampleLoaded
 from assay_sandbox.core import Limits, get_sandbox
 
 from .extract import extract_code
+from .lcb import same_output
 
 _lock = threading.Lock()
 _sandboxes: dict[tuple[str, str], Any] = {}
@@ -60,7 +61,7 @@ class CodePass:
             raise ValueError(
                 f"{sample.benchmark}: sample metadata has no 'code' spec; code_pass scores code benchmarks"
             )
-        code = extract_code(generated.output, stop=tuple(spec.get("stop", ())))
+        code = extract_code(generated.output, stop=tuple(spec.get("stop", ())), keep_main=bool(spec.get("keep_main")))
         sandbox = sandbox_for(spec)
         limits = Limits.from_options({"timeout": spec["timeout"], **(spec.get("limits") or {})})
         out: list[Any] = []
@@ -68,6 +69,8 @@ class CodePass:
         first_failure: str | None = None
         for run in runs(spec, code):
             run_limits = limits
+            if run.get("wall"):  # one program running many tests, each with its own limit inside
+                run_limits = Limits.from_options({**_fields(limits), "timeout": run["wall"], "cpu": None})
             if run.get("expect") is not None:  # stdout is compared whole: keep all of it
                 run_limits = Limits.from_options(
                     {**_fields(limits), "tail": max(limits.tail, len(run["expect"]) + 4096)}
@@ -80,8 +83,10 @@ class CodePass:
                 ex = sandbox.execute_python(run["source"], stdin=run.get("stdin", b""), limits=run_limits)
             if ex.verdict == "failed" and ex.exit_code in run.get("failed_exit", {}):
                 ex.verdict, ex.reason = run["failed_exit"][ex.exit_code]
-            if ex.verdict == "passed" and run.get("expect") is not None and not same_output(ex.stdout, run["expect"]):
-                ex.verdict, ex.reason = "failed", "wrong output"
+            if run.get("expect") is not None:
+                if ex.verdict == "passed" and not same_output(ex.stdout, run["expect"]):
+                    ex.verdict, ex.reason = "failed", "wrong output"
+                ex.stdout = ex.stdout[-limits.tail :]  # the log keeps a tail, as for every execution
             out.append(ex.event(sample.sample_id, tests=run["tests"]))
             if ex.verdict == "sandbox_error":
                 out.append(
@@ -117,13 +122,6 @@ def _fields(limits: Limits) -> dict[str, Any]:
     import attrs
 
     return attrs.asdict(limits)
-
-
-def same_output(got: str, expected: str) -> bool:
-    """LiveCodeBench's comparison: line by line, trailing whitespace ignored."""
-    a = [line.rstrip() for line in got.strip().splitlines()]
-    b = [line.rstrip() for line in expected.strip().splitlines()]
-    return a == b
 
 
 SCORER = CodePass()
