@@ -140,3 +140,48 @@ def test_mbpp_answers_with_begin_done_markers(tmp_path, datasets_dir, test_serve
         "mbpp/full/13": ("passed", None),
         "mbpp/full/14": ("failed", "NameError"),
     }
+
+
+def test_live_code_bench_fixture_through_the_cli(tmp_path, test_server):
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[2] / "plugins" / "assay-code" / "tests" / "fixtures"
+    rules = [
+        {"match": "print A+B", "answer": "```python\na, b = map(int, input().split())\nprint(a + b)\n```"},
+        {"match": "print A/B", "answer": "```python\na, b = map(int, input().split())\nprint(a // b)\n```"},
+        {
+            "match": "Return a + b.",
+            "answer": "```python\nclass Solution:\n    def addTwo(self, a, b):\n        return a + b\n```",
+        },
+        {"match": "Return the list reversed.", "answer": "I cannot do that."},
+    ]
+    srv = test_server(rules=rules)
+    assay(
+        "eval",
+        "--model",
+        "coder",
+        "--api-url",
+        srv.url,
+        "--datasets",
+        "live_code_bench",
+        "--dataset-args",
+        json.dumps({"live_code_bench": {"release_version": "release_v2"}}),
+        "--dataset-dir",
+        str(fixture),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
+    )
+    (run,) = run_dirs(tmp_path)
+    rows = [r for r in report_rows(run) if r["metric"] == "pass@1"]
+    assert [(r["subset"], r["problems"], r["score"]) for r in rows] == [("code_generation", 4, 0.5)]
+    executed = [e["body"] for e in _events(run) if e["type"] == "Executed"]
+    by_test = sorted((e["sample_id"].rsplit("/", 1)[1], e["tests"], e["verdict"]) for e in executed)
+    assert by_test == [
+        ("lcb-add", "functional", "passed"),
+        ("lcb-half", "stdin:0", "failed"),  # 1 // 2 prints 0, not 0.5
+        ("lcb-rev", "functional", "failed"),  # no code at all: a SyntaxError
+        ("lcb-sum", "stdin:0", "passed"),
+        ("lcb-sum", "stdin:1", "passed"),
+        ("lcb-sum", "stdin:2", "passed"),
+    ]
