@@ -176,7 +176,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from .plugins import host
 
     h = host()
-    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis"]
+    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes"]
     by_dist: dict[str, dict[str, list[str]]] = {}
     for kind in kinds:
         for name, entry in getattr(h, kind)().items():

@@ -34,6 +34,7 @@ from .api import (
 from .config import TaskConfig, redact_secrets
 from .config import load as load_config
 from .events import (
+    Body,
     Generated,
     PluginInfo,
     RunFinished,
@@ -199,6 +200,13 @@ class Scoring:
         self.plugins = plugins
         self.override = override
 
+    def blocking(self, sample: SampleLoaded) -> bool:
+        """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
+        registry = self.plugins.scorers()
+        return any(
+            n in registry and getattr(registry[n].obj, "blocking", False) for n in self.override or sample.scorers
+        )
+
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
@@ -206,6 +214,9 @@ class Scoring:
             scorer = self.plugins.get("scorers", name).obj
             try:
                 for sc in scorer.score(sample, gen):
+                    if isinstance(sc, Body):  # events of the scoring itself (Executed, SampleFailed)
+                        (failed if isinstance(sc, SampleFailed) else scored).append(sc)  # type: ignore[arg-type]
+                        continue
                     scored.append(
                         Scored(
                             sample_id=sample.sample_id,
@@ -305,7 +316,10 @@ async def _generate_one(
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
     )
-    scored, failed = scoring.score(sample, gen)
+    if scoring.blocking(sample):
+        scored, failed = await anyio.to_thread.run_sync(scoring.score, sample, gen)
+    else:
+        scored, failed = scoring.score(sample, gen)
     run.emit_many([gen, *scored, *failed])
     return not failed
 

@@ -132,6 +132,31 @@ class SampleFailed(Body, kw_only=True):
     final: bool = True
 
 
+class Executed(Body, kw_only=True):
+    """One execution of model-written code in a sandbox: raw facts and the verdict.
+
+    ``verdict``: passed | failed | timeout | memory | output_limit | killed | sandbox_error.
+    A ``sandbox_error`` is the harness's failure, not the program's: it is counted as an
+    error, never scored.
+    """
+
+    sample_id: str
+    backend: str
+    verdict: str
+    reason: str | None = None  # why: the exception type, the signal, the limit hit
+    tests: str = ""  # which test set ran (base, plus, a test case index)
+    limits: dict[str, Any] = {}
+    exit_code: int | None = None
+    signal: int | None = None
+    duration: float | None = None  # wall clock seconds
+    cpu_time: float | None = None  # user + system seconds of the process tree
+    peak_memory: int | None = None  # bytes (max RSS)
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+
+
 class MetricReported(Body, kw_only=True):
     """A figure that is not a mean of per-sample scores (a correlation, nDCG over a corpus).
 
@@ -169,6 +194,7 @@ CORE_BODIES: dict[str, type[Body]] = {
     "Scored": Scored,
     "RequestTimed": RequestTimed,
     "SampleFailed": SampleFailed,
+    "Executed": Executed,
     "MetricReported": MetricReported,
     "Warning": Warning_,
     "RunFinished": RunFinished,

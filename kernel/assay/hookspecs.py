@@ -128,6 +128,23 @@ def assay_perf_apis(register: Any) -> None:
 
 
 @hookspec
+def assay_sandboxes(register: Any) -> None:
+    """Register sandboxes that execute untrusted (model-written) programs.
+
+    Call ``register(name, factory, description="")``. ``factory(options)`` receives a dict
+    of backend options and returns an object with ``name`` and
+    ``execute(files, argv, *, stdin=b"", limits=None) -> Execution`` (see ``assay_sandbox``);
+    ``available() -> str | None`` returns ``None`` when the backend can run here, else why not.
+
+    Example::
+
+        @hookimpl
+        def assay_sandboxes(register):
+            register("bwrap", "assay_sandbox.core:BwrapSandbox", description="bubblewrap")
+    """
+
+
+@hookspec
 def assay_event_types(register: Any) -> None:
     """Register plugin-defined event body types.
 

@@ -187,6 +187,9 @@ class PluginHost:
     def perf_apis(self) -> dict[str, Registered]:
         return self._collect("assay_perf_apis")
 
+    def sandboxes(self) -> dict[str, Registered]:
+        return self._collect("assay_sandboxes")
+
     def bodies(self) -> BodyRegistry:
         if self._bodies is None:
             bodies = BodyRegistry()

@@ -18,6 +18,14 @@ def test_latest_matching_rule_wins(test_server):
     assert ask("banana")["choices"][0]["message"]["content"] == "D"
 
 
+def test_a_rule_with_answers_gives_them_in_turn(test_server):
+    srv = test_server(rules=[{"match": "apple", "answers": ["1", "2", "3"]}, {"match": "pear", "answer": "P"}])
+    ask = lambda text: httpx.post(
+        srv.url + "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": text}]}
+    ).json()["choices"][0]["message"]["content"]
+    assert [ask("apple"), ask("pear"), ask("apple"), ask("apple"), ask("apple")] == ["1", "P", "2", "3", "1"]
+
+
 def test_stream_timing_follows_ttft_and_itl(test_server):
     srv = test_server(default_answer="a b c d e", ttft=0.2, itl=0.05)
     t0 = time.perf_counter()

@@ -88,6 +88,7 @@ class Server:
         self.requests: list[dict[str, Any]] = []
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
+        self._rule_uses: dict[int, int] = {}
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
@@ -106,12 +107,18 @@ class Server:
 
     def answer_for(self, body: dict[str, Any]) -> str:
         text = _last_user_text(body)
-        best, best_pos = None, -1
-        for rule in self.config.rules:
+        best, best_pos, best_i = None, -1, -1
+        for i, rule in enumerate(self.config.rules):
             pos = text.rfind(rule["match"])
             if pos > best_pos:
-                best, best_pos = rule, pos
-        return best["answer"] if best is not None else self.config.default_answer
+                best, best_pos, best_i = rule, pos, i
+        if best is None:
+            return self.config.default_answer
+        if "answers" in best:  # a list answered in turn, one per request matching the rule (repeats)
+            used = self._rule_uses.get(best_i, 0)
+            self._rule_uses[best_i] = used + 1
+            return best["answers"][used % len(best["answers"])]
+        return best["answer"]
 
     def _fault(self, n: int) -> str | None:
         for kind, spec in self.config.faults.items():
