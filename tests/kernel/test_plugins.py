@@ -86,16 +86,48 @@ def test_cli_listing_imports_no_heavy_library(argv):
     assert "HEAVY=\n" in proc.stderr or proc.stderr.rstrip().endswith("HEAVY="), proc.stderr
 
 
-def test_hookspecs_are_all_documented():
+def _hook_reference():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "contrib" / "hook_reference.py"
+    spec = importlib.util.spec_from_file_location("hook_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_hookspecs_are_all_documented_and_the_reference_has_not_drifted():
     from assay import hookspecs
 
-    contrib = (Path(__file__).resolve().parents[2] / "contrib" / "README.md").read_text()
-    names = [n for n in dir(hookspecs) if n.startswith("assay_")]
-    assert len(names) >= 9
+    ref = _hook_reference()
+    names = [n for n, _ in ref.hookspecs()]
+    assert names == [n for n in vars(hookspecs) if n.startswith("assay_")] and len(names) == 9
+    generated = ref.render()
     for name in names:
-        doc = getattr(hookspecs, name).__doc__ or ""
-        assert len(doc.strip()) > 40 and "Example" in doc, f"hookspec {name} has no documentation"
-        assert f"`{name}" in contrib, f"hookspec {name} is not documented in contrib/README.md"
+        assert f"### `{name}(" in generated
+    assert ref.current() == generated, "contrib/README.md drifted from hookspecs.py: run contrib/hook_reference.py"
+
+
+def test_the_hook_reference_check_fails_on_an_undocumented_hook(monkeypatch):
+    from assay import hookspecs
+
+    ref = _hook_reference()
+
+    @hookspecs.hookspec
+    def assay_undocumented(register):
+        pass
+
+    monkeypatch.setattr(hookspecs, "assay_undocumented", assay_undocumented, raising=False)
+    with pytest.raises(SystemExit, match="hookspec assay_undocumented has no documentation"):
+        ref.render()
+
+
+def test_the_hook_reference_check_fails_on_drift(monkeypatch):
+    from assay import hookspecs
+
+    ref = _hook_reference()
+    monkeypatch.setattr(hookspecs.assay_scorers, "__doc__", hookspecs.assay_scorers.__doc__ + "\n    More.\n")
+    assert ref.main(["--check"]) == 1
 
 
 def test_versions_are_reported():
