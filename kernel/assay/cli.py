@@ -132,11 +132,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "json":
         sections = report.get("sections", {})
         if report.get("kind") == "eval":
-            # the kernel's rows, then rows that eval reporters add (pass@k...)
+            # the kernel's rows, then rows that eval reporters add (pass@k...); a reporter's section
+            # that is more than {"rows": [...]} is kept whole as {"reporter": name, "section": ...}
             data: Any = list(report.get("rows", []))
-            for section in sections.values():
-                if isinstance(section, dict) and isinstance(section.get("rows"), list):
+            for name, section in sections.items():
+                if isinstance(section, dict) and set(section) == {"rows"} and isinstance(section["rows"], list):
                     data.extend(section["rows"])
+                else:
+                    data.append({"reporter": name, "section": section})
         elif len(sections) == 1:
             data = next(iter(sections.values()))
         else:
@@ -178,9 +181,12 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     h = host()
     kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes"]
     by_dist: dict[str, dict[str, list[str]]] = {}
+    described: dict[str, dict[str, dict[str, str]]] = {}
     for kind in kinds:
         for name, entry in getattr(h, kind)().items():
             by_dist.setdefault(entry.plugin, {}).setdefault(kind, []).append(name)
+            described.setdefault(entry.plugin, {}).setdefault(kind, {})[name] = entry.description
+    observers = {o.plugin for o in h.observers()}
     listing = []
     for p in h.loaded:
         listing.append(
@@ -189,6 +195,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 "version": p.version,
                 "entry_point": p.name,
                 "registers": by_dist.get(p.name, {}),
+                "descriptions": described.get(p.name, {}),
+                "commands": sorted(c for c, owner in h.commands.items() if owner == p.name),
+                "observes_events": p.name in observers,
+                "hooks": h.hooks_of(p.name),
             }
         )
     failures = [
@@ -205,11 +215,22 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         return visible(scrub(str(text)), multiline=False)
 
     for item in listing:
-        print(f"{v(item['distribution'])} {v(item['version'])}  (entry point: {v(item['entry_point'])})")
-        for kind, names in sorted(item["registers"].items()):
-            print(f"    {kind}: {', '.join(v(n) for n in sorted(names))}")
+        print(v(f"{item['distribution']} {item['version']}  (entry point: {item['entry_point']})"))
+        lines = {kind: sorted(names) for kind, names in item["registers"].items()}
+        if item["commands"]:
+            lines["commands"] = item["commands"]
+        if item["observes_events"]:
+            lines["observes"] = ["every event (assay_event)"]
+        for kind, names in sorted(lines.items()):
+            if args.verbose and kind in item["descriptions"]:
+                print(f"    {kind}:")
+                for name in names:
+                    desc = item["descriptions"][kind].get(name, "")
+                    print(v(f"      {name}" + (f"  {desc}" if desc else "")))
+            else:
+                print(v(f"    {kind}: {', '.join(names)}"))
     for f in failures:
-        print(f"FAILED {v(f['distribution'])} (entry point {v(f['entry_point'])}) at {f['stage']}: {v(f['error'])}")
+        print(v(f"FAILED {f['distribution']} (entry point {f['entry_point']}) at {f['stage']}: {f['error']}"))
     return 0
 
 
@@ -261,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     @pl.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=["text", "json"], default="text")
+        p.add_argument(
+            "-v", "--verbose", action="store_true", help="one line per registered name, with its description"
+        )
 
     sc = cli.command("schema", help="print the JSON Schema of the event log (core event types)")(cmd_schema)
 
@@ -274,8 +298,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# commands that plugin distributions of this repository add: named when they are missing
+PROVIDED_BY = {"view": "assay-tui", "perf": "assay-perf", "speed-benchmark": "assay-transformers"}
+
+
+def _missing_command(argv: list[str]) -> str | None:
+    """A message for ``assay view`` & co. when the distribution that adds the command is absent."""
+    from .plugins import host
+    from .redact import visible
+
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in PROVIDED_BY or command in host().commands:
+        return None
+    dist = PROVIDED_BY[command]
+    msg = f"'{command}' is a command of the {dist} distribution, "
+    failed = [f for f in host().failures if f.distribution == dist]
+    if failed:
+        return visible(msg + f"which failed to load: {failed[0].error}", multiline=False)
+    return msg + f"which is not installed: pip install {dist}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    missing = _missing_command(sys.argv[1:] if argv is None else argv)
+    if missing:
+        print(f"assay: error: {missing}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     handler = getattr(args, "_handler", None)
     if handler is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .events import Body, Event, Warning_
 from .log import LOG_NAME, LogWriter
-from .plugins import PluginHost
+from .plugins import Observer, PluginHost
 from .redact import Scrubber, redact_argv, remember, scrub, visible
 
 
@@ -47,7 +47,8 @@ class Run:
         # every event is scrubbed of the config's secret values before it is written (or dispatched)
         self.scrubber = Scrubber(remember(config))
         self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval, scrubber=self.scrubber)
-        self._observed = bool(plugins.event_observers())
+        self._observers = plugins.observers()
+        self._observed = bool(self._observers)
         self._awaiting: list[Any] = []
 
     @property
@@ -61,10 +62,29 @@ class Run:
         events = self.writer.append_many(bodies)
         if self._observed:
             for ev in events:
-                for result in self.plugins.pm.hook.assay_event(event=ev, run=self):
-                    if inspect.isawaitable(result):
-                        self._awaiting.append(result)
+                self._observe(ev)
         return events
+
+    def _observe(self, ev: Event) -> None:
+        """Call each ``assay_event`` observer; one that raises is named, recorded and switched off."""
+        for obs in list(self._observers):
+            try:
+                result = obs.function(event=ev, run=self)
+            except Exception as exc:  # noqa: BLE001 - an observer's bug must not end the run
+                self._observer_failed(obs, ev, exc)
+                continue
+            if inspect.isawaitable(result):
+                self._awaiting.append((obs, ev, result))
+
+    def _observer_failed(self, obs: Observer, ev: Event, exc: BaseException) -> None:
+        if obs not in self._observers:
+            return
+        self._observers.remove(obs)  # first, so the warning below is not dispatched to it
+        self.warn(
+            f"plugin {obs.plugin}",
+            f"assay_event observer of plugin {obs.plugin!r} ({obs.distribution}) raised "
+            f"{type(exc).__name__}: {exc} on event seq {ev.seq} ({ev.type}); it is switched off for this run",
+        )
 
     def warn(self, source: str, message: str) -> None:
         body = self.emit(Warning_(source=source, message=message)).body
@@ -73,8 +93,11 @@ class Run:
     async def drain_observers(self) -> None:
         while self._awaiting:
             pending, self._awaiting = self._awaiting, []
-            for aw in pending:
-                await aw
+            for obs, ev, aw in pending:
+                try:
+                    await aw
+                except Exception as exc:  # noqa: BLE001 - as in _observe
+                    self._observer_failed(obs, ev, exc)
 
     def flush(self) -> None:
         self.writer.flush()
