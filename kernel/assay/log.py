@@ -25,6 +25,7 @@ import msgspec
 
 from .api import AssayError
 from .events import SCHEMA_VERSION, Body, BodyRegistry, Envelope, Event, RawEnvelope, type_name
+from .redact import ERROR_FIELDS
 
 LOG_NAME = "events.jsonl"
 _BLOCK = 1 << 20
@@ -297,7 +298,8 @@ class LogWriter:
             if self.scrubber is None:
                 self._encode_locked(bodies, ts, out)
             else:
-                bodies = [self.scrubber.error_fields(b, type_name(b)) for b in bodies]
+                errors, clean = ERROR_FIELDS, self.scrubber.error_fields
+                bodies = [clean(b) if type(b).__name__ in errors else b for b in bodies]
                 start, seq = len(self._buf), self.next_seq
                 self._encode_locked(bodies, ts, out)
                 if self.scrubber.found_in(self._buf, start):  # rare: encode again without the secrets

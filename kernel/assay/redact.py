@@ -174,11 +174,11 @@ _PATTERNS = [
     ),
 ]
 
-# the error texts of core events (where server messages land)
+# the error texts of core events (where server messages land), by class name
 ERROR_FIELDS: dict[str, tuple[str, ...]] = {
     "SampleFailed": ("message",),
     "RequestTimed": ("error",),
-    "Warning": ("message",),
+    "Warning_": ("message",),  # the Warning event's class
     "RunFinished": ("error",),
     "Generated": ("error",),
 }
@@ -196,6 +196,7 @@ class Scrubber:
     def __init__(self, values: Iterable[str] = ()) -> None:
         self.values: list[str] = []
         self._needles: list[bytes] = []
+        self._detect: list[bytes] = []
         self.add(values)
 
     def add(self, values: Iterable[str]) -> None:
@@ -208,6 +209,8 @@ class Scrubber:
             needles.add(v.encode())
             needles.add(msgspec.json.encode(v)[1:-1])  # as it appears inside a JSON string
         self._needles = sorted(needles, key=len, reverse=True)
+        # to detect, a needle that holds another ("Bearer <key>" holds "<key>") adds nothing
+        self._detect = [n for n in self._needles if not any(m != n and m in n for m in self._needles)]
 
     def __bool__(self) -> bool:
         return bool(self.values)
@@ -229,9 +232,9 @@ class Scrubber:
                 i = text.find(head, i + len(REDACTED))
         return scrub_patterns(text)
 
-    def error_fields(self, body: Any, type_name: str) -> Any:
+    def error_fields(self, body: Any) -> Any:
         """A core event with its error texts (``ERROR_FIELDS``) passed through :meth:`text`."""
-        fields = ERROR_FIELDS.get(type_name)
+        fields = ERROR_FIELDS.get(type(body).__name__)
         if not fields:
             return body
         changes = {}
@@ -244,7 +247,7 @@ class Scrubber:
         return msgspec.structs.replace(body, **changes) if changes else body
 
     def found_in(self, data: bytes | bytearray, start: int = 0) -> bool:
-        return any(data.find(n, start) >= 0 for n in self._needles)
+        return any(data.find(n, start) >= 0 for n in self._detect)
 
     def value(self, obj: Any) -> Any:
         """A copy of a plain value (str, dict, list) with the known secret values replaced."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from assay.config import from_dict
-from assay.events import Generated, RequestTimed, RunFinished, SampleFailed, SampleLoaded
+from assay.events import Generated, RequestTimed, RunFinished, SampleFailed, SampleLoaded, Warning_
 from assay.plugins import PluginHost
 from assay.redact import (
     Scrubber,
@@ -113,6 +113,7 @@ def test_run_log_never_holds_the_secrets(tmp_path):
             ),
             SampleFailed(sample_id="s", stage="generate", error_type="E", message="key hk-0123456789 refused"),
             RunFinished(status="failed", error="Authorization: Bearer zzzzzzzzzzzz"),
+            Warning_(source="server", message="echo: {'x-api-key': 'yyyyyyyyyyyy'}"),
         ]
     )
     run.close()
@@ -123,5 +124,6 @@ def test_run_log_never_holds_the_secrets(tmp_path):
     assert bodies[2]["error"] == "HTTP 401: Incorrect API key provided: ***"
     assert bodies[3]["message"] == "key *** refused"
     assert bodies[4]["error"] == "Authorization: Bearer ***"
+    assert bodies[5]["message"] == "echo: {'x-api-key': '***'}"
     # observers (reporters, the TUI live) get the scrubbed bodies too
-    assert events[1].body.output == 'he said "***"' and [e.seq for e in events] == [0, 1, 2, 3, 4]
+    assert events[1].body.output == 'he said "***"' and [e.seq for e in events] == [0, 1, 2, 3, 4, 5]
