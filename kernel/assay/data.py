@@ -99,7 +99,7 @@ class DataError(AssayError):
 def _not_utf8(path: Path) -> str:
     """Where the first byte that is not UTF-8 is: line number and byte offset in the file."""
     offset = 0
-    with open(path, "rb") as f:
+    with _open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
             try:
                 raw.decode("utf-8")
@@ -124,15 +124,25 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+def _open(path: Path, mode: str, **kwargs: Any) -> Any:
+    """``open``, or ``gzip.open`` for a ``.gz`` file (benchmarks ship JSONL gzipped: HumanEval, EvalPlus)."""
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, mode if "b" in mode else mode + "t", **kwargs)
+    return open(path, mode, **kwargs)
+
+
 def _empty(path: Path) -> DataError:
     return DataError(f"{path}: holds no samples (the file is empty or has no data rows)")
 
 
 def read_lines(path: str | Path, *, allow_empty: bool = False) -> Iterator[tuple[int, str]]:
-    """``(line, text)`` for each non-blank line of a UTF-8 text file, line end removed."""
+    """``(line, text)`` for each non-blank line of a UTF-8 text file (gzipped if it ends in .gz),
+    line end removed."""
     path = Path(path)
     seen = False
-    with _reading(path), open(path, encoding="utf-8-sig") as f:
+    with _reading(path), _open(path, "r", encoding="utf-8-sig") as f:
         for n, raw in enumerate(f, 1):
             if raw.strip():
                 seen = True
