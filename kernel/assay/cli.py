@@ -115,7 +115,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     report = run_eval(config_from_args(args))
     render(report)
-    return 0
+    return _status_of(report)
+
+
+def _status_of(report: dict[str, Any]) -> int:
+    """0 when every sample was evaluated, 3 when some errored (see assay.failures)."""
+    from .failures import EXIT_ERRORS, EXIT_OK
+
+    return EXIT_ERRORS if report.get("errored_samples") else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -150,8 +157,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
     }
-    render(run_resume(args.run, overrides))
-    return 0
+    report = run_resume(args.run, overrides)
+    render(report)
+    return _status_of(report)
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
@@ -266,14 +274,19 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    from .failures import install_signal_handlers, interrupted_exit_code, print_resume_hint, signal_name
+
+    install_signal_handlers()  # SIGTERM and SIGHUP end a run as Ctrl-C does
     try:
         return int(handler(args) or 0)
     except AssayError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print_resume_hint(exc, " once that is fixed")
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted ({signal_name()})", file=sys.stderr)
+        print_resume_hint(exc)
+        return interrupted_exit_code()
     except BrokenPipeError:
         return 0
 

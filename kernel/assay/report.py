@@ -33,6 +33,9 @@ class _FoldBody(msgspec.Struct, gc=False):
     value: float | None = None
     stage: str | None = None
     error: str | None = None
+    error_kind: str | None = None
+    error_type: str | None = None
+    message: str | None = None
     model: str | None = None
     kind: str | None = None
     resolved: dict[str, Any] | None = None
@@ -107,6 +110,8 @@ class EvalFold:
         self.acc: dict[tuple[str, str, str], _Acc] = {}
         self.binary: dict[tuple[str, str, str], bool] = {}
         self.failed: dict[str, tuple[str, str]] = {}
+        self.failure_kind: dict[str, str] = {}  # sample id -> why it failed (its last failure)
+        self.failure_example: dict[str, str] = {}  # why -> the message of its latest failure
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
@@ -147,6 +152,8 @@ class EvalFold:
             mine.n, mine.s, mine.ss = mine.n + a.n, mine.s + a.s, mine.ss + a.ss
             self.binary[k] = self.binary.get(k, True) and later.binary[k]
         self.failed.update(later.failed)
+        self.failure_kind.update(later.failure_kind)
+        self.failure_example.update(later.failure_example)
         self.reported.update(later.reported)
         self.torn = later.torn
 
@@ -186,6 +193,11 @@ class EvalFold:
                     del failed[b.sample_id]
             elif t == "SampleFailed":
                 failed[b.sample_id] = self._group(b.sample_id)
+                why = b.error_kind or b.error_type or "error"
+                if b.stage and b.stage != "generate":
+                    why = f"{b.stage}: {why}"
+                self.failure_kind[b.sample_id] = why
+                self.failure_example[why] = (b.message or "")[:300]
             elif t == "RunStarted":
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
@@ -386,11 +398,24 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "events": fold.events,
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
+        "errors_by_kind": error_summary(fold),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
     }
     if fold.torn.length:
         out["warnings"] = [f"{path}: ignored a torn last line ({fold.torn.length} bytes, never acknowledged)"]
     return out
+
+
+def error_summary(fold: EvalFold) -> list[dict[str, Any]]:
+    """Why samples errored: each kind with its count and one example message, most frequent first."""
+    counts: dict[str, int] = {}
+    for sid in fold.failed:
+        why = fold.failure_kind.get(sid, "error")
+        counts[why] = counts.get(why, 0) + 1
+    return [
+        {"kind": why, "count": n, "example": fold.failure_example.get(why, "")}
+        for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def run_kind(path: Path) -> str:
@@ -486,6 +511,13 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             f"errored samples: {report.get('errored_samples', 0)}; denominator: {report.get('denominator')}; "
             "CI: Wilson for 0/1 metrics, normal otherwise"
         )
+    if report.get("errors_by_kind"):
+        from rich.text import Text
+
+        console.print("why samples errored:")
+        for e in report["errors_by_kind"]:
+            # plain Text: server messages are shown as they are, never read as markup
+            console.print(Text(f"  {e['count']} x {e['kind']}: {e['example']}"))
     plugins = plugins or host()
     for name, section in report.get("sections", {}).items():
         entry = plugins.reporters().get(name)
