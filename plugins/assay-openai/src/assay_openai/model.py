@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from typing import Any
 
@@ -154,14 +155,23 @@ def _describe(exc: BaseException, kind: str) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _cancelled_by_deadline() -> bool:
-    """True when the cancellation that is under way comes from an expired ``fail_after``."""
+def _now_anyio() -> float:
     import anyio
 
     try:
-        return anyio.current_time() >= anyio.current_effective_deadline()
-    except Exception:  # noqa: BLE001 - no event loop: not a deadline
-        return False
+        return anyio.current_time()
+    except Exception:  # noqa: BLE001 - not in an anyio event loop
+        return -math.inf
+
+
+def _deadline() -> float:
+    """The deadline the caller set (the kernel's ``--timeout``, a ``fail_after``); inf if none."""
+    import anyio
+
+    try:
+        return anyio.current_effective_deadline()
+    except Exception:  # noqa: BLE001 - not in an anyio event loop
+        return math.inf
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -237,6 +247,7 @@ class OpenAIModel:
         )
         t0 = time.perf_counter()
         wall0 = timed.sent
+        deadline = _deadline()  # read before any cancellation (a cancelled scope reports -inf)
 
         def now() -> float:
             return wall0 + (time.perf_counter() - t0)
@@ -249,7 +260,7 @@ class OpenAIModel:
         except BaseException as exc:
             kind, status, retryable = classify(exc)
             if kind == "CancelledError":  # the kernel's --timeout expired (fail_after), or an interruption
-                kind = "timeout" if _cancelled_by_deadline() else "cancelled"
+                kind = "timeout" if _now_anyio() >= deadline else "cancelled"
             timed.end = now()
             timed.ok = False
             timed.status = status or timed.status
