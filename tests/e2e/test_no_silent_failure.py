@@ -227,8 +227,8 @@ def test_api_url_without_model_on_a_dead_endpoint(tmp_path, datasets_dir):
 # ---- SIGTERM and SIGHUP -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-def test_sigterm_and_sighup_interrupt_then_resume_finishes(tmp_path, datasets_dir, test_server, sig, code):
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+def test_signals_interrupt_then_resume_finishes(tmp_path, datasets_dir, test_server, sig, code):
     n = 20
     rows = gsm8k_rows(datasets_dir, n)
     srv = test_server(rules=_right_answers(rows), ttft=0.15)
