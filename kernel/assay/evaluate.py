@@ -32,7 +32,6 @@ from .api import (
 )
 from .config import TaskConfig, redact_secrets
 from .config import load as load_config
-from .failures import FailureWatch, RunFailed, error_kind, mark_resumable, signal_name
 from .events import (
     Generated,
     PluginInfo,
@@ -43,6 +42,7 @@ from .events import (
     SampleLoaded,
     Scored,
 )
+from .failures import FailureWatch, RunFailed, error_kind, mark_resumable, signal_name
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
 from .run import Run, host_facts, new_run_id

@@ -197,7 +197,7 @@ class EvalFold:
                 if b.stage and b.stage != "generate":
                     why = f"{b.stage}: {why}"
                 self.failure_kind[b.sample_id] = why
-                self.failure_example[why] = (b.message or "")[:300]
+                self.failure_example[why] = (b.message or "")[:300].replace("\n", " ")
             elif t == "RunStarted":
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
