@@ -121,12 +121,14 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 def install_signal_handlers() -> None:
-    """Treat SIGTERM and SIGHUP like Ctrl-C (the run is recorded as interrupted)."""
+    """Treat SIGTERM and SIGHUP like Ctrl-C (the run is recorded as interrupted).
+
+    A signal that is ignored (``nohup`` ignores SIGHUP) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         return
     for name in ("SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
-        if sig is not None:
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, _on_signal)
 
 

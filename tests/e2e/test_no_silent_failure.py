@@ -272,3 +272,28 @@ def test_signals_interrupt_then_resume_finishes(tmp_path, datasets_dir, test_ser
     ]
     (row,) = report_rows(run)
     assert row["num"] == n and row["errors"] == 0 and row["score"] == 1.0
+
+
+def test_nohup_keeps_sighup_ignored(tmp_path, datasets_dir, test_server):
+    rows = gsm8k_rows(datasets_dir, 6)
+    srv = test_server(rules=_right_answers(rows), ttft=0.15)
+    args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "6"]
+    args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress"]
+    proc = subprocess.Popen(
+        ["nohup", sys.executable, "-m", "assay", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        dirs = run_dirs(tmp_path)
+        if dirs and (dirs[0] / "events.jsonl").read_bytes().count(b'"type":"Generated"') >= 1:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    (run,) = run_dirs(tmp_path)
+    assert [e["body"].get("status", "completed") for e in _events(run) if e["type"] == "RunFinished"] == ["completed"]
