@@ -42,7 +42,11 @@ class Commands:
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="a YAML or JSON TaskConfig; flags given beside it override its keys")
-    p.add_argument("--model", help="model name, local checkpoint dir, or hub id (default: mock)")
+    p.add_argument(
+        "--model",
+        help="model name, local checkpoint dir, or hub id (default: with --api-url, the one model the server "
+        "serves; else mock)",
+    )
     p.add_argument("--model-id", help="name shown in reports")
     p.add_argument("--datasets", nargs="+", help="benchmark names (see `assay plugins`)")
     p.add_argument("--limit", type=_number, help="samples per subset (an int) or a fraction (<1)")
