@@ -78,7 +78,7 @@ def test_dead_endpoint_stops_the_run_with_the_cause(tmp_path, datasets_dir):
             {"served_models": ["qwen"]},
             "gpt-4o",
             "/v1",
-            "HTTP 404: The model `gpt-4o` does not exist.",
+            "HTTP 404: The model `gpt-4o` does not exist. (the server serves: 'qwen')",
             "check --model (a name the server serves) and --api-url (usually ending in /v1)",
         ),
         ({}, "m", "/v2", "HTTP 404: 404: Not Found", "check --model"),

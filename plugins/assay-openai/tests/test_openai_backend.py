@@ -127,7 +127,13 @@ def _ask(srv_url, run, *, model="m", key=None, stream=False, deadline=None):
     ("settings", "model", "kind", "status", "message"),
     [
         ({"require_api_key": "right"}, "m", "auth", 401, "HTTP 401: Incorrect API key provided."),
-        ({"served_models": ["qwen"]}, "m", "not_found", 404, "HTTP 404: The model `m` does not exist."),
+        (
+            {"served_models": ["qwen"]},
+            "m",
+            "not_found",
+            404,
+            "HTTP 404: The model `m` does not exist. (the server serves: 'qwen')",
+        ),
     ],
 )
 def test_wrong_key_or_model_is_fatal(test_server, settings, model, kind, status, message):

@@ -226,6 +226,18 @@ class OpenAIModel:
         )
         self.extra_model_args = args
         self._encoder = msgspec.json.Encoder()
+        self._served: str | None = None
+
+    async def _served_hint(self) -> str:
+        """After a 404: what the server serves, to name in the error (asked once per run)."""
+        if self._served is None:
+            try:
+                names = [m.id async for m in self.client.models.list()]
+            except Exception:  # noqa: BLE001 - a wrong path has no /models either: no hint
+                names = []
+            more = " ..." if len(names) > 10 else ""
+            self._served = f" (the server serves: {', '.join(map(repr, names[:10]))}{more})" if names else ""
+        return self._served
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -271,6 +283,8 @@ class OpenAIModel:
                 timed.error = "cancelled (the run was interrupted or stopped)"
             else:
                 timed.error = _describe(exc, kind)[:500]
+                if kind == "not_found":
+                    timed.error += await self._served_hint()
             self.run.emit(timed)
             if not isinstance(exc, Exception):
                 raise  # cancellation (a timeout or an interruption): the kernel decides
