@@ -29,7 +29,7 @@ GROUP = "assay"
 
 # keywords ``register`` accepts beside ``description``, per hook
 REGISTER_OPTIONS: dict[str, frozenset[str]] = {
-    "assay_models": frozenset({"eval_types", "claims", "by_name"}),
+    "assay_models": frozenset({"eval_types", "claims", "by_name", "served_models"}),
     "assay_reporters": frozenset({"kinds", "benchmarks"}),
 }
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
