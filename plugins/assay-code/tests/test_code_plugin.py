@@ -149,7 +149,7 @@ def test_unknown_dataset_args_are_rejected(datasets_dir):
     from assay_code.humaneval import HumanEval
 
     args = BenchmarkArgs(name="humaneval", dataset_dir=str(datasets_dir), extra={"sandbx": "bwrap"})
-    with pytest.raises(AssayError, match="unknown keys sandbx"):
+    with pytest.raises(AssayError, match=r"unknown key\(s\) 'sandbx' \(did you mean 'sandbox'\?\)"):
         next(iter(HumanEval(args).load(args)))
 
 

@@ -1,35 +1,15 @@
-"""What the code benchmarks share: reading their files and the execution spec each sample carries."""
+"""What the code benchmarks share: finding their files and the execution spec each sample carries
+(the files are read by the kernel's reader, :func:`assay.data.read_jsonl`, ``.jsonl.gz`` included)."""
 
 from __future__ import annotations
 
-import gzip
-import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assay.api import AssayError, BenchmarkArgs
+from assay.api import AssayError, BenchmarkArgs, check_extra_args
 
 # dataset_args.<name> keys every code benchmark understands (besides the kernel's)
 SPEC_KEYS = ("sandbox", "sandbox_options", "timeout", "limits")
-
-
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) per non-empty line of a .jsonl or .jsonl.gz file."""
-    if not path.is_file():
-        raise AssayError(f"file not found: {path}")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssayError(f"{path}:{i}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(row, dict):
-                raise AssayError(f"{path}:{i}: expected a JSON object")
-            yield i, row
 
 
 def find_file(root: Path, names: tuple[str, ...], label: str) -> Path:
@@ -51,12 +31,7 @@ def require(row: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
 def spec(args: BenchmarkArgs, kind: str, default_timeout: float, **fields: Any) -> dict[str, Any]:
     """The execution spec stored in SampleLoaded.metadata['code']: what the scorer runs, where, with which limits."""
     extra = args.extra
-    unknown = set(extra) - set(SPEC_KEYS) - set(fields.pop("_allowed", ()))
-    if unknown:
-        raise AssayError(
-            f"dataset_args.{args.name}: unknown keys {', '.join(sorted(unknown))}; code benchmarks also take "
-            + ", ".join(SPEC_KEYS)
-        )
+    check_extra_args(args, (*SPEC_KEYS, *fields.pop("_allowed", ())))  # the kernel checked it already, for a run
     out: dict[str, Any] = {
         "kind": kind,
         "timeout": float(extra.get("timeout", default_timeout)),

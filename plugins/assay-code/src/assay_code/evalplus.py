@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.data import read_jsonl
 
-from .common import find_file, read_jsonl, require, spec
+from .common import SPEC_KEYS, find_file, require, spec
 from .humaneval import DEFAULT_TEMPLATE as HUMANEVAL_TEMPLATE
 
 # EvalPlus's instruction to chat models
@@ -58,6 +59,7 @@ for _kind, _ids in {
 class HumanEvalPlus:
     name = "humaneval_plus"
     default_scorers = ["code_pass"]
+    extra_args = SPEC_KEYS  # dataset_args keys it reads
     files = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
     hub_id = "evalplus/humanevalplus"
     subset = "default"

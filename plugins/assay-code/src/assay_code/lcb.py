@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.data import read_jsonl
 
-from .common import read_jsonl, require, spec
+from .common import SPEC_KEYS, require, spec
 
 HUB_ID = "livecodebench/code_generation_lite"
 TIMEOUT = 6.0  # per test, as lcb_runner's run_test
@@ -111,6 +112,7 @@ def _date(value: Any, where: str) -> dt.date:
 class LiveCodeBench:
     name = "live_code_bench"
     default_scorers = ["code_pass"]
+    extra_args = (*SPEC_KEYS, "release_version", "start_date", "end_date")  # dataset_args keys it reads
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.data import read_jsonl
 
-from .common import find_file, read_jsonl, require, spec
+from .common import SPEC_KEYS, find_file, require, spec
 
 HUB_ID = "google-research-datasets/mbpp"
 TEST_IDS = range(11, 511)  # mbpp/README.md: 11-510 test, 1-10 few-shot, 511-1000 train/validation
@@ -25,6 +26,7 @@ def _shot(row: dict) -> str:
 class MBPP:
     name = "mbpp"
     default_scorers = ["code_pass"]
+    extra_args = SPEC_KEYS  # dataset_args keys it reads
     files = ("mbpp.jsonl",)
 
     def __init__(self, args: BenchmarkArgs) -> None:
