@@ -17,10 +17,12 @@ from .events import Body, Event, Generated, SampleLoaded, Usage
 __all__ = [
     "Benchmark",
     "BenchmarkArgs",
+    "FatalError",
     "GenerateRequest",
     "GenerateResult",
     "Model",
     "ModelConfig",
+    "ModelError",
     "Reporter",
     "RunContext",
     "Sample",
@@ -32,12 +34,30 @@ __all__ = [
 ]
 
 
-class TransientError(Exception):
+class ModelError(Exception):
+    """A failed model request, classified: ``kind`` is one of the ``RequestTimed.error_kind`` names
+    (connection, timeout, auth, not_found, http_4xx, http_429, http_5xx, malformed, stream_error),
+    ``status`` the HTTP status if there was one, ``url`` where the request went."""
+
+    def __init__(
+        self, message: str, *, kind: str | None = None, status: int | None = None, url: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.url = url
+
+
+class TransientError(ModelError):
     """Raised by a model when the same request may succeed if retried (429, 5xx, timeouts)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
         self.retry_after = retry_after
+
+
+class FatalError(ModelError):
+    """Raised by a model when retrying the same request cannot help (bad key, unknown model or path)."""
 
 
 class AssayError(Exception):

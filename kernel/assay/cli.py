@@ -42,7 +42,11 @@ class Commands:
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="a YAML or JSON TaskConfig; flags given beside it override its keys")
-    p.add_argument("--model", help="model name, local checkpoint dir, or hub id (default: mock)")
+    p.add_argument(
+        "--model",
+        help="model name, local checkpoint dir, or hub id (default: with --api-url, the one model the server "
+        "serves; else mock)",
+    )
     p.add_argument("--model-id", help="name shown in reports")
     p.add_argument("--datasets", nargs="+", help="benchmark names (see `assay plugins`)")
     p.add_argument("--limit", type=_number, help="samples per subset (an int) or a fraction (<1)")
@@ -118,7 +122,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     report = run_eval(config_from_args(args))
     render(report)
-    return 0
+    return _status_of(report)
+
+
+def _status_of(report: dict[str, Any]) -> int:
+    """0 when every sample was evaluated, 3 when some errored (see assay.failures)."""
+    from .failures import EXIT_ERRORS, EXIT_OK
+
+    return EXIT_ERRORS if report.get("errored_samples") else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -163,8 +174,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
     }
-    render(run_resume(args.run, overrides))
-    return 0
+    report = run_resume(args.run, overrides)
+    render(report)
+    return _status_of(report)
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
@@ -329,16 +341,21 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    from .failures import install_signal_handlers, interrupted_exit_code, print_resume_hint, signal_name
+
+    install_signal_handlers()  # SIGTERM and SIGHUP end a run as Ctrl-C does
     try:
         return int(handler(args) or 0)
     except AssayError as exc:
         from .redact import scrub, visible
 
         print(f"error: {visible(scrub(str(exc)))}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print_resume_hint(exc, " once that is fixed")
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted ({signal_name()})", file=sys.stderr)
+        print_resume_hint(exc)
+        return interrupted_exit_code()
     except BrokenPipeError:
         return 0
 

@@ -11,8 +11,7 @@ missing or unreadable file, a byte that is not UTF-8 (line and byte offset named
 row and a file that holds no rows are each a :class:`DataError` (an ``AssayError``: one
 paragraph naming ``file:line``, printed without a traceback, exit status 2). CSV goes
 through the standard library's :mod:`csv` (RFC 4180 quoting, multi-line fields, CRLF or LF,
-a UTF-8 BOM tolerated) with no field size limit: long passages are data. A ``.gz`` file is
-read decompressed.
+a UTF-8 BOM tolerated) with no field size limit: long passages are data.
 """
 
 from __future__ import annotations
@@ -97,21 +96,10 @@ class DataError(AssayError):
     """A data file is missing, unreadable or malformed; the message names the file and line."""
 
 
-def _open(path: Path, newline: str | None = None) -> Any:
-    """A text stream of a UTF-8 file (BOM tolerated); ``.gz`` files are decompressed on the fly."""
-    if path.suffix == ".gz":
-        import gzip
-
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline=newline)
-    return open(path, encoding="utf-8-sig", newline=newline)  # noqa: SIM115 - the caller's with closes it
-
-
 def _not_utf8(path: Path) -> str:
-    """Where the first byte that is not UTF-8 is: line number and byte offset (of the text, for .gz)."""
-    import gzip
-
+    """Where the first byte that is not UTF-8 is: line number and byte offset in the file."""
     offset = 0
-    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+    with _open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
             try:
                 raw.decode("utf-8")
@@ -132,10 +120,17 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected a file") from None
-    except EOFError:
-        raise DataError(f"{path}: the compressed file is cut short") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _open(path: Path, mode: str, **kwargs: Any) -> Any:
+    """``open``, or ``gzip.open`` for a ``.gz`` file (benchmarks ship JSONL gzipped: HumanEval, EvalPlus)."""
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, mode if "b" in mode else mode + "t", **kwargs)
+    return open(path, mode, **kwargs)
 
 
 def _empty(path: Path) -> DataError:
@@ -143,10 +138,11 @@ def _empty(path: Path) -> DataError:
 
 
 def read_lines(path: str | Path, *, allow_empty: bool = False) -> Iterator[tuple[int, str]]:
-    """``(line, text)`` for each non-blank line of a UTF-8 text file, line end removed."""
+    """``(line, text)`` for each non-blank line of a UTF-8 text file (gzipped if it ends in .gz),
+    line end removed."""
     path = Path(path)
     seen = False
-    with _reading(path), _open(path) as f:
+    with _reading(path), _open(path, "r", encoding="utf-8-sig") as f:
         for n, raw in enumerate(f, 1):
             if raw.strip():
                 seen = True
@@ -171,8 +167,8 @@ def read_jsonl(path: str | Path, *, allow_empty: bool = False) -> Iterator[tuple
 def read_text(path: str | Path) -> str:
     """A whole UTF-8 text file (a prompt, a template); empty is an error."""
     path = Path(path)
-    with _reading(path), _open(path) as f:
-        text = f.read()
+    with _reading(path):
+        text = path.read_text(encoding="utf-8-sig")
     if not text.strip():
         raise _empty(path)
     return text
@@ -209,7 +205,7 @@ def read_csv(
     path = Path(path)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     seen = False
-    with _reading(path), _open(path, newline="") as f:
+    with _reading(path), open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(
             f, delimiter=delimiter, strict=True, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE
         )

@@ -29,6 +29,7 @@ from .api import (
     GenerateResult,
     Model,
     ModelConfig,
+    ModelError,
     TransientError,
 )
 from .config import TaskConfig, redact_secrets
@@ -44,6 +45,7 @@ from .events import (
     SampleLoaded,
     Scored,
 )
+from .failures import FailureWatch, RunFailed, error_kind, mark_resumable, signal_name
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
 from .redact import inert_markup, strip_redacted, visible
@@ -269,7 +271,13 @@ def _honour_retry_after(backoff: Any) -> Any:
 
 
 async def _generate_one(
-    sample: SampleLoaded, model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
+    sample: SampleLoaded,
+    model: Model,
+    cfg: TaskConfig,
+    run: Run,
+    scoring: Scoring,
+    model_name: str,
+    watch: FailureWatch | None = None,
 ) -> bool:
     """Generate and score one sample; append its events as one group."""
     from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -293,16 +301,24 @@ async def _generate_one(
                 else:
                     result = await model.generate(req)
     except Exception as exc:  # noqa: BLE001 - recorded, counted, the run goes on
+        message = str(exc)[:2000] or type(exc).__name__
+        if isinstance(exc, TimeoutError) and cfg.timeout:
+            message = f"no answer within --timeout {cfg.timeout:g} s"
         run.emit(
             SampleFailed(
                 sample_id=sample.sample_id,
                 stage="generate",
                 error_type=type(exc).__name__,
-                message=str(exc)[:2000] or type(exc).__name__,
+                message=message,
                 attempt=attempt,
+                error_kind=error_kind(exc),
             )
         )
+        if watch is not None:
+            watch.failure(exc)  # raises RunFailed when the first samples all fail alike
         return False
+    if watch is not None:
+        watch.success()
     gen = Generated(
         sample_id=sample.sample_id,
         model=model_name,
@@ -370,12 +386,13 @@ async def _generate_all(
     pending: list[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> None:
     progress = Progress(len(pending), cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
+    watch = FailureWatch(len(pending))
     send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
 
     async def worker(inbox: Any) -> None:
         async with inbox:
             async for sample in inbox:
-                await _generate_one(sample, model, cfg, run, scoring, model_name)
+                await _generate_one(sample, model, cfg, run, scoring, model_name, watch)
                 progress.advance()
 
     async def flusher() -> None:
@@ -392,7 +409,10 @@ async def _generate_all(
                 receive.close()
                 async with send:
                     for s in pending:
-                        await send.send(s)
+                        try:
+                            await send.send(s)
+                        except anyio.BrokenResourceError:
+                            break  # every worker has stopped (the run failed): their error is raised
             tg.cancel_scope.cancel()
     finally:
         progress.close()
@@ -475,6 +495,8 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     driven = [b for b in benches if is_self_driven(b[2])]
     generative = [b for b in benches if not is_self_driven(b[2])]
     backend = select_model(cfg, plugins)[0] if generative else None
+    if backend is not None:
+        cfg = served_model(cfg, plugins, backend)
     run_id = new_run_id()
     run_dir = Path(cfg.work_dir) / run_id
     run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
@@ -498,11 +520,41 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
         run.flush()
         _run_async(_evaluate, cfg, plugins, run, pending, started, driven)
     except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        _finish(run, started, status, f"{type(exc).__name__}: {exc}")
+        _finish_unfinished(run, started, exc)
         raise
     _finish(run, started)
     return _write_report(run, plugins)
+
+
+def _finish_unfinished(run: Run, started: float, exc: BaseException) -> None:
+    """Record why a run ended early (interrupted or failed) and say how to finish it."""
+    if isinstance(exc, KeyboardInterrupt):
+        _finish(run, started, "interrupted", f"interrupted by {signal_name()}")
+    else:
+        _finish(run, started, "failed", f"{type(exc).__name__}: {exc}")
+    mark_resumable(exc, run.run_dir)
+
+
+def served_model(cfg: TaskConfig, plugins: PluginHost, backend: str) -> TaskConfig:
+    """``--api-url`` without ``--model``: the model the server serves, when it serves exactly one."""
+    if cfg.model != "mock" or not cfg.api_url:
+        return cfg
+    ask = plugins.get("models", backend).options.get("served_models")
+    if ask is None:
+        return cfg
+    try:
+        served = list(ask(cfg.api_url, cfg.api_key, cfg.timeout))
+    except ModelError as exc:
+        raise RunFailed(f"--model not given, and asking the server which model it serves failed: {exc}") from None
+    if len(served) == 1:
+        print(f"model: {served[0]} (the one model served at {cfg.api_url})", file=sys.stderr)
+        return attrs.evolve(cfg, model=served[0])
+    listing = ", ".join(map(repr, served[:20])) + (f" and {len(served) - 20} more" if len(served) > 20 else "")
+    raise AssayError(
+        f"--model not given and {cfg.api_url} serves {len(served)} models"
+        + (f" ({listing})" if served else "")
+        + ": pass --model NAME"
+    )
 
 
 def _load_into(
@@ -605,12 +657,7 @@ def run_resume(
         if to_generate or driven:
             _run_async(_evaluate, cfg, plugins, run, to_generate, started, driven)
     except BaseException as exc:
-        _finish(
-            run,
-            started,
-            "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
-            f"{type(exc).__name__}: {exc}",
-        )
+        _finish_unfinished(run, started, exc)
         raise
     _finish(run, started)
     return _write_report(run, plugins)

@@ -113,7 +113,9 @@ class RequestTimed(Body, kw_only=True):
     end: float
     status: int | None = None
     ok: bool = True
-    error_kind: str | None = None  # http_4xx, http_5xx, timeout, connection, malformed, stream_error
+    # connection, timeout, auth (401/403), not_found (404), http_4xx, http_429, http_5xx, malformed,
+    # stream_error, cancelled
+    error_kind: str | None = None
     error: str | None = None
     prompt_tokens: int | None = None
     output_tokens: int | None = None
@@ -130,6 +132,7 @@ class SampleFailed(Body, kw_only=True):
     message: str
     attempt: int = 1
     final: bool = True
+    error_kind: str | None = None  # as RequestTimed.error_kind (generate stage)
 
 
 class Executed(Body, kw_only=True):

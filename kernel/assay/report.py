@@ -33,6 +33,9 @@ class _FoldBody(msgspec.Struct, gc=False):
     value: float | None = None
     stage: str | None = None
     error: str | None = None
+    error_kind: str | None = None
+    error_type: str | None = None
+    message: str | None = None
     model: str | None = None
     kind: str | None = None
     resolved: dict[str, Any] | None = None
@@ -115,6 +118,8 @@ class EvalFold:
         self.error: str | None = None  # RunFinished.error
         self._unit = False  # the (dataset, metric) being turned into rows is bounded by [0, 1]
         self.failed: dict[str, tuple[str, str]] = {}
+        self.failure_kind: dict[str, str] = {}  # sample id -> why it failed (its last failure)
+        self.failure_example: dict[str, str] = {}  # why -> the message of its latest failure
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
@@ -156,6 +161,8 @@ class EvalFold:
             self.binary[k] = self.binary.get(k, True) and later.binary[k]
             self.unit[k] = self.unit.get(k, True) and later.unit.get(k, True)
         self.failed.update(later.failed)
+        self.failure_kind.update(later.failure_kind)
+        self.failure_example.update(later.failure_example)
         self.reported.update(later.reported)
         self.torn = later.torn
 
@@ -197,6 +204,11 @@ class EvalFold:
                     del failed[b.sample_id]
             elif t == "SampleFailed":
                 failed[b.sample_id] = self._group(b.sample_id)
+                why = b.error_kind or b.error_type or "error"
+                if b.stage and b.stage != "generate":
+                    why = f"{b.stage}: {why}"
+                self.failure_kind[b.sample_id] = why
+                self.failure_example[why] = (b.message or "")[:300].replace("\n", " ")
             elif t == "RunStarted":
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
@@ -401,6 +413,7 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
         "samples_loaded": sum(fold.loaded.values()),
+        "errors_by_kind": error_summary(fold),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
     }
     if fold.error:
@@ -432,7 +445,8 @@ def _last_status(path: Path) -> tuple[str, str | None]:
 
 def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
     """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
-    0 completed; 1 failed or interrupted; 3 not finished (no RunFinished: running, or killed);
+    0 completed, every sample evaluated; 3 completed with errored samples (as ``assay eval``);
+    1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
     2 (as any error) when the log holds no events."""
     if report.get("kind", "eval") == "eval" and not report.get("events"):
         torn = report.get("torn_bytes")
@@ -450,12 +464,26 @@ def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
             f" ({done} when it stopped)" if is_eval else ""
         )
     if status != "completed":
-        return 3, "run not finished: the log has no RunFinished" + (
+        return 4, "run not finished: the log has no RunFinished" + (
             f" ({done} so far); it is still running, or it was killed: finish it with `assay resume {path.parent}`"
             if is_eval
             else "; it is still running, or it was killed"
         )
+    if is_eval and report.get("errored_samples"):
+        return 3, None  # the table and its error summary say why
     return 0, None
+
+
+def error_summary(fold: EvalFold) -> list[dict[str, Any]]:
+    """Why samples errored: each kind with its count and one example message, most frequent first."""
+    counts: dict[str, int] = {}
+    for sid in fold.failed:
+        why = fold.failure_kind.get(sid, "error")
+        counts[why] = counts.get(why, 0) + 1
+    return [
+        {"kind": why, "count": n, "example": fold.failure_example.get(why, "")}
+        for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def run_kind(path: Path) -> str:
@@ -570,6 +598,13 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             f"errored samples: {report.get('errored_samples', 0)}; denominator: {report.get('denominator')}; "
             "CI: Wilson for 0/1 metrics, normal otherwise"
         )
+    if report.get("errors_by_kind"):
+        from rich.text import Text
+
+        console.print("why samples errored:")
+        for e in report["errors_by_kind"]:
+            # plain Text: server messages are shown as they are, never read as markup
+            console.print(Text(f"  {e['count']} x {e['kind']}: {e['example']}"))
     plugins = plugins or host()
     for name, section in report.get("sections", {}).items():
         entry = plugins.reporters().get(name)

@@ -15,6 +15,14 @@ pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewra
 CORRECT = [5, 0, 2, 1, 3, 4]
 
 
+def _rows(run):
+    """The table's rows and the rows of each reporter's section (`assay report --format json`)."""
+    out = []
+    for item in report_rows(run):
+        out += item["section"].get("rows", []) if "reporter" in item else [item]
+    return out
+
+
 def _humaneval(datasets_dir, n):
     with gzip.open(datasets_dir / "humaneval" / "HumanEval.jsonl.gz", "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f][:n]
@@ -59,7 +67,7 @@ def test_humaneval_pass_at_k_is_exact_and_every_execution_is_logged(tmp_path, da
         env={"ASSAY_TEST_PARENT_SECRET": "parent-secret-5521"},
     )
     (run,) = run_dirs(tmp_path)
-    rows = report_rows(run)
+    rows = _rows(run)
     kernel = [r for r in rows if r["metric"] == "pass"]
     assert len(kernel) == 1
     assert (kernel[0]["num"], kernel[0]["errors"], kernel[0]["score"]) == (30, 0, 15 / 30)
@@ -97,7 +105,7 @@ def test_humaneval_pass_at_k_is_exact_and_every_execution_is_logged(tmp_path, da
     (run2,) = run_dirs(tmp_path / "rescored")
     again = _events(run2)
     assert sum(e["type"] == "Executed" for e in again) == 30
-    assert {r["metric"]: r["score"] for r in report_rows(run2)} == {r["metric"]: r["score"] for r in rows}
+    assert {r["metric"]: r["score"] for r in _rows(run2)} == {r["metric"]: r["score"] for r in rows}
     assert "pass@1" in rescored.stdout
 
 
@@ -130,7 +138,7 @@ def test_mbpp_answers_with_begin_done_markers(tmp_path, datasets_dir, test_serve
         "--no-progress",
     )
     (run,) = run_dirs(tmp_path)
-    by_metric = {r["metric"]: r for r in report_rows(run)}
+    by_metric = {r["metric"]: r for r in _rows(run)}
     assert (by_metric["pass"]["num"], by_metric["pass"]["score"]) == (4, 0.5)
     assert by_metric["pass@1"]["score"] == 0.5
     executed = {e["body"]["sample_id"]: e["body"] for e in _events(run) if e["type"] == "Executed"}
@@ -173,7 +181,7 @@ def test_live_code_bench_fixture_through_the_cli(tmp_path, test_server):
         "--no-progress",
     )
     (run,) = run_dirs(tmp_path)
-    rows = [r for r in report_rows(run) if r["metric"] == "pass@1"]
+    rows = [r for r in _rows(run) if r["metric"] == "pass@1"]
     assert [(r["subset"], r["problems"], r["score"]) for r in rows] == [("code_generation", 4, 0.5)]
     executed = [e["body"] for e in _events(run) if e["type"] == "Executed"]
     by_test = sorted((e["sample_id"].rsplit("/", 1)[1], e["tests"], e["verdict"]) for e in executed)

@@ -96,7 +96,7 @@ def test_interrupted_and_killed_runs(tmp_path, test_server, datasets_dir) -> Non
     log = run / "events.jsonl"
     # killed (or still running): no RunFinished yet
     rep = assay("report", str(run), check=False)
-    assert rep.returncode == 3
+    assert rep.returncode == 4
     assert rep.stderr == (
         "run not finished: the log has no RunFinished (3 samples loaded, 0 errored so far); it is still running, "
         f"or it was killed: finish it with `assay resume {run}`\n"

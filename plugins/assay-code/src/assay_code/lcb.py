@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+
 from assay.data import read_jsonl
 
 from .common import SPEC_KEYS, require, spec
@@ -112,7 +113,7 @@ def _date(value: Any, where: str) -> dt.date:
 class LiveCodeBench:
     name = "live_code_bench"
     default_scorers = ["code_pass"]
-    extra_args = (*SPEC_KEYS, "release_version", "start_date", "end_date")  # dataset_args keys it reads
+    extra_args = (*SPEC_KEYS, "release_version", "start_date", "end_date")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -153,7 +154,6 @@ class LiveCodeBench:
                             args,
                             "lcb",
                             TIMEOUT,
-                            _allowed=("release_version", "start_date", "end_date"),
                             func_name=meta.get("func_name") if functional else None,
                             tests=[{"input": t["input"], "output": t["output"]} for t in tests],
                             keep_main=True,

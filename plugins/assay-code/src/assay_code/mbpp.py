@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+
 from assay.data import read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
@@ -26,7 +27,7 @@ def _shot(row: dict) -> str:
 class MBPP:
     name = "mbpp"
     default_scorers = ["code_pass"]
-    extra_args = SPEC_KEYS  # dataset_args keys it reads
+    extra_args = SPEC_KEYS
     files = ("mbpp.jsonl",)
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tokens-per-chunk", type=int, default=1)
     p.add_argument("--faults", help='JSON: {"http_500": 0.1, "hang": [3, 7]}')
     p.add_argument("--no-usage", action="store_true")
+    p.add_argument("--served-models", nargs="+", help="what /v1/models lists; other model names get a 404")
+    p.add_argument("--require-api-key", help="answer 401 to requests without this bearer key")
     p.add_argument("--no-record", action="store_true", help="do not keep request bodies (long benchmarks)")
     p.add_argument("--timing", action="store_true", help="keep per-request server-side times (GET /admin/timings)")
     p.add_argument(
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg.default_answer = args.default_answer
     if args.faults:
         cfg.faults = json.loads(args.faults)
+    cfg.served_models = args.served_models
+    cfg.require_api_key = args.require_api_key
     server = Server(cfg)
 
     async def serve() -> None:
