@@ -703,7 +703,7 @@ def run_rescore(
             source_run=str(path.parent),
         )
     )
-    print(f"run directory: {run_dir}", file=sys.stderr)
+    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
     scoring = Scoring(plugins, override=scorers)
     batch: list[Any] = []
     for sid, sample in state.loaded.items():
