@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assay", description="Evaluate language models; every run is an event log.")
     parser.add_argument("--version", action="version", version=f"assay {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(_commands=sub.choices)  # for the unknown-command message
     cli = Commands(sub)
 
     ev = cli.command("eval", help="evaluate a model on benchmarks")(cmd_eval)
@@ -287,13 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
 PROVIDED_BY = {"view": "assay-tui", "perf": "assay-perf", "speed-benchmark": "assay-transformers"}
 
 
-def _missing_command(argv: list[str]) -> str | None:
-    """A message for ``assay view`` & co. when the distribution that adds the command is absent."""
+def _missing_command(argv: list[str], commands: Any) -> str | None:
+    """A message for an unknown command: the distribution that provides it, or the closest known command."""
+    import difflib
+
     from .plugins import host, printable
 
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in PROVIDED_BY or command in host().commands:
+    if command is None or command in commands:
         return None
+    if command not in PROVIDED_BY or command in host().commands:
+        close = difflib.get_close_matches(command, sorted(commands), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return printable(f"unknown command {command!r}{hint}; commands: {', '.join(sorted(commands))}")
     dist = PROVIDED_BY[command]
     msg = f"'{command}' is a command of the {dist} distribution, "
     failed = [f for f in host().failures if f.distribution == dist]
@@ -304,7 +311,7 @@ def _missing_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    missing = _missing_command(sys.argv[1:] if argv is None else argv)
+    missing = _missing_command(sys.argv[1:] if argv is None else argv, parser.get_default("_commands"))
     if missing:
         print(f"assay: error: {missing}", file=sys.stderr)
         return 2

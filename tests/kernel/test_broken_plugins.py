@@ -254,3 +254,11 @@ def test_a_command_whose_distribution_is_not_installed_names_it():
         2,
         "assay: error: 'view' is a command of the assay-tui distribution, which is not installed: pip install assay-tui\n",
     )
+
+
+def test_an_unknown_command_names_the_closest_one():
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "evl", "--limit", "1"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("assay: error: unknown command 'evl' (did you mean 'eval'?); commands: eval, ")
