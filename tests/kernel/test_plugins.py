@@ -205,3 +205,24 @@ def test_plugins_verbose_lists_descriptions_commands_and_observers():
     )
     assert "      exact_match  output equals the target, ignoring case and runs of whitespace\n" in out
     assert "assay-tui 0.1.0  (entry point: tui)\n    commands: view\n" in out
+
+
+def test_an_observer_may_take_fewer_parameters(tmp_path):
+    from assay import hookimpl
+    from assay.events import Warning_
+    from assay.plugins import PluginHost
+    from assay.run import Run
+
+    seen = []
+
+    class EventOnly:
+        @hookimpl
+        def assay_event(self, event):
+            seen.append((event.seq, event.type))
+
+    host = PluginHost(entry_points=False)
+    host.register_module(EventOnly(), "event_only")
+    run = Run(tmp_path, "r1", None, host)
+    run.emit(Warning_(source="test", message="one"))
+    run.close()
+    assert seen == [(0, "Warning")] and host.failures == []
