@@ -176,6 +176,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         for name, entry in getattr(h, kind)().items():
             by_dist.setdefault(entry.plugin, {}).setdefault(kind, []).append(name)
             described.setdefault(entry.plugin, {}).setdefault(kind, {})[name] = entry.description
+    for command, owner in h.commands.items():
+        described.setdefault(owner, {}).setdefault("commands", {})[command] = h.command_help.get(command, "")
     observers = {o.plugin for o in h.observers()}
     listing = []
     for p in h.loaded:

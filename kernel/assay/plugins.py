@@ -150,6 +150,7 @@ class PluginHost:
         self._registries: dict[str, dict[str, Registered]] = {}
         self._bodies: BodyRegistry | None = None
         self.commands: dict[str, str] = {}  # command name -> entry point that added it
+        self.command_help: dict[str, str] = {}
         if entry_points:
             self._discover()
 
@@ -316,6 +317,7 @@ class PluginHost:
                 self._fail(impl.plugin_name, self._dist_of(impl.plugin_name), "assay_commands", exc)
             for command in set(choices) - before:
                 self.commands[command] = impl.plugin_name
+                self.command_help[command] = getattr(choices[command], "description", None) or ""
 
     def event_observers(self) -> list[Callable[..., Any]]:
         return [o.function for o in self.observers()]

@@ -204,7 +204,7 @@ def test_plugins_verbose_lists_descriptions_commands_and_observers():
         in out
     )
     assert "      exact_match  output equals the target, ignoring case and runs of whitespace\n" in out
-    assert "assay-tui 0.1.0  (entry point: tui)\n    commands: view\n" in out
+    assert "assay-tui 0.1.0  (entry point: tui)\n    commands:\n      view  browse runs in a terminal UI" in out
 
 
 def test_an_observer_may_take_fewer_parameters(tmp_path):
