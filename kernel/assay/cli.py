@@ -311,7 +311,22 @@ def _missing_command(argv: list[str], commands: Any) -> str | None:
     return msg + f"which is not installed: pip install {dist}"
 
 
+def _plain_plugin_warnings() -> None:
+    """Print the plugin host's warnings as one plain line (no file:line of the kernel, no source line)."""
+    import warnings
+
+    original = warnings.formatwarning
+
+    def formatwarning(message: Any, category: Any, filename: str, lineno: int, line: str | None = None) -> str:
+        if str(message).startswith("assay plugin "):
+            return f"warning: {message}\n"
+        return original(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
+    _plain_plugin_warnings()
     parser = build_parser()
     missing = _missing_command(sys.argv[1:] if argv is None else argv, parser.get_default("_commands"))
     if missing:

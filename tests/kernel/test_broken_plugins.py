@@ -169,7 +169,8 @@ def test_each_broken_plugin_is_named_with_the_closest_correct_name(host, plugin)
     mine = [f for f in failures if f["entry_point"] == plugin]
     dist = "assay-" + plugin.replace("_", "-")
     assert mine == [{"entry_point": plugin, "distribution": dist, "stage": stage, "error": f"PluginError: {error}"}]
-    assert f"assay plugin {plugin!r} ({dist}) failed at {stage}: PluginError: {error}" in res["plugins"].stderr
+    warning = f"warning: assay plugin {plugin!r} ({dist}) failed at {stage}: PluginError: {error}\n"
+    assert warning in res["plugins"].stderr
     assert f"FAILED {dist} (entry point {plugin}) at {stage}: PluginError: {error}" in res["plugins_text"].stdout
 
 
