@@ -370,7 +370,8 @@ def _check_registration(hook: str, name: Any, obj: Any, description: Any, option
         return f"{call}: unknown keyword {unknown[0]!r}{_closest(unknown[0], allowed)}; it takes {', '.join(sorted(allowed))}"
     if isinstance(obj, str):
         if not _REF.match(obj):
-            return f"{call}: a string object must be 'module:attribute', got {obj!r}"
+            hint = " (arguments swapped? the name comes first)" if _REF.match(name) else ""
+            return f"{call}: a string object must be 'module:attribute', got {obj!r}{hint}"
         return ""
     if hook == "assay_scorers":
         ok, want = callable(getattr(obj, "score", None)), "an object with score(sample, generated)"

@@ -226,3 +226,27 @@ def test_an_observer_may_take_fewer_parameters(tmp_path):
     run.emit(Warning_(source="test", message="one"))
     run.close()
     assert seen == [(0, "Warning")] and host.failures == []
+
+
+def test_swapped_lazy_registration_is_named():
+    from assay import hookimpl
+    from assay.plugins import PluginHost
+
+    class Swapped:
+        @hookimpl
+        def assay_scorers(self, register):
+            register("my_plugin.scorer:SCORER", "my_scorer")
+
+    host = PluginHost(entry_points=False)
+    host.register_module(Swapped(), "swapped", "my-plugin")
+    with pytest.warns(RuntimeWarning):
+        assert host.scorers() == {}
+    assert [(f.plugin, f.distribution, f.stage, f.error) for f in host.failures] == [
+        (
+            "swapped",
+            "my-plugin",
+            "assay_scorers",
+            "PluginError: register('my_plugin.scorer:SCORER', ...): a string object must be 'module:attribute', "
+            "got 'my_scorer' (arguments swapped? the name comes first)",
+        )
+    ]
