@@ -245,11 +245,16 @@ class _Base:
         raise NotImplementedError
 
     def _prlimit(self, limits: Limits) -> list[str]:
+        nproc = limits.nproc
+        if os.geteuid() != 0:
+            # RLIMIT_NPROC counts every process of the real uid: not root, the program shares this user's
+            # uid, so its budget comes on top of what the user already runs
+            nproc += _processes_of(os.getuid())
         return [
             shutil.which("prlimit") or "prlimit",
             f"--as={limits.memory}",
             f"--cpu={limits.cpu_seconds()}",
-            f"--nproc={limits.nproc}",
+            f"--nproc={nproc}",
             f"--fsize={limits.fsize}",
             f"--nofile={limits.nofile}",
             "--core=0",
@@ -398,6 +403,17 @@ class _Base:
             stdout_bytes=out_n,
             stderr_bytes=err_n,
         )
+
+
+def _processes_of(uid: int) -> int:
+    n = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                n += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return n
 
 
 def _json_docs(text: str) -> list[dict[str, Any]]:
