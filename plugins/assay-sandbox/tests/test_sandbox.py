@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 from assay.api import AssayError
-from assay_sandbox.core import BwrapSandbox, Limits, NoSandbox, classify, get_sandbox, pool
+from assay_sandbox.core import BwrapSandbox, Limits, NoSandbox, UnshareSandbox, classify, get_sandbox, pool
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None and not os.environ.get("ASSAY_REQUIRE_BWRAP"),
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.skipif(
 SECRET = "assay-test-secret-8d1f"
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    sb = BwrapSandbox()
+@pytest.fixture(scope="module", params=["bwrap", "unshare"])
+def sandbox(request):
+    sb = BwrapSandbox() if request.param == "bwrap" else UnshareSandbox()
     assert sb.available() is None
     return sb
 
@@ -51,7 +51,7 @@ def test_correct_program_passes_and_is_measured(sandbox):
     assert r.cpu_time is not None and r.duration < 3
     ev = r.event("humaneval/default/0", tests="base")
     assert (ev.backend, ev.verdict, ev.tests, ev.limits["timeout"], ev.limits["memory"]) == (
-        "bwrap",
+        sandbox.name,
         "passed",
         "base",
         3,
@@ -160,8 +160,9 @@ def test_network_is_unreachable(sandbox, test_server):
         "    except OSError as e:\n        print('refused', e.errno)\n"
     )
     r = run(sandbox, src)
-    # loopback of the sandbox's own network namespace refuses; there is no route anywhere else
-    assert r.stdout.splitlines() == ["refused 111", "refused 101", "refused 101"]
+    # the sandbox's own network namespace: bubblewrap brings its loopback up (refused), unshare leaves it down
+    loopback = "refused 111" if sandbox.name == "bwrap" else "refused 101"
+    assert r.stdout.splitlines() == [loopback, "refused 101", "refused 101"]
     assert srv.requests == []
 
 
@@ -210,12 +211,15 @@ def test_a_big_file_in_tmp_is_capped(sandbox):
     assert (r.verdict, r.reason) == ("failed", "OSError")
 
 
-def test_sandbox_error_is_not_a_program_failure(sandbox):
+def test_sandbox_error_is_not_a_program_failure():
     broken = BwrapSandbox({"python": "/nonexistent/python3"})
     r = broken.execute_python("print(1)", limits=Limits(timeout=3))
     assert r.verdict == "sandbox_error"
     assert r.reason.startswith("bubblewrap did not start the program: bwrap: execvp /nonexistent/python3")
     assert r.exit_code == 1 and r.stderr.startswith("bwrap: execvp")
+    r = UnshareSandbox({"python": "/nonexistent/python3"}).execute_python("print(1)", limits=Limits(timeout=3))
+    assert r.verdict == "sandbox_error" and r.exit_code == 127
+    assert r.reason.startswith("the unshare sandbox did not start the program: env: ")
 
 
 def test_classify():
@@ -233,6 +237,17 @@ def test_auto_is_bwrap_and_unknown_names_fail():
     assert get_sandbox("auto").name == "bwrap"
     with pytest.raises(AssayError, match="unknown sandbox 'docker'"):
         get_sandbox("docker")
+
+
+def test_auto_falls_back_to_unshare_without_bubblewrap(tmp_path, monkeypatch):
+    for tool in ("prlimit", "setpriv"):
+        (tmp_path / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(tmp_path))  # util-linux only: no bwrap on the PATH
+    sb = get_sandbox("auto")
+    assert sb.name == "unshare"
+    assert BwrapSandbox().available() == "bwrap not found: install it (apt-get install bubblewrap)"
+    with pytest.raises(AssayError, match=r"^no sandbox can run here \(bwrap: bwrap not found"):
+        get_sandbox("bwrap")
 
 
 def test_no_sandbox_is_explicit_and_still_limited():

@@ -289,7 +289,7 @@ class _Base:
                     stdin=fin,
                     stdout=fout,
                     stderr=ferr,
-                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
                     cwd=str(code_dir) if status_mode == "none" else "/",
                     start_new_session=True,
                     pass_fds=(status_w,) if status_mode == "bwrap" else (),
@@ -380,6 +380,27 @@ class _Base:
                     else:
                         exit_code = code
         cpu_time = usage.ru_utime + usage.ru_stime
+        last = stderr.rstrip("\n").rsplit("\n", 1)
+        if status_mode == "unshare" and last[-1].startswith("unshare: sigprocmask unblock failed"):
+            # unshare passes its child's death by a signal on by raising it; SIGKILL it cannot, and says so
+            sig, exit_code = signal.SIGKILL.value, None
+            stderr = last[0] + "\n" if len(last) == 2 else ""
+        if status_mode == "unshare" and not timed_out.is_set():
+            setup_failed = exit_code == 121 and "assay-sandbox: setup failed" in stderr
+            tool_failed = exit_code in (1, 126, 127) and stderr.startswith(
+                ("unshare: ", "setpriv: ", "prlimit: ", "env: ")
+            )
+            if setup_failed or (tool_failed and stderr.count("\n") <= 1):
+                return Execution(
+                    self.name,
+                    "sandbox_error",
+                    "the unshare sandbox did not start the program: " + _printable(stderr.strip()[-300:]),
+                    limits.as_dict(),
+                    exit_code=exit_code,
+                    duration=duration,
+                    stderr=stderr,
+                    stderr_bytes=err_n,
+                )
         verdict, reason = classify(
             exit_code,
             sig,
@@ -540,6 +561,88 @@ class BwrapSandbox(_Base):
         return cmd, "bwrap"
 
 
+_UNSHARE_SETUP = r"""
+fail() { echo "assay-sandbox: setup failed: $1" >&2; exit 121; }
+R="$1"; CODE="$2"; SIZE="$3"; shift 3
+mount -t tmpfs -o size=4m,mode=755 tmpfs "$R" || fail "tmpfs root"
+mkdir "$R/usr" "$R/tmp" "$R/proc" "$R/code" "$R/dev" "$R/dev/shm" "$R/old" || fail mkdir
+mount --rbind /usr "$R/usr" && mount -o remount,bind,ro "$R/usr" || fail /usr
+for l in bin lib lib32 lib64 sbin; do
+  if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$R/$l" || fail "/$l"; fi
+done
+mount --bind "$CODE" "$R/code" && mount -o remount,bind,ro "$R/code" || fail /code
+mount -t tmpfs -o "size=$SIZE,mode=1777" tmpfs "$R/tmp" || fail /tmp
+mount -t tmpfs -o "size=$SIZE,mode=1777" tmpfs "$R/dev/shm" || fail /dev/shm
+for d in null zero urandom random; do
+  touch "$R/dev/$d" && mount --bind "/dev/$d" "$R/dev/$d" || fail "/dev/$d"
+done
+mount -t proc proc "$R/proc" || fail /proc
+cd "$R" && pivot_root . old && umount -l /old && rmdir /old || fail pivot_root
+mount -o remount,bind,ro / || fail "read-only root"
+cd /tmp || fail /tmp
+exec setpriv --no-new-privs --inh-caps=-all --bounding-set=-all -- env -i PATH=/usr/bin:/bin HOME=/tmp \
+  LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/code "$@"
+"""
+
+
+class UnshareSandbox(_Base):
+    """util-linux ``unshare`` where bubblewrap is missing: user, PID, mount, network, IPC and UTS namespaces,
+    a new root (read-only /usr and code, private /tmp and /dev/shm, fresh /proc) entered with ``pivot_root``,
+    every capability dropped before the program starts, the same rlimits and unprivileged uid as ``bwrap``."""
+
+    name = "unshare"
+    DEFAULT_UID_BASE = 1_500_000
+    _checked: dict[str, str | None] = {}
+    TOOLS = ("unshare", "prlimit", "mount", "umount", "pivot_root", "setpriv")
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        opts = dict(options or {})
+        opts.setdefault("uid_base", self.DEFAULT_UID_BASE)
+        super().__init__(opts)
+
+    def available(self) -> str | None:
+        for tool in self.TOOLS:
+            if shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
+                return f"{tool} not found: install util-linux"
+        if self.python not in self._checked:
+            probe = self.execute_python("print('ok')", limits=Limits(timeout=10))
+            self._checked[self.python] = (
+                None if probe.passed and probe.stdout.strip() == "ok" else f"unshare probe failed: {probe.reason}"
+            )
+        return self._checked[self.python]
+
+    def _command(self, code_dir: Path, argv: list[str], limits: Limits, slot: int) -> tuple[list[str], str]:
+        root = code_dir.parent / "root"
+        root.mkdir()
+        root.chmod(0o755)
+        cmd = self._prlimit(limits)
+        if os.geteuid() == 0:
+            uid = self.uid_base + slot
+            cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+        cmd += [
+            shutil.which("unshare") or "unshare",
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--net",
+            "--ipc",
+            "--uts",
+            "--",
+            "/bin/sh",
+            "-c",
+            _UNSHARE_SETUP,
+            "sh",
+            str(root),
+            str(code_dir),
+            str(limits.tmpfs),
+            *[a if i == 0 or os.path.isabs(a) or a.startswith("-") else f"/code/{a}" for i, a in enumerate(argv)],
+        ]
+        return cmd, "unshare"
+
+
 class NoSandbox(_Base):
     """No isolation at all: the program runs as this user, with rlimits, a timeout and an empty environment.
 
@@ -553,20 +656,29 @@ class NoSandbox(_Base):
 
 
 def get_sandbox(name: str = "auto", options: Mapping[str, Any] | None = None) -> _Base:
-    """The sandbox registered as ``name``; ``auto`` is ``bwrap`` and fails, with the reason, where it cannot run."""
+    """The sandbox registered as ``name``, ready to run.
+
+    ``auto`` is ``bwrap``, else ``unshare`` where bubblewrap cannot run; where neither can, an error says why.
+    Running without a sandbox is never a fallback: only ``unsafe_no_sandbox`` by name does it.
+    """
     from assay.api import AssayError
     from assay.plugins import host
 
-    chosen = "bwrap" if name in ("auto", "", None) else name
     registry = host().sandboxes()
-    if chosen not in registry:
-        raise AssayError(f"unknown sandbox {chosen!r}; installed: {', '.join(sorted(registry)) or 'none'}")
-    entry = registry[chosen]
-    sandbox = entry.obj(options or {})
-    why = sandbox.available()
-    if why is not None:
-        raise AssayError(
-            f"sandbox {chosen!r} cannot run here: {why}. Model-written code is never run unsandboxed "
-            "unless you choose sandbox 'unsafe_no_sandbox' explicitly."
-        )
-    return sandbox
+    chosen = ["bwrap", "unshare"] if name in ("auto", "", None) else [name]
+    reasons = []
+    for candidate in chosen:
+        if candidate not in registry:
+            if name in ("auto", "", None):
+                reasons.append(f"{candidate}: not installed")
+                continue
+            raise AssayError(f"unknown sandbox {candidate!r}; installed: {', '.join(sorted(registry)) or 'none'}")
+        sandbox = registry[candidate].obj(options or {})
+        why = sandbox.available()
+        if why is None:
+            return sandbox
+        reasons.append(f"{candidate}: {why}")
+    raise AssayError(
+        f"no sandbox can run here ({'; '.join(reasons)}). Model-written code is never run unsandboxed "
+        "unless you choose sandbox 'unsafe_no_sandbox' explicitly."
+    )
