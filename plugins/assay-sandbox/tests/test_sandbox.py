@@ -6,7 +6,6 @@ import os
 import shutil
 import time
 
-import psutil
 import pytest
 from assay.api import AssayError
 from assay_sandbox.core import BwrapSandbox, Limits, NoSandbox, UnshareSandbox, classify, get_sandbox, pool
@@ -28,11 +27,19 @@ def sandbox(request):
 
 def _leftovers(sb: BwrapSandbox) -> list[str]:
     """Processes still running under the sandbox's uids (zombies awaiting the host's init do not run)."""
-    uids = range(sb.uid_base, sb.uid_base + pool().size)
+    uids = range(sb.uid_of(0), sb.uid_of(0) + pool().size)
     out = []
-    for p in psutil.process_iter(["pid", "uids", "name", "status"]):
-        if p.info["uids"] and p.info["uids"].real in uids and p.info["status"] != psutil.STATUS_ZOMBIE:
-            out.append(f"{p.info['pid']} {p.info['name']}")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            uid = entry.stat().st_uid
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if uid in uids and state != "Z":
+            out.append(f"{entry.name} ({state})")
     return out
 
 

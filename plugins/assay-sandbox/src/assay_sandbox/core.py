@@ -210,6 +210,10 @@ class _Base:
         if opts:
             raise ValueError(f"{self.name}: unknown options {', '.join(sorted(opts))}")
 
+    def uid_of(self, slot: int) -> int:
+        """The uid a pool slot runs as: its own, and not another harness process's (256 slots per process)."""
+        return self.uid_base + (os.getpid() % 16384) * 256 + slot % 256
+
     @staticmethod
     def default_python() -> str:
         # the system interpreter, not the harness's (its venv and site-packages stay out of reach)
@@ -463,7 +467,7 @@ class BwrapSandbox(_Base):
     """bubblewrap, run as an unprivileged uid (one per pool slot) when the harness is root."""
 
     name = "bwrap"
-    DEFAULT_UID_BASE = 1_500_000  # uids 1500000.. (no user owns them); nobody (65534) is shared with others
+    DEFAULT_UID_BASE = 1_500_000  # uids from 1500000 (no user owns them); nobody (65534) is shared with others
     _checked: dict[str, str | None] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
@@ -504,7 +508,7 @@ class BwrapSandbox(_Base):
             raise SandboxUnavailable("bwrap not found: install bubblewrap (apt-get install bubblewrap)")
         cmd = self._prlimit(limits)
         if os.geteuid() == 0:
-            uid = self.uid_base + slot
+            uid = self.uid_of(slot)
             cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
         cmd += [
             bwrap,
@@ -617,7 +621,7 @@ class UnshareSandbox(_Base):
         root.chmod(0o755)
         cmd = self._prlimit(limits)
         if os.geteuid() == 0:
-            uid = self.uid_base + slot
+            uid = self.uid_of(slot)
             cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
         cmd += [
             shutil.which("unshare") or "unshare",
