@@ -29,6 +29,7 @@ import attrs
 from assay.events import Executed
 
 MiB = 1 << 20
+TIME = "/usr/bin/time"
 
 VERDICTS = ("passed", "failed", "timeout", "memory", "output_limit", "killed", "sandbox_error")
 
@@ -185,8 +186,10 @@ def classify(
     """
     if timed_out:
         return "timeout", "wall-clock limit"
-    if cpu_exceeded and sig == signal.SIGKILL:
+    if sig == signal.SIGXCPU or (cpu_exceeded and sig == signal.SIGKILL):
         return "timeout", "CPU time limit"
+    if sig == signal.SIGXFSZ:
+        return "output_limit", "file size limit (SIGXFSZ)"
     if output_capped and exit_code != 0:
         return "output_limit", "file size limit (stdout/stderr or a file reached it)"
     if sig is not None:
@@ -248,6 +251,14 @@ class _Base:
     def _command(self, code_dir: Path, argv: list[str], limits: Limits, slot: int) -> tuple[list[str], str]:
         raise NotImplementedError
 
+    @staticmethod
+    def _timer() -> list[str]:
+        """GNU time, where installed, as the program's parent inside the sandbox: it measures the program's own
+        peak memory (the harness's maxrss is inherited by every process it spawns, so wait4 cannot)."""
+        if os.access(TIME, os.X_OK):
+            return [TIME, "-f", "assay-rusage %M", "-o", "{rusage_path}"]
+        return []
+
     def _prlimit(self, limits: Limits) -> list[str]:
         nproc = limits.nproc
         if os.geteuid() != 0:
@@ -280,6 +291,9 @@ class _Base:
         (tmp / "stdin").write_bytes(stdin)
         cmd, status_mode = self._command(code_dir, argv, limits, slot)
         status_r, status_w = os.pipe()
+        rusage_r, rusage_w = os.pipe()
+        os.fchmod(rusage_w, 0o622)  # GNU time reopens it by path, as the sandbox's uid
+        fds = (status_w, rusage_w) if status_mode != "none" else ()
         timed_out = threading.Event()
         started = time.perf_counter()
         with (
@@ -289,18 +303,22 @@ class _Base:
         ):
             try:
                 proc = subprocess.Popen(
-                    [arg.replace("{status_fd}", str(status_w)) for arg in cmd],
+                    [
+                        arg.replace("{status_fd}", str(status_w)).replace("{rusage_path}", f"/proc/self/fd/{rusage_w}")
+                        for arg in cmd
+                    ],
                     stdin=fin,
                     stdout=fout,
                     stderr=ferr,
                     env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
                     cwd=str(code_dir) if status_mode == "none" else "/",
                     start_new_session=True,
-                    pass_fds=(status_w,) if status_mode == "bwrap" else (),
+                    pass_fds=fds,
                     close_fds=True,
                 )
             finally:
                 os.close(status_w)
+                os.close(rusage_w)
 
             status_seen: list[bytes] = []
 
@@ -348,6 +366,17 @@ class _Base:
             except ProcessLookupError:
                 pass
         duration = time.perf_counter() - started
+        os.set_blocking(rusage_r, False)
+        try:
+            rusage_text = os.read(rusage_r, 65536).decode("utf-8", "replace")
+        except (BlockingIOError, OSError):
+            rusage_text = ""
+        os.close(rusage_r)
+        peak: int | None = None
+        for line in rusage_text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "assay-rusage" and parts[1].isdigit():
+                peak = int(parts[1]) * 1024
         os.set_blocking(status_r, True)
         with os.fdopen(status_r, "rb") as f:
             status = b"".join([*status_seen, f.read()]).decode("utf-8", "replace")
@@ -383,6 +412,21 @@ class _Base:
                         sig, exit_code = code - 128, None
                     else:
                         exit_code = code
+        if exit_code in (126, 127) and stderr.startswith(f"{TIME}: cannot run ") and stderr.count("\n") <= 1:
+            return Execution(
+                self.name,
+                "sandbox_error",
+                "the sandbox could not start the program: " + _printable(stderr.strip()[-300:]),
+                limits.as_dict(),
+                exit_code=exit_code,
+                duration=duration,
+                stderr=stderr,
+                stderr_bytes=err_n,
+            )
+        if status_mode == "unshare" and sig is None and exit_code is not None and exit_code > 128:
+            # GNU time (and a shell) report a child killed by signal N as 128 + N
+            if exit_code - 128 in signal.Signals._value2member_map_:
+                sig, exit_code = exit_code - 128, None
         cpu_time = usage.ru_utime + usage.ru_stime
         last = stderr.rstrip("\n").rsplit("\n", 1)
         if status_mode == "unshare" and last[-1].startswith("unshare: sigprocmask unblock failed"):
@@ -421,8 +465,9 @@ class _Base:
             exit_code=exit_code,
             signal=sig,
             duration=duration,
-            cpu_time=cpu_time,
-            peak_memory=usage.ru_maxrss * 1024,
+            # a program killed at the wall-clock limit is not reaped by its sandbox: its use is unknown
+            cpu_time=None if timed_out.is_set() else cpu_time,
+            peak_memory=None if timed_out.is_set() else peak,
             stdout=stdout,
             stderr=stderr,
             stdout_bytes=out_n,
@@ -559,6 +604,7 @@ class BwrapSandbox(_Base):
             "--json-status-fd",
             "{status_fd}",
             "--",
+            *self._timer(),
             # file arguments are relative to the code directory, mounted at /code
             *[a if i == 0 or os.path.isabs(a) or a.startswith("-") else f"/code/{a}" for i, a in enumerate(argv)],
         ]
@@ -642,6 +688,7 @@ class UnshareSandbox(_Base):
             str(root),
             str(code_dir),
             str(limits.tmpfs),
+            *self._timer(),
             *[a if i == 0 or os.path.isabs(a) or a.startswith("-") else f"/code/{a}" for i, a in enumerate(argv)],
         ]
         return cmd, "unshare"
