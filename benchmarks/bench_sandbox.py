@@ -1,6 +1,6 @@
 """Sandbox overhead and the wall time of HumanEval's canonical solutions in the bwrap sandbox.
 
-    python benchmarks/bench_sandbox.py --dataset-dir ../shared/datasets [--n 40] [--workers N]
+    python benchmarks/bench_sandbox.py --dataset-dir ../shared/datasets [--n 40] [--workers N] [--backend unshare]
 
 1. Overhead per execution: the median wall time of ``n`` bwrap executions of ``pass`` minus the median
    of ``n`` bare runs of the same interpreter (``python3 -c pass`` in a subprocess), one at a time.
@@ -27,6 +27,7 @@ def main() -> int:
     ap.add_argument("--dataset-dir", default=os.environ.get("ASSAY_DATA_DIR", "../shared/datasets"))
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--backend", default="bwrap", help="bwrap | unshare (the HumanEval part always uses auto)")
     opts = ap.parse_args()
 
     from assay.api import BenchmarkArgs
@@ -35,7 +36,7 @@ def main() -> int:
     from assay_code.scorer import SCORER
     from assay_sandbox.core import Limits, get_sandbox
 
-    sandbox = get_sandbox("bwrap")
+    sandbox = get_sandbox(opts.backend)
     bare, boxed = [], []
     for _ in range(opts.n):
         t = time.perf_counter()
@@ -64,9 +65,10 @@ def main() -> int:
     result = {
         "executions": opts.n,
         "bare_python_median_s": round(statistics.median(bare), 4),
-        "bwrap_median_s": round(statistics.median(boxed), 4),
+        "sandboxed_median_s": round(statistics.median(boxed), 4),
         "overhead_per_execution_ms": round(overhead * 1000, 1),
         "humaneval_canonical": {"problems": len(values), "passed": int(sum(values)), "wall_s": round(wall, 2)},
+        "backend": opts.backend,
         "workers": opts.workers,
         "cores": os.cpu_count(),
     }

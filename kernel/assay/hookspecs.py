@@ -89,7 +89,8 @@ def assay_scorers(register: Register) -> None:
     :class:`assay.api.Scorer`: ``scorer.score(sample, generated)`` returns a list of
     :class:`assay.api.Score` (metric, value, extracted answer, explanation). Scorers
     run after each ``Generated`` and during ``assay rescore``; each Score becomes a
-    ``Scored`` event.
+    ``Scored`` event. A scorer may also return event bodies (``Executed``, ``SampleFailed``),
+    appended with its scores; one with ``blocking = True`` (it runs programs) runs in a worker thread.
 
     Example::
 

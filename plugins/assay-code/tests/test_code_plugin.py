@@ -142,7 +142,8 @@ def test_a_sandbox_that_cannot_run_is_a_counted_error_not_a_score(datasets_dir, 
     assert scored == []
     (f,) = failed
     assert (f.stage, f.error_type) == ("score", "AssayError")
-    assert f.message.startswith("scorer code_pass: sandbox 'bwrap' cannot run here: bwrap probe failed")
+    assert f.message.startswith("scorer code_pass: no sandbox can run here (bwrap: bwrap probe failed")
+    assert "; unshare: unshare probe failed" in f.message
 
 
 def test_unknown_dataset_args_are_rejected(datasets_dir):

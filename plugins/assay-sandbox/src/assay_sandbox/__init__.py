@@ -18,6 +18,11 @@ def assay_sandboxes(register: Any) -> None:
         description="bubblewrap as an unprivileged uid: no network, read-only system, private /tmp, rlimits",
     )
     register(
+        "unshare",
+        "assay_sandbox.core:UnshareSandbox",
+        description="util-linux unshare where bubblewrap is missing: namespaces, pivot_root, no capabilities, rlimits",
+    )
+    register(
         "unsafe_no_sandbox",
         "assay_sandbox.core:NoSandbox",
         description="NO isolation: the program runs as this user with rlimits and a timeout only",

@@ -29,6 +29,7 @@ import attrs
 from assay.events import Executed
 
 MiB = 1 << 20
+TIME = "/usr/bin/time"
 
 VERDICTS = ("passed", "failed", "timeout", "memory", "output_limit", "killed", "sandbox_error")
 
@@ -185,8 +186,10 @@ def classify(
     """
     if timed_out:
         return "timeout", "wall-clock limit"
-    if cpu_exceeded and sig == signal.SIGKILL:
+    if sig == signal.SIGXCPU or (cpu_exceeded and sig == signal.SIGKILL):
         return "timeout", "CPU time limit"
+    if sig == signal.SIGXFSZ:
+        return "output_limit", "file size limit (SIGXFSZ)"
     if output_capped and exit_code != 0:
         return "output_limit", "file size limit (stdout/stderr or a file reached it)"
     if sig is not None:
@@ -209,6 +212,10 @@ class _Base:
         self.uid_base = int(opts.pop("uid_base", 0) or 0)
         if opts:
             raise ValueError(f"{self.name}: unknown options {', '.join(sorted(opts))}")
+
+    def uid_of(self, slot: int) -> int:
+        """The uid a pool slot runs as: its own, and not another harness process's (256 slots per process)."""
+        return self.uid_base + (os.getpid() % 16384) * 256 + slot % 256
 
     @staticmethod
     def default_python() -> str:
@@ -244,12 +251,25 @@ class _Base:
     def _command(self, code_dir: Path, argv: list[str], limits: Limits, slot: int) -> tuple[list[str], str]:
         raise NotImplementedError
 
+    @staticmethod
+    def _timer() -> list[str]:
+        """GNU time, where installed, as the program's parent inside the sandbox: it measures the program's own
+        peak memory (the harness's maxrss is inherited by every process it spawns, so wait4 cannot)."""
+        if os.access(TIME, os.X_OK):
+            return [TIME, "-f", "assay-rusage %M", "-o", "{rusage_path}"]
+        return []
+
     def _prlimit(self, limits: Limits) -> list[str]:
+        nproc = limits.nproc
+        if os.geteuid() != 0:
+            # RLIMIT_NPROC counts every process of the real uid: not root, the program shares this user's
+            # uid, so its budget comes on top of what the user already runs
+            nproc += _processes_of(os.getuid())
         return [
             shutil.which("prlimit") or "prlimit",
             f"--as={limits.memory}",
             f"--cpu={limits.cpu_seconds()}",
-            f"--nproc={limits.nproc}",
+            f"--nproc={nproc}",
             f"--fsize={limits.fsize}",
             f"--nofile={limits.nofile}",
             "--core=0",
@@ -271,6 +291,9 @@ class _Base:
         (tmp / "stdin").write_bytes(stdin)
         cmd, status_mode = self._command(code_dir, argv, limits, slot)
         status_r, status_w = os.pipe()
+        rusage_r, rusage_w = os.pipe()
+        os.fchmod(rusage_w, 0o622)  # GNU time reopens it by path, as the sandbox's uid
+        fds = (status_w, rusage_w) if status_mode != "none" else ()
         timed_out = threading.Event()
         started = time.perf_counter()
         with (
@@ -280,18 +303,22 @@ class _Base:
         ):
             try:
                 proc = subprocess.Popen(
-                    [arg.replace("{status_fd}", str(status_w)) for arg in cmd],
+                    [
+                        arg.replace("{status_fd}", str(status_w)).replace("{rusage_path}", f"/proc/self/fd/{rusage_w}")
+                        for arg in cmd
+                    ],
                     stdin=fin,
                     stdout=fout,
                     stderr=ferr,
-                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                    env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
                     cwd=str(code_dir) if status_mode == "none" else "/",
                     start_new_session=True,
-                    pass_fds=(status_w,) if status_mode == "bwrap" else (),
+                    pass_fds=fds,
                     close_fds=True,
                 )
             finally:
                 os.close(status_w)
+                os.close(rusage_w)
 
             status_seen: list[bytes] = []
 
@@ -339,6 +366,17 @@ class _Base:
             except ProcessLookupError:
                 pass
         duration = time.perf_counter() - started
+        os.set_blocking(rusage_r, False)
+        try:
+            rusage_text = os.read(rusage_r, 65536).decode("utf-8", "replace")
+        except (BlockingIOError, OSError):
+            rusage_text = ""
+        os.close(rusage_r)
+        peak: int | None = None
+        for line in rusage_text.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "assay-rusage" and parts[1].isdigit():
+                peak = int(parts[1]) * 1024
         os.set_blocking(status_r, True)
         with os.fdopen(status_r, "rb") as f:
             status = b"".join([*status_seen, f.read()]).decode("utf-8", "replace")
@@ -374,7 +412,43 @@ class _Base:
                         sig, exit_code = code - 128, None
                     else:
                         exit_code = code
+        if exit_code in (126, 127) and stderr.startswith(f"{TIME}: cannot run ") and stderr.count("\n") <= 1:
+            return Execution(
+                self.name,
+                "sandbox_error",
+                "the sandbox could not start the program: " + _printable(stderr.strip()[-300:]),
+                limits.as_dict(),
+                exit_code=exit_code,
+                duration=duration,
+                stderr=stderr,
+                stderr_bytes=err_n,
+            )
+        if status_mode == "unshare" and sig is None and exit_code is not None and exit_code > 128:
+            # GNU time (and a shell) report a child killed by signal N as 128 + N
+            if exit_code - 128 in signal.Signals._value2member_map_:
+                sig, exit_code = exit_code - 128, None
         cpu_time = usage.ru_utime + usage.ru_stime
+        last = stderr.rstrip("\n").rsplit("\n", 1)
+        if status_mode == "unshare" and last[-1].startswith("unshare: sigprocmask unblock failed"):
+            # unshare passes its child's death by a signal on by raising it; SIGKILL it cannot, and says so
+            sig, exit_code = signal.SIGKILL.value, None
+            stderr = last[0] + "\n" if len(last) == 2 else ""
+        if status_mode == "unshare" and not timed_out.is_set():
+            setup_failed = exit_code == 121 and "assay-sandbox: setup failed" in stderr
+            tool_failed = exit_code in (1, 126, 127) and stderr.startswith(
+                ("unshare: ", "setpriv: ", "prlimit: ", "env: ")
+            )
+            if setup_failed or (tool_failed and stderr.count("\n") <= 1):
+                return Execution(
+                    self.name,
+                    "sandbox_error",
+                    "the unshare sandbox did not start the program: " + _printable(stderr.strip()[-300:]),
+                    limits.as_dict(),
+                    exit_code=exit_code,
+                    duration=duration,
+                    stderr=stderr,
+                    stderr_bytes=err_n,
+                )
         verdict, reason = classify(
             exit_code,
             sig,
@@ -391,13 +465,25 @@ class _Base:
             exit_code=exit_code,
             signal=sig,
             duration=duration,
-            cpu_time=cpu_time,
-            peak_memory=usage.ru_maxrss * 1024,
+            # a program killed at the wall-clock limit is not reaped by its sandbox: its use is unknown
+            cpu_time=None if timed_out.is_set() else cpu_time,
+            peak_memory=None if timed_out.is_set() else peak,
             stdout=stdout,
             stderr=stderr,
             stdout_bytes=out_n,
             stderr_bytes=err_n,
         )
+
+
+def _processes_of(uid: int) -> int:
+    n = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                n += entry.stat().st_uid == uid
+            except OSError:
+                pass
+    return n
 
 
 def _json_docs(text: str) -> list[dict[str, Any]]:
@@ -426,7 +512,7 @@ class BwrapSandbox(_Base):
     """bubblewrap, run as an unprivileged uid (one per pool slot) when the harness is root."""
 
     name = "bwrap"
-    DEFAULT_UID_BASE = 1_500_000  # uids 1500000.. (no user owns them); nobody (65534) is shared with others
+    DEFAULT_UID_BASE = 1_500_000  # uids from 1500000 (no user owns them); nobody (65534) is shared with others
     _checked: dict[str, str | None] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
@@ -467,7 +553,7 @@ class BwrapSandbox(_Base):
             raise SandboxUnavailable("bwrap not found: install bubblewrap (apt-get install bubblewrap)")
         cmd = self._prlimit(limits)
         if os.geteuid() == 0:
-            uid = self.uid_base + slot
+            uid = self.uid_of(slot)
             cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
         cmd += [
             bwrap,
@@ -518,10 +604,94 @@ class BwrapSandbox(_Base):
             "--json-status-fd",
             "{status_fd}",
             "--",
+            *self._timer(),
             # file arguments are relative to the code directory, mounted at /code
             *[a if i == 0 or os.path.isabs(a) or a.startswith("-") else f"/code/{a}" for i, a in enumerate(argv)],
         ]
         return cmd, "bwrap"
+
+
+_UNSHARE_SETUP = r"""
+fail() { echo "assay-sandbox: setup failed: $1" >&2; exit 121; }
+R="$1"; CODE="$2"; SIZE="$3"; shift 3
+mount -t tmpfs -o size=4m,mode=755 tmpfs "$R" || fail "tmpfs root"
+mkdir "$R/usr" "$R/tmp" "$R/proc" "$R/code" "$R/dev" "$R/dev/shm" "$R/old" || fail mkdir
+mount --rbind /usr "$R/usr" && mount -o remount,bind,ro "$R/usr" || fail /usr
+for l in bin lib lib32 lib64 sbin; do
+  if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$R/$l" || fail "/$l"; fi
+done
+mount --bind "$CODE" "$R/code" && mount -o remount,bind,ro "$R/code" || fail /code
+mount -t tmpfs -o "size=$SIZE,mode=1777" tmpfs "$R/tmp" || fail /tmp
+mount -t tmpfs -o "size=$SIZE,mode=1777" tmpfs "$R/dev/shm" || fail /dev/shm
+for d in null zero urandom random; do
+  touch "$R/dev/$d" && mount --bind "/dev/$d" "$R/dev/$d" || fail "/dev/$d"
+done
+mount -t proc proc "$R/proc" || fail /proc
+cd "$R" && pivot_root . old && umount -l /old && rmdir /old || fail pivot_root
+mount -o remount,bind,ro / || fail "read-only root"
+cd /tmp || fail /tmp
+exec setpriv --no-new-privs --inh-caps=-all --bounding-set=-all -- env -i PATH=/usr/bin:/bin HOME=/tmp \
+  LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=/code "$@"
+"""
+
+
+class UnshareSandbox(_Base):
+    """util-linux ``unshare`` where bubblewrap is missing: user, PID, mount, network, IPC and UTS namespaces,
+    a new root (read-only /usr and code, private /tmp and /dev/shm, fresh /proc) entered with ``pivot_root``,
+    every capability dropped before the program starts, the same rlimits and unprivileged uid as ``bwrap``."""
+
+    name = "unshare"
+    DEFAULT_UID_BASE = 1_500_000
+    _checked: dict[str, str | None] = {}
+    TOOLS = ("unshare", "prlimit", "mount", "umount", "pivot_root", "setpriv")
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        opts = dict(options or {})
+        opts.setdefault("uid_base", self.DEFAULT_UID_BASE)
+        super().__init__(opts)
+
+    def available(self) -> str | None:
+        for tool in self.TOOLS:
+            if shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin") is None:
+                return f"{tool} not found: install util-linux"
+        if self.python not in self._checked:
+            probe = self.execute_python("print('ok')", limits=Limits(timeout=10))
+            self._checked[self.python] = (
+                None if probe.passed and probe.stdout.strip() == "ok" else f"unshare probe failed: {probe.reason}"
+            )
+        return self._checked[self.python]
+
+    def _command(self, code_dir: Path, argv: list[str], limits: Limits, slot: int) -> tuple[list[str], str]:
+        root = code_dir.parent / "root"
+        root.mkdir()
+        root.chmod(0o755)
+        cmd = self._prlimit(limits)
+        if os.geteuid() == 0:
+            uid = self.uid_of(slot)
+            cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+        cmd += [
+            shutil.which("unshare") or "unshare",
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount",
+            "--net",
+            "--ipc",
+            "--uts",
+            "--",
+            "/bin/sh",
+            "-c",
+            _UNSHARE_SETUP,
+            "sh",
+            str(root),
+            str(code_dir),
+            str(limits.tmpfs),
+            *self._timer(),
+            *[a if i == 0 or os.path.isabs(a) or a.startswith("-") else f"/code/{a}" for i, a in enumerate(argv)],
+        ]
+        return cmd, "unshare"
 
 
 class NoSandbox(_Base):
@@ -537,20 +707,29 @@ class NoSandbox(_Base):
 
 
 def get_sandbox(name: str = "auto", options: Mapping[str, Any] | None = None) -> _Base:
-    """The sandbox registered as ``name``; ``auto`` is ``bwrap`` and fails, with the reason, where it cannot run."""
+    """The sandbox registered as ``name``, ready to run.
+
+    ``auto`` is ``bwrap``, else ``unshare`` where bubblewrap cannot run; where neither can, an error says why.
+    Running without a sandbox is never a fallback: only ``unsafe_no_sandbox`` by name does it.
+    """
     from assay.api import AssayError
     from assay.plugins import host
 
-    chosen = "bwrap" if name in ("auto", "", None) else name
     registry = host().sandboxes()
-    if chosen not in registry:
-        raise AssayError(f"unknown sandbox {chosen!r}; installed: {', '.join(sorted(registry)) or 'none'}")
-    entry = registry[chosen]
-    sandbox = entry.obj(options or {})
-    why = sandbox.available()
-    if why is not None:
-        raise AssayError(
-            f"sandbox {chosen!r} cannot run here: {why}. Model-written code is never run unsandboxed "
-            "unless you choose sandbox 'unsafe_no_sandbox' explicitly."
-        )
-    return sandbox
+    chosen = ["bwrap", "unshare"] if name in ("auto", "", None) else [name]
+    reasons = []
+    for candidate in chosen:
+        if candidate not in registry:
+            if name in ("auto", "", None):
+                reasons.append(f"{candidate}: not installed")
+                continue
+            raise AssayError(f"unknown sandbox {candidate!r}; installed: {', '.join(sorted(registry)) or 'none'}")
+        sandbox = registry[candidate].obj(options or {})
+        why = sandbox.available()
+        if why is None:
+            return sandbox
+        reasons.append(f"{candidate}: {why}")
+    raise AssayError(
+        f"no sandbox can run here ({'; '.join(reasons)}). Model-written code is never run unsandboxed "
+        "unless you choose sandbox 'unsafe_no_sandbox' explicitly."
+    )
