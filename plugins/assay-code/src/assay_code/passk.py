@@ -15,24 +15,10 @@ from typing import Any, ClassVar
 
 import msgspec
 from assay.log import decode_blocks
+from assay.passk import pass_at_k
 
 SCORER = "code_pass"
 KS = (1, 5, 10)
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k of one problem with n samples of which c are correct."""
-    if not 1 <= k <= n:
-        raise ValueError(f"pass@k needs 1 <= k <= n, got k={k}, n={n}")
-    if not 0 <= c <= n:
-        raise ValueError(f"pass@k needs 0 <= c <= n, got c={c}, n={n}")
-    if n - c < k:
-        return 1.0
-    # 1 - prod_{i=n-c+1}^{n} (1 - k/i): the numerically stable form of 1 - C(n-c,k)/C(n,k)
-    prod = 1.0
-    for i in range(n - c + 1, n + 1):
-        prod *= 1.0 - k / i
-    return 1.0 - prod
 
 
 class _Body(msgspec.Struct):

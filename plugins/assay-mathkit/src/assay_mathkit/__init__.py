@@ -12,10 +12,11 @@ Heavy imports (math-verify, sympy) happen inside the functions.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from functools import lru_cache
+
+from assay.passk import pass_at_k  # the kernel's, re-exported for the math benchmarks
 
 __all__ = [
     "chat_messages",
@@ -181,15 +182,6 @@ def extract_aime_integer(text: str | None) -> int | None:
         return _as_int(hits[-1])
     nums = _INT.findall(text)
     return _as_int(nums[-1]) if nums else None
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k of one problem: 1 - C(n-c, k) / C(n, k) (n samples, c correct)."""
-    if k > n or k < 1:
-        raise ValueError(f"pass@k needs 1 <= k <= n, got k={k}, n={n}")
-    if n - c < k:
-        return 1.0
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
 def read_jsonl(path) -> list[tuple[int, dict]]:
