@@ -107,6 +107,9 @@ class EvalFold:
         self.acc: dict[tuple[str, str, str], _Acc] = {}
         self.binary: dict[tuple[str, str, str], bool] = {}
         self.failed: dict[str, tuple[str, str]] = {}
+        # metrics a failed sample was scored on before a scorer raised: it counts once per metric
+        self.partial: dict[str, set[str]] = {}
+        self._last: tuple[str | None, list[str]] = (None, [])  # the last Scored sample, its metrics
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
@@ -147,12 +150,20 @@ class EvalFold:
             mine.n, mine.s, mine.ss = mine.n + a.n, mine.s + a.s, mine.ss + a.ss
             self.binary[k] = self.binary.get(k, True) and later.binary[k]
         self.failed.update(later.failed)
+        for sid, metrics in later.partial.items():
+            self.partial.setdefault(sid, set()).update(metrics)
+        sid, metrics = self._last
+        if sid in later.failed:  # a sample's group cut in two by the byte ranges
+            self.partial.setdefault(sid, set()).update(metrics)
+        if later._last[0] is not None:
+            self._last = later._last
         self.reported.update(later.reported)
         self.torn = later.torn
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
         loaded, acc, failed, binary = self.loaded, self.acc, self.failed, self.binary
+        last_sid, last_metrics = self._last
         for line in lines:
             t = line.type
             b = line.body
@@ -170,6 +181,10 @@ class EvalFold:
                 a.ss += v * v
                 if v != 0.0 and v != 1.0:
                     binary[key] = False
+                if sid != last_sid:
+                    last_sid, last_metrics = sid, [b.metric]
+                else:
+                    last_metrics.append(b.metric)
                 if failed and sid in failed:
                     del failed[sid]
             elif t == "SampleLoaded":
@@ -186,6 +201,9 @@ class EvalFold:
                     del failed[b.sample_id]
             elif t == "SampleFailed":
                 failed[b.sample_id] = self._group(b.sample_id)
+                if b.stage == "score" and last_sid == b.sample_id:
+                    # a sample's Scored and its scorer failures are one group: what did score, counts
+                    self.partial.setdefault(b.sample_id, set()).update(last_metrics)
             elif t == "RunStarted":
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
@@ -199,25 +217,36 @@ class EvalFold:
             elif t == "RunResumed":
                 self.status = "running"
                 self.status_seen = True
+        self._last = (last_sid, last_metrics)
 
     def rows(self) -> list[dict[str, Any]]:
         errors: dict[tuple[str, str], int] = {}
-        for g in self.failed.values():
+        scored_anyway: dict[tuple[str, str, str], int] = {}  # failed samples a metric did score
+        for sid, g in self.failed.items():
             errors[g] = errors.get(g, 0) + 1
+            for m in self.partial.get(sid, ()):
+                scored_anyway[(*g, m)] = scored_anyway.get((*g, m), 0) + 1
+
+        def errors_of(bench: str, subset: str, metric: str) -> int:
+            # each sample counts once per metric: a Scored one is in the sums, not among the errors
+            return errors.get((bench, subset), 0) - scored_anyway.get((bench, subset, metric), 0)
+
         rows: list[dict[str, Any]] = []
         by_dataset: dict[str, dict[str, list[tuple[str, _Acc, int, int]]]] = {}
         for (bench, subset, metric), a in sorted(self.acc.items()):
             by_dataset.setdefault(bench, {}).setdefault(metric, []).append(
-                (subset, a, errors.get((bench, subset), 0), self.loaded.get((bench, subset), 0))
+                (subset, a, errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
             )
         # groups with errors only (no score at all) still show up
-        for (bench, subset), n_err in errors.items():
+        for bench, subset in errors:
             metrics = by_dataset.setdefault(bench, {})
             if not metrics:
                 metrics["acc"] = []
-            for items in metrics.values():
+            for metric, items in metrics.items():
                 if not any(s == subset for s, *_ in items):
-                    items.append((subset, _Acc(), n_err, self.loaded.get((bench, subset), 0)))
+                    items.append(
+                        (subset, _Acc(), errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
+                    )
         for bench, metrics in by_dataset.items():
             for metric, items in metrics.items():
                 binary = all(self.binary.get((bench, s, metric), True) for s, *_ in items)

@@ -121,3 +121,42 @@ def test_rescore_carries_corpus_level_metrics(tmp_path, datasets_dir):
     pick = lambda rep: sorted((r["dataset"], r["metric"], r["score"], r["model"]) for r in rep["rows"])
     assert pick(again) == pick(first)
     assert ("corpus", "spearman", 0.75, "enc") in pick(again)
+
+
+class _ScorerPlugin:
+    """`one` always scores 1; `flaky` raises on gsm8k's first problem and scores 1 elsewhere."""
+
+    class One:
+        def score(self, sample, generated):
+            from assay.api import Score
+
+            return [Score("one", 1.0)]
+
+    class Flaky:
+        def score(self, sample, generated):
+            from assay.api import Score
+
+            if sample.local_id == "0":
+                raise ValueError("flaky scorer bug")
+            return [Score("flaky", 1.0)]
+
+    @hookimpl
+    def assay_scorers(self, register):
+        register("one", self.One())
+        register("flaky", self.Flaky())
+
+
+def test_a_raising_scorer_counts_each_sample_once_per_metric(tmp_path, datasets_dir):
+    host = PluginHost()
+    host.register_module(_ScorerPlugin(), "scorers")
+    cfg = _cfg(tmp_path, datasets_dir, dataset_args={"gsm8k": {"metric_list": ["one", "flaky"]}})
+    report = run_eval(cfg, plugins=host)
+    rows = {r["metric"]: (r["num"], r["score"], r["errors"]) for r in report["rows"]}
+    # 4 samples: `one` scored all 4 (the failure of `flaky` on one sample is not an error of `one`);
+    # `flaky` scored 3 and failed 1, which stays in its denominator as a 0
+    assert rows == {"one": (4, 1.0, 0), "flaky": (4, 0.75, 1)}
+    assert report["errored_samples"] == 1
+    failed = [e.body for e in iter_events(next(tmp_path.iterdir())) if e.type == "SampleFailed"]
+    assert [(f.sample_id, f.stage, f.message) for f in failed] == [
+        ("gsm8k/main/0", "score", "scorer flaky: flaky scorer bug")
+    ]
