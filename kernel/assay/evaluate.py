@@ -138,8 +138,23 @@ def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, Ben
     for name in cfg.datasets:
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
-        out.append((name, args, entry.obj(args)))
+        bench = entry.obj(args)
+        check_scorers(name, args, bench, plugins)
+        out.append((name, args, bench))
     return out
+
+
+def check_scorers(name: str, args: BenchmarkArgs, bench: Any, plugins: PluginHost) -> None:
+    """Every scorer a benchmark will use is installed: a typo fails before the run exists."""
+    if is_self_driven(bench):  # its metric_list names its own corpus-level metrics
+        return
+    given = args.metric_list is not None
+    for scorer in args.metric_list if given else getattr(bench, "default_scorers", []):
+        try:
+            plugins.get("scorers", scorer)
+        except AssayError as exc:
+            where = f"dataset_args.{name}.metric_list" if given else f"{name}'s default scorers"
+            raise AssayError(f"{where}: {exc}") from None
 
 
 def is_self_driven(bench: Any) -> bool:
