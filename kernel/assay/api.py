@@ -60,6 +60,7 @@ class Sample:
     metadata: dict[str, Any] = attrs.field(factory=dict)
     scorers: list[str] = attrs.field(factory=list)
     categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
+    mode: str = "generate"  # or "loglikelihood": the model scores ``choices`` as continuations
 
 
 @attrs.define

@@ -189,6 +189,7 @@ def load_samples(
                     target=s.target,
                     metadata=s.metadata,
                     scorers=list(s.scorers or defaults),
+                    mode=s.mode,
                 )
 
 
@@ -216,6 +217,8 @@ class Scoring:
                             extracted=sc.extracted,
                             target=sample.target,
                             explanation=sc.explanation,
+                            benchmark=sample.benchmark,
+                            subset=sample.subset,
                         )
                     )
             except Exception as exc:  # noqa: BLE001 - a scorer bug fails the sample, not the run
@@ -225,6 +228,8 @@ class Scoring:
                         stage="score",
                         error_type=type(exc).__name__,
                         message=f"scorer {name}: {exc}",
+                        benchmark=sample.benchmark,
+                        subset=sample.subset,
                     )
                 )
         return scored, failed
@@ -233,7 +238,7 @@ class Scoring:
 def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) -> GenerateRequest:
     gen_cfg = dict(cfg.generation_config)
     gen_cfg.update(sample.metadata.get("generation_config", {}))
-    mode = sample.metadata.get("mode", "generate")
+    mode = sample.mode
     if mode == "loglikelihood" and not getattr(model, "supports_loglikelihood", False):
         mode = "generate"
     return GenerateRequest(
@@ -290,6 +295,8 @@ async def _generate_one(
                 error_type=type(exc).__name__,
                 message=str(exc)[:2000] or type(exc).__name__,
                 attempt=attempt,
+                benchmark=sample.benchmark,
+                subset=sample.subset,
             )
         )
         return False
@@ -533,7 +540,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
         if ev.type == "RunStarted" and state.started is None:
             state.started = b
         elif ev.type == "SampleLoaded":
-            if not b.metadata.get("self_driven"):  # a self-driven benchmark's items are not generated
+            if not b.self_driven:  # a self-driven benchmark's items are not generated
                 state.loaded[b.sample_id] = b
         elif ev.type == "Generated" and b.error is None:
             state.generated[b.sample_id] = b
@@ -658,6 +665,8 @@ def run_rescore(
                     stage="generate",
                     error_type="NotGenerated",
                     message="no generation in the source run",
+                    benchmark=sample.benchmark,
+                    subset=sample.subset,
                 )
             )
         if len(batch) >= 1024:

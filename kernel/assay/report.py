@@ -117,6 +117,7 @@ class EvalFold:
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
+        # logs written before Scored/SampleFailed carried their benchmark and subset
         bench, subset, _ = sample_id.split("/", 2)
         return bench, subset
 
@@ -169,8 +170,7 @@ class EvalFold:
             b = line.body
             if t == "Scored":
                 sid = b.sample_id
-                bench, subset, _ = sid.split("/", 2)
-                key = (bench, subset, b.metric)
+                key = (b.benchmark, b.subset, b.metric) if b.benchmark else (*self._group(sid), b.metric)
                 a = acc.get(key)
                 if a is None:
                     a = acc[key] = _Acc()
@@ -200,7 +200,7 @@ class EvalFold:
                 if failed and b.sample_id in failed and b.error is None:
                     del failed[b.sample_id]
             elif t == "SampleFailed":
-                failed[b.sample_id] = self._group(b.sample_id)
+                failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
                 if b.stage == "score" and last_sid == b.sample_id:
                     # a sample's Scored and its scorer failures are one group: what did score, counts
                     self.partial.setdefault(b.sample_id, set()).update(last_metrics)
