@@ -18,7 +18,6 @@ from typing import Any
 import anyio
 import attrs
 
-from . import __version__
 from .api import (
     AssayError,
     BenchmarkArgs,
@@ -33,17 +32,16 @@ from .config import TaskConfig, redact_secrets
 from .config import load as load_config
 from .events import (
     Generated,
-    PluginInfo,
-    RunFinished,
     RunResumed,
     RunStarted,
     SampleFailed,
     SampleLoaded,
     Scored,
 )
+from .lifecycle import RunLifecycle
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
-from .run import Run, host_facts, new_run_id
+from .run import Run, host_facts
 
 _BENCH_ARG_FIELDS = {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"}
 
@@ -400,33 +398,11 @@ def _open_model(cfg: TaskConfig, plugins: PluginHost, run: Run) -> tuple[str, Mo
     return backend, factory(model_config(cfg), run)
 
 
-def _plugin_infos(plugins: PluginHost) -> list[PluginInfo]:
-    return [
-        PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"])
-        for p in plugins.versions()
-    ]
-
-
-def _finish(run: Run, started: float, status: str = "completed", error: str | None = None) -> None:
-    run.emit(RunFinished(status=status, duration=time.perf_counter() - started, error=error))
-    run.close()
-
-
-def _write_report(run: Run, plugins: PluginHost) -> dict[str, Any]:
-    from .report import build_report, write_report
-
-    # in-process, after a run whose backend may hold threads: no forking here
-    report = build_report(run.log_path, plugins, workers=1)
-    write_report(run.run_dir, report)
-    return report
-
-
 async def _evaluate(
     cfg: TaskConfig,
     plugins: PluginHost,
     run: Run,
     pending: list[SampleLoaded],
-    started: float,
     driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
 ) -> None:
     try:
@@ -435,7 +411,7 @@ async def _evaluate(
             run.flush()
         if pending:
             scoring = Scoring(plugins)
-            backend, model = _open_model(cfg, plugins, run)
+            _backend, model = _open_model(cfg, plugins, run)
             try:
                 await _generate_all(pending, model, cfg, run, scoring, cfg.model_name)
             finally:
@@ -469,34 +445,15 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     driven = [b for b in benches if is_self_driven(b[2])]
     generative = [b for b in benches if not is_self_driven(b[2])]
     backend = select_model(cfg, plugins)[0] if generative else None
-    run_id = new_run_id()
-    run_dir = Path(cfg.work_dir) / run_id
-    run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
-    started = time.perf_counter()
     resolved = cfg.to_dict()
     resolved["backend"] = backend
-    run.emit(
-        RunStarted(
-            kind="eval",
-            config=cfg.to_dict(),
-            resolved=resolved,
-            plugins=_plugin_infos(plugins),
-            seed=cfg.seed,
-            host=host_facts(),
-            assay_version=__version__,
-        )
-    )
-    print(f"run directory: {run_dir}", file=sys.stderr)
-    try:
+    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval) as life:
+        run = life.run
+        life.start(kind="eval", config=cfg.to_dict(), resolved=resolved, seed=cfg.seed)
         pending = _load_into(run, cfg, plugins, known=set(), benches=generative)
         run.flush()
-        _run_async(_evaluate, cfg, plugins, run, pending, started, driven)
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        _finish(run, started, status, f"{type(exc).__name__}: {exc}")
-        raise
-    _finish(run, started)
-    return _write_report(run, plugins)
+        _run_async(_evaluate, cfg, plugins, run, pending, driven)
+    return life.report  # type: ignore[return-value]
 
 
 def _load_into(
@@ -575,9 +532,10 @@ def run_resume(
         raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run")
     cfg = config_from_log(state.started, overrides or {})
     run_dir = path.parent
-    run = Run(run_dir, _run_id_of(path), cfg, plugins, fsync_interval=cfg.fsync_interval)
-    started = time.perf_counter()
-    try:
+    with RunLifecycle(
+        plugins, cfg, run_dir=run_dir, run_id=_run_id_of(path), fsync_interval=cfg.fsync_interval
+    ) as life:
+        run = life.run
         benches = open_benchmarks(cfg, plugins)
         driven = [b for b in benches if is_self_driven(b[2]) and b[0] not in state.reported]
         loaded = _load_into(
@@ -597,17 +555,8 @@ def run_resume(
             scored, failed = scoring.score(state.loaded[sid], state.generated[sid])
             run.emit_many([*scored, *failed])
         if to_generate or driven:
-            _run_async(_evaluate, cfg, plugins, run, to_generate, started, driven)
-    except BaseException as exc:
-        _finish(
-            run,
-            started,
-            "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
-            f"{type(exc).__name__}: {exc}",
-        )
-        raise
-    _finish(run, started)
-    return _write_report(run, plugins)
+            _run_async(_evaluate, cfg, plugins, run, to_generate, driven)
+    return life.report  # type: ignore[return-value]
 
 
 def _run_id_of(path: Path) -> str:
@@ -632,47 +581,43 @@ def run_rescore(
     if state.started is None:
         raise AssayError(f"{path}: the log has no RunStarted event")
     cfg = config_from_log(state.started, {"work_dir": work_dir} if work_dir else {})
-    for name in scorers or []:
-        plugins.get("scorers", name)
-    run_id = new_run_id()
-    run_dir = Path(cfg.work_dir) / run_id
-    run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
-    started = time.perf_counter()
-    run.emit(
-        RunStarted(
+    for name in scorers or sorted({n for s in state.loaded.values() for n in s.scorers}):
+        try:
+            plugins.get("scorers", name)
+        except AssayError as exc:
+            raise AssayError(f"{'--scorers' if scorers else 'a scorer the source run used'}: {exc}") from None
+    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval) as life:
+        run = life.run
+        life.start(
             kind="eval",
             config=redact_secrets(state.started.config),
             resolved={**state.started.resolved, "rescored_with": scorers},
-            plugins=_plugin_infos(plugins),
             seed=state.started.seed,
-            host=host_facts(),
-            assay_version=__version__,
             source_run=str(path.parent),
+            announce=False,
         )
-    )
-    scoring = Scoring(plugins, override=scorers)
-    batch: list[Any] = []
-    for sid, sample in state.loaded.items():
-        batch.append(sample)
-        gen = state.generated.get(sid)
-        if gen is not None:
-            scored, failed = scoring.score(sample, gen)
-            batch.extend([gen, *scored, *failed])
-        else:
-            batch.append(
-                SampleFailed(
-                    sample_id=sid,
-                    stage="generate",
-                    error_type="NotGenerated",
-                    message="no generation in the source run",
-                    benchmark=sample.benchmark,
-                    subset=sample.subset,
+        scoring = Scoring(plugins, override=scorers)
+        batch: list[Any] = []
+        for sid, sample in state.loaded.items():
+            batch.append(sample)
+            gen = state.generated.get(sid)
+            if gen is not None:
+                scored, failed = scoring.score(sample, gen)
+                batch.extend([gen, *scored, *failed])
+            else:
+                batch.append(
+                    SampleFailed(
+                        sample_id=sid,
+                        stage="generate",
+                        error_type="NotGenerated",
+                        message="no generation in the source run",
+                        benchmark=sample.benchmark,
+                        subset=sample.subset,
+                    )
                 )
-            )
-        if len(batch) >= 1024:
-            run.emit_many(batch)
-            batch = []
-    # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
-    run.emit_many([*batch, *state.metrics])
-    _finish(run, started)
-    return _write_report(run, plugins)
+            if len(batch) >= 1024:
+                run.emit_many(batch)
+                batch = []
+        # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
+        run.emit_many([*batch, *state.metrics])
+    return life.report  # type: ignore[return-value]
