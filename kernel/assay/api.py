@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import attrs
 
@@ -90,27 +90,20 @@ class BenchmarkArgs:
         return locate(self, *candidates, hub_id=hub_id)
 
 
-@runtime_checkable
 class Benchmark(Protocol):
+    """A benchmark yields samples; the kernel generates and scores them.
+
+    A benchmark that runs itself (embeddings, retrieval, RAG) has no ``load`` but
+    ``async def run(self, run, args, config)``: it emits its own events through ``run.emit``
+    (``SampleLoaded(self_driven=True)``, plugin events, Scored, MetricReported).
+    """
+
     name: str
     default_scorers: list[str]
 
     def load(self, args: BenchmarkArgs) -> Iterable[Sample]:
         """Yield samples in a stable order; the kernel applies ``limit`` per subset."""
         ...
-
-
-@runtime_checkable
-class SelfDrivenBenchmark(Protocol):
-    """A benchmark that runs itself (embeddings, retrieval, RAG): no per-sample generation.
-
-    ``run`` emits its own events through ``run.emit`` (SampleLoaded, plugin events,
-    Scored, MetricReported) and returns when done. ``config`` is the run's TaskConfig.
-    """
-
-    name: str
-
-    async def run(self, run: RunContext, args: BenchmarkArgs, config: Any) -> None: ...
 
 
 # ---- models ------------------------------------------------------------------
@@ -152,7 +145,6 @@ class GenerateResult:
     request_ids: list[str] = attrs.field(factory=list)
 
 
-@runtime_checkable
 class Model(Protocol):
     name: str
     supports_loglikelihood: bool
@@ -175,12 +167,10 @@ class Score:
     explanation: str | None = None
 
 
-@runtime_checkable
 class Scorer(Protocol):
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]: ...
 
 
-@runtime_checkable
 class Reporter(Protocol):
     kinds: set[str]
 

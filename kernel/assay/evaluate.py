@@ -499,7 +499,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
         elif ev.type == "SampleLoaded":
             if not b.self_driven:  # a self-driven benchmark's items are not generated
                 state.loaded[b.sample_id] = b
-        elif ev.type == "Generated" and b.error is None:
+        elif ev.type == "Generated":
             state.generated[b.sample_id] = b
         elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):
             state.scored.add(b.sample_id)

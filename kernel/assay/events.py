@@ -91,7 +91,7 @@ class Generated(Body, kw_only=True):
     finish_reason: str | None = None
     latency: float | None = None  # seconds, wall clock of the whole generation
     attempt: int = 1
-    error: str | None = None
+    error: str | None = None  # deprecated: never written (a failure is a SampleFailed), never read
     # log-likelihood mode: one entry per choice, in the order of SampleLoaded.choices
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None

@@ -243,7 +243,7 @@ class LogWriter:
         self.fsync_interval = fsync_interval
         self.flush_bytes = flush_bytes
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.next_seq, self.repaired_bytes = repair_tail(path)
+        self.next_seq, _repaired = repair_tail(path)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._buf = bytearray()
         self._lock = threading.Lock()

@@ -91,7 +91,6 @@ class LoadedPlugin:
     name: str
     distribution: str
     version: str
-    value: str
 
 
 class PluginHost:
@@ -121,12 +120,12 @@ class PluginHost:
                 self._fail(ep.name, dist, "import", exc)
                 continue
             self.pm.register(module, name=ep.name)
-            self.loaded.append(LoadedPlugin(ep.name, dist, version, ep.value))
+            self.loaded.append(LoadedPlugin(ep.name, dist, version))
 
     def register_module(self, module: Any, name: str, distribution: str = "(in-process)") -> None:
         """Add a plugin object that is not installed (tests, notebooks)."""
         self.pm.register(module, name=name)
-        self.loaded.append(LoadedPlugin(name, distribution, "", repr(module)))
+        self.loaded.append(LoadedPlugin(name, distribution, ""))
         self._registries.clear()
         self._bodies = None
 

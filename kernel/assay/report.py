@@ -32,7 +32,6 @@ class _FoldBody(msgspec.Struct, gc=False):
     metric: str | None = None
     value: float | None = None
     stage: str | None = None
-    error: str | None = None
     model: str | None = None
     kind: str | None = None
     resolved: dict[str, Any] | None = None
@@ -197,7 +196,7 @@ class EvalFold:
             elif t == "Generated":
                 if b.model and not self.model:
                     self.model = b.model
-                if failed and b.sample_id in failed and b.error is None:
+                if failed and b.sample_id in failed:
                     del failed[b.sample_id]
             elif t == "SampleFailed":
                 failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
@@ -367,7 +366,7 @@ def _clear_recovered(fold: EvalFold, path: Path, start: int) -> None:
     for lines in decode_blocks(path, decoder, strict_types=_FOLDED, start=start):
         for line in lines:
             sid = line.body.sample_id
-            if sid in fold.failed and (line.type == "Scored" or (line.type == "Generated" and line.body.error is None)):
+            if sid in fold.failed and line.type in ("Scored", "Generated"):
                 del fold.failed[sid]
 
 
