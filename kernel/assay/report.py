@@ -91,6 +91,10 @@ def mean_ci(s: float, ss: float, n: int) -> tuple[float, float]:
     return (mean - half, mean + half)
 
 
+def _as_list(metrics: str | list[str]) -> list[str]:
+    return [metrics] if isinstance(metrics, str) else metrics
+
+
 class EvalFold:
     """Streaming fold of an eval log into report rows."""
 
@@ -108,7 +112,7 @@ class EvalFold:
         self.failed: dict[str, tuple[str, str]] = {}
         # metrics a failed sample was scored on before a scorer raised: it counts once per metric
         self.partial: dict[str, set[str]] = {}
-        self._last: tuple[str | None, list[str]] = (None, [])  # the last Scored sample, its metrics
+        self._last: tuple[str | None, str | list[str]] = (None, [])  # the last Scored sample, its metric(s)
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
@@ -154,7 +158,7 @@ class EvalFold:
             self.partial.setdefault(sid, set()).update(metrics)
         sid, metrics = self._last
         if sid in later.failed:  # a sample's group cut in two by the byte ranges
-            self.partial.setdefault(sid, set()).update(metrics)
+            self.partial.setdefault(sid, set()).update(_as_list(metrics))
         if later._last[0] is not None:
             self._last = later._last
         self.reported.update(later.reported)
@@ -169,7 +173,13 @@ class EvalFold:
             b = line.body
             if t == "Scored":
                 sid = b.sample_id
-                key = (b.benchmark, b.subset, b.metric) if b.benchmark else (*self._group(sid), b.metric)
+                metric = b.metric
+                bench = b.benchmark
+                if bench is None:  # a log written before Scored carried its group
+                    bench, subset, _ = sid.split("/", 2)
+                    key = (bench, subset, metric)
+                else:
+                    key = (bench, b.subset, metric)
                 a = acc.get(key)
                 if a is None:
                     a = acc[key] = _Acc()
@@ -180,10 +190,13 @@ class EvalFold:
                 a.ss += v * v
                 if v != 0.0 and v != 1.0:
                     binary[key] = False
-                if sid != last_sid:
-                    last_sid, last_metrics = sid, [b.metric]
+                if sid != last_sid:  # a str while the sample has one metric: no allocation per sample
+                    last_sid = sid
+                    last_metrics = metric
+                elif type(last_metrics) is str:
+                    last_metrics = [last_metrics, metric]
                 else:
-                    last_metrics.append(b.metric)
+                    last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
             elif t == "SampleLoaded":
@@ -202,7 +215,7 @@ class EvalFold:
                 failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
                 if b.stage == "score" and last_sid == b.sample_id:
                     # a sample's Scored and its scorer failures are one group: what did score, counts
-                    self.partial.setdefault(b.sample_id, set()).update(last_metrics)
+                    self.partial.setdefault(b.sample_id, set()).update(_as_list(last_metrics))
             elif t == "RunStarted":
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
