@@ -17,10 +17,12 @@ from .events import Body, Event, Generated, SampleLoaded, Usage
 __all__ = [
     "Benchmark",
     "BenchmarkArgs",
+    "FatalError",
     "GenerateRequest",
     "GenerateResult",
     "Model",
     "ModelConfig",
+    "ModelError",
     "Reporter",
     "RunContext",
     "Sample",
@@ -28,15 +30,34 @@ __all__ = [
     "Scorer",
     "TransientError",
     "Usage",
+    "check_extra_args",
 ]
 
 
-class TransientError(Exception):
+class ModelError(Exception):
+    """A failed model request, classified: ``kind`` is one of the ``RequestTimed.error_kind`` names
+    (connection, timeout, auth, not_found, http_4xx, http_429, http_5xx, malformed, stream_error),
+    ``status`` the HTTP status if there was one, ``url`` where the request went."""
+
+    def __init__(
+        self, message: str, *, kind: str | None = None, status: int | None = None, url: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.url = url
+
+
+class TransientError(ModelError):
     """Raised by a model when the same request may succeed if retried (429, 5xx, timeouts)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
         self.retry_after = retry_after
+
+
+class FatalError(ModelError):
+    """Raised by a model when retrying the same request cannot help (bad key, unknown model or path)."""
 
 
 class AssayError(Exception):
@@ -90,8 +111,31 @@ class BenchmarkArgs:
         return locate(self, *candidates, hub_id=hub_id)
 
 
+def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
+    """Reject ``dataset_args.<name>`` keys that are neither :class:`BenchmarkArgs` fields nor in
+    ``accepted`` (a benchmark's ``extra_args``), naming the closest known key."""
+    allowed = set(accepted)
+    unknown = sorted(set(args.extra) - allowed)
+    if not unknown:
+        return
+    import difflib
+
+    known = sorted(allowed | {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"})
+    hints = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, known, n=1)
+        hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise AssayError(
+        f"dataset_args.{args.name}: unknown key(s) {', '.join(hints)}; {args.name} accepts {', '.join(known)}"
+    )
+
+
 class Benchmark(Protocol):
     """A benchmark yields samples; the kernel generates and scores them.
+
+    ``extra_args`` (a class attribute) names the ``dataset_args`` keys a benchmark reads from
+    ``args.extra`` beyond the :class:`BenchmarkArgs` fields; the kernel rejects any other key
+    before the run starts. Without it, no extra key is accepted.
 
     A benchmark that runs itself (embeddings, retrieval, RAG) has no ``load`` but
     ``async def run(self, run, args, config)``: it emits its own events through ``run.emit``

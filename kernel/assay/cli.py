@@ -42,7 +42,11 @@ class Commands:
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="a YAML or JSON TaskConfig; flags given beside it override its keys")
-    p.add_argument("--model", help="model name, local checkpoint dir, or hub id (default: mock)")
+    p.add_argument(
+        "--model",
+        help="model name, local checkpoint dir, or hub id (default: with --api-url, the one model the server "
+        "serves; else mock)",
+    )
     p.add_argument("--model-id", help="name shown in reports")
     p.add_argument("--datasets", nargs="+", help="benchmark names (see `assay plugins`)")
     p.add_argument("--limit", type=_number, help="samples per subset (an int) or a fraction (<1)")
@@ -106,6 +110,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "progress": args.progress,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
+    from .redact import remember
+
+    remember(base)  # kept out of whatever this process prints
     return from_dict(base, source="command line" + (f" and {args.config}" if args.config else ""))
 
 
@@ -115,30 +122,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     report = run_eval(config_from_args(args))
     render(report)
-    return 0
+    return _status_of(report)
+
+
+def _status_of(report: dict[str, Any]) -> int:
+    """0 when every sample was evaluated, 3 when some errored (see assay.failures)."""
+    from .failures import EXIT_ERRORS, EXIT_OK
+
+    return EXIT_ERRORS if report.get("errored_samples") else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report, render
+    from .log import log_path
+    from .report import build_report, outcome, render
 
     report = build_report(args.run)
+    code, message = outcome(report, log_path(args.run))
+    if code == 2:
+        raise AssayError(message)
     if args.format == "json":
         sections = report.get("sections", {})
         if report.get("kind") == "eval":
-            # the kernel's rows, then rows that eval reporters add (pass@k...)
+            # the kernel's rows, then rows that eval reporters add (pass@k...); a reporter's section
+            # that is more than {"rows": [...]} is kept whole as {"reporter": name, "section": ...}
             data: Any = list(report.get("rows", []))
-            for section in sections.values():
-                if isinstance(section, dict) and isinstance(section.get("rows"), list):
+            for name, section in sections.items():
+                if isinstance(section, dict) and set(section) == {"rows"} and isinstance(section["rows"], list):
                     data.extend(section["rows"])
+                else:
+                    data.append({"reporter": name, "section": section})
         elif len(sections) == 1:
             data = next(iter(sections.values()))
         else:
             data = report
-        json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-        sys.stdout.write("\n")
+        from .redact import json_inert
+
+        sys.stdout.write(json_inert(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     else:
         render(report)
-    return 0
+    if message:
+        print(message, file=sys.stderr)
+    return code
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -150,8 +174,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
     }
-    render(run_resume(args.run, overrides))
-    return 0
+    report = run_resume(args.run, overrides)
+    render(report)
+    return _status_of(report)
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
@@ -166,11 +191,14 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from .plugins import host
 
     h = host()
-    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis"]
+    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes"]
     by_dist: dict[str, dict[str, list[str]]] = {}
+    described: dict[str, dict[str, dict[str, str]]] = {}
     for kind in kinds:
         for name, entry in getattr(h, kind)().items():
             by_dist.setdefault(entry.plugin, {}).setdefault(kind, []).append(name)
+            described.setdefault(entry.plugin, {}).setdefault(kind, {})[name] = entry.description
+    observers = {o.plugin for o in h.observers()}
     listing = []
     for p in h.loaded:
         listing.append(
@@ -179,6 +207,10 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 "version": p.version,
                 "entry_point": p.name,
                 "registers": by_dist.get(p.name, {}),
+                "descriptions": described.get(p.name, {}),
+                "commands": sorted(c for c, owner in h.commands.items() if owner == p.name),
+                "observes_events": p.name in observers,
+                "hooks": h.hooks_of(p.name),
             }
         )
     failures = [
@@ -189,12 +221,28 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         json.dump({"plugins": listing, "failures": failures}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+    from .redact import scrub, visible
+
+    def v(text: Any) -> str:  # names and errors come from installed packages: shown inert
+        return visible(scrub(str(text)), multiline=False)
+
     for item in listing:
-        print(f"{item['distribution']} {item['version']}  (entry point: {item['entry_point']})")
-        for kind, names in sorted(item["registers"].items()):
-            print(f"    {kind}: {', '.join(sorted(names))}")
+        print(v(f"{item['distribution']} {item['version']}  (entry point: {item['entry_point']})"))
+        lines = {kind: sorted(names) for kind, names in item["registers"].items()}
+        if item["commands"]:
+            lines["commands"] = item["commands"]
+        if item["observes_events"]:
+            lines["observes"] = ["every event (assay_event)"]
+        for kind, names in sorted(lines.items()):
+            if args.verbose and kind in item["descriptions"]:
+                print(f"    {kind}:")
+                for name in names:
+                    desc = item["descriptions"][kind].get(name, "")
+                    print(v(f"      {name}" + (f"  {desc}" if desc else "")))
+            else:
+                print(v(f"    {kind}: {', '.join(names)}"))
     for f in failures:
-        print(f"FAILED {f['distribution']} (entry point {f['entry_point']}) at {f['stage']}: {f['error']}")
+        print(v(f"FAILED {f['distribution']} (entry point {f['entry_point']}) at {f['stage']}: {f['error']}"))
     return 0
 
 
@@ -246,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     @pl.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=["text", "json"], default="text")
+        p.add_argument(
+            "-v", "--verbose", action="store_true", help="one line per registered name, with its description"
+        )
 
     sc = cli.command("schema", help="print the JSON Schema of the event log (core event types)")(cmd_schema)
 
@@ -259,21 +310,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# commands that plugin distributions of this repository add: named when they are missing
+PROVIDED_BY = {"view": "assay-tui", "perf": "assay-perf", "speed-benchmark": "assay-transformers"}
+
+
+def _missing_command(argv: list[str]) -> str | None:
+    """A message for ``assay view`` & co. when the distribution that adds the command is absent."""
+    from .plugins import host
+    from .redact import visible
+
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command not in PROVIDED_BY or command in host().commands:
+        return None
+    dist = PROVIDED_BY[command]
+    msg = f"'{command}' is a command of the {dist} distribution, "
+    failed = [f for f in host().failures if f.distribution == dist]
+    if failed:
+        return visible(msg + f"which failed to load: {failed[0].error}", multiline=False)
+    return msg + f"which is not installed: pip install {dist}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    missing = _missing_command(sys.argv[1:] if argv is None else argv)
+    if missing:
+        print(f"assay: error: {missing}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     handler = getattr(args, "_handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    from .failures import install_signal_handlers, interrupted_exit_code, print_resume_hint, signal_name
+
+    install_signal_handlers()  # SIGTERM and SIGHUP end a run as Ctrl-C does
     try:
         return int(handler(args) or 0)
     except AssayError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        from .redact import scrub, visible
+
+        print(f"error: {visible(scrub(str(exc)))}", file=sys.stderr)
+        print_resume_hint(exc, " once that is fixed")
+        return getattr(exc, "exit_code", 2)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted ({signal_name()})", file=sys.stderr)
+        print_resume_hint(exc)
+        return interrupted_exit_code()
     except BrokenPipeError:
         return 0
 

@@ -16,9 +16,9 @@ import attrs
 import cattrs
 
 from .api import AssayError
+from .redact import REDACTED, SECRET_NAMES, redact_secrets
 
-SECRET_KEYS = ("api_key", "apikey", "authorization", "token", "secret", "password")
-REDACTED = "***"
+__all__ = ["REDACTED", "SECRET_NAMES", "TaskConfig", "from_dict", "load", "parse_json_arg", "redact_secrets"]
 
 
 @attrs.define
@@ -68,21 +68,6 @@ class TaskConfig:
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         d = attrs.asdict(self)
         return redact_secrets(d) if redact else d
-
-
-def redact_secrets(value: Any) -> Any:
-    """A copy of ``value`` with every secret-looking key's value replaced."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if isinstance(k, str) and any(s in k.lower() for s in SECRET_KEYS) and v not in (None, ""):
-                out[k] = REDACTED
-            else:
-                out[k] = redact_secrets(v)
-        return out
-    if isinstance(value, list):
-        return [redact_secrets(v) for v in value]
-    return value
 
 
 _FIELDS = [f.name for f in attrs.fields(TaskConfig)]

@@ -7,11 +7,13 @@ group (one write), so after a ``kill -9`` a sample is either done or not started
 
 from __future__ import annotations
 
+import difflib
 import math
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +23,18 @@ import attrs
 from .api import (
     AssayError,
     BenchmarkArgs,
+    check_extra_args,
     GenerateRequest,
     GenerateResult,
     Model,
     ModelConfig,
-    Sample,
+    ModelError,
     TransientError,
 )
 from .config import TaskConfig, redact_secrets
 from .config import load as load_config
 from .events import (
+    Body,
     Generated,
     RunResumed,
     RunStarted,
@@ -38,9 +42,11 @@ from .events import (
     SampleLoaded,
     Scored,
 )
+from .failures import FailureWatch, RunFailed, error_kind
 from .lifecycle import RunLifecycle
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
+from .redact import inert_markup, strip_redacted, visible
 from .run import Run, host_facts
 
 _BENCH_ARG_FIELDS = {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"}
@@ -108,7 +114,9 @@ def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
 # ---- loading -----------------------------------------------------------------
 
 
-def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
+def limited(
+    samples: Iterable[Any], limit: float | None, subset: Callable[[Any], str] = attrgetter("subset")
+) -> Iterator[Any]:
     """Apply ``--limit`` per subset, as EvalScope does (a float is a fraction)."""
     if limit is None:
         yield from samples
@@ -117,25 +125,34 @@ def limited(samples: Iterable[Sample], limit: float | None) -> Iterator[Sample]:
         items = list(samples)
         totals: dict[str, int] = {}
         for s in items:
-            totals[s.subset] = totals.get(s.subset, 0) + 1
+            totals[subset(s)] = totals.get(subset(s), 0) + 1
         caps = {k: max(1, math.floor(v * limit)) for k, v in totals.items()}
     else:
         items = samples  # type: ignore[assignment]
         caps = None
     counts: dict[str, int] = {}
     for s in items:
-        n = counts.get(s.subset, 0)
-        cap = caps[s.subset] if caps else int(limit)
+        n = counts.get(subset(s), 0)
+        cap = caps[subset(s)] if caps else int(limit)
         if n < cap:
-            counts[s.subset] = n + 1
+            counts[subset(s)] = n + 1
             yield s
 
 
 def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, BenchmarkArgs, Any]]:
+    for name in cfg.dataset_args:
+        if name not in cfg.datasets:
+            close = difflib.get_close_matches(name, cfg.datasets, n=1)
+            raise AssayError(
+                f"dataset_args.{name}: {name!r} is not in --datasets ({', '.join(cfg.datasets)})"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; add {name} to --datasets or drop its dataset_args"
+            )
     out = []
     for name in cfg.datasets:
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
+        check_extra_args(args, getattr(entry.obj, "extra_args", ()))
         bench = entry.obj(args)
         check_scorers(name, args, bench, plugins)
         out.append((name, args, bench))
@@ -199,6 +216,13 @@ class Scoring:
         self.plugins = plugins
         self.override = override
 
+    def blocking(self, sample: SampleLoaded) -> bool:
+        """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
+        registry = self.plugins.scorers()
+        return any(
+            n in registry and getattr(registry[n].obj, "blocking", False) for n in self.override or sample.scorers
+        )
+
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
@@ -206,6 +230,9 @@ class Scoring:
             scorer = self.plugins.get("scorers", name).obj
             try:
                 for sc in scorer.score(sample, gen):
+                    if isinstance(sc, Body):  # events of the scoring itself (Executed, SampleFailed)
+                        (failed if isinstance(sc, SampleFailed) else scored).append(sc)  # type: ignore[arg-type]
+                        continue
                     scored.append(
                         Scored(
                             sample_id=sample.sample_id,
@@ -262,7 +289,13 @@ def _honour_retry_after(backoff: Any) -> Any:
 
 
 async def _generate_one(
-    sample: SampleLoaded, model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
+    sample: SampleLoaded,
+    model: Model,
+    cfg: TaskConfig,
+    run: Run,
+    scoring: Scoring,
+    model_name: str,
+    watch: FailureWatch | None = None,
 ) -> bool:
     """Generate and score one sample; append its events as one group."""
     from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -286,18 +319,26 @@ async def _generate_one(
                 else:
                     result = await model.generate(req)
     except Exception as exc:  # noqa: BLE001 - recorded, counted, the run goes on
+        message = str(exc)[:2000] or type(exc).__name__
+        if isinstance(exc, TimeoutError) and cfg.timeout:
+            message = f"no answer within --timeout {cfg.timeout:g} s"
         run.emit(
             SampleFailed(
                 sample_id=sample.sample_id,
                 stage="generate",
                 error_type=type(exc).__name__,
-                message=str(exc)[:2000] or type(exc).__name__,
+                message=message,
                 attempt=attempt,
+                error_kind=error_kind(exc),
                 benchmark=sample.benchmark,
                 subset=sample.subset,
             )
         )
+        if watch is not None:
+            watch.failure(exc)  # raises RunFailed when the first samples all fail alike
         return False
+    if watch is not None:
+        watch.success()
     gen = Generated(
         sample_id=sample.sample_id,
         model=model_name,
@@ -311,7 +352,10 @@ async def _generate_one(
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
     )
-    scored, failed = scoring.score(sample, gen)
+    if scoring.blocking(sample):
+        scored, failed = await anyio.to_thread.run_sync(scoring.score, sample, gen)
+    else:
+        scored, failed = scoring.score(sample, gen)
     run.emit_many([gen, *scored, *failed])
     return not failed
 
@@ -361,13 +405,14 @@ class Progress:
 async def _generate_all(
     pending: list[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> None:
-    progress = Progress(len(pending), cfg.progress, f"{model_name}")
+    progress = Progress(len(pending), cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
+    watch = FailureWatch(len(pending))
     send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
 
     async def worker(inbox: Any) -> None:
         async with inbox:
             async for sample in inbox:
-                await _generate_one(sample, model, cfg, run, scoring, model_name)
+                await _generate_one(sample, model, cfg, run, scoring, model_name, watch)
                 progress.advance()
 
     async def flusher() -> None:
@@ -384,7 +429,10 @@ async def _generate_all(
                 receive.close()
                 async with send:
                     for s in pending:
-                        await send.send(s)
+                        try:
+                            await send.send(s)
+                        except anyio.BrokenResourceError:
+                            break  # every worker has stopped (the run failed): their error is raised
             tg.cancel_scope.cancel()
     finally:
         progress.close()
@@ -445,15 +493,39 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     driven = [b for b in benches if is_self_driven(b[2])]
     generative = [b for b in benches if not is_self_driven(b[2])]
     backend = select_model(cfg, plugins)[0] if generative else None
+    if backend is not None:
+        cfg = served_model(cfg, plugins, backend)
     resolved = cfg.to_dict()
     resolved["backend"] = backend
-    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval) as life:
+    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval, resumable=True) as life:
         run = life.run
         life.start(kind="eval", config=cfg.to_dict(), resolved=resolved, seed=cfg.seed)
         pending = _load_into(run, cfg, plugins, known=set(), benches=generative)
         run.flush()
         _run_async(_evaluate, cfg, plugins, run, pending, driven)
     return life.report  # type: ignore[return-value]
+
+
+def served_model(cfg: TaskConfig, plugins: PluginHost, backend: str) -> TaskConfig:
+    """``--api-url`` without ``--model``: the model the server serves, when it serves exactly one."""
+    if cfg.model != "mock" or not cfg.api_url:
+        return cfg
+    ask = plugins.get("models", backend).options.get("served_models")
+    if ask is None:
+        return cfg
+    try:
+        served = list(ask(cfg.api_url, cfg.api_key, cfg.timeout))
+    except ModelError as exc:
+        raise RunFailed(f"--model not given, and asking the server which model it serves failed: {exc}") from None
+    if len(served) == 1:
+        print(f"model: {served[0]} (the one model served at {cfg.api_url})", file=sys.stderr)
+        return attrs.evolve(cfg, model=served[0])
+    listing = ", ".join(map(repr, served[:20])) + (f" and {len(served) - 20} more" if len(served) > 20 else "")
+    raise AssayError(
+        f"--model not given and {cfg.api_url} serves {len(served)} models"
+        + (f" ({listing})" if served else "")
+        + ": pass --model NAME"
+    )
 
 
 def _load_into(
@@ -512,7 +584,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
 
 
 def config_from_log(state: RunStarted, overrides: dict[str, Any]) -> TaskConfig:
-    given = {k: v for k, v in state.config.items() if v != "***"}
+    given = strip_redacted(state.config)  # a redacted secret is asked for again (--api-key), never sent as ***
     given.update({k: v for k, v in overrides.items() if v is not None})
     return load_config(given)
 
@@ -533,7 +605,7 @@ def run_resume(
     cfg = config_from_log(state.started, overrides or {})
     run_dir = path.parent
     with RunLifecycle(
-        plugins, cfg, run_dir=run_dir, run_id=_run_id_of(path), fsync_interval=cfg.fsync_interval
+        plugins, cfg, run_dir=run_dir, run_id=_run_id_of(path), fsync_interval=cfg.fsync_interval, resumable=True
     ) as life:
         run = life.run
         benches = open_benchmarks(cfg, plugins)
@@ -547,7 +619,7 @@ def run_resume(
         to_score = [sid for sid in state.generated if sid not in state.scored]
         run.emit(RunResumed(host=host_facts(), pending_generate=len(to_generate), pending_score=len(to_score)))
         print(
-            f"resuming {run_dir}: {len(to_generate)} to generate, {len(to_score)} to score",
+            f"resuming {visible(run_dir)}: {len(to_generate)} to generate, {len(to_score)} to score",
             file=sys.stderr,
         )
         scoring = Scoring(plugins)
@@ -594,7 +666,6 @@ def run_rescore(
             resolved={**state.started.resolved, "rescored_with": scorers},
             seed=state.started.seed,
             source_run=str(path.parent),
-            announce=False,
         )
         scoring = Scoring(plugins, override=scorers)
         batch: list[Any] = []

@@ -126,7 +126,9 @@ class RequestTimed(Body, kw_only=True):
     end: float
     status: int | None = None
     ok: bool = True
-    error_kind: str | None = None  # http_4xx, http_5xx, timeout, connection, malformed, stream_error
+    # connection, timeout, auth (401/403), not_found (404), http_4xx, http_429, http_5xx, malformed,
+    # stream_error, cancelled
+    error_kind: str | None = None
     error: str | None = None
     prompt_tokens: int | None = None
     output_tokens: int | None = None
@@ -143,8 +145,34 @@ class SampleFailed(Body, kw_only=True):
     message: str
     attempt: int = 1
     final: bool = True
+    error_kind: str | None = None  # as RequestTimed.error_kind (generate stage)
     benchmark: str | None = None  # the sample's report group; None in older logs (read from sample_id)
     subset: str = "default"
+
+
+class Executed(Body, kw_only=True):
+    """One execution of model-written code in a sandbox: raw facts and the verdict.
+
+    ``verdict``: passed | failed | timeout | memory | output_limit | killed | sandbox_error.
+    A ``sandbox_error`` is the harness's failure, not the program's: it is counted as an
+    error, never scored.
+    """
+
+    sample_id: str
+    backend: str
+    verdict: str
+    reason: str | None = None  # why: the exception type, the signal, the limit hit
+    tests: str = ""  # which test set ran (base, plus, a test case index)
+    limits: dict[str, Any] = {}
+    exit_code: int | None = None
+    signal: int | None = None
+    duration: float | None = None  # wall clock seconds
+    cpu_time: float | None = None  # user + system seconds of the process tree
+    peak_memory: int | None = None  # bytes (max RSS)
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
 
 
 class MetricReported(Body, kw_only=True):
@@ -184,6 +212,7 @@ CORE_BODIES: dict[str, type[Body]] = {
     "Scored": Scored,
     "RequestTimed": RequestTimed,
     "SampleFailed": SampleFailed,
+    "Executed": Executed,
     "MetricReported": MetricReported,
     "Warning": Warning_,
     "RunFinished": RunFinished,

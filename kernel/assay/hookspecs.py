@@ -7,20 +7,36 @@ hooks receive a ``register`` callback and never touch a registry directly.
 Plugin modules must import quickly: import heavy libraries (torch, transformers,
 openai, textual, sentence-transformers) inside the functions that use them, so that
 ``assay plugins`` and ``assay --help`` stay fast.
+
+A hook implementation's name and parameters must be the ones below (it may take fewer
+parameters, never others); ``register`` accepts only the keywords each hook lists. A plugin
+that gets either wrong is reported by name, with the closest correct name, in
+``assay plugins`` and as a warning; its valid hooks and the other plugins keep working.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
+
+if TYPE_CHECKING:
+    from .api import RunContext
+    from .cli import Commands
+    from .events import Event
 
 hookspec = pluggy.HookspecMarker("assay")
 hookimpl = pluggy.HookimplMarker("assay")
 
 
+class Register(Protocol):
+    """The ``register`` callback a registration hook receives."""
+
+    def __call__(self, name: str, obj: Any, description: str = "", **options: Any) -> None: ...
+
+
 @hookspec
-def assay_benchmarks(register: Any) -> None:
+def assay_benchmarks(register: Register) -> None:
     """Register benchmarks.
 
     Every ``register`` below also accepts ``"module:attribute"`` in place of the object: it is
@@ -40,16 +56,19 @@ def assay_benchmarks(register: Any) -> None:
 
 
 @hookspec
-def assay_models(register: Any) -> None:
+def assay_models(register: Register) -> None:
     """Register model backends.
 
-    Call ``register(name, factory, description="", eval_types=(), claims=None)``.
+    Call ``register(name, factory, description="", eval_types=(), claims=None, by_name=False)``.
     ``factory(config, run)`` receives a :class:`assay.api.ModelConfig` and the
     :class:`assay.api.RunContext` and returns a :class:`assay.api.Model`.
     ``eval_types`` lists the ``--eval-type`` values the backend answers to
     (``openai_api``, ``llm_ckpt``, ``mock``...). ``claims(config) -> bool``, when given,
     lets the backend claim a run whose ``--eval-type`` was not given (for example a
-    ``--model`` that is a local directory).
+    ``--model`` that is a local directory). ``by_name=True`` lets ``--model NAME`` (with no
+    ``--api-url`` and no ``--eval-type``) pick the backend registered as ``NAME``, as
+    ``--model mock`` does. Order of choice: ``--eval-type``, then ``--api-url``
+    (``openai_api``), then ``by_name``, then ``claims``.
 
     Example::
 
@@ -60,7 +79,7 @@ def assay_models(register: Any) -> None:
 
 
 @hookspec
-def assay_scorers(register: Any) -> None:
+def assay_scorers(register: Register) -> None:
     """Register scorers.
 
     Call ``register(name, scorer, description="")``. ``scorer`` follows
@@ -78,10 +97,10 @@ def assay_scorers(register: Any) -> None:
 
 
 @hookspec
-def assay_reporters(register: Any) -> None:
+def assay_reporters(register: Register) -> None:
     """Register reporters: projections of a run's log into a report.
 
-    Call ``register(name, reporter, description="")``. ``reporter`` follows
+    Call ``register(name, reporter, description="", kinds=None, benchmarks=None)``. ``reporter`` follows
     :class:`assay.api.Reporter`: ``kinds`` (the run kinds it reports, e.g.
     ``{"eval"}``), ``build(log_path) -> dict`` (a fold over the log, JSON-able) and
     ``render(report, console)`` (console output). ``assay report`` calls every reporter
@@ -98,7 +117,7 @@ def assay_reporters(register: Any) -> None:
 
 
 @hookspec
-def assay_perf_datasets(register: Any) -> None:
+def assay_perf_datasets(register: Register) -> None:
     """Register prompt sources for ``assay perf``.
 
     Call ``register(name, factory, description="")``; ``factory(options)`` returns an
@@ -113,7 +132,7 @@ def assay_perf_datasets(register: Any) -> None:
 
 
 @hookspec
-def assay_perf_apis(register: Any) -> None:
+def assay_perf_apis(register: Register) -> None:
     """Register request builders/parsers for ``assay perf`` (``--api NAME``).
 
     Call ``register(name, factory, description="")``; the object builds the HTTP
@@ -128,7 +147,24 @@ def assay_perf_apis(register: Any) -> None:
 
 
 @hookspec
-def assay_event_types(register: Any) -> None:
+def assay_sandboxes(register: Register) -> None:
+    """Register sandboxes that execute untrusted (model-written) programs.
+
+    Call ``register(name, factory, description="")``. ``factory(options)`` receives a dict
+    of backend options and returns an object with ``name`` and
+    ``execute(files, argv, *, stdin=b"", limits=None) -> Execution`` (see ``assay_sandbox``);
+    ``available() -> str | None`` returns ``None`` when the backend can run here, else why not.
+
+    Example::
+
+        @hookimpl
+        def assay_sandboxes(register):
+            register("bwrap", "assay_sandbox.core:BwrapSandbox", description="bubblewrap")
+    """
+
+
+@hookspec
+def assay_event_types(register: Register) -> None:
     """Register plugin-defined event body types.
 
     Call ``register(type_name, struct_class)`` with a subclass of
@@ -144,7 +180,7 @@ def assay_event_types(register: Any) -> None:
 
 
 @hookspec
-def assay_commands(cli: Any) -> None:
+def assay_commands(cli: Commands) -> None:
     """Add subcommands to the ``assay`` CLI.
 
     ``cli.command(name, help=...)`` is a decorator for ``handler(args) -> int | None``;
@@ -166,13 +202,15 @@ def assay_commands(cli: Any) -> None:
 
 
 @hookspec
-def assay_event(event: Any, run: Any) -> Any:
+def assay_event(event: Event, run: RunContext) -> Any:
     """Observe every event appended to a run's log, in ``seq`` order.
 
     ``event`` is an :class:`assay.events.Event`; ``run`` the
     :class:`assay.api.RunContext`. Return ``None`` or an awaitable, which the kernel
     awaits before the run ends. Observers must not mutate the event; they may
-    append new events with ``run.emit``.
+    append new events with ``run.emit``. An observer that raises (or whose awaitable
+    raises) is named in a ``Warning`` event and on stderr, and switched off for the
+    rest of the run; the run goes on.
 
     Example::
 

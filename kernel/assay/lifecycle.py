@@ -24,8 +24,10 @@ from typing import Any
 from . import __version__
 from .api import AssayError
 from .events import PluginInfo, RunFinished, RunStarted
+from .failures import mark_resumable, signal_name
 from .log import LOG_NAME
 from .plugins import PluginHost
+from .redact import visible
 from .run import Run, host_facts, new_run_id
 
 __all__ = ["RunLifecycle", "finish_status"]
@@ -55,6 +57,7 @@ class RunLifecycle:
         run_id: str | None = None,
         fsync_interval: float = 1.0,
         report: bool = True,
+        resumable: bool = False,
     ) -> None:
         if run_dir is None:
             if work_dir is None:
@@ -69,6 +72,7 @@ class RunLifecycle:
         self.run_id = run_id or self.run_dir.name
         self.fsync_interval = fsync_interval
         self.want_report = report
+        self.resumable = resumable  # an unfinished run's error says how to finish it (assay resume)
         self.report: dict[str, Any] | None = None
         self.status: str | None = None
         self._before_finish: list[Callable[[], None]] = []
@@ -101,7 +105,7 @@ class RunLifecycle:
             )
         )
         if announce:
-            print(f"run directory: {self.run_dir}", file=sys.stderr)
+            print(f"run directory: {visible(self.run_dir)}", file=sys.stderr)
 
     def before_finish(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` before ``RunFinished`` is written (e.g. flush buffered events)."""
@@ -118,9 +122,16 @@ class RunLifecycle:
             except BaseException as late:  # noqa: BLE001 - recorded in RunFinished, then raised
                 failure = failure or late
         self.status = finish_status(failure)
-        error = None if failure is None else f"{type(failure).__name__}: {failure}"
+        if failure is None:
+            error = None
+        elif isinstance(failure, KeyboardInterrupt):
+            error = f"interrupted by {signal_name()}"  # Ctrl-C, SIGTERM or SIGHUP
+        else:
+            error = f"{type(failure).__name__}: {failure}"
         run.emit(RunFinished(status=self.status, duration=time.perf_counter() - self._t0, error=error))
         run.close()
+        if failure is not None and self.resumable:
+            mark_resumable(failure, self.run_dir)
         if failure is not None and exc is None:
             raise failure
         if exc is None and self.want_report:

@@ -25,6 +25,7 @@ import msgspec
 
 from .api import AssayError
 from .events import SCHEMA_VERSION, Body, BodyRegistry, Envelope, Event, RawEnvelope, type_name
+from .redact import ERROR_FIELDS
 
 LOG_NAME = "events.jsonl"
 _BLOCK = 1 << 20
@@ -41,6 +42,21 @@ class LogCorrupted(AssayError):
 
     def __reduce__(self) -> tuple[Any, ...]:  # crosses process boundaries (parallel folds)
         return (type(self), (self.path, self.line, self.reason))
+
+
+class LogWriteError(AssayError):
+    """The log cannot be written (read-only or full file system, no permission, file size limit).
+
+    What was written before stays; a partly written last line is a torn tail that ``assay resume``
+    discards. After one failure the writer refuses every later write, so nothing can land after a
+    torn line."""
+
+
+def _why(exc: OSError) -> str:
+    import errno as _errno
+
+    name = _errno.errorcode.get(exc.errno or 0)
+    return f"{exc.strerror or exc}" + (f" [{name}]" if name else "")
 
 
 def log_path(run: str | os.PathLike[str]) -> Path:
@@ -237,14 +253,26 @@ class LogWriter:
         *,
         fsync_interval: float = 1.0,
         flush_bytes: int = 1 << 16,
+        scrubber: Any = None,
     ) -> None:
         self.path = path
+        self.scrubber = scrubber  # assay.redact.Scrubber: secrets never reach the file
         self.run_id = run_id
         self.fsync_interval = fsync_interval
         self.flush_bytes = flush_bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.next_seq, _repaired = repair_tail(path)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.next_seq, _repaired = repair_tail(path)
+            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LogWriteError(
+                f"cannot write the run directory {path.parent}: {_why(exc)}. "
+                "Choose a writable --work-dir with free space (nothing was written)"
+                if not path.exists() or path.stat().st_size == 0
+                else f"cannot write the event log {path}: {_why(exc)}. Nothing written before is lost; "
+                "make it writable or free space and try again"
+            ) from None
+        self._failed: LogWriteError | None = None
         self._buf = bytearray()
         self._lock = threading.Lock()
         self._encoder = msgspec.json.Encoder()
@@ -255,32 +283,52 @@ class LogWriter:
         return self.append_many([body])[0]
 
     def append_many(self, bodies: Iterable[Body]) -> list[Event]:
-        """Append a group of events; the group is written by one write call."""
+        """Append a group of events; the group is written by one write call.
+
+        With a ``scrubber``, the group is searched (encoded) for its secret values and encoded again
+        without them if one is there; header credentials are taken out of error texts first.
+        """
         out: list[Event] = []
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"log {self.path} is closed")
+            if self._failed is not None:
+                raise self._failed
             ts = time.time()
-            for body in bodies:
-                ev = Event(
-                    v=SCHEMA_VERSION,
-                    type=type_name(body),
-                    seq=self.next_seq,
-                    ts=ts,
-                    run_id=self.run_id,
-                    body=body,
-                )
-                self._encoder.encode_into(
-                    Envelope(type=ev.type, seq=ev.seq, ts=ts, run_id=self.run_id, body=body),
-                    self._buf,
-                    -1,
-                )
-                self._buf += b"\n"
-                self.next_seq += 1
-                out.append(ev)
+            if self.scrubber is None:
+                self._encode_locked(bodies, ts, out)
+            else:
+                errors, clean = ERROR_FIELDS, self.scrubber.error_fields
+                bodies = [clean(b) if type(b).__name__ in errors else b for b in bodies]
+                start, seq = len(self._buf), self.next_seq
+                self._encode_locked(bodies, ts, out)
+                if self.scrubber.found_in(self._buf, start):  # rare: encode again without the secrets
+                    del self._buf[start:]
+                    self.next_seq = seq
+                    out.clear()
+                    self._encode_locked([self.scrubber.body(b) for b in bodies], ts, out)
             if len(self._buf) >= self.flush_bytes:
                 self._flush_locked()
         return out
+
+    def _encode_locked(self, bodies: Iterable[Body], ts: float, out: list[Event]) -> None:
+        for body in bodies:
+            ev = Event(
+                v=SCHEMA_VERSION,
+                type=type_name(body),
+                seq=self.next_seq,
+                ts=ts,
+                run_id=self.run_id,
+                body=body,
+            )
+            self._encoder.encode_into(
+                Envelope(type=ev.type, seq=ev.seq, ts=ts, run_id=self.run_id, body=body),
+                self._buf,
+                -1,
+            )
+            self._buf += b"\n"
+            self.next_seq += 1
+            out.append(ev)
 
     def append_raw_line(self, line: bytes) -> None:
         """Write a pre-encoded line (used by tests and tools that copy logs)."""
@@ -292,25 +340,33 @@ class LogWriter:
             self._flush_locked(sync=sync)
 
     def _flush_locked(self, *, sync: bool = False) -> None:
-        if self._buf:
-            view = memoryview(self._buf)
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
-            view.release()
-            self._buf.clear()
-        now = time.monotonic()
-        if sync or (self.fsync_interval >= 0 and now - self._last_sync >= self.fsync_interval):
-            os.fsync(self._fd)
-            self._last_sync = now
+        if self._failed is not None:
+            raise self._failed
+        try:
+            while self._buf:
+                n = os.write(self._fd, self._buf)
+                del self._buf[:n]  # what reached the file leaves the buffer, even if the next write fails
+            now = time.monotonic()
+            if sync or (self.fsync_interval >= 0 and now - self._last_sync >= self.fsync_interval):
+                os.fsync(self._fd)
+                self._last_sync = now
+        except OSError as exc:
+            self._buf.clear()  # never acknowledged; resume does that work again
+            self._failed = LogWriteError(
+                f"cannot write the event log {self.path}: {_why(exc)}. Nothing written before is lost: "
+                f"free space (or make it writable), then finish the run with `assay resume {self.path.parent}`"
+            )
+            raise self._failed from None
 
     def close(self) -> None:
         with self._lock:
             if self._closed:
                 return
-            self._flush_locked(sync=True)
-            os.close(self._fd)
-            self._closed = True
+            try:
+                self._flush_locked(sync=True)
+            finally:
+                os.close(self._fd)
+                self._closed = True
 
     def __enter__(self) -> LogWriter:
         return self

@@ -1,13 +1,18 @@
 """Plugin discovery (entry points, group ``assay``) and the registries hooks fill.
 
-Discovery is isolated: a plugin whose module fails to import, or whose hook raises,
-is recorded in :attr:`PluginHost.failures` and reported by name; the others work.
-Registries are filled lazily, one hook at a time, on first use.
+Discovery is isolated: a plugin whose module fails to import, whose hook raises, whose hook
+implementation does not match its hookspec (a misspelled hook or parameter), or that registers
+something malformed (swapped ``register`` arguments, an unknown keyword) is recorded in
+:attr:`PluginHost.failures` and reported by name, with the closest correct name where there is
+one; the others work. Registries are filled lazily, one hook at a time, on first use.
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
+import re
+import types
 import warnings
 from collections.abc import Callable
 from importlib import metadata
@@ -18,9 +23,26 @@ import pluggy
 
 from . import hookspecs
 from .api import AssayError
-from .events import BodyRegistry
+from .events import Body, BodyRegistry
 
 GROUP = "assay"
+
+# keywords ``register`` accepts beside ``description``, per hook
+REGISTER_OPTIONS: dict[str, frozenset[str]] = {
+    "assay_models": frozenset({"eval_types", "claims", "by_name"}),
+    "assay_reporters": frozenset({"kinds", "benchmarks"}),
+}
+_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_MISSING: Any = object()
+
+
+def _closest(name: str, candidates: Any, cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class PluginError(Exception):
+    """What a plugin got wrong (reported by name; the plugin's other registrations stand)."""
 
 
 @attrs.define
@@ -93,6 +115,15 @@ class LoadedPlugin:
     version: str
 
 
+@attrs.define
+class Observer:
+    """One ``assay_event`` implementation and the plugin it belongs to."""
+
+    plugin: str
+    distribution: str
+    function: Callable[..., Any]
+
+
 class PluginHost:
     def __init__(self, *, entry_points: bool = True) -> None:
         self.pm = pluggy.PluginManager(GROUP)
@@ -101,6 +132,7 @@ class PluginHost:
         self.failures: list[PluginFailure] = []
         self._registries: dict[str, dict[str, Registered]] = {}
         self._bodies: BodyRegistry | None = None
+        self.commands: dict[str, str] = {}  # command name -> entry point that added it
         if entry_points:
             self._discover()
 
@@ -119,21 +151,77 @@ class PluginHost:
             except Exception as exc:  # noqa: BLE001 - any import error is the plugin's
                 self._fail(ep.name, dist, "import", exc)
                 continue
-            self.pm.register(module, name=ep.name)
-            self.loaded.append(LoadedPlugin(ep.name, dist, version))
+            if self._register(module, ep.name, dist):
+                self.loaded.append(LoadedPlugin(ep.name, dist, version))
 
     def register_module(self, module: Any, name: str, distribution: str = "(in-process)") -> None:
         """Add a plugin object that is not installed (tests, notebooks)."""
-        self.pm.register(module, name=name)
-        self.loaded.append(LoadedPlugin(name, distribution, ""))
+        if self._register(module, name, distribution):
+            self.loaded.append(LoadedPlugin(name, distribution, ""))
         self._registries.clear()
         self._bodies = None
 
+    def _register(self, module: Any, name: str, dist: str) -> bool:
+        """Register ``module``'s hook implementations that match a hookspec; report the others by name.
+
+        A misspelled hook (``assay_scorer``), a hook function without ``@hookimpl`` and a parameter
+        that is not the hookspec's (``def assay_scorers(reg)``) are failures of this plugin; its
+        valid hooks are registered all the same.
+        """
+        specs = {n: getattr(hookspecs, n) for n in dir(hookspecs) if n.startswith("assay_")}
+        good: dict[str, Any] = {}
+        bad = False
+        for attr in dir(module):
+            opts = self.pm.parse_hookimpl_opts(module, attr)
+            if opts is None:
+                if attr in specs and inspect.isfunction(getattr(module, attr, None)):
+                    self._fail(
+                        name, dist, attr, PluginError(f"{attr}() is not marked @hookimpl, so it is never called")
+                    )
+                continue
+            hook_name = opts.get("specname") or attr
+            function = getattr(module, attr)
+            if hook_name not in specs:
+                if not opts.get("optionalhook"):
+                    msg = f"unknown hook {hook_name!r}{_closest(hook_name, specs)}; it is never called"
+                    self._fail(name, dist, hook_name, PluginError(msg))
+                    bad = True
+                continue
+            allowed = list(inspect.signature(specs[hook_name]).parameters)
+            try:
+                params = list(inspect.signature(function).parameters)
+            except (TypeError, ValueError):
+                params = []
+            unknown = [p for p in params if p not in allowed]
+            if unknown:
+                wrong = ", ".join(f"{p!r}{_closest(p, allowed, 0.3)}" for p in unknown)
+                msg = (
+                    f"{hook_name}({', '.join(params)}): unknown parameter {wrong}; the hook's parameters are "
+                    f"({', '.join(allowed)}); it is not called"
+                )
+                self._fail(name, dist, hook_name, PluginError(msg))
+                bad = True
+                continue
+            good[attr] = function
+        plugin = module
+        if bad:  # register only the valid hooks (the failures above name the others)
+            plugin = types.SimpleNamespace(**good)
+        try:
+            self.pm.register(plugin, name=name)
+        except Exception as exc:  # noqa: BLE001 - whatever pluggy rejects is the plugin's
+            if self.pm.has_plugin(name):
+                self.pm.unregister(name=name)
+            self._fail(name, dist, "register", exc)
+            return False
+        return True
+
     def _fail(self, plugin: str, dist: str, stage: str, exc: BaseException) -> None:
+        from .redact import scrub, visible  # a package's error text reaches the terminal inert
+
         failure = PluginFailure(plugin, dist, stage, f"{type(exc).__name__}: {exc}")
         self.failures.append(failure)
         warnings.warn(
-            f"assay plugin {plugin!r} ({dist}) failed at {stage}: {failure.error}",
+            visible(f"assay plugin {plugin!r} ({dist}) failed at {stage}: {scrub(failure.error)}", multiline=False),
             RuntimeWarning,
             stacklevel=3,
         )
@@ -156,7 +244,11 @@ class PluginHost:
             plugin = impl.plugin_name
             dist = self._dist_of(plugin)
 
-            def register(name: str, obj: Any, description: str = "", **options: Any) -> None:
+            def register(name: Any = _MISSING, obj: Any = _MISSING, description: Any = "", **options: Any) -> None:
+                problem = _check_registration(hook_name, name, obj, description, options)
+                if problem:
+                    self._fail(plugin, dist, hook_name, PluginError(problem))  # noqa: B023
+                    return
                 reg[name] = Registered(name, obj, plugin, dist, description, options)  # noqa: B023
 
             try:
@@ -184,6 +276,9 @@ class PluginHost:
     def perf_apis(self) -> dict[str, Registered]:
         return self._collect("assay_perf_apis")
 
+    def sandboxes(self) -> dict[str, Registered]:
+        return self._collect("assay_sandboxes")
+
     def bodies(self) -> BodyRegistry:
         if self._bodies is None:
             bodies = BodyRegistry()
@@ -196,14 +291,30 @@ class PluginHost:
         return self._bodies
 
     def add_commands(self, cli: Any) -> None:
+        choices = getattr(getattr(cli, "_sub", None), "choices", {})
         for impl in reversed(self.pm.hook.assay_commands.get_hookimpls()):
+            before = set(choices)
             try:
                 impl.function(cli)
             except Exception as exc:  # noqa: BLE001
                 self._fail(impl.plugin_name, self._dist_of(impl.plugin_name), "assay_commands", exc)
+            for command in set(choices) - before:
+                self.commands[command] = impl.plugin_name
 
     def event_observers(self) -> list[Callable[..., Any]]:
-        return [impl.function for impl in reversed(self.pm.hook.assay_event.get_hookimpls())]
+        return [o.function for o in self.observers()]
+
+    def observers(self) -> list[Observer]:
+        """The ``assay_event`` implementations, in call order, with the plugin each belongs to."""
+        return [
+            Observer(impl.plugin_name, self._dist_of(impl.plugin_name), impl.function)
+            for impl in reversed(self.pm.hook.assay_event.get_hookimpls())
+        ]
+
+    def hooks_of(self, plugin: str) -> list[str]:
+        """The hooks a registered plugin implements."""
+        obj = self.pm.get_plugin(plugin)
+        return sorted(c.name for c in self.pm.get_hookcallers(obj) or []) if obj is not None else []
 
     def get(self, kind: str, name: str) -> Registered:
         """Look a name up in one registry, with a helpful error."""
@@ -223,6 +334,36 @@ class PluginHost:
 
     def versions(self) -> list[dict[str, str]]:
         return [{"distribution": p.distribution, "version": p.version, "entry_point": p.name} for p in self.loaded]
+
+
+def _check_registration(hook: str, name: Any, obj: Any, description: Any, options: dict[str, Any]) -> str:
+    """What is wrong with one ``register(...)`` call of hook ``hook``; ``""`` when nothing is."""
+    call = f"register({name!r}, ...)" if isinstance(name, str) else "register(...)"
+    if name is _MISSING or obj is _MISSING:
+        return f"{call} takes (name, obj, description='', ...): the name and the object are both needed"
+    if not isinstance(name, str) or not name:
+        hint = " (arguments swapped? the name comes first)" if isinstance(obj, str) else ""
+        return f"{call}: the name must be a non-empty string, got {type(name).__name__}{hint}"
+    if not isinstance(description, str):
+        return f"{call}: description must be a string, got {type(description).__name__}"
+    allowed = {"description"} | REGISTER_OPTIONS.get(hook, frozenset())
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        return f"{call}: unknown keyword {unknown[0]!r}{_closest(unknown[0], allowed)}; it takes {', '.join(sorted(allowed))}"
+    if isinstance(obj, str):
+        if not _REF.match(obj):
+            return f"{call}: a string object must be 'module:attribute', got {obj!r}"
+        return ""
+    if hook == "assay_scorers":
+        ok, want = callable(getattr(obj, "score", None)), "an object with score(sample, generated)"
+    elif hook == "assay_reporters":
+        ok = callable(getattr(obj, "build", None)) and callable(getattr(obj, "render", None))
+        want = "an object with build(log_path) and render(report, console)"
+    elif hook == "assay_event_types":
+        ok, want = isinstance(obj, type) and issubclass(obj, Body), "a subclass of assay.events.Body"
+    else:
+        ok, want = callable(obj), "a callable factory"
+    return "" if ok else f"{call}: expected {want} or 'module:attribute', got {type(obj).__name__}"
 
 
 _host: PluginHost | None = None

@@ -32,6 +32,10 @@ class _FoldBody(msgspec.Struct, gc=False):
     metric: str | None = None
     value: float | None = None
     stage: str | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    error_type: str | None = None
+    message: str | None = None
     model: str | None = None
     kind: str | None = None
     resolved: dict[str, Any] | None = None
@@ -78,16 +82,21 @@ def wilson(successes: float, n: int) -> tuple[float, float]:
     denom = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denom
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # at 0 of n (n of n) the bound is exactly 0 (1); rounding would leave 5.55e-17
+    lo = 0.0 if successes <= 0 else max(0.0, centre - half)
+    hi = 1.0 if successes >= n else min(1.0, centre + half)
+    return (lo, hi)
 
 
-def mean_ci(s: float, ss: float, n: int) -> tuple[float, float]:
-    """Normal interval of a mean from its sums (sample variance, n-1)."""
+def mean_ci(s: float, ss: float, n: int, bounds: tuple[float, float] | None = None) -> tuple[float, float]:
+    """Normal interval of a mean from its sums (sample variance, n-1), clipped to ``bounds``."""
     if n < 2:
         return (math.nan, math.nan)
     mean = s / n
     var = max(0.0, (ss - n * mean * mean) / (n - 1))
     half = Z95 * math.sqrt(var / n)
+    if bounds is not None:
+        return (max(bounds[0], mean - half), min(bounds[1], mean + half))
     return (mean - half, mean + half)
 
 
@@ -109,10 +118,15 @@ class EvalFold:
         self.more_categories: dict[tuple[str, str], list[str]] = {}
         self.acc: dict[tuple[str, str, str], _Acc] = {}
         self.binary: dict[tuple[str, str, str], bool] = {}
+        self.unit: dict[tuple[str, str, str], bool] = {}  # every value in [0, 1]: a bounded score
+        self.error: str | None = None  # RunFinished.error
+        self._unit = False  # the (dataset, metric) being turned into rows is bounded by [0, 1]
         self.failed: dict[str, tuple[str, str]] = {}
         # metrics a failed sample was scored on before a scorer raised: it counts once per metric
         self.partial: dict[str, set[str]] = {}
         self._last: tuple[str | None, str | list[str]] = (None, [])  # the last Scored sample, its metric(s)
+        self.failure_kind: dict[str, str] = {}  # sample id -> why it failed (its last failure)
+        self.failure_example: dict[str, str] = {}  # why -> the message of its latest failure
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
         self.events = 0
         self.torn = TornTail()
@@ -142,7 +156,7 @@ class EvalFold:
         self.events += later.events
         self.model = self.model or later.model
         if later.status_seen:
-            self.status, self.status_seen = later.status, True
+            self.status, self.status_seen, self.error = later.status, True, later.error
         for k, n in later.loaded.items():
             self.loaded[k] = self.loaded.get(k, 0) + n
         for k, c in later.category.items():
@@ -153,6 +167,7 @@ class EvalFold:
             mine = self.acc.setdefault(k, _Acc())
             mine.n, mine.s, mine.ss = mine.n + a.n, mine.s + a.s, mine.ss + a.ss
             self.binary[k] = self.binary.get(k, True) and later.binary[k]
+            self.unit[k] = self.unit.get(k, True) and later.unit.get(k, True)
         self.failed.update(later.failed)
         for sid, metrics in later.partial.items():
             self.partial.setdefault(sid, set()).update(metrics)
@@ -161,6 +176,8 @@ class EvalFold:
             self.partial.setdefault(sid, set()).update(_as_list(metrics))
         if later._last[0] is not None:
             self._last = later._last
+        self.failure_kind.update(later.failure_kind)
+        self.failure_example.update(later.failure_example)
         self.reported.update(later.reported)
         self.torn = later.torn
 
@@ -190,6 +207,8 @@ class EvalFold:
                 a.ss += v * v
                 if v != 0.0 and v != 1.0:
                     binary[key] = False
+                    if not 0.0 <= v <= 1.0:
+                        self.unit[key] = False
                 if sid != last_sid:  # a str while the sample has one metric: no allocation per sample
                     last_sid = sid
                     last_metrics = metric
@@ -216,6 +235,11 @@ class EvalFold:
                 if b.stage == "score" and last_sid == b.sample_id:
                     # a sample's Scored and its scorer failures are one group: what did score, counts
                     self.partial.setdefault(b.sample_id, set()).update(_as_list(last_metrics))
+                why = b.error_kind or b.error_type or "error"
+                if b.stage and b.stage != "generate":
+                    why = f"{b.stage}: {why}"
+                self.failure_kind[b.sample_id] = why
+                self.failure_example[why] = (b.message or "")[:300].replace("\n", " ")
             elif t == "RunStarted":
                 self.kind = b.kind or "eval"
                 resolved = b.resolved or {}
@@ -225,9 +249,11 @@ class EvalFold:
                 self.reported[(b.benchmark, b.subset, b.metric)] = b
             elif t == "RunFinished":
                 self.status = b.status or "completed"
+                self.error = b.error
                 self.status_seen = True
             elif t == "RunResumed":
                 self.status = "running"
+                self.error = None
                 self.status_seen = True
         self._last = (last_sid, last_metrics)
 
@@ -262,6 +288,7 @@ class EvalFold:
         for bench, metrics in by_dataset.items():
             for metric, items in metrics.items():
                 binary = all(self.binary.get((bench, s, metric), True) for s, *_ in items)
+                self._unit = all(self.unit.get((bench, s, metric), True) for s, *_ in items)
                 subset_rows = []
                 for subset, a, err, loaded in items:
                     subset_rows.append(
@@ -335,7 +362,7 @@ class EvalFold:
         if n and binary:
             lo, hi = wilson(a.s, n)
         elif n:
-            lo, hi = mean_ci(a.s, a.ss + 0.0, n)
+            lo, hi = mean_ci(a.s, a.ss + 0.0, n, (0.0, 1.0) if self._unit else None)
         else:
             lo = hi = math.nan
         row = {
@@ -427,11 +454,78 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "events": fold.events,
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
+        "samples_loaded": sum(fold.loaded.values()),
+        "errors_by_kind": error_summary(fold),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
     }
+    if fold.error:
+        out["error"] = fold.error
     if fold.torn.length:
+        out["torn_bytes"] = fold.torn.length
         out["warnings"] = [f"{path}: ignored a torn last line ({fold.torn.length} bytes, never acknowledged)"]
     return out
+
+
+def _last_status(path: Path) -> tuple[str, str | None]:
+    """Status and error of the run from the log's last complete line (RunFinished comes last)."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - (1 << 16)))
+        tail = f.read()
+    lines = tail.split(b"\n")[:-1]  # what follows the last newline is a torn line
+    for line in reversed(lines):
+        try:
+            last = msgspec.json.decode(line, type=_FoldLine)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            break
+        if last.type == "RunFinished":
+            return last.body.status or "completed", last.body.error
+        if last.type != "RunResumed":
+            break
+    return "running", None
+
+
+def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
+    """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
+    0 completed, every sample evaluated; 3 completed with errored samples (as ``assay eval``);
+    1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
+    2 (as any error) when the log holds no events."""
+    if report.get("kind", "eval") == "eval" and not report.get("events"):
+        torn = report.get("torn_bytes")
+        what = f"only a torn last line of {torn} bytes, never acknowledged" if torn else "the file is empty"
+        return 2, f"{path}: the log holds no events ({what}); nothing was recorded for this run"
+    if "status" not in report:
+        report["status"], err = _last_status(path)
+        if err:
+            report["error"] = err
+    status = report["status"]
+    is_eval = report.get("kind", "eval") == "eval"
+    done = f"{report.get('samples_loaded', 0)} samples loaded, {report.get('errored_samples', 0)} errored"
+    if status in ("failed", "interrupted"):
+        return 1, f"run {status}: {report.get('error') or 'no error recorded'}" + (
+            f" ({done} when it stopped)" if is_eval else ""
+        )
+    if status != "completed":
+        return 4, "run not finished: the log has no RunFinished" + (
+            f" ({done} so far); it is still running, or it was killed: finish it with `assay resume {path.parent}`"
+            if is_eval
+            else "; it is still running, or it was killed"
+        )
+    if is_eval and report.get("errored_samples"):
+        return 3, None  # the table and its error summary say why
+    return 0, None
+
+
+def error_summary(fold: EvalFold) -> list[dict[str, Any]]:
+    """Why samples errored: each kind with its count and one example message, most frequent first."""
+    counts: dict[str, int] = {}
+    for sid in fold.failed:
+        why = fold.failure_kind.get(sid, "error")
+        counts[why] = counts.get(why, 0) + 1
+    return [
+        {"kind": why, "count": n, "example": fold.failure_example.get(why, "")}
+        for why, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def run_kind(path: Path) -> str:
@@ -485,8 +579,21 @@ def build_report(
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
     out = run_dir / "report.json"
     tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        from contextlib import suppress
+
+        from .api import AssayError
+
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+        raise AssayError(
+            f"cannot write {out}: {exc.strerror or exc}. The event log is whole; once there is space, "
+            f"`assay report {run_dir}` prints the report from it"
+        ) from None
     return out
 
 
@@ -497,36 +604,49 @@ def _fmt(v: Any) -> str:
 def render(report: dict[str, Any], plugins: PluginHost | None = None, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from .redact import inert_text, scrub
+
+    def cell(v: Any) -> Any:  # names come from data files and flags: shown inert (no escapes, no markup)
+        return inert_text("" if v is None else scrub(str(v)), multiline=False)
 
     if console is None:
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)
     for w in report.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(Text.assemble(("warning:", "yellow"), " ", inert_text(scrub(str(w)))))
     if report.get("rows"):
-        table = Table(title=f"run {report.get('run_id', '')} ({report.get('status', '')})")
+        table = Table(title=cell(f"run {report.get('run_id', '')} ({report.get('status', '')})"))
         for col in ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "95% CI"):
             table.add_column(col, justify="right" if col in ("Num", "Score", "Errors") else "left")
         for r in report["rows"]:
             ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             subset = r["subset"] + (f" ({r['pending']} pending)" if r.get("pending") else "")
             table.add_row(
-                r["model"],
-                r["dataset"],
-                r["metric"],
-                r["category"],
-                subset,
+                cell(r["model"]),
+                cell(r["dataset"]),
+                cell(r["metric"]),
+                cell(r["category"]),
+                cell(subset),
                 str(r["num"]),
                 _fmt(r["score"]),
                 str(r["errors"]),
-                ci,
+                cell(ci),
             )
         console.print(table)
         console.print(
             f"errored samples: {report.get('errored_samples', 0)}; denominator: {report.get('denominator')}; "
             "CI: Wilson for 0/1 metrics, normal otherwise"
         )
+    if report.get("errors_by_kind"):
+        from rich.text import Text
+
+        console.print("why samples errored:")
+        for e in report["errors_by_kind"]:
+            # plain Text: server messages are shown as they are, never read as markup
+            console.print(Text(f"  {e['count']} x {e['kind']}: {e['example']}"))
     plugins = plugins or host()
     for name, section in report.get("sections", {}).items():
         entry = plugins.reporters().get(name)

@@ -15,7 +15,8 @@ from typing import Any
 
 from .events import Body, Event, Warning_
 from .log import LOG_NAME, LogWriter
-from .plugins import PluginHost
+from .plugins import Observer, PluginHost
+from .redact import Scrubber, redact_argv, remember, scrub, visible
 
 
 def new_run_id() -> str:
@@ -28,7 +29,7 @@ def host_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "pid": os.getpid(),
-        "argv": [a for a in sys.argv if "key" not in a.lower()][:1],
+        "argv": redact_argv(sys.argv),
         "cpus": os.cpu_count(),
     }
 
@@ -43,8 +44,11 @@ class Run:
         self.run_id = run_id
         self.config = config
         self.plugins = plugins
-        self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval)
-        self._observed = bool(plugins.event_observers())
+        # every event is scrubbed of the config's secret values before it is written (or dispatched)
+        self.scrubber = Scrubber(remember(config))
+        self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval, scrubber=self.scrubber)
+        self._observers = plugins.observers()
+        self._observed = bool(self._observers)
         self._awaiting: list[Any] = []
 
     @property
@@ -58,20 +62,42 @@ class Run:
         events = self.writer.append_many(bodies)
         if self._observed:
             for ev in events:
-                for result in self.plugins.pm.hook.assay_event(event=ev, run=self):
-                    if inspect.isawaitable(result):
-                        self._awaiting.append(result)
+                self._observe(ev)
         return events
 
+    def _observe(self, ev: Event) -> None:
+        """Call each ``assay_event`` observer; one that raises is named, recorded and switched off."""
+        for obs in list(self._observers):
+            try:
+                result = obs.function(event=ev, run=self)
+            except Exception as exc:  # noqa: BLE001 - an observer's bug must not end the run
+                self._observer_failed(obs, ev, exc)
+                continue
+            if inspect.isawaitable(result):
+                self._awaiting.append((obs, ev, result))
+
+    def _observer_failed(self, obs: Observer, ev: Event, exc: BaseException) -> None:
+        if obs not in self._observers:
+            return
+        self._observers.remove(obs)  # first, so the warning below is not dispatched to it
+        self.warn(
+            f"plugin {obs.plugin}",
+            f"assay_event observer of plugin {obs.plugin!r} ({obs.distribution}) raised "
+            f"{type(exc).__name__}: {exc} on event seq {ev.seq} ({ev.type}); it is switched off for this run",
+        )
+
     def warn(self, source: str, message: str) -> None:
-        self.emit(Warning_(source=source, message=message))
-        print(f"warning [{source}]: {message}", file=sys.stderr)
+        body = self.emit(Warning_(source=source, message=message)).body
+        print(f"warning [{visible(source)}]: {visible(scrub(body.message))}", file=sys.stderr)
 
     async def drain_observers(self) -> None:
         while self._awaiting:
             pending, self._awaiting = self._awaiting, []
-            for aw in pending:
-                await aw
+            for obs, ev, aw in pending:
+                try:
+                    await aw
+                except Exception as exc:  # noqa: BLE001 - as in _observe
+                    self._observer_failed(obs, ev, exc)
 
     def flush(self) -> None:
         self.writer.flush()

@@ -46,7 +46,7 @@ def _source(tmp_path, datasets_dir):
 @pytest.mark.parametrize(
     ("scorer", "raised", "status", "error"),
     [
-        ("interrupt", KeyboardInterrupt, "interrupted", "KeyboardInterrupt: stopped by the user"),
+        ("interrupt", KeyboardInterrupt, "interrupted", "interrupted by SIGINT"),
         ("exit", SystemExit, "failed", "SystemExit: plugin called sys.exit"),
     ],
 )

@@ -55,7 +55,9 @@ def test_every_declared_dependency_is_pinned_within_its_range():
         name = canonicalize_name(req.name)
         if name == "torch":  # pinned in requirements-dev.in: its CPU build is a local wheel
             continue
-        assert name in pins, f"{pyproject.relative_to(ROOT)}: {req.name} is not pinned in requirements.lock (nox -s lock)"
+        assert name in pins, (
+            f"{pyproject.relative_to(ROOT)}: {req.name} is not pinned in requirements.lock (nox -s lock)"
+        )
         assert req.specifier.contains(pins[name], prereleases=True), (
             f"{pyproject.relative_to(ROOT)}: {req} does not admit the locked {req.name}=={pins[name]}"
         )

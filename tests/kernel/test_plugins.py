@@ -86,16 +86,48 @@ def test_cli_listing_imports_no_heavy_library(argv):
     assert "HEAVY=\n" in proc.stderr or proc.stderr.rstrip().endswith("HEAVY="), proc.stderr
 
 
-def test_hookspecs_are_all_documented():
+def _hook_reference():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "contrib" / "hook_reference.py"
+    spec = importlib.util.spec_from_file_location("hook_reference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_hookspecs_are_all_documented_and_the_reference_has_not_drifted():
     from assay import hookspecs
 
-    contrib = (Path(__file__).resolve().parents[2] / "contrib" / "README.md").read_text()
-    names = [n for n in dir(hookspecs) if n.startswith("assay_")]
-    assert len(names) >= 9
+    ref = _hook_reference()
+    names = [n for n, _ in ref.hookspecs()]
+    assert names == [n for n in vars(hookspecs) if n.startswith("assay_")] and len(names) == 10
+    generated = ref.render()
     for name in names:
-        doc = getattr(hookspecs, name).__doc__ or ""
-        assert len(doc.strip()) > 40 and "Example" in doc, f"hookspec {name} has no documentation"
-        assert f"`{name}" in contrib, f"hookspec {name} is not documented in contrib/README.md"
+        assert f"### `{name}(" in generated
+    assert ref.current() == generated, "contrib/README.md drifted from hookspecs.py: run contrib/hook_reference.py"
+
+
+def test_the_hook_reference_check_fails_on_an_undocumented_hook(monkeypatch):
+    from assay import hookspecs
+
+    ref = _hook_reference()
+
+    @hookspecs.hookspec
+    def assay_undocumented(register):
+        pass
+
+    monkeypatch.setattr(hookspecs, "assay_undocumented", assay_undocumented, raising=False)
+    with pytest.raises(SystemExit, match="hookspec assay_undocumented has no documentation"):
+        ref.render()
+
+
+def test_the_hook_reference_check_fails_on_drift(monkeypatch):
+    from assay import hookspecs
+
+    ref = _hook_reference()
+    monkeypatch.setattr(hookspecs.assay_scorers, "__doc__", hookspecs.assay_scorers.__doc__ + "\n    More.\n")
+    assert ref.main(["--check"]) == 1
 
 
 def test_versions_are_reported():
@@ -104,3 +136,72 @@ def test_versions_are_reported():
     host = PluginHost()
     by_dist = {v["distribution"]: v["version"] for v in host.versions()}
     assert by_dist["assay"] == "0.1.0" and "assay-gsm8k" in by_dist
+
+
+def test_an_observer_whose_awaitable_raises_is_recorded_and_switched_off(tmp_path, capsys):
+    import anyio
+    from assay import hookimpl
+    from assay.events import Warning_
+    from assay.log import iter_events
+    from assay.plugins import PluginHost
+    from assay.run import Run
+
+    calls = []
+
+    class AsyncObserver:
+        @hookimpl
+        def assay_event(self, event, run):
+            calls.append(event.seq)
+
+            async def later():
+                raise ValueError(f"late failure {event.seq}")
+
+            return later()
+
+    host = PluginHost(entry_points=False)
+    host.register_module(AsyncObserver(), "late", "assay-late")
+    run = Run(tmp_path, "r1", None, host)
+    run.emit(Warning_(source="test", message="one"))
+    run.emit(Warning_(source="test", message="two"))
+    anyio.run(run.drain_observers)
+    run.close()
+    warnings = [e.body for e in iter_events(tmp_path) if e.body.source.startswith("plugin")]
+    message = (
+        "assay_event observer of plugin 'late' (assay-late) raised ValueError: late failure 0 on event seq 0 "
+        "(Warning); it is switched off for this run"
+    )
+    assert [(w.source, w.message) for w in warnings] == [("plugin late", message)]
+    assert calls == [0, 1]  # switched off before the warning it caused was dispatched
+    assert capsys.readouterr().err == f"warning [plugin late]: {message}\n"
+
+
+def test_misspelled_hooks_never_reach_pluggy_check_pending():
+    from assay import hookimpl
+    from assay.plugins import PluginHost
+
+    class Misspelled:
+        @hookimpl
+        def assay_benchmark(self, register):
+            pass
+
+        @hookimpl
+        def assay_scorers(self, register):
+            register("fine", "somewhere:SCORER")
+
+    host = PluginHost(entry_points=False)
+    with pytest.warns(RuntimeWarning, match="unknown hook 'assay_benchmark' \\(did you mean 'assay_benchmarks'\\?\\)"):
+        host.register_module(Misspelled(), "misspelled")
+    host.pm.check_pending()  # what pluggy would raise on is reported, not registered
+    assert list(host.scorers()) == ["fine"] and host.hooks_of("misspelled") == ["assay_scorers"]
+
+
+def test_plugins_verbose_lists_descriptions_commands_and_observers():
+    proc = subprocess.run([sys.executable, "-m", "assay", "plugins", "-v"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert (
+        "assay 0.1.0  (entry point: builtin)\n    models:\n      mock  deterministic offline model (the default)\n"
+        in out
+    )
+    assert "      exact_match  output equals the target, ignoring case and runs of whitespace\n" in out
+    assert "assay-tui 0.1.0  (entry point: tui)\n    commands: view\n" in out

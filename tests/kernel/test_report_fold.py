@@ -93,3 +93,35 @@ def test_a_scorer_failure_counts_once_per_metric_wherever_the_log_is_cut(tmp_pat
         first, second = report._fold_part(path, 0, cut), report._fold_part(path, cut, len(data))
         first.merge(second)
         assert pick(first) == want, cut
+
+
+def _scores(path, values, metric="acc"):
+    with LogWriter(path, "r1") as w:
+        w.append(RunStarted(kind="eval", resolved={"model": "m"}))
+        for i, v in enumerate(values):
+            sid = f"b/default/{i}"
+            w.append(SampleLoaded(sample_id=sid, benchmark="b"))
+            w.append(Generated(sample_id=sid, model="m", output="x"))
+            w.append(Scored(sample_id=sid, scorer=metric, metric=metric, value=v))
+        w.append(RunFinished())
+    (row,) = report.build_eval(path, workers=1)["rows"]
+    return row
+
+
+def test_ci_of_a_0_1_metric_is_exact_at_the_ends(tmp_path):
+    row = _scores(tmp_path / "a.jsonl", [0.0, 0.0, 0.0])
+    assert (row["score"], row["ci_low"]) == (0.0, 0.0)  # exactly 0.0, not 5.55e-17
+    assert row["ci_high"] == pytest.approx(0.5614970317550454)
+    row = _scores(tmp_path / "b.jsonl", [1.0, 1.0, 1.0])
+    assert row["ci_high"] == 1.0 and row["ci_low"] == pytest.approx(1 - 0.5614970317550454)
+
+
+def test_ci_of_a_bounded_mean_is_clipped_to_0_1(tmp_path):
+    # values in [0, 1] that are not all 0/1 (F1, ROUGE, mean@k): mean 0.525, sd 0.55, n=4, so the
+    # normal interval 0.525 +- 1.96 * 0.55 / 2 = [-0.014, 1.064] is clipped to [0, 1]
+    row = _scores(tmp_path / "c.jsonl", [0.0, 0.1, 1.0, 1.0], metric="f1")
+    assert row["score"] == pytest.approx(0.525)
+    assert row["ci_low"] == 0.0 and row["ci_high"] == 1.0
+    # a metric with values outside [0, 1] is not clipped
+    row = _scores(tmp_path / "d.jsonl", [-1.0, 0.0, 2.0, 3.0], metric="delta")
+    assert row["ci_low"] < 0.0 and row["ci_high"] > 1.0

@@ -37,7 +37,7 @@ def test_schema_text_does_not_depend_on_docstring_indentation():
     class Flat(msgspec.Struct):
         """First line.
 
-Second paragraph, wrapped."""
+        Second paragraph, wrapped."""
 
     def text(t):
         return _normalise_text(msgspec.json.schema(t))["$defs"][t.__name__]["description"]

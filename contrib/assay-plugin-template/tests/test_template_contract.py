@@ -1,78 +1,36 @@
-"""The template's contract: it installs, assay discovers it, and it runs end to end."""
+"""The template's contract: assay discovers it, and it runs end to end with the kernel's mock model."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[1]
+from assay.events import Generated, SampleLoaded
 
 
-def test_installs_is_discovered_and_runs(tmp_path, test_server):
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(TEMPLATE),
-        ],
-        check=True,
-        timeout=300,
-    )
-    env = {**os.environ, "PYTHONPATH": str(target) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    listing = subprocess.run(
-        [sys.executable, "-m", "assay", "plugins", "--format", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    plugins = {p["distribution"]: p for p in json.loads(listing.stdout)["plugins"]}
-    assert plugins["assay-example-qa"]["version"] == "0.1.0"
-    assert plugins["assay-example-qa"]["registers"] == {"benchmarks": ["example_qa"], "scorers": ["example_exact"]}
+def test_discovered_with_what_it_registers(assay, installed):
+    listing = json.loads(assay("plugins", "--format", "json").stdout)
+    (me,) = [p for p in listing["plugins"] if p["distribution"] == "assay-example-qa"]
+    assert me["version"] == installed
+    assert me["registers"] == {"benchmarks": ["example_qa"], "scorers": ["example_exact"]}
+    assert not [f for f in listing["failures"] if f["distribution"] == "assay-example-qa"]
 
-    srv = test_server(
-        rules=[{"match": "France", "answer": "Paris."}, {"match": "Japan", "answer": "Kyoto"}], default_answer="Jupiter"
+
+def test_runs_end_to_end(assay, report_rows, tmp_path):
+    # the mock model answers "Paris." to everything: right on France, wrong on the three others
+    assay(
+        *("eval", "--model", "mock", "--model-args", "answer=Paris.", "--datasets", "example_qa"),
+        *("--work-dir", str(tmp_path), "--no-progress"),
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assay",
-            "eval",
-            "--model",
-            "m",
-            "--api-url",
-            srv.url,
-            "--datasets",
-            "example_qa",
-            "--work-dir",
-            str(tmp_path / "out"),
-            "--no-progress",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    (run,) = list((tmp_path / "out").iterdir())
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run), "--format", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    rows = {(r["subset"]): r["score"] for r in json.loads(out.stdout)}
-    # geography: Paris right, Kyoto wrong -> 0.5; science: Jupiter right, CO2 wrong -> 0.5; 2 of 4 overall
-    assert rows["geography"] == 0.5 and rows["science"] == 0.5 and rows["OVERALL"] == 0.5
+    (run,) = list(tmp_path.iterdir())
+    scores = {r["subset"]: (r["num"], r["score"]) for r in report_rows(run)}
+    # per subset, then over all samples (micro) and the mean of the subsets (macro)
+    assert scores == {"geography": (2, 0.5), "science": (2, 0.0), "OVERALL": (4, 0.25), "OVERALL (macro)": (4, 0.25)}
+
+
+def test_the_scorer_reads_the_last_word():
+    from assay_example_qa.benchmark import SCORER
+
+    sample = SampleLoaded(sample_id="example_qa/geography/0", benchmark="example_qa", target="Paris")
+    (right,) = SCORER.score(sample, Generated(sample_id=sample.sample_id, model="m", output="It is paris."))
+    (wrong,) = SCORER.score(sample, Generated(sample_id=sample.sample_id, model="m", output="Lyon"))
+    assert (right.value, right.extracted, wrong.value, wrong.extracted) == (1.0, "paris", 0.0, "lyon")

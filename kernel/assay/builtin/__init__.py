@@ -18,5 +18,9 @@ def assay_models(register: Any) -> None:
 
 @hookimpl
 def assay_scorers(register: Any) -> None:
-    register("exact_match", ExactMatch(), description="output equals the target after trimming")
-    register("includes", IncludesMatch(), description="the target appears in the output")
+    register("exact_match", ExactMatch(), description="output equals the target, ignoring case and runs of whitespace")
+    register(
+        "includes",
+        IncludesMatch(),
+        description="the target appears in the output, ignoring case and runs of whitespace",
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from assay.api import GenerateRequest, ModelConfig, TransientError
-from assay_openai.model import OpenAIModel, request_params
+from assay.api import FatalError, GenerateRequest, ModelConfig, TransientError
+from assay_openai.model import OpenAIModel, request_params, served_models
 
 
 class Recorder:
@@ -101,7 +101,115 @@ def test_bad_request_is_not_retried(test_server):
         finally:
             await model.aclose()
 
-    with pytest.raises(Exception) as info:
+    with pytest.raises(FatalError) as info:
         anyio.run(go)
-    assert not isinstance(info.value, TransientError)
+    assert info.value.kind == "http_4xx" and info.value.status == 400
+    assert str(info.value) == "HTTP 400: injected bad request"
     assert run.events[0].error_kind == "http_4xx" and run.events[0].status == 400
+
+
+def _ask(srv_url, run, *, model="m", key=None, stream=False, deadline=None):
+    async def go():
+        m = OpenAIModel(ModelConfig(model=model, api_url=srv_url, api_key=key, stream=stream), run)
+        try:
+            request = GenerateRequest(sample_id="s/1", messages=[{"role": "user", "content": "x"}])
+            if deadline is None:
+                return await m.generate(request)
+            with anyio.fail_after(deadline):
+                return await m.generate(request)
+        finally:
+            await m.aclose()
+
+    return anyio.run(go)
+
+
+@pytest.mark.parametrize(
+    ("settings", "model", "kind", "status", "message"),
+    [
+        ({"require_api_key": "right"}, "m", "auth", 401, "HTTP 401: Incorrect API key provided."),
+        (
+            {"served_models": ["qwen"]},
+            "m",
+            "not_found",
+            404,
+            "HTTP 404: The model `m` does not exist. (the server serves: 'qwen')",
+        ),
+    ],
+)
+def test_wrong_key_or_model_is_fatal(test_server, settings, model, kind, status, message):
+    srv = test_server(**settings)
+    run = Recorder()
+    with pytest.raises(FatalError) as info:
+        _ask(srv.url, run, model=model, key="wrong")
+    assert (info.value.kind, info.value.status, str(info.value)) == (kind, status, message)
+    assert info.value.url == srv.url + "/chat/completions"
+    (timed,) = run.events
+    assert (timed.error_kind, timed.status, timed.error, timed.ok) == (kind, status, message, False)
+
+
+def test_refused_connection_says_so():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    s.close()
+    run = Recorder()
+    with pytest.raises(TransientError) as info:
+        _ask(url, run)
+    assert info.value.kind == "connection"
+    assert str(info.value) == "connection refused (is the server running, and is the port right?)"
+    assert run.events[0].error_kind == "connection" and "timed out" not in run.events[0].error
+    with pytest.raises(FatalError) as info:
+        served_models(url)
+    assert str(info.value) == (f"GET {url}/models: connection refused (is the server running, and is the port right?)")
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("not_event_stream", "StreamError: a 200 response that is not an event stream"),
+        ("empty_stream", "StreamError: the event stream ended with no content and no finish_reason"),
+        ("error_event", "StreamError: error event in the stream: injected error event"),
+        ("stream_error", "APIError: injected stream error"),
+    ],
+)
+def test_stream_faults_are_transient(test_server, fault, message):
+    srv = test_server(faults={fault: [1]}, default_answer="one two three")
+    run = Recorder()
+    with pytest.raises(TransientError) as info:
+        _ask(srv.url, run, stream=True)
+    assert info.value.kind == "stream_error" and str(info.value).startswith(message)
+    assert run.events[0].error_kind == "stream_error" and not run.events[0].ok and run.events[0].status == 200
+    assert _ask(srv.url, run, stream=True).output == "one two three"  # the next request is served
+
+
+def test_deadline_is_timeout_and_cancellation_is_cancelled(test_server):
+    srv = test_server(faults={"hang": [1, 2]}, hang_seconds=30)
+    run = Recorder()
+    with pytest.raises(TimeoutError):
+        _ask(srv.url, run, deadline=0.3)
+    assert run.events[0].error_kind == "timeout" and run.events[0].error.startswith("timed out after 0.")
+
+    async def cancelled():
+        m = OpenAIModel(ModelConfig(model="m", api_url=srv.url), run)
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(m.generate, GenerateRequest(sample_id="s/2", prompt="x"))
+                await anyio.sleep(0.3)
+                tg.cancel_scope.cancel()
+        finally:
+            await m.aclose()
+
+    anyio.run(cancelled)
+    assert run.events[1].error_kind == "cancelled"
+
+
+def test_served_models(test_server):
+    srv = test_server(served_models=["a", "b"], require_api_key="k")
+    assert served_models(srv.url + "/chat/completions", "k") == ["a", "b"]
+    with pytest.raises(FatalError) as info:
+        served_models(srv.url, "wrong")
+    assert (
+        info.value.kind == "auth" and str(info.value) == f"GET {srv.url}/models: HTTP 401: Incorrect API key provided."
+    )

@@ -18,6 +18,14 @@ def test_latest_matching_rule_wins(test_server):
     assert ask("banana")["choices"][0]["message"]["content"] == "D"
 
 
+def test_a_rule_with_answers_gives_them_in_turn(test_server):
+    srv = test_server(rules=[{"match": "apple", "answers": ["1", "2", "3"]}, {"match": "pear", "answer": "P"}])
+    ask = lambda text: httpx.post(
+        srv.url + "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": text}]}
+    ).json()["choices"][0]["message"]["content"]
+    assert [ask("apple"), ask("pear"), ask("apple"), ask("apple"), ask("apple")] == ["1", "P", "2", "3", "1"]
+
+
 def test_stream_timing_follows_ttft_and_itl(test_server):
     srv = test_server(default_answer="a b c d e", ttft=0.2, itl=0.05)
     t0 = time.perf_counter()
@@ -44,3 +52,42 @@ def test_fault_by_request_number(test_server):
     srv = test_server(faults={"http_500": [2]})
     codes = [httpx.post(srv.url + "/completions", json={"model": "m", "prompt": "x"}).status_code for _ in range(3)]
     assert codes == [200, 500, 200]
+
+
+def test_key_leaking_faults(test_server):
+    srv = test_server(faults={"http_401_key": [1], "http_400_headers": [2], "http_500_headers": [3]})
+    auth = {"Authorization": "Bearer sk-leak-0123456789"}
+    post = lambda: httpx.post(srv.url + "/completions", json={"model": "m", "prompt": "x"}, headers=auth)
+    r401, r400, r500 = post(), post(), post()
+    assert r401.status_code == 401
+    assert r401.json()["error"]["message"].startswith("Incorrect API key provided: sk-leak-0123456789.")
+    assert (r400.status_code, r500.status_code) == (400, 500)
+    for r in (r400, r500):
+        assert "'Authorization': 'Bearer sk-leak-0123456789'" in r.json()["error"]["message"]
+    assert post().status_code == 200
+
+
+def test_served_models_and_required_key(test_server):
+    srv = test_server(served_models=["qwen"], require_api_key="k")
+    auth = {"Authorization": "Bearer k"}
+    assert httpx.get(srv.url + "/models", headers=auth).json()["data"][0]["id"] == "qwen"
+    assert httpx.get(srv.url + "/models").status_code == 401
+    ask = lambda model, headers: httpx.post(
+        srv.url + "/completions", json={"model": model, "prompt": "x"}, headers=headers
+    )
+    assert ask("qwen", auth).status_code == 200
+    assert ask("qwen", {"Authorization": "Bearer nope"}).json()["error"]["message"] == "Incorrect API key provided."
+    missing = ask("gpt", auth)
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "The model `gpt` does not exist."
+
+
+def test_stream_faults(test_server):
+    srv = test_server(faults={"not_event_stream": [1], "empty_stream": [2], "error_event": [3]}, default_answer="a b c")
+    body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}
+    first = httpx.post(srv.url + "/chat/completions", json=body)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("application/json")
+    second = httpx.post(srv.url + "/chat/completions", json=body)
+    assert second.headers["content-type"] == "text/event-stream"
+    assert '"finish_reason":null' in second.text and "[DONE]" not in second.text and second.text.count("data:") == 1
+    third = httpx.post(srv.url + "/chat/completions", json=body).text
+    assert "event: error\ndata: " in third and "[DONE]" not in third and 'finish_reason":"stop' not in third

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from assay.data import read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -19,7 +20,6 @@ from assay_mathkit import (
     chat_messages,
     extract_aime_integer,
     format_prompt,
-    read_jsonl,
     require,
 )
 

@@ -112,6 +112,7 @@ class PassAtK:
         rows = report.get("rows") or []
         if not rows:
             return
+        from assay.redact import inert_text
         from rich.table import Table
 
         table = Table(title="AIME pass@k (unbiased estimator over the repeats of each problem)")
@@ -119,9 +120,9 @@ class PassAtK:
             table.add_column(col)
         for r in rows:
             table.add_row(
-                r["dataset"],
-                r["subset"],
-                r["metric"],
+                inert_text(r["dataset"], multiline=False),  # names from the log: shown inert
+                inert_text(r["subset"], multiline=False),
+                inert_text(r["metric"], multiline=False),
                 str(r["problems"]),
                 str(r["samples_per_problem"]),
                 f"{r['score']:.4f}",

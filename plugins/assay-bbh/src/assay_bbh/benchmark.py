@@ -10,12 +10,12 @@ keeps the first N exemplars.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.data import read_json, read_text
 
 from .extract import MULTIPLE_CHOICE, TASKS
 
@@ -88,14 +88,13 @@ class BBH:
             for f in (data_file, prompt_file):
                 if not f.exists():
                     raise AssayError(f"bbh: {f} not found")
-            description, exemplars = parse_cot_prompt(prompt_file.read_text(encoding="utf-8"), str(prompt_file))
-            try:
-                data = json.loads(data_file.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise AssayError(f"{data_file}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+            description, exemplars = parse_cot_prompt(read_text(prompt_file), str(prompt_file))
+            data = read_json(data_file)
             examples = data.get("examples") if isinstance(data, dict) else None
             if not isinstance(examples, list):
                 raise AssayError(f"{data_file}: expected an object with an 'examples' list")
+            if not examples:
+                raise AssayError(f"{data_file}: holds no samples ('examples' is empty)")
             for i, ex in enumerate(examples):
                 if not isinstance(ex, dict) or "input" not in ex or "target" not in ex:
                     raise AssayError(f"{data_file}: examples[{i}] needs 'input' and 'target'")

@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 
 _BENCHMARKS = {
-    # name: (module, class, description) -- imported on use: numpy/scipy cost ~0.2 s at listing time
+    # name: (module, class, description) -- imported on first use ("module:Class"): numpy/scipy cost ~0.2 s
     "stsb": ("benchmarks", "STSB", "STS Benchmark: Spearman/Pearson of cosine similarity (MTEB)"),
     "sick": ("benchmarks", "SICKR", "SICK-R relatedness: Spearman/Pearson of cosine similarity"),
     "sts": ("benchmarks", "CustomSTS", "your sentence pairs with gold scores (jsonl/csv/tsv)"),
@@ -25,19 +25,10 @@ _BENCHMARKS = {
 }
 
 
-def _lazy(module: str, cls: str) -> Any:
-    def factory(args: Any) -> Any:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__name__}.{module}"), cls)(args)
-
-    return factory
-
-
 @hookimpl
 def assay_benchmarks(register: Any) -> None:
     for name, (module, cls, description) in _BENCHMARKS.items():
-        register(name, _lazy(module, cls), description=description)
+        register(name, f"{__name__}.{module}:{cls}", description=description)
 
 
 @hookimpl

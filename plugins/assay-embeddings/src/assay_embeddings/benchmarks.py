@@ -8,17 +8,17 @@ per figure. The embedding model is loaded once per process and reused.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import anyio
 import numpy as np
 from assay.api import AssayError, BenchmarkArgs
+from assay.evaluate import limited
 from assay.events import MetricReported, SampleLoaded
 
 from . import data as D
-from .encoders import CrossEncoderScorer, encode, make_encoder, open_cache
+from .encoders import ENCODER_ARGS, CrossEncoderScorer, encode, make_encoder, open_cache
 from .events import Retrieved, SimilarityComputed
 from .metrics import (
     DEFAULT_K,
@@ -32,14 +32,6 @@ from .metrics import (
 )
 
 
-def _limit(items: list[Any], limit: float | None) -> list[Any]:
-    if limit is None:
-        return items
-    if isinstance(limit, float) and limit < 1:
-        return items[: max(1, math.floor(len(items) * limit))]
-    return items[: int(limit)]
-
-
 def _split(args: BenchmarkArgs) -> str:
     return args.eval_split or "test"  # MTEB scores the test split by default
 
@@ -48,6 +40,7 @@ class _Base:
     name = ""
     description = ""
     hub_id: str | None = None
+    extra_args: tuple[str, ...] = ("model", "api_url", "api_key", *ENCODER_ARGS)
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -81,7 +74,7 @@ class STSBenchmark(_Base):
     async def run(self, run: Any, args: BenchmarkArgs, config: Any) -> None:
         subset = "default"
         split = _split(args)
-        pairs = _limit(self.pairs(args), args.limit)
+        pairs = list(limited(self.pairs(args), args.limit, lambda _: subset))
         ids = [f"{args.name}/{subset}/{p.id}" for p in pairs]
         run.emit_many(
             SampleLoaded(
@@ -180,6 +173,7 @@ class Retrieval(_Base):
     name = "retrieval"
     description = "dense retrieval on BEIR-layout data (local_path): nDCG@10, MAP@10, MRR@10, Recall@k"
     rerank = False
+    extra_args = (*_Base.extra_args, "k_values", "top_k", "subset", "query_prompt", "corpus_prompt")
     default_metrics = ("ndcg_at_10", "map_at_10", "mrr_at_10", "recall_at_1", "recall_at_10", "recall_at_100")
 
     def __init__(self, args: BenchmarkArgs) -> None:
@@ -217,7 +211,7 @@ class Retrieval(_Base):
         data = D.read_beir(root, split, args.name)
         if data.unknown_docs:
             run.warn(args.name, f"{data.unknown_docs} qrels name documents that are not in {root / 'corpus.jsonl'}")
-        qids = _limit(list(data.queries), args.limit)
+        qids = list(limited(data.queries, args.limit, lambda _: subset))
         qrels = {q: data.qrels[q] for q in qids}
         sids = {q: f"{args.name}/{subset}/{q}" for q in qids}
         run.emit_many(
@@ -318,6 +312,7 @@ class Reranking(Retrieval):
     name = "reranking"
     description = "retrieve with embeddings, rerank the top k with a cross-encoder (BEIR-layout data)"
     rerank = True
+    extra_args = (*Retrieval.extra_args, "reranker", "rerank_top_k", "rerank_batch_size", "rerank_max_length")
 
     async def _rerank(
         self,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 from assay.api import AssayError
+from assay.data import read_csv, read_csv_dicts, read_jsonl
 
 
 @attrs.define
@@ -51,16 +50,9 @@ def read_stsb(root: Path, split: str) -> list[Pair]:
                 'Choose another with --dataset-args \'{"stsb": {"eval_split": "dev"}}\''
             )
     pairs: list[Pair] = []
-    with open(path, encoding="utf-8", newline="") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            fields = line.split("\t")
-            if len(fields) < 7:
-                raise AssayError(f"{path}:{lineno}: expected 7 TAB-separated fields, got {len(fields)}")
-            genre, _file, _year, _id, score, s1, s2 = fields[:7]
-            pairs.append(Pair(str(lineno), s1, s2, _float(score, f"{path}:{lineno}", "score"), genre))
+    for lineno, fields in read_csv(path, delimiter="\t", quoting=False, min_columns=7):
+        genre, _file, _year, _id, score, s1, s2 = fields[:7]
+        pairs.append(Pair(str(lineno), s1, s2, _float(score, f"{path}:{lineno}", "score"), genre))
     if not pairs:
         raise AssayError(f"{path}: no sentence pairs")
     return pairs
@@ -88,30 +80,20 @@ def read_sick(root: Path, split: str) -> list[Pair]:
     if wanted is None:
         raise AssayError(f"sick: unknown split {split!r}; choose one of {', '.join(SICK_SPLITS)}")
     pairs: list[Pair] = []
-    with open(path, encoding="utf-8", newline="") as f:
-        header = f.readline().rstrip("\r\n").split("\t")
-        need = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "SemEval_set"]
-        missing = [c for c in need if c not in header]
-        if missing:
-            raise AssayError(f"{path}:1: header lacks column(s) {', '.join(missing)}")
-        col = {c: header.index(c) for c in need}
-        for lineno, line in enumerate(f, 2):
-            line = line.rstrip("\r\n")
-            if not line:
-                continue
-            fields = line.split("\t")
-            if len(fields) < len(header):
-                raise AssayError(f"{path}:{lineno}: expected {len(header)} TAB-separated fields, got {len(fields)}")
-            if fields[col["SemEval_set"]] not in wanted:
-                continue
-            pairs.append(
-                Pair(
-                    fields[col["pair_ID"]],
-                    fields[col["sentence_A"]],
-                    fields[col["sentence_B"]],
-                    _float(fields[col["relatedness_score"]], f"{path}:{lineno}", "relatedness_score"),
-                )
+    need = ["pair_ID", "sentence_A", "sentence_B", "relatedness_score", "SemEval_set"]
+    for lineno, row in read_csv_dicts(
+        path, required=need, delimiter="\t", quoting=False, normalize=False, extra_ok=True
+    ):
+        if row["SemEval_set"] not in wanted:
+            continue
+        pairs.append(
+            Pair(
+                row["pair_ID"],
+                row["sentence_A"],
+                row["sentence_B"],
+                _float(row["relatedness_score"], f"{path}:{lineno}", "relatedness_score"),
             )
+        )
     if not pairs:
         raise AssayError(f"{path}: no pairs in split {split!r} (SemEval_set in {sorted(wanted)})")
     return pairs
@@ -150,9 +132,9 @@ def read_sts_file(root: Path, split: str) -> list[Pair]:
     path = _split_file(root, split, (".jsonl", ".tsv", ".csv"), "sts")
     rows: Iterator[tuple[int, dict[str, Any]]]
     if path.suffix == ".jsonl":
-        rows = _jsonl(path)
+        rows = read_jsonl(path)
     else:
-        rows = _table(path, "\t" if path.suffix == ".tsv" else ",")
+        rows = read_csv_dicts(path, delimiter="\t" if path.suffix == ".tsv" else ",", normalize=False)
     pairs = []
     for lineno, row in rows:
         where = f"{path}:{lineno}"
@@ -167,27 +149,6 @@ def read_sts_file(root: Path, split: str) -> list[Pair]:
     if not pairs:
         raise AssayError(f"{path}: no sentence pairs")
     return pairs
-
-
-def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssayError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise AssayError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            yield lineno, obj
-
-
-def _table(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter=delimiter)
-        for row in reader:
-            yield reader.line_num, row
 
 
 # ---- BEIR layout ---------------------------------------------------------------------
@@ -222,7 +183,7 @@ def read_beir(root: Path, split: str, name: str = "retrieval") -> BeirData:
     ids: list[str] = []
     texts: list[str] = []
     seen: set[str] = set()
-    for lineno, obj in _jsonl(root / "corpus.jsonl"):
+    for lineno, obj in read_jsonl(root / "corpus.jsonl"):
         where = f"{root / 'corpus.jsonl'}:{lineno}"
         if "_id" not in obj:
             raise AssayError(f"{where}: a document needs an '_id'")
@@ -233,34 +194,30 @@ def read_beir(root: Path, split: str, name: str = "retrieval") -> BeirData:
         ids.append(did)
         texts.append((str(obj.get("title") or "") + " " + str(obj.get("text") or "")).strip())
     queries: dict[str, str] = {}
-    for lineno, obj in _jsonl(root / "queries.jsonl"):
+    for lineno, obj in read_jsonl(root / "queries.jsonl"):
         where = f"{root / 'queries.jsonl'}:{lineno}"
         if "_id" not in obj or "text" not in obj:
             raise AssayError(f"{where}: a query needs '_id' and 'text'")
         queries[str(obj["_id"])] = str(obj["text"])
     qrels: dict[str, dict[str, int]] = {}
     unknown = 0
-    with open(qrels_path, encoding="utf-8", newline="") as f:
-        for lineno, line in enumerate(f, 1):
-            fields = line.rstrip("\r\n").split("\t")
-            if lineno == 1 and fields[0] in ("query-id", "query_id", "qid"):
-                continue
-            if not line.strip():
-                continue
-            if len(fields) != 3:
-                raise AssayError(
-                    f"{qrels_path}:{lineno}: expected query-id, corpus-id, score (TAB-separated), got {len(fields)} fields"
-                )
-            qid, did, rel = fields
-            try:
-                r = int(float(rel))
-            except ValueError:
-                raise AssayError(f"{qrels_path}:{lineno}: score {rel!r} is not a number") from None
-            if qid not in queries:
-                raise AssayError(f"{qrels_path}:{lineno}: query {qid!r} is not in queries.jsonl")
-            if did not in seen:
-                unknown += 1
-            qrels.setdefault(qid, {})[did] = r
+    for lineno, fields in read_csv(qrels_path, delimiter="\t", quoting=False):
+        if lineno == 1 and fields[0] in ("query-id", "query_id", "qid"):
+            continue
+        if len(fields) != 3:
+            raise AssayError(
+                f"{qrels_path}:{lineno}: expected query-id, corpus-id, score (TAB-separated), got {len(fields)} fields"
+            )
+        qid, did, rel = fields
+        try:
+            r = int(float(rel))
+        except ValueError:
+            raise AssayError(f"{qrels_path}:{lineno}: score {rel!r} is not a number") from None
+        if qid not in queries:
+            raise AssayError(f"{qrels_path}:{lineno}: query {qid!r} is not in queries.jsonl")
+        if did not in seen:
+            unknown += 1
+        qrels.setdefault(qid, {})[did] = r
     if not qrels:
         raise AssayError(f"{qrels_path}: no judgements")
     return BeirData(ids, texts, {q: t for q, t in queries.items() if q in qrels}, qrels, unknown)

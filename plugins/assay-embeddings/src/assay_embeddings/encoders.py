@@ -231,6 +231,11 @@ def _opt(args: BenchmarkArgs, key: str, default: Any = None) -> Any:
     return args.extra.get(key, default)
 
 
+# the dataset_args keys make_encoder and open_cache read (model/api_url/api_key take a prefix in RAG)
+ENCODER_ARGS = ("batch_size", "concurrency", "max_retries", "timeout", "dimensions", "device", "chunk_size")
+ENCODER_ARGS += ("model_kwargs", "max_seq_length", "cache", "cache_dir")
+
+
 def make_encoder(args: BenchmarkArgs, config: Any, *, prefix: str = "") -> Any:
     """The embedding model of a run: ``dataset_args.<name>.model`` / ``api_url``, else the
     run's ``--model`` / ``--api-url`` when it is not ``mock``, else packaged all-MiniLM-L6-v2.

@@ -32,10 +32,10 @@ import anyio
 import attrs
 import numpy as np
 from assay.api import AssayError, BenchmarkArgs, GenerateRequest, ModelConfig, TransientError
+from assay.data import read_jsonl
 from assay.events import SampleFailed, SampleLoaded, Scored
 
-from .data import _jsonl
-from .encoders import encode, make_encoder, open_cache
+from .encoders import ENCODER_ARGS, encode, make_encoder, open_cache
 from .events import RagJudged
 
 METRICS = ("faithfulness", "answer_relevancy", "context_precision", "context_recall")
@@ -88,7 +88,7 @@ class JudgeError(Exception):
 def read_records(path: Path) -> list[Record]:
     out: list[Record] = []
     seen: set[str] = set()
-    for lineno, obj in _jsonl(path):
+    for lineno, obj in read_jsonl(path):
         where = f"{path}:{lineno}"
 
         def get(*names: str, required: bool = True, obj: dict[str, Any] = obj, where: str = where) -> Any:
@@ -161,6 +161,11 @@ def average_precision(verdicts: list[int]) -> float:
 class RAG:
     name = "rag"
     description = "RAG: faithfulness, answer relevancy, context precision and recall (RAGAS definitions, judge model)"
+    extra_args = (
+        *("embedding_model", "embedding_api_url", "embedding_api_key", *ENCODER_ARGS),
+        *("judge_backend", "judge_model", "judge_api_url", "judge_api_key", "judge_model_args"),
+        *("judge_generation_config", "relevancy_questions"),
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

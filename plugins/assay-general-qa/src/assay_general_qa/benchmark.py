@@ -8,12 +8,12 @@ Each line is an object with ``response`` (the reference answer) and either ``que
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.data import read_jsonl
 
 ROLES = {"system", "user", "assistant"}
 
@@ -80,22 +80,13 @@ class GeneralQA:
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         for path in self.files():
-            with open(path, encoding="utf-8") as f:
-                for no, line in enumerate(f, 1):
-                    if not line.strip():
-                        continue
-                    where = f"{path}:{no}"
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise AssayError(f"{where}: invalid JSON: {exc.msg}") from None
-                    if not isinstance(row, dict):
-                        raise AssayError(f"{where}: expected a JSON object")
-                    if "response" not in row or not isinstance(row["response"], str):
-                        raise AssayError(f"{where}: missing string key 'response' (the reference answer)")
-                    yield Sample(
-                        id=str(row.get("id", no)),
-                        subset=path.stem,
-                        messages=_messages(row, where, args.system_prompt, args.prompt_template),
-                        target=row["response"],
-                    )
+            for no, row in read_jsonl(path):
+                where = f"{path}:{no}"
+                if "response" not in row or not isinstance(row["response"], str):
+                    raise AssayError(f"{where}: missing string key 'response' (the reference answer)")
+                yield Sample(
+                    id=str(row.get("id", no)),
+                    subset=path.stem,
+                    messages=_messages(row, where, args.system_prompt, args.prompt_template),
+                    target=row["response"],
+                )

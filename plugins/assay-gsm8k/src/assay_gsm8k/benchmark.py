@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assay import data
 from assay.api import AssayError, BenchmarkArgs, Sample
 
 from .extract import target_of
@@ -24,23 +24,11 @@ DEFAULT_TEMPLATE = "Question: {question}\nAnswer: Let's think step by step."
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise AssayError(f"gsm8k: file not found: {path}")
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssayError(f"{path}:{i}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if (
-                not isinstance(row, dict)
-                or not isinstance(row.get("question"), str)
-                or not isinstance(row.get("answer"), str)
-            ):
-                raise AssayError(f"{path}:{i}: expected an object with string keys 'question' and 'answer'")
-            yield i, row
+    """The kernel's reader, plus GSM8K's row shape."""
+    for i, row in data.read_jsonl(path):
+        if not isinstance(row.get("question"), str) or not isinstance(row.get("answer"), str):
+            raise AssayError(f"{path}:{i}: expected an object with string keys 'question' and 'answer'")
+        yield i, row
 
 
 def _find(root: Path, split: str) -> Path:

@@ -17,11 +17,11 @@ the event keeps the raw output.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.data import read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 
@@ -45,42 +45,35 @@ class IFEval:
         path = base / "input_data.jsonl" if base.is_dir() else base
         if not path.exists():
             raise AssayError(f"ifeval: {path} not found (expected input_data.jsonl in {base})")
-        with open(path, encoding="utf-8") as f:
-            for no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{no}"
+        for no, row in read_jsonl(path):
+            where = f"{path}:{no}"
+            for key in ("key", "prompt", "instruction_id_list", "kwargs"):
+                if key not in row:
+                    raise AssayError(f"{where}: missing key {key!r}")
+            ids, kwargs = row["instruction_id_list"], row["kwargs"]
+            if not isinstance(ids, list) or not isinstance(kwargs, list) or len(ids) != len(kwargs):
+                raise AssayError(f"{where}: 'instruction_id_list' and 'kwargs' must be lists of the same length")
+            for iid, kw in zip(ids, kwargs):
                 try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise AssayError(f"{where}: invalid JSON: {exc.msg}") from None
-                for key in ("key", "prompt", "instruction_id_list", "kwargs"):
-                    if key not in row:
-                        raise AssayError(f"{where}: missing key {key!r}")
-                ids, kwargs = row["instruction_id_list"], row["kwargs"]
-                if not isinstance(ids, list) or not isinstance(kwargs, list) or len(ids) != len(kwargs):
-                    raise AssayError(f"{where}: 'instruction_id_list' and 'kwargs' must be lists of the same length")
-                for iid, kw in zip(ids, kwargs):
-                    try:
-                        build(iid, kw)
-                    except KwargsError as exc:
-                        raise AssayError(f"{where}: {exc}") from None
-                text = row["prompt"]
-                if args.prompt_template:
-                    try:
-                        text = args.prompt_template.format(prompt=text)
-                    except (KeyError, IndexError) as exc:
-                        raise AssayError(
-                            f"ifeval: prompt_template names an unknown field {exc}; available: {{prompt}}"
-                        ) from None
-                messages = ([{"role": "system", "content": args.system_prompt}] if args.system_prompt else []) + [
-                    {"role": "user", "content": text}
-                ]
-                yield Sample(
-                    id=str(row["key"]),
-                    messages=messages,
-                    metadata={"instruction_id_list": ids, "kwargs": kwargs},
-                )
+                    build(iid, kw)
+                except KwargsError as exc:
+                    raise AssayError(f"{where}: {exc}") from None
+            text = row["prompt"]
+            if args.prompt_template:
+                try:
+                    text = args.prompt_template.format(prompt=text)
+                except (KeyError, IndexError) as exc:
+                    raise AssayError(
+                        f"ifeval: prompt_template names an unknown field {exc}; available: {{prompt}}"
+                    ) from None
+            messages = ([{"role": "system", "content": args.system_prompt}] if args.system_prompt else []) + [
+                {"role": "user", "content": text}
+            ]
+            yield Sample(
+                id=str(row["key"]),
+                messages=messages,
+                metadata={"instruction_id_list": ids, "kwargs": kwargs},
+            )
 
 
 class IFEvalScorer:

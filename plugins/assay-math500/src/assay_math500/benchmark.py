@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from assay.data import read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -18,7 +19,6 @@ from assay_mathkit import (
     format_prompt,
     last_boxed,
     math_equal,
-    read_jsonl,
     require,
 )
 
@@ -39,6 +39,7 @@ GROUP_BY = ("level", "subject")
 class Math500:
     name = "math_500"
     default_scorers: ClassVar[list[str]] = ["math_acc"]
+    extra_args: ClassVar[tuple[str, ...]] = ("group_by",)
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -72,6 +72,7 @@ class Breakdown:
         rows = report.get("rows") or []
         if not rows:
             return
+        from assay.redact import inert_text
         from rich.table import Table
 
         table = Table(title="MATH-500 accuracy by level and by subject (errored samples count as wrong)")
@@ -79,9 +80,9 @@ class Breakdown:
             table.add_column(col)
         for r in rows:
             table.add_row(
-                r["dataset"],
-                r["category"],
-                r["subset"],
+                inert_text(r["dataset"], multiline=False),  # names from the data files: shown inert
+                inert_text(r["category"], multiline=False),
+                inert_text(r["subset"], multiline=False),
                 str(r["num"]),
                 "-" if r["score"] is None else f"{r['score']:.4f}",
             )

@@ -171,25 +171,10 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def read_jsonl(path) -> list[tuple[int, dict]]:
-    """(line number, object) for each non-empty line; bad JSON raises AssayError naming file:line."""
-    import json
-    from pathlib import Path
+    """(line number, object) for each non-empty line, through the kernel's reader (errors name file:line)."""
+    from assay.data import read_jsonl as read
 
-    from assay.api import AssayError
-
-    out = []
-    with open(Path(path), encoding="utf-8") as f:
-        for no, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssayError(f"{path}:{no}: invalid JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise AssayError(f"{path}:{no}: expected a JSON object, got {type(obj).__name__}")
-            out.append((no, obj))
-    return out
+    return list(read(path))
 
 
 def require(obj: dict, key: str, where: str) -> object:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
 
 from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
 
@@ -42,16 +42,7 @@ class MCQOptions:
 
 
 def parse_options(args: BenchmarkArgs, default_few_shot: int, allowed_extra: Iterable[str] = ()) -> MCQOptions:
-    allowed = set(COMMON_EXTRA) | set(allowed_extra)
-    unknown = sorted(set(args.extra) - allowed)
-    if unknown:
-        hints = []
-        for k in unknown:
-            close = difflib.get_close_matches(k, sorted(allowed), n=1)
-            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise AssayError(
-            f"dataset_args.{args.name}: unknown key(s) {', '.join(hints)}; this benchmark also accepts {', '.join(sorted(allowed))}"
-        )
+    check_extra_args(args, {*COMMON_EXTRA, *allowed_extra})
     mode = str(args.extra.get("mcq_mode", "generation")).lower()
     if mode in ("generate", "gen"):
         mode = "generation"
@@ -169,11 +160,11 @@ class MCQBenchmark:
     splits: tuple[str, ...] = ("test",)
     default_split = "test"
     few_shot_split: str | None = "dev"
-    extra_keys: tuple[str, ...] = ()
+    extra_args: ClassVar[tuple[str, ...]] = COMMON_EXTRA  # dataset_args keys beyond BenchmarkArgs
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
-        self.opts = parse_options(args, self.default_few_shot, self.extra_keys)
+        self.opts = parse_options(args, self.default_few_shot, self.extra_args)
         self.split = args.eval_split or self.default_split
         if self.split not in self.splits:
             raise AssayError(

@@ -13,6 +13,12 @@ def _factory(config: Any, run: Any) -> Any:
     return OpenAIModel(config, run)
 
 
+def _served_models(api_url: str, api_key: str | None = None, timeout: float | None = None) -> list[str]:
+    from .model import served_models
+
+    return served_models(api_url, api_key, timeout)
+
+
 @hookimpl
 def assay_models(register: Any) -> None:
     register(
@@ -20,4 +26,5 @@ def assay_models(register: Any) -> None:
         _factory,
         description="OpenAI-compatible chat/completions API (--api-url)",
         eval_types=("openai_api", "service", "openai"),
+        served_models=_served_models,
     )

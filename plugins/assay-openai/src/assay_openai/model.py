@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from typing import Any
 
 import msgspec
 import openai
-from assay.api import GenerateRequest, GenerateResult, ModelConfig, TransientError
+from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
 from openai._base_client import httpx2 as _sdk_httpx
 
@@ -70,20 +71,43 @@ _DISCONNECTS = {
     "ServerDisconnectedError",
     "ClientOSError",
     "ClientConnectorError",
+    "ClientConnectorDNSError",
     "ConnectionResetError",
+    "ConnectionRefusedError",
     "RemoteProtocolError",
 }
 
 
-def _root_causes(exc: BaseException) -> list[str]:
-    names = []
-    seen = 0
+class StreamError(Exception):
+    """A streamed answer that is not a usable event stream (retried like a 5xx)."""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
     cur: BaseException | None = exc
-    while cur is not None and seen < 10:
-        names.append(type(cur).__name__)
+    while cur is not None and len(out) < 10 and all(cur is not e for e in out):
+        out.append(cur)
         cur = cur.__cause__ or cur.__context__
-        seen += 1
-    return names
+    return out
+
+
+def _root_causes(exc: BaseException) -> list[str]:
+    return [type(e).__name__ for e in _chain(exc)]
+
+
+def _connection_cause(exc: BaseException) -> str:
+    """What went wrong underneath a connection error, in words (the SDK says 'Request timed out')."""
+    import socket
+
+    for e in _chain(exc):
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused (is the server running, and is the port right?)"
+        if isinstance(e, socket.gaierror):
+            return f"host not found ({e.strerror or e})"
+    for e in reversed(_chain(exc)):
+        if type(e).__name__ in _DISCONNECTS:
+            return f"{type(e).__name__}: {e}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def classify(exc: BaseException) -> tuple[str, int | None, bool]:
@@ -101,23 +125,53 @@ def classify(exc: BaseException) -> tuple[str, int | None, bool]:
             return "http_429", status, True
         if status >= 500:
             return "http_5xx", status, True
+        if status in (401, 403):
+            return "auth", status, False
+        if status == 404:
+            return "not_found", status, False
         return "http_4xx", status, status in (408, 409)
-    if isinstance(
-        exc,
-        (
-            openai.APIResponseValidationError,
-            msgspec.DecodeError,
-            ValueError,
-            KeyError,
-            IndexError,
-            TypeError,
-            AttributeError,
-        ),
-    ):
+    if isinstance(exc, StreamError):
+        return "stream_error", None, True
+    if isinstance(exc, openai.APIResponseValidationError):
+        return "malformed", None, True
+    if isinstance(exc, openai.APIError):  # an error event inside a 200 event stream
+        return "stream_error", None, True
+    if isinstance(exc, (msgspec.DecodeError, ValueError, KeyError, IndexError, TypeError, AttributeError)):
         return "malformed", None, True
     if isinstance(exc, TimeoutError):
         return "timeout", None, True
     return type(exc).__name__, None, False
+
+
+def _describe(exc: BaseException, kind: str) -> str:
+    """One line saying why a request failed: the cause, not the SDK's wrapper text."""
+    if kind == "connection":
+        return _connection_cause(exc)
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body
+        message = body.get("message") if isinstance(body, dict) else None
+        text = str(message) if message else (exc.response.text[:300] if exc.response is not None else str(exc))
+        return f"HTTP {exc.status_code}: {text}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _now_anyio() -> float:
+    import anyio
+
+    try:
+        return anyio.current_time()
+    except Exception:  # noqa: BLE001 - not in an anyio event loop
+        return -math.inf
+
+
+def _deadline() -> float:
+    """The deadline the caller set (the kernel's ``--timeout``, a ``fail_after``); inf if none."""
+    import anyio
+
+    try:
+        return anyio.current_effective_deadline()
+    except Exception:  # noqa: BLE001 - not in an anyio event loop
+        return math.inf
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -127,6 +181,28 @@ def _retry_after(exc: BaseException) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP date: fall back to exponential backoff
+
+
+def _base_url(api_url: str | None) -> str:
+    base = (api_url or "").rstrip("/")
+    for suffix in ("/chat/completions", "/completions"):
+        base = base.removesuffix(suffix)
+    return base
+
+
+def served_models(api_url: str, api_key: str | None = None, timeout: float | None = None) -> list[str]:
+    """The ids ``GET {api_url}/models`` lists; a failure raises :class:`FatalError`, classified."""
+    base = _base_url(api_url)
+    client = openai.OpenAI(base_url=base, api_key=api_key or "EMPTY", max_retries=1, timeout=timeout or 30.0)
+    try:
+        return [m.id for m in client.models.list()]
+    except Exception as exc:  # noqa: BLE001 - any failure is told with its cause
+        kind, status, _ = classify(exc)
+        raise FatalError(
+            f"GET {base}/models: {_describe(exc, kind)[:300]}", kind=kind, status=status, url=f"{base}/models"
+        ) from None
+    finally:
+        client.close()
 
 
 class OpenAIModel:
@@ -139,9 +215,7 @@ class OpenAIModel:
         args = dict(config.model_args)
         self.api = args.pop("api", None)  # "chat" | "completions" | None (by sample)
         self.stream = bool(args.pop("stream", config.stream))
-        self.base_url = (config.api_url or "").rstrip("/")
-        for suffix in ("/chat/completions", "/completions"):
-            self.base_url = self.base_url.removesuffix(suffix)
+        self.base_url = _base_url(config.api_url)
         self.client = openai.AsyncOpenAI(
             base_url=self.base_url,
             api_key=config.api_key or "EMPTY",
@@ -152,6 +226,18 @@ class OpenAIModel:
         )
         self.extra_model_args = args
         self._encoder = msgspec.json.Encoder()
+        self._served: str | None = None
+
+    async def _served_hint(self) -> str:
+        """After a 404: what the server serves, to name in the error (asked once per run)."""
+        if self._served is None:
+            try:
+                names = [m.id async for m in self.client.models.list()]
+            except Exception:  # noqa: BLE001 - a wrong path has no /models either: no hint
+                names = []
+            more = " ..." if len(names) > 10 else ""
+            self._served = f" (the server serves: {', '.join(map(repr, names[:10]))}{more})" if names else ""
+        return self._served
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -173,6 +259,7 @@ class OpenAIModel:
         )
         t0 = time.perf_counter()
         wall0 = timed.sent
+        deadline = _deadline()  # read before any cancellation (a cancelled scope reports -inf)
 
         def now() -> float:
             return wall0 + (time.perf_counter() - t0)
@@ -184,14 +271,28 @@ class OpenAIModel:
                 result = await self._whole(request, chat, params, extra, timed, now)
         except BaseException as exc:
             kind, status, retryable = classify(exc)
+            if kind == "CancelledError":  # the kernel's --timeout expired (fail_after), or an interruption
+                kind = "timeout" if _now_anyio() >= deadline else "cancelled"
             timed.end = now()
             timed.ok = False
-            timed.status = status
+            timed.status = status or timed.status
             timed.error_kind = kind
-            timed.error = f"{type(exc).__name__}: {str(exc)[:500]}"
+            if kind == "timeout" and not isinstance(exc, Exception):
+                timed.error = f"timed out after {timed.end - timed.sent:.1f} s"
+            elif kind == "cancelled":
+                timed.error = "cancelled (the run was interrupted or stopped)"
+            else:
+                timed.error = _describe(exc, kind)[:500]
+                if kind == "not_found":
+                    timed.error += await self._served_hint()
             self.run.emit(timed)
+            if not isinstance(exc, Exception):
+                raise  # cancellation (a timeout or an interruption): the kernel decides
+            details = {"kind": kind, "status": status, "url": timed.url}
             if retryable:
-                raise TransientError(timed.error, retry_after=_retry_after(exc)) from exc
+                raise TransientError(timed.error, retry_after=_retry_after(exc), **details) from exc
+            if kind in ("auth", "not_found", "http_4xx"):
+                raise FatalError(timed.error, **details) from exc
             raise
         result.request_ids = [request_id]
         self.run.emit(timed)
@@ -289,14 +390,30 @@ class OpenAIModel:
                 extra_body=extra or None,
                 **params,
             )
-        timed.status = 200
+        timed.status = stream.response.status_code
+        ctype = stream.response.headers.get("content-type", "")
+        if "text/event-stream" not in ctype.lower():
+            head = (await stream.response.aread())[:200]
+            await stream.close()
+            raise StreamError(
+                f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
+            )
         async for chunk in stream:
             t = now()
             if timed.first_byte is None:
                 timed.first_byte = t
+            extra = getattr(chunk, "model_extra", None) or {}
+            choices = getattr(chunk, "choices", None)
+            if "error" in extra or (choices is None and getattr(chunk, "usage", None) is None):
+                # an error event (`event: error`, or a data line with no choices and no usage)
+                detail = extra.get("error") or extra.get("message") or extra
+                if isinstance(detail, dict):
+                    detail = detail.get("message") or detail
+                await stream.close()
+                raise StreamError(f"error event in the stream: {str(detail)[:300]}")
             if getattr(chunk, "usage", None) is not None:
                 usage = _usage(chunk.usage)
-            if not chunk.choices:
+            if not choices:
                 continue
             choice = chunk.choices[0]
             if chat:
@@ -314,6 +431,8 @@ class OpenAIModel:
             if choice.finish_reason:
                 finish = choice.finish_reason
         timed.end = now()
+        if not parts and not reasoning_parts and finish is None:
+            raise StreamError("the event stream ended with no content and no finish_reason")
         if usage is not None:
             timed.prompt_tokens = usage.prompt_tokens
             timed.output_tokens = usage.completion_tokens

@@ -208,13 +208,18 @@ def register_command(cli: Any) -> None:
             return int(speed.main(_speed_argv(speed, _argv_without_speed_flag(cmd_perf.parser, args))) or 0)
         from .runner import run_perf
 
+        from assay.redact import remember
+
         opts = options_from_args(args)
+        remember(opts)  # the key and secret headers never printed, whatever fails
         run_dir, report = run_perf(opts)
         if not args.quiet:
             from assay.report import render
 
             render(report)
-        print(f"report: {run_dir / 'report.json'}")
+        from assay.redact import visible
+
+        print(f"report: {visible(run_dir / 'report.json')}")
         return 0
 
     handler = cli.command("perf", help="load-test an OpenAI-compatible endpoint (EvalScope perf's flags)")(cmd_perf)

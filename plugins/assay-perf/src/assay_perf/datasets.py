@@ -7,7 +7,6 @@ returns an iterable of prompts: a string, a list of chat messages, or a
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from typing import Any
 
 import attrs
 from assay.api import AssayError
+from assay.data import read_jsonl, read_lines
 
 
 @attrs.define
@@ -49,20 +49,6 @@ def _data_file(options: Any, name: str, default_names: tuple[str, ...]) -> list[
             return found
         raise AssayError(f"--dataset {name}: no {' or '.join(default_names)} under {path}")
     raise AssayError(f"--dataset {name}: {path} does not exist")
-
-
-def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AssayError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
-            if not isinstance(row, dict):
-                raise AssayError(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
-            yield n, row
 
 
 def _need_str(row: dict[str, Any], key: str, path: Path, n: int) -> str:
@@ -389,23 +375,21 @@ def random_prompts(options: Any) -> Iterator[Prompt]:
 def line_by_line(options: Any) -> Iterator[str]:
     """Each non-empty line of a text file (``--dataset-path``) is one prompt."""
     for path in _data_file(options, "line_by_line", ("*.txt",)):
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    yield line.rstrip("\n")
+        for _, line in read_lines(path):
+            yield line
 
 
 def openqa(options: Any) -> Iterator[str]:
     """EvalScope's ``openqa`` (HC3-style JSONL): the ``question`` of each row."""
     for path in _data_file(options, "openqa", ("*.jsonl",)):
-        for n, row in _jsonl(path):
+        for n, row in read_jsonl(path):
             yield _need_str(row, "question", path, n)
 
 
 def custom(options: Any) -> Iterator[Any]:
     """A user's JSONL: each row has ``prompt`` (a string) or ``messages`` (a chat list)."""
     for path in _data_file(options, "custom", ("*.jsonl",)):
-        for n, row in _jsonl(path):
+        for n, row in read_jsonl(path):
             if "messages" in row:
                 yield _check_messages(row["messages"], path, n)
             elif "prompt" in row:
@@ -417,7 +401,7 @@ def custom(options: Any) -> Iterator[Any]:
 def mt_bench(options: Any) -> Iterator[str]:
     """MT-Bench ``question.jsonl``: the first turn of each question (the second needs an answer)."""
     for path in _data_file(options, "mt_bench", ("question.jsonl",)):
-        for n, row in _jsonl(path):
+        for n, row in read_jsonl(path):
             turns = row.get("turns")
             if not isinstance(turns, list) or not turns or not isinstance(turns[0], str):
                 raise AssayError(f"{path}:{n}: key 'turns' must be a non-empty list of strings")
@@ -430,7 +414,7 @@ def arena_hard(options: Any) -> Iterator[str]:
     A directory holding several versions yields them all, in path order.
     """
     for path in _data_file(options, "arena_hard", ("question.jsonl",)):
-        for n, row in _jsonl(path):
+        for n, row in read_jsonl(path):
             yield _need_str(row, "prompt", path, n)
 
 

@@ -263,10 +263,12 @@ class PerfReporter:
         return PerfFold().build(Path(log_path))
 
     def render(self, report: dict[str, Any], console: Any) -> None:
+        from assay.redact import inert_text
         from rich.table import Table
 
         qs = report.get("percentiles") or []
-        table = Table(title=f"perf {report.get('run_id', '')} ({report.get('status', '')}) {report.get('model') or ''}")
+        title = f"perf {report.get('run_id', '')} ({report.get('status', '')}) {report.get('model') or ''}"
+        table = Table(title=inert_text(title, multiline=False))  # the model name is the user's text
         for col in ("Parallel", "Number", "Rate", "OK", "Fail", "Req/s", "Out tok/s", "Total tok/s"):
             table.add_column(col, justify="right")
         for pt in report.get("points", []):
@@ -301,7 +303,8 @@ class PerfReporter:
         console.print(lat)
         for pt in report.get("points", []):
             if pt["failures"]:
-                console.print(f"failures at {pt['point']}: " + ", ".join(f"{k}={v}" for k, v in pt["failures"].items()))
+                failures = ", ".join(f"{k}={v}" for k, v in pt["failures"].items())
+                console.print(inert_text(f"failures at {pt['point']}: {failures}", multiline=False))
         console.print(
             "formulas: "
             + "; ".join(

@@ -121,7 +121,9 @@ class PerfOptions:
         }
         d["api_key_given"] = bool(self.api_key)
         d["url"] = self.url.split("?", 1)[0]
-        return d
+        from assay.redact import redact_secrets
+
+        return redact_secrets(d)  # secret names in --extra-args too
 
 
 def _sse_data(event: bytes) -> bytes | None:

@@ -13,17 +13,38 @@ from aiohttp import web
 from .server import Server, ServerConfig
 
 
+def load_rules(path: Path) -> list[dict[str, str]]:
+    """A rules file: a JSON list of {"match": substring, "answer": text}; ValueError names what is wrong."""
+    try:
+        rules = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"--rules {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"--rules {path}: not a JSON file ({exc})") from None
+    if not isinstance(rules, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("match"), str) and isinstance(r.get("answer"), str) for r in rules
+    ):
+        raise ValueError(f'--rules {path}: expected a JSON list of {{"match": "...", "answer": "..."}} objects')
+    return rules
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="assay-testserver", description=__doc__)
     p.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "localhost", "::1"])
     p.add_argument("--port", type=int, default=8801, help="0 picks a free port")
-    p.add_argument("--rules", type=Path, help='JSON file: [{"match": "...", "answer": "..."}]')
+    p.add_argument(
+        "--rules",
+        type=Path,
+        help='optional JSON file: [{"match": "...", "answer": "..."}] (example: plugins/assay-testserver/examples/rules.json)',
+    )
     p.add_argument("--default-answer")
     p.add_argument("--ttft", type=float, default=0.0)
     p.add_argument("--itl", type=float, default=0.0)
     p.add_argument("--tokens-per-chunk", type=int, default=1)
     p.add_argument("--faults", help='JSON: {"http_500": 0.1, "hang": [3, 7]}')
     p.add_argument("--no-usage", action="store_true")
+    p.add_argument("--served-models", nargs="+", help="what /v1/models lists; other model names get a 404")
+    p.add_argument("--require-api-key", help="answer 401 to requests without this bearer key")
     p.add_argument("--no-record", action="store_true", help="do not keep request bodies (long benchmarks)")
     p.add_argument("--timing", action="store_true", help="keep per-request server-side times (GET /admin/timings)")
     p.add_argument(
@@ -39,11 +60,17 @@ def main(argv: list[str] | None = None) -> int:
         timing=args.timing,
     )
     if args.rules:
-        cfg.rules = json.loads(args.rules.read_text(encoding="utf-8"))
+        try:
+            cfg.rules = load_rules(args.rules)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if args.default_answer is not None:
         cfg.default_answer = args.default_answer
     if args.faults:
         cfg.faults = json.loads(args.faults)
+    cfg.served_models = args.served_models
+    cfg.require_api_key = args.require_api_key
     server = Server(cfg)
 
     async def serve() -> None:

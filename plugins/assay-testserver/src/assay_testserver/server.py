@@ -14,7 +14,23 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-FAULT_KINDS = ("http_500", "http_429", "http_400", "garbage", "hang", "truncate", "stream_error", "reset")
+FAULT_KINDS = (
+    "http_500",
+    "http_429",
+    "http_400",
+    "garbage",
+    "hang",
+    "truncate",
+    "stream_error",
+    "reset",
+    "not_event_stream",  # stream requested: a 200 JSON body instead of an event stream
+    "empty_stream",  # an event stream that ends with no content, no finish and no [DONE]
+    "error_event",  # `event: error` in the middle of a stream, then the end
+    # leaks a real server can make: a 401 quoting the key it was sent; a 400 / 500 echoing the request headers
+    "http_401_key",
+    "http_400_headers",
+    "http_500_headers",
+)
 
 
 @attrs.define
@@ -33,6 +49,8 @@ class ServerConfig:
     record: bool = True
     timing: bool = False  # keep (arrival, first content, last content) wall times of streamed answers
     reasoning: str | None = None  # when set, chat answers carry it as reasoning_content
+    served_models: list[str] | None = None  # when set: GET /v1/models lists these, other names get a 404
+    require_api_key: str | None = None  # when set: requests without this bearer key get a 401
 
     def update(self, data: dict[str, Any]) -> None:
         for k, v in data.items():
@@ -86,6 +104,7 @@ class Server:
         self.requests: list[dict[str, Any]] = []
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
+        self._rule_uses: dict[int, int] = {}
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
@@ -104,12 +123,18 @@ class Server:
 
     def answer_for(self, body: dict[str, Any]) -> str:
         text = _last_user_text(body)
-        best, best_pos = None, -1
-        for rule in self.config.rules:
+        best, best_pos, best_i = None, -1, -1
+        for i, rule in enumerate(self.config.rules):
             pos = text.rfind(rule["match"])
             if pos > best_pos:
-                best, best_pos = rule, pos
-        return best["answer"] if best is not None else self.config.default_answer
+                best, best_pos, best_i = rule, pos, i
+        if best is None:
+            return self.config.default_answer
+        if "answers" in best:  # a list answered in turn, one per request matching the rule (repeats)
+            used = self._rule_uses.get(best_i, 0)
+            self._rule_uses[best_i] = used + 1
+            return best["answers"][used % len(best["answers"])]
+        return best["answer"]
 
     def _fault(self, n: int) -> str | None:
         for kind, spec in self.config.faults.items():
@@ -156,6 +181,9 @@ class Server:
             )
         if self.config.record:
             self.requests.append(body)
+        refused = self._refuse(request, body)
+        if refused is not None:
+            return body, n, None, refused
         fault = self._fault(n)
         if fault:
             self.fault_counts[fault] = self.fault_counts.get(fault, 0) + 1
@@ -186,6 +214,23 @@ class Server:
                     {"error": {"message": "injected bad request", "type": "invalid_request_error"}}, status=400
                 ),
             )
+        if fault == "http_401_key":
+            auth = request.headers.get("Authorization", "")
+            key = auth.split(" ", 1)[1] if " " in auth else auth
+            message = f"Incorrect API key provided: {key}. You can find your API key in your account settings."
+            return (
+                body,
+                n,
+                fault,
+                web.json_response(
+                    {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}},
+                    status=401,
+                ),
+            )
+        if fault in ("http_400_headers", "http_500_headers"):
+            status = 400 if fault == "http_400_headers" else 500
+            message = f"cannot handle this request; headers received: {dict(request.headers)}"
+            return body, n, fault, web.json_response({"error": {"message": message, "type": "debug"}}, status=status)
         if fault == "garbage":
             return body, n, fault, web.Response(text="<html>this is not JSON", content_type="application/json")
         if fault == "hang":
@@ -195,6 +240,21 @@ class Server:
                 request.transport.abort()
             raise asyncio.CancelledError
         return body, n, fault, None
+
+    def _refuse(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
+        """A wrong key (401) or an unknown model (404), answered as vLLM and OpenAI do."""
+        cfg = self.config
+        if cfg.require_api_key is not None and request.headers.get("Authorization") != f"Bearer {cfg.require_api_key}":
+            return web.json_response(
+                {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error"}}, status=401
+            )
+        model = body.get("model") if isinstance(body, dict) else None
+        if cfg.served_models is not None and body and model not in cfg.served_models:
+            return web.json_response(
+                {"error": {"message": f"The model `{model}` does not exist.", "type": "NotFoundError", "code": 404}},
+                status=404,
+            )
+        return None
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         return await self._complete(request, chat=True)
@@ -248,6 +308,8 @@ class Server:
                 payload["usage"] = usage
             return web.json_response(payload)
 
+        if fault == "not_event_stream":
+            return web.json_response({"id": rid, "object": "chat.completion", "model": model, "choices": []})
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await resp.prepare(request)
         t0 = time.perf_counter()
@@ -281,6 +343,9 @@ class Server:
                 ).encode()
                 + b"\n\n"
             )
+        if fault == "empty_stream":  # (after the role chunk of a chat answer, whose content is "")
+            await resp.write_eof()
+            return resp
         if cfg.reasoning and chat:
             await resp.write(chunk(None, reasoning=cfg.reasoning))
         per = max(1, cfg.tokens_per_chunk)
@@ -295,6 +360,11 @@ class Server:
                 await resp.write(b'data: {"id": "' + rid.encode() + b'", "choi')
                 if request.transport is not None:
                     request.transport.abort()
+                return resp
+            if fault == "error_event" and i == max(1, len(groups) // 2):
+                error = {"message": "injected error event", "type": "server_error"}
+                await resp.write(b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n")
+                await resp.write_eof()
                 return resp
             if fault == "stream_error" and i == max(1, len(groups) // 2):
                 await resp.write(
@@ -341,8 +411,12 @@ class Server:
         )
 
     async def models(self, request: web.Request) -> web.Response:
+        refused = self._refuse(request, {})
+        if refused is not None and refused.status == 401:
+            return refused
+        names = self.config.served_models if self.config.served_models is not None else [self.config.model]
         return web.json_response(
-            {"object": "list", "data": [{"id": self.config.model, "object": "model", "owned_by": "assay"}]}
+            {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "assay"} for name in names]}
         )
 
     async def admin_config(self, request: web.Request) -> web.Response:

@@ -378,12 +378,16 @@ class SpeedReporter:
         }
 
     def render(self, report: dict[str, Any], console: Any) -> None:
+        from assay.redact import inert_text
         from rich.table import Table
 
         cpu = any(r.get("memory_kind") == "cpu_max_rss" for r in report.get("rows", []))
         table = Table(
-            title=f"Speed Benchmark Results: {report.get('model')} on {report.get('device')} ({report.get('dtype')}, "
-            f"{report.get('max_tokens')} new tokens, {report.get('status')})"
+            title=inert_text(
+                f"Speed Benchmark Results: {report.get('model')} on {report.get('device')} ({report.get('dtype')}, "
+                f"{report.get('max_tokens')} new tokens, {report.get('status')})",
+                multiline=False,
+            )
         )
         mem_col = "Peak RSS(GB, cpu)" if cpu else "GPU Memory(GB)"
         for col in (

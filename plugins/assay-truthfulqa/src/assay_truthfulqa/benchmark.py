@@ -90,6 +90,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 class TruthfulQA:
     name = "truthful_qa"
     default_scorers: ClassVar[list[str]] = ["truthfulqa_mc"]
+    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from rich.markup import escape
+from assay.redact import inert_markup, visible
 from rich.style import Style
 from rich.text import Text
 from textual import work
@@ -26,6 +26,24 @@ from .runs import RunInfo, find_logs, read_info
 from .vtable import VirtualTable
 
 INDEX_SLICE = 32 << 20  # bytes indexed between two screen updates
+
+
+# Log data (names, model ids, outputs, server messages) is untrusted: shown inert, never as markup or escapes.
+def escape(text: Any) -> str:
+    """Untrusted text for a markup string: control characters shown as escapes, markup escaped."""
+    return inert_markup(text, multiline=False)
+
+
+def cell(value: Any) -> Text:
+    """A table cell of untrusted text: a ``Text`` (DataTable reads a str as markup), escapes shown."""
+    return Text(visible("" if value is None else str(value), multiline=False))
+
+
+class InertText(Text):
+    """A ``Text`` whose appended strings have their control characters shown as escapes."""
+
+    def append(self, text: Any, style: Any = None) -> InertText:
+        return super().append(visible(text) if isinstance(text, str) else text, style)  # type: ignore[return-value]
 
 
 def fmt_score(v: Any) -> str:
@@ -129,7 +147,7 @@ class ViewApp(App[int]):
         self.discover()
         self.push_screen(RunsScreen())
         for p in self.problems:
-            self.notify(p, severity="warning", timeout=8)
+            self.notify(escape(p), severity="warning", timeout=8)
         # index after the first screen is painted: the runs list shows what head/tail/report.json say
         self.call_after_refresh(lambda: self.set_timer(self.INDEX_DELAY, self.start_indexing))
         if self.live_interval > 0:
@@ -199,7 +217,7 @@ class ViewApp(App[int]):
         for w in ix.warnings:
             if w not in self._warned:
                 self._warned.add(w)
-                self.notify(w, title="log warning", severity="warning", timeout=8)
+                self.notify(escape(w), title="log warning", severity="warning", timeout=8)
         for screen in self.screen_stack:
             handler = getattr(screen, "index_changed", None)
             if handler is not None:
@@ -261,19 +279,19 @@ class RunsScreen(ViewScreen):
         for info in self.app_.infos:
             samples, errors, score = self._progress(info)
             status = Text(
-                info.status,
+                visible(info.status, multiline=False),
                 style="green" if info.status == "completed" else ("yellow" if info.status == "running" else "red"),
             )
             table.add_row(
-                ("*" if info.path in self.marked else " ") + info.run_id,
-                info.model,
-                ",".join(info.datasets),
+                cell(("*" if info.path in self.marked else " ") + info.run_id),
+                cell(info.model),
+                cell(",".join(info.datasets)),
                 status,
                 samples,
                 errors,
                 score,
                 fmt_ts(info.started),
-                info.kind,
+                cell(info.kind),
                 key=str(info.path),
             )
         if self.app_.infos:
@@ -406,14 +424,14 @@ class ReportScreen(ViewScreen):
             ci = "-" if r.get("ci_low") is None else f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
             subset = r["subset"] + (f" (+{r['pending']} pending)" if r.get("pending") else "")
             table.add_row(
-                r["dataset"],
-                subset,
-                r["metric"],
+                cell(r["dataset"]),
+                cell(subset),
+                cell(r["metric"]),
                 str(r["num"]),
                 fmt_score(r["score"]),
                 str(r["errors"]),
-                ci,
-                r.get("category") or "",
+                cell(ci),
+                cell(r.get("category") or ""),
             )
         if self.rows:
             table.move_cursor(row=max(0, min(row, len(self.rows) - 1)))
@@ -444,7 +462,7 @@ class ReportScreen(ViewScreen):
 
 def detail_text(d: dict[str, Any]) -> Text:
     """The detail pane of one sample: input, output, reasoning, scores, timings, errors."""
-    t = Text()
+    t = InertText()
 
     def head(title: str) -> None:
         t.append(f"\n{title}\n", style="bold underline")
@@ -770,7 +788,7 @@ class CompareScreen(ViewScreen):
             delta = "-"
             if scores[0] is not None and scores[-1] is not None:
                 delta = f"{scores[-1] - scores[0]:+.4f}"
-            table.add_row(ds, subset, metric, *(fmt_score(s) for s in scores), delta)
+            table.add_row(cell(ds), cell(subset), cell(metric), *(fmt_score(s) for s in scores), delta)
         if pending:
             return
         self.common, self.diffs = differing_samples(self.ixs)
@@ -795,7 +813,7 @@ class CompareScreen(ViewScreen):
             box.update("(no differing samples)")
             return
         sid, idxs = self.diffs[row]
-        t = Text(sid + "\n", style="bold")
+        t = InertText(visible(sid) + "\n", style="bold")
         for lab, ix, i in zip(self.labels, self.ixs, idxs):
             d = ix.detail(i)
             g = (d.get("generated") or {}).get("body", {})
@@ -921,12 +939,12 @@ class PerfScreen(ViewScreen):
         table.clear(columns=True)
         table.add_column("Metric")
         for m in self.metrics:
-            table.add_column(point_label(m["point"]))
+            table.add_column(cell(point_label(m["point"])))
         if not self.metrics:
             table.add_row("no RequestTimed events in this log" if ix.complete else "indexing…")
         else:
             for name, fn in PERF_ROWS:
-                table.add_row(name, *(fn(m) for m in self.metrics))
+                table.add_row(name, *(cell(fn(m)) for m in self.metrics))
         for plot_id, pick, title in (("ttft-plot", 1, "TTFT (s)"), ("latency-plot", 2, "E2E latency (s)")):
             plot = self.query_one(f"#{plot_id}", PlotextPlot)
             plt = plot.plt
@@ -1019,10 +1037,15 @@ class ReplayScreen(ViewScreen):
         table.clear()
         for r in p.fold.rows():
             table.add_row(
-                r["dataset"], r["subset"], r["metric"], str(r["num"]), fmt_score(r["score"]), str(r["errors"])
+                cell(r["dataset"]),
+                cell(r["subset"]),
+                cell(r["metric"]),
+                str(r["num"]),
+                fmt_score(r["score"]),
+                str(r["errors"]),
             )
         ev = p.last
-        text = Text()
+        text = InertText()
         for w in p.warnings:
             text.append("⚠ " + w + "\n", style="yellow")
         if ev is None:

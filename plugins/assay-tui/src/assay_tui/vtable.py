@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from assay.redact import visible
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -107,7 +108,8 @@ class VirtualTable(ScrollView, can_focus=True):
         return text.ljust(width)
 
     def _line(self, cells: Sequence[str], widths: list[int]) -> str:
-        return " ".join(self._fit(str(c), w) for c, w in zip(cells, widths))
+        # cells hold log data: control characters shown as escapes, never sent to the terminal
+        return " ".join(self._fit(visible(str(c), multiline=False), w) for c, w in zip(cells, widths))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -1,0 +1,44 @@
+"""The example benchmark and its scorer (imported on first use)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from importlib import resources
+
+from assay.api import BenchmarkArgs, Sample, Score
+from assay.events import Generated, SampleLoaded
+
+
+class ExampleQA:
+    name = "example_qa"
+    default_scorers = ["example_exact"]
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+
+    def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
+        if args.local_path:  # a user's own file in the same format
+            text = open(args.data_path(), encoding="utf-8").read()
+        else:
+            text = resources.files(__package__).joinpath("questions.jsonl").read_text(encoding="utf-8")
+        for i, line in enumerate(text.splitlines()):
+            row = json.loads(line)
+            yield Sample(
+                id=str(i),
+                subset=row.get("subset", "default"),
+                messages=[{"role": "user", "content": row["question"] + "\nAnswer with one word."}],
+                target=row["answer"],
+            )
+
+
+class ExactWord:
+    """1.0 when the output's last word (a final period dropped) equals the target, case ignored."""
+
+    def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
+        words = generated.output.strip().rstrip(".").split()
+        got = words[-1].lower() if words else ""
+        return [Score("acc", float(got == str(sample.target).lower()), extracted=got)]
+
+
+SCORER = ExactWord()

@@ -1,0 +1,240 @@
+"""The bwrap sandbox against hostile programs, with the real bubblewrap (apt-get install bubblewrap)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import psutil
+import pytest
+from assay.api import AssayError
+from assay_sandbox.core import BwrapSandbox, Limits, NoSandbox, classify, get_sandbox, pool
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("bwrap") is None and not os.environ.get("ASSAY_REQUIRE_BWRAP"),
+    reason="bubblewrap is not installed (apt-get install bubblewrap); .ci/run installs it",
+)
+
+SECRET = "assay-test-secret-8d1f"
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    sb = BwrapSandbox()
+    assert sb.available() is None
+    return sb
+
+
+def _leftovers(sb: BwrapSandbox) -> list[str]:
+    """Processes still running under the sandbox's uids (zombies awaiting the host's init do not run)."""
+    uids = range(sb.uid_base, sb.uid_base + pool().size)
+    out = []
+    for p in psutil.process_iter(["pid", "uids", "name", "status"]):
+        if p.info["uids"] and p.info["uids"].real in uids and p.info["status"] != psutil.STATUS_ZOMBIE:
+            out.append(f"{p.info['pid']} {p.info['name']}")
+    return out
+
+
+def run(sb, source, **limits):
+    limits.setdefault("timeout", 3)
+    r = sb.execute_python(source, limits=Limits(**limits))
+    assert _leftovers(sb) == []
+    return r
+
+
+def test_correct_program_passes_and_is_measured(sandbox):
+    r = run(sandbox, "x = bytearray(64 * 1024 * 1024)\nprint(sum(range(10)))")
+    assert (r.verdict, r.reason, r.exit_code, r.signal) == ("passed", None, 0, None)
+    assert r.stdout == "45\n" and r.stdout_bytes == 3
+    assert r.peak_memory > 64 * 1024 * 1024
+    assert r.cpu_time is not None and r.duration < 3
+    ev = r.event("humaneval/default/0", tests="base")
+    assert (ev.backend, ev.verdict, ev.tests, ev.limits["timeout"], ev.limits["memory"]) == (
+        "bwrap",
+        "passed",
+        "base",
+        3,
+        2048 << 20,
+    )
+
+
+def test_failed_assertion(sandbox):
+    r = run(sandbox, "def f(x):\n    return x + 2\n\nassert f(1) == 2\n")
+    assert (r.verdict, r.reason, r.exit_code) == ("failed", "AssertionError", 1)
+    assert r.stderr.rstrip().endswith("AssertionError")
+
+
+def test_infinite_loop_times_out_on_the_wall_clock(sandbox):
+    t = time.perf_counter()
+    r = run(sandbox, "while True:\n    pass\n", timeout=1.5)
+    assert (r.verdict, r.reason, r.exit_code, r.signal) == ("timeout", "wall-clock limit", None, 9)
+    assert 1.5 <= time.perf_counter() - t < 4
+    assert r.cpu_time > 0.1  # the program itself was measured, not just bubblewrap
+
+
+def test_sleeping_program_times_out_too(sandbox):
+    r = run(sandbox, "import time\ntime.sleep(60)\n", timeout=1)
+    assert (r.verdict, r.reason) == ("timeout", "wall-clock limit")
+
+
+def test_cpu_limit_is_enforced_before_the_wall_clock(sandbox):
+    r = run(sandbox, "while True:\n    pass\n", timeout=5, cpu=1)
+    assert (r.verdict, r.reason, r.signal) == ("timeout", "CPU time limit", 9)
+    assert r.duration < 4
+
+
+def test_busy_thread_pool_ends_within_its_limit(sandbox):
+    src = (
+        "import concurrent.futures as cf\n"
+        "def spin(_):\n    while True:\n        pass\n"
+        "with cf.ThreadPoolExecutor(16) as ex:\n    list(ex.map(spin, range(16)))\n"
+    )
+    t = time.perf_counter()
+    r = run(sandbox, src, timeout=1.5)
+    assert r.verdict == "timeout" and time.perf_counter() - t < 4
+
+
+def test_fork_bomb_is_contained(sandbox):
+    t = time.perf_counter()
+    r = run(sandbox, "import os\nwhile True:\n    os.fork()\n", timeout=5)
+    assert (r.verdict, r.reason) == ("failed", "BlockingIOError")
+    assert time.perf_counter() - t < 5
+
+
+def test_shell_fork_bomb_is_contained(sandbox):
+    r = run(sandbox, "import subprocess\nsubprocess.run(['/bin/sh', '-c', 'b() { b | b & }; b'])\n", timeout=2)
+    assert r.verdict in ("passed", "timeout")  # sh gives up forking or runs to the limit; nothing survives
+    assert _leftovers(sandbox) == []
+
+
+def test_memory_bomb_is_stopped(sandbox):
+    r = run(sandbox, "x = []\nwhile True:\n    x.append(bytearray(50 * 1024 * 1024))\n", memory=512 << 20)
+    assert (r.verdict, r.reason) == ("memory", "MemoryError (address-space limit)")
+    assert r.peak_memory < 600 << 20
+
+
+def test_writing_outside_the_work_dir_fails(sandbox):
+    src = (
+        "import os\n"
+        "for path in ('/usr/evil', '/code/evil', '/etc/evil', '/evil', '/root/evil'):\n"
+        "    try:\n        open(path, 'w').write('x')\n        print('wrote', path)\n"
+        "    except OSError as e:\n        print('denied', path, e.errno)\n"
+        "open('/tmp/ok', 'w').write('fine')\nprint('tmp', open('/tmp/ok').read())\n"
+    )
+    r = run(sandbox, src)
+    assert r.verdict == "passed"
+    # / (bubblewrap's own tmpfs), /usr and the code are read-only; /etc and /root do not exist in there
+    assert r.stdout.splitlines() == [
+        "denied /usr/evil 30",
+        "denied /code/evil 30",
+        "denied /etc/evil 2",
+        "denied /evil 30",
+        "denied /root/evil 2",
+        "tmp fine",
+    ]
+    assert not os.path.exists("/usr/evil") and not os.path.exists("/evil")
+
+
+def test_rm_rf_of_everything_leaves_the_host_untouched(sandbox, tmp_path):
+    canary = tmp_path / "canary"
+    canary.write_text("still here")
+    src = (
+        "import os, subprocess\n"
+        f"subprocess.run(['rm', '-rf', '--no-preserve-root', '/code', '/tmp/..', {str(tmp_path)!r}],"
+        " stderr=subprocess.DEVNULL)\nprint(sorted(os.listdir('/code')))\n"
+    )
+    r = run(sandbox, src, timeout=20)
+    assert r.verdict == "passed" and r.stdout == "['main.py']\n"
+    assert canary.read_text() == "still here"
+
+
+def test_network_is_unreachable(sandbox, test_server):
+    srv = test_server()
+    port = int(srv.url.rsplit(":", 1)[1].split("/")[0])
+    src = (
+        "import socket\n"
+        f"for addr in (('127.0.0.1', {port}), ('1.1.1.1', 80), ('8.8.8.8', 53)):\n"
+        "    s = socket.socket()\n    s.settimeout(2)\n"
+        "    try:\n        s.connect(addr)\n        print('connected', addr)\n"
+        "    except OSError as e:\n        print('refused', e.errno)\n"
+    )
+    r = run(sandbox, src)
+    # loopback of the sandbox's own network namespace refuses; there is no route anywhere else
+    assert r.stdout.splitlines() == ["refused 111", "refused 101", "refused 101"]
+    assert srv.requests == []
+
+
+def test_the_parents_environment_is_unreadable(sandbox, monkeypatch):
+    monkeypatch.setenv("ASSAY_TEST_SECRET", SECRET)
+    src = (
+        "import os, glob\n"
+        "print(dict(os.environ))\n"
+        "for p in glob.glob('/proc/*/environ'):\n"
+        "    try:\n        print(p, open(p, 'rb').read())\n"
+        "    except OSError as e:\n        print(p, 'denied')\n"
+    )
+    r = run(sandbox, src)
+    assert r.verdict == "passed"
+    assert SECRET not in r.stdout and "ASSAY_TEST_SECRET" not in r.stdout
+    assert "/proc/1/environ" in r.stdout  # it did read its own namespace's pid 1: the program itself
+
+
+def test_kill_all_and_a_setsid_daemon_leave_nothing_behind(sandbox):
+    src = (
+        "import os, signal, time\n"
+        "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(60)\n    os._exit(0)\n"
+        "time.sleep(0.2)\n"
+        "try:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass\n"
+        "print('alive')\n"
+    )
+    r = run(sandbox, src)
+    assert (r.verdict, r.stdout) == ("passed", "alive\n")
+
+
+def test_daemon_outliving_the_program_is_killed(sandbox):
+    src = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint('bye')\n"
+    t = time.perf_counter()
+    r = run(sandbox, src)
+    assert (r.verdict, r.stdout) == ("passed", "bye\n") and time.perf_counter() - t < 2.5
+
+
+def test_100_mb_of_output_is_capped(sandbox):
+    r = run(sandbox, "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * (1 << 20))\n", fsize=4 << 20)
+    assert (r.verdict, r.reason) == ("output_limit", "file size limit (stdout/stderr or a file reached it)")
+    assert r.stdout_bytes == 4 << 20 and len(r.stdout) == 4096 and r.stderr.rstrip().endswith("File too large")
+
+
+def test_a_big_file_in_tmp_is_capped(sandbox):
+    r = run(sandbox, "open('/tmp/big', 'wb').write(b'x' * (8 << 20))\n", fsize=1 << 20)
+    assert (r.verdict, r.reason) == ("failed", "OSError")
+
+
+def test_sandbox_error_is_not_a_program_failure(sandbox):
+    broken = BwrapSandbox({"python": "/nonexistent/python3"})
+    r = broken.execute_python("print(1)", limits=Limits(timeout=3))
+    assert r.verdict == "sandbox_error"
+    assert r.reason.startswith("bubblewrap did not start the program: bwrap: execvp /nonexistent/python3")
+    assert r.exit_code == 1 and r.stderr.startswith("bwrap: execvp")
+
+
+def test_classify():
+    assert classify(0, None, "", False) == ("passed", None)
+    assert classify(1, None, "Traceback...\nValueError: bad", False) == ("failed", "ValueError")
+    assert classify(3, None, "", False) == ("failed", "exit status 3")
+    assert classify(None, 11, "", False) == ("killed", "signal SIGSEGV")
+    assert classify(None, 9, "", True) == ("timeout", "wall-clock limit")
+    assert classify(None, 9, "", False, cpu_exceeded=True) == ("timeout", "CPU time limit")
+    assert classify(None, 9, "", False) == ("killed", "signal SIGKILL")
+    assert classify(1, None, "OSError: [Errno 27] File too large", False, output_capped=True)[0] == "output_limit"
+
+
+def test_auto_is_bwrap_and_unknown_names_fail():
+    assert get_sandbox("auto").name == "bwrap"
+    with pytest.raises(AssayError, match="unknown sandbox 'docker'"):
+        get_sandbox("docker")
+
+
+def test_no_sandbox_is_explicit_and_still_limited():
+    r = NoSandbox().execute_python("while True:\n    pass\n", limits=Limits(timeout=1))
+    assert (r.backend, r.verdict) == ("unsafe_no_sandbox", "timeout")
