@@ -63,7 +63,7 @@ def render() -> str:
         sig = inspect.signature(func)
         params = ", ".join(f"{p.name}: {p.annotation}" for p in sig.parameters.values())
         parts += [f"### `{name}({params})`", "", _doc_to_markdown(doc), ""]
-        if "register" in sig.parameters:
+        if name in REGISTER_OPTIONS:
             keywords = ["description", *sorted(REGISTER_OPTIONS.get(name, ()))]
             parts += [f"`register` keywords: {', '.join(f'`{k}`' for k in keywords)}; any other is an error.", ""]
     parts.append(END)

@@ -198,6 +198,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         for name, entry in getattr(h, kind)().items():
             by_dist.setdefault(entry.plugin, {}).setdefault(kind, []).append(name)
             described.setdefault(entry.plugin, {}).setdefault(kind, {})[name] = entry.description
+    for command, owner in h.commands.items():
+        described.setdefault(owner, {}).setdefault("commands", {})[command] = h.command_help.get(command, "")
     observers = {o.plugin for o in h.observers()}
     listing = []
     for p in h.loaded:
@@ -260,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assay", description="Evaluate language models; every run is an event log.")
     parser.add_argument("--version", action="version", version=f"assay {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(_commands=sub.choices)  # for the unknown-command message
     cli = Commands(sub)
 
     ev = cli.command("eval", help="evaluate a model on benchmarks")(cmd_eval)
@@ -314,14 +317,20 @@ def build_parser() -> argparse.ArgumentParser:
 PROVIDED_BY = {"view": "assay-tui", "perf": "assay-perf", "speed-benchmark": "assay-transformers"}
 
 
-def _missing_command(argv: list[str]) -> str | None:
-    """A message for ``assay view`` & co. when the distribution that adds the command is absent."""
+def _missing_command(argv: list[str], commands: Any) -> str | None:
+    """A message for an unknown command: the distribution that provides it, or the closest known command."""
+    import difflib
+
     from .plugins import host
     from .redact import visible
 
     command = next((a for a in argv if not a.startswith("-")), None)
-    if command not in PROVIDED_BY or command in host().commands:
+    if command is None or command in commands:
         return None
+    if command not in PROVIDED_BY or command in host().commands:
+        close = difflib.get_close_matches(command, sorted(commands), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return visible(f"unknown command {command!r}{hint}; commands: {', '.join(sorted(commands))}", multiline=False)
     dist = PROVIDED_BY[command]
     msg = f"'{command}' is a command of the {dist} distribution, "
     failed = [f for f in host().failures if f.distribution == dist]
@@ -330,9 +339,24 @@ def _missing_command(argv: list[str]) -> str | None:
     return msg + f"which is not installed: pip install {dist}"
 
 
+def _plain_plugin_warnings() -> None:
+    """Print the plugin host's warnings as one plain line (no file:line of the kernel, no source line)."""
+    import warnings
+
+    original = warnings.formatwarning
+
+    def formatwarning(message: Any, category: Any, filename: str, lineno: int, line: str | None = None) -> str:
+        if str(message).startswith("assay plugin "):
+            return f"warning: {message}\n"
+        return original(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
+
+
 def main(argv: list[str] | None = None) -> int:
+    _plain_plugin_warnings()
     parser = build_parser()
-    missing = _missing_command(sys.argv[1:] if argv is None else argv)
+    missing = _missing_command(sys.argv[1:] if argv is None else argv, parser.get_default("_commands"))
     if missing:
         print(f"assay: error: {missing}", file=sys.stderr)
         return 2

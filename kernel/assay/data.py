@@ -120,6 +120,8 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a directory, expected a file") from None
+    except EOFError:  # gzip: the stream ends before its end marker
+        raise DataError(f"{path}: the compressed file is cut short") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 

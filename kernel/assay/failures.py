@@ -100,7 +100,7 @@ def mark_resumable(exc: BaseException, run_dir: Path | str) -> None:
 
 def print_resume_hint(exc: BaseException, when: str = "") -> None:
     command = getattr(exc, "assay_resume", None)
-    if command:
+    if command and command not in str(exc):  # a message that already says how to finish is not repeated
         print(f"to finish this run{when}: {command}", file=sys.stderr)
 
 

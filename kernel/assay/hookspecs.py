@@ -59,7 +59,8 @@ def assay_benchmarks(register: Register) -> None:
 def assay_models(register: Register) -> None:
     """Register model backends.
 
-    Call ``register(name, factory, description="", eval_types=(), claims=None, by_name=False)``.
+    Call ``register(name, factory, description="", eval_types=(), claims=None, by_name=False,
+    served_models=None)``.
     ``factory(config, run)`` receives a :class:`assay.api.ModelConfig` and the
     :class:`assay.api.RunContext` and returns a :class:`assay.api.Model`.
     ``eval_types`` lists the ``--eval-type`` values the backend answers to
@@ -67,7 +68,9 @@ def assay_models(register: Register) -> None:
     lets the backend claim a run whose ``--eval-type`` was not given (for example a
     ``--model`` that is a local directory). ``by_name=True`` lets ``--model NAME`` (with no
     ``--api-url`` and no ``--eval-type``) pick the backend registered as ``NAME``, as
-    ``--model mock`` does. Order of choice: ``--eval-type``, then ``--api-url``
+    ``--model mock`` does. ``served_models(api_url, api_key, timeout) -> list[str]``, when given,
+    names what a server serves, so that ``--api-url`` without ``--model`` can use its one model
+    (raise :class:`assay.api.ModelError` when the server cannot be asked). Order of choice: ``--eval-type``, then ``--api-url``
     (``openai_api``), then ``by_name``, then ``claims``.
 
     Example::

@@ -27,10 +27,17 @@ from .events import Body, BodyRegistry
 
 GROUP = "assay"
 
-# keywords ``register`` accepts beside ``description``, per hook
+# keywords ``register`` accepts beside ``description``, per registration hook; a hook missing here
+# (one added later) gets no keyword check
 REGISTER_OPTIONS: dict[str, frozenset[str]] = {
-    "assay_models": frozenset({"eval_types", "claims", "by_name"}),
+    "assay_benchmarks": frozenset(),
+    "assay_models": frozenset({"eval_types", "claims", "by_name", "served_models"}),
+    "assay_scorers": frozenset(),
+    "assay_sandboxes": frozenset(),
     "assay_reporters": frozenset({"kinds", "benchmarks"}),
+    "assay_perf_datasets": frozenset(),
+    "assay_perf_apis": frozenset(),
+    "assay_event_types": frozenset(),
 }
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _MISSING: Any = object()
@@ -122,6 +129,11 @@ class Observer:
     plugin: str
     distribution: str
     function: Callable[..., Any]
+    argnames: tuple[str, ...] = ("event", "run")  # the ones it declares (it may take fewer)
+
+    def __call__(self, event: Any, run: Any) -> Any:
+        given = {"event": event, "run": run}
+        return self.function(**{a: given[a] for a in self.argnames})
 
 
 class PluginHost:
@@ -133,6 +145,7 @@ class PluginHost:
         self._registries: dict[str, dict[str, Registered]] = {}
         self._bodies: BodyRegistry | None = None
         self.commands: dict[str, str] = {}  # command name -> entry point that added it
+        self.command_help: dict[str, str] = {}
         if entry_points:
             self._discover()
 
@@ -188,8 +201,12 @@ class PluginHost:
                     bad = True
                 continue
             allowed = list(inspect.signature(specs[hook_name]).parameters)
-            try:
-                params = list(inspect.signature(function).parameters)
+            try:  # the parameters pluggy fills: positional, without a default (as pluggy.varnames)
+                params = [
+                    p.name
+                    for p in inspect.signature(function).parameters.values()
+                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+                ]
             except (TypeError, ValueError):
                 params = []
             unknown = [p for p in params if p not in allowed]
@@ -300,6 +317,7 @@ class PluginHost:
                 self._fail(impl.plugin_name, self._dist_of(impl.plugin_name), "assay_commands", exc)
             for command in set(choices) - before:
                 self.commands[command] = impl.plugin_name
+                self.command_help[command] = getattr(choices[command], "description", None) or ""
 
     def event_observers(self) -> list[Callable[..., Any]]:
         return [o.function for o in self.observers()]
@@ -307,7 +325,7 @@ class PluginHost:
     def observers(self) -> list[Observer]:
         """The ``assay_event`` implementations, in call order, with the plugin each belongs to."""
         return [
-            Observer(impl.plugin_name, self._dist_of(impl.plugin_name), impl.function)
+            Observer(impl.plugin_name, self._dist_of(impl.plugin_name), impl.function, tuple(impl.argnames))
             for impl in reversed(self.pm.hook.assay_event.get_hookimpls())
         ]
 
@@ -347,12 +365,13 @@ def _check_registration(hook: str, name: Any, obj: Any, description: Any, option
     if not isinstance(description, str):
         return f"{call}: description must be a string, got {type(description).__name__}"
     allowed = {"description"} | REGISTER_OPTIONS.get(hook, frozenset())
-    unknown = sorted(set(options) - allowed)
+    unknown = sorted(set(options) - allowed) if hook in REGISTER_OPTIONS else []
     if unknown:
         return f"{call}: unknown keyword {unknown[0]!r}{_closest(unknown[0], allowed)}; it takes {', '.join(sorted(allowed))}"
     if isinstance(obj, str):
         if not _REF.match(obj):
-            return f"{call}: a string object must be 'module:attribute', got {obj!r}"
+            hint = " (arguments swapped? the name comes first)" if _REF.match(name) else ""
+            return f"{call}: a string object must be 'module:attribute', got {obj!r}{hint}"
         return ""
     if hook == "assay_scorers":
         ok, want = callable(getattr(obj, "score", None)), "an object with score(sample, generated)"
@@ -361,8 +380,10 @@ def _check_registration(hook: str, name: Any, obj: Any, description: Any, option
         want = "an object with build(log_path) and render(report, console)"
     elif hook == "assay_event_types":
         ok, want = isinstance(obj, type) and issubclass(obj, Body), "a subclass of assay.events.Body"
-    else:
+    elif hook in REGISTER_OPTIONS:
         ok, want = callable(obj), "a callable factory"
+    else:
+        ok, want = True, ""
     return "" if ok else f"{call}: expected {want} or 'module:attribute', got {type(obj).__name__}"
 
 

@@ -69,7 +69,7 @@ class Run:
         """Call each ``assay_event`` observer; one that raises is named, recorded and switched off."""
         for obs in list(self._observers):
             try:
-                result = obs.function(event=ev, run=self)
+                result = obs(ev, self)
             except Exception as exc:  # noqa: BLE001 - an observer's bug must not end the run
                 self._observer_failed(obs, ev, exc)
                 continue

@@ -29,7 +29,10 @@ def run_dirs(work_dir: Path) -> list[Path]:
 
 
 def report_rows(run_dir: Path) -> list[dict]:
-    return json.loads(assay("report", str(run_dir), "--format", "json").stdout)
+    proc = assay("report", str(run_dir), "--format", "json", check=False)
+    # 0: every sample evaluated; 3: completed with errored samples (the rows count them)
+    assert proc.returncode in (0, 3), proc.stderr
+    return json.loads(proc.stdout)
 
 
 def gsm8k_rows(datasets_dir: Path, n: int) -> list[dict]:

@@ -125,7 +125,8 @@ def test_errors_after_a_success_are_counted_and_explained(tmp_path, datasets_dir
     assert row["num"] == 5 and row["errors"] == 3 and row["score"] == 2 / 5
     report = json.loads((run / "report.json").read_text())
     assert report["errors_by_kind"] == [{"kind": "http_4xx", "count": 3, "example": "HTTP 400: injected bad request"}]
-    shown = assay("report", str(run))
+    shown = assay("report", str(run), check=False)
+    assert shown.returncode == 3  # as `assay eval`: completed, some samples errored
     assert "why samples errored:\n  3 x http_4xx: HTTP 400: injected bad request\n" in shown.stdout
     finished = [e["body"] for e in _events(run) if e["type"] == "RunFinished"]
     assert [f.get("status", "completed") for f in finished] == ["completed"]

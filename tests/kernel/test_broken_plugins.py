@@ -169,7 +169,8 @@ def test_each_broken_plugin_is_named_with_the_closest_correct_name(host, plugin)
     mine = [f for f in failures if f["entry_point"] == plugin]
     dist = "assay-" + plugin.replace("_", "-")
     assert mine == [{"entry_point": plugin, "distribution": dist, "stage": stage, "error": f"PluginError: {error}"}]
-    assert f"assay plugin {plugin!r} ({dist}) failed at {stage}: PluginError: {error}" in res["plugins"].stderr
+    warning = f"warning: assay plugin {plugin!r} ({dist}) failed at {stage}: PluginError: {error}\n"
+    assert warning in res["plugins"].stderr
     assert f"FAILED {dist} (entry point {plugin}) at {stage}: PluginError: {error}" in res["plugins_text"].stdout
 
 
@@ -254,3 +255,12 @@ def test_a_command_whose_distribution_is_not_installed_names_it():
         2,
         "assay: error: 'view' is a command of the assay-tui distribution, which is not installed: pip install assay-tui\n",
     )
+
+
+def test_an_unknown_command_names_the_closest_one():
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "evl", "--limit", "1"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2
+    last = proc.stderr.splitlines()[-1]  # (after any warning about other installed plugins)
+    assert last.startswith("assay: error: unknown command 'evl' (did you mean 'eval'?); commands: eval, ")

@@ -86,3 +86,18 @@ def test_tab_files_read_quotes_verbatim(datasets_dir) -> None:
     rows = list(read_csv(datasets_dir / "stsb" / "sts-dev.csv", delimiter="\t", quoting=False, min_columns=7))
     assert len(rows) == 1500
     assert any('"' in f[5] or '"' in f[6] for _, f in rows)
+
+
+def test_gzipped_jsonl_and_its_damage(tmp_path, datasets_dir) -> None:
+    real = datasets_dir / "humaneval" / "HumanEval.jsonl.gz"
+    rows = list(read_jsonl(real))
+    assert len(rows) == 164 and rows[0][1]["task_id"] == "HumanEval/0"  # humaneval/SOURCE.md: 164 problems
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(real.read_bytes()[:4000])
+    with pytest.raises(DataError) as info:
+        list(read_jsonl(cut))
+    assert str(info.value) == f"{cut}: the compressed file is cut short"
+    plain = tmp_path / "plain.jsonl.gz"
+    plain.write_text('{"a": 1}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=re.escape(f"{plain}: cannot read (Not a gzipped file")):
+        list(read_jsonl(plain))

@@ -204,4 +204,49 @@ def test_plugins_verbose_lists_descriptions_commands_and_observers():
         in out
     )
     assert "      exact_match  output equals the target, ignoring case and runs of whitespace\n" in out
-    assert "assay-tui 0.1.0  (entry point: tui)\n    commands: view\n" in out
+    assert "assay-tui 0.1.0  (entry point: tui)\n    commands:\n      view  browse runs in a terminal UI" in out
+
+
+def test_an_observer_may_take_fewer_parameters(tmp_path):
+    from assay import hookimpl
+    from assay.events import Warning_
+    from assay.plugins import PluginHost
+    from assay.run import Run
+
+    seen = []
+
+    class EventOnly:
+        @hookimpl
+        def assay_event(self, event):
+            seen.append((event.seq, event.type))
+
+    host = PluginHost(entry_points=False)
+    host.register_module(EventOnly(), "event_only")
+    run = Run(tmp_path, "r1", None, host)
+    run.emit(Warning_(source="test", message="one"))
+    run.close()
+    assert seen == [(0, "Warning")] and host.failures == []
+
+
+def test_swapped_lazy_registration_is_named():
+    from assay import hookimpl
+    from assay.plugins import PluginHost
+
+    class Swapped:
+        @hookimpl
+        def assay_scorers(self, register):
+            register("my_plugin.scorer:SCORER", "my_scorer")
+
+    host = PluginHost(entry_points=False)
+    host.register_module(Swapped(), "swapped", "my-plugin")
+    with pytest.warns(RuntimeWarning):
+        assert host.scorers() == {}
+    assert [(f.plugin, f.distribution, f.stage, f.error) for f in host.failures] == [
+        (
+            "swapped",
+            "my-plugin",
+            "assay_scorers",
+            "PluginError: register('my_plugin.scorer:SCORER', ...): a string object must be 'module:attribute', "
+            "got 'my_scorer' (arguments swapped? the name comes first)",
+        )
+    ]

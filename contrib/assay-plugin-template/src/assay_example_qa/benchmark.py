@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from importlib import resources
 
 from assay.api import BenchmarkArgs, Sample, Score
+from assay.data import read_jsonl
 from assay.events import Generated, SampleLoaded
 
 
@@ -18,12 +18,13 @@ class ExampleQA:
         self.args = args
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
+        # the kernel's reader: streaming; a bad line, a non-UTF-8 byte or an empty file is an error naming file:line
         if args.local_path:  # a user's own file in the same format
-            text = open(args.data_path(), encoding="utf-8").read()
+            rows = read_jsonl(args.data_path())
         else:
-            text = resources.files(__package__).joinpath("questions.jsonl").read_text(encoding="utf-8")
-        for i, line in enumerate(text.splitlines()):
-            row = json.loads(line)
+            with resources.as_file(resources.files(__package__).joinpath("questions.jsonl")) as path:
+                rows = list(read_jsonl(path))
+        for i, (_line, row) in enumerate(rows):
             yield Sample(
                 id=str(i),
                 subset=row.get("subset", "default"),

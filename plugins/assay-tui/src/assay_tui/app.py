@@ -385,6 +385,36 @@ def warnings_text(ix: RunIndex) -> str:
     return "\n".join("⚠ " + escape(w) for w in ws)
 
 
+def reporter_sections(path: Path, datasets: set[str], width: int = 100) -> Text:
+    """What the plugin reporters registered for an eval run render for it (as ``assay report`` prints them)."""
+    import io
+
+    from assay.plugins import host
+    from assay.report import run_kind
+    from rich.console import Console
+
+    out = Text()
+    try:
+        kind = run_kind(path)
+    except Exception:  # noqa: BLE001 - a damaged log is reported by the screen's own reader
+        return out
+    if kind != "eval":
+        return out
+    for name, entry in sorted(host().reporters().items()):
+        benchmarks = entry.options.get("benchmarks")
+        if benchmarks and not datasets & set(benchmarks):
+            continue
+        try:
+            if kind not in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ())):
+                continue
+            console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True)
+            entry.obj.render(entry.obj.build(path), console)
+            out.append_text(Text.from_ansi(console.export_text(styles=True)))
+        except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the report
+            out.append(f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}\n", style="red")
+    return out
+
+
 class ReportScreen(ViewScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -411,6 +441,10 @@ class ReportScreen(ViewScreen):
         self.fill()
         table.focus()
         self.ready = True
+        # plugin reporters' sections, rendered by the reporters themselves (a new reporter needs no TUI code)
+        sections = reporter_sections(self.ix.path, {r["dataset"] for r in self.rows}, max(40, self.app.size.width))
+        if sections.plain.strip():
+            self.mount(Static(sections, id="report-sections"), after=self.query_one("#report-warn"))
 
     def fill(self) -> None:
         ix = self.ix

@@ -1,0 +1,85 @@
+"""`assay view` shows what plugin reporters render for a run, with no TUI code of their own."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from assay import hookimpl
+from assay_tui.app import ReportScreen, ViewApp
+from textual.widgets import Static
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class Loaded:
+    """A plugin reporter: counts SampleLoaded events; its render puts data that looks like markup on screen."""
+
+    kinds: ClassVar[set[str]] = {"eval"}
+
+    def build(self, log_path) -> dict[str, Any]:
+        from assay.log import iter_events
+
+        return {"loaded": sum(1 for _ in iter_events(log_path, types=["SampleLoaded"]) if _.type == "SampleLoaded")}
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        from rich.text import Text
+
+        console.print(Text(f"samples loaded: {report['loaded']} [bold]not markup[/bold]"))
+
+
+class Broken:
+    kinds: ClassVar[set[str]] = {"eval"}
+
+    def build(self, log_path) -> dict[str, Any]:
+        raise RuntimeError("this reporter is broken")
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        pass
+
+
+class ReporterPlugin:
+    @hookimpl
+    def assay_reporters(self, register):
+        register("loaded_count", Loaded(), description="samples loaded")
+        register("broken_one", Broken())
+        register("other_benchmark", Loaded(), benchmarks={"mmlu"})
+
+
+@pytest.fixture
+def work(datasets_dir, tmp_path, monkeypatch):
+    """A real gsm8k run (mock model), with a plugin host that holds the reporters above."""
+    pytest.importorskip("assay_gsm8k", reason="this real run needs the assay-gsm8k plugin")
+    import assay.plugins
+    from assay import run_task
+
+    plugins = assay.plugins.PluginHost()
+    plugins.register_module(ReporterPlugin(), "reporters_for_test")
+    monkeypatch.setattr(assay.plugins, "_host", plugins)
+    run_task(
+        {"model": "mock", "datasets": ["gsm8k"], "limit": 3, "dataset_dir": str(datasets_dir)}
+        | {"work_dir": str(tmp_path), "progress": False}
+    )
+    return tmp_path
+
+
+async def test_the_report_screen_shows_plugin_reporters_sections(work):
+    app = ViewApp([work], live_interval=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.all_indexed:
+                break
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        shown = str(app.screen.query_one("#report-sections", Static).render())
+    assert "samples loaded: 3 [bold]not markup[/bold]" in shown
+    assert "reporter broken_one ((in-process)) failed: RuntimeError: this reporter is broken" in shown
+    assert shown.count("samples loaded") == 1  # the reporter for another benchmark is not shown
