@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import attrs
 
@@ -81,6 +81,7 @@ class Sample:
     metadata: dict[str, Any] = attrs.field(factory=dict)
     scorers: list[str] = attrs.field(factory=list)
     categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
+    mode: str = "generate"  # or "loglikelihood": the model scores ``choices`` as continuations
 
 
 @attrs.define
@@ -129,11 +130,17 @@ def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
     )
 
 
-@runtime_checkable
 class Benchmark(Protocol):
-    """``extra_args`` (a class attribute) names the ``dataset_args`` keys a benchmark reads from
+    """A benchmark yields samples; the kernel generates and scores them.
+
+    ``extra_args`` (a class attribute) names the ``dataset_args`` keys a benchmark reads from
     ``args.extra`` beyond the :class:`BenchmarkArgs` fields; the kernel rejects any other key
-    before the run starts. Without it, no extra key is accepted."""
+    before the run starts. Without it, no extra key is accepted.
+
+    A benchmark that runs itself (embeddings, retrieval, RAG) has no ``load`` but
+    ``async def run(self, run, args, config)``: it emits its own events through ``run.emit``
+    (``SampleLoaded(self_driven=True)``, plugin events, Scored, MetricReported).
+    """
 
     name: str
     default_scorers: list[str]
@@ -141,19 +148,6 @@ class Benchmark(Protocol):
     def load(self, args: BenchmarkArgs) -> Iterable[Sample]:
         """Yield samples in a stable order; the kernel applies ``limit`` per subset."""
         ...
-
-
-@runtime_checkable
-class SelfDrivenBenchmark(Protocol):
-    """A benchmark that runs itself (embeddings, retrieval, RAG): no per-sample generation.
-
-    ``run`` emits its own events through ``run.emit`` (SampleLoaded, plugin events,
-    Scored, MetricReported) and returns when done. ``config`` is the run's TaskConfig.
-    """
-
-    name: str
-
-    async def run(self, run: RunContext, args: BenchmarkArgs, config: Any) -> None: ...
 
 
 # ---- models ------------------------------------------------------------------
@@ -195,7 +189,6 @@ class GenerateResult:
     request_ids: list[str] = attrs.field(factory=list)
 
 
-@runtime_checkable
 class Model(Protocol):
     name: str
     supports_loglikelihood: bool
@@ -218,12 +211,10 @@ class Score:
     explanation: str | None = None
 
 
-@runtime_checkable
 class Scorer(Protocol):
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]: ...
 
 
-@runtime_checkable
 class Reporter(Protocol):
     kinds: set[str]
 

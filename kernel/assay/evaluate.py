@@ -20,7 +20,6 @@ from typing import Any
 import anyio
 import attrs
 
-from . import __version__
 from .api import (
     AssayError,
     BenchmarkArgs,
@@ -37,19 +36,18 @@ from .config import load as load_config
 from .events import (
     Body,
     Generated,
-    PluginInfo,
-    RunFinished,
     RunResumed,
     RunStarted,
     SampleFailed,
     SampleLoaded,
     Scored,
 )
-from .failures import FailureWatch, RunFailed, error_kind, mark_resumable, signal_name
+from .failures import FailureWatch, RunFailed, error_kind
+from .lifecycle import RunLifecycle
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
 from .redact import inert_markup, strip_redacted, visible
-from .run import Run, host_facts, new_run_id
+from .run import Run, host_facts
 
 _BENCH_ARG_FIELDS = {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"}
 
@@ -155,8 +153,23 @@ def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, Ben
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
         check_extra_args(args, getattr(entry.obj, "extra_args", ()))
-        out.append((name, args, entry.obj(args)))
+        bench = entry.obj(args)
+        check_scorers(name, args, bench, plugins)
+        out.append((name, args, bench))
     return out
+
+
+def check_scorers(name: str, args: BenchmarkArgs, bench: Any, plugins: PluginHost) -> None:
+    """Every scorer a benchmark will use is installed: a typo fails before the run exists."""
+    if is_self_driven(bench):  # its metric_list names its own corpus-level metrics
+        return
+    given = args.metric_list is not None
+    for scorer in args.metric_list if given else getattr(bench, "default_scorers", []):
+        try:
+            plugins.get("scorers", scorer)
+        except AssayError as exc:
+            where = f"dataset_args.{name}.metric_list" if given else f"{name}'s default scorers"
+            raise AssayError(f"{where}: {exc}") from None
 
 
 def is_self_driven(bench: Any) -> bool:
@@ -191,6 +204,7 @@ def load_samples(
                     target=s.target,
                     metadata=s.metadata,
                     scorers=list(s.scorers or defaults),
+                    mode=s.mode,
                 )
 
 
@@ -228,6 +242,8 @@ class Scoring:
                             extracted=sc.extracted,
                             target=sample.target,
                             explanation=sc.explanation,
+                            benchmark=sample.benchmark,
+                            subset=sample.subset,
                         )
                     )
             except Exception as exc:  # noqa: BLE001 - a scorer bug fails the sample, not the run
@@ -237,6 +253,8 @@ class Scoring:
                         stage="score",
                         error_type=type(exc).__name__,
                         message=f"scorer {name}: {exc}",
+                        benchmark=sample.benchmark,
+                        subset=sample.subset,
                     )
                 )
         return scored, failed
@@ -245,7 +263,7 @@ class Scoring:
 def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) -> GenerateRequest:
     gen_cfg = dict(cfg.generation_config)
     gen_cfg.update(sample.metadata.get("generation_config", {}))
-    mode = sample.metadata.get("mode", "generate")
+    mode = sample.mode
     if mode == "loglikelihood" and not getattr(model, "supports_loglikelihood", False):
         mode = "generate"
     return GenerateRequest(
@@ -312,6 +330,8 @@ async def _generate_one(
                 message=message,
                 attempt=attempt,
                 error_kind=error_kind(exc),
+                benchmark=sample.benchmark,
+                subset=sample.subset,
             )
         )
         if watch is not None:
@@ -426,33 +446,11 @@ def _open_model(cfg: TaskConfig, plugins: PluginHost, run: Run) -> tuple[str, Mo
     return backend, factory(model_config(cfg), run)
 
 
-def _plugin_infos(plugins: PluginHost) -> list[PluginInfo]:
-    return [
-        PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"])
-        for p in plugins.versions()
-    ]
-
-
-def _finish(run: Run, started: float, status: str = "completed", error: str | None = None) -> None:
-    run.emit(RunFinished(status=status, duration=time.perf_counter() - started, error=error))
-    run.close()
-
-
-def _write_report(run: Run, plugins: PluginHost) -> dict[str, Any]:
-    from .report import build_report, write_report
-
-    # in-process, after a run whose backend may hold threads: no forking here
-    report = build_report(run.log_path, plugins, workers=1)
-    write_report(run.run_dir, report)
-    return report
-
-
 async def _evaluate(
     cfg: TaskConfig,
     plugins: PluginHost,
     run: Run,
     pending: list[SampleLoaded],
-    started: float,
     driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
 ) -> None:
     try:
@@ -461,7 +459,7 @@ async def _evaluate(
             run.flush()
         if pending:
             scoring = Scoring(plugins)
-            backend, model = _open_model(cfg, plugins, run)
+            _backend, model = _open_model(cfg, plugins, run)
             try:
                 await _generate_all(pending, model, cfg, run, scoring, cfg.model_name)
             finally:
@@ -497,42 +495,15 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     backend = select_model(cfg, plugins)[0] if generative else None
     if backend is not None:
         cfg = served_model(cfg, plugins, backend)
-    run_id = new_run_id()
-    run_dir = Path(cfg.work_dir) / run_id
-    run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
-    started = time.perf_counter()
     resolved = cfg.to_dict()
     resolved["backend"] = backend
-    run.emit(
-        RunStarted(
-            kind="eval",
-            config=cfg.to_dict(),
-            resolved=resolved,
-            plugins=_plugin_infos(plugins),
-            seed=cfg.seed,
-            host=host_facts(),
-            assay_version=__version__,
-        )
-    )
-    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
-    try:
+    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval, resumable=True) as life:
+        run = life.run
+        life.start(kind="eval", config=cfg.to_dict(), resolved=resolved, seed=cfg.seed)
         pending = _load_into(run, cfg, plugins, known=set(), benches=generative)
         run.flush()
-        _run_async(_evaluate, cfg, plugins, run, pending, started, driven)
-    except BaseException as exc:
-        _finish_unfinished(run, started, exc)
-        raise
-    _finish(run, started)
-    return _write_report(run, plugins)
-
-
-def _finish_unfinished(run: Run, started: float, exc: BaseException) -> None:
-    """Record why a run ended early (interrupted or failed) and say how to finish it."""
-    if isinstance(exc, KeyboardInterrupt):
-        _finish(run, started, "interrupted", f"interrupted by {signal_name()}")
-    else:
-        _finish(run, started, "failed", f"{type(exc).__name__}: {exc}")
-    mark_resumable(exc, run.run_dir)
+        _run_async(_evaluate, cfg, plugins, run, pending, driven)
+    return life.report  # type: ignore[return-value]
 
 
 def served_model(cfg: TaskConfig, plugins: PluginHost, backend: str) -> TaskConfig:
@@ -598,9 +569,9 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
         if ev.type == "RunStarted" and state.started is None:
             state.started = b
         elif ev.type == "SampleLoaded":
-            if not b.metadata.get("self_driven"):  # a self-driven benchmark's items are not generated
+            if not b.self_driven:  # a self-driven benchmark's items are not generated
                 state.loaded[b.sample_id] = b
-        elif ev.type == "Generated" and b.error is None:
+        elif ev.type == "Generated":
             state.generated[b.sample_id] = b
         elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):
             state.scored.add(b.sample_id)
@@ -633,9 +604,10 @@ def run_resume(
         raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run")
     cfg = config_from_log(state.started, overrides or {})
     run_dir = path.parent
-    run = Run(run_dir, _run_id_of(path), cfg, plugins, fsync_interval=cfg.fsync_interval)
-    started = time.perf_counter()
-    try:
+    with RunLifecycle(
+        plugins, cfg, run_dir=run_dir, run_id=_run_id_of(path), fsync_interval=cfg.fsync_interval, resumable=True
+    ) as life:
+        run = life.run
         benches = open_benchmarks(cfg, plugins)
         driven = [b for b in benches if is_self_driven(b[2]) and b[0] not in state.reported]
         loaded = _load_into(
@@ -655,12 +627,8 @@ def run_resume(
             scored, failed = scoring.score(state.loaded[sid], state.generated[sid])
             run.emit_many([*scored, *failed])
         if to_generate or driven:
-            _run_async(_evaluate, cfg, plugins, run, to_generate, started, driven)
-    except BaseException as exc:
-        _finish_unfinished(run, started, exc)
-        raise
-    _finish(run, started)
-    return _write_report(run, plugins)
+            _run_async(_evaluate, cfg, plugins, run, to_generate, driven)
+    return life.report  # type: ignore[return-value]
 
 
 def _run_id_of(path: Path) -> str:
@@ -685,46 +653,42 @@ def run_rescore(
     if state.started is None:
         raise AssayError(f"{path}: the log has no RunStarted event")
     cfg = config_from_log(state.started, {"work_dir": work_dir} if work_dir else {})
-    for name in scorers or []:
-        plugins.get("scorers", name)
-    run_id = new_run_id()
-    run_dir = Path(cfg.work_dir) / run_id
-    run = Run(run_dir, run_id, cfg, plugins, fsync_interval=cfg.fsync_interval)
-    started = time.perf_counter()
-    run.emit(
-        RunStarted(
+    for name in scorers or sorted({n for s in state.loaded.values() for n in s.scorers}):
+        try:
+            plugins.get("scorers", name)
+        except AssayError as exc:
+            raise AssayError(f"{'--scorers' if scorers else 'a scorer the source run used'}: {exc}") from None
+    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval) as life:
+        run = life.run
+        life.start(
             kind="eval",
             config=redact_secrets(state.started.config),
             resolved={**state.started.resolved, "rescored_with": scorers},
-            plugins=_plugin_infos(plugins),
             seed=state.started.seed,
-            host=host_facts(),
-            assay_version=__version__,
             source_run=str(path.parent),
         )
-    )
-    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
-    scoring = Scoring(plugins, override=scorers)
-    batch: list[Any] = []
-    for sid, sample in state.loaded.items():
-        batch.append(sample)
-        gen = state.generated.get(sid)
-        if gen is not None:
-            scored, failed = scoring.score(sample, gen)
-            batch.extend([gen, *scored, *failed])
-        else:
-            batch.append(
-                SampleFailed(
-                    sample_id=sid,
-                    stage="generate",
-                    error_type="NotGenerated",
-                    message="no generation in the source run",
+        scoring = Scoring(plugins, override=scorers)
+        batch: list[Any] = []
+        for sid, sample in state.loaded.items():
+            batch.append(sample)
+            gen = state.generated.get(sid)
+            if gen is not None:
+                scored, failed = scoring.score(sample, gen)
+                batch.extend([gen, *scored, *failed])
+            else:
+                batch.append(
+                    SampleFailed(
+                        sample_id=sid,
+                        stage="generate",
+                        error_type="NotGenerated",
+                        message="no generation in the source run",
+                        benchmark=sample.benchmark,
+                        subset=sample.subset,
+                    )
                 )
-            )
-        if len(batch) >= 1024:
-            run.emit_many(batch)
-            batch = []
-    # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
-    run.emit_many([*batch, *state.metrics])
-    _finish(run, started)
-    return _write_report(run, plugins)
+            if len(batch) >= 1024:
+                run.emit_many(batch)
+                batch = []
+        # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
+        run.emit_many([*batch, *state.metrics])
+    return life.report  # type: ignore[return-value]

@@ -62,6 +62,17 @@ class SampleLoaded(Body, kw_only=True):
     target: Any = None
     metadata: dict[str, Any] = {}
     scorers: list[str] = []  # scorer names to apply; empty: the benchmark's defaults
+    mode: str = "generate"  # generate | loglikelihood (the request the model answers)
+    self_driven: bool = False  # logged by a benchmark's own ``run`` (embeddings): never generated
+
+    def __post_init__(self) -> None:
+        # logs written before these were fields carry them as metadata keys
+        md = self.metadata
+        if md:
+            if self.mode == "generate" and "mode" in md:
+                self.mode = str(md["mode"])
+            if not self.self_driven and md.get("self_driven"):
+                self.self_driven = True
 
 
 class Usage(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -80,7 +91,7 @@ class Generated(Body, kw_only=True):
     finish_reason: str | None = None
     latency: float | None = None  # seconds, wall clock of the whole generation
     attempt: int = 1
-    error: str | None = None
+    error: str | None = None  # deprecated: never written (a failure is a SampleFailed), never read
     # log-likelihood mode: one entry per choice, in the order of SampleLoaded.choices
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
@@ -95,6 +106,8 @@ class Scored(Body, kw_only=True):
     extracted: Any = None
     target: Any = None
     explanation: str | None = None
+    benchmark: str | None = None  # the sample's report group; None in older logs (read from sample_id)
+    subset: str = "default"
 
 
 class RequestTimed(Body, kw_only=True):
@@ -133,6 +146,8 @@ class SampleFailed(Body, kw_only=True):
     attempt: int = 1
     final: bool = True
     error_kind: str | None = None  # as RequestTimed.error_kind (generate stage)
+    benchmark: str | None = None  # the sample's report group; None in older logs (read from sample_id)
+    subset: str = "default"
 
 
 class Executed(Body, kw_only=True):

@@ -262,7 +262,7 @@ class LogWriter:
         self.flush_bytes = flush_bytes
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.next_seq, self.repaired_bytes = repair_tail(path)
+            self.next_seq, _repaired = repair_tail(path)
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
             raise LogWriteError(

@@ -120,7 +120,6 @@ class LoadedPlugin:
     name: str
     distribution: str
     version: str
-    value: str
 
 
 @attrs.define
@@ -166,12 +165,12 @@ class PluginHost:
                 self._fail(ep.name, dist, "import", exc)
                 continue
             if self._register(module, ep.name, dist):
-                self.loaded.append(LoadedPlugin(ep.name, dist, version, ep.value))
+                self.loaded.append(LoadedPlugin(ep.name, dist, version))
 
     def register_module(self, module: Any, name: str, distribution: str = "(in-process)") -> None:
         """Add a plugin object that is not installed (tests, notebooks)."""
         if self._register(module, name, distribution):
-            self.loaded.append(LoadedPlugin(name, distribution, "", repr(module)))
+            self.loaded.append(LoadedPlugin(name, distribution, ""))
         self._registries.clear()
         self._bodies = None
 

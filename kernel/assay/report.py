@@ -100,6 +100,10 @@ def mean_ci(s: float, ss: float, n: int, bounds: tuple[float, float] | None = No
     return (mean - half, mean + half)
 
 
+def _as_list(metrics: str | list[str]) -> list[str]:
+    return [metrics] if isinstance(metrics, str) else metrics
+
+
 class EvalFold:
     """Streaming fold of an eval log into report rows."""
 
@@ -118,6 +122,9 @@ class EvalFold:
         self.error: str | None = None  # RunFinished.error
         self._unit = False  # the (dataset, metric) being turned into rows is bounded by [0, 1]
         self.failed: dict[str, tuple[str, str]] = {}
+        # metrics a failed sample was scored on before a scorer raised: it counts once per metric
+        self.partial: dict[str, set[str]] = {}
+        self._last: tuple[str | None, str | list[str]] = (None, [])  # the last Scored sample, its metric(s)
         self.failure_kind: dict[str, str] = {}  # sample id -> why it failed (its last failure)
         self.failure_example: dict[str, str] = {}  # why -> the message of its latest failure
         self.reported: dict[tuple[str, str, str], _FoldBody] = {}
@@ -127,6 +134,7 @@ class EvalFold:
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
+        # logs written before Scored/SampleFailed carried their benchmark and subset
         bench, subset, _ = sample_id.split("/", 2)
         return bench, subset
 
@@ -161,6 +169,13 @@ class EvalFold:
             self.binary[k] = self.binary.get(k, True) and later.binary[k]
             self.unit[k] = self.unit.get(k, True) and later.unit.get(k, True)
         self.failed.update(later.failed)
+        for sid, metrics in later.partial.items():
+            self.partial.setdefault(sid, set()).update(metrics)
+        sid, metrics = self._last
+        if sid in later.failed:  # a sample's group cut in two by the byte ranges
+            self.partial.setdefault(sid, set()).update(_as_list(metrics))
+        if later._last[0] is not None:
+            self._last = later._last
         self.failure_kind.update(later.failure_kind)
         self.failure_example.update(later.failure_example)
         self.reported.update(later.reported)
@@ -169,13 +184,19 @@ class EvalFold:
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
         loaded, acc, failed, binary = self.loaded, self.acc, self.failed, self.binary
+        last_sid, last_metrics = self._last
         for line in lines:
             t = line.type
             b = line.body
             if t == "Scored":
                 sid = b.sample_id
-                bench, subset, _ = sid.split("/", 2)
-                key = (bench, subset, b.metric)
+                metric = b.metric
+                bench = b.benchmark
+                if bench is None:  # a log written before Scored carried its group
+                    bench, subset, _ = sid.split("/", 2)
+                    key = (bench, subset, metric)
+                else:
+                    key = (bench, b.subset, metric)
                 a = acc.get(key)
                 if a is None:
                     a = acc[key] = _Acc()
@@ -188,6 +209,13 @@ class EvalFold:
                     binary[key] = False
                     if not 0.0 <= v <= 1.0:
                         self.unit[key] = False
+                if sid != last_sid:  # a str while the sample has one metric: no allocation per sample
+                    last_sid = sid
+                    last_metrics = metric
+                elif type(last_metrics) is str:
+                    last_metrics = [last_metrics, metric]
+                else:
+                    last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
             elif t == "SampleLoaded":
@@ -200,10 +228,13 @@ class EvalFold:
             elif t == "Generated":
                 if b.model and not self.model:
                     self.model = b.model
-                if failed and b.sample_id in failed and b.error is None:
+                if failed and b.sample_id in failed:
                     del failed[b.sample_id]
             elif t == "SampleFailed":
-                failed[b.sample_id] = self._group(b.sample_id)
+                failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
+                if b.stage == "score" and last_sid == b.sample_id:
+                    # a sample's Scored and its scorer failures are one group: what did score, counts
+                    self.partial.setdefault(b.sample_id, set()).update(_as_list(last_metrics))
                 why = b.error_kind or b.error_type or "error"
                 if b.stage and b.stage != "generate":
                     why = f"{b.stage}: {why}"
@@ -224,25 +255,36 @@ class EvalFold:
                 self.status = "running"
                 self.error = None
                 self.status_seen = True
+        self._last = (last_sid, last_metrics)
 
     def rows(self) -> list[dict[str, Any]]:
         errors: dict[tuple[str, str], int] = {}
-        for g in self.failed.values():
+        scored_anyway: dict[tuple[str, str, str], int] = {}  # failed samples a metric did score
+        for sid, g in self.failed.items():
             errors[g] = errors.get(g, 0) + 1
+            for m in self.partial.get(sid, ()):
+                scored_anyway[(*g, m)] = scored_anyway.get((*g, m), 0) + 1
+
+        def errors_of(bench: str, subset: str, metric: str) -> int:
+            # each sample counts once per metric: a Scored one is in the sums, not among the errors
+            return errors.get((bench, subset), 0) - scored_anyway.get((bench, subset, metric), 0)
+
         rows: list[dict[str, Any]] = []
         by_dataset: dict[str, dict[str, list[tuple[str, _Acc, int, int]]]] = {}
         for (bench, subset, metric), a in sorted(self.acc.items()):
             by_dataset.setdefault(bench, {}).setdefault(metric, []).append(
-                (subset, a, errors.get((bench, subset), 0), self.loaded.get((bench, subset), 0))
+                (subset, a, errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
             )
         # groups with errors only (no score at all) still show up
-        for (bench, subset), n_err in errors.items():
+        for bench, subset in errors:
             metrics = by_dataset.setdefault(bench, {})
             if not metrics:
                 metrics["acc"] = []
-            for items in metrics.values():
+            for metric, items in metrics.items():
                 if not any(s == subset for s, *_ in items):
-                    items.append((subset, _Acc(), n_err, self.loaded.get((bench, subset), 0)))
+                    items.append(
+                        (subset, _Acc(), errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
+                    )
         for bench, metrics in by_dataset.items():
             for metric, items in metrics.items():
                 binary = all(self.binary.get((bench, s, metric), True) for s, *_ in items)
@@ -364,7 +406,7 @@ def _clear_recovered(fold: EvalFold, path: Path, start: int) -> None:
     for lines in decode_blocks(path, decoder, strict_types=_FOLDED, start=start):
         for line in lines:
             sid = line.body.sample_id
-            if sid in fold.failed and (line.type == "Scored" or (line.type == "Generated" and line.body.error is None)):
+            if sid in fold.failed and line.type in ("Scored", "Generated"):
                 del fold.failed[sid]
 
 

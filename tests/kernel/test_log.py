@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from assay.events import SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter, TornTail, iter_events, iter_raw, repair_tail
@@ -21,17 +23,31 @@ def test_seq_is_dense_and_survives_reopen(tmp_path):
     assert seqs == list(range(8))
 
 
-def test_group_append_is_one_write(tmp_path):
+def test_group_append_is_one_write(tmp_path, monkeypatch):
     path = tmp_path / "events.jsonl"
+    writes: list[bytes] = []
+    real_write = os.write
+
+    def counting_write(fd, data):
+        if fd == log_fd:
+            writes.append(bytes(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", counting_write)
+    sizes = [2, 5, 1, 300]  # events per group; flush_bytes=1 flushes after every group
     with LogWriter(path, "r1", flush_bytes=1) as w:
-        evs = w.append_many(
-            [
-                SampleLoaded(sample_id="b/s/1", benchmark="b"),
-                Scored(sample_id="b/s/1", scorer="x", metric="m", value=1.0),
-            ]
-        )
-    assert [e.seq for e in evs] == [0, 1]
-    assert [e.type for e in iter_events(path)] == ["SampleLoaded", "Scored"]
+        log_fd = w._fd
+        seqs = []
+        for g, size in enumerate(sizes):
+            group = [SampleLoaded(sample_id=f"b/s/{g}", benchmark="b")]
+            group += [Scored(sample_id=f"b/s/{g}", scorer="x", metric=f"m{k}", value=1.0) for k in range(size - 1)]
+            seqs.append([e.seq for e in w.append_many(group)])
+    # one write call per group, holding exactly that group's lines, whole
+    assert [chunk.count(b"\n") for chunk in writes] == sizes
+    assert all(chunk.endswith(b"\n") for chunk in writes)
+    assert b"".join(writes) == path.read_bytes()
+    assert seqs == [[0, 1], [2, 3, 4, 5, 6], [7], list(range(8, 308))]
+    assert [e.type for e in iter_events(path)][:3] == ["SampleLoaded", "Scored", "SampleLoaded"]
 
 
 def test_torn_tail_is_skipped_and_repaired(tmp_path):

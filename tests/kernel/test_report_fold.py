@@ -67,6 +67,34 @@ def test_parallel_fold_reports_damage_with_the_line_number(tmp_path, monkeypatch
     assert info.value.line == 7001
 
 
+def test_a_scorer_failure_counts_once_per_metric_wherever_the_log_is_cut(tmp_path):
+    # 6 samples, two scorers; on samples 1 and 4 the f1 scorer raised after acc scored
+    path = tmp_path / "events.jsonl"
+    with LogWriter(path, "r1") as w:
+        w.append(RunStarted(kind="eval"))
+        for i in range(6):
+            sid = f"b/s/{i}"
+            w.append(SampleLoaded(sample_id=sid, benchmark="b", subset="s"))
+            group = [
+                Generated(sample_id=sid, model="m", output="x"),
+                Scored(sample_id=sid, scorer="a", metric="acc", value=1.0),
+            ]
+            if i in (1, 4):
+                group.append(SampleFailed(sample_id=sid, stage="score", error_type="ValueError", message="f1: bug"))
+            else:
+                group.append(Scored(sample_id=sid, scorer="f", metric="f1", value=0.5))
+            w.append_many(group)
+    want = {"acc": (6, 1.0, 0), "f1": (6, 0.5 * 4 / 6, 2)}
+    pick = lambda fold: {r["metric"]: (r["num"], r["score"], r["errors"]) for r in fold.rows()}
+    assert pick(report.fold_log(path, workers=1)) == want
+    data = path.read_bytes()
+    cuts = [i + 1 for i, c in enumerate(data) if c == ord("\n")][:-1]
+    for cut in cuts:  # two parts, cut at every line: the merge gives the same figures
+        first, second = report._fold_part(path, 0, cut), report._fold_part(path, cut, len(data))
+        first.merge(second)
+        assert pick(first) == want, cut
+
+
 def _scores(path, values, metric="acc"):
     with LogWriter(path, "r1") as w:
         w.append(RunStarted(kind="eval", resolved={"model": "m"}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import anyio
 import anyio.lowlevel
@@ -33,11 +32,24 @@ def test_dict_yaml_and_taskconfig_give_the_same_report(tmp_path, datasets_dir):
     )
     b = run_task(str(path))
     c = run_task(TaskConfig(**_cfg(tmp_path, datasets_dir)))
-    strip = lambda r: [{k: v for k, v in row.items()} for row in r["rows"]]
-    assert strip(a) == strip(b) == strip(c)
+    assert a["rows"] == b["rows"] == c["rows"]
     assert a["rows"][0]["num"] == 4 and a["rows"][0]["model"] == "mock"
-    # the mock model is deterministic: its answer depends on the prompt only
-    assert json.loads(json.dumps(a["rows"])) == strip(a)
+
+
+def test_the_mock_model_answers_by_the_prompt_alone(tmp_path, datasets_dir):
+    # two runs, one sample at a time and all four at once (another completion order): the same
+    # answer for each sample, the same scores, the same report
+    runs = []
+    for batch in (1, 4):
+        work = tmp_path / f"b{batch}"
+        report = run_task(_cfg(work, datasets_dir, eval_batch_size=batch, model_args={"delay": 0.01 * (5 - batch)}))
+        events = list(iter_events(next(work.iterdir())))
+        outputs = {e.body.sample_id: e.body.output for e in events if e.type == "Generated"}
+        scores = {e.body.sample_id: e.body.value for e in events if e.type == "Scored"}
+        runs.append((outputs, scores, report["rows"]))
+    (out1, sc1, rows1), (out4, sc4, rows4) = runs
+    assert len(out1) == 4 and out1 == out4 and sc1 == sc4 and rows1 == rows4
+    assert len(set(out1.values())) == 4  # four prompts, four different answers: not one constant reply
 
 
 def test_observers_see_every_event_and_may_be_async(tmp_path, datasets_dir):
@@ -121,3 +133,42 @@ def test_rescore_carries_corpus_level_metrics(tmp_path, datasets_dir):
     pick = lambda rep: sorted((r["dataset"], r["metric"], r["score"], r["model"]) for r in rep["rows"])
     assert pick(again) == pick(first)
     assert ("corpus", "spearman", 0.75, "enc") in pick(again)
+
+
+class _ScorerPlugin:
+    """`one` always scores 1; `flaky` raises on gsm8k's first problem and scores 1 elsewhere."""
+
+    class One:
+        def score(self, sample, generated):
+            from assay.api import Score
+
+            return [Score("one", 1.0)]
+
+    class Flaky:
+        def score(self, sample, generated):
+            from assay.api import Score
+
+            if sample.local_id == "0":
+                raise ValueError("flaky scorer bug")
+            return [Score("flaky", 1.0)]
+
+    @hookimpl
+    def assay_scorers(self, register):
+        register("one", self.One())
+        register("flaky", self.Flaky())
+
+
+def test_a_raising_scorer_counts_each_sample_once_per_metric(tmp_path, datasets_dir):
+    host = PluginHost()
+    host.register_module(_ScorerPlugin(), "scorers")
+    cfg = _cfg(tmp_path, datasets_dir, dataset_args={"gsm8k": {"metric_list": ["one", "flaky"]}})
+    report = run_eval(cfg, plugins=host)
+    rows = {r["metric"]: (r["num"], r["score"], r["errors"]) for r in report["rows"]}
+    # 4 samples: `one` scored all 4 (the failure of `flaky` on one sample is not an error of `one`);
+    # `flaky` scored 3 and failed 1, which stays in its denominator as a 0
+    assert rows == {"one": (4, 1.0, 0), "flaky": (4, 0.75, 1)}
+    assert report["errored_samples"] == 1
+    failed = [e.body for e in iter_events(next(tmp_path.iterdir())) if e.type == "SampleFailed"]
+    assert [(f.sample_id, f.stage, f.message) for f in failed] == [
+        ("gsm8k/main/0", "score", "scorer flaky: flaky scorer bug")
+    ]

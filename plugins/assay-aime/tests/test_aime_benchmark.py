@@ -64,7 +64,8 @@ def test_scorer_forms():
     assert _score(113, r"$\textbf{(113) }$ is the answer: \boxed{\textbf{(113) }}").value == 1.0  # AoPS style
     assert _score(204, "The answer is 204.").value == 1.0
     assert _score(204, r"<think>\boxed{204}</think>\boxed{205}").value == 0.0  # the reasoning is not the answer
-    assert _score(204, "<think>it is 204 I think").value == 0.0  # cut off while thinking
+    # cut off while thinking: graded as written (assay.text's rule, as lm-eval and EvalScope do)
+    assert _score(204, "<think>it is 204 I think").value == 1.0
     sc = _score(204, "no idea")
     assert sc.value == 0.0 and sc.extracted is None
 

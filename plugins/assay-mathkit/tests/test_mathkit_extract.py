@@ -10,7 +10,7 @@ import json
 
 import pytest
 from assay.api import AssayError
-from assay_mathkit import extract_aime_integer, last_boxed, math_equal, pass_at_k, read_jsonl, strip_reasoning
+from assay_mathkit import extract_aime_integer, last_boxed, math_equal, pass_at_k, read_jsonl
 
 
 def _rows(path):
@@ -73,15 +73,6 @@ def test_last_boxed_tricky_forms():
 )
 def test_math_equal(pred, gold, equal):
     assert math_equal(pred, gold) is equal
-
-
-def test_strip_reasoning():
-    assert strip_reasoning(r"<think>maybe \boxed{3}</think> so \boxed{4}") == (r"so \boxed{4}", r"maybe \boxed{3}")
-    assert strip_reasoning(r"<think>still thinking \boxed{3}") == (
-        "",
-        r"still thinking \boxed{3}",
-    )  # cut off: no answer
-    assert strip_reasoning("plain") == ("plain", None)
 
 
 def test_aime_integer_from_real_aops_solutions(datasets_dir):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from assay_mcq import extract_letter, read_csv, strip_reasoning
+from assay.text import split_reasoning
+from assay_mcq import extract_letter, read_csv
 
 ABCD = "ABCD"
 
@@ -55,7 +56,6 @@ def test_patterns(reply: str, letter: str, pattern: str) -> None:
         "The answer is E",  # E is not an option of a 4-choice question
         "London or Paris",  # two option texts: ambiguous
         "<think>The answer is B</think>",  # only reasoning, no answer after it
-        "<think>The answer is B, probably",  # reasoning never closed
     ],
 )
 def test_no_answer(reply: str) -> None:
@@ -64,10 +64,12 @@ def test_no_answer(reply: str) -> None:
 
 def test_reasoning_is_stripped_before_extraction() -> None:
     reply = "<think>Option A looks right. The answer is A.</think>\nThe answer is (D)."
-    assert strip_reasoning(reply) == "The answer is (D)."
+    assert split_reasoning(reply)[0] == "The answer is (D)."
     assert extract_letter(reply, ABCD) == ("D", "answer_is")
     # the opening tag came with the chat template: only the text after </think> counts
     assert extract_letter("so it is A... wait.</think>**C**", ABCD) == ("C", "bold")
+    # reasoning never closed: graded as written (lm-eval's think_end_token, EvalScope's remove_until)
+    assert extract_letter("<think>The answer is B, probably", ABCD) == ("B", "answer_is")
 
 
 def test_the_pronoun_i_is_not_option_i() -> None:

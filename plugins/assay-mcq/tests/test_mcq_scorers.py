@@ -139,7 +139,7 @@ def test_samples_of_both_modes() -> None:
     ll = make_sample(
         ITEMS[1], [], PromptStyle(header=""), args, parse_options(args, 0), subject_label="s", category=None
     )
-    assert (ll.prompt, ll.choices, ll.scorers, ll.metadata["mode"]) == (
+    assert (ll.prompt, ll.choices, ll.scorers, ll.mode) == (
         "Q1?\nA. a1\nB. b1\nC. c1\nAnswer:",
         [" A", " B", " C"],
         ["mcq_loglik"],

@@ -68,7 +68,7 @@ def test_val_split_and_loglikelihood_mode(datasets_dir) -> None:
     val = _load(datasets_dir, eval_split="val")
     assert len(val) == 1531  # mmlu/SOURCE.md: val rows
     ll = _load(datasets_dir, subset_list=["marketing"], extra={"mcq_mode": "loglikelihood"})
-    assert ll[0].choices == [" A", " B", " C", " D"] and ll[0].metadata["mode"] == "loglikelihood"
+    assert ll[0].choices == [" A", " B", " C", " D"] and ll[0].mode == "loglikelihood"
     assert ll[0].prompt.endswith("\nAnswer:") and ll[0].messages is None and ll[0].scorers == ["mcq_loglik"]
 
 

@@ -16,7 +16,7 @@ def test_plugin_host_finds_assay_perf():
     (loaded,) = [p for p in host.loaded if p.name == "perf"]
     assert loaded.distribution == "assay-perf"
     assert loaded.version == metadata.version("assay-perf") == "0.1.0"
-    assert loaded.value == "assay_perf"
+    assert [ep.value for ep in metadata.entry_points(group="assay", name="perf")] == ["assay_perf"]
     assert {"openai", "openai_chat", "openai_completions", "openai_embeddings"} <= set(host.perf_apis())
     assert {"random", "line_by_line", "openqa", "custom", "mt_bench", "arena_hard"} <= set(host.perf_datasets())
     assert host.reporters()["perf"].distribution == "assay-perf"

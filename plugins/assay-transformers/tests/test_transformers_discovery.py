@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from assay.config import TaskConfig
@@ -19,7 +20,7 @@ def test_plugin_host_finds_the_distribution_and_its_names():
     # expected: pyproject.toml of plugins/assay-transformers (name, version)
     assert loaded["transformers"].distribution == "assay-transformers"
     assert loaded["transformers"].version == "0.1.0"
-    assert loaded["transformers"].value == "assay_transformers"
+    assert [ep.value for ep in metadata.entry_points(group="assay", name="transformers")] == ["assay_transformers"]
     model = host.models()["transformers"]
     assert model.distribution == "assay-transformers"
     assert set(model.options["eval_types"]) == {"llm_ckpt", "checkpoint"}

@@ -15,12 +15,12 @@ from typing import ClassVar
 from assay.data import read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
 from assay_mathkit import (
     chat_messages,
     extract_aime_integer,
     format_prompt,
     require,
-    strip_reasoning,
 )
 
 PROMPT = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
@@ -78,7 +78,7 @@ class AIMEAccuracy:
     """1 when the response's integer answer equals the target. One value per sample (= per repeat)."""
 
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
-        answer, reasoning = strip_reasoning(generated.output)
+        answer, reasoning = split_reasoning(generated.output)
         got = extract_aime_integer(answer)
         try:
             target = int(sample.target)

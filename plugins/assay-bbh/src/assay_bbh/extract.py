@@ -22,6 +22,7 @@ import re
 
 from assay.api import Score
 from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
 
 MULTIPLE_CHOICE = [
     "date_understanding",
@@ -57,21 +58,9 @@ FREE_FORM = [
 TASKS = sorted(MULTIPLE_CHOICE + FREE_FORM)
 
 _ANSWER = re.compile(r"the answer is:?[ \t]*(.*)", re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
-_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
 _LETTER_TARGET = re.compile(r"^\(([A-Z])\)$")
 _PAREN_LETTER = re.compile(r"\(([A-Za-z])\)")
 _BARE_LETTER = re.compile(r"^(?:option\s+)?([A-Z])(?:[.):,]|\s|$)")
-
-
-def strip_reasoning(text: str | None) -> str:
-    """The output without ``<think>...</think>`` (an unclosed ``<think>`` leaves nothing)."""
-    text = text or ""
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        return text[closes[-1].end() :]
-    m = _THINK_OPEN.search(text)
-    return text[: m.start()] if m else text
 
 
 def extract_answer(output: str) -> str | None:
@@ -121,7 +110,7 @@ def is_correct(task: str, extracted: str | None, target: str) -> tuple[bool, str
 class BBHExactMatch:
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
         task = sample.subset
-        extracted = extract_answer(strip_reasoning(generated.output))
+        extracted = extract_answer(split_reasoning(generated.output)[0])
         ok, compared = is_correct(task, extracted, str(sample.target))
         why = (
             "no 'the answer is' in the output" if extracted is None else f"compared {compared!r} with {sample.target!r}"

@@ -88,9 +88,9 @@ class STSBenchmark(_Base):
                     "sentence1": p.sentence1,
                     "sentence2": p.sentence2,
                     "split": split,
-                    "self_driven": True,
                     **({"genre": p.genre} if p.genre else {}),
                 },
+                self_driven=True,
             )
             for sid, p in zip(ids, pairs)
         )
@@ -222,7 +222,8 @@ class Retrieval(_Base):
                 local_id=q,
                 prompt=data.queries[q],
                 target={d: r for d, r in qrels[q].items()},
-                metadata={"split": split, "self_driven": True},
+                metadata={"split": split},
+                self_driven=True,
             )
             for q in qids
         )

@@ -350,7 +350,8 @@ class RAG:
                 local_id=r.id,
                 prompt=r.question,
                 target=r.reference,
-                metadata={"contexts": r.contexts, "answer": r.answer, "self_driven": True},
+                metadata={"contexts": r.contexts, "answer": r.answer},
+                self_driven=True,
             )
             for sid, r in zip(sids, records)
         )

@@ -48,7 +48,7 @@ def retrieval_from_log(
         sid = _get(b, "sample_id")
         if ev.type == "SampleLoaded":
             target = _get(b, "target")
-            if isinstance(target, dict) and (_get(b, "metadata") or {}).get("self_driven"):
+            if isinstance(target, dict) and (_get(b, "self_driven") or (_get(b, "metadata") or {}).get("self_driven")):
                 qrels[sid] = {str(d): int(r) for d, r in target.items()}
                 group[sid] = (_get(b, "benchmark"), _get(b, "subset", "default") or "default")
         else:  # the later stage (rerank) replaces the earlier one

@@ -8,7 +8,7 @@
   default tokenizer drops every non-ASCII character, so CJK text is tokenised one
   character a token (other text: lowercase ``[a-z0-9]+`` words, rouge-score's rule).
 
-Reasoning (``<think>...</think>``) is removed from the answer first.
+Reasoning (``<think>...</think>``) is removed from the answer first (:func:`assay.text.split_reasoning`).
 """
 
 from __future__ import annotations
@@ -19,20 +19,14 @@ from typing import Any
 
 from assay.api import Score
 from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]|[a-z0-9]+")
-_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
-_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
 
 
 def answer_of(generated: Generated) -> str:
-    text = generated.output or ""
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        return text[closes[-1].end() :].strip()
-    m = _THINK_OPEN.search(text)
-    return (text[: m.start()] if m else text).strip()
+    return split_reasoning(generated.output)[0].strip()
 
 
 def has_cjk(text: str) -> bool:

@@ -7,19 +7,13 @@ from decimal import Decimal, InvalidOperation
 
 from assay.api import Score
 from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
 
 _NUM = r"-?[$]?\s*[0-9][0-9,]*(?:\.[0-9]+)?"
 _HASH = re.compile(r"####\s*(" + _NUM + ")")
 _ANSWER_IS = re.compile(r"(?:the (?:final )?answer is|answer:)\s*[:=]?\s*\**\s*(" + _NUM + ")", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{\s*(" + _NUM + r")\s*\}")
 _ANY = re.compile(_NUM)
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
-
-
-def strip_reasoning(text: str) -> str:
-    text = _THINK.sub("", text)
-    # an unclosed <think> means the model never left its reasoning
-    return text.split("</think>")[-1] if "</think>" in text else text
 
 
 def normalize(number: str) -> str | None:
@@ -36,7 +30,7 @@ def normalize(number: str) -> str | None:
 
 def extract(text: str) -> tuple[str | None, str]:
     """The model's numeric answer, and which rule found it."""
-    text = strip_reasoning(text)
+    text = split_reasoning(text)[0]
     for rule, pattern in (("####", _HASH), ("answer is", _ANSWER_IS), ("boxed", _BOXED)):
         found = pattern.findall(text)
         if found:

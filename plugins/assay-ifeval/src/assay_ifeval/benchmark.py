@@ -11,32 +11,21 @@ Scores (per sample; the report's means are the official figures):
   report's mean over Scored events is the official instruction-level accuracy
   (followed instructions / all instructions).
 
-Reasoning (``<think>...</think>``) is removed before checking; the event keeps the raw output.
+Reasoning (``<think>...</think>``) is removed before checking (:func:`assay.text.split_reasoning`);
+the event keeps the raw output.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_jsonl
 from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
 
 from .instructions import KwargsError, build, follows_loose, follows_strict
-
-_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
-_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
-
-
-def strip_reasoning(text: str | None) -> str:
-    text = text or ""
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        return text[closes[-1].end() :].lstrip("\n")
-    m = _THINK_OPEN.search(text)
-    return text[: m.start()] if m else text
 
 
 class IFEval:
@@ -93,7 +82,7 @@ class IFEvalScorer:
         kwargs = sample.metadata.get("kwargs")
         if not isinstance(ids, list) or not isinstance(kwargs, list):
             raise TypeError(f"{sample.sample_id}: metadata lacks instruction_id_list/kwargs (not an IFEval sample?)")
-        response = strip_reasoning(generated.output)
+        response = split_reasoning(generated.output)[0]
         strict, loose = [], []
         for iid, kw in zip(ids, kwargs):
             inst = build(iid, kw)

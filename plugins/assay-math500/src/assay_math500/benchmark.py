@@ -13,13 +13,13 @@ from typing import ClassVar
 from assay.data import read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
 from assay_mathkit import (
     chat_messages,
     format_prompt,
     last_boxed,
     math_equal,
     require,
-    strip_reasoning,
 )
 
 PROMPT = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
@@ -113,7 +113,7 @@ class MathAccuracy:
     """1 when the extracted answer is mathematically equal to the target (math-verify), else 0."""
 
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
-        answer, reasoning = strip_reasoning(generated.output)
+        answer, reasoning = split_reasoning(generated.output)
         pred = extract_answer(answer)
         ok = math_equal(pred, str(sample.target)) if pred is not None else False
         why = "no \\boxed{} answer found" if pred is None else ("equivalent" if ok else "not equivalent")

@@ -1,6 +1,6 @@
 """Answer extraction and equivalence shared by assay's math benchmarks (a library, not a plugin).
 
-- :func:`strip_reasoning` drops ``<think>...</think>`` so only the final answer is graded.
+- (the ``<think>`` rule is the kernel's :func:`assay.text.split_reasoning`)
 - :func:`last_boxed` returns the content of the last ``\\boxed{...}`` / ``\\fbox{...}``,
   braces nested to any depth (the MATH reference ``last_boxed_only_string`` semantics).
 - :func:`math_equal` decides mathematical equivalence with math-verify (sympy based).
@@ -27,29 +27,7 @@ __all__ = [
     "pass_at_k",
     "read_jsonl",
     "require",
-    "strip_reasoning",
 ]
-
-_THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
-_THINK_CLOSE = re.compile(r"</think(?:ing)?>", re.IGNORECASE)
-
-
-def strip_reasoning(text: str | None) -> tuple[str, str | None]:
-    """Split a model output into (answer, reasoning).
-
-    Everything up to the last ``</think>`` is reasoning. An opened ``<think>`` that is never
-    closed means the output stopped while thinking: there is no answer.
-    """
-    text = text or ""
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        last = closes[-1]
-        reasoning = _THINK_OPEN.sub("", text[: last.start()], count=1).strip()
-        return text[last.end() :].strip(), reasoning
-    m = _THINK_OPEN.search(text)
-    if m:
-        return text[: m.start()].strip(), text[m.end() :].strip()
-    return text.strip(), None
 
 
 def _brace_group(text: str, start: int) -> str | None:

@@ -22,7 +22,6 @@ _LAZY = {
     "read_csv_dicts": "data",
     "read_jsonl": "data",
     "extract_letter": "extract",
-    "strip_reasoning": "extract",
     "LETTERS": "prompt",
     "MCQItem": "prompt",
     "PromptStyle": "prompt",
@@ -62,7 +61,6 @@ __all__ = [
     "read_csv_dicts",
     "read_jsonl",
     "select_subsets",
-    "strip_reasoning",
 ]
 
 

@@ -10,7 +10,7 @@ A subclass says where files are and how to read one subject's split into
   ``Sample.prompt`` = the same text, ``Sample.choices`` = the continuations (" A", " B"...
   -- the style's ``answer_sep`` then the letter, so "A" after a Chinese "答案：" --
   or with ``mcq_continuation = "text"`` " <option text>" after an un-lettered question),
-  ``metadata["mode"] = "loglikelihood"``, scored by ``mcq_loglik``.
+  ``Sample.mode = "loglikelihood"``, scored by ``mcq_loglik``.
 
 ``metadata`` keeps ``letters``, ``choice_texts``, ``answer_index``, ``source`` (file:line)
 and ``fewshot_ids``.
@@ -122,7 +122,7 @@ def make_sample(
             conts = [style.answer_sep + str(c).strip() for c in item.choices]
         else:
             conts = [style.answer_sep + ltr for ltr in item.letters]
-        meta.update(mode="loglikelihood", continuation=opts.continuation)
+        meta.update(continuation=opts.continuation)
         full = f"{args.system_prompt}\n\n{text}" if args.system_prompt else text
         return Sample(
             id=item.id,
@@ -133,6 +133,7 @@ def make_sample(
             category=category,
             metadata=meta,
             scorers=list(args.metric_list or ["mcq_loglik"]),
+            mode="loglikelihood",
         )
     messages = [{"role": "system", "content": args.system_prompt}] if args.system_prompt else []
     messages.append({"role": "user", "content": text})

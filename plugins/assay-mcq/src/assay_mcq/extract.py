@@ -1,8 +1,8 @@
 """Answer-letter extraction from a model's free-text reply.
 
-The reply is first cleaned: ``<think>...</think>`` reasoning is removed (an unclosed
-``</think>`` keeps only what follows it; an unclosed ``<think>`` drops the rest), and the
-text is NFKC-normalised so full-width letters and colons (``Ｂ``, ``：``) read as ASCII.
+The reply is first cleaned: ``<think>...</think>`` reasoning is removed by the kernel's one
+rule (:func:`assay.text.split_reasoning`: only what follows the last ``</think>`` counts; an
+unclosed ``<think>`` is graded as written), and the text is NFKC-normalised so full-width letters and colons (``Ｂ``, ``：``) read as ASCII.
 
 Then the patterns below are tried in order; the first pattern that matches anywhere
 wins, and within it the LAST match counts (models restate the question's options first
@@ -37,26 +37,9 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["PATTERN_NAMES", "extract_letter", "strip_reasoning"]
+from assay.text import split_reasoning
 
-_THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_THINK_END = re.compile(r"</think>", re.IGNORECASE)
-_THINK_START = re.compile(r"<think>", re.IGNORECASE)
-
-
-def strip_reasoning(text: str | None) -> str:
-    """Remove ``<think>...</think>`` blocks (closed or not) from a reply."""
-    if not text:
-        return ""
-    text = _THINK.sub("", text)
-    ends = list(_THINK_END.finditer(text))
-    if ends:  # the opening tag was part of the prompt/template: keep what follows
-        text = text[ends[-1].end() :]
-    start = _THINK_START.search(text)
-    if start:  # reasoning never closed: no answer after it
-        text = text[: start.start()]
-    return text.strip()
-
+__all__ = ["PATTERN_NAMES", "extract_letter"]
 
 # a letter must not run on into a word ("Because", "I'm"), and "I" followed by a verb is the
 # pronoun ("Answer: I think it is B") -- TruthfulQA's 13-option questions have an option I
@@ -157,7 +140,7 @@ def extract_letter(
     the ``choice_text`` fallback).
     """
     letters_s = "".join(letters)
-    cleaned = unicodedata.normalize("NFKC", strip_reasoning(text))
+    cleaned = unicodedata.normalize("NFKC", split_reasoning(text)[0].strip())
     if not cleaned:
         return None, "none"
     for name, pattern in _patterns(letters_s):

@@ -16,7 +16,6 @@ generation), the reply is scored like ``mcq_letter`` and the explanation says so
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from assay.api import Score
 from assay.events import Generated, SampleLoaded
@@ -116,10 +115,6 @@ class LoglikScorer:
                 )
             )
         return out
-
-
-def describe() -> dict[str, Any]:
-    return {"mcq_letter": LetterScorer.__doc__, "mcq_loglik": LoglikScorer.__doc__}
 
 
 # the instances registered by name (imported on first use)

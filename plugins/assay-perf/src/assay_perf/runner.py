@@ -452,12 +452,8 @@ def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
 
 def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, Any]]:
     """Run the sweep; return the run directory and the report (folded from the log)."""
-    from assay import __version__
-    from assay.events import PluginInfo, RunFinished, RunStarted
+    from assay.lifecycle import RunLifecycle
     from assay.plugins import host
-    from assay.report import build_report, write_report
-    from assay.redact import visible
-    from assay.run import Run, host_facts, new_run_id
 
     plugins = plugins or host()
     points = opts.points()
@@ -471,14 +467,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     prompts = load_prompts(opts, plugins)
     bodies = _encode_prompts(opts, api, prompts)
 
-    run_id = opts.name or new_run_id()
-    run_dir = Path(opts.work_dir) / run_id
-    if (run_dir / "events.jsonl").exists():
-        raise AssayError(f"{run_dir} already holds a run; choose another --name")
-    run = Run(run_dir, run_id, opts, plugins)
     logged = opts.loggable()
-    run.emit(
-        RunStarted(
+    with RunLifecycle(plugins, opts, work_dir=opts.work_dir, name=opts.name) as life:
+        run = life.run
+        life.start(
             kind="perf",
             config=logged,
             resolved={
@@ -488,17 +480,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
                 "prompts": len(bodies),
                 "points": [list(p) for p in points],
             },
-            plugins=[PluginInfo(**p) for p in plugins.versions()],
             seed=opts.seed,
-            host=host_facts(),
-            assay_version=__version__,
         )
-    )
-    print(f"run directory: {visible(run_dir)}", file=sys.stderr)
-    started = time.time()
-    load = _Load(opts, api, url, bodies, run)
-    status, error = "completed", None
-    try:
+        load = _Load(opts, api, url, bodies, run)
+        life.before_finish(load.flush)
 
         async def sweep() -> None:
             for pidx, (parallel, number, rate) in enumerate(points):
@@ -508,16 +493,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
                 run.flush()
 
         _event_loop_run(sweep())
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        load.flush()
-        run.emit(RunFinished(status=status, duration=time.time() - started, error=error))
-        run.close()
-    report = build_report(run_dir, plugins)
-    write_report(run_dir, report)
+    run_dir, report = life.run_dir, life.report or {}
     section = report.get("sections", {}).get("perf")
     if section:
         points_dir = run_dir / "points"

@@ -98,11 +98,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def command(args: argparse.Namespace) -> int:
-    from assay.report import build_report, render, write_report
+    from assay.report import render
 
-    run_dir = run_speed(args)
-    report = build_report(run_dir)
-    write_report(run_dir, report)
+    run_dir, report = run_speed(args)
     render(report)
     print(f"run directory: {run_dir}", file=sys.stderr)
     rows = report.get("sections", {}).get("speed", {}).get("rows", [])
@@ -140,15 +138,14 @@ def _validate(args: argparse.Namespace) -> None:
         raise AssayError(f"--number must be >= 1, got {args.number}")
 
 
-def run_speed(args: argparse.Namespace) -> Path:
-    """Measure; return the run directory (its events.jsonl holds every raw fact)."""
+def run_speed(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+    """Measure; return the run directory (its events.jsonl holds every raw fact) and the report."""
     import resource
 
-    from assay import __version__
     from assay.config import parse_json_arg
-    from assay.events import PluginInfo, RequestTimed, RunFinished, RunStarted
+    from assay.events import RequestTimed
+    from assay.lifecycle import RunLifecycle
     from assay.plugins import host
-    from assay.run import Run, host_facts, new_run_id
 
     from . import loading
 
@@ -168,118 +165,97 @@ def run_speed(args: argparse.Namespace) -> Path:
         "warmup": args.warmup,
         "seed": args.seed,
     }
-    run_id = getattr(args, "name", None) or new_run_id()
-    run_dir = Path(args.work_dir) / run_id
-    if (run_dir / "events.jsonl").exists():
-        from assay.api import AssayError
-
-        raise AssayError(f"{run_dir} already holds a run; choose another --name")
-    run = Run(run_dir, run_id, config, plugins)
-    cuda = device == "cuda"
-    resolved = dict(
-        config,
-        model_id=args.model_id or args.model,
-        device=torch.cuda.get_device_name(0) if cuda else "cpu",
-        dtype=str(lm.dtype).replace("torch.", ""),
-        torch=str(torch.__version__),
-        backend="transformers",
-        batch_size=1,
-        decoding="greedy, exactly max_tokens new tokens (min_new_tokens = max_new_tokens)",
-    )
-    run.emit(
-        RunStarted(
-            kind="speed",
-            config=config,
-            resolved=resolved,
-            plugins=[
-                PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"])
-                for p in plugins.versions()
-            ],
-            seed=args.seed,
-            host=host_facts(),
-            assay_version=__version__,
+    with RunLifecycle(plugins, config, work_dir=args.work_dir, name=getattr(args, "name", None)) as life:
+        run = life.run
+        cuda = device == "cuda"
+        resolved = dict(
+            config,
+            model_id=args.model_id or args.model,
+            device=torch.cuda.get_device_name(0) if cuda else "cpu",
+            dtype=str(lm.dtype).replace("torch.", ""),
+            torch=str(torch.__version__),
+            backend="transformers",
+            batch_size=1,
+            decoding="greedy, exactly max_tokens new tokens (min_new_tokens = max_new_tokens)",
         )
-    )
-    print(f"run directory: {run_dir}", file=sys.stderr)
-    started = time.perf_counter()
-    anchor_wall, anchor_perf = time.time(), time.perf_counter()
+        life.start(kind="speed", config=config, resolved=resolved, seed=args.seed)
+        anchor_wall, anchor_perf = time.time(), time.perf_counter()
 
-    def clock() -> float:  # wall-clock scale, monotonic steps
-        return anchor_wall + (time.perf_counter() - anchor_perf)
+        def clock() -> float:  # wall-clock scale, monotonic steps
+            return anchor_wall + (time.perf_counter() - anchor_perf)
 
-    special = set(tok.all_special_ids)
-    ordinary = torch.tensor(
-        [i for i in range(min(len(tok), lm.config.vocab_size)) if i not in special], dtype=torch.long
-    )
-    gen = torch.Generator().manual_seed(args.seed)
-    max_pos = int(getattr(lm.config, "max_position_embeddings", 0) or 0)
-    if max_pos and max(args.prompt_lengths) + args.max_tokens > max_pos:
-        run.warn(
-            "assay-transformers",
-            f"prompt {max(args.prompt_lengths)} + {args.max_tokens} new tokens exceeds the model's max_position_embeddings {max_pos}",
+        special = set(tok.all_special_ids)
+        ordinary = torch.tensor(
+            [i for i in range(min(len(tok), lm.config.vocab_size)) if i not in special], dtype=torch.long
         )
+        gen = torch.Generator().manual_seed(args.seed)
+        max_pos = int(getattr(lm.config, "max_position_embeddings", 0) or 0)
+        if max_pos and max(args.prompt_lengths) + args.max_tokens > max_pos:
+            run.warn(
+                "assay-transformers",
+                f"prompt {max(args.prompt_lengths)} + {args.max_tokens} new tokens exceeds the model's max_position_embeddings {max_pos}",
+            )
 
-    def one(length: int, new_tokens: int, request_id: str, phase: str) -> RequestTimed:
-        ids = ordinary[torch.randint(len(ordinary), (1, length), generator=gen)]
-        timer = _TokenTimer(clock)
-        if cuda:
-            torch.cuda.synchronize()
-        sent = clock()
-        try:
-            with torch.inference_mode():
-                lm.generate(
-                    input_ids=ids.to(lm.device),
-                    attention_mask=torch.ones_like(ids).to(lm.device),
-                    max_new_tokens=new_tokens,
-                    min_new_tokens=new_tokens,
-                    do_sample=False,
-                    temperature=None,
-                    top_p=None,
-                    top_k=None,
-                    pad_token_id=tok.pad_token_id,
-                    streamer=timer,
-                )
+        def one(length: int, new_tokens: int, request_id: str, phase: str) -> RequestTimed:
+            ids = ordinary[torch.randint(len(ordinary), (1, length), generator=gen)]
+            timer = _TokenTimer(clock)
             if cuda:
                 torch.cuda.synchronize()
-        except Exception as exc:  # noqa: BLE001 - recorded; the next length still runs
-            oom = "OutOfMemory" in type(exc).__name__ or "out of memory" in str(exc).lower()
-            if cuda:
-                torch.cuda.empty_cache()
+            sent = clock()
+            try:
+                with torch.inference_mode():
+                    lm.generate(
+                        input_ids=ids.to(lm.device),
+                        attention_mask=torch.ones_like(ids).to(lm.device),
+                        max_new_tokens=new_tokens,
+                        min_new_tokens=new_tokens,
+                        do_sample=False,
+                        temperature=None,
+                        top_p=None,
+                        top_k=None,
+                        pad_token_id=tok.pad_token_id,
+                        streamer=timer,
+                    )
+                if cuda:
+                    torch.cuda.synchronize()
+            except Exception as exc:  # noqa: BLE001 - recorded; the next length still runs
+                oom = "OutOfMemory" in type(exc).__name__ or "out of memory" in str(exc).lower()
+                if cuda:
+                    torch.cuda.empty_cache()
+                return RequestTimed(
+                    request_id=request_id,
+                    api="transformers",
+                    url=str(args.model),
+                    sent=sent,
+                    end=clock(),
+                    ok=False,
+                    error_kind="oom" if oom else "error",
+                    error=f"{type(exc).__name__}: {str(exc)[:500]}",
+                    prompt_tokens=length,
+                    phase=phase,
+                    point={"prompt_length": length},
+                )
+            end = clock()
+            times = timer.times
             return RequestTimed(
                 request_id=request_id,
                 api="transformers",
                 url=str(args.model),
                 sent=sent,
-                end=clock(),
-                ok=False,
-                error_kind="oom" if oom else "error",
-                error=f"{type(exc).__name__}: {str(exc)[:500]}",
+                first_byte=times[0] if times else None,
+                chunk_times=times,
+                chunk_tokens=[1] * len(times),
+                last_content=times[-1] if times else None,
+                end=end,
+                ok=True,
                 prompt_tokens=length,
+                output_tokens=len(times),
+                usage_reported=True,
+                stream=True,
                 phase=phase,
                 point={"prompt_length": length},
             )
-        end = clock()
-        times = timer.times
-        return RequestTimed(
-            request_id=request_id,
-            api="transformers",
-            url=str(args.model),
-            sent=sent,
-            first_byte=times[0] if times else None,
-            chunk_times=times,
-            chunk_tokens=[1] * len(times),
-            last_content=times[-1] if times else None,
-            end=end,
-            ok=True,
-            prompt_tokens=length,
-            output_tokens=len(times),
-            usage_reported=True,
-            stream=True,
-            phase=phase,
-            point={"prompt_length": length},
-        )
 
-    try:
         for w in range(max(0, args.warmup)):
             run.emit(one(min(8, max(args.prompt_lengths)), min(8, args.max_tokens), f"warmup-{w}", "warmup"))
         for length in args.prompt_lengths:
@@ -313,16 +289,7 @@ def run_speed(args: argparse.Namespace) -> Path:
                 )
             run.emit(mem)
             run.flush()
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        run.emit(
-            RunFinished(status=status, duration=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}")
-        )
-        run.close()
-        raise
-    run.emit(RunFinished(status="completed", duration=time.perf_counter() - started))
-    run.close()
-    return run_dir
+    return life.run_dir, life.report or {}
 
 
 # ---- the reporter (a fold over the log) ----------------------------------------------

@@ -111,7 +111,7 @@ class TruthfulQA:
             meta = {"type": r["type"], "category": r["category"], "source": f"{path}:{r['line']}"}
             if self.opts.mode == "loglikelihood":
                 choices = r["true"] + r["false"]
-                meta.update(mode="loglikelihood", n_true=len(r["true"]), best_index=r["true"].index(r["best"]))
+                meta.update(n_true=len(r["true"]), best_index=r["true"].index(r["best"]))
                 text = f"{QA_PRIMER}\n\nQ: {r['question']}\nA:"
                 if args.system_prompt:
                     text = f"{args.system_prompt}\n\n{text}"
@@ -122,6 +122,7 @@ class TruthfulQA:
                     choices=[" " + c for c in choices],
                     target=r["best"],
                     metadata=meta,
+                    mode="loglikelihood",
                 )
                 continue
             options = [r["best"], *r["false"]]
@@ -149,7 +150,7 @@ class TruthfulQAScorer:
 
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
         md = sample.metadata
-        if md.get("mode") == "loglikelihood":
+        if sample.mode == "loglikelihood":
             lps = generated.choice_logprobs
             if not lps:
                 raise ValueError(

@@ -358,11 +358,8 @@ class RunIndex:
                 if i is None:
                     i = self._sample(b.sample_id)
                 gen_off[i] = off
-                if b.error is None:
-                    if status_of[i] in (PENDING, ERRORED):
-                        status_of[i] = GENERATED
-                else:
-                    status_of[i] = ERRORED
+                if status_of[i] in (PENDING, ERRORED):
+                    status_of[i] = GENERATED
             elif t == "SampleFailed":
                 i = sid_get(b.sample_id)
                 if i is None:

@@ -1,0 +1,142 @@
+"""A run's life, written once: directory and id, ``RunStarted``, ``RunFinished``, the report.
+
+Every command that writes a run (eval, resume, rescore, perf, the speed benchmark) does::
+
+    with RunLifecycle(plugins, config, work_dir=..., name=...) as life:
+        life.start(kind="perf", config=..., resolved=..., seed=...)
+        ...  # emit through life.run
+    report = life.report
+
+On leaving the block the run gets its ``RunFinished`` whatever happened: ``completed``, or
+``interrupted`` (Ctrl-C) / ``failed`` with the error, which then propagates; a completed run's
+report is folded from the log and written as ``report.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import __version__
+from .api import AssayError
+from .events import PluginInfo, RunFinished, RunStarted
+from .failures import mark_resumable, signal_name
+from .log import LOG_NAME
+from .plugins import PluginHost
+from .redact import visible
+from .run import Run, host_facts, new_run_id
+
+__all__ = ["RunLifecycle", "finish_status"]
+
+
+def finish_status(exc: BaseException | None) -> str:
+    if exc is None:
+        return "completed"
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+
+
+class RunLifecycle:
+    """Owns one run from its directory to its report (a context manager).
+
+    A new run: ``work_dir`` (and ``name``, else a fresh run id); a directory that already
+    holds a log is refused. An existing run (``resume``): ``run_dir`` and ``run_id``.
+    """
+
+    def __init__(
+        self,
+        plugins: PluginHost,
+        config: Any,
+        *,
+        work_dir: str | Path | None = None,
+        name: str | None = None,
+        run_dir: str | Path | None = None,
+        run_id: str | None = None,
+        fsync_interval: float = 1.0,
+        report: bool = True,
+        resumable: bool = False,
+    ) -> None:
+        if run_dir is None:
+            if work_dir is None:
+                raise TypeError("RunLifecycle needs work_dir (a new run) or run_dir (an existing one)")
+            run_id = name or new_run_id()
+            run_dir = Path(work_dir) / run_id
+            if (run_dir / LOG_NAME).exists():
+                raise AssayError(f"{run_dir} already holds a run; choose another --name")
+        self.plugins = plugins
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.run_id = run_id or self.run_dir.name
+        self.fsync_interval = fsync_interval
+        self.want_report = report
+        self.resumable = resumable  # an unfinished run's error says how to finish it (assay resume)
+        self.report: dict[str, Any] | None = None
+        self.status: str | None = None
+        self._before_finish: list[Callable[[], None]] = []
+        self._run: Run | None = None
+        self._t0 = 0.0
+
+    @property
+    def run(self) -> Run:
+        if self._run is None:
+            raise RuntimeError("the run is open only inside its `with` block")
+        return self._run
+
+    def __enter__(self) -> RunLifecycle:
+        self._run = Run(self.run_dir, self.run_id, self.config, self.plugins, fsync_interval=self.fsync_interval)
+        self._t0 = time.perf_counter()
+        return self
+
+    def start(self, *, kind: str, announce: bool = True, **fields: Any) -> None:
+        """Emit ``RunStarted``; plugins, host and assay version are filled in."""
+        self.run.emit(
+            RunStarted(
+                kind=kind,
+                plugins=[
+                    PluginInfo(distribution=p["distribution"], version=p["version"], entry_point=p["entry_point"])
+                    for p in self.plugins.versions()
+                ],
+                host=host_facts(),
+                assay_version=__version__,
+                **fields,
+            )
+        )
+        if announce:
+            print(f"run directory: {visible(self.run_dir)}", file=sys.stderr)
+
+    def before_finish(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` before ``RunFinished`` is written (e.g. flush buffered events)."""
+        self._before_finish.append(fn)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        run = self.run
+        failure = exc
+        for fn in self._before_finish:
+            try:
+                fn()
+            except BaseException as late:  # noqa: BLE001 - recorded in RunFinished, then raised
+                failure = failure or late
+        self.status = finish_status(failure)
+        if failure is None:
+            error = None
+        elif isinstance(failure, KeyboardInterrupt):
+            error = f"interrupted by {signal_name()}"  # Ctrl-C, SIGTERM or SIGHUP
+        else:
+            error = f"{type(failure).__name__}: {failure}"
+        run.emit(RunFinished(status=self.status, duration=time.perf_counter() - self._t0, error=error))
+        run.close()
+        if failure is not None and self.resumable:
+            mark_resumable(failure, self.run_dir)
+        if failure is not None and exc is None:
+            raise failure
+        if exc is None and self.want_report:
+            from .report import build_report, write_report
+
+            # in-process, after a run whose backend may hold threads: no forking here
+            self.report = build_report(run.log_path, self.plugins, workers=1)
+            write_report(self.run_dir, self.report)
