@@ -8,6 +8,7 @@ group (one write), so after a ``kill -9`` a sample is either done or not started
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import random
 import sys
@@ -363,9 +364,9 @@ async def _generate_one(
 class Progress:
     """A progress line with rate and ETA on stderr (rich, only on a terminal)."""
 
-    def __init__(self, total: int, enabled: bool, label: str) -> None:
+    def __init__(self, total: int | None, enabled: bool, label: str) -> None:
         self.bar = None
-        if enabled and total and sys.stderr.isatty():
+        if enabled and total != 0 and sys.stderr.isatty():
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -397,16 +398,23 @@ class Progress:
             rate = self.done / max(1e-9, time.perf_counter() - self.t0)
             self.bar.update(self.task, advance=1, rate=f"{rate:.1f} samples/s")
 
+    def set_total(self, total: int) -> None:
+        """The number of samples, once loading has seen them all (samples are loaded as they are sent)."""
+        if self.bar is not None:
+            self.bar.update(self.task, total=total)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
 
 
 async def _generate_all(
-    pending: list[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
+    pending: Iterable[SampleLoaded], model: Model, cfg: TaskConfig, run: Run, scoring: Scoring, model_name: str
 ) -> None:
-    progress = Progress(len(pending), cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
-    watch = FailureWatch(len(pending))
+    """Generate and score ``pending``: a list (resume) or a :class:`LoadedStream` (eval), read as it is sent."""
+    total = len(pending) if isinstance(pending, list) else None
+    progress = Progress(total, cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
+    watch = FailureWatch(total)
     send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
 
     async def worker(inbox: Any) -> None:
@@ -424,15 +432,20 @@ async def _generate_all(
         async with anyio.create_task_group() as tg:
             tg.start_soon(flusher)
             async with anyio.create_task_group() as workers:
-                for _ in range(min(cfg.eval_batch_size, max(1, len(pending)))):
+                for _ in range(min(cfg.eval_batch_size, max(1, total if total is not None else cfg.eval_batch_size))):
                     workers.start_soon(worker, receive.clone())
                 receive.close()
+                sent = 0
                 async with send:
                     for s in pending:
                         try:
                             await send.send(s)
                         except anyio.BrokenResourceError:
                             break  # every worker has stopped (the run failed): their error is raised
+                        sent += 1
+                    else:
+                        progress.set_total(sent)
+            watch.finished(sent)  # fewer samples than the fail-fast streak, all failed alike: the run failed
             tg.cancel_scope.cancel()
     finally:
         progress.close()
@@ -450,14 +463,14 @@ async def _evaluate(
     cfg: TaskConfig,
     plugins: PluginHost,
     run: Run,
-    pending: list[SampleLoaded],
+    pending: Iterable[SampleLoaded] | None,
     driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
 ) -> None:
     try:
         for _name, args, bench in driven or []:
             await bench.run(run, args, cfg)
             run.flush()
-        if pending:
+        if pending:  # an empty list, None, or a LoadedStream whose benchmarks yielded nothing: no model opened
             scoring = Scoring(plugins)
             _backend, model = _open_model(cfg, plugins, run)
             try:
@@ -500,7 +513,9 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval, resumable=True) as life:
         run = life.run
         life.start(kind="eval", config=cfg.to_dict(), resolved=resolved, seed=cfg.seed)
-        pending = _load_into(run, cfg, plugins, known=set(), benches=generative)
+        # samples stream from the benchmark's files through the log to the workers: memory does not grow
+        # with their number (the first batch is read now, so a bad file fails before a model is opened)
+        pending = LoadedStream(run, load_samples(cfg, plugins, generative)) if generative else None
         run.flush()
         _run_async(_evaluate, cfg, plugins, run, pending, driven)
     return life.report  # type: ignore[return-value]
@@ -526,6 +541,37 @@ def served_model(cfg: TaskConfig, plugins: PluginHost, backend: str) -> TaskConf
         + (f" ({listing})" if served else "")
         + ": pass --model NAME"
     )
+
+
+class LoadedStream:
+    """Samples appended to the log as ``SampleLoaded`` a batch at a time (one write each), then handed out.
+
+    At most one batch is held in memory; the first is read when the stream is made. Each sample's
+    ``SampleLoaded`` reaches the log before anything else about it, which is all that resume and the
+    report folds need (samples not yet loaded when a run stops are loaded again by ``assay resume``).
+    """
+
+    BATCH = 512
+
+    def __init__(self, run: Run, samples: Iterable[SampleLoaded]) -> None:
+        self.run = run
+        self._source = iter(samples)
+        self._batch = self._next_batch()
+
+    def _next_batch(self) -> list[SampleLoaded]:
+        batch = list(itertools.islice(self._source, self.BATCH))
+        if batch:
+            self.run.emit_many(batch)
+        return batch
+
+    def __bool__(self) -> bool:
+        return bool(self._batch)
+
+    def __iter__(self) -> Iterator[SampleLoaded]:
+        while self._batch:
+            batch, self._batch = self._batch, []
+            yield from batch
+            self._batch = self._next_batch()
 
 
 def _load_into(

@@ -63,8 +63,9 @@ class FailureWatch:
     first success the watch is off: later errors are counted and reported, the run goes on.
     """
 
-    def __init__(self, total: int, threshold: int = FAIL_FAST_SAMPLES) -> None:
-        self.needed = max(1, min(threshold, total))
+    def __init__(self, total: int | None, threshold: int = FAIL_FAST_SAMPLES) -> None:
+        # total: None while samples are still being loaded (an eval streams them)
+        self.needed = max(1, min(threshold, total)) if total is not None else threshold
         self.succeeded = False
         self.streak: tuple[str, Any] | None = None
         self.count = 0
@@ -72,22 +73,31 @@ class FailureWatch:
     def success(self) -> None:
         self.succeeded = True
 
+    def finished(self, total: int) -> None:
+        """Every sample was sent: a run with fewer samples than the streak, all failed alike, failed too."""
+        if not self.succeeded and total and self.count == total and self.streak[0] in SYSTEMATIC:
+            raise self._stopped(self._last)
+
     def failure(self, exc: BaseException) -> None:
         if self.succeeded:
             return
+        self._last = exc
         key = (error_kind(exc), getattr(exc, "status", None))
         if key != self.streak:
             self.streak, self.count = key, 0
         self.count += 1
         if key[0] in SYSTEMATIC and self.count >= self.needed:
-            url = getattr(exc, "url", None)
-            hint = _HINTS.get(key[0])
-            raise RunFailed(
-                f"the run stopped: its first {self.count} sample(s) all failed the same way and none succeeded: "
-                + (f"{url}: " if url else "")
-                + str(exc)
-                + (f"; {hint}" if hint else "")
-            )
+            raise self._stopped(exc)
+
+    def _stopped(self, exc: BaseException) -> RunFailed:
+        url = getattr(exc, "url", None)
+        hint = _HINTS.get(error_kind(exc))
+        return RunFailed(
+            f"the run stopped: its first {self.count} sample(s) all failed the same way and none succeeded: "
+            + (f"{url}: " if url else "")
+            + str(exc)
+            + (f"; {hint}" if hint else "")
+        )
 
 
 def mark_resumable(exc: BaseException, run_dir: Path | str) -> None:
