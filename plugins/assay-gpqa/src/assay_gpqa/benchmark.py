@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay.data import read_csv_dicts
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
 __version__ = "0.1.0"
 
@@ -17,29 +18,8 @@ SUBSET = "default"
 FILE = "gpqa_diamond.csv"
 COLUMNS = ("Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2", "Incorrect Answer 3", "Record ID")
 
-# EvalScope's MultipleChoiceTemplate.SINGLE_ANSWER_COT (the gpqa_diamond adapter's prompt)
-TEMPLATE = (
-    "Answer the following multiple choice question. The last line of your response should be of the "
-    "following format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of {letters}. "
-    "Think step by step before answering.\n\n{question}\n\n{choices}"
-)
 # used only for the log-likelihood continuations (" A", " B", ...)
 STYLE = PromptStyle(header="", answer_prefix="Answer:")
-
-
-def choice_lines(choices: list[str]) -> str:
-    return "\n".join(f"{'ABCD'[i]}) {c}" for i, c in enumerate(choices))
-
-
-def build_prompt(item: MCQItem, template: str | None) -> str:
-    return (template or TEMPLATE).format_map(
-        {
-            "question": item.question.strip(),
-            "choices": choice_lines(item.choices),
-            "letters": ",".join(item.letters),
-            "subject": item.subject,
-        }
-    )
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -103,7 +83,7 @@ class GPQADiamond:
                 "domain": row.get("High-level domain", ""),
                 "subdomain": row.get("Subdomain", ""),
             }
-            text = None if self.opts.mode == "loglikelihood" else build_prompt(item, args.prompt_template)
+            text = None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or SINGLE_ANSWER_COT, item)
             yield make_sample(
                 item, [], STYLE, args, self.opts, subject_label="", category=None, prompt=text, metadata=meta
             )
