@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 import time
 from importlib import metadata
@@ -101,6 +102,18 @@ def test_missing_column(tmp_path) -> None:
     d.mkdir()
     (d / "gpqa_diamond.csv").write_text("Question,Correct Answer\nq,a\n", encoding="utf-8")
     with pytest.raises(AssayError, match="Incorrect Answer 1"):
+        _load(tmp_path)
+
+
+def test_hub_jsonl_layout(tmp_path, datasets_dir) -> None:
+    d = tmp_path / "gpqa_diamond"
+    d.mkdir()
+    rows = _rows(datasets_dir)[:3]
+    (d / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    got, ref = _load(tmp_path), _load(datasets_dir)[:3]
+    assert [(s.id, s.choices, s.target) for s in got] == [(s.id, s.choices, s.target) for s in ref]
+    (d / "train.jsonl").write_text(json.dumps({"Question": "q"}) + "\n", encoding="utf-8")
+    with pytest.raises(AssayError, match=r"train\.jsonl:1: missing or non-text column\(s\) Correct Answer"):
         _load(tmp_path)
 
 

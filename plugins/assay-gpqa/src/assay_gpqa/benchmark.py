@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_csv_dicts
+from assay.data import read_csv_dicts, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
@@ -23,7 +23,15 @@ STYLE = PromptStyle(header="", answer_prefix="Answer:")
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    yield from read_csv_dicts(path, required=COLUMNS, normalize=False, extra_ok=True)
+    """The official CSV, or the hub's ``train.jsonl`` (same columns, one object a line)."""
+    if ".jsonl" not in path.name:
+        yield from read_csv_dicts(path, required=COLUMNS, normalize=False, extra_ok=True)
+        return
+    for line, obj in read_jsonl(path):
+        missing = [c for c in COLUMNS if not isinstance(obj.get(c), str)]
+        if missing:
+            raise AssayError(f"{path}:{line}: missing or non-text column(s) {', '.join(missing)}")
+        yield line, obj
 
 
 class GPQADiamond:
@@ -71,9 +79,9 @@ class GPQADiamond:
         root = args.data_path("gpqa_diamond", "gpqa", hub_id=self.hub_id)
         path = root / FILE if root.is_dir() else root
         if root.is_dir() and not path.exists():
-            found = sorted(root.glob("*.csv"))
+            found = sorted(root.glob("*.csv")) or sorted(root.glob("train.jsonl"))
             if len(found) != 1:
-                raise AssayError(f"gpqa_diamond: no {FILE} in {root}")
+                raise AssayError(f"gpqa_diamond: no {FILE} (or the hub's train.jsonl) in {root}")
             path = found[0]
         select_subsets(args, [SUBSET], path)
         for item, order, row in self.items(path, args.seed):
