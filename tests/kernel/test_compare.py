@@ -30,6 +30,10 @@ def test_mcnemar_exact_matches_the_binomial_tail():
     assert mcnemar_exact(3, 3) == 1.0
     # 2 * P(X <= 1), X ~ Bin(10, 1/2) = 2 * 11 / 1024
     assert mcnemar_exact(1, 9) == mcnemar_exact(9, 1) == 22 / 1024
+    # above 1000 discordant pairs the tail is summed in log space: it agrees with the exact integers
+    for b, c in ((480, 521), (600, 700), (3000, 3000), (100, 1500)):
+        exact = min(1.0, 2 * sum(math.comb(b + c, i) for i in range(min(b, c) + 1)) / 2 ** (b + c))
+        assert math.isclose(mcnemar_exact(b, c), exact, rel_tol=1e-9, abs_tol=1e-300)
 
 
 def test_paired_bootstrap_is_seeded_and_centred():
@@ -87,3 +91,14 @@ def test_a_perf_run_does_not_compare_with_an_eval_run(tmp_path, capsys):
         w.append(RunFinished())
     assert main(["compare", str(a), str(tmp_path / "p")]) == 2
     assert capsys.readouterr().err == "error: cannot compare perf runs with eval runs (a: eval, p: perf)\n"
+
+
+def test_the_multinomial_resampling_matches_resampling_indices():
+    # few distinct differences take the multinomial path; the plain index bootstrap is the reference
+    d = np.array([1.0] * 30 + [-1.0] * 18 + [0.0] * 152)
+    low, high, _ = paired_bootstrap(d, resamples=20000, seed=3)
+    rng = np.random.default_rng(11)
+    ref = d[rng.integers(0, d.size, size=(20000, d.size))].mean(axis=1)
+    ref_low, ref_high = np.percentile(ref, [2.5, 97.5])
+    assert abs(low - ref_low) <= 0.006 and abs(high - ref_high) <= 0.006
+    assert low < d.mean() < high
