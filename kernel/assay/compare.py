@@ -38,6 +38,7 @@ class _Body(msgspec.Struct, gc=False):
     model: str | None = None
     resolved: dict[str, Any] | None = None
     status: str | None = None
+    num: int | None = None
 
 
 class _Line(msgspec.Struct, gc=False):
@@ -46,7 +47,7 @@ class _Line(msgspec.Struct, gc=False):
     run_id: str = ""
 
 
-_TYPES = {"Scored", "SampleLoaded", "Generated", "SampleFailed", "RunStarted", "RunFinished"}
+_TYPES = {"Scored", "SampleLoaded", "Generated", "SampleFailed", "RunStarted", "RunFinished", "MetricReported"}
 
 
 class SampleFold:
@@ -61,6 +62,8 @@ class SampleFold:
         self.values: dict[tuple[str, str, str], dict[str, float]] = {}
         self.loaded: dict[tuple[str, str], set[str]] = {}
         self.failed: dict[str, tuple[str, str]] = {}
+        # metrics a benchmark reports only as a whole (embeddings' MTEB tasks): (value, num)
+        self.reported: dict[tuple[str, str, str], tuple[float, int]] = {}
 
     def feed_path(self, path: Path) -> None:
         decoder = msgspec.json.Decoder(_Line)
@@ -98,6 +101,8 @@ class SampleFold:
             self.model = resolved.get("model_id") or resolved.get("model") or self.model
         elif t == "RunFinished":
             self.status = b.status or "completed"
+        elif t == "MetricReported":
+            self.reported[(b.benchmark, b.subset, b.metric)] = (b.value, b.num or 0)
 
 
 def _checked_path(run: str) -> Path:
@@ -196,8 +201,8 @@ def _row(
         "only_in_b": len(ids_b - ids_a),
         "errored_a": err_a,
         "errored_b": err_b,
-        # loaded in both, but without this metric's score in one of them (errored): not paired
-        "unpaired_errored": len((ids_a & ids_b) - set(shared)),
+        # loaded in both, but without this metric's score in one of them (errored, or not yet scored)
+        "unpaired": len((ids_a & ids_b) - set(shared)),
     }
     a = [va[s] for s in shared]
     b = [vb[s] for s in shared]
@@ -252,6 +257,26 @@ def compare_eval(paths: list[Path], *, resamples: int = RESAMPLES, seed: int = S
                 va = {s: v for sub in subsets for s, v in base.values.get((bench, sub, metric), {}).items()}
                 vb = {s: v for sub in subsets for s, v in other.values.get((bench, sub, metric), {}).items()}
                 rows.append(_row(bench, ALL_SUBSETS, metric, va, vb, base, other, resamples, seed))
+        # metrics reported only as a whole have no samples to pair: side by side, no interval, no test
+        for key in sorted((base.reported.keys() | other.reported.keys()) - set(keys)):
+            (va, na), (vb, nb) = base.reported.get(key, (None, 0)), other.reported.get(key, (None, 0))
+            rows.append(
+                {
+                    "dataset": key[0],
+                    "subset": key[1],
+                    "metric": key[2],
+                    "shared": None,
+                    "num_a": na,
+                    "num_b": nb,
+                    "score_a": va,
+                    "score_b": vb,
+                    "diff": None if va is None or vb is None else vb - va,
+                    "ci_low": None,
+                    "ci_high": None,
+                    "test": "none: aggregate only, no per-sample scores",
+                    "p_value": None,
+                }
+            )
         comparisons.append({"a": 0, "b": i, "rows": rows})
     return {
         "kind": "eval",
@@ -263,7 +288,7 @@ def compare_eval(paths: list[Path], *, resamples: int = RESAMPLES, seed: int = S
             "test_binary": "exact McNemar: two-sided binomial(discordant, 1/2) tail",
             "test_other": f"paired bootstrap (shifted null), {resamples} resamples, seed {seed}",
             "errored": "a sample without a score for the metric in either run is not paired; counted in "
-            "errored_a / errored_b / unpaired_errored",
+            "errored_a / errored_b / unpaired",
         },
         "comparisons": comparisons,
     }
@@ -367,7 +392,8 @@ def render(result: dict[str, Any], console: Any = None) -> None:
 
     def name(i: int) -> str:
         r = runs[i]
-        return f"{r.get('run_id') or r['run']} ({r.get('model') or '?'})"
+        status = "" if r.get("status") == "completed" else f", {r.get('status')}"  # a partial run says so
+        return f"{r.get('run_id') or r['run']} ({r.get('model') or '?'}{status})"
 
     for comp in result["comparisons"]:
         a, b = comp["a"], comp["b"]
@@ -381,24 +407,31 @@ def render(result: dict[str, Any], console: Any = None) -> None:
         notes = []
         for r in comp["rows"]:
             ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
-            if r["test"] == "mcnemar_exact":
+            aggregate = r["shared"] is None
+            if aggregate:
+                flips = "-"
+            elif r["test"] == "mcnemar_exact":
                 flips = f"-{len(r['right_in_a_only'])} / +{len(r['right_in_b_only'])}"
             else:
                 flips = f"{r['changed']} changed"
+            test = {"mcnemar_exact": "McNemar", "paired_bootstrap": "bootstrap"}.get(r["test"], "aggregate")
             table.add_row(
                 inert_text(r["dataset"], multiline=False),
                 inert_text(r["subset"], multiline=False),
                 inert_text(r["metric"], multiline=False),
-                str(r["shared"]),
+                f"{r['num_a']}/{r['num_b']}" if aggregate else str(r["shared"]),
                 _f(r["score_a"]),
                 _f(r["score_b"]),
                 _f(r["diff"], "+.4f"),
                 ci,
                 _p(r["p_value"]),
-                "McNemar" if r["test"] == "mcnemar_exact" else "bootstrap",
+                test,
                 flips,
             )
             where = f"{visible(r['dataset'], multiline=False)}/{visible(r['subset'], multiline=False)}"
+            if aggregate:
+                notes.append(f"{where}: {visible(r['metric'], multiline=False)} is reported as a whole: no test")
+                continue
             if r["only_in_a"] or r["only_in_b"]:
                 notes.append(
                     f"{where}: compared on the {r['shared']} shared samples "

@@ -157,7 +157,7 @@ def test_errored_samples_are_left_out_and_counted(tmp_path, datasets_dir, test_s
     events = [json.loads(line) for line in (run_b / "events.jsonl").read_text().splitlines()]
     (failed,) = [e["body"]["sample_id"] for e in events if e["type"] == "SampleFailed"]
     (row,) = json.loads(assay("compare", str(run_a), str(run_b), "--format", "json").stdout)["comparisons"][0]["rows"]
-    assert row["shared"] == 5 and row["errored_a"] == 0 and row["errored_b"] == 1 and row["unpaired_errored"] == 1
+    assert row["shared"] == 5 and row["errored_a"] == 0 and row["errored_b"] == 1 and row["unpaired"] == 1
     assert row["score_a"] == row["score_b"] == 1.0 and row["diff"] == 0
     assert failed not in row["right_in_a_only"] and row["right_in_a_only"] == []
     out = assay("compare", str(run_a), str(run_b), env=WIDE).stdout

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from assay.cli import main
 from assay.compare import compare, mcnemar_exact, paired_bootstrap
-from assay.events import RunFinished, RunStarted, SampleLoaded, Scored
+from assay.events import MetricReported, RunFinished, RunStarted, SampleLoaded, Scored
 from assay.log import LogWriter
 
 
@@ -76,6 +76,7 @@ def test_names_from_the_data_are_shown_inert(tmp_path, capsys, monkeypatch):
     assert main(["compare", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "ra (m\\x1b]8;;x\\x07)  vs  B = rb (m)" in out  # both completed: no status shown
     assert "\\x1b[31m[bold]red[/bold]\\u202e" in out and "m\\x1b]8;;x\\x07" in out
     assert main(["compare", str(a), str(b), "--format", "json"]) == 0
     raw = capsys.readouterr().out
@@ -102,3 +103,36 @@ def test_the_multinomial_resampling_matches_resampling_indices():
     ref_low, ref_high = np.percentile(ref, [2.5, 97.5])
     assert abs(low - ref_low) <= 0.006 and abs(high - ref_high) <= 0.006
     assert low < d.mean() < high
+
+
+def test_metrics_reported_only_as_a_whole_are_side_by_side_without_a_test(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    runs = []
+    for name, value in (("a", 0.61), ("b", 0.65)):
+        with LogWriter(tmp_path / name / "events.jsonl", name) as w:
+            w.append(RunStarted(resolved={"model": name}))
+            w.append(MetricReported(benchmark="mteb", subset="STS12", metric="spearman", value=value, num=300))
+            w.append(RunFinished())
+        runs.append(str(tmp_path / name))
+    (row,) = compare(runs)["comparisons"][0]["rows"]
+    assert row["score_a"] == 0.61 and row["score_b"] == 0.65 and math.isclose(row["diff"], 0.04)
+    assert row["p_value"] is None and row["ci_low"] is None and row["test"].startswith("none")
+    assert row["num_a"] == row["num_b"] == 300 and row["shared"] is None
+    assert main(["compare", *runs]) == 0
+    out = capsys.readouterr().out
+    assert "+0.0400" in out and "300/300" in out and "mteb/STS12: spearman is reported as a whole: no test" in out
+
+
+def test_a_run_that_did_not_finish_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")
+    a = _run(tmp_path / "a", "ra", {("x", 1): 1.0})
+    with LogWriter(tmp_path / "b" / "events.jsonl", "rb") as w:  # killed before RunFinished
+        w.append(RunStarted(resolved={"model": "m"}))
+        w.append(SampleLoaded(sample_id="qa/x/1", benchmark="qa", subset="x"))
+    assert main(["compare", str(a), str(tmp_path / "b"), "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["status"] for r in result["runs"]] == ["completed", "running"]
+    (row,) = result["comparisons"][0]["rows"]
+    assert row["shared"] == 0 and row["score_a"] is None and row["unpaired"] == 1
+    assert main(["compare", str(a), str(tmp_path / "b")]) == 0
+    assert "B = rb (m, running)" in capsys.readouterr().out
