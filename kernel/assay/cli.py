@@ -165,6 +165,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, render
+
+    result = compare(args.runs, resamples=args.resamples, seed=args.seed)
+    if args.format == "json":
+        from .redact import json_inert
+
+        sys.stdout.write(json_inert(json.dumps(result, indent=2, ensure_ascii=False, default=str)) + "\n")
+    else:
+        render(result)
+    return 0
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     from .evaluate import run_resume
     from .report import render
@@ -274,6 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("run", help="run directory or events.jsonl")
         p.add_argument("--format", choices=["table", "json"], default="table")
+
+    cmp = cli.command("compare", help="compare runs: scores, paired tests and flips (or perf), each against the first")(
+        cmd_compare
+    )
+
+    @cmp.arguments
+    def _(p: argparse.ArgumentParser) -> None:
+        p.add_argument("runs", nargs="+", metavar="RUN", help="run directories or events.jsonl; the first is A")
+        p.add_argument("--format", choices=["table", "json"], default="table")
+        p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
+        p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
     res = cli.command("resume", help="finish an interrupted eval run in place")(cmd_resume)
 
