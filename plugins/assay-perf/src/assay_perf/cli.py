@@ -62,12 +62,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="open loop: Poisson arrivals per second (seeded), a list sweeps with --parallel; -1 = closed loop",
     )
+    p.add_argument(
+        "--arrival",
+        choices=["poisson", "gamma", "constant"],
+        default="poisson",
+        help="with --rate: inter-arrival law (gamma: shape --burstiness, vLLM's rule)",
+    )
+    p.add_argument(
+        "--burstiness",
+        type=float,
+        default=1.0,
+        help="gamma shape: 1 = Poisson, < 1 burstier, > 1 more regular (coefficient of variation 1/sqrt(b))",
+    )
+    p.add_argument(
+        "--trace",
+        help="replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids): its times and lengths",
+    )
+    p.add_argument("--trace-speed", type=float, default=1.0, help="replay the trace this many times faster")
     p.add_argument("--duration", type=float, default=None, help="seconds per point: stop sending new requests after it")
     p.add_argument(
         "--warmup-num", type=int, default=0, help="requests before each point, logged as warmup and not measured"
     )
     p.add_argument(
-        "--dataset", default="random", help="prompt source: random, line_by_line, openqa, custom, mt_bench, arena_hard"
+        "--dataset",
+        default="random",
+        help="prompt source: random, line_by_line, openqa, custom, mt_bench, arena_hard, sharegpt",
     )
     p.add_argument("--dataset-path", help="file or directory the dataset reads")
     p.add_argument("--dataset-dir", help="directory holding <dataset>/ folders (default $ASSAY_DATA_DIR)")
@@ -119,7 +138,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
             raise AssayError(f"--extra-args: invalid JSON at column {exc.colno}: {exc.msg}") from None
         if not isinstance(extra, dict):
             raise AssayError("--extra-args: expected a JSON object")
-    number: list[int | None] = list(args.number) if args.number else ([None] if args.duration else [100])
+    number: list[int | None] = list(args.number) if args.number else ([None] if args.duration or args.trace else [100])
     return PerfOptions(
         url=args.url,
         model=args.model,
@@ -127,6 +146,10 @@ def options_from_args(args: argparse.Namespace) -> Any:
         parallel=list(args.parallel),
         number=number,
         rate=list(args.rate) if args.rate else [None],
+        arrival=args.arrival,
+        burstiness=args.burstiness,
+        trace=args.trace,
+        trace_speed=args.trace_speed,
         duration=args.duration,
         warmup_num=args.warmup_num,
         dataset=args.dataset,

@@ -7,6 +7,7 @@ returns an iterable of prompts: a string, a list of chat messages, or a
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from assay.data import read_jsonl, read_lines
 class Prompt:
     prompt: Any  # str or list of messages
     tokens: int | None = None
+    max_tokens: int | None = None  # this prompt's output length (sent instead of --max-tokens)
 
 
 # ---- helpers ---------------------------------------------------------------------
@@ -418,6 +420,94 @@ def arena_hard(options: Any) -> Iterator[str]:
             yield _need_str(row, "prompt", path, n)
 
 
+def sharegpt(options: Any) -> Iterator[str]:
+    """ShareGPT JSON (a list of ``{"id", "conversations": [{"from", "value"}, ...]}``): the first
+    human turn of each conversation, in file order. Takes the full ShareGPT_V3 file and the
+    first-turn-only subsets (whose conversations hold one turn); rows without a human turn
+    first are skipped, as vLLM's loader does."""
+    import json
+
+    for path in _data_file(options, "sharegpt", ("*.json",)):
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise AssayError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        if not isinstance(rows, list):
+            raise AssayError(f"{path}: expected a JSON list of conversations, got {type(rows).__name__}")
+        for n, row in enumerate(rows):
+            conv = row.get("conversations") if isinstance(row, dict) else None
+            if not isinstance(conv, list):
+                raise AssayError(f"{path}: row {n}: key 'conversations' must be a list")
+            if not conv or not isinstance(conv[0], dict) or conv[0].get("from") != "human":
+                continue
+            text = conv[0].get("value")
+            if isinstance(text, str) and text.strip():
+                yield text
+
+
+# ---- trace replay ---------------------------------------------------------------
+
+_TRACE_BLOCK = 512  # Mooncake: each hash id names a block of 512 tokens
+
+
+def _read_trace(options: Any) -> list[tuple[float, int, int | None, list[int]]]:
+    """Rows of a JSONL trace: (timestamp in ms, input_length, output_length or None, hash_ids)."""
+    path = Path(options.trace)
+    if not path.is_file():
+        raise AssayError(f"--trace {path}: no such file")
+    rows: list[tuple[float, int, int | None, list[int]]] = []
+    last = -math.inf
+    for n, row in read_jsonl(path):
+        ts, inp, out = row.get("timestamp"), row.get("input_length"), row.get("output_length")
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
+            raise AssayError(f"{path}:{n}: 'timestamp' (milliseconds) must be a number, got {ts!r}")
+        if ts < last:
+            raise AssayError(f"{path}:{n}: timestamp {ts} is before the previous row's {last}: sort the trace")
+        last = ts
+        if isinstance(inp, bool) or not isinstance(inp, int) or inp < 1:
+            raise AssayError(f"{path}:{n}: 'input_length' must be a positive integer, got {inp!r}")
+        if out is not None and (isinstance(out, bool) or not isinstance(out, int) or out < 1):
+            raise AssayError(f"{path}:{n}: 'output_length' must be a positive integer, got {out!r}")
+        hashes = row.get("hash_ids") or []
+        if not isinstance(hashes, list) or not all(isinstance(h, int) and not isinstance(h, bool) for h in hashes):
+            raise AssayError(f"{path}:{n}: 'hash_ids' must be a list of integers")
+        rows.append((float(ts), inp, out, hashes))
+    if not rows:
+        raise AssayError(f"--trace {path}: no rows")
+    return rows
+
+
+def trace_offsets(options: Any) -> list[float]:
+    """Each row's due time in seconds after the first row's (divided by --trace-speed)."""
+    if not options.trace_speed > 0:
+        raise AssayError(f"--trace-speed must be > 0, got {options.trace_speed}")
+    rows = _read_trace(options)
+    t0 = rows[0][0]
+    return [(ts - t0) / 1000.0 / options.trace_speed for ts, *_ in rows]
+
+
+def trace_prompts(options: Any) -> list[Prompt]:
+    """One prompt per trace row: ``input_length`` words (the word approximation of tokens),
+    ``output_length`` as its max_tokens. Rows that share Mooncake ``hash_ids`` share those
+    512-word blocks, so the trace's prefix reuse reaches the server's cache."""
+    blocks: dict[int, list[str]] = {}
+    rng = random.Random(options.seed)
+    out: list[Prompt] = []
+    for _ts, inp, outlen, hashes in _read_trace(options):
+        words: list[str] = []
+        for h in hashes:
+            if len(words) >= inp:
+                break
+            if h not in blocks:
+                brng = random.Random(f"{options.seed}-{h}")
+                blocks[h] = [brng.choice(_WORDS) for _ in range(_TRACE_BLOCK)]
+            words.extend(blocks[h])
+        del words[inp:]
+        words.extend(rng.choice(_WORDS) for _ in range(inp - len(words)))
+        out.append(Prompt(" ".join(words), None, outlen))
+    return out
+
+
 BUILTIN = {
     "random": (random_prompts, "random prompts with token lengths in a range (tokenizer or word approximation)"),
     "line_by_line": (line_by_line, "one prompt per non-empty line of a text file"),
@@ -425,4 +515,5 @@ BUILTIN = {
     "custom": (custom, "JSONL of {'prompt': str} or {'messages': [...]}"),
     "mt_bench": (mt_bench, "MT-Bench question.jsonl (first turns)"),
     "arena_hard": (arena_hard, "Arena-Hard-Auto question.jsonl (v0.1 / v2.0)"),
+    "sharegpt": (sharegpt, "ShareGPT JSON conversations (first human turn)"),
 }

@@ -37,6 +37,10 @@ class PerfOptions:
     parallel: list[int] = attrs.field(factory=lambda: [1])
     number: list[int | None] = attrs.field(factory=lambda: [100])
     rate: list[float | None] = attrs.field(factory=lambda: [None])  # req/s, Poisson; None: closed loop
+    arrival: str = "poisson"  # poisson | gamma | constant (with --rate); a --trace replays its own times
+    burstiness: float = 1.0  # gamma shape (vLLM --burstiness): 1 = Poisson, < 1 burstier, > 1 more regular
+    trace: str | None = None  # JSONL trace (Mooncake: timestamp ms, input_length, output_length)
+    trace_speed: float = 1.0  # replay speed-up: offsets are divided by it
     duration: float | None = None  # seconds per point
     warmup_num: int = 0
     dataset: str = "random"
@@ -80,6 +84,18 @@ class PerfOptions:
                     ) from None
         return self._tok
 
+    def arrival_kind(self) -> str:
+        """The inter-arrival law: gamma when --burstiness is not 1 (vLLM's rule), else --arrival."""
+        if self.arrival not in ("poisson", "gamma", "constant"):
+            raise AssayError(f"--arrival must be poisson, gamma or constant, got {self.arrival!r}")
+        if not self.burstiness > 0 or math.isinf(self.burstiness):
+            raise AssayError(f"--burstiness must be a positive number, got {self.burstiness}")
+        if self.arrival == "constant" and self.burstiness != 1.0:
+            raise AssayError("--arrival constant takes no --burstiness (constant gaps have none)")
+        if self.arrival == "poisson" and self.burstiness != 1.0:
+            return "gamma"
+        return self.arrival
+
     def prompt_count(self) -> int:
         """How many distinct prompts a generated source should make (they are cycled)."""
         known = [n for n in self.number if n]
@@ -103,8 +119,11 @@ class PerfOptions:
         for v in n:
             if v is not None and v < 1:
                 raise AssayError(f"--number must be >= 1, got {v}")
-        if any(v is None for v in n) and not self.duration:
+        if any(v is None for v in n) and not self.duration and not self.trace:
             raise AssayError("give --number, or --duration to run each point for a time")
+        if self.trace and any(v is not None for v in r):
+            raise AssayError("--trace replays the trace's own arrival times: give no --rate")
+        self.arrival_kind()
         return list(zip(p, n, r))
 
     def request_headers(self) -> dict[str, str]:
@@ -159,6 +178,7 @@ class _Load:
         self.stream = bool(opts.stream and api.streams)
         self.keep_text = opts.tokenizer() is not None
         self.headers = opts.request_headers()
+        self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
 
     def flush(self) -> None:
         if self.buffer:
@@ -320,7 +340,7 @@ class _Load:
         ) as session:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
-            if rate:
+            if rate or self.schedule is not None:
                 await self._open_loop(session, parallel, number, rate, point, pidx)
             else:
                 await self._closed_loop(session, parallel, number, opts.duration, "measure", point, f"{pidx}")
@@ -348,20 +368,40 @@ class _Load:
 
         await asyncio.gather(*(worker() for _ in range(min(parallel, limit))))
 
+    def arrivals(self, rate: float | None, pidx: int) -> Iterator[float]:
+        """Due times, in seconds from the point's start: the trace's offsets, or gaps drawn
+        (seeded by --seed and the point's index) from the arrival law at ``rate``."""
+        if self.schedule is not None:
+            yield from self.schedule
+            return
+        assert rate
+        kind = self.opts.arrival_kind()
+        rng = random.Random(self.opts.seed + pidx)
+        shape = self.opts.burstiness
+        due = 0.0
+        while True:
+            yield due
+            if kind == "constant":
+                due += 1.0 / rate
+            elif kind == "gamma":  # vLLM: shape = burstiness, scale = 1 / (rate * burstiness): mean 1/rate
+                due += rng.gammavariate(shape, 1.0 / (rate * shape))
+            else:
+                due += rng.expovariate(rate)
+
     async def _open_loop(
-        self, session: Any, parallel: int, number: int | None, rate: float, point: dict[str, Any], pidx: int
+        self, session: Any, parallel: int, number: int | None, rate: float | None, point: dict[str, Any], pidx: int
     ) -> None:
-        """Poisson arrivals at ``rate``; at most ``parallel`` in flight. A request that
-        waits for a free slot keeps its scheduled time, so client queueing shows."""
+        """Arrivals at ``rate`` (Poisson, gamma or constant gaps) or replayed from a trace; at
+        most ``parallel`` in flight. A request that waits for a free slot keeps its scheduled
+        time, so client queueing shows."""
         opts = self.opts
-        rng = random.Random(opts.seed + pidx)
         sem = asyncio.Semaphore(parallel)
         perf = time.perf_counter
         t0 = perf()
         deadline = t0 + opts.duration if opts.duration else math.inf
         limit = number if number is not None else sys.maxsize
         tasks: set[asyncio.Task[None]] = set()
-        due = t0
+        dues = self.arrivals(rate, pidx)
 
         async def go(i: int, scheduled: float) -> None:
             try:
@@ -370,16 +410,19 @@ class _Load:
                 sem.release()
 
         i = 0
-        while i < limit and due < deadline:
-            delay = due - perf()
-            if delay > 0:
+        for rel in dues:
+            due = t0 + rel
+            if i >= limit or due >= deadline:
+                break
+            # uvloop's timers have millisecond granularity and may wake up to 1 ms early:
+            # sleep again (a sleep(0) yields to the loop) until the due time has come
+            while (delay := due - perf()) > 0:
                 await asyncio.sleep(delay)
             await sem.acquire()
             task = asyncio.create_task(go(i, due + self.offset))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
-            due += rng.expovariate(rate)
         if tasks:
             await asyncio.gather(*tasks)
 
@@ -429,12 +472,19 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
     out: list[tuple[bytes, int | None]] = []
     for p in prompts:
         tokens = None
+        max_tokens = opts.max_tokens
         if isinstance(p, Prompt):
+            if p.max_tokens is not None:
+                max_tokens = p.max_tokens
             p, tokens = p.prompt, p.tokens
         if tokens is None and tok is not None:
             text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
             tokens = len(tok.encode(text, add_special_tokens=False))
-        body = api.body(p, opts)
+        saved, opts.max_tokens = opts.max_tokens, max_tokens  # a prompt's own output length (trace, distributions)
+        try:
+            body = api.body(p, opts)
+        finally:
+            opts.max_tokens = saved
         if opts.extra_args:
             body.update(opts.extra_args)
         out.append((encoder.encode(body), tokens))
@@ -442,6 +492,10 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
 
 
 def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
+    if opts.trace:
+        from .datasets import trace_prompts
+
+        return trace_prompts(opts)
     entry = plugins.get("perf_datasets", opts.dataset)
     need = opts.prompt_count()
     prompts = list(itertools.islice(iter(entry.obj(opts)), need))
@@ -483,6 +537,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
             seed=opts.seed,
         )
         load = _Load(opts, api, url, bodies, run)
+        if opts.trace:
+            from .datasets import trace_offsets
+
+            load.schedule = trace_offsets(opts)
         life.before_finish(load.flush)
 
         async def sweep() -> None:

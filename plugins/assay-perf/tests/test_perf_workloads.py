@@ -1,0 +1,155 @@
+"""Load shapes and workloads: arrival laws (Poisson, gamma, constant), trace replay and the
+sharegpt dataset, run against the real test server (its ``requests`` list holds what it got).
+
+Timing assertions read the ``scheduled`` times of RequestTimed (the open-loop due times,
+which follow from the seed alone), never wall-clock durations, so a loaded machine cannot
+make them fail."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from assay.api import AssayError
+from assay_perf import datasets as ds
+from assay_perf.runner import PerfOptions
+
+
+def _gaps(events):
+    times = sorted(e["scheduled"] for e in events)
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+@pytest.mark.parametrize(
+    ("flags", "cv", "cv_tol"),
+    [
+        ((), 1.0, 0.12),  # Poisson: exponential gaps, CV 1
+        (("--burstiness", "0.25"), 2.0, 0.3),  # gamma shape 0.25: CV 1/sqrt(0.25) = 2
+        (("--burstiness", "4"), 0.5, 0.08),  # gamma shape 4: CV 0.5
+        (("--arrival", "gamma", "--burstiness", "1"), 1.0, 0.12),  # gamma shape 1 is exponential
+    ],
+)
+def test_arrival_law_statistics(test_server, perf, request_events, flags, cv, cv_tol):
+    srv = test_server()
+    n, rate = 400, 1000.0
+    run_dir, rep = perf(
+        "--url", srv.url, "--model", "m", "--rate", str(rate), "--number", str(n), "--parallel", "64",
+        "--max-tokens", "1", "--min-prompt-length", "2", "--max-prompt-length", "2", "--seed", "3", *flags,
+    )  # fmt: skip
+    events = request_events(run_dir)
+    assert len(events) == n == rep["points"][0]["succeeded"] == len(srv.requests)
+    gaps = _gaps(events)
+    mean = statistics.fmean(gaps)
+    assert mean == pytest.approx(1 / rate, rel=0.12)
+    assert statistics.pstdev(gaps) / mean == pytest.approx(cv, abs=cv_tol)
+    assert all(e["sent"] >= e["scheduled"] - 1e-6 for e in events)  # client lag stays visible
+    run2, _ = perf(
+        "--url", srv.url, "--model", "m", "--rate", str(rate), "--number", "20", "--parallel", "64",
+        "--max-tokens", "1", "--seed", "3", *flags,
+    )  # fmt: skip
+    assert _gaps(request_events(run2)) == pytest.approx(gaps[:19], abs=1e-5)  # seeded: the same gaps again
+
+
+def test_constant_arrivals(test_server, perf, request_events):
+    srv = test_server()
+    run_dir, rep = perf(
+        "--url", srv.url, "--model", "m", "--rate", "200", "--arrival", "constant", "--number", "50",
+        "--parallel", "8", "--max-tokens", "1",
+    )  # fmt: skip
+    gaps = _gaps(request_events(run_dir))
+    assert len(gaps) == 49 and all(g == pytest.approx(0.005, abs=1e-5) for g in gaps)
+    assert rep["points"][0]["succeeded"] == 50
+
+
+def test_arrival_flag_errors(perf):
+    with pytest.raises(AssayError, match="--arrival constant takes no --burstiness"):
+        perf("--url", "http://127.0.0.1:9/v1", "--model", "m", "--rate", "5", "--arrival", "constant",
+             "--burstiness", "2")  # fmt: skip
+    with pytest.raises(AssayError, match="--burstiness must be a positive number, got 0.0"):
+        perf("--url", "http://127.0.0.1:9/v1", "--model", "m", "--rate", "5", "--burstiness", "0")
+
+
+def _write_trace(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+TRACE = [
+    {"timestamp": 1000, "input_length": 30, "output_length": 3, "hash_ids": [0]},
+    {"timestamp": 1050, "input_length": 12, "output_length": 5},
+    {"timestamp": 1050, "input_length": 7, "output_length": 2},
+    {"timestamp": 1120, "input_length": 600, "output_length": 4, "hash_ids": [0, 1]},
+    {"timestamp": 1400, "input_length": 520, "output_length": 1, "hash_ids": [0, 2]},
+]
+
+
+def test_trace_replay_offsets_and_lengths(test_server, perf, request_events, tmp_path):
+    trace = _write_trace(tmp_path / "trace.jsonl", TRACE)
+    srv = test_server()
+    run_dir, rep = perf("--url", srv.url, "--model", "m", "--trace", str(trace), "--parallel", "4")
+    events = request_events(run_dir)
+    times = sorted(e["scheduled"] for e in events)
+    assert [t - times[0] for t in times] == pytest.approx([0.0, 0.05, 0.05, 0.12, 0.4], abs=1e-5)
+    assert rep["points"][0]["succeeded"] == 5
+    got = sorted((len(b["messages"][0]["content"].split()), b["max_tokens"]) for b in srv.requests)
+    assert got == sorted((r["input_length"], r["output_length"]) for r in TRACE)
+    # rows sharing Mooncake hash ids share those 512-word blocks (the prefix a server can cache)
+    by_len = {len(b["messages"][0]["content"].split()): b["messages"][0]["content"].split() for b in srv.requests}
+    assert by_len[600][:30] == by_len[30] and by_len[520][:512] == by_len[600][:512]
+    assert by_len[520][512:] != by_len[600][512:520]  # block 2 is not block 1
+    # --trace-speed 2 halves the offsets; --number caps the rows replayed
+    run2, _ = perf("--url", srv.url, "--model", "m", "--trace", str(trace), "--trace-speed", "2", "--number", "4")
+    times = sorted(e["scheduled"] for e in request_events(run2))
+    assert [t - times[0] for t in times] == pytest.approx([0.0, 0.025, 0.025, 0.06], abs=1e-5)
+
+
+def test_trace_errors(perf, tmp_path):
+    url = ("--url", "http://127.0.0.1:9/v1", "--model", "m")
+    bad = _write_trace(tmp_path / "bad.jsonl", [TRACE[0], {"timestamp": 5, "input_length": 3}])
+    with pytest.raises(
+        AssayError, match=r"bad\.jsonl:2: timestamp 5 is before the previous row's 1000: sort the trace"
+    ):
+        perf(*url, "--trace", str(bad))
+    bad = _write_trace(tmp_path / "len.jsonl", [{"timestamp": 0, "input_length": "9"}])
+    with pytest.raises(AssayError, match=r"len\.jsonl:1: 'input_length' must be a positive integer, got '9'"):
+        perf(*url, "--trace", str(bad))
+    with pytest.raises(AssayError, match="--trace replays the trace's own arrival times: give no --rate"):
+        perf(*url, "--trace", str(bad), "--rate", "3")
+
+
+def test_sharegpt_real_500_prompts_sent(test_server, perf, datasets_dir):
+    path = datasets_dir / "sharegpt" / "ShareGPT_V3_filtered_500.json"
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    expected = [r["conversations"][0]["value"] for r in rows]
+    assert len(expected) == 500  # the row count in sharegpt/SOURCE.md
+    opts = PerfOptions(url="http://127.0.0.1:1/v1", model="m", dataset_path=str(datasets_dir / "sharegpt"))
+    assert list(ds.sharegpt(opts)) == expected  # a directory finds the .json file
+    srv = test_server()
+    _, rep = perf(
+        "--url", srv.url, "--model", "m", "--dataset", "sharegpt", "--dataset-path", str(path),
+        "--number", "500", "--parallel", "16", "--max-tokens", "2",
+    )  # fmt: skip
+    assert rep["points"][0]["succeeded"] == 500
+    assert sorted(b["messages"][0]["content"] for b in srv.requests) == sorted(expected)
+    assert all(b["messages"][0]["role"] == "user" and len(b["messages"]) == 1 for b in srv.requests)
+
+
+def test_sharegpt_full_format_and_errors(tmp_path):
+    f = tmp_path / "sg.json"
+    f.write_text(
+        json.dumps(
+            [
+                {"id": "a", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]},
+                {"id": "b", "conversations": [{"from": "gpt", "value": "skipped: no human turn first"}]},
+                {"id": "c", "conversations": []},
+                {"id": "d", "conversations": [{"from": "human", "value": "second"}]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    opts = PerfOptions(url="http://127.0.0.1:1/v1", model="m", dataset_path=str(f))
+    assert list(ds.sharegpt(opts)) == ["hi", "second"]
+    f.write_text('{"conversations": []}', encoding="utf-8")
+    with pytest.raises(AssayError, match=r"sg\.json: expected a JSON list of conversations, got dict"):
+        list(ds.sharegpt(opts))
