@@ -153,3 +153,32 @@ def test_sharegpt_full_format_and_errors(tmp_path):
     f.write_text('{"conversations": []}', encoding="utf-8")
     with pytest.raises(AssayError, match=r"sg\.json: expected a JSON list of conversations, got dict"):
         list(ds.sharegpt(opts))
+
+
+@pytest.mark.parametrize("dist", ["uniform", "normal", "fixed"])
+def test_length_distributions_reach_the_server(test_server, perf, dist):
+    srv = test_server()
+    _, rep = perf(
+        "--url", srv.url, "--model", "m", "--number", "300", "--parallel", "16",
+        "--min-prompt-length", "20", "--max-prompt-length", "80", "--input-length-dist", dist,
+        "--min-tokens", "4", "--max-tokens", "16", "--output-length-dist", dist,
+    )  # fmt: skip
+    assert rep["points"][0]["succeeded"] == 300 == len(srv.requests)
+    ins = [len(b["messages"][0]["content"].split()) for b in srv.requests]  # the server counts words
+    outs = [b["max_tokens"] for b in srv.requests]
+    assert all(b["min_tokens"] == b["max_tokens"] for b in srv.requests)  # --min-tokens forces the drawn length
+    assert all(20 <= n <= 80 for n in ins) and all(4 <= n <= 16 for n in outs)
+    if dist == "fixed":
+        assert set(ins) == {80} and set(outs) == {16}
+    elif dist == "uniform":  # flat: mean at the midpoint, sd (hi - lo) / sqrt(12), both ends reached
+        assert statistics.fmean(ins) == pytest.approx(50, abs=3) and statistics.pstdev(ins) == pytest.approx(
+            17.3, abs=2
+        )
+        assert min(ins) <= 22 and max(ins) >= 78 and set(outs) == set(range(4, 17))
+    else:  # normal: mean at the midpoint, sd a sixth of the range
+        assert statistics.fmean(ins) == pytest.approx(50, abs=2) and statistics.pstdev(ins) == pytest.approx(
+            10, abs=1.5
+        )
+        assert statistics.fmean(outs) == pytest.approx(10, abs=0.5) and statistics.pstdev(outs) == pytest.approx(
+            2, abs=0.5
+        )

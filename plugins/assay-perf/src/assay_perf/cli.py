@@ -96,6 +96,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-prompt-length", type=int, default=128)
     p.add_argument("--max-prompt-length", type=int, default=1024)
     p.add_argument("--max-tokens", type=int, default=256)
+    p.add_argument(
+        "--input-length-dist",
+        choices=["uniform", "normal", "fixed"],
+        default="uniform",
+        help="random dataset: prompt lengths in [--min-prompt-length, --max-prompt-length] (fixed: the max)",
+    )
+    p.add_argument(
+        "--output-length-dist",
+        choices=["uniform", "normal", "fixed"],
+        default=None,
+        help="per-request max_tokens in [--min-tokens or 1, --max-tokens] (fixed: the max); default: --max-tokens",
+    )
     p.add_argument("--min-tokens", type=int, default=None, help="sent as min_tokens (vLLM) to force the output length")
     p.add_argument("--stream", dest="stream", action="store_true", default=False)
     p.add_argument("--no-stream", dest="stream", action="store_false")
@@ -150,6 +162,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
         burstiness=args.burstiness,
         trace=args.trace,
         trace_speed=args.trace_speed,
+        input_length_dist=args.input_length_dist,
+        output_length_dist=args.output_length_dist,
         duration=args.duration,
         warmup_num=args.warmup_num,
         dataset=args.dataset,

@@ -335,8 +335,21 @@ _WORDS = [
 ]
 
 
+def draw_length(rng: random.Random, dist: str, lo: int, hi: int, flag: str) -> int:
+    """One length in [lo, hi]: uniform; normal (mean the midpoint, standard deviation a sixth
+    of the range, rounded and clipped to it); fixed (always hi)."""
+    if dist == "uniform":
+        return rng.randint(lo, hi)
+    if dist == "normal":
+        return min(hi, max(lo, round(rng.gauss((lo + hi) / 2, (hi - lo) / 6))))
+    if dist == "fixed":
+        return hi
+    raise AssayError(f"{flag} must be uniform, normal or fixed, got {dist!r}")
+
+
 def random_prompts(options: Any) -> Iterator[Prompt]:
-    """Prompts of uniformly random length in [--min-prompt-length, --max-prompt-length] tokens.
+    """Prompts of random length in [--min-prompt-length, --max-prompt-length] tokens, drawn
+    by --input-length-dist (uniform, normal or fixed: see :func:`draw_length`).
 
     With ``--tokenizer-path`` the prompt is built from random token ids of that tokenizer
     and its length is re-measured with it (decoding and re-encoding can merge tokens, so
@@ -350,15 +363,18 @@ def random_prompts(options: Any) -> Iterator[Prompt]:
     rng = random.Random(options.seed)
     tok = options.tokenizer()
     count = options.prompt_count()
+    dist = options.input_length_dist
+    if dist not in ("uniform", "normal", "fixed"):
+        raise AssayError(f"--input-length-dist must be uniform, normal or fixed, got {dist!r}")
     if tok is None:
         for _ in range(count):
-            n = rng.randint(lo, hi)
+            n = draw_length(rng, dist, lo, hi, "--input-length-dist")
             yield Prompt(" ".join(rng.choice(_WORDS) for _ in range(n)), None)
         return
     special = set(getattr(tok, "all_special_ids", []) or [])
     vocab = [i for i in range(len(tok)) if i not in special]
     for _ in range(count):
-        n = rng.randint(lo, hi)
+        n = draw_length(rng, dist, lo, hi, "--input-length-dist")
         ids = [rng.choice(vocab) for _ in range(n)]
         text = tok.decode(ids)
         # trim or pad until the re-encoded length falls in [lo, hi]

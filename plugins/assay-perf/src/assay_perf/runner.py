@@ -41,6 +41,8 @@ class PerfOptions:
     burstiness: float = 1.0  # gamma shape (vLLM --burstiness): 1 = Poisson, < 1 burstier, > 1 more regular
     trace: str | None = None  # JSONL trace (Mooncake: timestamp ms, input_length, output_length)
     trace_speed: float = 1.0  # replay speed-up: offsets are divided by it
+    input_length_dist: str = "uniform"  # random prompts: uniform | normal | fixed in [min, max]-prompt-length
+    output_length_dist: str | None = None  # per-request max_tokens: uniform | normal | fixed in [min, max]-tokens
     duration: float | None = None  # seconds per point
     warmup_num: int = 0
     dataset: str = "random"
@@ -467,12 +469,22 @@ def _event_loop_run(coro: Any) -> Any:
 def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tuple[bytes, int | None]]:
     from .datasets import Prompt
 
+    from .datasets import draw_length
+
     encoder = msgspec.json.Encoder()
     tok = opts.tokenizer()
     out: list[tuple[bytes, int | None]] = []
+    out_lo = opts.min_tokens if opts.min_tokens is not None else 1
+    out_rng = random.Random(f"{opts.seed}-output-length")
+    if opts.output_length_dist and (opts.max_tokens is None or not 1 <= out_lo <= opts.max_tokens):
+        raise AssayError(f"--output-length-dist needs 1 <= --min-tokens ({out_lo}) <= --max-tokens ({opts.max_tokens})")
     for p in prompts:
         tokens = None
-        max_tokens = opts.max_tokens
+        max_tokens, min_tokens = opts.max_tokens, opts.min_tokens
+        if opts.output_length_dist:
+            max_tokens = draw_length(out_rng, opts.output_length_dist, out_lo, opts.max_tokens, "--output-length-dist")
+            if min_tokens is not None:
+                min_tokens = max_tokens  # --min-tokens given: force the drawn length (vLLM's min_tokens)
         if isinstance(p, Prompt):
             if p.max_tokens is not None:
                 max_tokens = p.max_tokens
@@ -480,11 +492,12 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
         if tokens is None and tok is not None:
             text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
             tokens = len(tok.encode(text, add_special_tokens=False))
-        saved, opts.max_tokens = opts.max_tokens, max_tokens  # a prompt's own output length (trace, distributions)
+        saved = opts.max_tokens, opts.min_tokens
+        opts.max_tokens, opts.min_tokens = max_tokens, min_tokens  # this prompt's own output length
         try:
             body = api.body(p, opts)
         finally:
-            opts.max_tokens = saved
+            opts.max_tokens, opts.min_tokens = saved
         if opts.extra_args:
             body.update(opts.extra_args)
         out.append((encoder.encode(body), tokens))
