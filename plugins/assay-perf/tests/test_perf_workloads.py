@@ -182,3 +182,57 @@ def test_length_distributions_reach_the_server(test_server, perf, dist):
         assert statistics.fmean(outs) == pytest.approx(10, abs=0.5) and statistics.pstdev(outs) == pytest.approx(
             2, abs=0.5
         )
+
+
+ANSWERS = [f"reply{k} from the server" for k in range(100)]
+
+
+def test_multi_turn_sends_the_real_previous_answers(test_server, perf, request_events):
+    # the server answers its k-th request with ANSWERS[k] (one rule matching every prompt)
+    srv = test_server(rules=[{"match": "", "answers": ANSWERS}])
+    run_dir, rep = perf(
+        "--url", srv.url, "--model", "m", "--multi-turn", "--min-turns", "2", "--max-turns", "4",
+        "--number", "12", "--parallel", "1", "--stream", "--max-tokens", "10",
+        "--min-prompt-length", "3", "--max-prompt-length", "3",
+    )  # fmt: skip
+    reqs = srv.requests
+    assert len(reqs) == 12
+    for k, body in enumerate(reqs):
+        msgs = body["messages"]
+        assert [m["role"] for m in msgs] == ["user", "assistant"] * (len(msgs) // 2) + ["user"]
+        if len(msgs) > 1:  # a later turn: the previous request's messages, its real answer, a new user turn
+            assert msgs[:-2] == reqs[k - 1]["messages"]
+            assert msgs[-2] == {"role": "assistant", "content": ANSWERS[k - 1]}
+            assert msgs[-1]["content"] not in [m["content"] for m in msgs[:-1]]
+    turns = [e["turn"] for e in request_events(run_dir)]  # parallel 1: log order = server order
+    assert turns == [(len(b["messages"]) + 1) // 2 for b in reqs]
+    starts = [i for i, t in enumerate(turns) if t == 1]
+    lengths = [b - a for a, b in zip(starts, [*starts[1:], 12])]
+    assert all(2 <= n <= 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4  # the last one is cut by --number
+    (p,) = rep["points"]
+    per_turn = {t["turn"]: t for t in p["turns"]}
+    assert {t: v["requests"] for t, v in per_turn.items()} == {t: turns.count(t) for t in set(turns)}
+    assert all(v["succeeded"] == v["requests"] and v["ttft_s"]["n"] == v["requests"] for v in per_turn.values())
+    # the server counts prompt words: the history grows turn by turn
+    means = [per_turn[t]["prompt_tokens"]["mean"] for t in sorted(per_turn)]
+    assert means == sorted(means) and means[0] == 3
+
+
+def test_multi_turn_failed_turn_ends_the_conversation_and_flag_errors(test_server, perf, request_events):
+    srv = test_server(rules=[{"match": "", "answers": ANSWERS}], faults={"http_500": [2]})
+    run_dir, rep = perf(
+        "--url", srv.url, "--model", "m", "--multi-turn", "--min-turns", "3", "--max-turns", "3",
+        "--number", "5", "--parallel", "1", "--max-tokens", "10",
+    )  # fmt: skip
+    assert [len(b["messages"]) for b in srv.requests] == [1, 3, 1, 3, 5]  # request 2 failed: a new conversation
+    events = request_events(run_dir)
+    assert [(e["turn"], e.get("ok", True), e.get("error_kind")) for e in events] == [
+        (1, True, None), (2, False, "http_5xx"), (1, True, None), (2, True, None), (3, True, None),
+    ]  # fmt: skip
+    assert rep["points"][0]["failed"] == 1
+    with pytest.raises(AssayError, match=r"--multi-turn runs closed loop .*: no --rate/--trace"):
+        perf("--url", srv.url, "--model", "m", "--multi-turn", "--rate", "5")
+    with pytest.raises(AssayError, match="--multi-turn needs a chat API"):
+        perf("--url", srv.url + "/completions", "--model", "m", "--multi-turn", "--number", "2")
+    with pytest.raises(AssayError, match="--min-turns 3 / --max-turns 2: need 1 <= min <= max"):
+        perf("--url", srv.url, "--model", "m", "--multi-turn", "--min-turns", "3", "--max-turns", "2")

@@ -97,6 +97,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-prompt-length", type=int, default=1024)
     p.add_argument("--max-tokens", type=int, default=256)
     p.add_argument(
+        "--multi-turn",
+        action="store_true",
+        help="conversations: each turn sends the history with the server's real answers (closed loop)",
+    )
+    p.add_argument("--min-turns", type=int, default=1, help="--multi-turn: fewest user turns per conversation")
+    p.add_argument("--max-turns", type=int, default=5, help="--multi-turn: most user turns per conversation")
+    p.add_argument(
         "--input-length-dist",
         choices=["uniform", "normal", "fixed"],
         default="uniform",
@@ -163,6 +170,9 @@ def options_from_args(args: argparse.Namespace) -> Any:
         trace=args.trace,
         trace_speed=args.trace_speed,
         input_length_dist=args.input_length_dist,
+        multi_turn=args.multi_turn,
+        min_turns=args.min_turns,
+        max_turns=args.max_turns,
         output_length_dist=args.output_length_dist,
         duration=args.duration,
         warmup_num=args.warmup_num,

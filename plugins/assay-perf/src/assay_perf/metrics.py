@@ -62,6 +62,7 @@ class _Body(msgspec.Struct):
     stream: bool = False
     phase: str = "measure"
     point: dict[str, Any] = {}
+    turn: int | None = None
 
 
 class _Line(msgspec.Struct):
@@ -91,6 +92,7 @@ class _Point:
         self.usage_reported = 0
         self.good = 0
         self.streamed = 0
+        self.turns: dict[int, _Point] = {}  # --multi-turn: the same figures per conversation turn
 
 
 class PerfFold:
@@ -134,6 +136,11 @@ class PerfFold:
             self.status = b.status or "completed"
 
     def _add(self, p: _Point, b: _Body) -> None:
+        if b.turn is not None:
+            tp = p.turns.get(b.turn)
+            if tp is None:
+                tp = p.turns[b.turn] = _Point({**p.point, "turn": b.turn})
+            self._add(tp, msgspec.structs.replace(b, turn=None))
         p.n += 1
         if b.status is not None:
             s = str(b.status)
@@ -247,6 +254,12 @@ class PerfFold:
             "output_tokens": stats(p.out_tokens),
             "prompt_tokens": stats(p.prompt_tokens),
         }
+        if p.turns:
+            keep = ("requests", "succeeded", "failed", "ttft_s", "e2e_latency_s", "prompt_tokens", "output_tokens")
+            out["turns"] = [
+                {"turn": t, **{k: v for k, v in self._summary(tp, qs).items() if k in keep}}
+                for t, tp in sorted(p.turns.items())
+            ]
         if self._slo:
             out["goodput"] = {
                 "good_requests": p.good,

@@ -42,6 +42,9 @@ class PerfOptions:
     trace: str | None = None  # JSONL trace (Mooncake: timestamp ms, input_length, output_length)
     trace_speed: float = 1.0  # replay speed-up: offsets are divided by it
     input_length_dist: str = "uniform"  # random prompts: uniform | normal | fixed in [min, max]-prompt-length
+    multi_turn: bool = False  # conversations: each turn sends the history with the server's real answers
+    min_turns: int = 1
+    max_turns: int = 5
     output_length_dist: str | None = None  # per-request max_tokens: uniform | normal | fixed in [min, max]-tokens
     duration: float | None = None  # seconds per point
     warmup_num: int = 0
@@ -125,6 +128,13 @@ class PerfOptions:
             raise AssayError("give --number, or --duration to run each point for a time")
         if self.trace and any(v is not None for v in r):
             raise AssayError("--trace replays the trace's own arrival times: give no --rate")
+        if self.multi_turn:
+            if self.trace or any(v is not None for v in r):
+                raise AssayError(
+                    "--multi-turn runs closed loop (a turn waits for the previous answer): no --rate/--trace"
+                )
+            if not 1 <= self.min_turns <= self.max_turns:
+                raise AssayError(f"--min-turns {self.min_turns} / --max-turns {self.max_turns}: need 1 <= min <= max")
         self.arrival_kind()
         return list(zip(p, n, r))
 
@@ -181,6 +191,8 @@ class _Load:
         self.keep_text = opts.tokenizer() is not None
         self.headers = opts.request_headers()
         self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
+        self.conversations: list[list[Any]] | None = None  # --multi-turn: each conversation's user turns
+        self.encoder = msgspec.json.Encoder()
 
     def flush(self) -> None:
         if self.buffer:
@@ -188,14 +200,24 @@ class _Load:
             self.run.emit_many(batch)
 
     async def one(
-        self, session: Any, idx: int, rid: str, scheduled: float | None, phase: str, point: dict[str, Any]
-    ) -> None:
+        self,
+        session: Any,
+        idx: int,
+        rid: str,
+        scheduled: float | None,
+        phase: str,
+        point: dict[str, Any],
+        given: tuple[bytes, int | None] | None = None,
+        turn: int | None = None,
+    ) -> str | None:
+        """One request (``given``: its body and prompt tokens, else prompt ``idx``); returns the
+        answer text when the request is a conversation's turn and succeeded, else None."""
         import aiohttp
 
         perf = time.perf_counter
         off = self.offset
-        body, known_prompt_tokens = self.bodies[idx % len(self.bodies)]
-        rec = Record(self.keep_text)
+        body, known_prompt_tokens = given or self.bodies[idx % len(self.bodies)]
+        rec = Record(self.keep_text or turn is not None)
         status = None
         first_byte = None
         start = perf() + off
@@ -267,10 +289,12 @@ class _Load:
                 stream=self.stream,
                 phase=phase,
                 point=point,
+                turn=turn,
             )
         )
         if len(self.buffer) >= self.opts.emit_batch:
             self.flush()
+        return "".join(rec.texts) if ok and turn is not None else None
 
     async def _read_sse(self, resp: Any, rec: Record, perf: Any, off: float) -> None:
         """SSE framing (WHATWG): ``data:`` lines join until a blank line ends the event.
@@ -344,6 +368,8 @@ class _Load:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
             if rate or self.schedule is not None:
                 await self._open_loop(session, parallel, number, rate, point, pidx)
+            elif self.conversations is not None:
+                await self._multi_turn(session, parallel, number, opts.duration, point, f"{pidx}")
             else:
                 await self._closed_loop(session, parallel, number, opts.duration, "measure", point, f"{pidx}")
         self.flush()
@@ -369,6 +395,52 @@ class _Load:
                 await self.one(session, i, f"{prefix}-{i}", None, phase, point)
 
         await asyncio.gather(*(worker() for _ in range(min(parallel, limit))))
+
+    def _turn_body(self, messages: list[dict[str, Any]]) -> tuple[bytes, int | None]:
+        body = self.api.body(messages, self.opts)
+        if self.opts.extra_args:
+            body.update(self.opts.extra_args)
+        tok = self.opts.tokenizer()
+        tokens = None
+        if tok is not None:
+            tokens = len(tok.encode("\n".join(str(m["content"]) for m in messages), add_special_tokens=False))
+        return self.encoder.encode(body), tokens
+
+    async def _multi_turn(
+        self,
+        session: Any,
+        parallel: int,
+        number: int | None,
+        duration: float | None,
+        point: dict[str, Any],
+        prefix: str,
+    ) -> None:
+        """``parallel`` users, each holding one conversation at a time: turn k sends the history
+        (user turns and the server's real answers) plus the next user turn, after answer k-1.
+        ``number`` counts requests (turns); a failed turn ends its conversation."""
+        convs = self.conversations
+        assert convs
+        conv_ids = itertools.count()
+        req_ids = itertools.count()
+        deadline = time.perf_counter() + duration if duration else math.inf
+        limit = number if number is not None else sys.maxsize
+
+        async def user() -> None:
+            for c in conv_ids:
+                history: list[dict[str, Any]] = []
+                for t, text in enumerate(convs[c % len(convs)], 1):
+                    i = next(req_ids)
+                    if i >= limit or time.perf_counter() >= deadline:
+                        return
+                    history.append({"role": "user", "content": text})
+                    answer = await self.one(
+                        session, i, f"{prefix}-{i}", None, "measure", point, self._turn_body(history), t
+                    )
+                    if answer is None:
+                        break
+                    history.append({"role": "assistant", "content": answer})
+
+        await asyncio.gather(*(user() for _ in range(min(parallel, limit))))
 
     def arrivals(self, rate: float | None, pidx: int) -> Iterator[float]:
         """Due times, in seconds from the point's start: the trace's offsets, or gaps drawn
@@ -504,6 +576,26 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
     return out
 
 
+def _conversations(opts: PerfOptions, prompts: list[Any]) -> list[list[Any]]:
+    """The prompts, in order, cut into conversations of [--min-turns, --max-turns] user turns
+    (seeded), each prompt used once (the last conversation wraps to the first prompts); a
+    chat-list prompt contributes its last message's content."""
+    from .datasets import Prompt
+
+    texts = []
+    for p in prompts:
+        p = p.prompt if isinstance(p, Prompt) else p
+        texts.append(p if isinstance(p, str) else str(p[-1].get("content", "")))
+    rng = random.Random(f"{opts.seed}-turns")
+    out: list[list[Any]] = []
+    i = 0
+    while i < len(texts):
+        k = rng.randint(opts.min_turns, opts.max_turns)
+        out.append([texts[(i + j) % len(texts)] for j in range(k)])  # the last one wraps around
+        i += k
+    return out
+
+
 def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
     if opts.trace:
         from .datasets import trace_prompts
@@ -528,6 +620,8 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
         api = api.for_url(opts.url)
+    if opts.multi_turn and getattr(api, "path", None) != "/chat/completions":
+        raise AssayError(f"--multi-turn needs a chat API (--api openai or openai_chat), not {opts.api}")
     if opts.stream and not api.streams:
         print(f"note: --api {opts.api} does not stream; --stream ignored", file=sys.stderr)
     url = resolve_url(opts.url, api)
@@ -554,6 +648,8 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
             from .datasets import trace_offsets
 
             load.schedule = trace_offsets(opts)
+        if opts.multi_turn:
+            load.conversations = _conversations(opts, prompts)
         life.before_finish(load.flush)
 
         async def sweep() -> None:
