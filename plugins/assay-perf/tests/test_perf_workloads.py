@@ -236,3 +236,20 @@ def test_multi_turn_failed_turn_ends_the_conversation_and_flag_errors(test_serve
         perf("--url", srv.url + "/completions", "--model", "m", "--multi-turn", "--number", "2")
     with pytest.raises(AssayError, match="--min-turns 3 / --max-turns 2: need 1 <= min <= max"):
         perf("--url", srv.url, "--model", "m", "--multi-turn", "--min-turns", "3", "--max-turns", "2")
+
+
+def test_prefix_cache_workload(test_server, perf):
+    srv = test_server()
+    _, rep = perf(
+        "--url", srv.url, "--model", "m", "--number", "12", "--parallel", "4", "--max-tokens", "1",
+        "--prefix-length", "40", "--prefix-count", "3", "--min-prompt-length", "5", "--max-prompt-length", "5",
+    )  # fmt: skip
+    assert rep["points"][0]["succeeded"] == 12
+    words = [b["messages"][0]["content"].split() for b in srv.requests]
+    assert all(len(w) == 45 for w in words)  # 40 prefix words + the 5-word prompt
+    prefixes = [tuple(w[:40]) for w in words]
+    assert sorted(prefixes.count(p) for p in set(prefixes)) == [4, 4, 4]  # 3 prefixes, in turn over 12 requests
+    assert len({tuple(w[40:]) for w in words}) == 12  # the prompts after them differ
+    assert rep["points"][0]["prompt_tokens"]["mean"] == 45  # the server's usage counts the prefix
+    with pytest.raises(AssayError, match="--prefix-length 5 / --prefix-count 0: need a length >= 0 and a count >= 1"):
+        perf("--url", srv.url, "--model", "m", "--prefix-length", "5", "--prefix-count", "0")

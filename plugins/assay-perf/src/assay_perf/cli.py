@@ -97,6 +97,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-prompt-length", type=int, default=1024)
     p.add_argument("--max-tokens", type=int, default=256)
     p.add_argument(
+        "--prefix-length", type=int, default=0, help="words of a shared prefix before each prompt (prefix cache)"
+    )
+    p.add_argument("--prefix-count", type=int, default=1, help="distinct prefixes, given to the prompts in turn")
+    p.add_argument(
         "--multi-turn",
         action="store_true",
         help="conversations: each turn sends the history with the server's real answers (closed loop)",
@@ -170,6 +174,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
         trace=args.trace,
         trace_speed=args.trace_speed,
         input_length_dist=args.input_length_dist,
+        prefix_length=args.prefix_length,
+        prefix_count=args.prefix_count,
         multi_turn=args.multi_turn,
         min_turns=args.min_turns,
         max_turns=args.max_turns,

@@ -461,6 +461,31 @@ def sharegpt(options: Any) -> Iterator[str]:
                 yield text
 
 
+# ---- prefix-cache workloads -------------------------------------------------------
+
+
+def with_prefixes(options: Any, prompts: list[Any]) -> list[Prompt]:
+    """Prompt i gets prefix i % --prefix-count before it: --prefix-length random common words
+    (seeded), then a space. A chat-list prompt gets it at the start of its first message.
+    Token counts are measured again (with --tokenizer-path) since the text changed."""
+    n, k = options.prefix_length, options.prefix_count
+    if n < 0 or k < 1:
+        raise AssayError(f"--prefix-length {n} / --prefix-count {k}: need a length >= 0 and a count >= 1")
+    rng = random.Random(f"{options.seed}-prefix")
+    prefixes = [" ".join(rng.choice(_WORDS) for _ in range(n)) + " " for _ in range(k)]
+    out: list[Prompt] = []
+    for i, p in enumerate(prompts):
+        max_tokens = p.max_tokens if isinstance(p, Prompt) else None
+        p = p.prompt if isinstance(p, Prompt) else p
+        pre = prefixes[i % k]
+        if isinstance(p, str):
+            p = pre + p
+        else:
+            p = [{**p[0], "content": pre + str(p[0].get("content", ""))}, *p[1:]]
+        out.append(Prompt(p, None, max_tokens))
+    return out
+
+
 # ---- trace replay ---------------------------------------------------------------
 
 _TRACE_BLOCK = 512  # Mooncake: each hash id names a block of 512 tokens

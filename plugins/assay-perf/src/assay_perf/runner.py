@@ -42,6 +42,8 @@ class PerfOptions:
     trace: str | None = None  # JSONL trace (Mooncake: timestamp ms, input_length, output_length)
     trace_speed: float = 1.0  # replay speed-up: offsets are divided by it
     input_length_dist: str = "uniform"  # random prompts: uniform | normal | fixed in [min, max]-prompt-length
+    prefix_length: int = 0  # words of a shared prefix put before each prompt (prefix-cache workloads)
+    prefix_count: int = 1  # distinct prefixes, used in turn
     multi_turn: bool = False  # conversations: each turn sends the history with the server's real answers
     min_turns: int = 1
     max_turns: int = 5
@@ -606,6 +608,10 @@ def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
     prompts = list(itertools.islice(iter(entry.obj(opts)), need))
     if not prompts:
         raise AssayError(f"--dataset {opts.dataset}: no prompts")
+    if opts.prefix_length:
+        from .datasets import with_prefixes
+
+        prompts = with_prefixes(opts, prompts)
     return prompts
 
 
