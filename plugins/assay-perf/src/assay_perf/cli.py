@@ -60,7 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         nargs="+",
         default=None,
-        help="open loop: Poisson arrivals per second (seeded), a list sweeps with --parallel; -1 = closed loop",
+        help="open loop: arrivals per second (seeded; law: --arrival), a list sweeps with --parallel; -1 = closed loop",
     )
     p.add_argument(
         "--arrival",
