@@ -253,3 +253,33 @@ def test_prefix_cache_workload(test_server, perf):
     assert rep["points"][0]["prompt_tokens"]["mean"] == 45  # the server's usage counts the prefix
     with pytest.raises(AssayError, match="--prefix-length 5 / --prefix-count 0: need a length >= 0 and a count >= 1"):
         perf("--url", srv.url, "--model", "m", "--prefix-length", "5", "--prefix-count", "0")
+
+
+def test_cli_subprocess_multi_turn_and_trace(server_process, tmp_path):
+    """The real ``assay perf`` command in its own process against the test server's process."""
+    import subprocess
+    import sys
+
+    url = server_process(itl=0.001)
+    base = [sys.executable, "-m", "assay", "perf", "--url", url, "--model", "m", "--work-dir", str(tmp_path)]
+    proc = subprocess.run(
+        [*base, "--multi-turn", "--min-turns", "3", "--max-turns", "3", "--number", "9", "--parallel", "3",
+         "--stream", "--max-tokens", "4", "--name", "mt"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "per turn (--multi-turn)" in proc.stdout and f"report: {tmp_path / 'mt' / 'report.json'}" in proc.stdout
+    report = json.loads((tmp_path / "mt" / "report.json").read_text(encoding="utf-8"))
+    (point,) = report["sections"]["perf"]["points"]
+    assert [(t["turn"], t["succeeded"]) for t in point["turns"]] == [(1, 3), (2, 3), (3, 3)]
+    trace = _write_trace(tmp_path / "t.jsonl", TRACE)
+    proc = subprocess.run(
+        [*base, "--trace", str(trace), "--parallel", "5", "--quiet", "--name", "tr"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    started = json.loads((tmp_path / "tr" / "events.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert started["type"] == "RunStarted" and started["body"]["config"]["trace"] == str(trace)
+    assert started["body"]["config"]["seed"] == 42
+    proc = subprocess.run([*base, "--trace", str(trace), "--rate", "4"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--trace replays the trace's own arrival times: give no --rate" in proc.stderr

@@ -314,6 +314,22 @@ class PerfReporter:
                 "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)",
             )
         console.print(lat)
+        if any(pt.get("turns") for pt in report.get("points", [])):
+            per_turn = Table(title="per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs))
+            for col in ("Parallel", "Turn", "OK", "Fail", "Prompt tok", "TTFT", "E2E"):
+                per_turn.add_column(col, justify="right")
+            for pt in report.get("points", []):
+                for t in pt.get("turns") or []:
+                    per_turn.add_row(
+                        str(pt["point"].get("parallel")),
+                        str(t["turn"]),
+                        str(t["succeeded"]),
+                        str(t["failed"]),
+                        _f((t.get("prompt_tokens") or {}).get("mean")),
+                        _ms(t["ttft_s"], qs),
+                        _ms(t["e2e_latency_s"], qs),
+                    )
+            console.print(per_turn)
         for pt in report.get("points", []):
             if pt["failures"]:
                 failures = ", ".join(f"{k}={v}" for k, v in pt["failures"].items())
