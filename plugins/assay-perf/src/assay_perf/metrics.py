@@ -42,6 +42,7 @@ FORMULAS = {
     "output_token_throughput": "sum(output tokens of succeeded requests) / window",
     "total_token_throughput": "sum(prompt + output tokens of succeeded requests) / window",
     "goodput": "succeeded requests meeting every SLO / window",
+    "prefix_cache_hit_rate": "sum(cached prompt tokens) / sum(prompt tokens), over requests whose usage reports cached tokens",
 }
 
 
@@ -63,6 +64,7 @@ class _Body(msgspec.Struct):
     phase: str = "measure"
     point: dict[str, Any] = {}
     turn: int | None = None
+    cached_tokens: int | None = None
 
 
 class _Line(msgspec.Struct):
@@ -92,6 +94,8 @@ class _Point:
         self.usage_reported = 0
         self.good = 0
         self.streamed = 0
+        self.cached = array("d")
+        self.cached_prompt = 0  # prompt tokens of the requests that reported cached tokens
         self.turns: dict[int, _Point] = {}  # --multi-turn: the same figures per conversation turn
 
 
@@ -164,6 +168,9 @@ class PerfFold:
             p.prompt_tokens.append(b.prompt_tokens)
         if b.usage_reported:
             p.usage_reported += 1
+        if b.cached_tokens is not None:
+            p.cached.append(b.cached_tokens)
+            p.cached_prompt += b.prompt_tokens or 0
         ttft = e2e = tpot = None
         if chunks:
             ttft = chunks[0] - b.sent
@@ -254,6 +261,9 @@ class PerfFold:
             "output_tokens": stats(p.out_tokens),
             "prompt_tokens": stats(p.prompt_tokens),
         }
+        if len(p.cached):
+            out["cached_tokens"] = stats(p.cached)
+            out["prefix_cache_hit_rate"] = sum(p.cached) / p.cached_prompt if p.cached_prompt else None
         if p.turns:
             keep = ("requests", "succeeded", "failed", "ttft_s", "e2e_latency_s", "prompt_tokens", "output_tokens")
             out["turns"] = [

@@ -292,6 +292,7 @@ class _Load:
                 phase=phase,
                 point=point,
                 turn=turn,
+                cached_tokens=rec.cached_tokens,
             )
         )
         if len(self.buffer) >= self.opts.emit_batch:
