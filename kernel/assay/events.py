@@ -136,6 +136,8 @@ class RequestTimed(Body, kw_only=True):
     stream: bool = False
     phase: str = "measure"  # warmup | measure
     point: dict[str, Any] = {}  # perf sweep point: parallel, number, rate
+    turn: int | None = None  # perf --multi-turn: the conversation turn (1 = first)
+    cached_tokens: int | None = None  # prompt tokens the server served from its prefix cache (usage)
 
 
 class SampleFailed(Body, kw_only=True):

@@ -24,6 +24,7 @@ class Record:
     """What a response parser fills in for one request (mutable, cheap)."""
 
     __slots__ = (
+        "cached_tokens",
         "chunk_times",
         "done",
         "error",
@@ -43,6 +44,7 @@ class Record:
         self.keep_text = keep_text
         self.prompt_tokens: int | None = None
         self.output_tokens: int | None = None  # from usage only
+        self.cached_tokens: int | None = None  # usage.prompt_tokens_details.cached_tokens (prefix cache)
         self.finished = False  # a finish_reason was seen
         self.done = False  # [DONE] seen (set by the framer)
         self.events = 0  # decoded data payloads
@@ -77,9 +79,14 @@ class _Choice(msgspec.Struct):
     finish_reason: str | None = None
 
 
+class _PromptDetails(msgspec.Struct):
+    cached_tokens: int | None = None
+
+
 class _Usage(msgspec.Struct):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    prompt_tokens_details: _PromptDetails | None = None
 
 
 class _Chunk(msgspec.Struct):
@@ -165,6 +172,8 @@ class OpenAIChat:
                 rec.output_tokens = u.completion_tokens
             if u.prompt_tokens is not None:
                 rec.prompt_tokens = u.prompt_tokens
+            if u.prompt_tokens_details is not None:
+                rec.cached_tokens = u.prompt_tokens_details.cached_tokens
 
     def on_body(self, body: bytes, t: float, rec: Record) -> None:
         obj = _whole_body(_decode_chunk, body, rec)
@@ -182,6 +191,8 @@ class OpenAIChat:
         if obj.usage is not None:
             rec.output_tokens = obj.usage.completion_tokens
             rec.prompt_tokens = obj.usage.prompt_tokens
+            if obj.usage.prompt_tokens_details is not None:
+                rec.cached_tokens = obj.usage.prompt_tokens_details.cached_tokens
 
 
 def _whole_body(decode: Any, body: bytes, rec: Record) -> Any:

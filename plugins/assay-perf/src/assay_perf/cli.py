@@ -60,14 +60,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         nargs="+",
         default=None,
-        help="open loop: Poisson arrivals per second (seeded), a list sweeps with --parallel; -1 = closed loop",
+        help="open loop: arrivals per second (seeded; law: --arrival), a list sweeps with --parallel; -1 = closed loop",
     )
+    p.add_argument(
+        "--arrival",
+        choices=["poisson", "gamma", "constant"],
+        default="poisson",
+        help="with --rate: inter-arrival law (gamma: shape --burstiness, vLLM's rule)",
+    )
+    p.add_argument(
+        "--burstiness",
+        type=float,
+        default=1.0,
+        help="gamma shape: 1 = Poisson, < 1 burstier, > 1 more regular (coefficient of variation 1/sqrt(b))",
+    )
+    p.add_argument(
+        "--trace",
+        help="replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids): its times and lengths",
+    )
+    p.add_argument("--trace-speed", type=float, default=1.0, help="replay the trace this many times faster")
     p.add_argument("--duration", type=float, default=None, help="seconds per point: stop sending new requests after it")
     p.add_argument(
         "--warmup-num", type=int, default=0, help="requests before each point, logged as warmup and not measured"
     )
     p.add_argument(
-        "--dataset", default="random", help="prompt source: random, line_by_line, openqa, custom, mt_bench, arena_hard"
+        "--dataset",
+        default="random",
+        help="prompt source: random, line_by_line, openqa, custom, mt_bench, arena_hard, sharegpt",
     )
     p.add_argument("--dataset-path", help="file or directory the dataset reads")
     p.add_argument("--dataset-dir", help="directory holding <dataset>/ folders (default $ASSAY_DATA_DIR)")
@@ -77,6 +96,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-prompt-length", type=int, default=128)
     p.add_argument("--max-prompt-length", type=int, default=1024)
     p.add_argument("--max-tokens", type=int, default=256)
+    p.add_argument(
+        "--prefix-length", type=int, default=0, help="words of a shared prefix before each prompt (prefix cache)"
+    )
+    p.add_argument("--prefix-count", type=int, default=1, help="distinct prefixes, given to the prompts in turn")
+    p.add_argument(
+        "--multi-turn",
+        action="store_true",
+        help="conversations: each turn sends the history with the server's real answers (closed loop)",
+    )
+    p.add_argument("--min-turns", type=int, default=1, help="--multi-turn: fewest user turns per conversation")
+    p.add_argument("--max-turns", type=int, default=5, help="--multi-turn: most user turns per conversation")
+    p.add_argument(
+        "--input-length-dist",
+        choices=["uniform", "normal", "fixed"],
+        default="uniform",
+        help="random dataset: prompt lengths in [--min-prompt-length, --max-prompt-length] (fixed: the max)",
+    )
+    p.add_argument(
+        "--output-length-dist",
+        choices=["uniform", "normal", "fixed"],
+        default=None,
+        help="per-request max_tokens in [--min-tokens or 1, --max-tokens] (fixed: the max); default: --max-tokens",
+    )
     p.add_argument("--min-tokens", type=int, default=None, help="sent as min_tokens (vLLM) to force the output length")
     p.add_argument("--stream", dest="stream", action="store_true", default=False)
     p.add_argument("--no-stream", dest="stream", action="store_false")
@@ -119,7 +161,7 @@ def options_from_args(args: argparse.Namespace) -> Any:
             raise AssayError(f"--extra-args: invalid JSON at column {exc.colno}: {exc.msg}") from None
         if not isinstance(extra, dict):
             raise AssayError("--extra-args: expected a JSON object")
-    number: list[int | None] = list(args.number) if args.number else ([None] if args.duration else [100])
+    number: list[int | None] = list(args.number) if args.number else ([None] if args.duration or args.trace else [100])
     return PerfOptions(
         url=args.url,
         model=args.model,
@@ -127,6 +169,17 @@ def options_from_args(args: argparse.Namespace) -> Any:
         parallel=list(args.parallel),
         number=number,
         rate=list(args.rate) if args.rate else [None],
+        arrival=args.arrival,
+        burstiness=args.burstiness,
+        trace=args.trace,
+        trace_speed=args.trace_speed,
+        input_length_dist=args.input_length_dist,
+        prefix_length=args.prefix_length,
+        prefix_count=args.prefix_count,
+        multi_turn=args.multi_turn,
+        min_turns=args.min_turns,
+        max_turns=args.max_turns,
+        output_length_dist=args.output_length_dist,
         duration=args.duration,
         warmup_num=args.warmup_num,
         dataset=args.dataset,

@@ -7,6 +7,7 @@ returns an iterable of prompts: a string, a list of chat messages, or a
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from assay.data import read_jsonl, read_lines
 class Prompt:
     prompt: Any  # str or list of messages
     tokens: int | None = None
+    max_tokens: int | None = None  # this prompt's output length (sent instead of --max-tokens)
 
 
 # ---- helpers ---------------------------------------------------------------------
@@ -333,8 +335,21 @@ _WORDS = [
 ]
 
 
+def draw_length(rng: random.Random, dist: str, lo: int, hi: int, flag: str) -> int:
+    """One length in [lo, hi]: uniform; normal (mean the midpoint, standard deviation a sixth
+    of the range, rounded and clipped to it); fixed (always hi)."""
+    if dist == "uniform":
+        return rng.randint(lo, hi)
+    if dist == "normal":
+        return min(hi, max(lo, round(rng.gauss((lo + hi) / 2, (hi - lo) / 6))))
+    if dist == "fixed":
+        return hi
+    raise AssayError(f"{flag} must be uniform, normal or fixed, got {dist!r}")
+
+
 def random_prompts(options: Any) -> Iterator[Prompt]:
-    """Prompts of uniformly random length in [--min-prompt-length, --max-prompt-length] tokens.
+    """Prompts of random length in [--min-prompt-length, --max-prompt-length] tokens, drawn
+    by --input-length-dist (uniform, normal or fixed: see :func:`draw_length`).
 
     With ``--tokenizer-path`` the prompt is built from random token ids of that tokenizer
     and its length is re-measured with it (decoding and re-encoding can merge tokens, so
@@ -348,15 +363,18 @@ def random_prompts(options: Any) -> Iterator[Prompt]:
     rng = random.Random(options.seed)
     tok = options.tokenizer()
     count = options.prompt_count()
+    dist = options.input_length_dist
+    if dist not in ("uniform", "normal", "fixed"):
+        raise AssayError(f"--input-length-dist must be uniform, normal or fixed, got {dist!r}")
     if tok is None:
         for _ in range(count):
-            n = rng.randint(lo, hi)
+            n = draw_length(rng, dist, lo, hi, "--input-length-dist")
             yield Prompt(" ".join(rng.choice(_WORDS) for _ in range(n)), None)
         return
     special = set(getattr(tok, "all_special_ids", []) or [])
     vocab = [i for i in range(len(tok)) if i not in special]
     for _ in range(count):
-        n = rng.randint(lo, hi)
+        n = draw_length(rng, dist, lo, hi, "--input-length-dist")
         ids = [rng.choice(vocab) for _ in range(n)]
         text = tok.decode(ids)
         # trim or pad until the re-encoded length falls in [lo, hi]
@@ -418,6 +436,119 @@ def arena_hard(options: Any) -> Iterator[str]:
             yield _need_str(row, "prompt", path, n)
 
 
+def sharegpt(options: Any) -> Iterator[str]:
+    """ShareGPT JSON (a list of ``{"id", "conversations": [{"from", "value"}, ...]}``): the first
+    human turn of each conversation, in file order. Takes the full ShareGPT_V3 file and the
+    first-turn-only subsets (whose conversations hold one turn); rows without a human turn
+    first are skipped, as vLLM's loader does."""
+    import json
+
+    for path in _data_file(options, "sharegpt", ("*.json",)):
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise AssayError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        if not isinstance(rows, list):
+            raise AssayError(f"{path}: expected a JSON list of conversations, got {type(rows).__name__}")
+        for n, row in enumerate(rows):
+            conv = row.get("conversations") if isinstance(row, dict) else None
+            if not isinstance(conv, list):
+                raise AssayError(f"{path}: row {n}: key 'conversations' must be a list")
+            if not conv or not isinstance(conv[0], dict) or conv[0].get("from") != "human":
+                continue
+            text = conv[0].get("value")
+            if isinstance(text, str) and text.strip():
+                yield text
+
+
+# ---- prefix-cache workloads -------------------------------------------------------
+
+
+def with_prefixes(options: Any, prompts: list[Any]) -> list[Prompt]:
+    """Prompt i gets prefix i % --prefix-count before it: --prefix-length random common words
+    (seeded), then a space. A chat-list prompt gets it at the start of its first message.
+    Token counts are measured again (with --tokenizer-path) since the text changed."""
+    n, k = options.prefix_length, options.prefix_count
+    if n < 0 or k < 1:
+        raise AssayError(f"--prefix-length {n} / --prefix-count {k}: need a length >= 0 and a count >= 1")
+    rng = random.Random(f"{options.seed}-prefix")
+    prefixes = [" ".join(rng.choice(_WORDS) for _ in range(n)) + " " for _ in range(k)]
+    out: list[Prompt] = []
+    for i, p in enumerate(prompts):
+        max_tokens = p.max_tokens if isinstance(p, Prompt) else None
+        p = p.prompt if isinstance(p, Prompt) else p
+        pre = prefixes[i % k]
+        if isinstance(p, str):
+            p = pre + p
+        else:
+            p = [{**p[0], "content": pre + str(p[0].get("content", ""))}, *p[1:]]
+        out.append(Prompt(p, None, max_tokens))
+    return out
+
+
+# ---- trace replay ---------------------------------------------------------------
+
+_TRACE_BLOCK = 512  # Mooncake: each hash id names a block of 512 tokens
+
+
+def _read_trace(options: Any) -> list[tuple[float, int, int | None, list[int]]]:
+    """Rows of a JSONL trace: (timestamp in ms, input_length, output_length or None, hash_ids)."""
+    path = Path(options.trace)
+    if not path.is_file():
+        raise AssayError(f"--trace {path}: no such file")
+    rows: list[tuple[float, int, int | None, list[int]]] = []
+    last = -math.inf
+    for n, row in read_jsonl(path):
+        ts, inp, out = row.get("timestamp"), row.get("input_length"), row.get("output_length")
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
+            raise AssayError(f"{path}:{n}: 'timestamp' (milliseconds) must be a number, got {ts!r}")
+        if ts < last:
+            raise AssayError(f"{path}:{n}: timestamp {ts} is before the previous row's {last}: sort the trace")
+        last = ts
+        if isinstance(inp, bool) or not isinstance(inp, int) or inp < 1:
+            raise AssayError(f"{path}:{n}: 'input_length' must be a positive integer, got {inp!r}")
+        if out is not None and (isinstance(out, bool) or not isinstance(out, int) or out < 1):
+            raise AssayError(f"{path}:{n}: 'output_length' must be a positive integer, got {out!r}")
+        hashes = row.get("hash_ids") or []
+        if not isinstance(hashes, list) or not all(isinstance(h, int) and not isinstance(h, bool) for h in hashes):
+            raise AssayError(f"{path}:{n}: 'hash_ids' must be a list of integers")
+        rows.append((float(ts), inp, out, hashes))
+    if not rows:
+        raise AssayError(f"--trace {path}: no rows")
+    return rows
+
+
+def trace_offsets(options: Any) -> list[float]:
+    """Each row's due time in seconds after the first row's (divided by --trace-speed)."""
+    if not options.trace_speed > 0:
+        raise AssayError(f"--trace-speed must be > 0, got {options.trace_speed}")
+    rows = _read_trace(options)
+    t0 = rows[0][0]
+    return [(ts - t0) / 1000.0 / options.trace_speed for ts, *_ in rows]
+
+
+def trace_prompts(options: Any) -> list[Prompt]:
+    """One prompt per trace row: ``input_length`` words (the word approximation of tokens),
+    ``output_length`` as its max_tokens. Rows that share Mooncake ``hash_ids`` share those
+    512-word blocks, so the trace's prefix reuse reaches the server's cache."""
+    blocks: dict[int, list[str]] = {}
+    rng = random.Random(options.seed)
+    out: list[Prompt] = []
+    for _ts, inp, outlen, hashes in _read_trace(options):
+        words: list[str] = []
+        for h in hashes:
+            if len(words) >= inp:
+                break
+            if h not in blocks:
+                brng = random.Random(f"{options.seed}-{h}")
+                blocks[h] = [brng.choice(_WORDS) for _ in range(_TRACE_BLOCK)]
+            words.extend(blocks[h])
+        del words[inp:]
+        words.extend(rng.choice(_WORDS) for _ in range(inp - len(words)))
+        out.append(Prompt(" ".join(words), None, outlen))
+    return out
+
+
 BUILTIN = {
     "random": (random_prompts, "random prompts with token lengths in a range (tokenizer or word approximation)"),
     "line_by_line": (line_by_line, "one prompt per non-empty line of a text file"),
@@ -425,4 +556,5 @@ BUILTIN = {
     "custom": (custom, "JSONL of {'prompt': str} or {'messages': [...]}"),
     "mt_bench": (mt_bench, "MT-Bench question.jsonl (first turns)"),
     "arena_hard": (arena_hard, "Arena-Hard-Auto question.jsonl (v0.1 / v2.0)"),
+    "sharegpt": (sharegpt, "ShareGPT JSON conversations (first human turn)"),
 }

@@ -42,6 +42,7 @@ FORMULAS = {
     "output_token_throughput": "sum(output tokens of succeeded requests) / window",
     "total_token_throughput": "sum(prompt + output tokens of succeeded requests) / window",
     "goodput": "succeeded requests meeting every SLO / window",
+    "prefix_cache_hit_rate": "sum(cached prompt tokens) / sum(prompt tokens), over requests whose usage reports cached tokens",
 }
 
 
@@ -62,6 +63,8 @@ class _Body(msgspec.Struct):
     stream: bool = False
     phase: str = "measure"
     point: dict[str, Any] = {}
+    turn: int | None = None
+    cached_tokens: int | None = None
 
 
 class _Line(msgspec.Struct):
@@ -91,6 +94,9 @@ class _Point:
         self.usage_reported = 0
         self.good = 0
         self.streamed = 0
+        self.cached = array("d")
+        self.cached_prompt = 0  # prompt tokens of the requests that reported cached tokens
+        self.turns: dict[int, _Point] = {}  # --multi-turn: the same figures per conversation turn
 
 
 class PerfFold:
@@ -134,6 +140,11 @@ class PerfFold:
             self.status = b.status or "completed"
 
     def _add(self, p: _Point, b: _Body) -> None:
+        if b.turn is not None:
+            tp = p.turns.get(b.turn)
+            if tp is None:
+                tp = p.turns[b.turn] = _Point({**p.point, "turn": b.turn})
+            self._add(tp, msgspec.structs.replace(b, turn=None))
         p.n += 1
         if b.status is not None:
             s = str(b.status)
@@ -157,6 +168,9 @@ class PerfFold:
             p.prompt_tokens.append(b.prompt_tokens)
         if b.usage_reported:
             p.usage_reported += 1
+        if b.cached_tokens is not None:
+            p.cached.append(b.cached_tokens)
+            p.cached_prompt += b.prompt_tokens or 0
         ttft = e2e = tpot = None
         if chunks:
             ttft = chunks[0] - b.sent
@@ -247,6 +261,15 @@ class PerfFold:
             "output_tokens": stats(p.out_tokens),
             "prompt_tokens": stats(p.prompt_tokens),
         }
+        if len(p.cached):
+            out["cached_tokens"] = stats(p.cached)
+            out["prefix_cache_hit_rate"] = sum(p.cached) / p.cached_prompt if p.cached_prompt else None
+        if p.turns:
+            keep = ("requests", "succeeded", "failed", "ttft_s", "e2e_latency_s", "prompt_tokens", "output_tokens")
+            out["turns"] = [
+                {"turn": t, **{k: v for k, v in self._summary(tp, qs).items() if k in keep}}
+                for t, tp in sorted(p.turns.items())
+            ]
         if self._slo:
             out["goodput"] = {
                 "good_requests": p.good,
@@ -301,6 +324,22 @@ class PerfReporter:
                 "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)",
             )
         console.print(lat)
+        if any(pt.get("turns") for pt in report.get("points", [])):
+            per_turn = Table(title="per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs))
+            for col in ("Parallel", "Turn", "OK", "Fail", "Prompt tok", "TTFT", "E2E"):
+                per_turn.add_column(col, justify="right")
+            for pt in report.get("points", []):
+                for t in pt.get("turns") or []:
+                    per_turn.add_row(
+                        str(pt["point"].get("parallel")),
+                        str(t["turn"]),
+                        str(t["succeeded"]),
+                        str(t["failed"]),
+                        _f((t.get("prompt_tokens") or {}).get("mean")),
+                        _ms(t["ttft_s"], qs),
+                        _ms(t["e2e_latency_s"], qs),
+                    )
+            console.print(per_turn)
         for pt in report.get("points", []):
             if pt["failures"]:
                 failures = ", ".join(f"{k}={v}" for k, v in pt["failures"].items())

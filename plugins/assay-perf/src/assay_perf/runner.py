@@ -37,6 +37,17 @@ class PerfOptions:
     parallel: list[int] = attrs.field(factory=lambda: [1])
     number: list[int | None] = attrs.field(factory=lambda: [100])
     rate: list[float | None] = attrs.field(factory=lambda: [None])  # req/s, Poisson; None: closed loop
+    arrival: str = "poisson"  # poisson | gamma | constant (with --rate); a --trace replays its own times
+    burstiness: float = 1.0  # gamma shape (vLLM --burstiness): 1 = Poisson, < 1 burstier, > 1 more regular
+    trace: str | None = None  # JSONL trace (Mooncake: timestamp ms, input_length, output_length)
+    trace_speed: float = 1.0  # replay speed-up: offsets are divided by it
+    input_length_dist: str = "uniform"  # random prompts: uniform | normal | fixed in [min, max]-prompt-length
+    prefix_length: int = 0  # words of a shared prefix put before each prompt (prefix-cache workloads)
+    prefix_count: int = 1  # distinct prefixes, used in turn
+    multi_turn: bool = False  # conversations: each turn sends the history with the server's real answers
+    min_turns: int = 1
+    max_turns: int = 5
+    output_length_dist: str | None = None  # per-request max_tokens: uniform | normal | fixed in [min, max]-tokens
     duration: float | None = None  # seconds per point
     warmup_num: int = 0
     dataset: str = "random"
@@ -80,6 +91,18 @@ class PerfOptions:
                     ) from None
         return self._tok
 
+    def arrival_kind(self) -> str:
+        """The inter-arrival law: gamma when --burstiness is not 1 (vLLM's rule), else --arrival."""
+        if self.arrival not in ("poisson", "gamma", "constant"):
+            raise AssayError(f"--arrival must be poisson, gamma or constant, got {self.arrival!r}")
+        if not self.burstiness > 0 or math.isinf(self.burstiness):
+            raise AssayError(f"--burstiness must be a positive number, got {self.burstiness}")
+        if self.arrival == "constant" and self.burstiness != 1.0:
+            raise AssayError("--arrival constant takes no --burstiness (constant gaps have none)")
+        if self.arrival == "poisson" and self.burstiness != 1.0:
+            return "gamma"
+        return self.arrival
+
     def prompt_count(self) -> int:
         """How many distinct prompts a generated source should make (they are cycled)."""
         known = [n for n in self.number if n]
@@ -103,8 +126,18 @@ class PerfOptions:
         for v in n:
             if v is not None and v < 1:
                 raise AssayError(f"--number must be >= 1, got {v}")
-        if any(v is None for v in n) and not self.duration:
+        if any(v is None for v in n) and not self.duration and not self.trace:
             raise AssayError("give --number, or --duration to run each point for a time")
+        if self.trace and any(v is not None for v in r):
+            raise AssayError("--trace replays the trace's own arrival times: give no --rate")
+        if self.multi_turn:
+            if self.trace or any(v is not None for v in r):
+                raise AssayError(
+                    "--multi-turn runs closed loop (a turn waits for the previous answer): no --rate/--trace"
+                )
+            if not 1 <= self.min_turns <= self.max_turns:
+                raise AssayError(f"--min-turns {self.min_turns} / --max-turns {self.max_turns}: need 1 <= min <= max")
+        self.arrival_kind()
         return list(zip(p, n, r))
 
     def request_headers(self) -> dict[str, str]:
@@ -159,6 +192,9 @@ class _Load:
         self.stream = bool(opts.stream and api.streams)
         self.keep_text = opts.tokenizer() is not None
         self.headers = opts.request_headers()
+        self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
+        self.conversations: list[list[Any]] | None = None  # --multi-turn: each conversation's user turns
+        self.encoder = msgspec.json.Encoder()
 
     def flush(self) -> None:
         if self.buffer:
@@ -166,14 +202,24 @@ class _Load:
             self.run.emit_many(batch)
 
     async def one(
-        self, session: Any, idx: int, rid: str, scheduled: float | None, phase: str, point: dict[str, Any]
-    ) -> None:
+        self,
+        session: Any,
+        idx: int,
+        rid: str,
+        scheduled: float | None,
+        phase: str,
+        point: dict[str, Any],
+        given: tuple[bytes, int | None] | None = None,
+        turn: int | None = None,
+    ) -> str | None:
+        """One request (``given``: its body and prompt tokens, else prompt ``idx``); returns the
+        answer text when the request is a conversation's turn and succeeded, else None."""
         import aiohttp
 
         perf = time.perf_counter
         off = self.offset
-        body, known_prompt_tokens = self.bodies[idx % len(self.bodies)]
-        rec = Record(self.keep_text)
+        body, known_prompt_tokens = given or self.bodies[idx % len(self.bodies)]
+        rec = Record(self.keep_text or turn is not None)
         status = None
         first_byte = None
         start = perf() + off
@@ -245,10 +291,13 @@ class _Load:
                 stream=self.stream,
                 phase=phase,
                 point=point,
+                turn=turn,
+                cached_tokens=rec.cached_tokens,
             )
         )
         if len(self.buffer) >= self.opts.emit_batch:
             self.flush()
+        return "".join(rec.texts) if ok and turn is not None else None
 
     async def _read_sse(self, resp: Any, rec: Record, perf: Any, off: float) -> None:
         """SSE framing (WHATWG): ``data:`` lines join until a blank line ends the event.
@@ -320,8 +369,10 @@ class _Load:
         ) as session:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
-            if rate:
+            if rate or self.schedule is not None:
                 await self._open_loop(session, parallel, number, rate, point, pidx)
+            elif self.conversations is not None:
+                await self._multi_turn(session, parallel, number, opts.duration, point, f"{pidx}")
             else:
                 await self._closed_loop(session, parallel, number, opts.duration, "measure", point, f"{pidx}")
         self.flush()
@@ -348,20 +399,86 @@ class _Load:
 
         await asyncio.gather(*(worker() for _ in range(min(parallel, limit))))
 
-    async def _open_loop(
-        self, session: Any, parallel: int, number: int | None, rate: float, point: dict[str, Any], pidx: int
+    def _turn_body(self, messages: list[dict[str, Any]]) -> tuple[bytes, int | None]:
+        body = self.api.body(messages, self.opts)
+        if self.opts.extra_args:
+            body.update(self.opts.extra_args)
+        tok = self.opts.tokenizer()
+        tokens = None
+        if tok is not None:
+            tokens = len(tok.encode("\n".join(str(m["content"]) for m in messages), add_special_tokens=False))
+        return self.encoder.encode(body), tokens
+
+    async def _multi_turn(
+        self,
+        session: Any,
+        parallel: int,
+        number: int | None,
+        duration: float | None,
+        point: dict[str, Any],
+        prefix: str,
     ) -> None:
-        """Poisson arrivals at ``rate``; at most ``parallel`` in flight. A request that
-        waits for a free slot keeps its scheduled time, so client queueing shows."""
+        """``parallel`` users, each holding one conversation at a time: turn k sends the history
+        (user turns and the server's real answers) plus the next user turn, after answer k-1.
+        ``number`` counts requests (turns); a failed turn ends its conversation."""
+        convs = self.conversations
+        assert convs
+        conv_ids = itertools.count()
+        req_ids = itertools.count()
+        deadline = time.perf_counter() + duration if duration else math.inf
+        limit = number if number is not None else sys.maxsize
+
+        async def user() -> None:
+            for c in conv_ids:
+                history: list[dict[str, Any]] = []
+                for t, text in enumerate(convs[c % len(convs)], 1):
+                    i = next(req_ids)
+                    if i >= limit or time.perf_counter() >= deadline:
+                        return
+                    history.append({"role": "user", "content": text})
+                    answer = await self.one(
+                        session, i, f"{prefix}-{i}", None, "measure", point, self._turn_body(history), t
+                    )
+                    if answer is None:
+                        break
+                    history.append({"role": "assistant", "content": answer})
+
+        await asyncio.gather(*(user() for _ in range(min(parallel, limit))))
+
+    def arrivals(self, rate: float | None, pidx: int) -> Iterator[float]:
+        """Due times, in seconds from the point's start: the trace's offsets, or gaps drawn
+        (seeded by --seed and the point's index) from the arrival law at ``rate``."""
+        if self.schedule is not None:
+            yield from self.schedule
+            return
+        assert rate
+        kind = self.opts.arrival_kind()
+        rng = random.Random(self.opts.seed + pidx)
+        shape = self.opts.burstiness
+        due = 0.0
+        while True:
+            yield due
+            if kind == "constant":
+                due += 1.0 / rate
+            elif kind == "gamma":  # vLLM: shape = burstiness, scale = 1 / (rate * burstiness): mean 1/rate
+                due += rng.gammavariate(shape, 1.0 / (rate * shape))
+            else:
+                due += rng.expovariate(rate)
+
+    async def _open_loop(
+        self, session: Any, parallel: int, number: int | None, rate: float | None, point: dict[str, Any], pidx: int
+    ) -> None:
+        """Arrivals at ``rate`` (Poisson, gamma or constant gaps) or replayed from a trace; at
+        most ``parallel`` in flight. A request that waits for a free slot keeps its scheduled
+        time, so client queueing shows."""
         opts = self.opts
-        rng = random.Random(opts.seed + pidx)
         sem = asyncio.Semaphore(parallel)
         perf = time.perf_counter
         t0 = perf()
         deadline = t0 + opts.duration if opts.duration else math.inf
         limit = number if number is not None else sys.maxsize
         tasks: set[asyncio.Task[None]] = set()
-        due = t0
+        dues = self.arrivals(rate, pidx)
 
         async def go(i: int, scheduled: float) -> None:
             try:
@@ -370,16 +487,19 @@ class _Load:
                 sem.release()
 
         i = 0
-        while i < limit and due < deadline:
-            delay = due - perf()
-            if delay > 0:
+        for rel in dues:
+            due = t0 + rel
+            if i >= limit or due >= deadline:
+                break
+            # uvloop's timers have millisecond granularity and may wake up to 1 ms early:
+            # sleep again (a sleep(0) yields to the loop) until the due time has come
+            while (delay := due - perf()) > 0:
                 await asyncio.sleep(delay)
             await sem.acquire()
             task = asyncio.create_task(go(i, due + self.offset))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             i += 1
-            due += rng.expovariate(rate)
         if tasks:
             await asyncio.gather(*tasks)
 
@@ -424,29 +544,75 @@ def _event_loop_run(coro: Any) -> Any:
 def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tuple[bytes, int | None]]:
     from .datasets import Prompt
 
+    from .datasets import draw_length
+
     encoder = msgspec.json.Encoder()
     tok = opts.tokenizer()
     out: list[tuple[bytes, int | None]] = []
+    out_lo = opts.min_tokens if opts.min_tokens is not None else 1
+    out_rng = random.Random(f"{opts.seed}-output-length")
+    if opts.output_length_dist and (opts.max_tokens is None or not 1 <= out_lo <= opts.max_tokens):
+        raise AssayError(f"--output-length-dist needs 1 <= --min-tokens ({out_lo}) <= --max-tokens ({opts.max_tokens})")
     for p in prompts:
         tokens = None
+        max_tokens, min_tokens = opts.max_tokens, opts.min_tokens
+        if opts.output_length_dist:
+            max_tokens = draw_length(out_rng, opts.output_length_dist, out_lo, opts.max_tokens, "--output-length-dist")
+            if min_tokens is not None:
+                min_tokens = max_tokens  # --min-tokens given: force the drawn length (vLLM's min_tokens)
         if isinstance(p, Prompt):
+            if p.max_tokens is not None:
+                max_tokens = p.max_tokens
             p, tokens = p.prompt, p.tokens
         if tokens is None and tok is not None:
             text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
             tokens = len(tok.encode(text, add_special_tokens=False))
-        body = api.body(p, opts)
+        saved = opts.max_tokens, opts.min_tokens
+        opts.max_tokens, opts.min_tokens = max_tokens, min_tokens  # this prompt's own output length
+        try:
+            body = api.body(p, opts)
+        finally:
+            opts.max_tokens, opts.min_tokens = saved
         if opts.extra_args:
             body.update(opts.extra_args)
         out.append((encoder.encode(body), tokens))
     return out
 
 
+def _conversations(opts: PerfOptions, prompts: list[Any]) -> list[list[Any]]:
+    """The prompts, in order, cut into conversations of [--min-turns, --max-turns] user turns
+    (seeded), each prompt used once (the last conversation wraps to the first prompts); a
+    chat-list prompt contributes its last message's content."""
+    from .datasets import Prompt
+
+    texts = []
+    for p in prompts:
+        p = p.prompt if isinstance(p, Prompt) else p
+        texts.append(p if isinstance(p, str) else str(p[-1].get("content", "")))
+    rng = random.Random(f"{opts.seed}-turns")
+    out: list[list[Any]] = []
+    i = 0
+    while i < len(texts):
+        k = rng.randint(opts.min_turns, opts.max_turns)
+        out.append([texts[(i + j) % len(texts)] for j in range(k)])  # the last one wraps around
+        i += k
+    return out
+
+
 def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
+    if opts.trace:
+        from .datasets import trace_prompts
+
+        return trace_prompts(opts)
     entry = plugins.get("perf_datasets", opts.dataset)
     need = opts.prompt_count()
     prompts = list(itertools.islice(iter(entry.obj(opts)), need))
     if not prompts:
         raise AssayError(f"--dataset {opts.dataset}: no prompts")
+    if opts.prefix_length:
+        from .datasets import with_prefixes
+
+        prompts = with_prefixes(opts, prompts)
     return prompts
 
 
@@ -461,6 +627,8 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
         api = api.for_url(opts.url)
+    if opts.multi_turn and getattr(api, "path", None) != "/chat/completions":
+        raise AssayError(f"--multi-turn needs a chat API (--api openai or openai_chat), not {opts.api}")
     if opts.stream and not api.streams:
         print(f"note: --api {opts.api} does not stream; --stream ignored", file=sys.stderr)
     url = resolve_url(opts.url, api)
@@ -483,6 +651,12 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
             seed=opts.seed,
         )
         load = _Load(opts, api, url, bodies, run)
+        if opts.trace:
+            from .datasets import trace_offsets
+
+            load.schedule = trace_offsets(opts)
+        if opts.multi_turn:
+            load.conversations = _conversations(opts, prompts)
         life.before_finish(load.flush)
 
         async def sweep() -> None:

@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-usage", action="store_true")
     p.add_argument("--served-models", nargs="+", help="what /v1/models lists; other model names get a 404")
     p.add_argument("--require-api-key", help="answer 401 to requests without this bearer key")
+    p.add_argument(
+        "--prefix-cache-block", type=int, default=0, help="simulate a prefix cache of blocks of N prompt words"
+    )
     p.add_argument("--no-record", action="store_true", help="do not keep request bodies (long benchmarks)")
     p.add_argument("--timing", action="store_true", help="keep per-request server-side times (GET /admin/timings)")
     p.add_argument(
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         report_usage=not args.no_usage,
         record=not args.no_record,
         timing=args.timing,
+        prefix_cache_block=args.prefix_cache_block,
     )
     if args.rules:
         try:

@@ -51,6 +51,9 @@ class ServerConfig:
     reasoning: str | None = None  # when set, chat answers carry it as reasoning_content
     served_models: list[str] | None = None  # when set: GET /v1/models lists these, other names get a 404
     require_api_key: str | None = None  # when set: requests without this bearer key get a 401
+    # > 0: a prefix cache of blocks of this many prompt tokens (words), as vLLM's: the leading
+    # blocks seen before are "cached", reported as usage.prompt_tokens_details.cached_tokens
+    prefix_cache_block: int = 0
 
     def update(self, data: dict[str, Any]) -> None:
         for k, v in data.items():
@@ -105,6 +108,7 @@ class Server:
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
         self._rule_uses: dict[int, int] = {}
+        self._cached_blocks: set[str] = set()
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
@@ -156,6 +160,23 @@ class Server:
         if max_tokens:
             toks = toks[: int(max_tokens)]
         return toks
+
+    def _prefix_cache(self, body: dict[str, Any]) -> int:
+        """Cached prompt tokens: the leading full blocks whose chained hash was seen before;
+        every full block of this prompt is then cached."""
+        size = self.config.prefix_cache_block
+        toks = tokens_of(_all_text(body))
+        h = hashlib.sha256()
+        cached, hit = 0, True
+        for i in range(len(toks) // size):
+            h.update("".join(toks[i * size : (i + 1) * size]).encode())
+            key = h.hexdigest()
+            if hit and key in self._cached_blocks:
+                cached += size
+            else:
+                hit = False
+                self._cached_blocks.add(key)
+        return cached
 
     @staticmethod
     def _prompt_tokens(body: dict[str, Any]) -> int:
@@ -279,6 +300,8 @@ class Server:
             "completion_tokens": len(toks),
             "total_tokens": prompt_tokens + len(toks),
         }
+        if cfg.prefix_cache_block > 0:
+            usage["prompt_tokens_details"] = {"cached_tokens": self._prefix_cache(body)}
         finish = (
             "length"
             if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos")
