@@ -198,6 +198,68 @@ def served_models(api_url: str, api_key: str | None = None, timeout: float | Non
         client.close()
 
 
+async def read_events(
+    reads: Any, now: Any, chat: bool, timed: RequestTimed, http_request: Any = None
+) -> tuple[list[str], list[str], str | None, Usage | None]:
+    """Read an OpenAI event stream from its network reads: (content parts, reasoning parts, finish, usage).
+
+    ``reads`` yields the bytes of each read; ``now()`` is taken once per read, before any parsing, and
+    fills ``timed.first_byte``, ``timed.chunk_times`` (one per content chunk) and ``timed.last_content``.
+    """
+    parts: list[str] = []
+    reasoning_parts: list[str] = []
+    finish = None
+    usage = None
+    parser = SSEParser()
+    feed = parser.feed
+    decode = decode_chunk
+    done = False
+    async for data in reads:
+        t = now()  # the read's time, taken before any parsing
+        if timed.first_byte is None:
+            timed.first_byte = t
+        for name, payload in feed(data):
+            if payload == b"[DONE]":
+                done = True
+                break
+            chunk = decode(payload)
+            choices = chunk.choices
+            if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
+                message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
+                if not message or not isinstance(message, str):
+                    message = "An error occurred during streaming"
+                raise openai.APIError(message, http_request, body=chunk.error)
+            if name == b"error" or (choices is None and chunk.usage is None):
+                # an error event (`event: error`, or a data line with no choices and no usage)
+                detail = chunk.message or payload.decode("utf-8", "replace")
+                raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
+            if chunk.usage is not None:
+                usage = _usage(chunk.usage)
+            if not choices:
+                continue
+            choice = choices[0]
+            if chat:
+                delta = choice.delta
+                if delta is not None:
+                    text = delta.content
+                    r = delta.reasoning_content or delta.reasoning
+                    if r:
+                        reasoning_parts.append(r)
+                else:
+                    text = None
+            else:
+                text = choice.text
+            if text:
+                parts.append(text)
+                timed.chunk_times.append(t)
+                timed.last_content = t
+            if choice.finish_reason:
+                finish = choice.finish_reason
+        if done:
+            break
+    return parts, reasoning_parts, finish, usage
+
+
 class OpenAIModel:
     supports_loglikelihood = False
 
@@ -363,10 +425,6 @@ class OpenAIModel:
     ) -> GenerateResult:
         # The SDK's low-level post (same auth, transport and status errors) with the body left unread;
         # the event stream is parsed here from raw bytes (assay_openai.sse): no per-chunk SDK objects.
-        parts: list[str] = []
-        reasoning_parts: list[str] = []
-        finish = None
-        usage = None
         body: dict[str, Any] = {"model": self.name, **params, **extra}
         if chat:
             body["messages"] = request.messages or [{"role": "user", "content": self._prompt(request)}]
@@ -388,53 +446,9 @@ class OpenAIModel:
                 raise StreamError(
                     f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
                 )
-            parser = SSEParser()
-            feed = parser.feed
-            decode = decode_chunk
-            done = False
-            async for data in resp.aiter_bytes():
-                t = now()  # the read's time, taken before any parsing
-                if timed.first_byte is None:
-                    timed.first_byte = t
-                for name, payload in feed(data):
-                    if payload == b"[DONE]":
-                        done = True
-                        break
-                    chunk = decode(payload)
-                    choices = chunk.choices
-                    if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
-                        message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
-                        if not message or not isinstance(message, str):
-                            message = "An error occurred during streaming"
-                        raise openai.APIError(message, resp.request, body=chunk.error)
-                    if name == b"error" or (choices is None and chunk.usage is None):
-                        # an error event (`event: error`, or a data line with no choices and no usage)
-                        detail = chunk.message or payload.decode("utf-8", "replace")
-                        raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
-                    if chunk.usage is not None:
-                        usage = _usage(chunk.usage)
-                    if not choices:
-                        continue
-                    choice = choices[0]
-                    if chat:
-                        delta = choice.delta
-                        if delta is not None:
-                            text = delta.content
-                            r = delta.reasoning_content or delta.reasoning
-                            if r:
-                                reasoning_parts.append(r)
-                        else:
-                            text = None
-                    else:
-                        text = choice.text
-                    if text:
-                        parts.append(text)
-                        timed.chunk_times.append(t)
-                        timed.last_content = t
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
-                if done:
-                    break
+            parts, reasoning_parts, finish, usage = await read_events(
+                resp.aiter_bytes(), now, chat, timed, resp.request
+            )
         finally:
             await resp.aclose()
         timed.end = now()
