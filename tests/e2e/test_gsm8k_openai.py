@@ -183,3 +183,42 @@ def test_missing_data_offline_is_one_clear_error(tmp_path):
     )
     assert proc.returncode == 2
     assert "Looked in" in proc.stderr and "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_streaming_in_crlf_framing_with_reasoning_gives_exact_scores_and_chunk_times(
+    tmp_path, datasets_dir, test_server
+):
+    # CRLF line ends, a keep-alive comment before each event, each event split in two writes,
+    # two tokens per chunk and a reasoning chunk first: reasoning is kept apart from the answer
+    rows = gsm8k_rows(datasets_dir, 8)
+    srv = test_server(
+        rules=_rules(rows, {0, 3, 5}), sse_framing="crlf", tokens_per_chunk=2, reasoning="let me think", itl=0.001
+    )
+    assay(
+        "eval",
+        "--model",
+        "m",
+        "--api-url",
+        srv.url,
+        "--datasets",
+        "gsm8k",
+        "--limit",
+        "8",
+        "--stream",
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path),
+        "--no-progress",
+    )
+    (run,) = run_dirs(tmp_path)
+    assert report_rows(run)[0]["score"] == 3 / 8
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
+    assert len(timed) == 8 and all("error_kind" not in t and t["stream"] and t["usage_reported"] for t in timed)
+    done = [e["body"] for e in events if e["type"] == "Generated"]
+    assert len(done) == 8 and {d.get("reasoning") for d in done} == {"let me think"}
+    assert all("let me think" not in d["output"] for d in done)
+    for t in timed:  # one content chunk per two tokens of the answer, in time order
+        assert t["chunk_times"] == sorted(t["chunk_times"]) and t["last_content"] == t["chunk_times"][-1]
+        assert t["first_byte"] <= t["chunk_times"][0] <= t["end"]

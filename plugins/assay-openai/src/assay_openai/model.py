@@ -12,6 +12,9 @@ import openai
 from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
 from openai._base_client import httpx2 as _sdk_httpx
+from openai._constants import RAW_RESPONSE_HEADER
+
+from .sse import SSEParser, decode_chunk, error_text
 
 _OPENAI_KEYS = {
     "max_tokens",
@@ -55,16 +58,6 @@ def _usage(raw: Any) -> Usage | None:
         total_tokens=getattr(raw, "total_tokens", None),
         reasoning_tokens=getattr(details, "reasoning_tokens", None) if details is not None else None,
     )
-
-
-def _reasoning_of(obj: Any) -> str | None:
-    for name in ("reasoning_content", "reasoning"):
-        value = getattr(obj, name, None)
-        if value is None and getattr(obj, "model_extra", None):
-            value = obj.model_extra.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 _DISCONNECTS = {
@@ -203,6 +196,68 @@ def served_models(api_url: str, api_key: str | None = None, timeout: float | Non
         ) from None
     finally:
         client.close()
+
+
+async def read_events(
+    reads: Any, now: Any, chat: bool, timed: RequestTimed, http_request: Any = None
+) -> tuple[list[str], list[str], str | None, Usage | None]:
+    """Read an OpenAI event stream from its network reads: (content parts, reasoning parts, finish, usage).
+
+    ``reads`` yields the bytes of each read; ``now()`` is taken once per read, before any parsing, and
+    fills ``timed.first_byte``, ``timed.chunk_times`` (one per content chunk) and ``timed.last_content``.
+    """
+    parts: list[str] = []
+    reasoning_parts: list[str] = []
+    finish = None
+    usage = None
+    parser = SSEParser()
+    feed = parser.feed
+    decode = decode_chunk
+    done = False
+    async for data in reads:
+        t = now()  # the read's time, taken before any parsing
+        if timed.first_byte is None:
+            timed.first_byte = t
+        for name, payload in feed(data):
+            if payload == b"[DONE]":
+                done = True
+                break
+            chunk = decode(payload)
+            choices = chunk.choices
+            if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
+                message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
+                if not message or not isinstance(message, str):
+                    message = "An error occurred during streaming"
+                raise openai.APIError(message, http_request, body=chunk.error)
+            if name == b"error" or (choices is None and chunk.usage is None):
+                # an error event (`event: error`, or a data line with no choices and no usage)
+                detail = chunk.message or payload.decode("utf-8", "replace")
+                raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
+            if chunk.usage is not None:
+                usage = _usage(chunk.usage)
+            if not choices:
+                continue
+            choice = choices[0]
+            if chat:
+                delta = choice.delta
+                if delta is not None:
+                    text = delta.content
+                    r = delta.reasoning_content or delta.reasoning
+                    if r:
+                        reasoning_parts.append(r)
+                else:
+                    text = None
+            else:
+                text = choice.text
+            if text:
+                parts.append(text)
+                timed.chunk_times.append(t)
+                timed.last_content = t
+            if choice.finish_reason:
+                finish = choice.finish_reason
+        if done:
+            break
+    return parts, reasoning_parts, finish, usage
 
 
 class OpenAIModel:
@@ -368,68 +423,34 @@ class OpenAIModel:
         timed: RequestTimed,
         now: Any,
     ) -> GenerateResult:
-        parts: list[str] = []
-        reasoning_parts: list[str] = []
-        finish = None
-        usage = None
+        # The SDK's low-level post (same auth, transport and status errors) with the body left unread;
+        # the event stream is parsed here from raw bytes (assay_openai.sse): no per-chunk SDK objects.
+        body: dict[str, Any] = {"model": self.name, **params, **extra}
         if chat:
-            stream = await self.client.chat.completions.create(
-                model=self.name,
-                messages=request.messages or [{"role": "user", "content": self._prompt(request)}],
-                stream=True,
-                stream_options={"include_usage": True},
-                extra_body=extra or None,
-                **params,
-            )
+            body["messages"] = request.messages or [{"role": "user", "content": self._prompt(request)}]
         else:
-            stream = await self.client.completions.create(
-                model=self.name,
-                prompt=self._prompt(request),
-                stream=True,
-                stream_options={"include_usage": True},
-                extra_body=extra or None,
-                **params,
+            body["prompt"] = self._prompt(request)
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+        resp = await self.client.post(
+            "/chat/completions" if chat else "/completions",
+            cast_to=_sdk_httpx.Response,
+            content=self._encoder.encode(body),
+            options={"headers": {"Content-Type": "application/json", RAW_RESPONSE_HEADER: "stream"}},
+        )
+        try:
+            timed.status = resp.status_code
+            ctype = resp.headers.get("content-type", "")
+            if "text/event-stream" not in ctype.lower():
+                head = (await resp.aread())[:200]
+                raise StreamError(
+                    f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
+                )
+            parts, reasoning_parts, finish, usage = await read_events(
+                resp.aiter_bytes(), now, chat, timed, resp.request
             )
-        timed.status = stream.response.status_code
-        ctype = stream.response.headers.get("content-type", "")
-        if "text/event-stream" not in ctype.lower():
-            head = (await stream.response.aread())[:200]
-            await stream.close()
-            raise StreamError(
-                f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
-            )
-        async for chunk in stream:
-            t = now()
-            if timed.first_byte is None:
-                timed.first_byte = t
-            extra = getattr(chunk, "model_extra", None) or {}
-            choices = getattr(chunk, "choices", None)
-            if "error" in extra or (choices is None and getattr(chunk, "usage", None) is None):
-                # an error event (`event: error`, or a data line with no choices and no usage)
-                detail = extra.get("error") or extra.get("message") or extra
-                if isinstance(detail, dict):
-                    detail = detail.get("message") or detail
-                await stream.close()
-                raise StreamError(f"error event in the stream: {str(detail)[:300]}")
-            if getattr(chunk, "usage", None) is not None:
-                usage = _usage(chunk.usage)
-            if not choices:
-                continue
-            choice = chunk.choices[0]
-            if chat:
-                delta = choice.delta
-                text = delta.content if delta is not None else None
-                r = _reasoning_of(delta) if delta is not None else None
-                if r:
-                    reasoning_parts.append(r)
-            else:
-                text = choice.text
-            if text:
-                parts.append(text)
-                timed.chunk_times.append(t)
-                timed.last_content = t
-            if choice.finish_reason:
-                finish = choice.finish_reason
+        finally:
+            await resp.aclose()
         timed.end = now()
         if not parts and not reasoning_parts and finish is None:
             raise StreamError("the event stream ended with no content and no finish_reason")

@@ -300,43 +300,25 @@ class _Load:
         return "".join(rec.texts) if ok and turn is not None else None
 
     async def _read_sse(self, resp: Any, rec: Record, perf: Any, off: float) -> None:
-        """SSE framing (WHATWG): ``data:`` lines join until a blank line ends the event.
+        """SSE framing by the parser the eval backend uses (:class:`assay_openai.sse.SSEParser`).
 
-        Fast path: events separated by a blank line, each one ``data: ...`` line (what
-        every OpenAI-compatible server sends); anything else takes the general path.
+        One timestamp per network read, taken before any parsing; an ``event: error`` is a stream error.
         """
+        from assay_openai.sse import SSEParser
+
         on_event = self.api.on_event
-        buf = b""
+        parser = SSEParser()
+        feed = parser.feed
         async for chunk in resp.content.iter_any():
             t = perf() + off  # timestamp before any parsing
-            if buf:
-                chunk = buf + chunk
-                buf = b""
-            if chunk.endswith(b"\n\n") and chunk.startswith(b"data: ") and chunk.find(b"\n") == len(chunk) - 2:
-                # the common read: exactly one whole one-line event
-                payload = chunk[6:-2]
+            for name, payload in feed(chunk):
                 if payload == b"[DONE]":
                     rec.done = True
+                elif name == b"error":
+                    rec.fail("stream_error", f"error event: {payload[:200].decode('utf-8', 'replace')}")
                 else:
                     on_event(payload, t, rec)
-                continue
-            buf = chunk
-            if b"\r" in buf:
-                buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            if b"\n\n" not in buf:
-                continue
-            *events, buf = buf.split(b"\n\n")
-            for ev in events:
-                if ev.startswith(b"data: ") and b"\n" not in ev:
-                    payload = ev[6:]
-                else:
-                    payload = _sse_data(ev)
-                    if payload is None:
-                        continue
-                if payload == b"[DONE]":
-                    rec.done = True
-                else:
-                    on_event(payload, t, rec)
+        buf = parser.pending()
         if buf.strip(b"\n") and rec.error_kind is None and not rec.done:
             payload = _sse_data(buf)
             if payload == b"[DONE]":

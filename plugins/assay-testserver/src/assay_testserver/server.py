@@ -33,6 +33,19 @@ FAULT_KINDS = (
 )
 
 
+def _crlf_writer(write: Any) -> Any:
+    """An SSE writer in the other legal framing: CRLF line ends, a keep-alive comment, split events."""
+
+    async def crlf_write(data: bytes) -> None:
+        data = (b": keep-alive\n\n" + data).replace(b"\n", b"\r\n")
+        half = len(data) // 2
+        await write(data[:half])
+        await asyncio.sleep(0)
+        await write(data[half:])
+
+    return crlf_write
+
+
 @attrs.define
 class ServerConfig:
     rules: list[dict[str, str]] = attrs.field(factory=list)
@@ -54,6 +67,7 @@ class ServerConfig:
     # > 0: a prefix cache of blocks of this many prompt tokens (words), as vLLM's: the leading
     # blocks seen before are "cached", reported as usage.prompt_tokens_details.cached_tokens
     prefix_cache_block: int = 0
+    sse_framing: str = "lf"  # "crlf": CRLF line ends, a comment before each event, each event in two writes
 
     def update(self, data: dict[str, Any]) -> None:
         for k, v in data.items():
@@ -335,6 +349,8 @@ class Server:
             return web.json_response({"id": rid, "object": "chat.completion", "model": model, "choices": []})
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await resp.prepare(request)
+        if cfg.sse_framing == "crlf":
+            resp.write = _crlf_writer(resp.write)  # type: ignore[method-assign]
         t0 = time.perf_counter()
         obj = "chat.completion.chunk" if chat else "text_completion"
 

@@ -1,0 +1,151 @@
+"""Incremental SSE parsing and msgspec decoding of OpenAI stream chunks: the one hot path.
+
+Shared by the eval backend (:mod:`assay_openai.model`) and the perf load generator
+(``assay_perf.runner``). Pure bytes in, ``(event, data)`` out: no HTTP client, no per-chunk SDK
+objects; it imports msgspec only, so a plugin can use it without importing the openai SDK.
+
+Framing follows the WHATWG event-stream rules that OpenAI-compatible servers use: lines end in
+LF, CRLF or CR; ``data:`` lines of one event join with newlines; a blank line ends the event;
+lines starting with ``:`` are comments; an ``event:`` field names the event (``error`` for an
+error event); ``id:`` and ``retry:`` carry nothing for us. A data-less event is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+__all__ = ["SSEParser", "StreamChunk", "decode_chunk", "error_text"]
+
+
+class SSEParser:
+    """Feed it the bytes of each network read; it returns the events completed by that read.
+
+    Each event is ``(name, data)``: ``name`` is the ``event:`` field (``b""`` if none), ``data``
+    the joined ``data:`` lines. The caller takes its timestamp before calling :meth:`feed`, so
+    every event of one read shares the time that read arrived.
+    """
+
+    __slots__ = ("_buf", "_cr")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._cr = False  # the previous read ended in CR: a following LF belongs to it
+
+    def feed(self, chunk: bytes) -> list[tuple[bytes, bytes]]:
+        if self._cr:
+            self._cr = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+        if not self._buf and chunk.startswith(b"data: ") and chunk.endswith(b"\n\n"):
+            # the common read: whole one-line events ("data: {...}\n\n", one or several)
+            events = chunk[:-2].split(b"\n\n")
+            if all(e.startswith(b"data: ") and b"\n" not in e and b"\r" not in e for e in events):
+                return [(b"", e[6:]) for e in events]
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            if buf.endswith(b"\r"):
+                self._cr = True  # a CRLF split across reads: drop the LF when it comes
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        if b"\n\n" not in buf:
+            self._buf = buf
+            return []
+        *raw, self._buf = buf.split(b"\n\n")
+        out = []
+        for ev in raw:
+            if ev.startswith(b"data: ") and b"\n" not in ev:
+                out.append((b"", ev[6:]))
+                continue
+            parsed = _event(ev)
+            if parsed is not None:
+                out.append(parsed)
+        return out
+
+    def pending(self) -> bytes:
+        """The bytes of an event not yet ended by a blank line (after the stream ends: truncation)."""
+        return self._buf
+
+    def close(self) -> list[tuple[bytes, bytes]]:
+        """At the end of the stream: an event the server ended with one newline only, if complete.
+
+        Returns it (the spec drops it; servers that forget the last blank line are common enough);
+        an event cut in the middle of a line is left in :meth:`pending`.
+        """
+        buf = self._buf
+        if buf.endswith(b"\n") and buf.strip(b"\n"):
+            self._buf = b""
+            parsed = _event(buf.rstrip(b"\n"))
+            return [parsed] if parsed is not None else []
+        return []
+
+
+def _event(ev: bytes) -> tuple[bytes, bytes] | None:
+    """One event's lines (already split on blank lines) as ``(name, data)``; None if no data."""
+    name = b""
+    data: list[bytes] = []
+    for line in ev.split(b"\n"):
+        if not line or line.startswith(b":"):
+            continue  # a comment (keep-alive)
+        field, colon, value = line.partition(b":")
+        if colon and value.startswith(b" "):
+            value = value[1:]
+        if field == b"data":
+            data.append(value)
+        elif field == b"event":
+            name = value
+        # id:, retry: and unknown fields carry nothing here
+    if not data:
+        return None
+    return name, b"\n".join(data)
+
+
+# ---- wire types: only the fields read are decoded; msgspec skips the rest ----------
+
+
+class Delta(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+
+
+class Message(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+
+
+class Choice(msgspec.Struct):
+    delta: Delta | None = None
+    message: Message | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+
+
+class Details(msgspec.Struct):
+    reasoning_tokens: int | None = None
+
+
+class ChunkUsage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    completion_tokens_details: Details | None = None
+
+
+class StreamChunk(msgspec.Struct):
+    """A ``chat.completion.chunk`` / ``text_completion`` chunk, or an error object."""
+
+    choices: list[Choice] | None = None
+    usage: ChunkUsage | None = None
+    error: Any = None
+    message: Any = None  # some servers send {"message": ...} as the error event's data
+
+
+decode_chunk = msgspec.json.Decoder(StreamChunk).decode
+
+
+def error_text(err: Any) -> str:
+    if isinstance(err, dict):
+        return str(err.get("message") or err)
+    return str(err)
