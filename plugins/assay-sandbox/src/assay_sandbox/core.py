@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 from assay.events import Executed
+from assay.redact import visible
 
 MiB = 1 << 20
 TIME = "/usr/bin/time"
@@ -396,7 +397,7 @@ class _Base:
                 return Execution(
                     self.name,
                     "sandbox_error",
-                    "bubblewrap did not start the program: " + _printable(stderr.strip()[-300:]),
+                    "bubblewrap did not start the program: " + visible(stderr.strip()[-300:], multiline=False),
                     limits.as_dict(),
                     exit_code=exit_code,
                     signal=sig,
@@ -416,7 +417,7 @@ class _Base:
             return Execution(
                 self.name,
                 "sandbox_error",
-                "the sandbox could not start the program: " + _printable(stderr.strip()[-300:]),
+                "the sandbox could not start the program: " + visible(stderr.strip()[-300:], multiline=False),
                 limits.as_dict(),
                 exit_code=exit_code,
                 duration=duration,
@@ -442,7 +443,7 @@ class _Base:
                 return Execution(
                     self.name,
                     "sandbox_error",
-                    "the unshare sandbox did not start the program: " + _printable(stderr.strip()[-300:]),
+                    "the unshare sandbox did not start the program: " + visible(stderr.strip()[-300:], multiline=False),
                     limits.as_dict(),
                     exit_code=exit_code,
                     duration=duration,
@@ -502,10 +503,6 @@ def _json_docs(text: str) -> list[dict[str, Any]]:
         while i < len(text) and text[i].isspace():
             i += 1
     return docs
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 class BwrapSandbox(_Base):
