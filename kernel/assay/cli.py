@@ -151,10 +151,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _status_of(report: dict[str, Any]) -> int:
-    """0 when every sample was evaluated, 3 when some errored (see assay.failures)."""
+    """0 when every sample was evaluated, 3 when some errored or were judge-failed (see assay.failures)."""
     from .failures import EXIT_ERRORS, EXIT_OK
 
-    return EXIT_ERRORS if report.get("errored_samples") else EXIT_OK
+    # a sample the judge could not grade was not evaluated either (it is out of the score)
+    return EXIT_ERRORS if report.get("errored_samples") or report.get("judge_failures") else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:

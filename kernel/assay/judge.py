@@ -521,6 +521,7 @@ class Judge:
             else:
                 base.reason = f"judge call failed after {attempt} attempt(s): {str(exc)[:500] or type(exc).__name__}"
             self.run.emit(base)
+            self.run.flush()
             return Verdict(name, index, False, reason=base.reason, event=base)
         base.output = result.output
         base.usage = result.usage
@@ -533,6 +534,7 @@ class Judge:
         if not verdict.ok:
             base.status, base.reason = "judge_failed", verdict.reason
         self.run.emit(base)
+        self.run.flush()  # a verdict paid for is on disk before anything else: resume never asks again
         verdict.event = base
         return verdict
 

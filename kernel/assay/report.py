@@ -530,7 +530,7 @@ def _last_status(path: Path) -> tuple[str, str | None]:
 
 def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
     """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
-    0 completed, every sample evaluated; 3 completed with errored samples (as ``assay eval``);
+    0 completed, every sample evaluated; 3 completed with errored or judge-failed samples (as ``assay eval``);
     1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
     2 (as any error) when the log holds no events."""
     if report.get("kind", "eval") == "eval" and not report.get("events"):
@@ -554,8 +554,8 @@ def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
             if is_eval
             else "; it is still running, or it was killed"
         )
-    if is_eval and report.get("errored_samples"):
-        return 3, None  # the table and its error summary say why
+    if is_eval and (report.get("errored_samples") or report.get("judge_failures")):
+        return 3, None  # the table and its error summary say why (judge failures: not evaluated either)
     return 0, None
 
 

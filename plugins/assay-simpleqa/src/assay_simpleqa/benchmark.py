@@ -104,7 +104,6 @@ class ChineseSimpleQA:
                 Sample(
                     id=obj["id"],
                     subset=cat,
-                    category=cat,
                     messages=[{"role": "user", "content": obj["question"]}],
                     target=obj["answer"],
                     metadata={
@@ -191,7 +190,12 @@ def fold(path: Path) -> dict[str, Any]:
     for bench, c in sorted(by_bench.items()):
         if sum(1 for b, _ in counts if b == bench) > 1:
             rows.append(_row(bench, "OVERALL", c))
-    return {"rows": rows}
+    return {
+        "rows": rows,
+        "formula": "simple-evals: accuracy_given_attempted = correct / (correct + incorrect); "
+        "f1 = 2 * accuracy_given_attempted * is_correct / (accuracy_given_attempted + is_correct); "
+        "over the judged samples (judge failures are left out and counted)",
+    }
 
 
 def _row(bench: str, subset: str, c: list[int]) -> dict[str, Any]:

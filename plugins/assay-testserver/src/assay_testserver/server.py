@@ -121,6 +121,8 @@ class Server:
         self.requests: list[dict[str, Any]] = []
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
+        self.in_flight = 0  # completions being answered now, and the most at once (judge_worker_num tests)
+        self.max_in_flight = 0
         self._rule_uses: dict[int, int] = {}
         self._cached_blocks: set[str] = set()
         self._rng = random.Random(self.config.seed)
@@ -330,6 +332,14 @@ class Server:
         return await self._complete(request, chat=False)
 
     async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, chat=chat)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
         arrived = time.time()
         body, n, fault, early = await self._begin(request)
         if early is not None:
@@ -508,7 +518,9 @@ class Server:
         return out
 
     async def admin_stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"requests": self.count, "faults": self.fault_counts})
+        return web.json_response(
+            {"requests": self.count, "faults": self.fault_counts, "max_in_flight": self.max_in_flight}
+        )
 
 
 def embed(text: str, dim: int) -> list[float]:
