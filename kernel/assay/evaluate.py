@@ -181,14 +181,21 @@ def is_judged_scorer(scorer: Any) -> bool:
 
 
 def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]]) -> None:
-    """A benchmark scored by a judge, with no judge configured, fails before the run exists."""
-    if judge_specs(cfg):
+    """A benchmark scored by a judge, with no judge configured (or ``judge_strategy: rule``), fails
+    before the run exists."""
+    if judge_specs(cfg) and cfg.judge_strategy != "rule":
         return
     for name, args, bench in benches:
         if is_self_driven(bench):
             continue
         for scorer in args.metric_list or getattr(bench, "default_scorers", []):
-            if is_judged_scorer(plugins.get("scorers", scorer).obj):
+            scorer_obj = plugins.get("scorers", scorer).obj
+            if is_judged_scorer(scorer_obj) and cfg.judge_strategy == "rule" and not getattr(scorer_obj, "rule", False):
+                raise AssayError(
+                    f"{name} is scored by a judge (scorer {scorer}) and has no rule-based scoring: "
+                    "judge_strategy 'rule' cannot score it (use auto or llm)"
+                )
+            if is_judged_scorer(scorer_obj) and not judge_specs(cfg):
                 raise AssayError(
                     f"{name} is scored by a judge (scorer {scorer}): pass --judge-model-args "
                     '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\' '
