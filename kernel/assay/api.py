@@ -187,6 +187,9 @@ class GenerateResult:
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = attrs.field(factory=list)
+    # generation_config {"logprobs": true, "top_logprobs": N}: per output token
+    # {"token": str, "logprob": float, "top_logprobs": [{"token": str, "logprob": float}, ...]}
+    logprobs: list[dict[str, Any]] | None = None
 
 
 class Model(Protocol):
