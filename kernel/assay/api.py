@@ -82,6 +82,9 @@ class Sample:
     scorers: list[str] = attrs.field(factory=list)
     categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
     mode: str = "generate"  # or "loglikelihood": the model scores ``choices`` as continuations
+    # multi-turn (MT-Bench): user messages sent one after another, each after the model's answer to the
+    # conversation so far (its own earlier answers included); ``Generated.turn_outputs`` keeps every answer
+    follow_ups: list[str] = attrs.field(factory=list)
 
 
 @attrs.define

@@ -44,6 +44,7 @@ from .events import (
     SampleFailed,
     SampleLoaded,
     Scored,
+    Usage,
 )
 from .failures import FailureWatch, RunFailed, error_kind
 from .judge import Judge, JudgeFailed, judge_specs, reuse_key
@@ -236,6 +237,7 @@ def load_samples(
                     metadata=s.metadata,
                     scorers=list(s.scorers or defaults),
                     mode=s.mode,
+                    follow_ups=list(s.follow_ups),
                 )
 
 
@@ -390,6 +392,24 @@ def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) 
     )
 
 
+def _sum_usage(usages: list[Usage | None]) -> Usage | None:
+    """The token usage of a whole conversation: each field summed over the turns that report it."""
+    known = [u for u in usages if u is not None]
+    if not known:
+        return None
+
+    def total(field: str) -> int | None:
+        values = [getattr(u, field) for u in known if getattr(u, field) is not None]
+        return sum(values) if values else None
+
+    return Usage(
+        prompt_tokens=total("prompt_tokens"),
+        completion_tokens=total("completion_tokens"),
+        total_tokens=total("total_tokens"),
+        reasoning_tokens=total("reasoning_tokens"),
+    )
+
+
 def _honour_retry_after(backoff: Any) -> Any:
     """Wait what the server asked for (Retry-After) when it asked, else back off exponentially."""
 
@@ -415,7 +435,10 @@ async def _generate_one(
 
     attempt = 0
     started = time.perf_counter()
-    try:
+
+    async def call(req: GenerateRequest) -> GenerateResult:
+        nonlocal attempt, started
+        attempt = 0
         async for try_ in AsyncRetrying(
             stop=stop_after_attempt(cfg.retries + 1),
             wait=_honour_retry_after(wait_random_exponential(multiplier=0.2, max=10)),
@@ -424,13 +447,32 @@ async def _generate_one(
         ):
             with try_:
                 attempt += 1
-                started = time.perf_counter()
-                req = _request(sample, model, cfg, attempt)
+                req.attempt = attempt
+                if not turn_outputs:  # latency: from the successful first attempt to the last answer
+                    started = time.perf_counter()
                 if cfg.timeout:
                     with anyio.fail_after(cfg.timeout):
-                        result: GenerateResult = await model.generate(req)
-                else:
-                    result = await model.generate(req)
+                        return await model.generate(req)
+                return await model.generate(req)
+        raise AssertionError("unreachable: tenacity reraises")
+
+    turn_outputs: list[str] = []
+    try:
+        req = _request(sample, model, cfg, 1)
+        result: GenerateResult = await call(req)
+        if sample.follow_ups:  # multi-turn: each user turn after the model's own previous answer
+            usage = [result.usage]
+            ids = list(result.request_ids)
+            messages = list(req.messages or [{"role": "user", "content": req.prompt or ""}])
+            for turn in sample.follow_ups:
+                turn_outputs.append(result.output)
+                messages += [{"role": "assistant", "content": result.output}, {"role": "user", "content": turn}]
+                req = attrs.evolve(req, prompt=None, messages=list(messages), attempt=1)
+                result = await call(req)
+                usage.append(result.usage)
+                ids += result.request_ids
+            turn_outputs.append(result.output)
+            result = attrs.evolve(result, usage=_sum_usage(usage), request_ids=ids)
     except Exception as exc:  # noqa: BLE001 - recorded, counted, the run goes on
         message = str(exc)[:2000] or type(exc).__name__
         if isinstance(exc, TimeoutError) and cfg.timeout:
@@ -464,6 +506,7 @@ async def _generate_one(
         choice_logprobs=result.choice_logprobs,
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
+        turn_outputs=turn_outputs,
     )
     if scoring.judged(sample):  # Generated first: a kill while judging keeps the generation and the verdicts
         run.emit(gen)

@@ -64,6 +64,7 @@ class SampleLoaded(Body, kw_only=True):
     scorers: list[str] = []  # scorer names to apply; empty: the benchmark's defaults
     mode: str = "generate"  # generate | loglikelihood (the request the model answers)
     self_driven: bool = False  # logged by a benchmark's own ``run`` (embeddings): never generated
+    follow_ups: list[str] = []  # multi-turn: user messages sent after each answer (see Generated.turn_outputs)
 
     def __post_init__(self) -> None:
         # logs written before these were fields carry them as metadata keys
@@ -96,6 +97,9 @@ class Generated(Body, kw_only=True):
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = []
+    # multi-turn samples (SampleLoaded.follow_ups): the answer to every user turn, first turn first;
+    # ``output`` is the last one
+    turn_outputs: list[str] = []
 
 
 class Scored(Body, kw_only=True):
