@@ -226,12 +226,11 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in judge_flags(args).items() if v is not None}
     if overrides and not args.rejudge:
         raise AssayError("judge settings are used only with --rejudge (rescore otherwise reuses the logged verdicts)")
-    render(
-        run_rescore(
-            args.run, scorers=args.scorers, work_dir=args.work_dir, rejudge=args.rejudge, judge_overrides=overrides
-        )
+    report = run_rescore(
+        args.run, scorers=args.scorers, work_dir=args.work_dir, rejudge=args.rejudge, judge_overrides=overrides
     )
-    return 0
+    render(report)
+    return _status_of(report)  # as eval: 3 when samples errored or could not be judged
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:

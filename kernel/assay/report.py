@@ -297,8 +297,8 @@ class EvalFold:
             by_dataset.setdefault(bench, {}).setdefault(metric, []).append(
                 (subset, a, errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
             )
-        # groups with errors only (no score at all) still show up
-        for bench, subset in errors:
+        # groups with errors or judge failures only (no score at all) still show up
+        for bench, subset in [*errors, *(g for g in self._jf if g not in errors)]:
             metrics = by_dataset.setdefault(bench, {})
             if not metrics:
                 metrics["acc"] = []

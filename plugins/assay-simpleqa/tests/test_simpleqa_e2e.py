@@ -161,7 +161,7 @@ def test_simple_qa_eval_exact_scores_coverage_and_judge_failures(test_server, da
 
     # rescore: the logged verdicts, no judge (and no model) call
     calls = judge.server.count, model.server.count
-    proc2 = assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=0)
+    proc2 = assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=3)  # as eval: 2 judge failures
     rescored = run_dir_of(proc2)
     assert (judge.server.count, model.server.count) == calls
     assert {m: (r["score"], r["judge_failures"]) for m, r in by_metric(report(rescored)).items()} == {
