@@ -309,7 +309,10 @@ def pairwise_orders(sample_id: str, mode: str = "both", seed: int = 0) -> list[s
 
 
 def prompt_hash(messages: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """sha256 of the messages as JSON (msgspec: keys in the order given, as the judge was sent them)."""
+    import msgspec
+
+    return hashlib.sha256(msgspec.json.encode(messages)).hexdigest()
 
 
 # ---- the judge -----------------------------------------------------------------

@@ -268,3 +268,35 @@ def test_chinese_simpleqa_eval_per_category(test_server, datasets_dir, tmp_path)
     prompt = events(run, "Judged")[0]["body"]["messages"][0]["content"]
     assert prompt.startswith("请根据给定问题、标准答案和模型预测的答案来评估模型的回答是否正确。")
     assert judge.server.count == 12
+
+
+def test_every_sample_judge_failed_is_shown_never_a_zero(test_server, datasets_dir, tmp_path) -> None:
+    """A judge that rejects its key (and quotes it back, as real servers do): every sample judge-failed."""
+    from assay import run_task
+
+    model = test_server(default_answer="Paris")
+    judge = test_server(faults={"http_401_key": 1.0})
+    rep = run_task(
+        {
+            "model": "test-model",
+            "api_url": model.url,
+            "datasets": ["simple_qa"],
+            "limit": 3,
+            "dataset_dir": str(datasets_dir),
+            "work_dir": str(tmp_path),
+            "progress": False,
+            "judge_model_args": {"model_id": "judge", "api_url": judge.url, "api_key": KEY},
+        }
+    )
+    [row] = rep["rows"]
+    assert (row["score"], row["num"], row["judged"], row["judge_failures"]) == (None, 0, 0, 3)
+    assert row["coverage"] == "- on 0/3 judged; 3 judge failures"
+    assert rep["judge_failures"] == 3 and rep["errored_samples"] == 0
+    [kind] = rep["judge_failures_by_kind"]
+    assert kind["kind"] == "judge call failed" and kind["count"] == 3
+    assert "HTTP 401: Incorrect API key provided: ***." in kind["example"]
+    agg = rep["sections"]["simpleqa"]["rows"][0]
+    assert agg["judge_failures"] == 3 and agg["f1"] is None and agg["is_correct"] is None
+    [run] = [p for p in tmp_path.iterdir() if (p / "events.jsonl").exists()]
+    assert KEY not in (run / "events.jsonl").read_text(encoding="utf-8")
+    assert KEY not in json.dumps(rep)
