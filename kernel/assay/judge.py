@@ -627,6 +627,11 @@ class JudgeView:
     def prompt_template(self, default: str) -> str:
         return self.judge.prompt_template(default)
 
+    @property
+    def options(self) -> list[dict[str, Any]]:
+        """Each judge's settings without its key (``score_type``, ``generation_config``...)."""
+        return [{k: v for k, v in spec.items() if k != "api_key"} for spec in self.judge.specs]
+
     async def ask(self, sample: Any, messages: str | list[dict[str, Any]], **kwargs: Any) -> JudgeResult:
         kwargs.setdefault("scorer", self.scorer)
         return await self.judge.ask(sample, messages, **kwargs)
