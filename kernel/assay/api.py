@@ -20,6 +20,7 @@ __all__ = [
     "FatalError",
     "GenerateRequest",
     "GenerateResult",
+    "JudgedScorer",
     "Model",
     "ModelConfig",
     "ModelError",
@@ -219,6 +220,17 @@ class Score:
 
 class Scorer(Protocol):
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]: ...
+
+
+class JudgedScorer(Protocol):
+    """A scorer that asks an LLM judge: the kernel awaits it, passing the run's judge
+    (:class:`assay.judge.JudgeView`). ``await judge.ask(sample, prompt, parse=..., key=..., order=...,
+    candidates=..., logprobs=N)`` logs each call as ``Judged`` and returns a :class:`assay.judge.JudgeResult`;
+    raise :class:`assay.judge.JudgeFailed` (``result.require()``) when the sample cannot be judged: it is
+    counted as a judge failure and left out of the score. ``rule = True`` (class attribute): it can score
+    without a judge under ``judge_strategy: rule`` (read ``judge.strategy``)."""
+
+    async def score(self, sample: SampleLoaded, generated: Generated, judge: Any) -> list[Score]: ...
 
 
 class Reporter(Protocol):

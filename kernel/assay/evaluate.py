@@ -275,12 +275,15 @@ class Scoring:
                         sample_id=sample.sample_id,
                         stage="judge",
                         error_type="JudgeFailed",
+                        error_kind=exc.kind,
                         message=f"scorer {name}: {exc}",
                         benchmark=sample.benchmark,
                         subset=sample.subset,
                     )
                 )
                 continue
+            except RunFailed:
+                raise
             except Exception as exc:  # noqa: BLE001 - as in score()
                 failed.append(self._failure(name, sample, exc))
                 continue
@@ -793,10 +796,17 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
                 state.loaded[b.sample_id] = b
         elif ev.type == "Generated":
             state.generated[b.sample_id] = b
-        elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage in ("score", "judge")):
+        elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):
             state.scored.add(b.sample_id)
+        elif ev.type == "SampleFailed" and b.stage == "judge":
+            # a judge call that failed is asked again by resume; a verdict given (even unparseable) never is
+            if b.error_kind == "judge_call_failed":
+                state.scored.discard(b.sample_id)
+            else:
+                state.scored.add(b.sample_id)
         elif ev.type == "Judged":
-            state.judged[reuse_key(b)] = b
+            if b.status == "ok" or b.output or b.label is not None or b.value is not None:
+                state.judged[reuse_key(b)] = b
         elif ev.type == "MetricReported":
             state.reported.add(b.benchmark)
             state.metrics.append(b)

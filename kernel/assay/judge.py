@@ -78,7 +78,13 @@ JUDGE_KEYS = (
 
 
 class JudgeFailed(Exception):
-    """Raised by a scorer when its sample could not be judged; the kernel logs ``SampleFailed(stage="judge")``."""
+    """Raised by a scorer when its sample could not be judged; the kernel logs ``SampleFailed(stage="judge")``
+    with ``error_kind`` ``kind``: ``judge_call_failed`` (a call failed after its retries: ``assay resume`` asks
+    again), ``judge_unparseable`` / ``judge_disagree`` (verdicts were given: never asked again)."""
+
+    def __init__(self, message: str, kind: str = "judge_failed") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 # ---- configuration -------------------------------------------------------------
@@ -180,7 +186,15 @@ class JudgeResult:
     def require(self) -> JudgeResult:
         """This result, or :class:`JudgeFailed` when it is not a valid verdict."""
         if not self.ok:
-            raise JudgeFailed(self.reason or "judge failed")
+            valid = [v for v in self.verdicts if v.ok]
+            called = [v for v in self.verdicts if v.ok or v.output]
+            if len(called) < len(self.verdicts) and len(valid) < len(self.verdicts):
+                kind = "judge_call_failed"  # a call got no answer: asking again may give a verdict
+            elif any(not v.ok for v in self.verdicts):
+                kind = "judge_unparseable"
+            else:
+                kind = "judge_disagree"
+            raise JudgeFailed(self.reason or "judge failed", kind)
         return self
 
 
@@ -309,7 +323,10 @@ def pairwise_orders(sample_id: str, mode: str = "both", seed: int = 0) -> list[s
 
 
 def prompt_hash(messages: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """sha256 of the messages as JSON (msgspec: keys in the order given, as the judge was sent them)."""
+    import msgspec
+
+    return hashlib.sha256(msgspec.json.encode(messages)).hexdigest()
 
 
 # ---- the judge -----------------------------------------------------------------
@@ -359,6 +376,9 @@ class Judge:
         self._models: dict[int, Any] = {}
         self._limiter: anyio.CapacityLimiter | None = None
         self.calls = 0  # judge requests made (attempts not counted)
+        from .failures import FailureWatch
+
+        self._watch = FailureWatch(None)  # the first judge calls all failing alike (a bad key, URL): stop
 
     @property
     def configured(self) -> bool:
@@ -522,7 +542,9 @@ class Judge:
                 base.reason = f"judge call failed after {attempt} attempt(s): {str(exc)[:500] or type(exc).__name__}"
             self.run.emit(base)
             self.run.flush()
+            self._stop_if_systematic(exc, name)
             return Verdict(name, index, False, reason=base.reason, event=base)
+        self._watch.success()
         base.output = result.output
         base.usage = result.usage
         base.logprobs = result.logprobs
@@ -537,6 +559,19 @@ class Judge:
         self.run.flush()  # a verdict paid for is on disk before anything else: resume never asks again
         verdict.event = base
         return verdict
+
+    def _stop_if_systematic(self, exc: Exception, name: str) -> None:
+        from .failures import RunFailed
+
+        try:
+            self._watch.failure(exc)
+        except RunFailed:
+            url = getattr(exc, "url", None)
+            raise RunFailed(
+                f"the run stopped: the first {self._watch.count} judge calls to {name!r} all failed the same way "
+                f"and none succeeded: {(url + ': ') if url else ''}{exc}; check judge_model_args (api_url, api_key, "
+                "model_id), then `assay resume` the run with --judge-model-args (failed calls are asked again)"
+            ) from None
 
     @staticmethod
     def _parse(name: str, index: int, output: str, logprobs: Any, parse: Parser) -> Verdict:
@@ -591,6 +626,11 @@ class JudgeView:
 
     def prompt_template(self, default: str) -> str:
         return self.judge.prompt_template(default)
+
+    @property
+    def options(self) -> list[dict[str, Any]]:
+        """Each judge's settings without its key (``score_type``, ``generation_config``...)."""
+        return [{k: v for k, v in spec.items() if k != "api_key"} for spec in self.judge.specs]
 
     async def ask(self, sample: Any, messages: str | list[dict[str, Any]], **kwargs: Any) -> JudgeResult:
         kwargs.setdefault("scorer", self.scorer)

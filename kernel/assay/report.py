@@ -136,6 +136,7 @@ class EvalFold:
         self.judge_failed: dict[str, tuple[str, str]] = {}
         self.judged_groups: set[tuple[str, str]] = set()
         self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
+        self.judge_why: dict[str, str] = {}  # judge-failed sample -> its message
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
@@ -188,6 +189,7 @@ class EvalFold:
             if sid in later.rescued:
                 del self.judge_failed[sid]
         self.judge_failed.update(later.judge_failed)
+        self.judge_why.update(later.judge_why)
         self.judged_groups |= later.judged_groups
         self.torn = later.torn
 
@@ -235,6 +237,7 @@ class EvalFold:
                 self.judged_groups.add((b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id))
             elif t == "SampleFailed" and b.stage == "judge":
                 self.judge_failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
+                self.judge_why[b.sample_id] = (b.message or "")[:300].replace("\n", " ")
             elif t == "SampleLoaded":
                 key2 = (b.benchmark, b.subset)
                 loaded[key2] = loaded.get(key2, 0) + 1
@@ -297,7 +300,7 @@ class EvalFold:
             by_dataset.setdefault(bench, {}).setdefault(metric, []).append(
                 (subset, a, errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
             )
-        # groups with errors or judge failures only (no score at all) still show up
+        # groups with errors (or judge failures) only, no score at all, still show up
         for bench, subset in [*errors, *(g for g in self._jf if g not in errors)]:
             metrics = by_dataset.setdefault(bench, {})
             if not metrics:
@@ -496,7 +499,11 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "events": fold.events,
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
-        **({"judge_failures": len(fold.judge_failed)} if fold.judged_groups or fold.judge_failed else {}),
+        **(
+            {"judge_failures": len(fold.judge_failed), "judge_failures_by_kind": judge_failure_summary(fold)}
+            if fold.judged_groups or fold.judge_failed
+            else {}
+        ),
         "samples_loaded": sum(fold.loaded.values()),
         "errors_by_kind": error_summary(fold),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
@@ -507,6 +514,29 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         out["torn_bytes"] = fold.torn.length
         out["warnings"] = [f"{path}: ignored a torn last line ({fold.torn.length} bytes, never acknowledged)"]
     return out
+
+
+def judge_failure_summary(fold: EvalFold) -> list[dict[str, Any]]:
+    """Judge failures by kind (unparseable verdict, failed call, disagreement), each with an example."""
+    kinds: dict[str, list[Any]] = {}
+    for sid in fold.judge_failed:
+        message = fold.judge_why.get(sid, "")
+        kind = next(
+            (k for k, words in _JUDGE_KINDS if any(w in message for w in words)),
+            "other",
+        )
+        entry = kinds.setdefault(kind, [0, message])
+        entry[0] += 1
+    return [{"kind": k, "count": c, "example": ex} for k, (c, ex) in sorted(kinds.items(), key=lambda kv: -kv[1][0])]
+
+
+_JUDGE_KINDS = (
+    ("unparseable verdict", ("unparseable verdict",)),
+    ("judge call failed", ("judge call",)),
+    ("judges disagree", ("judges disagree", "no majority")),
+    ("no logged verdict", ("no logged verdict",)),
+    ("no judge configured", ("no judge configured",)),
+)
 
 
 def _last_status(path: Path) -> tuple[str, str | None]:
@@ -688,6 +718,8 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             console.print(
                 f"judge failures: {report['judge_failures']} (left out of the score and its denominator, never a 0)"
             )
+            for e in report.get("judge_failures_by_kind", []):
+                console.print(Text(f"  {e['count']} x {e['kind']}: {scrub(e['example'])}"))
     if report.get("errors_by_kind"):
         from rich.text import Text
 

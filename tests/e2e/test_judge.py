@@ -55,10 +55,20 @@ def test_logprobs_reach_the_judged_event(test_server, tmp_path) -> None:
     srv = test_server(rules=[{"match": "Which is better", "answer": "m", "logprobs": {"m": -0.2, "M": -1.8, "x": -5}}])
     cfg = from_dict({"judge_model_args": judges(srv)})
     run = make_run(tmp_path, cfg)
-    [res] = ask_all(Judge(cfg, host(), run), ["Which is better, m or M?"], parse_label(r"(m|M)"), logprobs=5)
+    [res] = ask_all(
+        Judge(cfg, host(), run),
+        ["Which is better, m or M?"],
+        parse_label(r"(m|M)"),
+        logprobs=5,
+        key="game1",
+        order="BA",
+        candidates=["model_a", "gpt4_1106_preview"],
+    )
     assert res.ok and res.label == "m"
     assert srv.requests[0]["logprobs"] is True and srv.requests[0]["top_logprobs"] == 5
     [ev] = logged(run)
+    assert (ev["key"], ev["order"], ev["candidates"]) == ("game1", "BA", ["model_a", "gpt4_1106_preview"])
+    assert ev["messages"] == [{"role": "user", "content": "Which is better, m or M?"}] and ev["label"] == "m"
     top = ev["logprobs"][0]["top_logprobs"]
     assert [(t["token"], t["logprob"]) for t in top] == [("m", -0.2), ("M", -1.8), ("x", -5.0)]
     p_m, p_big = math.exp(-0.2), math.exp(-1.8)
@@ -129,3 +139,19 @@ def test_any_backend_judges_the_mock_one(tmp_path) -> None:
     cfg = from_dict({"judge_model_args": {"model_id": "mock"}})
     [res] = ask_all(Judge(cfg, host(), make_run(tmp_path, cfg)), ["grade this"], parse_rating(r"#### (\d+)"))
     assert res.ok and 0 <= res.value < 100
+
+
+def test_system_prompt_and_generation_config_reach_the_judge(test_server, tmp_path) -> None:
+    srv = test_server(rules=[{"match": "grade", "answer": "A"}])
+    spec = {"system_prompt": "You are a strict grader.", "generation_config": {"temperature": 0.0, "max_tokens": 4}}
+    cfg = from_dict({"judge_model_args": judges(srv, **spec)})
+    run = make_run(tmp_path, cfg)
+    [res] = ask_all(Judge(cfg, host(), run), ["grade this"], parse_label("(A)"))
+    assert res.ok
+    sent = srv.requests[0]
+    assert sent["messages"] == [
+        {"role": "system", "content": "You are a strict grader."},
+        {"role": "user", "content": "grade this"},
+    ]
+    assert (sent["temperature"], sent["max_tokens"], sent["model"]) == (0.0, 4, "judge0")
+    assert logged(run)[0]["messages"] == sent["messages"]  # the exact prompt, as sent

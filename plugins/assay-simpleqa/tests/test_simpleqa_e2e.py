@@ -167,8 +167,11 @@ def test_simple_qa_eval_exact_scores_coverage_and_judge_failures(test_server, da
     assert {m: (r["score"], r["judge_failures"]) for m, r in by_metric(report(rescored)).items()} == {
         m: (r["score"], r["judge_failures"]) for m, r in rows.items()
     }
-    copied = events(rescored, "Judged")
-    assert len(copied) == n and {b["body"]["reused_from"] for b in copied} == {str(run)}
+    copied = {e["body"]["sample_id"]: e["body"] for e in events(rescored, "Judged")}
+    assert len(copied) == n
+    assert {b.get("reused_from") for sid, b in copied.items() if sid != "simple_qa/default/7"} == {str(run)}
+    # the failed call has no verdict to reuse, and rescore without --rejudge asks no judge
+    assert "rescore without --rejudge calls no judge" in copied["simple_qa/default/7"]["reason"]
 
     # rescore --rejudge with another judge: every sample judged again, by it only
     judge2 = test_server(rules=[{"match": "Predicted answer: ANSWER-", "answer": "A"}])
@@ -268,3 +271,58 @@ def test_chinese_simpleqa_eval_per_category(test_server, datasets_dir, tmp_path)
     prompt = events(run, "Judged")[0]["body"]["messages"][0]["content"]
     assert prompt.startswith("请根据给定问题、标准答案和模型预测的答案来评估模型的回答是否正确。")
     assert judge.server.count == 12
+
+
+def test_every_sample_judge_failed_is_shown_never_a_zero(test_server, datasets_dir, tmp_path) -> None:
+    """Every judge call fails (a judge that hangs up), fewer samples than the fail-fast streak: all judge-failed."""
+    from assay import run_task
+
+    model = test_server(default_answer="Paris")
+    judge = test_server(faults={"http_500_headers": 1.0})  # an error that echoes the request headers (the key)
+    rep = run_task(
+        {
+            "model": "test-model",
+            "api_url": model.url,
+            "datasets": ["simple_qa"],
+            "limit": 2,
+            "retries": 0,
+            "dataset_dir": str(datasets_dir),
+            "work_dir": str(tmp_path),
+            "progress": False,
+            "judge_model_args": {"model_id": "judge", "api_url": judge.url, "api_key": KEY},
+        }
+    )
+    [row] = rep["rows"]
+    assert (row["score"], row["num"], row["judged"], row["judge_failures"]) == (None, 0, 0, 2)
+    assert row["coverage"] == "- on 0/2 judged; 2 judge failures"
+    assert rep["judge_failures"] == 2 and rep["errored_samples"] == 0
+    [kind] = rep["judge_failures_by_kind"]
+    assert kind["kind"] == "judge call failed" and kind["count"] == 2
+    assert "HTTP 500: cannot handle this request" in kind["example"]
+    agg = rep["sections"]["simpleqa"]["rows"][0]
+    assert agg["judge_failures"] == 2 and agg["f1"] is None and agg["is_correct"] is None
+    [run] = [p for p in tmp_path.iterdir() if (p / "events.jsonl").exists()]
+    assert KEY not in (run / "events.jsonl").read_text(encoding="utf-8")
+    assert KEY not in json.dumps(rep)
+
+
+def test_a_judge_rejecting_its_key_stops_the_run_then_resume_asks_again(test_server, datasets_dir, tmp_path) -> None:
+    n = 6
+    samples = simple_qa(datasets_dir, n)
+    model = test_server(
+        rules=[{"match": s.metadata["question"], "answer": f"ANSWER-{i}"} for i, s in enumerate(samples)]
+    )
+    judge = test_server(rules=judge_rules(["A"] * n), require_api_key=KEY)
+    args = eval_args(model, judge, datasets_dir, tmp_path / "w", n)
+    args[args.index("--judge-model-args") + 1] = judge_args(judge, api_key="sk-wrong-key-0123456789")
+    proc = assay(*args, check=1)
+    assert "the run stopped: the first 3 judge calls to 'judge-model' all failed the same way" in proc.stderr
+    assert "HTTP 401" in proc.stderr and "sk-wrong-key-0123456789" not in proc.stderr
+    run = next(p.parent for p in (tmp_path / "w").glob("*/events.jsonl"))
+    assert f"assay resume {run}" in proc.stderr
+    # resume with the right key: the failed calls are asked again, every sample ends judged once (ok)
+    assay("resume", str(run), "--judge-model-args", judge_args(judge), check=0)
+    ok = Counter(e["body"]["sample_id"] for e in events(run, "Judged") if e["body"].get("status", "ok") == "ok")
+    assert set(ok) == {f"simple_qa/default/{i}" for i in range(n)} and set(ok.values()) == {1}
+    rows = by_metric(report(run, code=0))
+    assert rows["is_correct"]["coverage"] == "1.000 on 6/6 judged; 0 judge failures"

@@ -54,6 +54,7 @@ def test_aggregates_as_simple_evals() -> None:
     assert a["is_correct"] == 0.5 and a["is_given_attempted"] == pytest.approx(5 / 6)
     assert a["accuracy_given_attempted"] == pytest.approx(0.6)
     assert a["f1"] == pytest.approx(2 * 0.6 * 0.5 / 1.1)
+    assert set(aggregates(0, 0, 0).values()) == {None}  # nothing graded: nothing to report, never a 0
     assert aggregates(0, 0, 4) == {
         "is_correct": 0.0,
         "is_incorrect": 0.0,

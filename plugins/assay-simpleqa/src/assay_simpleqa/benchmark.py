@@ -148,9 +148,14 @@ CHINESE_SCORER = Grader(CHINESE_SIMPLEQA_GRADER)
 # ---- the simple-evals aggregates: a projection of the log ----------------------------------
 
 
-def aggregates(correct: int, incorrect: int, not_attempted: int) -> dict[str, float]:
-    """simple-evals' aggregate metrics, computed as simpleqa_eval.py does (means over the graded samples)."""
+def aggregates(correct: int, incorrect: int, not_attempted: int) -> dict[str, float | None]:
+    """simple-evals' aggregate metrics, computed as simpleqa_eval.py does (means over the graded samples).
+    With no graded sample there is nothing to report: every figure is None (never a 0)."""
     n = correct + incorrect + not_attempted
+    if n == 0:
+        return dict.fromkeys(
+            ("is_correct", "is_incorrect", "is_not_attempted", "is_given_attempted", "accuracy_given_attempted", "f1")
+        )
     is_correct = correct / n if n else 0.0
     is_incorrect = incorrect / n if n else 0.0
     attempted = is_correct + is_incorrect
@@ -242,10 +247,10 @@ class SimpleQAReporter:
                 inert_text(r["subset"], multiline=False),
                 str(r["judged"]),
                 str(r["judge_failures"]),
-                f"{r['is_correct']:.4f}",
-                f"{r['is_given_attempted']:.4f}",
-                f"{r['accuracy_given_attempted']:.4f}",
-                f"{r['f1']:.4f}",
+                *(
+                    "-" if r[k] is None else f"{r[k]:.4f}"
+                    for k in ("is_correct", "is_given_attempted", "accuracy_given_attempted", "f1")
+                ),
             )
         console.print(table)
 

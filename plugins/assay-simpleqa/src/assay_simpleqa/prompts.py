@@ -1,8 +1,9 @@
 """The official grader prompts, verbatim.
 
-``SIMPLEQA_GRADER``: openai/simple-evals ``simpleqa_eval.py`` ``GRADER_TEMPLATE`` (commit 10847d15).
+``SIMPLEQA_GRADER``: openai/simple-evals ``simpleqa_eval.py`` ``GRADER_TEMPLATE`` at ee3b0318 (checked equal
+character for character; an older revision had "1.73" where it now has "1.75" in one example).
 ``CHINESE_SIMPLEQA_GRADER``: OpenStellarTeam/ChineseSimpleQA ``chinese_simpleqa_eval.py`` ``GRADER_TEMPLATE``
-(commit a9feea8a). Both are filled with ``str.format(question=, target=, predicted_answer=)`` and end with
+at 8b1aa9eb (the commit the shared data comes from; checked equal). Both are filled with ``str.format(question=, target=, predicted_answer=)`` and end with
 "return A, B or C"; the grade is the first ``(A|B|C)`` in the judge's reply (the official regex).
 """
 
@@ -66,7 +67,7 @@ Also note the following things:
 - Do not punish predicted answers if they omit information that would be clearly inferred from the question.
     - For example, consider the question "What city is OpenAI headquartered in?" and the gold target "San Francisco, California". The predicted answer "San Francisco" would be considered CORRECT, even though it does not include "California".
     - Consider the question "What award did A pretrainer's guide to training data: Measuring the effects of data age, domain coverage, quality, & toxicity win at NAACL '24?", the gold target is "Outstanding Paper Award". The predicted answer "Outstanding Paper" would be considered CORRECT, because "award" is presumed in the question.
-    - For the question "What is the height of Jason Wei in meters?", the gold target is "1.73 m". The predicted answer "1.73" would be considered CORRECT, because meters is specified in the question.
+    - For the question "What is the height of Jason Wei in meters?", the gold target is "1.73 m". The predicted answer "1.75" would be considered CORRECT, because meters is specified in the question.
     - For the question "What is the name of Barack Obama's wife?", the gold target is "Michelle Obama". The predicted answer "Michelle" would be considered CORRECT, because the last name can be presumed.
 - Do not punish for typos in people's name if it's clearly the same name. 
     - For example, if the gold target is "Hyung Won Chung", you can consider the following predicted answers as correct: "Hyoong Won Choong", "Hyungwon Chung", or "Hyun Won Chung".
