@@ -184,6 +184,11 @@ def is_judged_scorer(scorer: Any) -> bool:
 def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]]) -> None:
     """A benchmark scored by a judge, with no judge configured (or ``judge_strategy: rule``), fails
     before the run exists."""
+    if cfg.judge_strategy in ("llm", "llm_recall") and not judge_specs(cfg):
+        raise AssayError(
+            f"judge_strategy {cfg.judge_strategy!r} asks a judge: pass --judge-model-args "
+            '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\''
+        )
     if judge_specs(cfg) and cfg.judge_strategy != "rule":
         return
     for name, args, bench in benches:
@@ -251,15 +256,34 @@ class Scoring:
         self.judge = judge  # for scorers with ``async def score(sample, generated, judge)``
 
     def judged(self, sample: SampleLoaded) -> bool:
-        """Whether a scorer of this sample is async (it asks a judge)."""
+        """Whether a scorer of this sample is async (it asks a judge), or the judge strategy asks one."""
         registry = self.plugins.scorers()
-        return any(n in registry and is_judged_scorer(registry[n].obj) for n in self.override or sample.scorers)
+        names = self.override or sample.scorers
+        return self._strategy(names) is not None or any(
+            n in registry and is_judged_scorer(registry[n].obj) for n in names
+        )
+
+    def _strategy(self, names: list[str]) -> str | None:
+        """``llm`` / ``llm_recall`` when a judge is configured and the sample is scored by rules only
+        (EvalScope's judge strategies: llm replaces the rules by the judge, llm_recall asks the judge only
+        about what the rules scored 0)."""
+        judge = self.judge
+        if judge is None or not judge.configured or judge.strategy not in ("llm", "llm_recall"):
+            return None
+        registry = self.plugins.scorers()
+        if any(n in registry and is_judged_scorer(registry[n].obj) for n in names):
+            return None
+        return judge.strategy
 
     async def ascore(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         """Score with every scorer, awaiting the judged ones; a :class:`JudgeFailed` is a judge failure."""
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
-        for name in self.override or sample.scorers:
+        names = self.override or sample.scorers
+        strategy = self._strategy(names)
+        if strategy == "llm":
+            names = ["llm_judge"]
+        for name in names:
             scorer = self.plugins.get("scorers", name).obj
             if not is_judged_scorer(scorer):
                 s, f = self._score_with(name, scorer, sample, gen)
@@ -290,7 +314,32 @@ class Scoring:
             s, f = self._collect(name, sample, items)
             scored += s
             failed += f
+        if strategy == "llm_recall" and scored and not failed and scored[0].value == 0:
+            scored, failed = await self._recall(sample, gen, scored)
         return scored, failed
+
+    async def _recall(
+        self, sample: SampleLoaded, gen: Generated, scored: list[Scored]
+    ) -> tuple[list[Scored], list[SampleFailed]]:
+        """``llm_recall``: the rules gave the main metric 0; the judge's verdict replaces it."""
+        main = scored[0].metric
+        judge_scorer = self.plugins.get("scorers", "llm_judge").obj
+        assert self.judge is not None
+        try:
+            items = await judge_scorer.score(sample, gen, self.judge.view("llm_judge"), metric=main)
+        except JudgeFailed as exc:
+            return [], [
+                SampleFailed(
+                    sample_id=sample.sample_id,
+                    stage="judge",
+                    error_type="JudgeFailed",
+                    message=f"llm_recall ({main} was 0 by the rules): {exc}",
+                    benchmark=sample.benchmark,
+                    subset=sample.subset,
+                )
+            ]
+        judged, failed = self._collect("llm_judge", sample, items)
+        return [sc for sc in scored if sc.metric != main] + judged, failed
 
     def _failure(self, name: str, sample: SampleLoaded, exc: Exception) -> SampleFailed:
         return SampleFailed(
@@ -344,7 +393,11 @@ class Scoring:
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
-        for name in self.override or sample.scorers:
+        names = self.override or sample.scorers
+        strategy = self._strategy(names)
+        if strategy == "llm":
+            names = ["llm_judge"]
+        for name in names:
             scorer = self.plugins.get("scorers", name).obj
             try:
                 for sc in scorer.score(sample, gen):
