@@ -124,3 +124,23 @@ def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
     assert [e["target"] for e in loaded] == [[["Chaz Schilens"], ["JaMarcus Russell"]], [["40"]]]
     assert all(e["metadata"]["source"].startswith(str(snap)) for e in loaded)
     shutil.rmtree(tmp_path / "hf")
+
+
+def test_full_size_load_speed(tmp_path) -> None:
+    """9,536 rows (the real validation count) with ~1,500-character passages: load + prompts < 3 s."""
+    import time
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(FIXTURES / "drop" / "drop_validation.parquet")
+    rows = table.to_pylist()
+    big = [dict(rows[i % 4], query_id=f"q{i}", passage=rows[i % 4]["passage"] * 4) for i in range(9536)]
+    (tmp_path / "drop").mkdir()
+    pq.write_table(pa.Table.from_pylist(big, schema=table.schema), tmp_path / "drop" / "drop_validation.parquet")
+    t0, c0 = time.perf_counter(), time.process_time()
+    samples = _load(dataset_dir=str(tmp_path))
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert len(samples) == 9536
+    assert cpu < 3.0, (cpu, elapsed)  # CPU time: the 2-core dev machine is shared, wall time varies with load
+    print(f"drop: 9,536 samples loaded and prompted (3-shot) in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
