@@ -144,3 +144,15 @@ def test_full_size_load_speed(tmp_path) -> None:
     assert len(samples) == 9536
     assert cpu < 3.0, (cpu, elapsed)  # CPU time: the 2-core dev machine is shared, wall time varies with load
     print(f"drop: 9,536 samples loaded and prompted (3-shot) in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
+
+
+def test_discovery() -> None:
+    from importlib import metadata
+
+    from assay.plugins import PluginHost
+
+    host = PluginHost()
+    [p] = [p for p in host.loaded if p.distribution == "assay-drop"]
+    assert p.version == metadata.version("assay-drop")
+    assert host.benchmarks()["drop"].distribution == "assay-drop"
+    assert host.scorers()["drop_em_f1"].distribution == "assay-drop"

@@ -80,3 +80,14 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
         "iquiz/EQ/0": (1.0, "B"),
         "iquiz/EQ/1": (0.0, None),
     }
+
+
+def test_discovery() -> None:
+    from importlib import metadata
+
+    from assay.plugins import PluginHost
+
+    host = PluginHost()
+    [p] = [p for p in host.loaded if p.distribution == "assay-iquiz"]
+    assert p.version == metadata.version("assay-iquiz")
+    assert host.benchmarks()["iquiz"].distribution == "assay-iquiz"

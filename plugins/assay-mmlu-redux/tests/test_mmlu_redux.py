@@ -158,3 +158,15 @@ def test_full_size_load_speed(tmp_path) -> None:
     assert len(samples) == 5700 and len({s.subset for s in samples}) == 57
     assert cpu < 3.0, (cpu, elapsed)  # CPU time: the 2-core dev machine is shared, wall time varies with load
     print(f"mmlu_redux: 5,700 samples loaded and prompted in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
+
+
+def test_discovery() -> None:
+    from importlib import metadata
+
+    from assay.plugins import PluginHost
+
+    host = PluginHost()
+    [p] = [p for p in host.loaded if p.distribution == "assay-mmlu-redux"]
+    assert p.version == metadata.version("assay-mmlu-redux")
+    assert host.benchmarks()["mmlu_redux"].distribution == "assay-mmlu-redux"
+    assert host.scorers()["mcq_letter_any"].distribution == "assay-mmlu-redux"

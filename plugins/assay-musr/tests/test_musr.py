@@ -148,3 +148,14 @@ def test_full_size_load_speed(tmp_path) -> None:
     assert len(samples) == 756
     assert cpu < 3.0, (cpu, elapsed)  # CPU time: the 2-core dev machine is shared, wall time varies with load
     print(f"musr: 756 samples loaded and prompted in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
+
+
+def test_discovery() -> None:
+    from importlib import metadata
+
+    from assay.plugins import PluginHost
+
+    host = PluginHost()
+    [p] = [p for p in host.loaded if p.distribution == "assay-musr"]
+    assert p.version == metadata.version("assay-musr")
+    assert host.benchmarks()["musr"].distribution == "assay-musr"

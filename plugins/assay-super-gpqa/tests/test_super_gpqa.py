@@ -115,3 +115,14 @@ def test_full_size_load_speed(tmp_path) -> None:
     assert len(samples) == 26529
     assert cpu < 3.0, (cpu, elapsed)  # CPU time: the 2-core dev machine is shared, wall time varies with load
     print(f"super_gpqa: 26,529 samples loaded and prompted in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
+
+
+def test_discovery() -> None:
+    from importlib import metadata
+
+    from assay.plugins import PluginHost
+
+    host = PluginHost()
+    [p] = [p for p in host.loaded if p.distribution == "assay-super-gpqa"]
+    assert p.version == metadata.version("assay-super-gpqa")
+    assert host.benchmarks()["super_gpqa"].distribution == "assay-super-gpqa"

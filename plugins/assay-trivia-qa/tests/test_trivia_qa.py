@@ -124,3 +124,15 @@ def test_full_size_load_speed(tmp_path) -> None:
     assert len(samples) == 7993
     assert cpu < 3.0, (cpu, elapsed)  # CPU time: the 2-core dev machine is shared, wall time varies with load
     print(f"trivia_qa: 7,993 samples loaded and prompted in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
+
+
+def test_discovery() -> None:
+    from importlib import metadata
+
+    from assay.plugins import PluginHost
+
+    host = PluginHost()
+    [p] = [p for p in host.loaded if p.distribution == "assay-trivia-qa"]
+    assert p.version == metadata.version("assay-trivia-qa")
+    assert host.benchmarks()["trivia_qa"].distribution == "assay-trivia-qa"
+    assert host.scorers()["trivia_qa_acc"].distribution == "assay-trivia-qa"
