@@ -552,7 +552,10 @@ def build_report(
     kind = run_kind(path)
     plugins = plugins or host()
     reporters = {
-        n: e for n, e in plugins.reporters().items() if kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
+        n: e
+        for n, e in plugins.reporters().items()
+        # a reporter registered with ``formats`` writes files (HTML...) from this report: not a section
+        if not e.options.get("formats") and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
     report = build_eval(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
@@ -595,6 +598,30 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
             f"`assay report {run_dir}` prints the report from it"
         ) from None
     return out
+
+
+def file_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
+    """The reporter registered with ``formats={fmt, ...}`` (it has ``write(report, log_path, out)``), or None."""
+    for entry in (plugins or host()).reporters().values():
+        if fmt in (entry.options.get("formats") or ()):
+            return entry
+    return None
+
+
+def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None) -> list[Path]:
+    """``report.<format>`` in the run directory from each file reporter; one that fails is a warning."""
+    import sys
+
+    from .redact import visible
+
+    written = []
+    for name, entry in (plugins or host()).reporters().items():
+        for fmt in sorted(entry.options.get("formats") or ()):
+            try:
+                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}"))
+            except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
+                print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
+    return written
 
 
 def _fmt(v: Any) -> str:
