@@ -97,6 +97,13 @@ def test_eval_report_table_filters_search_drilldown_and_inert_output(tmp_path, d
     assert [c.strip() for c in err.locator("td").all_inner_texts()][:2] == ["1", "http_5xx"]
     assert page.locator("#subset-charts svg[data-chart=bars]").count() == 1
 
+    # the eval's own request times: 4 requests answered (the fifth got a 500)
+    lat = [
+        [c.strip() for c in tr.locator("td").all_inner_texts()] for tr in page.locator("#latency-table tbody tr").all()
+    ]
+    assert [r[:2] for r in lat] == [["TTFT", "4"], ["E2E latency", "4"]]
+    assert page.locator("#eval-latency svg[data-chart=histogram]").count() == 2
+
     assert page.locator("#count").inner_text() == "5 of 5 samples"
     assert _texts(page, "#sample-table tbody tr td:nth-child(3)") == ["passed", "failed", "errored", "failed", "passed"]
     page.click("button[data-status=errored]")
@@ -200,3 +207,26 @@ def test_unknown_format_names_the_choices(tmp_path, datasets_dir):
     proc = assay("report", str(run_dir(tmp_path)), "--format", "pdf", check=False)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == "error: no installed reporter writes --format 'pdf'; table and json are built in\n"
+
+
+def test_ten_thousand_samples_stay_fast(tmp_path, datasets_dir, open_page):
+    """HellaSwag's 10,042 validation items (the real file) through the mock model: the page loads, and a
+    filter and a search over every sample each answer well under a second."""
+    assay("eval", "--datasets", "hellaswag", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path),
+          "--no-progress", timeout=600)  # fmt: skip
+    run = run_dir(tmp_path)
+    pg = open_page(run / "report.html")
+    page = pg.page
+    assert page.locator("#count").inner_text() == "10042 of 10042 samples"
+    assert page.locator("#sample-table tbody tr").count() == 50  # one page drawn, not 10,042 rows
+    passed = [json.loads(line)["body"] for line in (run / "events.jsonl").open() if '"Scored"' in line]
+    n_passed = sum(1 for b in passed if b["value"] == 1.0)
+    took, count = page.evaluate(
+        """() => { const t = performance.now(); document.querySelector('button[data-status=passed]').click();
+                   return [performance.now() - t, document.getElementById('count').textContent]; }"""
+    )
+    assert count == f"{n_passed} of 10042 samples" and took < 1000
+    page.click("button[data-status=all]")
+    page.fill("#search", "hellaswag/default/1234")
+    expect(page.locator("#count")).to_have_text("1 of 10042 samples", timeout=2000)  # 120 ms debounce + search
+    assert pg.requests == [pg.url] and pg.errors == []

@@ -132,6 +132,37 @@ def _subset_charts(rows: list[dict[str, Any]]) -> list[Markup]:
     return [svg.score_bars(rs, f"{ds} · {metric} per subset (95% CI)") for (ds, metric), rs in groups.items()]
 
 
+def _percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    xs = sorted(values)
+    k = (len(xs) - 1) * q / 100
+    lo = math.floor(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def _eval_latency(log: Path) -> dict[str, Any] | None:
+    """An eval run's own request times (RequestTimed of the backend): a table and two histograms."""
+    from .fold import fold_requests
+
+    raw = fold_requests(log)
+    ttft = [v for p in raw["points"] for v in p["ttft"]]
+    e2e = [v for p in raw["points"] for v in p["e2e"]]
+    if not e2e:
+        return None
+    rows = []
+    for name, xs in (("TTFT", ttft), ("E2E latency", e2e)):
+        if xs:
+            row = {"metric": name, "n": len(xs), "mean": sum(xs) / len(xs), "max": max(xs)}
+            row.update({f"p{q}": _percentile(xs, q) for q in (50, 90, 99)})
+            rows.append(row)
+    charts = [
+        svg.histogram([v * 1000 for v in ttft], "TTFT distribution (eval requests)", "TTFT (ms)"),
+        svg.histogram([v * 1000 for v in e2e], "latency distribution (eval requests)", "E2E latency (ms)"),
+    ]
+    return {"rows": rows, "charts": [c for c in charts if c]}
+
+
 class HtmlReporter:
     """A file reporter: ``kinds`` is empty, so it adds no section to ``assay report``; the kernel calls
     ``write`` (report.html in a run directory, ``--format html``) and ``write_compare``."""
@@ -166,12 +197,14 @@ class HtmlReporter:
             "sections": sections,
             "samples": None,
             "not_shown": 0,
+            "latency": None,
         }
         if report.get("kind", "eval") == "eval" and report.get("rows") is not None:
             folded = fold_samples(log_path)
             ctx["samples"] = embed_json(_clean(folded["samples"]))
             ctx["sample_count"] = len(folded["samples"])
             ctx["not_shown"] = folded["not_shown"]
+            ctx["latency"] = _eval_latency(log_path)
         return _write(out, _env().get_template("report.html.j2").render(**ctx))
 
     def write_compare(self, result: dict[str, Any], out: Path) -> Path:
