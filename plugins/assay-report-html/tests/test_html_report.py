@@ -176,6 +176,17 @@ def test_perf_report_tables_and_charts(tmp_path, test_server, open_page):
     page.screenshot(path=str(tmp_path / "perf.png"), full_page=True)
     assert pg.requests == [pg.url] and pg.refused == [] and pg.errors == []
 
+    # the perf compare view: a run against itself, every difference 0
+    cmp = tmp_path / "cmp.html"
+    assay("compare", str(run), str(run), "--format", "html", "-o", str(cmp))
+    pc = open_page(cmp)
+    first = [c.strip() for c in pc.page.locator(".compare-table tbody tr").first.locator("td").all_inner_texts()]
+    rps = f"{section['points'][0]['request_throughput']:.2f}"
+    assert first == ["parallel=1, number=4", "request_throughput", rps, rps, "0.00", "+0.0%"]
+    texts = pc.page.locator(".compare-table tbody").inner_text()
+    assert "ttft p99 (ms)" in texts and "e2e_latency p50 (ms)" in texts
+    assert pc.requests == [pc.url] and pc.errors == []
+
 
 def test_compare_html(tmp_path, datasets_dir, test_server, open_page):
     rows = _gsm8k(datasets_dir, 6)
@@ -230,3 +241,20 @@ def test_ten_thousand_samples_stay_fast(tmp_path, datasets_dir, open_page):
     page.fill("#search", "hellaswag/default/1234")
     expect(page.locator("#count")).to_have_text("1 of 10042 samples", timeout=2000)  # 120 ms debounce + search
     assert pg.requests == [pg.url] and pg.errors == []
+
+
+def test_sample_cap_is_said(tmp_path, datasets_dir, open_page, monkeypatch):
+    """A log with more samples than the file may hold: the first ones are browsable, the rest are counted."""
+    from assay.report import build_report
+    from assay_report_html import fold
+    from assay_report_html.reporter import REPORTER
+
+    assay("eval", "--datasets", "gsm8k", "--limit", "5", "--dataset-dir", str(datasets_dir), "--work-dir",
+          str(tmp_path), "--no-progress")  # fmt: skip
+    run = run_dir(tmp_path)
+    monkeypatch.setattr(fold, "MAX_SAMPLES", 3)
+    out = REPORTER.write(build_report(run), run / "events.jsonl", tmp_path / "capped.html")
+    page = open_page(out).page
+    assert page.locator("#count").inner_text() == "3 of 3 samples"
+    assert page.locator("#not-shown").inner_text().startswith("2 more samples are in the log but not in this file")
+    assert page.locator("#score-table tbody tr td").nth(5).inner_text() == "5"  # the table counts all five

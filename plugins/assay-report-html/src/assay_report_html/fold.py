@@ -14,6 +14,7 @@ import msgspec
 
 MAX_SAMPLES = 50_000  # samples embedded in one file; the rest are counted
 MAX_TEXT = 20_000  # characters kept of one text field (input, output, reasoning)
+MAX_CHARS = 64_000_000  # characters of sample text in one file, all samples together
 
 
 class _Body(msgspec.Struct):
@@ -85,11 +86,15 @@ def _input(b: _Body) -> str:
 
 def fold_samples(path: Path) -> dict[str, Any]:
     """Every sample of an eval log: input, output, reasoning, scores, errors, and a status
-    (``passed``/``failed`` by its first metric, ``errored`` when it failed and has no score)."""
+    (``passed``/``failed`` by its first metric, ``errored`` when it failed and has no score).
+
+    At most MAX_SAMPLES samples and MAX_CHARS characters of their text are kept (the first ones in the
+    log); the samples left out are counted in ``not_shown``."""
     from assay.log import decode_blocks
 
     samples: dict[str, dict[str, Any]] = {}
     dropped = 0
+    chars = 0
     decoder = msgspec.json.Decoder(_Line)
     for lines in decode_blocks(path, decoder, strict_types=set()):
         for line in lines:
@@ -98,7 +103,7 @@ def fold_samples(path: Path) -> dict[str, Any]:
                 continue
             s = samples.get(b.sample_id)
             if s is None:
-                if len(samples) >= MAX_SAMPLES:
+                if len(samples) >= MAX_SAMPLES or chars > MAX_CHARS:
                     dropped += t == "SampleLoaded"
                     continue
                 s = samples[b.sample_id] = {
@@ -115,12 +120,14 @@ def fold_samples(path: Path) -> dict[str, Any]:
             if t == "SampleLoaded":
                 s["benchmark"], s["subset"] = b.benchmark or s["benchmark"], b.subset
                 s["input"] = _cut(_input(b))
+                chars += len(s["input"])
                 s["target"] = _cut(b.target)
                 if b.choices:
                     s["choices"] = [_cut(c) for c in b.choices]
             elif t == "Generated":
                 s["output"] = _cut(b.output)
                 s["reasoning"] = _cut(b.reasoning)
+                chars += len(s["output"]) + len(s["reasoning"])
                 s["latency"] = b.latency
                 if b.usage:
                     s["tokens"] = b.usage.get("completion_tokens")
