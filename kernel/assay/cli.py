@@ -146,6 +146,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         out = Path(args.output) if args.output else log_path(args.run).parent / f"report.{args.format}"
         print(f"wrote {_shown(writer.obj.write(report, log_path(args.run), out))}")
+    elif args.format in ("markdown", "csv"):
+        from .report import render_text_table
+
+        sys.stdout.write(render_text_table(report, args.format))
     elif args.format == "json":
         sections = report.get("sections", {})
         if report.get("kind") == "eval":
@@ -173,14 +177,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _file_writer(fmt: str) -> Any:
     """The reporter that writes ``--format`` files (html...); None for table and json."""
-    if fmt in ("table", "json"):
+    if fmt in ("table", "json", "markdown", "csv"):
         return None
     from .report import file_writer
 
     writer = file_writer(fmt)
     if writer is None:
         hint = " (pip install assay-report-html)" if fmt == "html" else ""
-        raise AssayError(f"no installed reporter writes --format {fmt!r}{hint}; table and json are built in")
+        raise AssayError(
+            f"no installed reporter writes --format {fmt!r}{hint}; table, json, markdown and csv are built in"
+        )
     return writer
 
 
@@ -317,7 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     @rep.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("run", help="run directory or events.jsonl")
-        p.add_argument("--format", default="table", help="table, json, or a file reporter's format (html)")
+        p.add_argument(
+            "--format", default="table", help="table, json, markdown, csv, or a file reporter's format (html)"
+        )
         p.add_argument("-o", "--output", help="file for --format html (default: report.html in the run directory)")
 
     cmp = cli.command("compare", help="compare runs: scores, paired tests and flips (or perf), each against the first")(

@@ -624,6 +624,80 @@ def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | Non
     return written
 
 
+_TABLE_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+_PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
+                 "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
+
+
+def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The report's table as plain values: the eval rows, or a perf run's sweep points."""
+    if report.get("rows") is not None or report.get("kind", "eval") == "eval":
+        return _TABLE_COLUMNS, [
+            [
+                r["model"],
+                r["dataset"],
+                r["metric"],
+                r["category"],
+                r["subset"],
+                r["num"],
+                r["score"],
+                r["errors"],
+                r["ci_low"],
+                r["ci_high"],
+            ]  # fmt: skip
+            for r in report.get("rows", [])
+        ]
+    out = []
+    for section in (report.get("sections") or {}).values():
+        for pt in section.get("points", []) if isinstance(section, dict) else []:
+            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
+            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
+            out.append(
+                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
+                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
+            )  # fmt: skip
+    return _PERF_COLUMNS, out
+
+
+def render_text_table(report: dict[str, Any], fmt: str) -> str:
+    """``--format markdown`` (a GitHub table) or ``csv`` of the report's table; text from data files is
+    made inert (control characters shown as escapes; in markdown ``|`` and ``<``/``>`` escaped)."""
+    import csv
+    import io
+
+    from .redact import scrub, visible
+
+    columns, rows = table(report)
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4f}" if fmt == "markdown" else repr(v)
+        return visible(scrub(str(v)), multiline=False)
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([[cell(v) for v in r] for r in rows])
+        return buf.getvalue()
+
+    def md(v: Any) -> str:
+        return cell(v).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---:" if c in _NUMERIC else "---" for c in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high", "Requests", "OK", "Failed", "Req/s", "Out tok/s",
+            "TTFT p50 (s)", "TTFT p99 (s)", "E2E p50 (s)", "E2E p99 (s)"}  # fmt: skip
+
+
 def _fmt(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}"
 

@@ -217,7 +217,10 @@ def test_unknown_format_names_the_choices(tmp_path, datasets_dir):
           str(tmp_path), "--no-progress")  # fmt: skip
     proc = assay("report", str(run_dir(tmp_path)), "--format", "pdf", check=False)
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr == "error: no installed reporter writes --format 'pdf'; table and json are built in\n"
+    assert (
+        proc.stderr
+        == "error: no installed reporter writes --format 'pdf'; table, json, markdown and csv are built in\n"
+    )
 
 
 def test_ten_thousand_samples_stay_fast(tmp_path, datasets_dir, open_page):
