@@ -151,9 +151,10 @@ def _sample(
         model=model,
     )
     messages = (pred or {}).get("messages") or (review or {}).get("messages") or []
-    inputs = [m for m in messages if m.get("source") != "generate" and m.get("role") != "assistant"] or [
-        m for m in messages[:-1]
-    ]
+    if any(m.get("source") for m in messages):  # EvalScope marks what it sent (input) and got (generate)
+        inputs = [m for m in messages if m.get("source") != "generate"]
+    else:
+        inputs = messages[:-1] if messages and messages[-1].get("role") == "assistant" else messages
     if mine.get("prompt") is not None:
         s.prompt = mine["prompt"]
     elif inputs:
