@@ -79,9 +79,9 @@ def _sy(v: float, lo: float, hi: float) -> float:
     return H - B - (v - lo) / ((hi - lo) or 1) * (H - T - B)
 
 
-def histogram(values: list[float], title: str, x_label: str, bins: int = 30) -> Markup:
-    """Counts of ``values`` in equal-width bins."""
-    if not values:
+def histogram(values: Any, title: str, x_label: str, bins: int = 30) -> Markup:
+    """Counts of ``values`` (any iterable of numbers) in equal-width bins."""
+    if not len(values):
         return Markup("")
     lo, hi = min(values), max(values)
     if hi == lo:
