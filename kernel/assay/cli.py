@@ -176,7 +176,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _file_writer(fmt: str) -> Any:
-    """The reporter that writes ``--format`` files (html...); None for table and json."""
+    """The reporter that writes ``--format`` files (html...); None for the built-in formats."""
     if fmt in ("table", "json", "markdown", "csv"):
         return None
     from .report import file_writer
@@ -199,6 +199,8 @@ def _shown(path: Any) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare, render
 
+    if args.format in ("markdown", "csv"):
+        raise AssayError(f"assay compare has no --format {args.format}: table, json or a file reporter's (html)")
     writer = _file_writer(args.format)
     result = compare(args.runs, resamples=args.resamples, seed=args.seed)
     if writer is not None:

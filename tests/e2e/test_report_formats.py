@@ -37,3 +37,6 @@ def test_markdown_and_csv_tables(tmp_path, datasets_dir, test_server):
     assert (
         bad.stderr == "error: no installed reporter writes --format 'pdf'; table, json, markdown and csv are built in\n"
     )
+    no = assay("compare", str(run), str(run), "--format", "csv", check=False)
+    assert (no.returncode, no.stdout) == (2, "")
+    assert no.stderr == "error: assay compare has no --format csv: table, json or a file reporter's (html)\n"
