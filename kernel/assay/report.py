@@ -625,7 +625,10 @@ def build_report(
     kind = run_kind(path)
     plugins = plugins or host()
     reporters = {
-        n: e for n, e in plugins.reporters().items() if kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
+        n: e
+        for n, e in plugins.reporters().items()
+        # a reporter registered with ``formats`` writes files (HTML...) from this report: not a section
+        if not e.options.get("formats") and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
     report = build_eval(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
@@ -668,6 +671,104 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
             f"`assay report {run_dir}` prints the report from it"
         ) from None
     return out
+
+
+def file_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
+    """The reporter registered with ``formats={fmt, ...}`` (it has ``write(report, log_path, out)``), or None."""
+    for entry in (plugins or host()).reporters().values():
+        if fmt in (entry.options.get("formats") or ()):
+            return entry
+    return None
+
+
+def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None) -> list[Path]:
+    """``report.<format>`` in the run directory from each file reporter; one that fails is a warning."""
+    import sys
+
+    from .redact import visible
+
+    written = []
+    for name, entry in (plugins or host()).reporters().items():
+        for fmt in sorted(entry.options.get("formats") or ()):
+            try:
+                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}"))
+            except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
+                print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
+    return written
+
+
+_TABLE_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+_PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
+                 "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
+
+
+def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The report's table as plain values: the eval rows, or a perf run's sweep points."""
+    if report.get("rows") is not None or report.get("kind", "eval") == "eval":
+        return _TABLE_COLUMNS, [
+            [
+                r["model"],
+                r["dataset"],
+                r["metric"],
+                r["category"],
+                r["subset"],
+                r["num"],
+                r["score"],
+                r["errors"],
+                r["ci_low"],
+                r["ci_high"],
+            ]  # fmt: skip
+            for r in report.get("rows", [])
+        ]
+    out = []
+    for section in (report.get("sections") or {}).values():
+        for pt in section.get("points", []) if isinstance(section, dict) else []:
+            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
+            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
+            out.append(
+                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
+                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
+            )  # fmt: skip
+    return _PERF_COLUMNS, out
+
+
+def render_text_table(report: dict[str, Any], fmt: str) -> str:
+    """``--format markdown`` (a GitHub table) or ``csv`` of the report's table; text from data files is
+    made inert (control characters shown as escapes; in markdown ``|`` and ``<``/``>`` escaped)."""
+    import csv
+    import io
+
+    from .redact import scrub, visible
+
+    columns, rows = table(report)
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4f}" if fmt == "markdown" else repr(v)
+        return visible(scrub(str(v)), multiline=False)
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([[cell(v) for v in r] for r in rows])
+        return buf.getvalue()
+
+    def md(v: Any) -> str:
+        return cell(v).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---:" if c in _NUMERIC else "---" for c in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high", "Requests", "OK", "Failed", "Req/s", "Out tok/s",
+            "TTFT p50 (s)", "TTFT p99 (s)", "E2E p50 (s)", "E2E p99 (s)"}  # fmt: skip
 
 
 def _fmt(v: Any) -> str:
