@@ -109,7 +109,8 @@ def test_round_trip_eval_export_import_keeps_every_score(tmp_path, datasets_dir,
     assert (row["shared"], row["diff"], row["right_in_a_only"], row["right_in_b_only"]) == (5, 0, [], [])
     assert (row["errored_a"], row["errored_b"], row["only_in_a"], row["only_in_b"]) == (1, 1, 0, 0)
     # the imported run rescores with the samples' own scorers (kept through the tree)
-    assay("rescore", str(back / "r"), "--work-dir", str(tmp_path / "rescored"))
+    proc = assay("rescore", str(back / "r"), "--work-dir", str(tmp_path / "rescored"), check=False)
+    assert proc.returncode == 3, proc.stderr  # as eval: the errored sample stays errored
     (rescored,) = [p for p in (tmp_path / "rescored").iterdir()]
     assert rows(rescored) == [{**r, "model": r["model"]} for r in original]
 
