@@ -1,0 +1,29 @@
+"""assay-longbench-write: LongBench-Write (Bai et al., 2024, LongWriter), 120 writing prompts
+that ask for 100 to 20,000 words; scored by the official length score S_l. The quality score
+S_q (an LLM judge) is NOT implemented yet (see the README)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assay import hookimpl
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def assay_benchmarks(register: Any) -> None:
+    register(
+        "longbench_write",
+        "assay_longbench_write.benchmark:LongBenchWrite",
+        description="LongBench-Write: 120 long-writing prompts, LongWriter's length score S_l (quality S_q: not done)",
+    )
+
+
+@hookimpl
+def assay_scorers(register: Any) -> None:
+    register(
+        "longbench_write_length",
+        "assay_longbench_write.benchmark:SCORER",
+        description="LongWriter's length score S_l/100: words (Chinese chars + English words) against the required length",
+    )
