@@ -187,6 +187,7 @@ class GenerateResult:
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = attrs.field(factory=list)
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name", "arguments" (JSON text)}], as the reply gave them
 
 
 class Model(Protocol):

@@ -352,6 +352,7 @@ async def _generate_one(
         choice_logprobs=result.choice_logprobs,
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
+        tool_calls=result.tool_calls,
     )
     if scoring.blocking(sample):
         scored, failed = await anyio.to_thread.run_sync(scoring.score, sample, gen)

@@ -96,6 +96,8 @@ class Generated(Body, kw_only=True):
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = []
+    # function calls of the reply (OpenAI tools API), in order: {"name": ..., "arguments": JSON text}
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 class Scored(Body, kw_only=True):
