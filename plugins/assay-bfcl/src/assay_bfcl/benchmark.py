@@ -16,15 +16,18 @@ mapped by ``GORILLA_TO_OPENAPI`` (``dict`` -> ``object``, ``float`` -> ``number`
 
 from __future__ import annotations
 
-import copy
 import difflib
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import msgspec
 from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
 from assay.data import read_jsonl
+
+from .checker import language_of
 
 # EvalScope's order of the v3 categories
 CATEGORIES = [
@@ -47,8 +50,6 @@ CATEGORIES = [
     "multi_turn_long_context",
 ]
 NOT_SUPPORTED = {
-    "java": "its answers are Java literals in strings, checked by BFCL's Java type converter, not ported yet",
-    "javascript": "its answers are JavaScript literals in strings, checked by BFCL's JS type converter, not ported yet",
     "multi_turn_base": "multi-turn categories run BFCL's executable API backends and compare states; not ported yet",
     "multi_turn_miss_func": "multi-turn categories run BFCL's executable API backends and compare states; not ported yet",
     "multi_turn_miss_param": "multi-turn categories run BFCL's executable API backends and compare states; not ported yet",
@@ -86,7 +87,11 @@ GORILLA_TO_OPENAPI = {
     "String": "string",
     "Bigint": "integer",
 }
-PYTHON_HINT = " Note that the provided function is in Python 3 syntax."
+HINTS = {
+    "java": " Note that the provided function is in Java 8 SDK syntax.",
+    "javascript": " Note that the provided function is in JavaScript syntax.",
+    "python": " Note that the provided function is in Python 3 syntax.",
+}
 
 
 def _cast_to_openai_type(properties: dict[str, Any]) -> dict[str, Any]:
@@ -115,11 +120,38 @@ def _cast_to_openai_type(properties: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
-def to_tools(functions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Python-category function docs -> OpenAI ``tools`` (language hint, then ``convert_to_tool``)."""
+def _language_pre_processing(item: dict[str, Any], language: str) -> None:
+    """``_func_doc_language_specific_pre_processing``: the language hint; for Java and JavaScript
+    every parameter becomes a string holding a literal of that language, its type told in words."""
+    item["description"] = item.get("description", "") + HINTS[language]
+    if language == "python":
+        return
+    lang = "Java" if language == "java" else "JavaScript"
+    for value in item["parameters"].get("properties", {}).values():
+        value.setdefault("description", "")
+        if value["type"] == "any":
+            value["description"] += f" This parameter can be of any type of {lang} object in string representation."
+        else:
+            value["description"] += f" This is {lang} {value['type']} type parameter in string representation."
+        if value["type"] in (("ArrayList", "Array") if language == "java" else ("array",)):
+            value["description"] += (
+                f" The list elements are of type {value['items']['type']}; they are not in string representation."
+            )
+            del value["items"]
+        if language == "javascript" and value["type"] == "dict" and "properties" in value:
+            value["description"] += (
+                " The dictionary entries have the following schema; they are not in string representation. "
+                + json.dumps(value["properties"])
+            )
+            del value["properties"]
+        value["type"] = "string"
+
+
+def to_tools(functions: list[dict[str, Any]], language: str = "python") -> list[dict[str, Any]]:
+    """Function docs -> OpenAI ``tools`` (language pre-processing, then ``convert_to_tool``)."""
     tools = []
-    for item in copy.deepcopy(functions):
-        item["description"] = item.get("description", "") + PYTHON_HINT
+    for item in msgspec.json.decode(msgspec.json.encode(functions)):  # a deep copy, ~10x faster than copy.deepcopy
+        _language_pre_processing(item, language)
         item["name"] = re.sub(r"\.", "_", item["name"])
         item["parameters"]["type"] = "object"
         item["parameters"]["properties"] = _cast_to_openai_type(item["parameters"].get("properties", {}))
@@ -209,7 +241,7 @@ class BFCLv3:
         if args.system_prompt:
             messages.insert(0, {"role": "system", "content": args.system_prompt})
         try:
-            tools = to_tools(functions)
+            tools = to_tools(functions, language_of(cat))
         except (KeyError, TypeError, AttributeError) as exc:
             raise AssayError(
                 f"{where}: a function doc cannot be converted to a tool ({type(exc).__name__}: {exc})"

@@ -21,6 +21,14 @@ from typing import Any
 from assay.api import Score
 from assay.events import Generated, SampleLoaded
 
+from .convert import (
+    JAVA_TYPE_CONVERSION,
+    JS_TYPE_CONVERSION,
+    NESTED_CONVERSION_TYPE_LIST,
+    java_type_converter,
+    js_type_converter,
+)
+
 PYTHON_TYPE_MAPPING: dict[str, type] = {
     "string": str,
     "integer": int,
@@ -177,8 +185,12 @@ def list_dict_checker(param: str, value: list[Any], possible_answers: list[Any])
     return result
 
 
+def language_of(category: str) -> str:
+    return {"java": "java", "javascript": "javascript"}.get(category, "python")
+
+
 def simple_function_checker(
-    description: dict[str, Any], model_output: dict[str, Any], possible: dict[str, Any]
+    description: dict[str, Any], model_output: dict[str, Any], possible: dict[str, Any], language: str = "python"
 ) -> Result:
     possible_answer = next(iter(possible.values()))
     func_name = convert_func_name(description["name"])
@@ -196,13 +208,31 @@ def simple_function_checker(
         if p not in details or p not in possible_answer:
             return _bad(f"Unexpected parameter: {p!r}.", "simple_function_checker:unexpected_param")
         type_description = details[p]["type"]
-        expected = PYTHON_TYPE_MAPPING[type_description]
         nested = None
-        if type_description in PYTHON_NESTED_TYPE_CHECK_LIST:
-            nested = PYTHON_TYPE_MAPPING[details[p]["items"]["type"]]
+        if language in ("java", "javascript"):
+            # the argument is a Java/JS literal in a string: convert it, then check the value
+            table = JAVA_TYPE_CONVERSION if language == "java" else JS_TYPE_CONVERSION
+            convert = java_type_converter if language == "java" else js_type_converter
+            expected = table[type_description]
+            if type(value) != str:  # noqa: E721
+                return _bad(
+                    f"Incorrect type for parameter {p!r}. Expected type String, got {type(value).__name__}. "
+                    f"Parameter value: {value!r}.",
+                    f"type_error:{'java' if language == 'java' else 'js'}",
+                )
+            if type_description in NESTED_CONVERSION_TYPE_LIST:
+                nested_type = details[p]["items"]["type"]
+                nested = table[nested_type]
+                value = convert(value, type_description, nested_type)
+            else:
+                value = convert(value, type_description)
+        else:
+            expected = PYTHON_TYPE_MAPPING[type_description]
+            if type_description in PYTHON_NESTED_TYPE_CHECK_LIST:
+                nested = PYTHON_TYPE_MAPPING[details[p]["items"]["type"]]
         if type_description == "tuple" and type(value) == tuple:  # noqa: E721
             value = list(value)
-        if type_description == "float" and type(value) == int:  # noqa: E721 - Python's int -> float
+        if language == "python" and type_description == "float" and type(value) == int:  # noqa: E721 - int -> float
             value = float(value)
         checked = type_checker(p, value, possible_answer[p], type_description, expected, nested)
         if not checked["valid"]:
@@ -236,7 +266,9 @@ def simple_function_checker(
     return {"valid": True, "error": [], "error_type": "simple_function_checker:unclear"}
 
 
-def parallel_function_checker_no_order(descriptions: list[Any], output: list[Any], possible: list[Any]) -> Result:
+def parallel_function_checker_no_order(
+    descriptions: list[Any], output: list[Any], possible: list[Any], language: str = "python"
+) -> Result:
     if len(output) != len(possible):
         return _bad("Wrong number of functions.", "parallel_function_checker_no_order:wrong_count")
     matched: list[int] = []
@@ -247,7 +279,7 @@ def parallel_function_checker_no_order(descriptions: list[Any], output: list[Any
         for j, item in enumerate(output):
             if j in matched:
                 continue
-            result = simple_function_checker(description, item, answer)
+            result = simple_function_checker(description, item, answer, language)
             if result["valid"]:
                 matched.append(j)
                 break
@@ -265,21 +297,24 @@ def parallel_function_checker_no_order(descriptions: list[Any], output: list[Any
     return _ok()
 
 
-def multiple_function_checker(descriptions: list[Any], output: list[Any], possible: list[Any]) -> Result:
+def multiple_function_checker(
+    descriptions: list[Any], output: list[Any], possible: list[Any], language: str = "python"
+) -> Result:
     if len(output) != len(possible):
         return _bad("Wrong number of functions.", "multiple_function_checker:wrong_count")
     description = find_description(descriptions, next(iter(possible[0])))
-    return simple_function_checker(description, output[0], possible[0])
+    return simple_function_checker(description, output[0], possible[0], language)
 
 
 def ast_checker(descriptions: list[Any], output: list[Any], possible: list[Any], category: str) -> Result:
+    language = language_of(category)
     if "parallel" in category:
-        return parallel_function_checker_no_order(descriptions, output, possible)
+        return parallel_function_checker_no_order(descriptions, output, possible, language)
     if "multiple" in category:
-        return multiple_function_checker(descriptions, output, possible)
+        return multiple_function_checker(descriptions, output, possible, language)
     if len(output) != 1:
         return _bad("Wrong number of functions.", "simple_function_checker:wrong_count")
-    return simple_function_checker(descriptions[0], output[0], possible[0])
+    return simple_function_checker(descriptions[0], output[0], possible[0], language)
 
 
 def is_function_calling_format_output(decoded: Any) -> bool:
