@@ -366,3 +366,44 @@ def test_cli_exact_scores(test_server, datasets_dir, tmp_path, stream) -> None:
     assert gen["parallel_0"]["tool_calls"][0]["name"] == "spotify_play"
     assert json.loads(gen["parallel_0"]["tool_calls"][1]["arguments"]) == {"artist": "taylor swift", "duration": 20}
     assert "tool_calls" not in gen["multiple_0"]
+
+
+def test_converters_as_the_original_tests() -> None:
+    # cases from gorilla's java_type_converter.py / js_type_converter.py test functions
+    from assay_bfcl.convert import java_type_converter as j
+    from assay_bfcl.convert import js_type_converter as js
+
+    assert (j("true", "boolean"), j("-123", "integer"), j("3.14f", "float"), j("123L", "long")) == (
+        True,
+        -123,
+        3.14,
+        123,
+    )
+    assert (j("3e-3F", "float"), j("3.14e2", "double"), j("abc", "String"), j("123", "any")) == (
+        3e-3,
+        314.0,
+        "abc",
+        "123",
+    )
+    assert j("new int[] { 1, 2, 3 }", "Array") == [1, 2, 3] and j("new int[]{}", "Array") == []
+    assert j('new ArrayList<>(Arrays.asList("a", "b"))', "ArrayList") == ["a", "b"]
+    assert j("new ArrayList<Double>() {{ add(1.0); add(2.0); }}", "ArrayList", "double") == [1.0, 2.0]
+    assert j(
+        'new HashMap<String, Object>() {{ put("key1", 1); put("key2", "value"); put("key3", true); }}', "HashMap"
+    ) == {
+        "key1": 1,
+        "key2": "value",
+        "key3": True,
+    }
+    assert j("new HashMap<>() {{ }}", "HashMap") == {} and j("abc", "integer") == "abc"
+    assert (js("true", "Boolean"), js("123n", "Bigint"), js("'abc'", "String"), js("3.14", "float")) == (
+        True,
+        123,
+        "abc",
+        3.14,
+    )
+    assert js("new Array(4, 5, 6)", "array", "integer") == [4, 5, 6]
+    assert js('["hello", "world"]', "array", "String") == ["hello", "world"]
+    assert js(" [ [ 1, 2 ], [ 3,   4], [5, 6]]", "array", "array") == [[1, 2], [3, 4], [5, 6]]
+    assert js("{'key1': 123, 'key2': 'value', 'key3': false}", "dict") == {"key1": 123, "key2": "value", "key3": False}
+    assert js("[]", "array") == [] and js("{}", "dict") == {} and js("12.5", "integer") == "12.5"
