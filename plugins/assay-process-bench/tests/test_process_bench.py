@@ -195,3 +195,42 @@ def test_cli_exact_scores_and_f1(test_server, datasets_dir, tmp_path) -> None:
     assert (by["math"]["error_acc"], by["math"]["correct_acc"]) == (0.0, 1.0)
     scored = {e["sample_id"].rsplit("/", 1)[1]: e.get("extracted") for e in events(run_dir, "Scored")}
     assert scored[g[2]["id"]] is None and scored[m[0]["id"]] == 99
+
+
+@pytest.mark.slow
+def test_failed_request_is_a_miss_not_a_score(test_server, datasets_dir, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    rows = _rows(datasets_dir, "gsm8k")
+    g = [r for r in rows if r["label"] != -1][:3] + [r for r in rows if r["label"] == -1][:3]
+    data = tmp_path / "data"
+    data.mkdir()
+    _write(data, "gsm8k", g)
+    # every reply right, but request 4 (g[3], an all-correct solution; one request at a time, in file order)
+    # fails with a 400, which is not retried
+    rules = [{"match": r["problem"], "answer": f"\\boxed{{{r['label']}}}"} for r in g]
+    srv = test_server(rules=rules, faults={"http_400": [4]})
+    base = [sys.executable, "-m", "assay"]
+    run = subprocess.run(
+        [*base, "eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "process_bench"]
+        + ["--dataset-dir", str(data), "--work-dir", str(tmp_path / "runs"), "--eval-batch-size", "1", "--no-progress"]
+        + ["--dataset-args", json.dumps({"process_bench": {"subset_list": ["gsm8k"]}})],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 3, run.stderr[-2000:]  # completed with errored samples
+    run_dir = next((tmp_path / "runs").iterdir())
+    rep = subprocess.run(
+        [*base, "report", str(run_dir), "--format", "json"], capture_output=True, text=True, timeout=60, check=False
+    )
+    report = json.loads(rep.stdout)
+    acc = rows_by(report)[("default", "gsm8k")]
+    assert (acc["num"], acc["score"], acc["errors"]) == (6, pytest.approx(5 / 6), 1)
+    [sec] = [r["section"] for r in report if r.get("reporter") == "process_bench_f1"]
+    (row,) = sec["rows"]
+    assert (row["error_acc"], row["correct_acc"]) == (1.0, pytest.approx(2 / 3))
+    assert row["f1"] == pytest.approx(0.8)  # 2 * 1 * 2/3 / (1 + 2/3)
+    assert len(events(run_dir, "SampleFailed")) == 1 and len(events(run_dir, "Scored")) == 5
