@@ -57,7 +57,9 @@ NOT_SUPPORTED = {
 }
 SUPPORTED = [c for c in CATEGORIES if c not in NOT_SUPPORTED]
 NO_ANSWER = ("irrelevance", "live_irrelevance", "live_relevance")
-HUB_ID = "AI-ModelScope/bfcl_v3"  # EvalScope's dataset id
+# EvalScope's AI-ModelScope/bfcl_v3 is one merged file in another layout (read through bfcl-eval);
+# this loader reads gorilla's files, so no hub download is attempted
+HUB_ID = None
 
 GORILLA_TO_OPENAPI = {
     "integer": "integer",
