@@ -82,6 +82,9 @@ class Sample:
     scorers: list[str] = attrs.field(factory=list)
     categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
     mode: str = "generate"  # or "loglikelihood": the model scores ``choices`` as continuations
+    # multi-turn (MT-Bench): user messages sent one after another, each after the model's answer to the
+    # conversation so far (its own earlier answers included); ``Generated.turn_outputs`` keeps every answer
+    follow_ups: list[str] = attrs.field(factory=list)
 
 
 @attrs.define
@@ -187,6 +190,9 @@ class GenerateResult:
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = attrs.field(factory=list)
+    # generation_config {"logprobs": true, "top_logprobs": N}: per output token
+    # {"token": str, "logprob": float, "top_logprobs": [{"token": str, "logprob": float}, ...]}
+    logprobs: list[dict[str, Any]] | None = None
     tool_calls: list[dict[str, Any]] | None = None  # [{"name", "arguments" (JSON text)}], as the reply gave them
 
 

@@ -70,6 +70,30 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         "--ignore-errors", action="store_true", default=None, help="leave errored samples out of the denominator"
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    add_judge_arguments(p)
+
+
+def add_judge_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--judge-strategy", choices=["auto", "rule", "llm", "llm_recall"], help="when to ask a judge")
+    p.add_argument(
+        "--judge-model-args",
+        help='JSON: {"model_id": ..., "api_url": ..., "api_key": ..., "generation_config": {...}} or a list of them',
+    )
+    p.add_argument("--judge-worker-num", type=int, help="concurrent judge calls (default 1)")
+    p.add_argument("--judge-aggregation", choices=["mean", "majority", "all_agree"], help="several judges: combine")
+    p.add_argument("--judge-min-valid", type=int, help="several judges: valid verdicts needed (default 1)")
+
+
+def judge_flags(args: argparse.Namespace) -> dict[str, Any]:
+    from .judge import parse_judge_args
+
+    return {
+        "judge_strategy": args.judge_strategy,
+        "judge_model_args": parse_judge_args(args.judge_model_args),
+        "judge_worker_num": args.judge_worker_num,
+        "judge_aggregation": args.judge_aggregation,
+        "judge_min_valid": args.judge_min_valid,
+    }
 
 
 def _number(text: str) -> int | float:
@@ -108,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "chat_template": args.chat_template,
         "ignore_errors": args.ignore_errors,
         "progress": args.progress,
+        **judge_flags(args),
     }
     base.update({k: v for k, v in flags.items() if v is not None})
     from .redact import remember
@@ -126,10 +151,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _status_of(report: dict[str, Any]) -> int:
-    """0 when every sample was evaluated, 3 when some errored (see assay.failures)."""
+    """0 when every sample was evaluated, 3 when some errored or were judge-failed (see assay.failures)."""
     from .failures import EXIT_ERRORS, EXIT_OK
 
-    return EXIT_ERRORS if report.get("errored_samples") else EXIT_OK
+    # a sample the judge could not grade was not evaluated either (it is out of the score)
+    return EXIT_ERRORS if report.get("errored_samples") or report.get("judge_failures") else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -186,6 +212,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_key": args.api_key or os.environ.get("ASSAY_API_KEY"),
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
+        **judge_flags(args),
     }
     report = run_resume(args.run, overrides)
     render(report)
@@ -196,7 +223,14 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from .evaluate import run_rescore
     from .report import render
 
-    render(run_rescore(args.run, scorers=args.scorers, work_dir=args.work_dir))
+    overrides = {k: v for k, v in judge_flags(args).items() if v is not None}
+    if overrides and not args.rejudge:
+        raise AssayError("judge settings are used only with --rejudge (rescore otherwise reuses the logged verdicts)")
+    render(
+        run_rescore(
+            args.run, scorers=args.scorers, work_dir=args.work_dir, rejudge=args.rejudge, judge_overrides=overrides
+        )
+    )
     return 0
 
 
@@ -307,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--api-key", help="the key, if the server needs one (keys are never logged)")
         p.add_argument("--api-url", help="serve from another URL than the original run")
         p.add_argument("--eval-batch-size", type=int)
+        add_judge_arguments(p)
 
     rs = cli.command("rescore", help="score a run's stored generations again (new run, no model call)")(cmd_rescore)
 
@@ -315,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("run", help="source run directory")
         p.add_argument("--scorers", nargs="+", help="scorer names (default: the samples' own)")
         p.add_argument("--work-dir", help="where the new run goes (default: the source's work dir)")
+        p.add_argument("--rejudge", action="store_true", help="ask the judge again (default: reuse logged verdicts)")
+        add_judge_arguments(p)
 
     pl = cli.command("plugins", help="list installed plugin distributions and what they register")(cmd_plugins)
 

@@ -55,6 +55,7 @@ _FOLDED = {
     "RunFinished",
     "RunResumed",
     "MetricReported",
+    "Judged",
 }
 
 
@@ -131,6 +132,10 @@ class EvalFold:
         self.events = 0
         self.torn = TornTail()
         self.status_seen = False  # a RunFinished/RunResumed was folded (merging keeps the latest)
+        # judged benchmarks: a judge failure is out of the score (never a 0) and counted beside it
+        self.judge_failed: dict[str, tuple[str, str]] = {}
+        self.judged_groups: set[tuple[str, str]] = set()
+        self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
@@ -179,6 +184,11 @@ class EvalFold:
         self.failure_kind.update(later.failure_kind)
         self.failure_example.update(later.failure_example)
         self.reported.update(later.reported)
+        for sid in list(self.judge_failed):
+            if sid in later.rescued:
+                del self.judge_failed[sid]
+        self.judge_failed.update(later.judge_failed)
+        self.judged_groups |= later.judged_groups
         self.torn = later.torn
 
     def feed(self, lines: list[_FoldLine]) -> None:
@@ -218,6 +228,13 @@ class EvalFold:
                     last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
+                if self.judge_failed and sid in self.judge_failed:
+                    del self.judge_failed[sid]
+                    self.rescued.add(sid)
+            elif t == "Judged":
+                self.judged_groups.add((b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id))
+            elif t == "SampleFailed" and b.stage == "judge":
+                self.judge_failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
             elif t == "SampleLoaded":
                 key2 = (b.benchmark, b.subset)
                 loaded[key2] = loaded.get(key2, 0) + 1
@@ -258,6 +275,11 @@ class EvalFold:
         self._last = (last_sid, last_metrics)
 
     def rows(self) -> list[dict[str, Any]]:
+        self._jf: dict[tuple[str, str], int] = {}
+        for g in self.judge_failed.values():
+            self._jf[g] = self._jf.get(g, 0) + 1
+        for g in self._jf:
+            self.judged_groups.add(g)
         errors: dict[tuple[str, str], int] = {}
         scored_anyway: dict[tuple[str, str, str], int] = {}  # failed samples a metric did score
         for sid, g in self.failed.items():
@@ -344,18 +366,29 @@ class EvalFold:
     def _merged(self, bench: str, metric: str, cat: str, subset: str, items: list[Any], binary: bool) -> dict[str, Any]:
         total = _Acc()
         err = loaded = 0
+        jf = sum(self._jf.get((bench, it[0]), 0) for it in items)
+        judged = any((bench, it[0]) in self.judged_groups for it in items)
         for _, a, e, lo in items:
             total.n += a.n
             total.s += a.s
             total.ss += a.ss
             err += e
             loaded += lo
-        row = self._row(bench, metric, cat, subset, total, err, loaded, binary)
+        row = self._row(bench, metric, cat, subset, total, err, loaded, binary, judge=(judged, jf))
         row["average"] = "micro"
         return row
 
     def _row(
-        self, bench: str, metric: str, cat: str, subset: str, a: _Acc, err: int, loaded: int, binary: bool
+        self,
+        bench: str,
+        metric: str,
+        cat: str,
+        subset: str,
+        a: _Acc,
+        err: int,
+        loaded: int,
+        binary: bool,
+        judge: tuple[bool, int] | None = None,
     ) -> dict[str, Any]:
         n = a.n + (0 if self.ignore_errors else err)
         score = a.s / n if n else None
@@ -377,6 +410,15 @@ class EvalFold:
             "ci_low": None if math.isnan(lo) else lo,
             "ci_high": None if math.isnan(hi) else hi,
         }
+        judged, jf = (
+            judge if judge is not None else ((bench, subset) in self.judged_groups, self._jf.get((bench, subset), 0))
+        )
+        if judged:  # judge failures: out of the score and the denominator, counted here
+            row["judged"] = a.n
+            row["judge_failures"] = jf
+            shown = "-" if score is None else f"{score:.3f}"
+            row["coverage"] = f"{shown} on {a.n}/{a.n + jf} judged; {jf} judge failure{'s' if jf != 1 else ''}"
+            loaded -= jf
         if loaded > a.n + err:
             row["pending"] = loaded - a.n - err
         return row
@@ -454,6 +496,7 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "events": fold.events,
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
+        **({"judge_failures": len(fold.judge_failed)} if fold.judged_groups or fold.judge_failed else {}),
         "samples_loaded": sum(fold.loaded.values()),
         "errors_by_kind": error_summary(fold),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
@@ -487,7 +530,7 @@ def _last_status(path: Path) -> tuple[str, str | None]:
 
 def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
     """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
-    0 completed, every sample evaluated; 3 completed with errored samples (as ``assay eval``);
+    0 completed, every sample evaluated; 3 completed with errored or judge-failed samples (as ``assay eval``);
     1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
     2 (as any error) when the log holds no events."""
     if report.get("kind", "eval") == "eval" and not report.get("events"):
@@ -511,8 +554,8 @@ def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
             if is_eval
             else "; it is still running, or it was killed"
         )
-    if is_eval and report.get("errored_samples"):
-        return 3, None  # the table and its error summary say why
+    if is_eval and (report.get("errored_samples") or report.get("judge_failures")):
+        return 3, None  # the table and its error summary say why (judge failures: not evaluated either)
     return 0, None
 
 
@@ -631,7 +674,8 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
                 cell(r["category"]),
                 cell(subset),
                 str(r["num"]),
-                _fmt(r["score"]),
+                _fmt(r["score"])
+                + (f" on {r['judged']}/{r['judged'] + r['judge_failures']} judged" if "judged" in r else ""),
                 str(r["errors"]),
                 cell(ci),
             )
@@ -640,6 +684,10 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             f"errored samples: {report.get('errored_samples', 0)}; denominator: {report.get('denominator')}; "
             "CI: Wilson for 0/1 metrics, normal otherwise"
         )
+        if "judge_failures" in report:
+            console.print(
+                f"judge failures: {report['judge_failures']} (left out of the score and its denominator, never a 0)"
+            )
     if report.get("errors_by_kind"):
         from rich.text import Text
 

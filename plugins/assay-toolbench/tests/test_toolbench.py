@@ -29,9 +29,9 @@ def _load(**kw):
 def test_steps_from_the_real_file(datasets_dir) -> None:
     data = json.loads((datasets_dir / "toolbench_static" / "out_of_domain.json").read_text(encoding="utf-8"))
     turns = Counter(t["from"] for c in data for t in c["conversations"])
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU seconds: wall time on the loaded 2-core box is noise
     s = _load(dataset_dir=str(datasets_dir))
-    assert time.perf_counter() - t0 < 3.0
+    assert time.process_time() - t0 < 3.0
     assert len(data) == 400 and (turns["caller"], turns["conclusion"]) == (1146, 294)
     assert Counter(x.subset for x in s) == {
         "out_of_domain/call": 1146,
