@@ -91,8 +91,6 @@ def test_bad_rows_and_options(tmp_path, datasets_dir) -> None:
         AssayError, match=r"longbench_write\.jsonl:2: 'length' must be a positive whole number, got '100'"
     ):
         _load(dataset_dir=str(tmp_path))
-    with pytest.raises(AssayError, match=r"quality: the quality score S_q .* is not implemented yet"):
-        _load(dataset_dir=str(datasets_dir), extra={"quality": True})
     with pytest.raises(AssayError, match=r"file = 'ruler': expected one of"):
         _load(dataset_dir=str(datasets_dir), extra={"file": "ruler"})
     with pytest.raises(AssayError, match=r"no subset '\[0, 100\)' \(group_by=length\)"):
@@ -136,3 +134,70 @@ def test_cli_exact_length_scores(test_server, datasets_dir, tmp_path) -> None:
         "longbench_write-3": (0.0, 50),
         "longbench_write-4": (0.5, 100),
     }
+
+
+def test_parse_quality_verdicts() -> None:
+    from assay_longbench_write.benchmark import DIMS, parse_dimensions
+
+    full = {"Analysis": "fine", **dict.fromkeys(DIMS, 4)}
+    assert parse_dimensions(json.dumps(full)) == dict.fromkeys(DIMS, 4.0)
+    fenced = "Analysis first.\n```json\n" + json.dumps(full, indent=1) + "\n```"  # newlines inside are removed
+    assert parse_dimensions(fenced) == dict.fromkeys(DIMS, 4.0)
+    assert parse_dimensions(json.dumps({**full, "Clarity": 6})) is None  # outside 1-5
+    assert parse_dimensions(json.dumps({k: v for k, v in full.items() if k != "Coherence"})) is None
+    assert parse_dimensions("The response is good.") is None
+
+
+@pytest.mark.slow
+def test_cli_quality_with_a_scripted_judge(test_server, datasets_dir, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from assay_longbench_write.benchmark import DIMS
+
+    s = _load(dataset_dir=str(datasets_dir))[:3]
+    assert [x.target for x in s] == [100, 100, 150]
+    replies = ["RESP-0 " + "word " * 99, "RESP-1 " + "word " * 199, "RESP-2 " + "word " * 49]  # 100, 200, 50 words
+    model = test_server(rules=[{"match": x.messages[0]["content"], "answer": r} for x, r in zip(s, replies)])
+    verdicts = [
+        json.dumps({"Analysis": "excellent", **dict.fromkeys(DIMS, 5)}),  # score_q 1
+        "Analysis...\n```json\n" + json.dumps({"Analysis": "average", **dict.fromkeys(DIMS, 3)}) + "\n```",  # 0.5
+        "I cannot rate this.",  # unparseable: a judge failure, not a score
+    ]
+    judge = test_server(rules=[{"match": f"<Response>\n\nRESP-{i} ", "answer": v} for i, v in enumerate(verdicts)])
+    args = ["eval", "--model", "m", "--api-url", model.url, "--api-key", "EMPTY", "--datasets", "longbench_write"]
+    args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--limit", "3", "--no-progress"]
+    args += [
+        "--dataset-args",
+        json.dumps(
+            {
+                "longbench_write": {
+                    "subset_list": ["[0, 500)"],
+                    "metric_list": ["longbench_write_length", "longbench_write_quality"],
+                }
+            }
+        ),
+    ]
+    args += ["--judge-model-args", json.dumps({"model_id": "judge", "api_url": judge.url, "api_key": "EMPTY"})]
+    proc = subprocess.run([sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 3, proc.stderr[-2000:]  # completed, one sample not judged
+    run = next(p for p in tmp_path.iterdir() if (p / "events.jsonl").exists())
+    rep = subprocess.run(
+        [sys.executable, "-m", "assay", "report", str(run), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    rows = {r["metric"]: r for r in json.loads(rep.stdout) if r.get("subset") == "[0, 500)"}
+    assert rows["score_q"]["score"] == pytest.approx(0.75)  # (1 + 0.5) / 2 judged; S_q 75
+    assert rows["Relevance"]["score"] == pytest.approx(0.75)
+    judged = events(run, "Judged")
+    assert len(judged) == 3 and sorted(b.get("status", "ok") for b in judged) == ["judge_failed", "ok", "ok"]
+    assert judged[0]["messages"][0]["content"].startswith("You are an expert in evaluating text quality.")
+    assert "<User Request>\n\n" + s[0].messages[0]["content"] + "\n\n</User Request>" in next(
+        b["messages"][0]["content"] for b in judged if "RESP-0 " in b["messages"][0]["content"]
+    )
+    # the length score of all three (the judge failure leaves it alone): (1 + 2/3 + 0) / 3
+    assert (rows["score_l"]["num"], rows["score_l"]["score"]) == (3, pytest.approx(5 / 9))
+    assert (rows["score_q"]["num"], rows["score_q"]["judge_failures"]) == (2, 1)
+    assert rows["score_q"]["coverage"] == "0.750 on 2/3 judged; 1 judge failure"

@@ -13,14 +13,21 @@ The prompt is the row's ``prompt`` as the one user message (``pred.py``). The le
     else:   100 * max(0, 1 - (x / y - 1) / 2)
 
 stored divided by 100 (so the kernel's mean and interval apply to a 0-1 value); the paper's
-S_l is the mean x 100. The quality score S_q needs an LLM judge: not implemented here yet.
+S_l is the mean x 100.
+
+The quality score (``eval_quality.py``, scorer ``longbench_write_quality``, asked for with
+``metric_list``): a judge (``--judge-model-args``) rates the reply with ``judge.txt`` on six
+dimensions 1-5; per sample ``score_q`` = mean over the dimensions of (score - 1) / 4, so the mean
+over samples x 100 is the paper's S_q (``((mean - 1) * 25)`` per dimension, averaged). A verdict
+that is not the JSON object with the six integers is a judge failure, never a score.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
 from assay.data import read_jsonl
@@ -64,7 +71,7 @@ class LongBenchWrite:
     name = "longbench_write"
     hub_id = None  # EvalScope reads THUDM/LongWriter's file from its repo; no hub dataset is named
     default_scorers: ClassVar[list[str]] = ["longbench_write_length"]
-    extra_args: ClassVar[tuple[str, ...]] = ("file", "group_by", "quality")
+    extra_args: ClassVar[tuple[str, ...]] = ("file", "group_by")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         check_extra_args(args, self.extra_args)
@@ -76,11 +83,6 @@ class LongBenchWrite:
         if self.group_by not in GROUP_BY:
             raise AssayError(
                 f"dataset_args.{args.name}.group_by = {self.group_by!r}: expected one of {', '.join(GROUP_BY)}"
-            )
-        if args.extra.get("quality"):
-            raise AssayError(
-                f"dataset_args.{args.name}.quality: the quality score S_q (an LLM judge over six dimensions) "
-                "is not implemented yet; only the length score S_l is"
             )
         if args.few_shot_num:
             raise AssayError(f"dataset_args.{args.name}.few_shot_num: {args.name} is 0-shot")
@@ -114,7 +116,7 @@ class LongBenchWrite:
                     subset=subset,
                     messages=messages,
                     target=length,
-                    metadata={"length": length, "type": typ, "file": self.file, "source": where},
+                    metadata={"length": length, "type": typ, "file": self.file, "source": where, "prompt": prompt},
                 )
             )
         if args.subset_list:
@@ -142,3 +144,91 @@ class LengthScorer:
 
 
 SCORER = LengthScorer()  # the instance registered by name
+
+
+# ---- quality: an LLM judge (evaluation/judge.txt and eval_quality.py) ---------------------
+
+DIMS = ["Relevance", "Accuracy", "Coherence", "Clarity", "Breadth and Depth", "Reading Experience"]
+JUDGE_TEMPLATE = """You are an expert in evaluating text quality. Please evaluate the quality of an AI assistant's response to a user's writing request. Be as strict as possible.
+
+You need to evaluate across the following six dimensions, with scores ranging from 1 to 5. The scoring criteria from 5 to 1 for each dimension are as follows:
+
+1. Relevance: From content highly relevant and fully applicable to the user's request to completely irrelevant or inapplicable.
+
+2. Accuracy: From content completely accurate with no factual errors or misleading information to content with numerous errors and highly misleading.
+
+3. Coherence: From clear structure with smooth logical connections to disorganized structure with no coherence.
+
+4. Clarity: From clear language, rich in detail, and easy to understand to confusing expression with minimal details.
+
+5. Breadth and Depth: From both broad and deep content with a lot of information to seriously lacking breadth and depth with minimal information.
+
+6. Reading Experience: From excellent reading experience, engaging and easy to understand content to very poor reading experience, boring and hard to understand content.
+
+Please evaluate the quality of the following response to a user's request according to the above requirements.
+
+<User Request>
+
+$INST$
+
+</User Request>
+
+<Response>
+
+$RESPONSE$
+
+</Response>
+
+Please evaluate the quality of the response. You must first provide a brief analysis of its quality, then give a comprehensive analysis with scores for each dimension. The output must strictly follow the JSON format: {"Analysis": ..., "Relevance": ..., "Accuracy": ..., "Coherence": ..., "Clarity": ..., "Breadth and Depth": ..., "Reading Experience": ...}. You do not need to consider whether the response meets the user's length requirements in your evaluation. Ensure that only one integer between 1 and 5 is output for each dimension score."""
+
+
+def parse_dimensions(output: str) -> dict[str, float] | None:
+    """eval_quality.py's reading of a verdict: the ```json block if there is one, newlines removed,
+    a JSON object holding all six dimensions; here each must also be a number from 1 to 5."""
+    if "```json" in output:
+        m = re.search(r"```json\n(.*?)\n```", output, re.DOTALL)
+        if not m:
+            return None
+        output = m.group(1)
+    try:
+        scores = json.loads(output.replace("\n", ""))
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(scores, dict) or any(d not in scores for d in DIMS):
+        return None
+    out = {}
+    for d in DIMS:
+        v = scores[d]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 1 <= v <= 5:
+            return None
+        out[d] = float(v)
+    return out
+
+
+def _parse(output: str, logprobs: Any = None) -> Any:
+    from assay.judge import Parsed
+
+    dims = parse_dimensions(output)
+    return None if dims is None else Parsed(value=sum((v - 1) / 4 for v in dims.values()) / len(dims))
+
+
+class QualityScorer:
+    """``score_q`` and one metric per dimension, each (score - 1) / 4, from the judge's verdict(s)."""
+
+    async def score(self, sample: SampleLoaded, generated: Generated, judge: Any) -> list[Score]:
+        answer, _ = split_reasoning(generated.output)
+        inst = str((sample.metadata or {}).get("prompt") or (sample.messages or [{}])[-1].get("content", ""))
+        template = judge.prompt_template(JUDGE_TEMPLATE)
+        prompt = template.replace("$INST$", inst).replace("$RESPONSE$", answer)
+        result = (await judge.ask(sample, prompt, parse=_parse, key="quality")).require()
+        per_dim: dict[str, list[float]] = {d: [] for d in DIMS}
+        for v in result.verdicts:
+            dims = parse_dimensions(v.output) if v.ok else None
+            for d, x in (dims or {}).items():
+                per_dim[d].append((x - 1) / 4)
+        out = [Score("score_q", float(result.value), explanation=f"S_q {100 * float(result.value):.2f}")]
+        out += [Score(d, sum(xs) / len(xs)) for d, xs in per_dim.items() if xs]
+        return out
+
+
+QUALITY = QualityScorer()  # the instance registered by name
