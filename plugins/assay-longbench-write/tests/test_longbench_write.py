@@ -201,3 +201,24 @@ def test_cli_quality_with_a_scripted_judge(test_server, datasets_dir, tmp_path) 
     assert (rows["score_l"]["num"], rows["score_l"]["score"]) == (3, pytest.approx(5 / 9))
     assert (rows["score_q"]["num"], rows["score_q"]["judge_failures"]) == (2, 1)
     assert rows["score_q"]["coverage"] == "0.750 on 2/3 judged; 1 judge failure"
+
+
+@pytest.mark.slow
+def test_quality_without_a_judge_is_refused_before_the_run(datasets_dir, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    metrics = {"longbench_write": {"metric_list": ["longbench_write_length", "longbench_write_quality"]}}
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", "http://127.0.0.1:9/v1", "--datasets"]
+        + ["longbench_write", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress"]
+        + ["--dataset-args", json.dumps(metrics)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert (
+        "longbench_write is scored by a judge (scorer longbench_write_quality): pass --judge-model-args" in proc.stderr
+    )
+    assert not any(tmp_path.iterdir())  # no run was started
