@@ -194,6 +194,7 @@ class GenerateResult:
     # generation_config {"logprobs": true, "top_logprobs": N}: per output token
     # {"token": str, "logprob": float, "top_logprobs": [{"token": str, "logprob": float}, ...]}
     logprobs: list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name", "arguments" (JSON text)}], as the reply gave them
 
 
 class Model(Protocol):

@@ -563,6 +563,7 @@ async def _generate_one(
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
         turn_outputs=turn_outputs,
+        tool_calls=result.tool_calls,
     )
     if scoring.judged(sample):  # Generated first: a kill while judging keeps the generation and the verdicts
         run.emit(gen)

@@ -100,6 +100,8 @@ class Generated(Body, kw_only=True):
     # multi-turn samples (SampleLoaded.follow_ups): the answer to every user turn, first turn first;
     # ``output`` is the last one
     turn_outputs: list[str] = []
+    # function calls of the reply (OpenAI tools API), in order: {"name": ..., "arguments": JSON text}
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 class Scored(Body, kw_only=True):
