@@ -1,0 +1,208 @@
+"""Bradley-Terry ratings on the Elo scale, as the Chatbot Arena notebook computes them.
+
+The notebook fits a logistic regression without intercept: one row per battle, ``+ln(base)`` in model A's
+column and ``-ln(base)`` in model B's, target "A won"; each battle is written twice, a tie as one A win and
+one B win ("ties count half"); rating = ``scale * coef + init``. That is the maximum-likelihood fit of
+
+    P(a beats b) = 1 / (1 + base ** ((R_b - R_a) / scale))
+
+with outcome 1 (a won), 0.5 (tie) or 0 (b won) per battle. This module maximises that same likelihood by
+Newton's method on the pairwise totals (no scikit-learn), so the result is the notebook's to the solver's
+tolerance (``tests/test_bradley_terry.py`` checks it against an independent scipy fit to 1e-6).
+
+Normalisation: the likelihood only fixes differences. Unanchored, the ratings average ``init`` (what the
+notebook's unpenalised solver returns: it starts at 0 and its steps keep the coefficients' sum at 0);
+with ``anchor`` the named model is moved to ``anchor_rating`` (Arena-Hard: the baseline at 1000).
+
+The maximum-likelihood ratings are finite only when every split of the models into two groups has points
+flowing both ways (the "beat or tied" graph is strongly connected). Otherwise :func:`fit` raises
+:class:`NoFiniteRatings` naming a group that won (or lost) every battle against the rest; a bootstrap round
+in that state is counted in ``degenerate_rounds`` and left out of the intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NoFiniteRatings", "bootstrap", "fit", "pair_totals", "predict_win_rate"]
+
+SCALE = 400.0
+BASE = 10.0
+INIT = 1000.0
+
+
+class NoFiniteRatings(ValueError):
+    """The battles have no finite maximum-likelihood ratings: ``group`` (model indices) took every point
+    from the other models, or never played them."""
+
+    def __init__(self, group: list[int]) -> None:
+        super().__init__(f"no finite ratings: models {group} won every battle against the others (or never met them)")
+        self.group = group
+
+
+def pair_totals(
+    a: Sequence[int], b: Sequence[int], y: Sequence[float], n_models: int, weight: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(W, N)``: ``W[i, j]`` points model i took from j (1 a win, 0.5 a tie), ``N[i, j]`` battles of i and j."""
+    a_ = np.asarray(a, dtype=np.int64)
+    b_ = np.asarray(b, dtype=np.int64)
+    y_ = np.asarray(y, dtype=float)
+    w_ = np.ones_like(y_) if weight is None else np.asarray(weight, dtype=float)
+    W = np.zeros((n_models, n_models))
+    N = np.zeros((n_models, n_models))
+    np.add.at(W, (a_, b_), w_ * y_)
+    np.add.at(W, (b_, a_), w_ * (1.0 - y_))
+    np.add.at(N, (a_, b_), w_)
+    np.add.at(N, (b_, a_), w_)
+    return W, N
+
+
+def _closed_group(W: np.ndarray) -> list[int] | None:
+    """A set of models that took every point from the others (or never played them); None: the ratings
+    are finite (the graph "i took points from j" is strongly connected)."""
+    n = len(W)
+    if n < 2:
+        return None
+    gets = W > 0  # i -> j: i took points from j
+    for start in range(n):
+        seen = {start}
+        stack = [start]
+        while stack:  # who can be reached by "lost points to": start's dominated closure
+            i = stack.pop()
+            for j in np.flatnonzero(gets[:, i]):  # j took points from i
+                if int(j) not in seen:
+                    seen.add(int(j))
+                    stack.append(int(j))
+        if len(seen) < n:
+            return sorted(seen)  # nobody outside took a point from this group
+    return None
+
+
+def _loglik(beta: np.ndarray, W: np.ndarray, lnb: float) -> float:
+    d = lnb * (beta[:, None] - beta[None, :])
+    return float(-(W * np.logaddexp(0.0, -d)).sum())
+
+
+def _solve(W: np.ndarray, N: np.ndarray, base: float, tol: float = 1e-12, max_iter: int = 200) -> np.ndarray:
+    """The coefficients (sum 0) maximising the likelihood, by damped Newton steps."""
+    n = len(W)
+    lnb = math.log(base)
+    beta = np.zeros(n)
+    ll = _loglik(beta, W, lnb)
+    ones = np.ones((n, n)) / n
+    for _ in range(max_iter):
+        d = lnb * (beta[:, None] - beta[None, :])
+        p = 1.0 / (1.0 + np.exp(-d))  # P(i beats j)
+        grad = lnb * (W - N * p).sum(axis=1)
+        c = lnb * lnb * N * p * (1.0 - p)
+        H = np.diag(c.sum(axis=1)) - c  # the negative Hessian (a Laplacian: singular along ones)
+        step = np.linalg.solve(H + ones, grad)
+        step -= step.mean()
+        t = 1.0
+        while True:
+            cand = beta + t * step
+            new = _loglik(cand, W, lnb)
+            if new >= ll - 1e-15 * abs(ll) or t < 1e-8:
+                break
+            t /= 2
+        beta, ll = cand, new
+        if np.max(np.abs(t * step)) < tol:
+            break
+    return beta - beta.mean()
+
+
+def fit(
+    a: Sequence[int],
+    b: Sequence[int],
+    y: Sequence[float],
+    n_models: int,
+    *,
+    weight: Sequence[float] | None = None,
+    scale: float = SCALE,
+    base: float = BASE,
+    init: float = INIT,
+    anchor: int | None = None,
+    anchor_rating: float = INIT,
+) -> np.ndarray:
+    """Ratings of ``n_models`` from battles ``a[k]`` vs ``b[k]`` with outcome ``y[k]`` for a (1, 0.5, 0).
+
+    Raises :class:`NoFiniteRatings` when the maximum-likelihood ratings are not finite.
+    """
+    W, N = pair_totals(a, b, y, n_models, weight)
+    return fit_totals(W, N, scale=scale, base=base, init=init, anchor=anchor, anchor_rating=anchor_rating)
+
+
+def fit_totals(
+    W: np.ndarray,
+    N: np.ndarray,
+    *,
+    scale: float = SCALE,
+    base: float = BASE,
+    init: float = INIT,
+    anchor: int | None = None,
+    anchor_rating: float = INIT,
+) -> np.ndarray:
+    group = _closed_group(W)
+    if group is not None:
+        raise NoFiniteRatings(group)
+    ratings = init + scale * _solve(W, N, base)
+    if anchor is not None:
+        ratings += anchor_rating - ratings[anchor]
+    return ratings
+
+
+def predict_win_rate(ratings: Sequence[float], *, scale: float = SCALE, base: float = BASE) -> np.ndarray:
+    """``P[i, j]``: the probability that i beats j under the ratings (the notebook's ``predict_win_rate``)."""
+    r = np.asarray(ratings, dtype=float)
+    return 1.0 / (1.0 + base ** ((r[None, :] - r[:, None]) / scale))
+
+
+def bootstrap(
+    a: Sequence[int],
+    b: Sequence[int],
+    y: Sequence[float],
+    n_models: int,
+    *,
+    rounds: int = 1000,
+    seed: int = 0,
+    weight: Sequence[float] | None = None,
+    level: float = 0.95,
+    **fit_kwargs: Any,
+) -> dict[str, Any]:
+    """Percentile intervals of the ratings over ``rounds`` resamplings of the battles (with replacement,
+    as many as there are; numpy's ``default_rng(seed)``: the same output every time).
+
+    Returns ``{"low": [...], "high": [...], "median": [...], "rounds": n, "degenerate_rounds": k}``;
+    ``low``/``high`` are None when every round was degenerate.
+    """
+    a_ = np.asarray(a, dtype=np.int64)
+    b_ = np.asarray(b, dtype=np.int64)
+    y_ = np.asarray(y, dtype=float)
+    w_ = None if weight is None else np.asarray(weight, dtype=float)
+    rng = np.random.default_rng(seed)
+    n = len(y_)
+    samples = []
+    degenerate = 0
+    for _ in range(rounds):
+        idx = rng.integers(0, n, size=n)
+        try:
+            samples.append(
+                fit(a_[idx], b_[idx], y_[idx], n_models, weight=None if w_ is None else w_[idx], **fit_kwargs)
+            )
+        except NoFiniteRatings:
+            degenerate += 1
+    if not samples:
+        return {"low": None, "high": None, "median": None, "rounds": rounds, "degenerate_rounds": degenerate}
+    arr = np.array(samples)
+    q = (1.0 - level) / 2
+    return {
+        "low": np.quantile(arr, q, axis=0).tolist(),
+        "high": np.quantile(arr, 1.0 - q, axis=0).tolist(),
+        "median": np.quantile(arr, 0.5, axis=0).tolist(),
+        "rounds": rounds,
+        "degenerate_rounds": degenerate,
+    }
