@@ -1,4 +1,4 @@
-"""`assay arena` end to end: three real eval runs (gsm8k, three test servers), an arena between them judged
+"""`assay arena` end to end: three real eval runs (arena_hard, three test servers), an arena between them judged
 by the scripted judge (a verdict per question, pair and order; a malformed verdict; a failing call).
 Exact battles, win rates and coverage; ratings equal an independent Bradley-Terry fit (scipy) to 1e-6;
 the baseline anchored at 1000; resume after kill -9 never asks a logged verdict again; replay."""
@@ -110,19 +110,31 @@ def scipy_ratings(battles, models) -> np.ndarray:
     return 400 * (res.x - res.x.mean()) + 1000
 
 
+def questions(datasets_dir: Path) -> list:
+    from assay.api import BenchmarkArgs
+    from assay_arena_hard.benchmark import ArenaHard
+
+    args = BenchmarkArgs(name="arena_hard", dataset_dir=str(datasets_dir))
+    return list(ArenaHard(args).load(args))[:N]
+
+
 @pytest.fixture(scope="module")
 def three_runs(datasets_dir, tmp_path_factory):
-    """Three eval runs of the first 4 GSM8K questions, one model (test server) each; only read by the tests."""
+    """Three arena_hard eval runs of the first 4 questions, one model (test server) each (their own judge
+    calls every verdict a tie); the arena tests only read them."""
     from assay_testserver import TestServer
 
-    questions = [json.loads(x)["question"] for x in (datasets_dir / "gsm8k/test.jsonl").open()][:N]
     work = tmp_path_factory.mktemp("runs")
     runs = {}
     for m in MODELS:
-        with TestServer(rules=[{"match": q, "answer": answer(m, i)} for i, q in enumerate(questions)]) as srv:
+        rules = [
+            {"match": s.metadata["question"], "answer": answer(m, i)} for i, s in enumerate(questions(datasets_dir))
+        ]
+        with TestServer(rules=rules) as srv, TestServer(default_answer="[[A=B]]") as judge:
             proc = assay(
-                "eval", "--model", m, "--api-url", srv.url, "--datasets", "gsm8k", "--limit", str(N),
+                "eval", "--model", m, "--api-url", srv.url, "--datasets", "arena_hard", "--limit", str(N),
                 "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress",
+                "--judge-model-args", json.dumps({"model_id": "j", "api_url": judge.url}),
             )  # fmt: skip
         runs[m] = run_dir_of(proc)
     return runs
@@ -136,7 +148,7 @@ def arena_args(runs, judge, work: Path, *more: str) -> list[str]:
     ]  # fmt: skip
 
 
-def test_arena_exact_battles_ratings_and_replay(three_runs, test_server, tmp_path) -> None:
+def test_arena_exact_battles_ratings_and_replay(three_runs, test_server, datasets_dir, tmp_path) -> None:
     judge = test_server(rules=judge_rules(), require_api_key=KEY)
     proc = assay(*arena_args(three_runs, judge, tmp_path / "arena", "--judge-worker-num", "3"), check=3)
     arena = run_dir_of(proc)
@@ -169,17 +181,13 @@ def test_arena_exact_battles_ratings_and_replay(three_runs, test_server, tmp_pat
     # the log: every call a Judged event with the official prompt, every game a Scored
     judged = events(arena, "Judged")
     assert len(judged) == 24 and {e["body"]["judge"] for e in judged} == {"judge-model"}
-    one = next(
-        e["body"]
-        for e in judged
-        if e["body"]["sample_id"] == "gsm8k/main/0::alpha::beta" and e["body"]["key"] == "game2"
-    )
+    first = questions(datasets_dir)[0]
+    battle = f"arena_hard/arena-hard-v0.1/{first.id}::alpha::beta"
+    one = next(e["body"] for e in judged if e["body"]["sample_id"] == battle and e["body"]["key"] == "game2")
     assert one["order"] == "BA" and one["candidates"] == ["alpha", "beta"] and one["label"] == "B>A"
     assert one["messages"][0] == {"role": "system", "content": SYSTEM_PROMPT}
-    content = one["messages"][1]["content"]
-    assert content.startswith("<|User Prompt|>\nSolve the math problem step by step.")  # the prompt the runs sent
-    assert "Janet\u2019s ducks lay 16 eggs per day." in content
-    assert content.endswith(
+    assert one["messages"][1]["content"] == (
+        f"<|User Prompt|>\n{first.metadata['question']}\n\n"
         f"<|The Start of Assistant A's Answer|>\n{answer('beta', 0)}\n<|The End of Assistant A's Answer|>\n\n"
         f"<|The Start of Assistant B's Answer|>\n{answer('alpha', 0)}\n<|The End of Assistant B's Answer|>"
     )
