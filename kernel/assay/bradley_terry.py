@@ -52,13 +52,14 @@ def pair_totals(
     b_ = np.asarray(b, dtype=np.int64)
     y_ = np.asarray(y, dtype=float)
     w_ = np.ones_like(y_) if weight is None else np.asarray(weight, dtype=float)
-    W = np.zeros((n_models, n_models))
-    N = np.zeros((n_models, n_models))
-    np.add.at(W, (a_, b_), w_ * y_)
-    np.add.at(W, (b_, a_), w_ * (1.0 - y_))
-    np.add.at(N, (a_, b_), w_)
-    np.add.at(N, (b_, a_), w_)
-    return W, N
+    return _totals(a_ * n_models + b_, b_ * n_models + a_, w_ * y_, w_ * (1.0 - y_), w_, n_models)
+
+
+def _totals(ab: np.ndarray, ba: np.ndarray, pa: np.ndarray, pb: np.ndarray, w: np.ndarray, n: int):
+    size = n * n
+    W = np.bincount(ab, pa, size) + np.bincount(ba, pb, size)
+    N = np.bincount(ab, w, size) + np.bincount(ba, w, size)
+    return W.reshape(n, n), N.reshape(n, n)
 
 
 def _closed_group(W: np.ndarray) -> list[int] | None:
@@ -67,19 +68,13 @@ def _closed_group(W: np.ndarray) -> list[int] | None:
     n = len(W)
     if n < 2:
         return None
-    gets = W > 0  # i -> j: i took points from j
-    for start in range(n):
-        seen = {start}
-        stack = [start]
-        while stack:  # who can be reached by "lost points to": start's dominated closure
-            i = stack.pop()
-            for j in np.flatnonzero(gets[:, i]):  # j took points from i
-                if int(j) not in seen:
-                    seen.add(int(j))
-                    stack.append(int(j))
-        if len(seen) < n:
-            return sorted(seen)  # nobody outside took a point from this group
-    return None
+    reach = ((W > 0) | np.eye(n, dtype=bool)).astype(np.int64)
+    for _ in range(max(1, math.ceil(math.log2(n))) + 1):  # transitive closure by repeated squaring
+        reach = ((reach @ reach) > 0).astype(np.int64)
+    if reach.all():
+        return None
+    start = int(np.flatnonzero(~reach.all(axis=0))[0])
+    return [int(i) for i in np.flatnonzero(reach[:, start])]  # who took points, however indirectly, from start
 
 
 def _loglik(beta: np.ndarray, W: np.ndarray, lnb: float) -> float:
@@ -176,23 +171,30 @@ def bootstrap(
     """Percentile intervals of the ratings over ``rounds`` resamplings of the battles (with replacement,
     as many as there are; numpy's ``default_rng(seed)``: the same output every time).
 
+    A resample is drawn as how many times each distinct battle (pair, outcome, weight) occurs in it:
+    ``rng.multinomial(n, share of each)``, the distribution of drawing n battles with replacement, at a cost
+    that does not grow with n.
+
     Returns ``{"low": [...], "high": [...], "median": [...], "rounds": n, "degenerate_rounds": k}``;
     ``low``/``high`` are None when every round was degenerate.
     """
     a_ = np.asarray(a, dtype=np.int64)
     b_ = np.asarray(b, dtype=np.int64)
     y_ = np.asarray(y, dtype=float)
-    w_ = None if weight is None else np.asarray(weight, dtype=float)
+    w_ = np.ones_like(y_) if weight is None else np.asarray(weight, dtype=float)
+    kinds, counts = np.unique(np.stack([a_, b_, y_, w_], axis=1), axis=0, return_counts=True)
+    ka, kb = kinds[:, 0].astype(np.int64), kinds[:, 1].astype(np.int64)
+    ky, kw = kinds[:, 2], kinds[:, 3]
+    ab, ba = ka * n_models + kb, kb * n_models + ka
     rng = np.random.default_rng(seed)
     n = len(y_)
     samples = []
     degenerate = 0
     for _ in range(rounds):
-        idx = rng.integers(0, n, size=n)
+        times = rng.multinomial(n, counts / n)
+        W, N = _totals(ab, ba, times * kw * ky, times * kw * (1.0 - ky), times * kw, n_models)
         try:
-            samples.append(
-                fit(a_[idx], b_[idx], y_[idx], n_models, weight=None if w_ is None else w_[idx], **fit_kwargs)
-            )
+            samples.append(fit_totals(W, N, **fit_kwargs))
         except NoFiniteRatings:
             degenerate += 1
     if not samples:

@@ -92,10 +92,20 @@ def test_bootstrap_is_seeded_and_counts_degenerate_rounds() -> None:
     assert one == two and one["rounds"] == 200
     full = bt.fit(a, b, y, 3)
     assert all(lo <= r <= hi for lo, r, hi in zip(one["low"], full, one["high"]))
-    # 3 battles, 0 beats 1 twice and ties once: a resample with no tie has no finite rating
+    # 3 battles, 0 beats 1 twice and ties once: a resample with no tie has no finite rating. A resample is
+    # drawn as multinomial counts of the distinct battles (sorted: the tie, then the win)
     few = bt.bootstrap([0, 0, 0], [1, 1, 1], [1.0, 1.0, 0.5], 2, rounds=100, seed=1)
-    assert few["degenerate_rounds"] == sum(
-        1
-        for idx in np.random.default_rng(1).integers(0, 3, size=(100, 3))
-        if 2 not in idx  # the tie is index 2
-    )
+    rng = np.random.default_rng(1)
+    expected = sum(1 for _ in range(100) if rng.multinomial(3, [1 / 3, 2 / 3])[0] == 0)
+    assert few["degenerate_rounds"] == expected and 15 < expected < 45  # P = (2/3)^3, about 30 in 100
+
+
+def test_bootstrap_draws_battles_with_replacement() -> None:
+    # the intervals match a plain resampling of the battles (another random stream) to Monte Carlo accuracy
+    a, b, _, y = battles(4, 3, 400)
+    ours = bt.bootstrap(a, b, y, 3, rounds=2000, seed=0)
+    rng = np.random.default_rng(123)
+    plain = np.array([bt.fit(a[i], b[i], y[i], 3) for i in (rng.integers(0, 400, 400) for _ in range(2000))])
+    for k in range(3):
+        assert ours["low"][k] == pytest.approx(np.quantile(plain[:, k], 0.025), abs=6)
+        assert ours["high"][k] == pytest.approx(np.quantile(plain[:, k], 0.975), abs=6)
