@@ -18,6 +18,9 @@ The maximum-likelihood ratings are finite only when every split of the models in
 flowing both ways (the "beat or tied" graph is strongly connected). Otherwise :func:`fit` raises
 :class:`NoFiniteRatings` naming a group that won (or lost) every battle against the rest; a bootstrap round
 in that state is counted in ``degenerate_rounds`` and left out of the intervals.
+
+Needs numpy, which is not a kernel dependency: the plugins that import this module declare it
+(``assay-arena``, ``assay-arena-hard``), as ``assay compare`` imports numpy only when it runs.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from assay_arena_hard.prompts import SYSTEM_PROMPT
-from scipy.optimize import minimize
 
 pytestmark = pytest.mark.slow
 
@@ -92,6 +91,7 @@ def expected_battles() -> list[tuple[str, str, float]]:
 def scipy_ratings(battles, models) -> np.ndarray:
     """An independent Bradley-Terry fit: the Chatbot Arena notebook's logistic likelihood (no intercept,
     +/-ln 10 columns, a tie as one win each way), maximised by scipy's BFGS; mean rating 1000."""
+    minimize = pytest.importorskip("scipy.optimize").minimize  # in the dev install; not a dependency
     idx = {m: i for i, m in enumerate(models)}
     rows, ys = [], []
     for x, y, s in battles:
