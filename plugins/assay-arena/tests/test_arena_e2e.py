@@ -157,6 +157,9 @@ def test_arena_exact_battles_ratings_and_replay(three_runs, test_server, dataset
     # 3 pairs x 4 questions = 12 battles, 24 games; 2 battles judge-failed (a malformed verdict, a 500)
     assert (section["battles_judged"], section["games"], section["judge_failures"]) == (10, 20, 2)
     assert section["judge_failures_by_pair"] == {"alpha vs gamma": 1, "beta vs gamma": 1}
+    each = {"prompts": 4, "prompts_differ": 0, "only_one_answered": 0}
+    assert section["pairs"] == {"alpha vs beta": each, "alpha vs gamma": each, "beta vs gamma": each}
+    assert section["position_consistency"] == 0.5  # 5 of the 10 judged battles give one result in both orders
     assert judge.server.count == 24 + 1  # the 500 retried once
     wr = section["win_rate_matrix"]
     assert (wr["alpha"]["beta"], wr["beta"]["alpha"]) == (6.5 / 8, 1.5 / 8)
@@ -177,6 +180,7 @@ def test_arena_exact_battles_ratings_and_replay(three_runs, test_server, dataset
     predicted = section["predicted_win_rate"]["alpha"]["beta"]
     assert predicted == pytest.approx(1 / (1 + 10 ** ((board["beta"]["rating"] - board["alpha"]["rating"]) / 400)))
     assert "Arena leaderboard" in proc.stdout and "10 battles judged (20 games), 2 judge failures" in proc.stdout
+    assert "both orders agree in 50.0% of battles" in proc.stdout
 
     # the log: every call a Judged event with the official prompt, every game a Scored
     judged = events(arena, "Judged")
@@ -210,6 +214,7 @@ def test_arena_baseline_anchor_and_pairs(three_runs, test_server, tmp_path) -> N
     board = {r["model"]: r for r in section["leaderboard"]}
     assert section["baseline"] == "alpha" and board["alpha"]["rating"] == 1000.0
     assert judge.server.count == 16  # alpha vs beta and alpha vs gamma only
+    assert set(section["pairs"]) == {"alpha vs beta", "alpha vs gamma"}
     assert board["beta"]["win_rate_vs_baseline"] == 1.5 / 8 and board["gamma"]["win_rate_vs_baseline"] == 2 / 6
     battles = [b for b in expected_battles() if b[0] == "alpha"]
     ref = scipy_ratings(battles, MODELS)

@@ -109,11 +109,12 @@ def _labels(runs: list[dict[str, Any]]) -> list[str]:
 
 def plan(runs: list[dict[str, Any]], labels: list[str], pairs: str, baseline: int | None, limit: int | None):
     """The battles: ``(battle id, sample, label a, answer a, label b, answer b)`` per shared prompt of each
-    pair, and per pair the count of samples whose prompts differ between the runs."""
+    pair, and per pair how many prompts it battles on, how many share an id but differ, and how many only
+    one of the two runs answered (left out)."""
     from assay.text import split_reasoning
 
     battles = []
-    differ: dict[str, int] = {}
+    differ: dict[str, dict[str, int]] = {}
     for i, j in itertools.combinations(range(len(runs)), 2):
         if pairs == "baseline" and baseline not in (i, j):
             continue
@@ -122,8 +123,15 @@ def plan(runs: list[dict[str, Any]], labels: list[str], pairs: str, baseline: in
         ra, rb = runs[i], runs[j]
         shared = sorted(set(ra["generated"]) & set(rb["generated"]) & set(ra["loaded"]) & set(rb["loaded"]))
         same = [s for s in shared if _digest(ra["loaded"][s]) == _digest(rb["loaded"][s])]
-        differ[f"{labels[i]} vs {labels[j]}"] = len(shared) - len(same)
-        for sid in same[:limit] if limit else same:
+        chosen = same[:limit] if limit else same
+        differ[f"{labels[i]} vs {labels[j]}"] = {
+            "prompts": len(chosen),  # battled on
+            "prompts_differ": len(shared) - len(same),  # same sample id, another prompt: left out
+            "only_one_answered": len(
+                (set(ra["generated"]) ^ set(rb["generated"])) & (set(ra["loaded"]) | set(rb["loaded"]))
+            ),
+        }
+        for sid in chosen:
             a, _ = split_reasoning(ra["generated"][sid])
             b, _ = split_reasoning(rb["generated"][sid])
             battles.append((f"{sid}::{labels[i]}::{labels[j]}", ra["loaded"][sid], labels[i], a, labels[j], b))
@@ -214,7 +222,7 @@ def run_arena(args: argparse.Namespace) -> int:
                 life.run.emit(RunResumed(host=host_facts(), pending_score=len(todo)))
                 print(f"resuming {life.run_dir}: {len(todo)} of {len(battles)} battles to judge", file=sys.stderr)
             else:
-                settings.update(models=labels, run_ids=[r["run_id"] for r in runs], prompts_differ=differ)
+                settings.update(models=labels, run_ids=[r["run_id"] for r in runs], pairs_prompts=differ)
                 life.start(kind="arena", config=cfg.to_dict(), resolved={"arena": settings}, seed=cfg.seed)
                 print(f"arena: {len(labels)} models, {len(battles)} battles (2 games each)", file=sys.stderr)
             from assay.evaluate import _run_async

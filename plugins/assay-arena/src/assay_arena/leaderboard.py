@@ -29,6 +29,7 @@ def fold(path: Path) -> dict[str, Any]:
     failures: dict[str, int] = {}
     failed_battles = 0
     index: dict[str, int] = {}
+    verdicts: dict[str, list[float]] = {}  # battle id -> the first model's result in each game
     for ev in iter_events(path, types={"RunStarted", "Scored", "SampleFailed"}):
         body = ev.body
         if ev.type == "RunStarted":
@@ -44,6 +45,7 @@ def fold(path: Path) -> dict[str, Any]:
             b.append(index[ex["b"]])
             y.append(float(body.value))
             w.append(float(settings.get("strong_weight", 1)) if ex.get("strong") else 1.0)
+            verdicts.setdefault(body.sample_id, []).append(float(body.value))
         elif ev.type == "SampleFailed" and body.stage == "judge":
             failed_battles += 1
             pair = body.message.split(": ", 1)[0]
@@ -60,7 +62,8 @@ def fold(path: Path) -> dict[str, Any]:
         "battles_judged": len(y) // 2,
         "judge_failures": failed_battles,
         "judge_failures_by_pair": failures,
-        "prompts_differ": settings.get("prompts_differ", {}),
+        "pairs": settings.get("pairs_prompts", {}),
+        "position_consistency": None,
         "strong_weight": settings.get("strong_weight", 1),
         "bootstrap_rounds": rounds,
         "seed": seed,
@@ -69,6 +72,9 @@ def fold(path: Path) -> dict[str, Any]:
     if not y:
         out.update(leaderboard=[], ratings=None, note="no judged battle")
         return out
+    both = [v for v in verdicts.values() if len(v) == 2]
+    # both orders gave the same result (win, tie or loss): the judge did not follow the position
+    out["position_consistency"] = sum(1 for v in both if v[0] == v[1]) / len(both) if both else None
     W, N = bt.pair_totals(a, b, y, n, w)
     anchor = models.index(baseline) if baseline in models else None
     try:
@@ -185,6 +191,11 @@ class ArenaReporter:
                 f"{report.get('battles_judged', 0)} battles judged ({report.get('games', 0)} games), "
                 f"{report.get('judge_failures', 0)} judge failures (left out, never a score); "
                 f"bootstrap: {report.get('bootstrap_rounds')} rounds, seed {report.get('seed')}"
+                + (
+                    f"; both orders agree in {report['position_consistency']:.1%} of battles"
+                    if report.get("position_consistency") is not None
+                    else ""
+                )
                 + (f", {report['degenerate_rounds']} without finite ratings" if report.get("degenerate_rounds") else "")
             )
         )
