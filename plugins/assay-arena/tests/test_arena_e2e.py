@@ -239,6 +239,8 @@ def test_arena_resume_after_kill_never_rejudges(three_runs, test_server, tmp_pat
     before = {(e["body"]["sample_id"], e["body"]["key"]) for e in events(work / "killed", "Judged")}
     assert 5 <= len(before) < 24
     assert assay("report", str(work / "killed"), check=4)
+    wrong = assay("resume", str(work / "killed"), check=2)
+    assert f"finish it with `assay arena --resume {work / 'killed'}`" in wrong.stderr
     judge_args = json.dumps({"model_id": "judge-model", "api_url": judge.url, "api_key": KEY})
     resumed = assay("arena", "--resume", str(work / "killed"), "--judge-model-args", judge_args, check=3)
     assert "battles to judge" in resumed.stderr
