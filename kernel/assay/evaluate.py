@@ -887,7 +887,8 @@ def run_resume(
     if state.started is None:
         raise AssayError(f"{path}: the log has no RunStarted event; nothing to resume")
     if state.started.kind != "eval":
-        raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run")
+        hint = f"; finish it with `assay arena --resume {path.parent}`" if state.started.kind == "arena" else ""
+        raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run{hint}")
     cfg = config_from_log(state.started, overrides or {})
     run_dir = path.parent
     with RunLifecycle(
