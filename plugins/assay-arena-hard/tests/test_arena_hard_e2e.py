@@ -187,7 +187,9 @@ def test_arena_hard_eval_exact_score_coverage_and_prompts(test_server, datasets_
 
     # rescore: the logged verdicts, no judge call, the same section
     calls = judge.server.count
-    rescored = run_dir_of(assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=0))
+    rescored = run_dir_of(
+        assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=3)
+    )  # as eval: 2 judge failures
     assert judge.server.count == calls
     again = section(report(rescored))["rows"][0]
     assert {k: again[k] for k in ("score", "battles", "judged", "judge_failures", "ci_low", "ci_high")} == {
