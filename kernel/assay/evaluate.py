@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import json
 import math
 import random
 import sys
@@ -20,11 +21,14 @@ from typing import Any
 
 import anyio
 import attrs
+import msgspec
 
+from . import filters
 from .api import (
     AssayError,
     BenchmarkArgs,
     check_extra_args,
+    check_honoured,
     GenerateRequest,
     GenerateResult,
     Model,
@@ -107,9 +111,39 @@ def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
     known.setdefault("dataset_hub", cfg.dataset_hub)
     known.setdefault("repeats", cfg.repeats)
     try:
-        return BenchmarkArgs(name=name, extra=given, **known)
+        args = BenchmarkArgs(name=name, extra=given, **known)
     except TypeError as exc:
         raise AssayError(f"dataset_args.{name}: {exc}") from None
+    check_kernel_args(args)
+    return args
+
+
+AGGREGATIONS = ("mean", "mean_and_pass_at_k")
+
+
+def check_kernel_args(args: BenchmarkArgs) -> None:
+    """The dataset_args keys the kernel applies to every benchmark: checked before the run exists."""
+    where = f"dataset_args.{args.name}"
+    for key in ("shuffle", "few_shot_random"):
+        if not isinstance(getattr(args, key), bool):
+            raise AssayError(f"{where}.{key} = {getattr(args, key)!r}: expected true or false")
+    if args.shuffle_choices is not None and not isinstance(args.shuffle_choices, bool):
+        raise AssayError(f"{where}.shuffle_choices = {args.shuffle_choices!r}: expected true or false")
+    if not isinstance(args.repeats, int) or isinstance(args.repeats, bool) or args.repeats < 1:
+        raise AssayError(f"{where}.repeats = {args.repeats!r}: expected a whole number >= 1")
+    if args.limit is not None and (
+        isinstance(args.limit, bool) or not isinstance(args.limit, (int, float)) or args.limit <= 0
+    ):
+        raise AssayError(f"{where}.limit = {args.limit!r}: expected a count (int) or a fraction (0 < float < 1)")
+    if args.aggregation is not None and args.aggregation not in AGGREGATIONS:
+        close = difflib.get_close_matches(str(args.aggregation), AGGREGATIONS, n=1)
+        raise AssayError(
+            f"{where}.aggregation = {args.aggregation!r}: expected one of {', '.join(AGGREGATIONS)}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+        )
+    if args.system_prompt is not None and not isinstance(args.system_prompt, str):
+        raise AssayError(f"{where}.system_prompt: expected text")
+    filters.build(args.filters, f"{where}.filters")
 
 
 # ---- loading -----------------------------------------------------------------
@@ -154,6 +188,7 @@ def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, Ben
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
         check_extra_args(args, getattr(entry.obj, "extra_args", ()))
+        check_honoured(args, cfg.dataset_args.get(name, {}), getattr(entry.obj, "honours", None))
         bench = entry.obj(args)
         check_scorers(name, args, bench, plugins)
         out.append((name, args, bench))
@@ -185,11 +220,17 @@ def load_samples(
             continue
         defaults = list(args.metric_list or getattr(bench, "default_scorers", []))
         seen: set[str] = set()
-        for s in limited(bench.load(args), args.limit):
+        source: Iterable[Any] = bench.load(args)
+        if args.shuffle:  # EvalScope's order: shuffle, then limit (the whole set is read to shuffle it)
+            source = list(source)
+            random.Random(args.seed).shuffle(source)
+        for s in limited(source, args.limit):
             base = f"{name}/{s.subset}/{s.id}"
             if base in seen:
                 raise AssayError(f"{name}: duplicate sample id {s.id!r} in subset {s.subset!r}")
             seen.add(base)
+            if args.system_prompt:
+                _with_system_prompt(s, args.system_prompt)
             for r in range(args.repeats):
                 yield SampleLoaded(
                     sample_id=base if args.repeats == 1 else f"{base}#{r}",
@@ -206,7 +247,17 @@ def load_samples(
                     metadata=s.metadata,
                     scorers=list(s.scorers or defaults),
                     mode=s.mode,
+                    filters=dict(args.filters or {}),
                 )
+
+
+def _with_system_prompt(s: Any, system: str) -> None:
+    """``system_prompt`` for a benchmark that did not place it: first in the messages (or before the prompt)."""
+    if s.messages is not None:
+        if not (s.messages and s.messages[0].get("role") == "system" and s.messages[0].get("content") == system):
+            s.messages = [{"role": "system", "content": system}, *s.messages]
+    elif s.prompt is not None and not s.prompt.startswith(system):
+        s.prompt = f"{system}\n\n{s.prompt}"
 
 
 # ---- generation and scoring ----------------------------------------------------
@@ -216,6 +267,7 @@ class Scoring:
     def __init__(self, plugins: PluginHost, override: list[str] | None = None) -> None:
         self.plugins = plugins
         self.override = override
+        self._filters: dict[str, list[Any]] = {}
 
     def blocking(self, sample: SampleLoaded) -> bool:
         """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
@@ -227,6 +279,12 @@ class Scoring:
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
+        if sample.filters:  # the raw output stays in the log; scorers read the filtered one
+            key = json.dumps(sample.filters, sort_keys=False)
+            chain = self._filters.get(key)
+            if chain is None:
+                chain = self._filters[key] = filters.build(sample.filters, f"{sample.benchmark} filters")
+            gen = msgspec.structs.replace(gen, output=filters.apply(chain, gen.output))
         for name in self.override or sample.scorers:
             scorer = self.plugins.get("scorers", name).obj
             try:

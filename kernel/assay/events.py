@@ -64,6 +64,7 @@ class SampleLoaded(Body, kw_only=True):
     scorers: list[str] = []  # scorer names to apply; empty: the benchmark's defaults
     mode: str = "generate"  # generate | loglikelihood (the request the model answers)
     self_driven: bool = False  # logged by a benchmark's own ``run`` (embeddings): never generated
+    filters: dict[str, Any] = {}  # dataset_args filters, applied in order to the output before scoring
 
     def __post_init__(self) -> None:
         # logs written before these were fields carry them as metadata keys

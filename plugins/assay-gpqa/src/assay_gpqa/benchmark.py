@@ -39,6 +39,7 @@ class GPQADiamond:
     hub_id = "AI-ModelScope/gpqa_diamond"
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation", "shuffle_choices")
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template", "eval_split", "shuffle_choices")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -49,7 +50,9 @@ class GPQADiamond:
             raise AssayError(
                 f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: gpqa_diamond has one split (train)"
             )
-        shuffle = self.opts.extra.get("shuffle_choices", True)
+        shuffle = args.shuffle_choices  # EvalScope shuffles by default
+        if shuffle is None:
+            shuffle = self.opts.extra.get("shuffle_choices", True)
         if not isinstance(shuffle, bool):
             raise AssayError(f"dataset_args.{args.name}.shuffle_choices = {shuffle!r}: expected true or false")
         self.shuffle = shuffle
