@@ -655,6 +655,10 @@ def build_report(
             )
     if sections:
         report["sections"] = sections
+        # a benchmark whose own reporter folds its repeats (AIME, code pass@k): no second set of rows
+        own = {b for n, e in reporters.items() if n in sections for b in e.options.get("benchmarks") or ()}
+        if own and report.get("rows"):
+            report["rows"] = [r for r in report["rows"] if not (r.get("average") == "repeats" and r["dataset"] in own)]
     return report
 
 
