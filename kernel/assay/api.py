@@ -85,6 +85,7 @@ class Sample:
     scorers: list[str] = attrs.field(factory=list)
     categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
     mode: str = "generate"  # or "loglikelihood": the model scores ``choices`` as continuations
+    filters: dict[str, Any] = attrs.field(factory=dict)  # output filters of its own (a collection's items)
 
 
 @attrs.define

@@ -247,7 +247,7 @@ def load_samples(
                     metadata=s.metadata,
                     scorers=list(s.scorers or defaults),
                     mode=s.mode,
-                    filters=dict(args.filters or {}),
+                    filters={**s.filters, **(args.filters or {})},
                 )
 
 
