@@ -36,7 +36,8 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 class GPQADiamond:
     name = "gpqa_diamond"
-    hub_id = "AI-ModelScope/gpqa_diamond"
+    # ModelScope: train.jsonl (same columns); Hugging Face: the authors' gated repo holding gpqa_diamond.csv
+    hub_id: ClassVar[dict[str, str]] = {"modelscope": "AI-ModelScope/gpqa_diamond", "huggingface": "Idavidrein/gpqa"}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation", "shuffle_choices")
     honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template", "eval_split", "shuffle_choices")
@@ -79,7 +80,7 @@ class GPQADiamond:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("gpqa_diamond", "gpqa", hub_id=self.hub_id)
+        root = args.data_path("gpqa_diamond", "gpqa", hub_id=self.hub_id, hub_files=[FILE, "*.jsonl"])
         path = root / FILE if root.is_dir() else root
         if root.is_dir() and not path.exists():
             found = sorted(root.glob("*.csv")) or sorted(root.glob("train.jsonl"))

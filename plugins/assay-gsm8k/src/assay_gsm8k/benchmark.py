@@ -13,7 +13,7 @@ from assay.api import AssayError, BenchmarkArgs, Sample
 
 from .extract import target_of
 
-HUB_ID = "AI-ModelScope/gsm8k"
+HUB_ID = {"modelscope": "AI-ModelScope/gsm8k", "huggingface": "openai/gsm8k"}  # the HF copy is parquet
 _CALC = re.compile(r"<<[^>]*>>")
 
 INSTRUCTION = (

@@ -154,7 +154,7 @@ class MCQBenchmark:
 
     name = "mcq"
     folders: tuple[str, ...] = ()
-    hub_id: str | None = None
+    hub_id: str | dict[str, str] | None = None  # per hub: {"modelscope": ..., "huggingface": ...}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     default_few_shot = 0
     splits: tuple[str, ...] = ("test",)
