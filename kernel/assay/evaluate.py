@@ -254,7 +254,7 @@ def load_samples(
 def _with_system_prompt(s: Any, system: str) -> None:
     """``system_prompt`` for a benchmark that did not place it: first in the messages (or before the prompt)."""
     if s.messages is not None:
-        if not (s.messages and s.messages[0].get("role") == "system" and s.messages[0].get("content") == system):
+        if not (s.messages and s.messages[0].get("role") == "system"):  # a system message there already wins
             s.messages = [{"role": "system", "content": system}, *s.messages]
     elif s.prompt is not None and not s.prompt.startswith(system):
         s.prompt = f"{system}\n\n{s.prompt}"
