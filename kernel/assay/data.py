@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .api import AssayError
+from .redact import visible
 
 if TYPE_CHECKING:
     from .api import BenchmarkArgs
@@ -132,8 +133,6 @@ def download(hub_id: str, hub: str = "modelscope", *, allow_patterns: Sequence[s
 
     for k, v in _HUB_ENV.items():
         os.environ.setdefault(k, v)
-    for name in ("modelscope", "modelscope_hub"):  # its INFO lines ("Listing ...") are not for the user
-        logging.getLogger(name).setLevel(logging.WARNING)
     patterns = list(allow_patterns) if allow_patterns else None
     label = "Hugging Face" if hub == "huggingface" else "ModelScope"
     try:
@@ -143,11 +142,21 @@ def download(hub_id: str, hub: str = "modelscope", *, allow_patterns: Sequence[s
             return Path(hf_snapshot(repo_id=hub_id, repo_type="dataset", allow_patterns=patterns))
         from modelscope.hub.snapshot_download import snapshot_download
 
+        for name in ("modelscope", "modelscope_hub"):  # after the import that configures them: no INFO lines
+            logging.getLogger(name).setLevel(logging.WARNING)
         endpoint = os.environ.get("MODELSCOPE_DOMAIN")
         kwargs: dict[str, Any] = {"repo_type": "dataset", "allow_patterns": patterns}
         if endpoint and endpoint.startswith("http://"):
             kwargs["endpoint"] = endpoint
-        return Path(snapshot_download(hub_id, **kwargs))
+        try:
+            return Path(snapshot_download(hub_id, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - unreachable: a snapshot downloaded before still serves
+            try:
+                cached = Path(snapshot_download(hub_id, repo_type="dataset", local_files_only=True))
+            except Exception:  # noqa: BLE001 - not cached either: the first error says why
+                raise exc from None
+            print(f"{label} unreachable ({_why(exc)}); using the cached {visible(str(cached))}", file=sys.stderr)
+            return cached
     except ImportError as exc:
         raise AssayError(f"{label} dataset {hub_id!r}: downloading needs {exc.name}: pip install {exc.name}") from None
     except Exception as exc:  # noqa: BLE001 - every hub failure reads the same to a user

@@ -82,6 +82,45 @@ def test_huggingface_download_then_cache_reads_like_local_files(tmp_path, datase
     assert [(r["num"], r["score"]) for r in report["rows"]] == [(5, expected)]
 
 
+def test_modelscope_download_then_cache(tmp_path, datasets_dir, test_server) -> None:
+    import csv
+
+    repo = tmp_path / "hub" / "AI-ModelScope" / "gpqa_diamond"  # ModelScope's copy: train.jsonl, same columns
+    repo.mkdir(parents=True)
+    with open(datasets_dir / "gpqa_diamond" / "gpqa_diamond.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))[:8]
+    (repo / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (repo / "README.md").write_text("# GPQA diamond\n")
+    srv = test_server(default_answer="ANSWER: B")
+    cache = tmp_path / "ms"
+    with FakeHub(tmp_path / "hub") as hub:
+        env = {"MODELSCOPE_DOMAIN": hub.url, "MODELSCOPE_CACHE": str(cache)}
+        proc = _eval(tmp_path / "a", srv.url, env=env)
+        asked = list(hub.requests)
+    assert "Listing" not in proc.stderr  # the hub client's INFO lines stay quiet
+    assert any(r.startswith("/api/v1/datasets/AI-ModelScope/gpqa_diamond/repo/tree?") for r in asked)
+    fetched = [r for r in asked if r.startswith("GET /api/v1/datasets/AI-ModelScope/gpqa_diamond/repo?")]
+    assert len(fetched) == 1 and fetched[0].endswith("FilePath=train.jsonl")  # README.md is not fetched
+    snapshot = cache / "datasets" / "AI-ModelScope--gpqa_diamond" / "snapshots" / "master"
+    assert sorted(p.name for p in snapshot.iterdir()) == ["train.jsonl"]
+    _eval(tmp_path / "local", srv.url, "--dataset-dir", str(datasets_dir))
+    (run,) = run_dirs(tmp_path / "a")
+    (local,) = run_dirs(tmp_path / "local")
+    assert len(_loaded(run)) == 5 and _loaded(run) == _loaded(local)
+    report = json.loads((run / "report.json").read_text())
+    expected = sum(t == "B" for _, _, t, _ in _loaded(run)) / 5
+    assert [(r["num"], r["score"]) for r in report["rows"]] == [(5, expected)]
+    # the hub gone (a closed port): the snapshot downloaded before serves, and stderr says so
+    offline = {"MODELSCOPE_DOMAIN": "http://127.0.0.1:9", "MODELSCOPE_CACHE": str(cache)}
+    proc = _eval(tmp_path / "b", srv.url, env=offline)
+    assert (
+        "ModelScope unreachable (NetworkError: cannot connect to 127.0.0.1:9 (offline, or the hub is "
+        f"unreachable)); using the cached {snapshot}"
+    ) in proc.stderr.splitlines()
+    (again,) = run_dirs(tmp_path / "b")
+    assert _loaded(again) == _loaded(run)
+
+
 def test_a_dataset_missing_on_the_hub_is_one_error(tmp_path, test_server) -> None:
     (tmp_path / "hub").mkdir()
     with FakeHub(tmp_path / "hub") as hub:

@@ -50,6 +50,10 @@ class FakeHub:
                 web.get(r"/api/datasets/{owner}/{name}/revision/{rev}", self.info),
                 web.get(r"/api/datasets/{owner}/{name}", self.info),
                 web.route("*", r"/datasets/{owner}/{name}/resolve/{rev}/{path:.+}", self.resolve),
+                # ModelScope (MODELSCOPE_DOMAIN=http://host:port)
+                web.get(r"/api/v1/datasets/{owner}/{name}/repo/tree", self.ms_tree),
+                web.route("*", r"/api/v1/datasets/{owner}/{name}/repo", self.ms_file),
+                web.get(r"/api/v1/datasets/{owner}/{name}", self.ms_info),
             ]
         )
 
@@ -117,6 +121,60 @@ class FakeHub:
         if request.method == "HEAD":
             return web.Response(status=200, headers=headers)
         return web.Response(body=data, headers={k: v for k, v in headers.items() if k != "Content-Length"})
+
+    # ---- ModelScope ----------------------------------------------------------------------
+
+    def _ms_missing(self) -> web.Response:
+        return web.json_response(
+            {"Code": 10010205001, "Message": "dataset not found", "Success": False, "Data": None}, status=404
+        )
+
+    async def ms_info(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path)
+        repo = self._repo(request)
+        if repo is None:
+            return self._ms_missing()
+        rid = f"{request.match_info['owner']}/{request.match_info['name']}"
+        return web.json_response({"Code": 200, "Success": True, "Data": {"Id": 1, "Name": rid, "Private": False}})
+
+    async def ms_tree(self, request: web.Request) -> web.Response:
+        self.requests.append(request.path_qs)
+        repo = self._repo(request)
+        if repo is None:
+            return self._ms_missing()
+        page = int(request.query.get("PageNumber", "1"))
+        size = int(request.query.get("PageSize", "200"))
+        root = request.query.get("Root", "/").strip("/")
+        files = [
+            {
+                "Type": "blob",
+                "Path": p,
+                "Name": p.rsplit("/", 1)[-1],
+                "Size": len(d),
+                "Sha256": hashlib.sha256(d).hexdigest(),
+                "Revision": "master",
+            }
+            for p, d in self._files(repo)
+            if not root or p.startswith(root + "/")
+        ]
+        chunk = files[(page - 1) * size : page * size]
+        return web.json_response({"Code": 200, "Success": True, "Data": {"Files": chunk}})
+
+    async def ms_file(self, request: web.Request) -> web.StreamResponse:
+        self.requests.append(f"{request.method} {request.path_qs}")
+        repo = self._repo(request)
+        if repo is None:
+            return self._ms_missing()
+        rel = request.query.get("FilePath", "")
+        target = (repo / rel).resolve()
+        if not rel or not target.is_file() or repo.resolve() not in target.parents:
+            return web.json_response({"Code": 404, "Message": "file not found", "Success": False}, status=404)
+        if rel in self.fail_files:
+            return web.json_response({"Code": 500, "Message": "internal error", "Success": False}, status=500)
+        data = target.read_bytes()
+        if request.method == "HEAD":
+            return web.Response(status=200, headers={"Content-Length": str(len(data))})
+        return web.Response(body=data)
 
     # ---- running -----------------------------------------------------------------------
 
