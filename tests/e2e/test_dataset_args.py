@@ -242,3 +242,25 @@ def test_a_key_that_cannot_be_honoured_is_an_error_naming_it(tmp_path, datasets_
     proc = _eval(tmp_path, datasets_dir, "http://127.0.0.1:9/v1", datasets, dataset_args, check=False)
     assert (proc.returncode, proc.stderr.splitlines()) == (2, [message])
     assert not (tmp_path / "runs").exists()
+
+
+def test_limit_as_a_fraction_applies_per_subset(tmp_path, datasets_dir) -> None:
+    # anatomy has 135 questions, astronomy 152: a tenth of each, rounded down
+    args = {"mmlu": {"subset_list": ["anatomy", "astronomy"], "limit": 0.1}}
+    assay(
+        "eval",
+        "--model",
+        "mock",
+        "--datasets",
+        "mmlu",
+        "--dataset-args",
+        json.dumps(args),
+        "--dataset-dir",
+        str(datasets_dir),
+        "--work-dir",
+        str(tmp_path / "runs"),
+        "--no-progress",
+    )
+    (run,) = run_dirs(tmp_path / "runs")
+    subsets = [e["body"]["subset"] for e in _events(run) if e["type"] == "SampleLoaded"]
+    assert (subsets.count("anatomy"), subsets.count("astronomy"), len(subsets)) == (13, 15, 28)

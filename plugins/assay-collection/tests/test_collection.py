@@ -227,3 +227,45 @@ def test_data_collection_needs_its_file(tmp_path) -> None:
         f"error: {other}:1: not a collection item (missing index, benchmark, subset, schema_path, sample); "
         "make the file with `assay collection create`"
     ) in proc.stderr.splitlines()
+
+
+def test_a_yaml_schema_and_the_sample_alias(tmp_path, datasets_dir) -> None:
+    (tmp_path / "schema.yaml").write_text(
+        "name: mix\n"
+        "datasets:\n"
+        "  - name: gsm8k\n"
+        "    weight: 3\n"
+        "    args: {few_shot_num: 0}\n"
+        "  - name: mmlu\n"
+        "    args: {subset_list: [anatomy]}\n"
+    )
+    out = tmp_path / "c.jsonl"
+    proc = assay(
+        "collection", "sample", str(tmp_path / "schema.yaml"), "-o", str(out), "--count", "8",
+        "--dataset-dir", str(datasets_dir),
+    )  # fmt: skip
+    assert proc.stderr.splitlines() == [
+        "mix/gsm8k: 6 of 1319 items (share 0.7500)",
+        "mix/mmlu: 2 of 135 items (share 0.2500)",
+    ]
+    assert [r["benchmark"] for r in _records(out)] == ["gsm8k"] * 6 + ["mmlu"] * 2
+
+
+def test_flatten_shares_weights_down_the_tree() -> None:
+    from assay_collection.schema import flatten, parse
+
+    root = parse(
+        {
+            "name": "all",
+            "datasets": [
+                {"name": "a", "weight": 3, "datasets": [{"name": "x", "weight": 1}, {"name": "y", "weight": 3}]},
+                {"name": "z", "weight": 1, "tags": ["t"]},
+            ],
+        }
+    )
+    flat = [(f.name, f.share, f.path, f.tags) for f in flatten(root)]
+    assert flat == [
+        ("x", 0.75 * 0.25, ["all", "a"], ["all", "a"]),
+        ("y", 0.75 * 0.75, ["all", "a"], ["all", "a"]),
+        ("z", 0.25, ["all"], ["t", "all"]),
+    ]
