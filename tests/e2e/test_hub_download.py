@@ -168,9 +168,11 @@ SCRIPT = textwrap.dedent(
 )
 
 
-# benchmarks whose data is on no hub in the layout assay reads (FastChat's repository for mt_bench; the
-# function-calling and LongWriter sets are read from their official files): local files only, said so
-NO_HUB = {"mt_bench", "bfcl_v3", "tool_bench", "toolbench_static", "longbench_write"}
+# Benchmarks with no hub copy of the files their loader reads (see each plugin's README): MT-Bench's files live
+# in FastChat's repository; LongBench-Write's prompts in THUDM/LongWriter on GitHub only; ToolBench-Static's
+# conversations in X-PLUG/Multi-LLM-Agent (EvalScope's AI-ModelScope/ToolBench-Static is a different,
+# step-level conversion). They say so, with where to put the files.
+NO_HUB = {"mt_bench", "longbench_write", "toolbench_static", "tool_bench"}
 ONLY_ON = {"iquiz": "modelscope"}
 
 

@@ -57,9 +57,11 @@ NOT_SUPPORTED = {
 }
 SUPPORTED = [c for c in CATEGORIES if c not in NOT_SUPPORTED]
 NO_ANSWER = ("irrelevance", "live_irrelevance", "live_relevance")
-# EvalScope's AI-ModelScope/bfcl_v3 is one merged file in another layout (read through bfcl-eval);
-# this loader reads gorilla's files, so no hub download is attempted
-HUB_ID = None
+# Hugging Face: gorilla's own dataset repo, the same files as bfcl_eval/data (read as they are).
+# ModelScope: EvalScope's id; that copy is one merged file in another layout (EvalScope reads it
+# through bfcl-eval), so a snapshot from there ends in this loader's "expected one BFCL_v3_..." error.
+HUB_ID = {"huggingface": "gorilla-llm/Berkeley-Function-Calling-Leaderboard", "modelscope": "AI-ModelScope/bfcl_v3"}
+HUB_FILES = ["BFCL_v3_*.json", "possible_answer/BFCL_v3_*.json"]
 
 GORILLA_TO_OPENAPI = {
     "integer": "integer",
@@ -199,7 +201,7 @@ class BFCLv3:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("bfcl_v3", "bfcl", hub_id=self.hub_id)
+        root = args.data_path("bfcl_v3", "bfcl", hub_id=self.hub_id, hub_files=HUB_FILES)
         if root.is_file():
             root = root.parent
         for cat in args.subset_list or SUPPORTED:
