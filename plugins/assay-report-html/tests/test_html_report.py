@@ -217,10 +217,9 @@ def test_unknown_format_names_the_choices(tmp_path, datasets_dir):
           str(tmp_path), "--no-progress")  # fmt: skip
     proc = assay("report", str(run_dir(tmp_path)), "--format", "pdf", check=False)
     assert proc.returncode == 2 and proc.stdout == ""
-    assert (
-        proc.stderr
-        == "error: no installed reporter writes --format 'pdf'; table, json, markdown and csv are built in\n"
-    )
+    # lines about other installed plugins that fail to load are not this test's concern
+    own = "".join(x for x in proc.stderr.splitlines(keepends=True) if not x.startswith("warning: assay plugin '"))
+    assert own == "error: no installed reporter writes --format 'pdf'; table, json, markdown and csv are built in\n"
 
 
 def test_ten_thousand_samples_stay_fast(tmp_path, datasets_dir, open_page):
