@@ -136,6 +136,15 @@ def test_a_dataset_missing_on_the_hub_is_one_error(tmp_path, test_server) -> Non
     ]
 
 
+def _distributions() -> list[str]:
+    """The plugin distributions of this repository (others may be installed in the environment)."""
+    import tomllib
+    from pathlib import Path
+
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    return [tomllib.loads(p.read_text())["project"]["name"] for p in sorted(plugins.glob("*/pyproject.toml"))]
+
+
 SCRIPT = textwrap.dedent(
     """
     import json, sys
@@ -146,7 +155,10 @@ SCRIPT = textwrap.dedent(
 
     plugins = host()
     out = {}
+    ours = set(sys.argv[3].split(","))  # the distributions of this repository (not others installed here)
     for name, entry in sorted(plugins.benchmarks().items()):
+        if entry.distribution not in ours:
+            continue
         if name.startswith("general_") or name in ("collection", "data_collection"):
             continue  # the user's own files / a collection file: no hub dataset
         cfg = TaskConfig(datasets=[name], dataset_dir=sys.argv[1], dataset_hub=sys.argv[2])
@@ -190,7 +202,11 @@ def test_offline_every_benchmark_says_where_it_looked(tmp_path, hub) -> None:
     }
     t0 = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(empty), hub], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-c", SCRIPT, str(empty), hub, ",".join(_distributions())],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     took = time.monotonic() - t0
     assert proc.returncode == 0, proc.stderr
@@ -203,6 +219,8 @@ def test_offline_every_benchmark_says_where_it_looked(tmp_path, hub) -> None:
         if hub == "huggingface"
         else "NetworkError: cannot connect to 127.0.0.1:9 (offline, or the hub is unreachable)"
     )
+    unnamed = sorted(n for n, m in got.items() if "names no hub dataset" in m or f"no {hub} id" in m)
+    assert unnamed == [], f"benchmarks that name no {hub} dataset (hub_id): {unnamed}"
     for name, message in got.items():
         assert message.startswith(f"{name}: no local files, and no download. Looked in: {empty / name}"), message
         hub_part = message.split("; ")[-1]
