@@ -77,7 +77,9 @@ def rows_by(report: Any, metric: str = "acc") -> dict[tuple[str, str], dict[str,
     """Report rows of one metric keyed by (category, subset); ``report`` is the row list
     ``assay report --format json`` prints or a report dict with "rows"."""
     rows = report["rows"] if isinstance(report, dict) else report
-    return {(r["category"], r["subset"]): r for r in rows if r["metric"] == metric}
+    return {
+        (r["category"], r["subset"]): r for r in rows if r.get("metric") == metric
+    }  # report sections have no metric
 
 
 def events(run_dir: Path, type_: str) -> list[dict[str, Any]]:
