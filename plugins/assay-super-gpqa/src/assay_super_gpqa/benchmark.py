@@ -140,7 +140,7 @@ class SuperGPQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("super_gpqa", "SuperGPQA", hub_id=self.hub_id)
+        root = args.data_path("super_gpqa", "SuperGPQA", hub_id=self.hub_id, hub_files=[FILE])
         path = data_file(root)
         by_field = self.rows(path)
         order = [f for f in FIELD_DISCIPLINE if f in by_field] + sorted(set(by_field) - set(FIELD_DISCIPLINE))
