@@ -55,7 +55,7 @@ def test_errors(tmp_path) -> None:
         _load(dataset_dir=str(tmp_path), subset_list=["IQ"])
     with pytest.raises(AssayError, match=r"no subset 'iq' .*available: IQ, EQ"):
         _load(subset_list=["iq"])
-    with pytest.raises(AssayError, match=r"Looked in: .*iquiz is on ModelScope only \(AI-ModelScope/IQuiz\)"):
+    with pytest.raises(AssayError, match=r"no huggingface id for iquiz \(it has modelscope 'AI-ModelScope/IQuiz'"):
         _load(dataset_dir=str(tmp_path / "nowhere"), dataset_hub="huggingface")
 
 

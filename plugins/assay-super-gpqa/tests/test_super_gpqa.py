@@ -61,8 +61,42 @@ def test_errors(tmp_path) -> None:
     (d / "SuperGPQA-all.jsonl").write_text('{"uuid": "u", "question": "q"}\n', encoding="utf-8")
     with pytest.raises(AssayError, match=r":1: missing key\(s\) options, answer_letter, field, discipline"):
         _load(dataset_dir=str(tmp_path))
-    with pytest.raises(AssayError, match="super_gpqa is run 0-shot here"):
-        _load(few_shot_num=5)
+    with pytest.raises(AssayError, match=r"few_shot_num = 3: super_gpqa is 0-shot or 5-shot"):
+        _load(few_shot_num=3)
+
+
+def test_five_shot_prompt_and_scorer() -> None:
+    from assay.events import Generated, SampleLoaded
+    from assay_super_gpqa.benchmark import FEW_SHOT_LETTER
+
+    s = _load(few_shot_num=5)[0]
+    text = s.messages[0]["content"]
+    assert text.startswith(
+        "Here are some examples of how to answer similar questions:\n\nAnswer the following multiple choice "
+        "question. There is only one correct answer."
+    )
+    # EvalScope's examples string is not raw: "\\text" reaches the model as a TAB + "ext", braces doubled
+    assert "\x09ext{{Power}} = \x09ext{{Voltage}}" in text
+    assert text.endswith(
+        "ANSWER: A.\n\n\n\nAnswer the following multiple choice question. The last line of your response should "
+        "be of the following format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of A,B,C,D,E,F,G,H,I,J. "
+        "Think step by step before answering.\n\nIn a series RLC circuit at resonance, which quantity is at its "
+        "minimum?\n\nA) Impedance\nB) Current\nC) Voltage across R\nD) Power factor\nE) Quality factor\n"
+        "F) Bandwidth\nG) Reactance of L\nH) Reactance of C\nI) Frequency\nJ) Phase of current"
+    )
+    assert s.scorers == ["super_gpqa_letter"] and s.metadata["few_shot"] == 5
+    loaded = SampleLoaded(
+        sample_id="x", benchmark="super_gpqa", target="A", choices=s.choices, metadata={"letters": list("ABCDEFGHIJ")}
+    )
+
+    def read(output):
+        got = FEW_SHOT_LETTER.score(loaded, Generated(sample_id="x", model="m", output=output))[0]
+        return got.value, got.extracted
+
+    # the model goes on to invent the next example: only what comes before "Question:" is read
+    assert read("ANSWER: A.\n\nQuestion:\nWhat is 2+2?\nANSWER: C") == (1.0, "A")
+    assert read("Let me think.\nQuestion: restated\nANSWER: B") == (0.0, "B")  # nothing before: the whole reply
+    assert read("no idea") == (0.0, None)
 
 
 @pytest.mark.slow
@@ -126,3 +160,4 @@ def test_discovery() -> None:
     [p] = [p for p in host.loaded if p.distribution == "assay-super-gpqa"]
     assert p.version == metadata.version("assay-super-gpqa")
     assert host.benchmarks()["super_gpqa"].distribution == "assay-super-gpqa"
+    assert host.scorers()["super_gpqa_letter"].distribution == "assay-super-gpqa"

@@ -283,8 +283,9 @@ class DROP:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        hub = self.hf_id if args.dataset_hub == "huggingface" else self.hub_id
-        path = self.data_file(args.data_path("drop", "DROP", hub_id=hub))
+        hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
+        files = [SPLIT_FILES[self.split], f"data/{self.split}-*"]
+        path = self.data_file(args.data_path("drop", "DROP", hub_id=hubs, hub_files=files))
         if args.subset_list and args.subset_list != ["default"]:
             raise AssayError(f"dataset_args.{args.name}.subset_list: drop has one subset (default)")
         template = args.prompt_template or TEMPLATE

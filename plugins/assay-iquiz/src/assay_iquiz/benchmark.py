@@ -47,15 +47,7 @@ class IQuiz:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        if args.dataset_hub == "huggingface":  # no Hugging Face copy: local files or nothing
-            try:
-                root = args.data_path("iquiz", "IQuiz", hub_id=None)
-            except AssayError as exc:
-                raise AssayError(
-                    f"{exc} iquiz is on ModelScope only ({HUB_ID}): drop --dataset-hub huggingface."
-                ) from None
-        else:
-            root = args.data_path("iquiz", "IQuiz", hub_id=self.hub_id)
+        root = args.data_path("iquiz", "IQuiz", hub_id={"modelscope": self.hub_id})  # no Hugging Face copy
         for subset in select_subsets(args, SUBSETS, root):
             path = subset_file(root, subset)
             for index, (line, row) in enumerate(read_jsonl(path)):

@@ -152,8 +152,8 @@ class MMLURedux:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        hub = self.hf_id if args.dataset_hub == "huggingface" else self.hub_id
-        root = args.data_path("mmlu_redux", "mmlu-redux-2.0", hub_id=hub)
+        hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
+        root = args.data_path("mmlu_redux", "mmlu-redux-2.0", hub_id=hubs)
         present = [s for s in SUBJECT_CATEGORY if (root / s / ARROW).is_file()]
         if not present:
             raise AssayError(

@@ -65,8 +65,8 @@ class MuSR:
             )
 
     def root(self, args: BenchmarkArgs) -> Path:
-        hub = self.hf_id if args.dataset_hub == "huggingface" else self.hub_id
-        root = args.data_path("musr", "MuSR", hub_id=hub)
+        hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
+        root = args.data_path("musr", "MuSR", hub_id=hubs, hub_files=list(FILES.values()))
         return root if root.is_dir() else root.parent
 
     def items(self, path: Path, subset: str) -> Iterator[MCQItem]:

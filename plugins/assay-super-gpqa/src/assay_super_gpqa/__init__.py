@@ -26,3 +26,12 @@ def assay_benchmarks(register: Any) -> None:
         "assay_super_gpqa.benchmark:SuperGPQA",
         description="SuperGPQA: 26,529 graduate-level questions, 72 fields in 13 disciplines, 10 options (CoT)",
     )
+
+
+@hookimpl
+def assay_scorers(register: Any) -> None:
+    register(
+        "super_gpqa_letter",
+        "assay_super_gpqa.benchmark:FEW_SHOT_LETTER",
+        description="super_gpqa 5-shot: the letter read before the reply's first 'Question:', else anywhere (acc)",
+    )

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.events import Generated, SampleLoaded
 from assay.data import read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
+
+from .fewshot import FEW_SHOT_SAMPLES, HEAD
 
 HUB_ID = "m-a-p/SuperGPQA"  # EvalScope's dataset_id (ModelScope); the same id on Hugging Face
 FILE = "SuperGPQA-all.jsonl"
@@ -111,11 +114,13 @@ class SuperGPQA:
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
         self.opts = parse_options(args, 0)
-        if self.opts.few_shot:
+        if self.opts.few_shot not in (0, 5):
             raise AssayError(
-                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: super_gpqa is run 0-shot here "
-                "(EvalScope's fixed 5-shot prompt is not included)"
+                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: super_gpqa is 0-shot or 5-shot "
+                "(EvalScope's five fixed examples)"
             )
+        if self.opts.few_shot and self.opts.mode == "loglikelihood":
+            raise AssayError(f"dataset_args.{args.name}: the 5-shot prompt is for generation only")
         if args.eval_split not in (None, "train"):
             raise AssayError(
                 f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: super_gpqa has one split (train)"
@@ -135,7 +140,7 @@ class SuperGPQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("super_gpqa", "SuperGPQA", hub_id=self.hub_id)
+        root = args.data_path("super_gpqa", "SuperGPQA", hub_id=self.hub_id, hub_files=[FILE])
         path = data_file(root)
         by_field = self.rows(path)
         order = [f for f in FIELD_DISCIPLINE if f in by_field] + sorted(set(by_field) - set(FIELD_DISCIPLINE))
@@ -165,7 +170,10 @@ class SuperGPQA:
                 text = (
                     None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or SINGLE_ANSWER_COT, item)
                 )
-                yield make_sample(
+                if self.opts.few_shot:
+                    text = f"{HEAD}{FEW_SHOT_SAMPLES}\n\n{text}"
+                    meta["few_shot"] = 5
+                sample = make_sample(
                     item,
                     [],
                     STYLE,
@@ -176,3 +184,27 @@ class SuperGPQA:
                     prompt=text,
                     metadata=meta,
                 )
+                if self.opts.few_shot:
+                    sample.scorers = list(args.metric_list or ["super_gpqa_letter"])
+                yield sample
+
+
+class FewShotLetterScorer:
+    """``acc`` for the 5-shot prompt, as EvalScope reads it: the letter from the reply up to its first
+    "Question:" (a model that goes on to write the next example's question is not read past it),
+    else from the whole reply; assay-mcq's extraction either way."""
+
+    def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
+        from assay_mcq import extract_letter
+
+        letters = "".join(sample.metadata.get("letters") or "ABCDEFGHIJ")
+        choices = sample.metadata.get("choice_texts")
+        output = generated.output or ""
+        letter, how = extract_letter(output.split("Question:")[0], letters, choices)
+        if letter is None:
+            letter, how = extract_letter(output, letters, choices)
+        why = "no answer letter found in the reply" if letter is None else f"matched by pattern {how!r}"
+        return [Score("acc", float(letter == sample.target), extracted=letter, explanation=why)]
+
+
+FEW_SHOT_LETTER = FewShotLetterScorer()

@@ -84,9 +84,11 @@ class TriviaQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        hub = self.hf_id if args.dataset_hub == "huggingface" else self.hub_id
-        root = args.data_path("trivia_qa", "TriviaQA", hub_id=hub)
         subsets = args.subset_list or list(SUBSETS)
+        hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
+        # only the shards of this split: the whole hub repository (every configuration) is tens of GB
+        files = [f"{s}/{self.split}-*" for s in subsets]
+        root = args.data_path("trivia_qa", "TriviaQA", hub_id=hubs, hub_files=files)
         for subset in subsets:
             if subset not in SUBSETS:
                 raise AssayError(f"dataset_args.{args.name}.subset_list: no subset {subset!r}; available: rc.wikipedia")
