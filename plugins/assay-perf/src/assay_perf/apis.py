@@ -126,6 +126,9 @@ def _common(options: Any) -> dict[str, Any]:
     if options.stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
+    sampling = getattr(options, "sampling", None)
+    if sampling:
+        body.update(sampling)
     return body
 
 
@@ -218,6 +221,8 @@ class OpenAICompletions(OpenAIChat):
     def body(self, prompt: Any, options: Any) -> dict[str, Any]:
         body = _common(options)
         body["prompt"] = _text_of(prompt)
+        if body.get("logprobs") is True:  # the completions API takes a count of alternatives
+            body["logprobs"] = body.pop("top_logprobs", None) or 1
         return body
 
 

@@ -43,6 +43,64 @@ def _percentile(text: str) -> float:
     return q
 
 
+def _warmup(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--warmup-num: {text!r} is not a number") from None
+    if v < 0 or (v >= 1 and v != int(v)):
+        raise argparse.ArgumentTypeError(f"--warmup-num: {text!r}: give a count (>= 0) or a share in (0, 1)")
+    return v
+
+
+# sampling flags (EvalScope perf's names) -> request body keys; sent only when given
+SAMPLING_FLAGS: dict[str, str] = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "min_p": "min_p",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "repetition_penalty": "repetition_penalty",
+    "n_choices": "n",
+    "stop": "stop",
+    "stop_token_ids": "stop_token_ids",
+    "ignore_eos": "ignore_eos",
+    "logprobs": "logprobs",
+    "top_logprobs": "top_logprobs",
+}
+
+
+def add_sampling_arguments(p: argparse.ArgumentParser) -> None:
+    """Sampling flags that reach the request body as given (none is sent unless given)."""
+    p.add_argument("--temperature", type=float, help="sent as temperature")
+    p.add_argument("--top-p", type=float, help="sent as top_p")
+    p.add_argument("--top-k", type=int, help="sent as top_k (vLLM, SGLang)")
+    p.add_argument("--min-p", type=float, help="sent as min_p (vLLM, SGLang)")
+    p.add_argument("--frequency-penalty", type=float, help="sent as frequency_penalty")
+    p.add_argument("--presence-penalty", type=float, help="sent as presence_penalty")
+    p.add_argument("--repetition-penalty", type=float, help="sent as repetition_penalty (vLLM, SGLang)")
+    p.add_argument("--n-choices", type=int, help="sent as n (choices per request)")
+    p.add_argument("--stop", nargs="+", help="stop strings, sent as stop")
+    p.add_argument("--stop-token-ids", type=int, nargs="+", help="sent as stop_token_ids (vLLM)")
+    p.add_argument(
+        "--ignore-eos", action="store_true", default=None, help="sent as ignore_eos: true (vLLM): exact output lengths"
+    )
+    p.add_argument(
+        "--logprobs", action="store_true", default=None, help="ask for logprobs (chat: true; completions: top-k count)"
+    )
+    p.add_argument("--top-logprobs", type=int, help="with --logprobs: alternatives per token")
+
+
+def sampling_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    out = {key: getattr(args, flag) for flag, key in SAMPLING_FLAGS.items() if getattr(args, flag, None) is not None}
+    if "top_logprobs" in out and not out.get("logprobs"):
+        raise AssayError("--top-logprobs needs --logprobs")
+    if getattr(args, "seed", None) is not None:
+        out["seed"] = args.seed
+    return out
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--url", help="endpoint, e.g. http://127.0.0.1:8000/v1/chat/completions (a .../v1 base gets the API's path)"
@@ -53,7 +111,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--parallel", type=int, nargs="+", default=[1], help="concurrent requests; a list sweeps, paired with --number"
     )
     p.add_argument(
-        "--number", type=int, nargs="+", default=None, help="requests per point (default 100; with --duration, a cap)"
+        "-n",
+        "--number",
+        type=int,
+        nargs="+",
+        default=None,
+        help="requests per point (default 100; with --duration, a cap)",
     )
     p.add_argument(
         "--rate",
@@ -79,10 +142,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids): its times and lengths",
     )
     p.add_argument("--trace-speed", type=float, default=1.0, help="replay the trace this many times faster")
+    p.add_argument(
+        "--open-loop",
+        action="store_true",
+        help="with --rate: send at the scheduled times whatever is in flight (no --parallel cap), as EvalScope",
+    )
     p.add_argument("--duration", type=float, default=None, help="seconds per point: stop sending new requests after it")
     p.add_argument(
-        "--warmup-num", type=int, default=0, help="requests before each point, logged as warmup and not measured"
+        "--warmup-num",
+        type=_warmup,
+        default=0,
+        help="requests before each point, logged as warmup and not measured (0 < x < 1: that share of --number)",
     )
+    p.add_argument("--sleep-interval", type=float, default=0.0, help="seconds to wait between sweep points")
     p.add_argument(
         "--dataset",
         default="random",
@@ -95,7 +167,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--min-prompt-length", type=int, default=128)
     p.add_argument("--max-prompt-length", type=int, default=1024)
-    p.add_argument("--max-tokens", type=int, default=256)
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        nargs="+",
+        default=[256],
+        metavar="N",
+        help="max_tokens of each request; two values MIN MAX draw it per request (uniform, as EvalScope)",
+    )
     p.add_argument(
         "--prefix-length", type=int, default=0, help="words of a shared prefix before each prompt (prefix cache)"
     )
@@ -120,6 +199,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="per-request max_tokens in [--min-tokens or 1, --max-tokens] (fixed: the max); default: --max-tokens",
     )
     p.add_argument("--min-tokens", type=int, default=None, help="sent as min_tokens (vLLM) to force the output length")
+    add_sampling_arguments(p)
     p.add_argument("--stream", dest="stream", action="store_true", default=False)
     p.add_argument("--no-stream", dest="stream", action="store_false")
     p.add_argument(
@@ -132,11 +212,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-key", help="sent as Authorization: Bearer (never logged); default $ASSAY_API_KEY")
     p.add_argument("--connect-timeout", type=float, default=60.0)
     p.add_argument("--read-timeout", type=float, default=600.0, help="seconds without a byte from the server")
+    p.add_argument("--total-timeout", type=float, default=None, help="seconds a whole request may take (default: none)")
     p.add_argument("--extra-args", help="JSON object merged into every request body")
     p.add_argument("--percentiles", type=_percentile, nargs="+", default=[50.0, 90.0, 95.0, 99.0])
     p.add_argument("--slo", type=_slo, nargs="+", default=[], help="goodput targets in ms: ttft:500 tpot:50 e2e:10000")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--work-dir", default="./outputs")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seeds prompts, lengths and arrivals (default 42) and, when given, is sent as the request's seed",
+    )
+    p.add_argument("--work-dir", "--outputs-dir", dest="work_dir", default="./outputs")
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
     p.add_argument(
@@ -162,6 +248,21 @@ def options_from_args(args: argparse.Namespace) -> Any:
         if not isinstance(extra, dict):
             raise AssayError("--extra-args: expected a JSON object")
     number: list[int | None] = list(args.number) if args.number else ([None] if args.duration or args.trace else [100])
+    if len(args.max_tokens) > 2:
+        raise AssayError(f"--max-tokens takes one value or two (MIN MAX), got {len(args.max_tokens)}")
+    max_tokens, max_tokens_min = args.max_tokens[-1], None
+    output_dist = args.output_length_dist
+    if len(args.max_tokens) == 2:
+        max_tokens_min, max_tokens = args.max_tokens
+        if not 1 <= max_tokens_min <= max_tokens:
+            raise AssayError(f"--max-tokens {max_tokens_min} {max_tokens}: need 1 <= MIN <= MAX")
+        output_dist = output_dist or "uniform"
+    warmup = args.warmup_num
+    if 0 < warmup < 1:  # a share of --number (EvalScope): at least one request
+        known = [n for n in number if n]
+        if not known:
+            raise AssayError("--warmup-num as a share (0 < x < 1) needs --number")
+        warmup = max(1, int(warmup * known[0]))
     return PerfOptions(
         url=args.url,
         model=args.model,
@@ -179,86 +280,83 @@ def options_from_args(args: argparse.Namespace) -> Any:
         multi_turn=args.multi_turn,
         min_turns=args.min_turns,
         max_turns=args.max_turns,
-        output_length_dist=args.output_length_dist,
+        output_length_dist=output_dist,
+        max_tokens_min=max_tokens_min,
         duration=args.duration,
-        warmup_num=args.warmup_num,
+        warmup_num=int(warmup),
+        open_loop=args.open_loop,
+        sleep_interval=args.sleep_interval,
         dataset=args.dataset,
         dataset_path=args.dataset_path,
         dataset_dir=args.dataset_dir,
         tokenizer_path=args.tokenizer_path,
         min_prompt_length=args.min_prompt_length,
         max_prompt_length=args.max_prompt_length,
-        max_tokens=args.max_tokens,
+        max_tokens=max_tokens,
         min_tokens=args.min_tokens,
+        sampling=sampling_from_args(args),
         stream=args.stream,
         headers=dict(args.headers),
         api_key=args.api_key or os.environ.get("ASSAY_API_KEY"),
         connect_timeout=args.connect_timeout,
         read_timeout=args.read_timeout,
+        total_timeout=args.total_timeout,
         extra_args=extra,
         percentiles=list(args.percentiles),
         slo=dict(args.slo),
-        seed=args.seed,
+        seed=42 if args.seed is None else args.seed,
         work_dir=args.work_dir,
         name=args.name,
     )
 
 
-def _argv_without_speed_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
-    """The flags the user gave (non-defaults), for the speed benchmark's own parser."""
+# perf flags the speed benchmark (``assay speed-benchmark``, assay-transformers) also takes
+_SPEED_FLAGS = {
+    "model": "--model",
+    "model_args": "--model-args",
+    "prompt_lengths": "--prompt-lengths",
+    "max_tokens": "--max-tokens",
+    "number": "--number",
+    "warmup_num": "--warmup-num",
+    "work_dir": "--work-dir",
+    "name": "--name",
+    "seed": "--seed",
+}
+
+
+def speed_benchmark_argv(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """``assay speed-benchmark`` arguments from the perf flags the user gave (values other than the
+    defaults), and the perf-only flags given that it has no use for."""
     argv: list[str] = []
-    for action in parser._actions:
-        if not action.option_strings or action.dest in ("help", "speed_benchmark"):
+    ignored: list[str] = []
+    for dest, value in vars(args).items():
+        if dest.startswith("_") or dest in ("command", "speed_benchmark", "quiet"):
             continue
-        value = getattr(args, action.dest, None)
-        if value == parser.get_default(action.dest) or value is None:
+        if value is None or value == parser.get_default(dest):
             continue
-        flag = action.option_strings[0]
-        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
-            if value == action.const:  # the flag (of --stream / --no-stream) that sets this value
-                argv.append(flag)
-        elif isinstance(value, list):
-            argv.append(flag)
-            argv.extend("=".join(v) if isinstance(v, tuple) else str(v) for v in value)
-        else:
-            argv.extend([flag, str(value)])
-    return argv
-
-
-def _speed_argv(speed: Any, argv: list[str]) -> list[str]:
-    """Keep the flags the speed benchmark's own parser knows (when it shows them); say which are dropped."""
-    add = getattr(speed, "add_arguments", None)
-    if add is None:
-        return argv
-    p = argparse.ArgumentParser(add_help=False)
-    add(p)
-    known = set(p._option_string_actions)
-    out: list[str] = []
-    dropped: list[str] = []
-    keep = False
-    for a in argv:
-        if a.startswith("--"):
-            keep = a in known
-            (out if keep else dropped).append(a)
-        elif keep:
-            out.append(a)
-    if dropped:
-        import sys
-
-        print(f"note: the speed benchmark ignores {' '.join(dropped)}", file=sys.stderr)
-    return out
+        flag = _SPEED_FLAGS.get(dest)
+        if flag is None:
+            ignored.append("--" + dest.replace("_", "-"))
+            continue
+        if dest == "warmup_num":
+            value = int(value)
+        argv.append(flag)
+        argv.extend(str(v) for v in value) if isinstance(value, list) else argv.append(str(value))
+    return argv, sorted(ignored)
 
 
 def register_command(cli: Any) -> None:
     def cmd_perf(args: argparse.Namespace) -> int:
         if args.speed_benchmark:
-            try:
-                from assay_transformers import speed
-            except ImportError as exc:
-                raise AssayError(
-                    f"--speed-benchmark needs the assay-transformers plugin ({exc}); install it: pip install assay-transformers"
-                ) from None
-            return int(speed.main(_speed_argv(speed, _argv_without_speed_flag(cmd_perf.parser, args))) or 0)
+            # handed to the command assay-transformers registers, through the kernel's CLI
+            from assay.cli import main
+
+            argv, ignored = speed_benchmark_argv(cmd_perf.parser, args)
+            if ignored:
+                import sys
+
+                print(f"note: the speed benchmark ignores {' '.join(ignored)}", file=sys.stderr)
+            return main(["speed-benchmark", *argv])
         from .runner import run_perf
 
         from assay.redact import remember

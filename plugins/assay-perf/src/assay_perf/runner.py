@@ -50,6 +50,8 @@ class PerfOptions:
     output_length_dist: str | None = None  # per-request max_tokens: uniform | normal | fixed in [min, max]-tokens
     duration: float | None = None  # seconds per point
     warmup_num: int = 0
+    open_loop: bool = False  # with rate: no cap on requests in flight (EvalScope --open-loop)
+    sleep_interval: float = 0.0  # seconds between sweep points
     dataset: str = "random"
     dataset_path: str | None = None
     dataset_dir: str | None = None
@@ -58,11 +60,14 @@ class PerfOptions:
     max_prompt_length: int = 1024
     max_tokens: int | None = 256
     min_tokens: int | None = None
+    max_tokens_min: int | None = None  # --max-tokens MIN MAX: per-request max_tokens drawn in [MIN, MAX]
+    sampling: dict[str, Any] = attrs.field(factory=dict)  # request body keys (temperature, top_p, stop, n, seed, ...)
     stream: bool = False
     headers: dict[str, str] = attrs.field(factory=dict)
     api_key: str | None = attrs.field(default=None, repr=False)
     connect_timeout: float = 60.0
     read_timeout: float = 600.0
+    total_timeout: float | None = None
     extra_args: dict[str, Any] = attrs.field(factory=dict)
     percentiles: list[float] = attrs.field(factory=lambda: [50.0, 90.0, 95.0, 99.0])
     slo: dict[str, float] = attrs.field(factory=dict)  # ttft / tpot / e2e in ms
@@ -130,6 +135,8 @@ class PerfOptions:
             raise AssayError("give --number, or --duration to run each point for a time")
         if self.trace and any(v is not None for v in r):
             raise AssayError("--trace replays the trace's own arrival times: give no --rate")
+        if self.open_loop and not (self.trace or all(v is not None for v in r)):
+            raise AssayError("--open-loop needs --rate (arrivals per second) or --trace")
         if self.multi_turn:
             if self.trace or any(v is not None for v in r):
                 raise AssayError(
@@ -340,7 +347,9 @@ class _Load:
             ctx.trace_request_ctx.sent = perf() + off
 
         trace.on_request_chunk_sent.append(on_sent)
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout)
+        timeout = aiohttp.ClientTimeout(
+            total=opts.total_timeout, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout
+        )
         async with aiohttp.ClientSession(
             connector=connector,
             timeout=timeout,
@@ -454,7 +463,7 @@ class _Load:
         most ``parallel`` in flight. A request that waits for a free slot keeps its scheduled
         time, so client queueing shows."""
         opts = self.opts
-        sem = asyncio.Semaphore(parallel)
+        sem = asyncio.Semaphore(sys.maxsize if opts.open_loop else parallel)
         perf = time.perf_counter
         t0 = perf()
         deadline = t0 + opts.duration if opts.duration else math.inf
@@ -531,7 +540,7 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
     encoder = msgspec.json.Encoder()
     tok = opts.tokenizer()
     out: list[tuple[bytes, int | None]] = []
-    out_lo = opts.min_tokens if opts.min_tokens is not None else 1
+    out_lo = opts.max_tokens_min or (opts.min_tokens if opts.min_tokens is not None else 1)
     out_rng = random.Random(f"{opts.seed}-output-length")
     if opts.output_length_dist and (opts.max_tokens is None or not 1 <= out_lo <= opts.max_tokens):
         raise AssayError(f"--output-length-dist needs 1 <= --min-tokens ({out_lo}) <= --max-tokens ({opts.max_tokens})")
@@ -643,6 +652,8 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
 
         async def sweep() -> None:
             for pidx, (parallel, number, rate) in enumerate(points):
+                if pidx and opts.sleep_interval > 0:
+                    await asyncio.sleep(opts.sleep_interval)
                 point = {"parallel": parallel, "number": number, "rate": rate}
                 with _quiet_gc():
                     await load.run_point(parallel, number, rate, point, pidx)
