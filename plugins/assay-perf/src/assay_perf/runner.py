@@ -339,7 +339,8 @@ class _Load:
         import aiohttp
 
         opts = self.opts
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, force_close=False)
+        from assay_openai.http import make_session
+
         trace = aiohttp.TraceConfig()
         perf, off = time.perf_counter, self.offset
 
@@ -347,16 +348,13 @@ class _Load:
             ctx.trace_request_ctx.sent = perf() + off
 
         trace.on_request_chunk_sent.append(on_sent)
-        timeout = aiohttp.ClientTimeout(
-            total=opts.total_timeout, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout
-        )
-        async with aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            auto_decompress=False,
-            read_bufsize=1 << 16,
-            skip_auto_headers=("User-Agent",),
+        # the session of the eval backend too (assay_openai.http): one HTTP client for both
+        async with make_session(
+            connect_timeout=opts.connect_timeout,
+            read_timeout=opts.read_timeout,
+            total_timeout=opts.total_timeout,
             trace_configs=[trace],
+            auto_decompress=False,
         ) as session:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
