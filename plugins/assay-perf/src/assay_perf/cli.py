@@ -216,6 +216,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-args", help="JSON object merged into every request body")
     p.add_argument("--percentiles", type=_percentile, nargs="+", default=[50.0, 90.0, 95.0, 99.0])
     p.add_argument("--slo", type=_slo, nargs="+", default=[], help="goodput targets in ms: ttft:500 tpot:50 e2e:10000")
+    sla = p.add_argument_group("SLA auto-tune (EvalScope's --sla-* flags)")
+    sla.add_argument(
+        "--sla-auto-tune",
+        action="store_true",
+        help="find the highest --sla-variable meeting --sla-params by a search over real runs",
+    )
+    sla.add_argument("--sla-variable", choices=["parallel", "rate"], default="parallel")
+    sla.add_argument(
+        "--sla-params",
+        help='JSON list of condition groups (AND within a group), times in seconds: [{"p99_latency": "<=2"}]',
+    )
+    sla.add_argument("--sla-num-runs", type=int, default=3, help="runs per value; metrics are their mean")
+    sla.add_argument("--sla-upper-bound", type=int, default=65536)
+    sla.add_argument("--sla-lower-bound", type=int, default=1)
+    sla.add_argument(
+        "--sla-fixed-parallel", type=int, help="--sla-variable rate: requests in flight at most (default: upper bound)"
+    )
+    sla.add_argument(
+        "--sla-number-multiplier", type=float, default=2.0, help="requests per run = round(value x this) (default 2)"
+    )
     p.add_argument(
         "--seed",
         type=int,
@@ -305,6 +325,14 @@ def options_from_args(args: argparse.Namespace) -> Any:
         percentiles=list(args.percentiles),
         slo=dict(args.slo),
         seed=42 if args.seed is None else args.seed,
+        sla_auto_tune=args.sla_auto_tune,
+        sla_variable=args.sla_variable,
+        sla_params=args.sla_params,
+        sla_num_runs=args.sla_num_runs,
+        sla_upper_bound=args.sla_upper_bound,
+        sla_lower_bound=args.sla_lower_bound,
+        sla_fixed_parallel=args.sla_fixed_parallel,
+        sla_number_multiplier=args.sla_number_multiplier,
         work_dir=args.work_dir,
         name=args.name,
     )

@@ -72,6 +72,15 @@ class PerfOptions:
     percentiles: list[float] = attrs.field(factory=lambda: [50.0, 90.0, 95.0, 99.0])
     slo: dict[str, float] = attrs.field(factory=dict)  # ttft / tpot / e2e in ms
     seed: int = 42
+    # SLA auto-tune (EvalScope's --sla-* flags; see assay_perf.sla)
+    sla_auto_tune: bool = False
+    sla_variable: str = "parallel"  # parallel | rate
+    sla_params: Any = None  # JSON list of constraint groups
+    sla_num_runs: int = 3
+    sla_upper_bound: int = 65536
+    sla_lower_bound: int = 1
+    sla_fixed_parallel: int | None = None  # --sla-variable rate: requests in flight at most (default: upper bound)
+    sla_number_multiplier: float = 2.0  # requests per run = round(value * this)
     work_dir: str = "./outputs"
     name: str | None = None
     emit_batch: int = 256
@@ -493,6 +502,79 @@ class _Load:
             await asyncio.gather(*tasks)
 
 
+def _sla_check(opts: PerfOptions) -> list[dict[str, Any]]:
+    """The SLA groups, checked before the run directory exists."""
+    from .sla import parse_params, percentiles_needed
+
+    if opts.sla_params is None:
+        raise AssayError('--sla-auto-tune needs --sla-params, e.g. \'[{"p99_latency": "<=2"}]\'')
+    groups = parse_params(opts.sla_params)
+    if opts.sla_variable not in ("parallel", "rate"):
+        raise AssayError(f"--sla-variable must be parallel or rate, got {opts.sla_variable!r}")
+    if not 1 <= opts.sla_lower_bound <= opts.sla_upper_bound:
+        raise AssayError(
+            f"--sla-lower-bound {opts.sla_lower_bound} / --sla-upper-bound {opts.sla_upper_bound}: need 1 <= lower <= upper"
+        )
+    if opts.sla_num_runs < 1 or not opts.sla_number_multiplier > 0:
+        raise AssayError("--sla-num-runs must be >= 1 and --sla-number-multiplier > 0")
+    if opts.multi_turn or opts.trace:
+        raise AssayError("--sla-auto-tune runs single requests: no --multi-turn or --trace")
+    if not opts.stream and any(m.endswith(("_tpot", "_itl")) for g in groups for m in g):
+        raise AssayError("--sla-params: TPOT and ITL are measured on streamed answers: add --stream")
+    for q in percentiles_needed(groups):
+        if q not in opts.percentiles:
+            opts.percentiles.append(q)  # the fold computes the percentiles the conditions read
+    return groups
+
+
+async def _sla_tune(load: _Load, opts: PerfOptions, run: Any, run_dir: Path) -> None:
+    """Measure values of --sla-variable until each group's boundary is found (assay_perf.sla)."""
+    from assay.log import LOG_NAME
+
+    from .metrics import PerfFold
+    from .sla import curve, parse_params, search
+
+    groups = parse_params(opts.sla_params)
+    metrics = sorted({m for g in groups for m in g})
+    measured: dict[int, dict[str, Any]] = {}
+    pidx = 0
+    if opts.sla_variable == "rate":
+        start = int(next((r for r in opts.rate if r), 1) or 1)
+    else:
+        start = opts.parallel[0]
+
+    async def measure(v: int) -> dict[str, Any]:
+        nonlocal pidx
+        if v in measured:
+            return measured[v]
+        number = max(1, round(v * opts.sla_number_multiplier))
+        for k in range(1, opts.sla_num_runs + 1):
+            if pidx and opts.sleep_interval > 0:
+                await asyncio.sleep(opts.sleep_interval)
+            if opts.sla_variable == "rate":
+                parallel, rate = opts.sla_fixed_parallel or opts.sla_upper_bound, float(v)
+            else:
+                parallel, rate = v, None
+            point = {"parallel": parallel, "number": number, "rate": rate, "sla_run": k}
+            with _quiet_gc():
+                await load.run_point(parallel, number, rate, point, pidx)
+            pidx += 1
+        run.flush()
+        summary = PerfFold().build(run_dir / LOG_NAME)  # the decision reads the log, as the report does
+        (row,) = [r for r in curve(summary["points"], opts.sla_variable, metrics) if r["value"] == v]
+        measured[v] = row
+        print(
+            f"sla: {opts.sla_variable}={v}: "
+            + ", ".join(f"{m}={'-' if row[m] is None else format(row[m], '.4g')}" for m in metrics)
+            + (f", failed={row['failed']}" if row["failed"] else ""),
+            file=sys.stderr,
+        )
+        return row
+
+    for group in groups:
+        await search(group, start, opts.sla_lower_bound, opts.sla_upper_bound, measure)
+
+
 @contextlib.contextmanager
 def _quiet_gc() -> Iterator[None]:
     """No cyclic-GC pauses inside a measured point (they would show as client lag): objects
@@ -612,6 +694,8 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
 
     plugins = plugins or host()
     points = opts.points()
+    if opts.sla_auto_tune:
+        _sla_check(opts)
     api = plugins.get("perf_apis", opts.api).obj
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
@@ -649,6 +733,9 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
         life.before_finish(load.flush)
 
         async def sweep() -> None:
+            if opts.sla_auto_tune:
+                await _sla_tune(load, opts, run, life.run_dir)
+                return
             for pidx, (parallel, number, rate) in enumerate(points):
                 if pidx and opts.sleep_interval > 0:
                     await asyncio.sleep(opts.sleep_interval)
@@ -666,5 +753,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
         for pt in section["points"]:
             p = pt["point"]
             name = f"parallel_{p['parallel']}_number_{p['number']}" + (f"_rate_{p['rate']}" if p.get("rate") else "")
+            if p.get("sla_run"):
+                name += f"_run_{p['sla_run']}"
             (points_dir / f"{name}.json").write_text(json.dumps(pt, indent=2), encoding="utf-8")
     return run_dir, report

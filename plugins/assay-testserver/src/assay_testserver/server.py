@@ -67,6 +67,9 @@ class ServerConfig:
     # > 0: a prefix cache of blocks of this many prompt tokens (words), as vLLM's: the leading
     # blocks seen before are "cached", reported as usage.prompt_tokens_details.cached_tokens
     prefix_cache_block: int = 0
+    # seconds of TTFT added per other request in flight when one arrives: a server that slows down
+    # under load (for SLA auto-tune tests)
+    ttft_per_active: float = 0.0
     sse_framing: str = "lf"  # "crlf": CRLF line ends, a comment before each event, each event in two writes
 
     def update(self, data: dict[str, Any]) -> None:
@@ -118,6 +121,7 @@ class Server:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self.count = 0
+        self.active = 0  # chat/completions requests in flight
         self.requests: list[dict[str, Any]] = []
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
@@ -298,12 +302,20 @@ class Server:
         return await self._complete(request, chat=False)
 
     async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        self.active += 1
+        try:
+            return await self._complete_one(request, chat=chat, others=self.active - 1)
+        finally:
+            self.active -= 1
+
+    async def _complete_one(self, request: web.Request, *, chat: bool, others: int) -> web.StreamResponse:
         arrived = time.time()
         body, n, fault, early = await self._begin(request)
         if early is not None:
             return early
         assert body is not None
         cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
         toks = self._output_tokens(body)
         prompt_tokens = self._prompt_tokens(body)
         rid = f"{'chatcmpl' if chat else 'cmpl'}-{n}"
@@ -322,8 +334,8 @@ class Server:
             else "stop"
         )
         if not body.get("stream"):
-            if cfg.ttft:
-                await asyncio.sleep(cfg.ttft + cfg.itl * max(0, len(toks) - 1))
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
             text = "".join(toks)
             if chat:
                 message: dict[str, Any] = {"role": "assistant", "content": text}
@@ -391,7 +403,7 @@ class Server:
         groups = [toks[i : i + per] for i in range(0, len(toks), per)]
         for i, group in enumerate(groups):
             # sleep to absolute deadlines so timing errors do not accumulate
-            due = t0 + cfg.ttft + cfg.itl * i
+            due = t0 + ttft + cfg.itl * i
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
