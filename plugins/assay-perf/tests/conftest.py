@@ -88,3 +88,9 @@ def request_events():
         return out
 
     return read
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """No self-test ceiling of this machine (``assay perf --self-test``) leaks into the tests' runs."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))

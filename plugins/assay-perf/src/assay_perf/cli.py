@@ -246,6 +246,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
     p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="measure this client's ceiling (req/s, CPU per request, TTFT error) against a built-in "
+        "zero-latency loopback server (streamed, 32 tokens, --parallel 1 64 --number 200 2000 unless given)",
+    )
+    p.add_argument(
         "--speed-benchmark", action="store_true", help="run assay-transformers' local speed benchmark instead"
     )
     p.add_argument("--prompt-lengths", type=int, nargs="+", help="speed benchmark: prompt lengths in tokens")
@@ -373,6 +379,44 @@ def speed_benchmark_argv(parser: argparse.ArgumentParser, args: argparse.Namespa
     return argv, sorted(ignored)
 
 
+def _self_test(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from assay.redact import visible
+
+    from .selftest import ceiling_path, run_self_test
+
+    if args.url:
+        raise AssayError("--self-test runs against its own loopback server: give no --url")
+    args.url = "http://127.0.0.1:1/v1"  # replaced by the loopback server's address
+    args.model = args.model or "self-test"
+    args.stream = True
+    if args.parallel == parser.get_default("parallel") and args.number is None:
+        args.parallel, args.number = [1, 64], [200, 2000]  # alone: the timing error; 64 in flight: the ceiling
+    if args.number is None and not args.duration:
+        args.number = [2000]
+    if args.max_tokens == parser.get_default("max_tokens"):
+        args.max_tokens = [32]
+    opts = options_from_args(args)
+    run_dir, report, fig = run_self_test(opts)
+    if not args.quiet:
+        from assay.report import render
+
+        render(report)
+
+    def ms(v: Any) -> str:
+        return "-" if v is None else f"{v:.3f} ms"
+
+    print(
+        f"self-test: {fig['requests_per_s']:.0f} requests/s at --parallel {fig['at_parallel']} "
+        f"({fig['output_tokens']} streamed tokens each); client CPU {ms(fig['client_cpu_ms_per_request'])} "
+        f"per request (start-up included); TTFT against a zero-latency server (the client's timing error) "
+        f"at --parallel {fig['ttft_error_at_parallel']}: mean {ms(fig['ttft_error_ms_mean'])}, "
+        f"p99 {ms(fig['ttft_error_ms_p99'])}; p99 at the ceiling {ms(fig['ttft_at_ceiling_ms_p99'])}"
+        + (f"; {fig['failed']} requests FAILED" if fig["failed"] else "")
+    )
+    print(f"report: {visible(run_dir / 'report.json')}; ceiling kept in {visible(ceiling_path())}")
+    return 1 if fig["failed"] else 0
+
+
 def register_command(cli: Any) -> None:
     def cmd_perf(args: argparse.Namespace) -> int:
         if args.speed_benchmark:
@@ -389,6 +433,8 @@ def register_command(cli: Any) -> None:
 
         from assay.redact import remember
 
+        if args.self_test:
+            return _self_test(cmd_perf.parser, args)
         opts = options_from_args(args)
         remember(opts)  # the key and secret headers never printed, whatever fails
         run_dir, report = run_perf(opts)

@@ -223,6 +223,14 @@ class PerfFold:
             "formulas": FORMULAS,
             "points": [self._summary(p, percentiles) for p in self.points.values()],
         }
+        ceiling = (self.config.get("client_ceiling") or {}).get("requests_per_s")
+        if ceiling:
+            near = [p["point"] for p in out["points"] if (p["request_throughput"] or 0.0) >= CEILING_SHARE * ceiling]
+            if near:
+                out["warnings"] = [
+                    f"{len(near)} point(s) reached {CEILING_SHARE:.0%} or more of this client's own ceiling "
+                    f"({ceiling:.0f} requests/s, assay perf --self-test): the client may be the bottleneck there"
+                ]
         if self.config.get("sla_auto_tune"):
             from .sla import section
 
@@ -282,6 +290,9 @@ class PerfFold:
                 "fraction": p.good / p.n if p.n else None,
             }
         return out
+
+
+CEILING_SHARE = 0.7  # AIPerf's pitfall: a client can saturate before the server does
 
 
 class PerfReporter:
@@ -347,6 +358,8 @@ class PerfReporter:
             console.print(per_turn)
         if report.get("sla"):
             _render_sla(report["sla"], console)
+        for w in report.get("warnings") or []:
+            console.print(f"warning: {w}", markup=False)
         for pt in report.get("points", []):
             if pt["failures"]:
                 failures = ", ".join(f"{k}={v}" for k, v in pt["failures"].items())

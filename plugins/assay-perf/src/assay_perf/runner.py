@@ -709,6 +709,12 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     bodies = _encode_prompts(opts, api, prompts)
 
     logged = opts.loggable()
+    if opts.model != "self-test":
+        from .selftest import known_ceiling
+
+        ceiling = known_ceiling()
+        if ceiling is not None:  # the client's own ceiling on this machine (assay perf --self-test)
+            logged["client_ceiling"] = {k: ceiling.get(k) for k in ("requests_per_s", "stream", "measured_at")}
     with RunLifecycle(plugins, opts, work_dir=opts.work_dir, name=opts.name) as life:
         run = life.run
         life.start(
