@@ -148,3 +148,38 @@ def test_flag_errors(perf):
         perf("--url", "http://127.0.0.1:1/v1", "--model", "m", "--max-tokens", "9", "3")
     with pytest.raises(SystemExit):
         perf("--url", "http://127.0.0.1:1/v1", "--model", "m", "--warmup-num", "1.5")
+
+
+def _tokenizer(tmp_path, datasets_dir):
+    """A real WordLevel tokenizer trained here on MT-Bench text, with a chat template, saved as transformers'."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    text = (datasets_dir / "mt_bench" / "question.jsonl").read_text(encoding="utf-8").splitlines()
+    tok.train_from_iterator(text, trainers.WordLevelTrainer(special_tokens=["[UNK]"]))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]")
+    fast.chat_template = "{% for m in messages %}<{{ m['role'] }}> {{ m['content'] }} {% endfor %}<assistant>"
+    fast.save_pretrained(tmp_path / "tok")
+    return tmp_path / "tok", PreTrainedTokenizerFast.from_pretrained(tmp_path / "tok")
+
+
+def test_tokenize_prompt_and_chat_template(test_server, perf, request_events, tmp_path, datasets_dir):
+    path, tok = _tokenizer(tmp_path, datasets_dir)
+    lines = ["Compose an engaging travel blog post", "Write a persuasive email to convince"]
+    (tmp_path / "p.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    srv = test_server(default_answer="ok")
+    common = ["--model", "m", "--dataset", "line_by_line", "--dataset-path", str(tmp_path / "p.txt")]
+    common += ["--tokenizer-path", str(path), "--number", "2", "--max-tokens", "3"]
+    run_dir, rep = perf("--url", srv.url + "/chat/completions", "--tokenize-prompt", *common)
+    ids = [tok.encode(line, add_special_tokens=False) for line in lines]
+    assert [r["prompt"] for r in srv.requests] == ids and all(isinstance(i, int) for i in ids[0])
+    evs = request_events(run_dir)
+    # sent to /completions (EvalScope's rule), the exact input lengths: the ids sent (the server counts them too)
+    assert {e["url"] for e in evs} == {srv.url + "/completions"} and {e["api"] for e in evs} == {"openai_completions"}
+    assert sorted(e["prompt_tokens"] for e in evs) == sorted(len(i) for i in ids)
+    perf("--url", srv.url + "/completions", "--apply-chat-template", *common)
+    assert [r["prompt"] for r in srv.requests[2:]] == [f"<user> {line} <assistant>" for line in lines]
+    with pytest.raises(AssayError, match="--tokenize-prompt needs --tokenizer-path"):
+        perf("--url", srv.url, "--model", "m", "--tokenize-prompt", "--number", "1")

@@ -220,7 +220,10 @@ class OpenAICompletions(OpenAIChat):
 
     def body(self, prompt: Any, options: Any) -> dict[str, Any]:
         body = _common(options)
-        body["prompt"] = _text_of(prompt)
+        # token ids (--tokenize-prompt) go as they are: the server does not tokenize again
+        body["prompt"] = (
+            prompt if isinstance(prompt, list) and prompt and isinstance(prompt[0], int) else _text_of(prompt)
+        )
         if body.get("logprobs") is True:  # the completions API takes a count of alternatives
             body["logprobs"] = body.pop("top_logprobs", None) or 1
         return body

@@ -165,6 +165,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tokenizer-path", help="local tokenizer (transformers AutoTokenizer) for prompt lengths and token counts"
     )
+    p.add_argument(
+        "--tokenize-prompt",
+        action="store_true",
+        help="send the --tokenizer-path tokenizer's ids to /v1/completions (exact input lengths, no re-tokenizing)",
+    )
+    p.add_argument(
+        "--apply-chat-template",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="completions: make each prompt with the --tokenizer-path tokenizer's chat template",
+    )
     p.add_argument("--min-prompt-length", type=int, default=128)
     p.add_argument("--max-prompt-length", type=int, default=1024)
     p.add_argument(
@@ -316,6 +327,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
         dataset_path=args.dataset_path,
         dataset_dir=args.dataset_dir,
         tokenizer_path=args.tokenizer_path,
+        tokenize_prompt=args.tokenize_prompt,
+        apply_chat_template=args.apply_chat_template,
         min_prompt_length=args.min_prompt_length,
         max_prompt_length=args.max_prompt_length,
         max_tokens=max_tokens,

@@ -56,6 +56,8 @@ class PerfOptions:
     dataset_path: str | None = None
     dataset_dir: str | None = None
     tokenizer_path: str | None = None
+    tokenize_prompt: bool = False  # send token ids (the tokenizer's) to /v1/completions: exact input lengths
+    apply_chat_template: bool | None = None  # completions: the prompt is the tokenizer's chat template applied
     min_prompt_length: int = 128
     max_prompt_length: int = 1024
     max_tokens: int | None = 256
@@ -635,6 +637,14 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
             if p.max_tokens is not None:
                 max_tokens = p.max_tokens
             p, tokens = p.prompt, p.tokens
+        if opts.apply_chat_template:  # the tokenizer's chat template, as text (or ids, below)
+            messages = [{"role": "user", "content": p}] if isinstance(p, str) else p
+            p = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            tokens = None
+        if opts.tokenize_prompt:
+            text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
+            p = list(tok.encode(text, add_special_tokens=False))
+            tokens = len(p)
         if tokens is None and tok is not None:
             text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
             tokens = len(tok.encode(text, add_special_tokens=False))
@@ -687,6 +697,28 @@ def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
     return prompts
 
 
+def _for_token_prompts(opts: PerfOptions, api: Any) -> tuple[Any, str | None]:
+    """--tokenize-prompt / --apply-chat-template: a completions API (EvalScope moves a chat URL to
+    /completions), and a tokenizer to make the prompt with."""
+    from .apis import OpenAIChat, OpenAICompletions
+
+    flag = "--tokenize-prompt" if opts.tokenize_prompt else "--apply-chat-template"
+    if opts.tokenizer() is None:
+        raise AssayError(f"{flag} needs --tokenizer-path (the tokenizer that makes the prompt)")
+    if opts.multi_turn:
+        raise AssayError(f"{flag} sends completions prompts: not with --multi-turn")
+    if isinstance(api, OpenAICompletions):
+        return api, None
+    if type(api) is not OpenAIChat and not hasattr(api, "for_url"):
+        raise AssayError(f"{flag} sends /v1/completions prompts: use --api openai or openai_completions")
+    note = None
+    base = opts.url.split("?", 1)[0].rstrip("/")
+    if base.endswith("/chat/completions"):
+        opts.url = base[: -len("/chat/completions")] + "/completions"
+        note = f"note: {flag}: sending to {opts.url} (the completions endpoint)"
+    return OpenAICompletions(), note
+
+
 def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, Any]]:
     """Run the sweep; return the run directory and the report (folded from the log)."""
     from assay.lifecycle import RunLifecycle
@@ -700,6 +732,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
         api = api.for_url(opts.url)
+    if opts.tokenize_prompt or opts.apply_chat_template:
+        api, url_note = _for_token_prompts(opts, api)
+        if url_note:
+            print(url_note, file=sys.stderr)
     if opts.multi_turn and getattr(api, "path", None) != "/chat/completions":
         raise AssayError(f"--multi-turn needs a chat API (--api openai or openai_chat), not {opts.api}")
     if opts.stream and not api.streams:
