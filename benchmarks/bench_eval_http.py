@@ -5,7 +5,9 @@ against the same backend of a base commit (the openai SDK's low-level post), in 
 loopback test server with zero latency (server pinned on core 0, assay on core 1), start-up included.
 Old and new alternate within each repeat (so drift in the machine's load hits both alike); the figures
 are medians over --repeat: wall s, samples/s and CPU ms per sample (user+sys of the assay process), and
-the new/old ratios. Usage:
+the new/old ratios. Then the backend alone: 2,000 requests at concurrency 64 through OpenAIModel.generate
+against assay perf's zero-latency loopback server (assay_perf.selftest), CPU ms per request of the client
+process, old and new. Usage:
     python benchmarks/bench_eval_http.py [--repeat 5] [--limit 1000] [--base 4b33f61] [--stream]
 """
 
@@ -18,8 +20,79 @@ import sys
 import tempfile
 from pathlib import Path
 
+import subprocess
+
 from bench_kernel import DATA, pinned, start_server, timed_child
 from bench_sse import ANSWER_TOKENS, env_for, old_plugin
+
+BACKEND = r"""
+import sys, time, anyio
+from assay.api import GenerateRequest, ModelConfig
+from assay_openai.model import OpenAIModel
+
+class Run:
+    def emit(self, event): self.last = event
+
+async def main(url, n, conc):
+    run = Run()
+    m = OpenAIModel(ModelConfig(model="m", api_url=url), run)
+    req = lambda i: GenerateRequest(sample_id=f"s/{i}", messages=[{"role": "user", "content": f"question {i}"}])
+    await m.generate(req(-1))  # warm: connection, imports
+    sem = anyio.Semaphore(conc)
+    async def one(i):
+        async with sem:
+            r = await m.generate(req(i))
+            assert r.output and run.last.ok is not False
+    c0, w0 = time.process_time(), time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for i in range(n):
+            tg.start_soon(one, i)
+    c, w = time.process_time() - c0, time.perf_counter() - w0
+    await m.aclose()
+    print(c, w)
+
+anyio.run(main, sys.argv[1], int(sys.argv[2]), 64)
+"""
+
+
+def loopback(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port_file = tmp / "port"
+    proc = subprocess.Popen([*pinned(0), sys.executable, "-m", "assay_perf.selftest", str(port_file), "64"])
+    import time
+
+    while not (port_file.exists() and port_file.read_text()):
+        time.sleep(0.02)
+    return proc, f"http://127.0.0.1:{port_file.read_text()}/v1"
+
+
+def bench_backend(repeat: int, paths: dict[str, Path | None], tmp: Path, n: int = 2000) -> dict[str, dict]:
+    script = tmp / "backend.py"
+    script.write_text(BACKEND)
+    server, url = loopback(tmp)
+    cpus: dict[str, list[float]] = {k: [] for k in paths}
+    rates: dict[str, list[float]] = {k: [] for k in paths}
+    try:
+        for _ in range(repeat):
+            for name, path in paths.items():
+                out = subprocess.run(
+                    [*pinned(1), sys.executable, str(script), url, str(n)],
+                    env=env_for(path),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                cpus[name].append(float(out[0]))
+                rates[name].append(n / float(out[1]))
+    finally:
+        server.terminate()
+        server.wait()
+    return {
+        name: {
+            "cpu_ms_per_request": round(1000 * statistics.median(cpus[name]) / n, 3),
+            "requests_per_s": round(statistics.median(rates[name]), 1),
+        }
+        for name in paths
+    }
 
 
 def main() -> None:
@@ -75,7 +148,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-    out = {}
+        backend = bench_backend(args.repeat, paths, tmp) if not args.stream else None
+    out: dict = {}
     for name in paths:
         w, c = statistics.median(walls[name]), statistics.median(cpus[name])
         out[name] = {
@@ -87,6 +161,11 @@ def main() -> None:
         "wall": round(out["new"]["wall_s"] / out["old"]["wall_s"], 3),
         "cpu": round(out["new"]["cpu_ms_per_sample"] / out["old"]["cpu_ms_per_sample"], 3),
     }
+    if backend:
+        out["backend_only"] = {
+            **backend,
+            "new_over_old_cpu": round(backend["new"]["cpu_ms_per_request"] / backend["old"]["cpu_ms_per_request"], 3),
+        }
     print(json.dumps({"stream": args.stream, "samples": args.limit, "repeat": args.repeat, **out}, indent=2))
 
 
