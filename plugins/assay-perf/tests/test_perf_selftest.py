@@ -24,7 +24,9 @@ def test_self_test_measures_the_client_and_keeps_its_ceiling(tmp_path):
     assert " requests/s at --parallel " in line and "(32 streamed tokens each)" in line
     ceiling = json.loads((tmp_path / "cache" / "assay" / "perf-self-test.json").read_text())
     assert ceiling["failed"] == 0 and ceiling["stream"] is True and ceiling["output_tokens"] == 32
-    assert ceiling["requests_per_s"] > 0 and ceiling["client_cpu_ms_per_request"] > 0
+    assert (
+        ceiling["requests_per_s"] > 0 and 0 < ceiling["client_cpu_ms_per_request"] < ceiling["run_cpu_ms_per_request"]
+    )
     assert ceiling["ttft_error_at_parallel"] == 1 and 0 < ceiling["ttft_error_ms_mean"] < 1000
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert json.loads((run_dir / "self_test.json").read_text()) == ceiling

@@ -421,7 +421,7 @@ def _self_test(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     print(
         f"self-test: {fig['requests_per_s']:.0f} requests/s at --parallel {fig['at_parallel']} "
         f"({fig['output_tokens']} streamed tokens each); client CPU {ms(fig['client_cpu_ms_per_request'])} "
-        f"per request (start-up included); TTFT against a zero-latency server (the client's timing error) "
+        f"per request ({ms(fig['run_cpu_ms_per_request'])} with start-up and report); TTFT against a zero-latency server (the client's timing error) "
         f"at --parallel {fig['ttft_error_at_parallel']}: mean {ms(fig['ttft_error_ms_mean'])}, "
         f"p99 {ms(fig['ttft_error_ms_p99'])}; p99 at the ceiling {ms(fig['ttft_at_ceiling_ms_p99'])}"
         + (f"; {fig['failed']} requests FAILED" if fig["failed"] else "")

@@ -88,6 +88,7 @@ class PerfOptions:
     emit_batch: int = 256
     _tok: Any = attrs.field(default=None, init=False, repr=False)
     _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)
+    points_cpu_s: float = attrs.field(default=0.0, init=False, repr=False)  # client CPU inside the points (self-test)
 
     def tokenizer(self) -> Any:
         if not self._tok_loaded:
@@ -166,7 +167,9 @@ class PerfOptions:
 
     def loggable(self) -> dict[str, Any]:
         """The options as logged: the key dropped, secret-looking header values masked."""
-        d = attrs.asdict(self, filter=lambda a, v: not a.name.startswith("_") and a.name != "api_key")
+        d = attrs.asdict(
+            self, filter=lambda a, v: not a.name.startswith("_") and a.name not in ("api_key", "points_cpu_s")
+        )
         d["headers"] = {
             k: ("***" if any(s in k.lower() for s in _SECRET_HEADER_PARTS) else v) for k, v in self.headers.items()
         }
@@ -782,8 +785,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
                 if pidx and opts.sleep_interval > 0:
                     await asyncio.sleep(opts.sleep_interval)
                 point = {"parallel": parallel, "number": number, "rate": rate}
+                cpu0 = time.process_time()
                 with _quiet_gc():
                     await load.run_point(parallel, number, rate, point, pidx)
+                opts.points_cpu_s += time.process_time() - cpu0
                 run.flush()
 
         _event_loop_run(sweep())
