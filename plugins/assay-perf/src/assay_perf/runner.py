@@ -236,6 +236,7 @@ class _Load:
         """One request (``given``: its body and prompt tokens, else prompt ``idx``); returns the
         answer text when the request is a conversation's turn and succeeded, else None."""
         import aiohttp
+        from assay_openai.http import status_kind, status_message
 
         perf = time.perf_counter
         off = self.offset
@@ -248,12 +249,8 @@ class _Load:
             async with session.post(self.url, data=body, headers=self.headers, trace_request_ctx=rec) as resp:
                 first_byte = perf() + off
                 status = resp.status
-                if status >= 400:
-                    text = await resp.read()
-                    rec.fail(
-                        "http_5xx" if status >= 500 else "http_4xx",
-                        f"HTTP {status}: {text[:200].decode('utf-8', 'replace')}",
-                    )
+                if status >= 400:  # classified and told as the eval backend does (assay_openai.http)
+                    rec.fail(status_kind(status)[0], status_message(status, await resp.read()))
                 elif self.stream and "event-stream" in resp.headers.get("Content-Type", ""):
                     await self._read_sse(resp, rec, perf, off)
                 else:
