@@ -125,9 +125,11 @@ def make_session(
     headers: dict[str, str] | None = None,
     trace_configs: list[Any] | None = None,
     auto_decompress: bool = True,
+    trust_env: bool = False,
 ) -> Any:
     """An ``aiohttp.ClientSession`` as both callers want it: no connection cap (the caller bounds
-    concurrency), DNS cached, keep-alive, 64 KiB reads, no User-Agent; call inside the event loop."""
+    concurrency), DNS cached, keep-alive, 64 KiB reads, no User-Agent; call inside the event loop.
+    ``trust_env``: HTTP(S)_PROXY / NO_PROXY and .netrc from the environment, as the openai SDK does."""
     import aiohttp
 
     return aiohttp.ClientSession(
@@ -138,4 +140,5 @@ def make_session(
         read_bufsize=1 << 16,
         skip_auto_headers=("User-Agent",),
         trace_configs=trace_configs,
+        trust_env=trust_env,
     )

@@ -235,7 +235,10 @@ class OpenAIModel:
     def _http(self) -> Any:
         if self._session is None:
             self._session = make_session(
-                connect_timeout=self._timeout, read_timeout=self._timeout, headers=self._headers
+                connect_timeout=self._timeout,
+                read_timeout=self._timeout,
+                headers=self._headers,
+                trust_env=True,  # proxies from the environment, as the openai SDK honoured them
             )
         return self._session
 
