@@ -85,9 +85,13 @@ def test_search_and_answer_on_known_curves():
     seen.clear()
     anyio.run(sla.search, {"p99_latency": ("<=", 100.0)}, 1, 1, 20, measure)
     assert seen == [1, 2, 4, 8, 16, 20]
-    # a failed request fails the value whatever its latency
-    failed = {**rows[2], "failed": 1}
+    # a failed request fails the value whatever its latency, unless the group sets an error_rate condition
+    failed = {**rows[2], "failed": 1, "error_rate": 0.5}
     assert sla.answer([rows[1], failed, rows[3]], group) == 1
+    ok_rows = [{**r, "error_rate": 0.0} for r in (rows[1], rows[3])]
+    tolerant = {**group, "error_rate": ("<=", 0.5)}
+    assert sla.answer([ok_rows[0], failed, ok_rows[1]], tolerant) == 3
+    assert sla.metric_value({"failed": 1, "requests": 4}, "error_rate") == 0.25
     # max objective: climb while it improves; the answer is the best measured
     tps = {v: {"value": v, "runs": 1, "requests": 2, "failed": 0, "tps": min(v, 8) * 10.0} for v in range(1, 65)}
     seen.clear()

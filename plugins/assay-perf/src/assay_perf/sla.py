@@ -4,14 +4,14 @@
 conditions of one group must all hold (AND), and each group gets its own answer. Metrics
 (seconds for times, as EvalScope): ``avg_latency``, ``pNN_latency``, ``avg_ttft``, ``pNN_ttft``,
 ``avg_tpot``, ``pNN_tpot``, ``avg_itl``, ``pNN_itl`` (NN any percentile), ``rps`` (requests/s),
-``tps`` (output tokens/s). Conditions: ``"<= X"``, ``"< X"``, ``">= X"``, ``"> X"``, or
+``tps`` (output tokens/s), ``error_rate`` (failed / sent requests). Conditions: ``"<= X"``, ``"< X"``, ``">= X"``, ``"> X"``, or
 ``"max"`` / ``"min"`` (the measured value of the variable that maximises / minimises the metric
 among those meeting the group's other conditions).
 
 A value of the variable is measured ``--sla-num-runs`` times (one sweep point each, with
 ``number = round(value * --sla-number-multiplier)``); each metric is the mean over those runs.
-A value *passes* a group when every run succeeded for every request and each averaged metric
-meets its condition. The search (doubling from the first ``--parallel``/``--rate`` until a value
+A value *passes* a group when each averaged metric meets its condition and, unless the group has
+an ``error_rate`` condition, no request failed (EvalScope's rule). The search (doubling from the first ``--parallel``/``--rate`` until a value
 fails or ``--sla-upper-bound``, halving towards ``--sla-lower-bound`` if the first fails, then
 bisection on integers) only chooses what to measure; measured values are reused across groups.
 The answer is a projection of the log: the largest passing value below the smallest failing one
@@ -49,9 +49,10 @@ def parse_params(text: Any) -> list[dict[str, tuple[str, float | None]]]:
     for g in data:
         group: dict[str, tuple[str, float | None]] = {}
         for metric, cond in g.items():
-            if not (_METRIC.match(metric) or metric in ("rps", "tps")):
+            if not (_METRIC.match(metric) or metric in ("rps", "tps", "error_rate")):
                 raise AssayError(
-                    f"--sla-params: unknown metric {metric!r} (avg_/pNN_ + latency, ttft, tpot, itl; rps; tps)"
+                    f"--sla-params: unknown metric {metric!r} (avg_/pNN_ + latency, ttft, tpot, itl; rps; tps; "
+                    "error_rate)"
                 )
             if isinstance(cond, str) and cond.strip().lower() in ("max", "min"):
                 group[metric] = (cond.strip().lower(), None)
@@ -82,6 +83,8 @@ def metric_value(summary: dict[str, Any], metric: str) -> float | None:
         return summary.get("request_throughput")
     if metric == "tps":
         return summary.get("output_token_throughput")
+    if metric == "error_rate":
+        return summary["failed"] / summary["requests"] if summary.get("requests") else None
     m = _METRIC.match(metric)
     assert m, metric
     stats = summary.get(_FIELDS[m.group(2)])
@@ -130,7 +133,9 @@ def curve(points: list[dict[str, Any]], variable: str, metrics: list[str]) -> li
 
 
 def passes(row: dict[str, Any], group: dict[str, tuple[str, float | None]]) -> bool:
-    return row["failed"] == 0 and all(_meets(row.get(m), op, x) for m, (op, x) in group.items())
+    if row["failed"] and "error_rate" not in group:
+        return False
+    return all(_meets(row.get(m), op, x) for m, (op, x) in group.items())
 
 
 def answer(rows: list[dict[str, Any]], group: dict[str, tuple[str, float | None]]) -> float | None:
