@@ -118,3 +118,19 @@ def test_sla_params_errors(perf):
         perf("--url", url, "--model", "m", "--sla-auto-tune")
     with pytest.raises(AssayError, match="TPOT and ITL are measured on streamed answers"):
         perf("--url", url, "--model", "m", "--sla-auto-tune", "--sla-params", '[{"avg_tpot": "<=0.05"}]')
+
+
+def test_sla_over_the_rate(test_server, perf, request_events):
+    srv = test_server()
+    run_dir, rep = perf(
+        "--url", srv.url, "--model", "m", "--sla-auto-tune", "--sla-variable", "rate", "--sla-params",
+        '[{"rps": ">0", "error_rate": "<=0"}]', "--sla-num-runs", "2", "--sla-upper-bound", "8",
+        "--sla-fixed-parallel", "3", "--sla-number-multiplier", "0.5", "--max-tokens", "2",
+    )  # fmt: skip
+    # everything passes: doubling 1, 2, 4, 8 (the upper bound); each value twice, open loop at that rate
+    assert [r["value"] for r in rep["sla"]["curve"]] == [1.0, 2.0, 4.0, 8.0]
+    assert [r["runs"] for r in rep["sla"]["curve"]] == [2, 2, 2, 2]
+    assert rep["sla"]["groups"][0]["answer"] == 8.0
+    points = sorted({(e["point"]["rate"], e["point"]["parallel"], e["point"]["number"], e["point"]["sla_run"])
+                     for e in request_events(run_dir)})  # fmt: skip
+    assert points == [(r, 3, max(1, round(r * 0.5)), k) for r in (1.0, 2.0, 4.0, 8.0) for k in (1, 2)]
