@@ -12,6 +12,7 @@ import math
 import time
 from typing import Any
 
+import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
 import msgspec
 from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
