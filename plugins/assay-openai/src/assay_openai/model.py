@@ -122,6 +122,24 @@ def _base_url(api_url: str | None) -> str:
     return base
 
 
+def _token_logprobs(raw: Any) -> list[dict[str, Any]] | None:
+    """Chat ``choices[0].logprobs.content``: per token its logprob and top alternatives (judges read them)."""
+    content = raw.get("content") if isinstance(raw, dict) else None
+    if not isinstance(content, list):
+        return None
+    out = []
+    for entry in content:
+        if not isinstance(entry, dict):
+            continue
+        tops = [
+            {"token": t.get("token"), "logprob": t.get("logprob")}
+            for t in entry.get("top_logprobs") or []
+            if isinstance(t, dict)
+        ]
+        out.append({"token": entry.get("token"), "logprob": entry.get("logprob"), "top_logprobs": tops})
+    return out
+
+
 def served_models(api_url: str, api_key: str | None = None, timeout: float | None = None) -> list[str]:
     """The ids ``GET {api_url}/models`` lists; a failure raises :class:`FatalError`, classified.
 
@@ -149,8 +167,44 @@ def served_models(api_url: str, api_key: str | None = None, timeout: float | Non
         raise FatalError(f"GET {url}: {_describe(exc, kind)[:300]}", kind=kind, status=status, url=url) from None
 
 
+def tool_call_of(raw: Any) -> dict[str, Any] | None:
+    """One ``tool_calls`` entry of a chat reply as ``{"name", "arguments" (JSON text), "id"}``."""
+    if not isinstance(raw, dict):
+        return None
+    fn = raw.get("function") if isinstance(raw.get("function"), dict) else {}
+    args = fn.get("arguments")
+    if not isinstance(args, str):
+        args = "" if args is None else msgspec.json.encode(args).decode()
+    out: dict[str, Any] = {"name": str(fn.get("name") or ""), "arguments": args}
+    if raw.get("id"):
+        out["id"] = str(raw["id"])
+    return out
+
+
+def merge_tool_deltas(acc: dict[int, dict[str, Any]], deltas: list[Any]) -> None:
+    """Merge streamed ``delta.tool_calls`` fragments into ``acc`` (index -> name, arguments, id)."""
+    for d in deltas:
+        if not isinstance(d, dict):
+            continue
+        idx = d.get("index")
+        idx = idx if isinstance(idx, int) else len(acc)
+        entry = acc.setdefault(idx, {"name": "", "arguments": ""})
+        fn = d.get("function") if isinstance(d.get("function"), dict) else {}
+        if isinstance(fn.get("name"), str):
+            entry["name"] += fn["name"]
+        if isinstance(fn.get("arguments"), str):
+            entry["arguments"] += fn["arguments"]
+        if d.get("id"):
+            entry["id"] = str(d["id"])
+
+
 async def read_events(
-    reads: Any, now: Any, chat: bool, timed: RequestTimed
+    reads: Any,
+    now: Any,
+    chat: bool,
+    timed: RequestTimed,
+    http_request: Any = None,  # unused (the SDK's request object once); kept for positional callers
+    tool_calls: dict[int, dict[str, Any]] | None = None,
 ) -> tuple[list[str], list[str], str | None, Usage | None]:
     """Read an OpenAI event stream from its network reads: (content parts, reasoning parts, finish, usage).
 
@@ -196,6 +250,8 @@ async def read_events(
                     r = delta.reasoning_content or delta.reasoning
                     if r:
                         reasoning_parts.append(r)
+                    if delta.tool_calls and tool_calls is not None:
+                        merge_tool_deltas(tool_calls, delta.tool_calls)
                 else:
                     text = None
             else:
@@ -344,9 +400,12 @@ class OpenAIModel:
             message = choice.get("message") or {}
             output = message.get("content") or ""
             reasoning = message.get("reasoning_content") or message.get("reasoning") or None
+            raw_calls = message.get("tool_calls")
+            calls = [c for c in map(tool_call_of, raw_calls) if c] if isinstance(raw_calls, list) else None
         else:
             output = choice.get("text") or ""
             reasoning = None
+            calls = None
         timed.last_content = timed.end = t
         timed.chunk_times = [t]
         raw_usage = data.get("usage")
@@ -363,7 +422,12 @@ class OpenAIModel:
             timed.output_tokens = usage.completion_tokens
             timed.usage_reported = True
         return GenerateResult(
-            output=output, reasoning=reasoning, usage=usage, finish_reason=choice.get("finish_reason")
+            output=output,
+            reasoning=reasoning,
+            usage=usage,
+            finish_reason=choice.get("finish_reason"),
+            logprobs=_token_logprobs(choice.get("logprobs")) if body.get("logprobs") else None,
+            tool_calls=calls or None,
         )
 
     async def _streamed(
@@ -382,9 +446,12 @@ class OpenAIModel:
                 raise StreamError(
                     f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
                 )
-            parts, reasoning_parts, finish, usage = await read_events(resp.content.iter_any(), now, chat, timed)
+            calls: dict[int, dict[str, Any]] = {}
+            parts, reasoning_parts, finish, usage = await read_events(
+                resp.content.iter_any(), now, chat, timed, tool_calls=calls
+            )
         timed.end = now()
-        if not parts and not reasoning_parts and finish is None:
+        if not parts and not reasoning_parts and not calls and finish is None:
             raise StreamError("the event stream ended with no content and no finish_reason")
         if usage is not None:
             timed.prompt_tokens = usage.prompt_tokens
@@ -395,4 +462,5 @@ class OpenAIModel:
             reasoning="".join(reasoning_parts) or None,
             usage=usage,
             finish_reason=finish,
+            tool_calls=[calls[i] for i in sorted(calls)] or None,
         )

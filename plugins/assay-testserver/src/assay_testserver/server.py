@@ -125,10 +125,11 @@ class Server:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self.count = 0
-        self.active = 0  # chat/completions requests in flight
         self.requests: list[dict[str, Any]] = []
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
+        self.in_flight = 0  # completions being answered now, and the most at once (judge_worker_num tests)
+        self.max_in_flight = 0
         self._rule_uses: dict[int, int] = {}
         self._cached_blocks: set[str] = set()
         self._rng = random.Random(self.config.seed)
@@ -150,13 +151,19 @@ class Server:
 
     # ---- answers -----------------------------------------------------------------
 
-    def answer_for(self, body: dict[str, Any]) -> str:
+    def rule_for(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, int]:
+        """The rule whose ``match`` occurs latest in the last user message (a scripted judge keys its
+        verdicts on text of the prompt it is shown), and its index."""
         text = _last_user_text(body)
         best, best_pos, best_i = None, -1, -1
         for i, rule in enumerate(self.config.rules):
             pos = text.rfind(rule["match"])
             if pos > best_pos:
                 best, best_pos, best_i = rule, pos, i
+        return best, best_i
+
+    def answer_for(self, body: dict[str, Any]) -> str:
+        best, best_i = self.rule_for(body)
         if best is None:
             return self.config.default_answer
         if "answers" in best:  # a list answered in turn, one per request matching the rule (repeats)
@@ -164,6 +171,30 @@ class Server:
             self._rule_uses[best_i] = used + 1
             return best["answers"][used % len(best["answers"])]
         return best["answer"]
+
+    def tool_calls_for(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The function calls of the rule that answers this request (its ``tool_calls``: a list of
+        ``{"name", "arguments"}``, arguments an object or raw text sent as is), or None."""
+        text = _last_user_text(body)
+        best, best_pos = None, -1
+        for rule in self.config.rules:
+            pos = text.rfind(rule["match"])
+            if pos > best_pos:
+                best, best_pos = rule, pos
+        calls = best.get("tool_calls") if best is not None else None
+        if not calls:
+            return None
+        out = []
+        for i, c in enumerate(calls):
+            args = c.get("arguments", {})
+            out.append(
+                {
+                    "id": f"call_{self.count}_{i}",
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": args if isinstance(args, str) else json.dumps(args)},
+                }
+            )
+        return out
 
     def _fault(self, n: int) -> str | None:
         for kind, spec in self.config.faults.items():
@@ -203,6 +234,29 @@ class Server:
                 self._cached_blocks.add(key)
         return cached
 
+    def _logprobs(self, body: dict[str, Any], toks: list[str]) -> list[dict[str, Any]]:
+        """``logprobs: true, top_logprobs: N``: each output token with its log-probability and the N most likely
+        alternatives. A rule's ``logprobs`` ({token: logprob}) scripts the first token's alternatives (a judge's
+        verdict token); other tokens are certain (logprob 0)."""
+        rule, _ = self.rule_for(body)
+        scripted = {str(k): float(v) for k, v in ((rule or {}).get("logprobs") or {}).items()}
+        n = int(body.get("top_logprobs") or 0)
+        out = []
+        for i, tok in enumerate(toks):
+            word = tok.strip()
+            alts = dict(scripted) if i == 0 and scripted else {word: 0.0}
+            alts.setdefault(word, 0.0 if not scripted else max(alts.values()))
+            top = sorted(alts.items(), key=lambda kv: -kv[1])[:n]
+            out.append(
+                {
+                    "token": word,
+                    "logprob": alts[word],
+                    "bytes": list(word.encode()),
+                    "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top],
+                }
+            )
+        return out
+
     @staticmethod
     def _prompt_tokens(body: dict[str, Any]) -> int:
         return len(tokens_of(_all_text(body)))
@@ -231,6 +285,9 @@ class Server:
         if refused is not None:
             return body, n, None, refused
         fault = self._fault(n)
+        if not fault and isinstance(body, dict) and self.config.rules:
+            rule, _ = self.rule_for(body)
+            fault = rule.get("fault") if rule else None  # a rule that fails every request it matches
         if fault:
             self.fault_counts[fault] = self.fault_counts.get(fault, 0) + 1
         if fault == "http_500":
@@ -309,13 +366,14 @@ class Server:
         return await self._complete(request, chat=False)
 
     async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
-        self.active += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._complete_one(request, chat=chat, others=self.active - 1)
+            return await self._answer(request, chat=chat, others=self.in_flight - 1)
         finally:
-            self.active -= 1
+            self.in_flight -= 1
 
-    async def _complete_one(self, request: web.Request, *, chat: bool, others: int) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, *, chat: bool, others: int = 0) -> web.StreamResponse:
         arrived = time.time()
         body, n, fault, early = await self._begin(request)
         if early is not None:
@@ -340,6 +398,9 @@ class Server:
             if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos")
             else "stop"
         )
+        calls = self.tool_calls_for(body) if chat else None  # a rule's function calls (tools API)
+        if calls:
+            finish = "tool_calls"
         if not body.get("stream"):
             if ttft:
                 await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
@@ -348,7 +409,12 @@ class Server:
                 message: dict[str, Any] = {"role": "assistant", "content": text}
                 if cfg.reasoning:
                     message["reasoning_content"] = cfg.reasoning
+                if calls:
+                    message["content"] = text or None
+                    message["tool_calls"] = calls
                 choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+                if body.get("logprobs"):
+                    choice["logprobs"] = {"content": self._logprobs(body, toks)}
                 obj = "chat.completion"
             else:
                 choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
@@ -439,6 +505,23 @@ class Server:
             await resp.write(chunk("".join(group)))
         if cfg.timing and groups:
             self.timings.append((arrived, first_write, last_write))
+        for i, call in enumerate(calls or []):
+            # as OpenAI streams a call: id and name first, then the arguments in fragments
+            fn = call["function"]
+            half = len(fn["arguments"]) // 2
+            head = {"index": i, "id": call["id"], "type": "function", "function": {"name": fn["name"], "arguments": ""}}
+            for delta in (
+                head,
+                *({"index": i, "function": {"arguments": a}} for a in (fn["arguments"][:half], fn["arguments"][half:])),
+            ):
+                data = {
+                    "id": rid,
+                    "object": obj,
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": {"tool_calls": [delta]}, "finish_reason": None}],
+                }
+                await resp.write(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
         await resp.write(chunk(None if chat else "", finish_reason=finish) if chat else chunk("", finish_reason=finish))
         opts = body.get("stream_options") or {}
         if cfg.report_usage and opts.get("include_usage"):
@@ -497,11 +580,12 @@ class Server:
 
     async def responses(self, request: web.Request) -> web.StreamResponse:
         """The OpenAI Responses API: a response object, or its event stream (typed events, no [DONE])."""
-        self.active += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._responses(request, others=self.active - 1)
+            return await self._responses(request, others=self.in_flight - 1)
         finally:
-            self.active -= 1
+            self.in_flight -= 1
 
     async def _responses(self, request: web.Request, others: int) -> web.StreamResponse:
         body, n, fault, early = await self._begin(request)
@@ -602,7 +686,9 @@ class Server:
         return out
 
     async def admin_stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"requests": self.count, "faults": self.fault_counts})
+        return web.json_response(
+            {"requests": self.count, "faults": self.fault_counts, "max_in_flight": self.max_in_flight}
+        )
 
 
 def embed(text: str, dim: int) -> list[float]:
