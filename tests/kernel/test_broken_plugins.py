@@ -263,4 +263,7 @@ def test_an_unknown_command_names_the_closest_one():
     )
     assert proc.returncode == 2
     last = proc.stderr.splitlines()[-1]  # (after any warning about other installed plugins)
-    assert last.startswith("assay: error: unknown command 'evl' (did you mean 'eval'?); commands: compare, eval, ")
+    head, _, listed = last.partition("; commands: ")
+    assert head == "assay: error: unknown command 'evl' (did you mean 'eval'?)"
+    names = listed.split(", ")
+    assert names == sorted(names) and {"compare", "eval", "report"} <= set(names)
