@@ -250,3 +250,19 @@ def test_served_models(test_server):
     assert (
         info.value.kind == "auth" and str(info.value) == f"GET {srv.url}/models: HTTP 401: Incorrect API key provided."
     )
+
+
+def test_no_sdk_on_the_request_path():
+    """One HTTP client (aiohttp, assay_openai.http) for eval and perf: the backend imports no openai
+    SDK module, private or public (issue 11's private `openai._base_client` import is gone)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).parents[1] / "src" / "assay_openai"
+    for f in src.glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        assert "import openai" not in text and "from openai" not in text, f.name
+    code = "import sys, assay_openai.model, assay_perf.runner; print('openai' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

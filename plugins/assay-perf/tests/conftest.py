@@ -17,7 +17,12 @@ def server_process():
     procs: list[subprocess.Popen] = []
 
     def start(
-        ttft: float = 0.0, itl: float = 0.0, faults: dict | None = None, no_usage: bool = False, timing: bool = False
+        ttft: float = 0.0,
+        itl: float = 0.0,
+        faults: dict | None = None,
+        no_usage: bool = False,
+        timing: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> str:
         cmd = [
             sys.executable,
@@ -37,6 +42,7 @@ def server_process():
             cmd.append("--no-usage")
         if timing:
             cmd.append("--timing")
+        cmd += extra
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         procs.append(proc)
         line = proc.stdout.readline()
@@ -82,3 +88,9 @@ def request_events():
         return out
 
     return read
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """No self-test ceiling of this machine (``assay perf --self-test``) leaks into the tests' runs."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))

@@ -8,7 +8,7 @@ from assay import hookimpl
 
 
 def _factory(config: Any, run: Any) -> Any:
-    from .model import OpenAIModel  # the openai SDK takes ~1 s to import: only when used
+    from .model import OpenAIModel  # aiohttp is imported when the model is used
 
     return OpenAIModel(config, run)
 

@@ -1,4 +1,9 @@
-"""The ``openai_api`` backend: one AsyncOpenAI client over aiohttp, every request timed."""
+"""The ``openai_api`` backend: one aiohttp session (:mod:`assay_openai.http`, shared with
+``assay perf``), msgspec bodies, the SSE parser of :mod:`assay_openai.sse`; every request timed.
+
+No openai SDK on this path: its per-request objects cost more CPU than the whole request
+(issue 18), and its low-level ``post`` needed a private import.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,12 @@ import math
 import time
 from typing import Any
 
+import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
 import msgspec
-import openai
 from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
-from openai._base_client import httpx2 as _sdk_httpx
-from openai._constants import RAW_RESPONSE_HEADER
 
+from .http import APIError, HTTPStatusError, connection_cause, exception_kind, make_session, status_kind
 from .sse import SSEParser, decode_chunk, error_text
 
 _OPENAI_KEYS = {
@@ -60,91 +64,31 @@ def _usage(raw: Any) -> Usage | None:
     )
 
 
-_DISCONNECTS = {
-    "ServerDisconnectedError",
-    "ClientOSError",
-    "ClientConnectorError",
-    "ClientConnectorDNSError",
-    "ConnectionResetError",
-    "ConnectionRefusedError",
-    "RemoteProtocolError",
-}
-
-
 class StreamError(Exception):
     """A streamed answer that is not a usable event stream (retried like a 5xx)."""
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and len(out) < 10 and all(cur is not e for e in out):
-        out.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    return out
-
-
-def _root_causes(exc: BaseException) -> list[str]:
-    return [type(e).__name__ for e in _chain(exc)]
-
-
-def _connection_cause(exc: BaseException) -> str:
-    """What went wrong underneath a connection error, in words (the SDK says 'Request timed out')."""
-    import socket
-
-    for e in _chain(exc):
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused (is the server running, and is the port right?)"
-        if isinstance(e, socket.gaierror):
-            return f"host not found ({e.strerror or e})"
-    for e in reversed(_chain(exc)):
-        if type(e).__name__ in _DISCONNECTS:
-            return f"{type(e).__name__}: {e}"
-    return f"{type(exc).__name__}: {exc}"
-
-
 def classify(exc: BaseException) -> tuple[str, int | None, bool]:
-    """(error kind, HTTP status, retryable) of an SDK exception."""
-    # the aiohttp transport reports a dropped connection as a connect timeout: look underneath
-    if isinstance(exc, openai.APIConnectionError) and _DISCONNECTS & set(_root_causes(exc)):
-        return "connection", None, True
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout", None, True
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection", None, True
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status == 429:
-            return "http_429", status, True
-        if status >= 500:
-            return "http_5xx", status, True
-        if status in (401, 403):
-            return "auth", status, False
-        if status == 404:
-            return "not_found", status, False
-        return "http_4xx", status, status in (408, 409)
-    if isinstance(exc, StreamError):
-        return "stream_error", None, True
-    if isinstance(exc, openai.APIResponseValidationError):
-        return "malformed", None, True
-    if isinstance(exc, openai.APIError):  # an error event inside a 200 event stream
+    """(error kind, HTTP status, retryable) of a request's exception."""
+    if isinstance(exc, HTTPStatusError):
+        kind, retryable = status_kind(exc.status)
+        return kind, exc.status, retryable
+    if isinstance(exc, (StreamError, APIError)):  # not an event stream / an error inside a 200 stream
         return "stream_error", None, True
     if isinstance(exc, (msgspec.DecodeError, ValueError, KeyError, IndexError, TypeError, AttributeError)):
         return "malformed", None, True
-    if isinstance(exc, TimeoutError):
-        return "timeout", None, True
+    kind = exception_kind(exc)
+    if kind is not None:
+        return ("connection" if kind == "truncated" else kind), None, True  # a cut body: the connection dropped
     return type(exc).__name__, None, False
 
 
 def _describe(exc: BaseException, kind: str) -> str:
-    """One line saying why a request failed: the cause, not the SDK's wrapper text."""
+    """One line saying why a request failed: the cause, not a wrapper's text."""
     if kind == "connection":
-        return _connection_cause(exc)
-    if isinstance(exc, openai.APIStatusError):
-        body = exc.body
-        message = body.get("message") if isinstance(body, dict) else None
-        text = str(message) if message else (exc.response.text[:300] if exc.response is not None else str(exc))
-        return f"HTTP {exc.status_code}: {text}"
+        return connection_cause(exc)
+    if isinstance(exc, HTTPStatusError):
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -168,12 +112,7 @@ def _deadline() -> float:
 
 
 def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to exponential backoff
+    return exc.retry_after if isinstance(exc, HTTPStatusError) else None
 
 
 def _base_url(api_url: str | None) -> str:
@@ -202,18 +141,30 @@ def _token_logprobs(raw: Any) -> list[dict[str, Any]] | None:
 
 
 def served_models(api_url: str, api_key: str | None = None, timeout: float | None = None) -> list[str]:
-    """The ids ``GET {api_url}/models`` lists; a failure raises :class:`FatalError`, classified."""
+    """The ids ``GET {api_url}/models`` lists; a failure raises :class:`FatalError`, classified.
+
+    Asked once, before a run: a plain blocking GET (urllib), no event loop.
+    """
+    import urllib.error
+    import urllib.request
+
     base = _base_url(api_url)
-    client = openai.OpenAI(base_url=base, api_key=api_key or "EMPTY", max_retries=1, timeout=timeout or 30.0)
+    url = f"{base}/models"
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {api_key or 'EMPTY'}"})
     try:
-        return [m.id for m in client.models.list()]
+        with urllib.request.urlopen(req, timeout=timeout or 30.0) as resp:  # noqa: S310 - the user's own URL
+            data = msgspec.json.decode(resp.read())
+        return [str(m["id"]) for m in data["data"]]
+    except urllib.error.HTTPError as exc:
+        err = HTTPStatusError(exc.code, exc.read(), exc.headers)
+        kind, status, _ = classify(err)
+        raise FatalError(f"GET {url}: {str(err)[:300]}", kind=kind, status=status, url=url) from None
     except Exception as exc:  # noqa: BLE001 - any failure is told with its cause
+        cause = getattr(exc, "reason", None)
+        if isinstance(cause, BaseException):
+            exc = cause
         kind, status, _ = classify(exc)
-        raise FatalError(
-            f"GET {base}/models: {_describe(exc, kind)[:300]}", kind=kind, status=status, url=f"{base}/models"
-        ) from None
-    finally:
-        client.close()
+        raise FatalError(f"GET {url}: {_describe(exc, kind)[:300]}", kind=kind, status=status, url=url) from None
 
 
 def tool_call_of(raw: Any) -> dict[str, Any] | None:
@@ -252,7 +203,7 @@ async def read_events(
     now: Any,
     chat: bool,
     timed: RequestTimed,
-    http_request: Any = None,
+    http_request: Any = None,  # unused (the SDK's request object once); kept for positional callers
     tool_calls: dict[int, dict[str, Any]] | None = None,
 ) -> tuple[list[str], list[str], str | None, Usage | None]:
     """Read an OpenAI event stream from its network reads: (content parts, reasoning parts, finish, usage).
@@ -282,7 +233,7 @@ async def read_events(
                 message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
                 if not message or not isinstance(message, str):
                     message = "An error occurred during streaming"
-                raise openai.APIError(message, http_request, body=chunk.error)
+                raise APIError(message, body=chunk.error)
             if name == b"error" or (choices is None and chunk.usage is None):
                 # an error event (`event: error`, or a data line with no choices and no usage)
                 detail = chunk.message or payload.decode("utf-8", "replace")
@@ -327,23 +278,34 @@ class OpenAIModel:
         self.api = args.pop("api", None)  # "chat" | "completions" | None (by sample)
         self.stream = bool(args.pop("stream", config.stream))
         self.base_url = _base_url(config.api_url)
-        self.client = openai.AsyncOpenAI(
-            base_url=self.base_url,
-            api_key=config.api_key or "EMPTY",
-            max_retries=0,  # the kernel retries and records each attempt
-            timeout=config.timeout or 600.0,
-            http_client=openai.DefaultAioHttpClient(),
-            default_headers=args.pop("headers", None),
-        )
+        self._headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {config.api_key or 'EMPTY'}",
+            **(args.pop("headers", None) or {}),
+        }
+        self._timeout = config.timeout or 600.0
+        self._session: Any = None  # made in the event loop, on the first request
         self.extra_model_args = args
         self._encoder = msgspec.json.Encoder()
         self._served: str | None = None
+
+    def _http(self) -> Any:
+        if self._session is None:
+            self._session = make_session(
+                connect_timeout=self._timeout,
+                read_timeout=self._timeout,
+                headers=self._headers,
+                trust_env=True,  # proxies from the environment, as the openai SDK honoured them
+            )
+        return self._session
 
     async def _served_hint(self) -> str:
         """After a 404: what the server serves, to name in the error (asked once per run)."""
         if self._served is None:
             try:
-                names = [m.id async for m in self.client.models.list()]
+                async with self._http().get(self.base_url + "/models") as resp:
+                    data = msgspec.json.decode(await resp.read()) if resp.status < 400 else {}
+                names = [str(m["id"]) for m in data.get("data") or []]
             except Exception:  # noqa: BLE001 - a wrong path has no /models either: no hint
                 names = []
             more = " ..." if len(names) > 10 else ""
@@ -351,7 +313,9 @@ class OpenAIModel:
         return self._served
 
     async def aclose(self) -> None:
-        await self.client.close()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def generate(self, request: GenerateRequest) -> GenerateResult:
         params, extra = request_params(
@@ -376,10 +340,15 @@ class OpenAIModel:
             return wall0 + (time.perf_counter() - t0)
 
         try:
-            if self.stream:
-                result = await self._streamed(request, chat, params, extra, timed, now)
+            body: dict[str, Any] = {"model": self.name, **params, **extra}
+            if chat:
+                body["messages"] = request.messages or [{"role": "user", "content": self._prompt(request)}]
             else:
-                result = await self._whole(request, chat, params, extra, timed, now)
+                body["prompt"] = self._prompt(request)
+            if self.stream:
+                result = await self._streamed(body, timed.url, chat, timed, now)
+            else:
+                result = await self._whole(body, timed.url, chat, timed, now)
         except BaseException as exc:
             kind, status, retryable = classify(exc)
             if kind == "CancelledError":  # the kernel's --timeout expired (fail_after), or an interruption
@@ -414,32 +383,15 @@ class OpenAIModel:
             return request.prompt
         return "\n\n".join(str(m.get("content", "")) for m in request.messages or [])
 
-    async def _whole(
-        self,
-        request: GenerateRequest,
-        chat: bool,
-        params: dict[str, Any],
-        extra: dict[str, Any],
-        timed: RequestTimed,
-        now: Any,
-    ) -> GenerateResult:
-        # The SDK's low-level post with a pre-encoded body and a raw response: same client, auth, transport
-        # and status-error handling, without building pydantic models per request (about half the CPU).
-        body: dict[str, Any] = {"model": self.name, **params, **extra}
-        if chat:
-            body["messages"] = request.messages or [{"role": "user", "content": self._prompt(request)}]
-        else:
-            body["prompt"] = self._prompt(request)
-        resp = await self.client.post(
-            "/chat/completions" if chat else "/completions",
-            cast_to=_sdk_httpx.Response,
-            content=self._encoder.encode(body),
-            options={"headers": {"Content-Type": "application/json"}},
-        )
+    async def _whole(self, body: dict[str, Any], url: str, chat: bool, timed: RequestTimed, now: Any) -> GenerateResult:
+        async with self._http().post(url, data=self._encoder.encode(body)) as resp:
+            timed.status = resp.status
+            content = await resp.read()
+            if resp.status >= 400:
+                raise HTTPStatusError(resp.status, content, resp.headers)
         t = now()
         timed.first_byte = t
-        timed.status = resp.status_code
-        data = msgspec.json.decode(resp.content)
+        data = msgspec.json.decode(content)
         if not isinstance(data, dict) or not data.get("choices"):
             error = data.get("error") if isinstance(data, dict) else None
             raise ValueError(f"response without choices: {str(error or data)[:300]}")
@@ -474,48 +426,30 @@ class OpenAIModel:
             reasoning=reasoning,
             usage=usage,
             finish_reason=choice.get("finish_reason"),
-            logprobs=_token_logprobs(choice.get("logprobs")) if params.get("logprobs") else None,
+            logprobs=_token_logprobs(choice.get("logprobs")) if body.get("logprobs") else None,
             tool_calls=calls or None,
         )
 
     async def _streamed(
-        self,
-        request: GenerateRequest,
-        chat: bool,
-        params: dict[str, Any],
-        extra: dict[str, Any],
-        timed: RequestTimed,
-        now: Any,
+        self, body: dict[str, Any], url: str, chat: bool, timed: RequestTimed, now: Any
     ) -> GenerateResult:
-        # The SDK's low-level post (same auth, transport and status errors) with the body left unread;
-        # the event stream is parsed here from raw bytes (assay_openai.sse): no per-chunk SDK objects.
-        body: dict[str, Any] = {"model": self.name, **params, **extra}
-        if chat:
-            body["messages"] = request.messages or [{"role": "user", "content": self._prompt(request)}]
-        else:
-            body["prompt"] = self._prompt(request)
+        # the event stream is parsed from raw bytes (assay_openai.sse): no per-chunk objects
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-        resp = await self.client.post(
-            "/chat/completions" if chat else "/completions",
-            cast_to=_sdk_httpx.Response,
-            content=self._encoder.encode(body),
-            options={"headers": {"Content-Type": "application/json", RAW_RESPONSE_HEADER: "stream"}},
-        )
-        try:
-            timed.status = resp.status_code
-            ctype = resp.headers.get("content-type", "")
+        async with self._http().post(url, data=self._encoder.encode(body)) as resp:
+            timed.status = resp.status
+            if resp.status >= 400:
+                raise HTTPStatusError(resp.status, await resp.read(), resp.headers)
+            ctype = resp.headers.get("Content-Type", "")
             if "text/event-stream" not in ctype.lower():
-                head = (await resp.aread())[:200]
+                head = (await resp.read())[:200]
                 raise StreamError(
                     f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
                 )
             calls: dict[int, dict[str, Any]] = {}
             parts, reasoning_parts, finish, usage = await read_events(
-                resp.aiter_bytes(), now, chat, timed, resp.request, calls
+                resp.content.iter_any(), now, chat, timed, tool_calls=calls
             )
-        finally:
-            await resp.aclose()
         timed.end = now()
         if not parts and not reasoning_parts and not calls and finish is None:
             raise StreamError("the event stream ended with no content and no finish_reason")

@@ -21,12 +21,22 @@ def assay_commands(cli: Any) -> None:
 
 @hookimpl
 def assay_perf_apis(register: Any) -> None:
-    from .apis import OpenAIAuto, OpenAIChat, OpenAICompletions, OpenAIEmbeddings
+    from .apis import OpenAIAuto, OpenAIChat, OpenAICompletions, OpenAIEmbeddings, OpenAIResponses, Rerank
 
-    register("openai", OpenAIAuto, description="OpenAI chat completions (completions/embeddings when --url says so)")
+    register(
+        "openai",
+        OpenAIAuto,
+        description="OpenAI chat completions (completions/embeddings/rerank/responses when --url says so)",
+    )
     register("openai_chat", OpenAIChat, description="POST /v1/chat/completions, streamed or not")
     register("openai_completions", OpenAICompletions, description="POST /v1/completions, streamed or not")
-    register("openai_embeddings", OpenAIEmbeddings, description="POST /v1/embeddings")
+    # EvalScope's names: openai_embedding / embedding, openai_rerank / rerank, openai_responses / responses
+    for name in ("openai_embeddings", "openai_embedding", "embedding"):
+        register(name, OpenAIEmbeddings, description="POST /v1/embeddings")
+    for name in ("openai_rerank", "rerank"):
+        register(name, Rerank, description="POST /v1/rerank (Cohere/Jina/vLLM format)")
+    for name in ("openai_responses", "openai_response", "responses"):
+        register(name, OpenAIResponses, description="POST /v1/responses (OpenAI Responses API), streamed or not")
 
 
 @hookimpl

@@ -126,6 +126,9 @@ def _common(options: Any) -> dict[str, Any]:
     if options.stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
+    sampling = getattr(options, "sampling", None)
+    if sampling:
+        body.update(sampling)
     return body
 
 
@@ -217,7 +220,12 @@ class OpenAICompletions(OpenAIChat):
 
     def body(self, prompt: Any, options: Any) -> dict[str, Any]:
         body = _common(options)
-        body["prompt"] = _text_of(prompt)
+        # token ids (--tokenize-prompt) go as they are: the server does not tokenize again
+        body["prompt"] = (
+            prompt if isinstance(prompt, list) and prompt and isinstance(prompt[0], int) else _text_of(prompt)
+        )
+        if body.get("logprobs") is True:  # the completions API takes a count of alternatives
+            body["logprobs"] = body.pop("top_logprobs", None) or 1
         return body
 
 
@@ -248,6 +256,166 @@ class OpenAIEmbeddings:
             rec.prompt_tokens = obj.usage.prompt_tokens
 
 
+class _RerankUsage(msgspec.Struct):
+    prompt_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+class _RerankBody(msgspec.Struct):
+    results: list[Any] | None = None
+    usage: _RerankUsage | None = None
+    meta: Any = None
+    error: Any = None
+
+
+_decode_rerank = msgspec.json.Decoder(_RerankBody).decode
+
+
+class Rerank:
+    """``POST /v1/rerank`` (the Cohere / Jina / vLLM format): never streamed; latency is the only timing.
+
+    The body: ``query`` = the prompt's text, ``documents`` = its words cut into ``documents`` parts (4), so
+    the work scales with ``--min/max-prompt-length``; a ``custom`` prompt that is an object with ``query``
+    and ``documents`` is sent as it is."""
+
+    name = "openai_rerank"
+    path = "/rerank"
+    streams = False
+    documents = 4
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        if isinstance(prompt, dict) and "query" in prompt:
+            return {"model": options.model, **prompt}
+        words = _text_of(prompt).split()
+        k = self.documents
+        size = max(1, -(-len(words) // k))
+        docs = [" ".join(words[i : i + size]) for i in range(0, len(words), size)] or [""]
+        return {"model": options.model, "query": " ".join(words[:size]), "documents": docs}
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:  # pragma: no cover - not streamed
+        rec.fail("malformed", "rerank responses are not streamed")
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        obj = _whole_body(_decode_rerank, body, rec)
+        if obj is None:
+            return
+        if not obj.results:
+            rec.fail("malformed", f"rerank response has no results: {body[:80]!r}")
+            return
+        rec.chunk_times.append(t)
+        rec.finished = True
+        rec.output_tokens = 0
+        if obj.usage is not None:
+            rec.prompt_tokens = obj.usage.prompt_tokens or obj.usage.total_tokens
+
+
+class _RespContent(msgspec.Struct):
+    type: str | None = None
+    text: str | None = None
+
+
+class _RespOutput(msgspec.Struct):
+    type: str | None = None
+    content: list[_RespContent] | None = None
+
+
+class _RespDetails(msgspec.Struct):
+    cached_tokens: int | None = None
+
+
+class _RespUsage(msgspec.Struct):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    input_tokens_details: _RespDetails | None = None
+
+
+class _Response(msgspec.Struct):
+    status: str | None = None
+    output: list[_RespOutput] | None = None
+    usage: _RespUsage | None = None
+    error: Any = None
+
+
+class _RespEvent(msgspec.Struct):
+    type: str | None = None
+    delta: str | None = None
+    response: _Response | None = None
+    message: str | None = None  # type "error"
+    error: Any = None
+
+
+_decode_response = msgspec.json.Decoder(_Response).decode
+_decode_resp_event = msgspec.json.Decoder(_RespEvent).decode
+
+
+def _resp_usage(u: _RespUsage | None, rec: Record) -> None:
+    if u is None:
+        return
+    rec.output_tokens = u.output_tokens
+    rec.prompt_tokens = u.input_tokens
+    if u.input_tokens_details is not None:
+        rec.cached_tokens = u.input_tokens_details.cached_tokens
+
+
+class OpenAIResponses:
+    """``POST /v1/responses`` (the OpenAI Responses API), streamed or not: output and reasoning text
+    deltas count as content chunks; ``response.completed`` ends the stream (it has no ``[DONE]``)."""
+
+    name = "openai_responses"
+    path = "/responses"
+    streams = True
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": options.model, "input": prompt}
+        if options.max_tokens is not None:
+            body["max_output_tokens"] = options.max_tokens
+        if options.stream:
+            body["stream"] = True
+        sampling = getattr(options, "sampling", None)
+        if sampling:
+            body.update(sampling)
+        return body
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:
+        try:
+            ev = _decode_resp_event(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"undecodable SSE data: {exc}: {payload[:80]!r}")
+            return
+        rec.events += 1
+        kind = ev.type or ""
+        if kind in (
+            "response.output_text.delta",
+            "response.reasoning_text.delta",
+            "response.reasoning_summary_text.delta",
+        ):
+            if ev.delta:
+                rec.chunk_times.append(t)
+                if rec.keep_text and kind == "response.output_text.delta":
+                    rec.texts.append(ev.delta)
+        elif kind in ("response.completed", "response.incomplete"):
+            rec.finished = True
+            if ev.response is not None:
+                _resp_usage(ev.response.usage, rec)
+        elif kind in ("error", "response.failed") or ev.error is not None:
+            detail = ev.message or (ev.response.error if ev.response is not None else None) or ev.error
+            rec.fail("stream_error", _error_text(detail or payload[:200].decode("utf-8", "replace")))
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        obj = _whole_body(_decode_response, body, rec)
+        if obj is None:
+            return
+        texts = [c.text for o in obj.output or [] for c in o.content or [] if c.type == "output_text" and c.text]
+        if obj.output is None:
+            rec.fail("malformed", f"response has no output: {body[:80]!r}")
+            return
+        rec.chunk_times.append(t)
+        if rec.keep_text:
+            rec.texts.extend(texts)
+        rec.finished = True
+        _resp_usage(obj.usage, rec)
+
+
 class OpenAIAuto(OpenAIChat):
     """``--api openai`` (EvalScope's name): chat, or completions when the URL says so."""
 
@@ -259,4 +427,8 @@ class OpenAIAuto(OpenAIChat):
             return OpenAICompletions()
         if path.endswith("/embeddings"):
             return OpenAIEmbeddings()
+        if path.endswith(("/rerank", "/reranks")):
+            return Rerank()
+        if path.endswith("/responses"):
+            return OpenAIResponses()
         return OpenAIChat()

@@ -43,6 +43,64 @@ def _percentile(text: str) -> float:
     return q
 
 
+def _warmup(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--warmup-num: {text!r} is not a number") from None
+    if v < 0 or (v >= 1 and v != int(v)):
+        raise argparse.ArgumentTypeError(f"--warmup-num: {text!r}: give a count (>= 0) or a share in (0, 1)")
+    return v
+
+
+# sampling flags (EvalScope perf's names) -> request body keys; sent only when given
+SAMPLING_FLAGS: dict[str, str] = {
+    "temperature": "temperature",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "min_p": "min_p",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+    "repetition_penalty": "repetition_penalty",
+    "n_choices": "n",
+    "stop": "stop",
+    "stop_token_ids": "stop_token_ids",
+    "ignore_eos": "ignore_eos",
+    "logprobs": "logprobs",
+    "top_logprobs": "top_logprobs",
+}
+
+
+def add_sampling_arguments(p: argparse.ArgumentParser) -> None:
+    """Sampling flags that reach the request body as given (none is sent unless given)."""
+    p.add_argument("--temperature", type=float, help="sent as temperature")
+    p.add_argument("--top-p", type=float, help="sent as top_p")
+    p.add_argument("--top-k", type=int, help="sent as top_k (vLLM, SGLang)")
+    p.add_argument("--min-p", type=float, help="sent as min_p (vLLM, SGLang)")
+    p.add_argument("--frequency-penalty", type=float, help="sent as frequency_penalty")
+    p.add_argument("--presence-penalty", type=float, help="sent as presence_penalty")
+    p.add_argument("--repetition-penalty", type=float, help="sent as repetition_penalty (vLLM, SGLang)")
+    p.add_argument("--n-choices", type=int, help="sent as n (choices per request)")
+    p.add_argument("--stop", nargs="+", help="stop strings, sent as stop")
+    p.add_argument("--stop-token-ids", type=int, nargs="+", help="sent as stop_token_ids (vLLM)")
+    p.add_argument(
+        "--ignore-eos", action="store_true", default=None, help="sent as ignore_eos: true (vLLM): exact output lengths"
+    )
+    p.add_argument(
+        "--logprobs", action="store_true", default=None, help="ask for logprobs (chat: true; completions: top-k count)"
+    )
+    p.add_argument("--top-logprobs", type=int, help="with --logprobs: alternatives per token")
+
+
+def sampling_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    out = {key: getattr(args, flag) for flag, key in SAMPLING_FLAGS.items() if getattr(args, flag, None) is not None}
+    if "top_logprobs" in out and not out.get("logprobs"):
+        raise AssayError("--top-logprobs needs --logprobs")
+    if getattr(args, "seed", None) is not None:
+        out["seed"] = args.seed
+    return out
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--url", help="endpoint, e.g. http://127.0.0.1:8000/v1/chat/completions (a .../v1 base gets the API's path)"
@@ -53,7 +111,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--parallel", type=int, nargs="+", default=[1], help="concurrent requests; a list sweeps, paired with --number"
     )
     p.add_argument(
-        "--number", type=int, nargs="+", default=None, help="requests per point (default 100; with --duration, a cap)"
+        "-n",
+        "--number",
+        type=int,
+        nargs="+",
+        default=None,
+        help="requests per point (default 100; with --duration, a cap)",
     )
     p.add_argument(
         "--rate",
@@ -79,10 +142,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="replay a JSONL trace (Mooncake: timestamp ms, input_length, output_length, hash_ids): its times and lengths",
     )
     p.add_argument("--trace-speed", type=float, default=1.0, help="replay the trace this many times faster")
+    p.add_argument(
+        "--open-loop",
+        action="store_true",
+        help="with --rate: send at the scheduled times whatever is in flight (no --parallel cap), as EvalScope",
+    )
     p.add_argument("--duration", type=float, default=None, help="seconds per point: stop sending new requests after it")
     p.add_argument(
-        "--warmup-num", type=int, default=0, help="requests before each point, logged as warmup and not measured"
+        "--warmup-num",
+        type=_warmup,
+        default=0,
+        help="requests before each point, logged as warmup and not measured (0 < x < 1: that share of --number)",
     )
+    p.add_argument("--sleep-interval", type=float, default=0.0, help="seconds to wait between sweep points")
     p.add_argument(
         "--dataset",
         default="random",
@@ -93,9 +165,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tokenizer-path", help="local tokenizer (transformers AutoTokenizer) for prompt lengths and token counts"
     )
+    p.add_argument(
+        "--tokenize-prompt",
+        action="store_true",
+        help="send the --tokenizer-path tokenizer's ids to /v1/completions (exact input lengths, no re-tokenizing)",
+    )
+    p.add_argument(
+        "--apply-chat-template",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="completions: make each prompt with the --tokenizer-path tokenizer's chat template",
+    )
     p.add_argument("--min-prompt-length", type=int, default=128)
     p.add_argument("--max-prompt-length", type=int, default=1024)
-    p.add_argument("--max-tokens", type=int, default=256)
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        nargs="+",
+        default=[256],
+        metavar="N",
+        help="max_tokens of each request; two values MIN MAX draw it per request (uniform, as EvalScope)",
+    )
     p.add_argument(
         "--prefix-length", type=int, default=0, help="words of a shared prefix before each prompt (prefix cache)"
     )
@@ -120,6 +210,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="per-request max_tokens in [--min-tokens or 1, --max-tokens] (fixed: the max); default: --max-tokens",
     )
     p.add_argument("--min-tokens", type=int, default=None, help="sent as min_tokens (vLLM) to force the output length")
+    add_sampling_arguments(p)
     p.add_argument("--stream", dest="stream", action="store_true", default=False)
     p.add_argument("--no-stream", dest="stream", action="store_false")
     p.add_argument(
@@ -132,13 +223,45 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-key", help="sent as Authorization: Bearer (never logged); default $ASSAY_API_KEY")
     p.add_argument("--connect-timeout", type=float, default=60.0)
     p.add_argument("--read-timeout", type=float, default=600.0, help="seconds without a byte from the server")
+    p.add_argument("--total-timeout", type=float, default=None, help="seconds a whole request may take (default: none)")
     p.add_argument("--extra-args", help="JSON object merged into every request body")
     p.add_argument("--percentiles", type=_percentile, nargs="+", default=[50.0, 90.0, 95.0, 99.0])
     p.add_argument("--slo", type=_slo, nargs="+", default=[], help="goodput targets in ms: ttft:500 tpot:50 e2e:10000")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--work-dir", default="./outputs")
+    sla = p.add_argument_group("SLA auto-tune (EvalScope's --sla-* flags)")
+    sla.add_argument(
+        "--sla-auto-tune",
+        action="store_true",
+        help="find the highest --sla-variable meeting --sla-params by a search over real runs",
+    )
+    sla.add_argument("--sla-variable", choices=["parallel", "rate"], default="parallel")
+    sla.add_argument(
+        "--sla-params",
+        help='JSON list of condition groups (AND within a group), times in seconds: [{"p99_latency": "<=2"}]',
+    )
+    sla.add_argument("--sla-num-runs", type=int, default=3, help="runs per value; metrics are their mean")
+    sla.add_argument("--sla-upper-bound", type=int, default=65536)
+    sla.add_argument("--sla-lower-bound", type=int, default=1)
+    sla.add_argument(
+        "--sla-fixed-parallel", type=int, help="--sla-variable rate: requests in flight at most (default: upper bound)"
+    )
+    sla.add_argument(
+        "--sla-number-multiplier", type=float, default=2.0, help="requests per run = round(value x this) (default 2)"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seeds prompts, lengths and arrivals (default 42) and, when given, is sent as the request's seed",
+    )
+    p.add_argument("--work-dir", "--outputs-dir", dest="work_dir", default="./outputs")
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="measure this client's ceiling (req/s, CPU per request, TTFT error) against a built-in "
+        "zero-latency loopback server (streamed, 32 tokens, --parallel 1 64 --number 200 2000 unless given)",
+    )
     p.add_argument(
         "--speed-benchmark", action="store_true", help="run assay-transformers' local speed benchmark instead"
     )
@@ -162,6 +285,21 @@ def options_from_args(args: argparse.Namespace) -> Any:
         if not isinstance(extra, dict):
             raise AssayError("--extra-args: expected a JSON object")
     number: list[int | None] = list(args.number) if args.number else ([None] if args.duration or args.trace else [100])
+    if len(args.max_tokens) > 2:
+        raise AssayError(f"--max-tokens takes one value or two (MIN MAX), got {len(args.max_tokens)}")
+    max_tokens, max_tokens_min = args.max_tokens[-1], None
+    output_dist = args.output_length_dist
+    if len(args.max_tokens) == 2:
+        max_tokens_min, max_tokens = args.max_tokens
+        if not 1 <= max_tokens_min <= max_tokens:
+            raise AssayError(f"--max-tokens {max_tokens_min} {max_tokens}: need 1 <= MIN <= MAX")
+        output_dist = output_dist or "uniform"
+    warmup = args.warmup_num
+    if 0 < warmup < 1:  # a share of --number (EvalScope): at least one request
+        known = [n for n in number if n]
+        if not known:
+            raise AssayError("--warmup-num as a share (0 < x < 1) needs --number")
+        warmup = max(1, int(warmup * known[0]))
     return PerfOptions(
         url=args.url,
         model=args.model,
@@ -179,90 +317,137 @@ def options_from_args(args: argparse.Namespace) -> Any:
         multi_turn=args.multi_turn,
         min_turns=args.min_turns,
         max_turns=args.max_turns,
-        output_length_dist=args.output_length_dist,
+        output_length_dist=output_dist,
+        max_tokens_min=max_tokens_min,
         duration=args.duration,
-        warmup_num=args.warmup_num,
+        warmup_num=int(warmup),
+        open_loop=args.open_loop,
+        sleep_interval=args.sleep_interval,
         dataset=args.dataset,
         dataset_path=args.dataset_path,
         dataset_dir=args.dataset_dir,
         tokenizer_path=args.tokenizer_path,
+        tokenize_prompt=args.tokenize_prompt,
+        apply_chat_template=args.apply_chat_template,
         min_prompt_length=args.min_prompt_length,
         max_prompt_length=args.max_prompt_length,
-        max_tokens=args.max_tokens,
+        max_tokens=max_tokens,
         min_tokens=args.min_tokens,
+        sampling=sampling_from_args(args),
         stream=args.stream,
         headers=dict(args.headers),
         api_key=args.api_key or os.environ.get("ASSAY_API_KEY"),
         connect_timeout=args.connect_timeout,
         read_timeout=args.read_timeout,
+        total_timeout=args.total_timeout,
         extra_args=extra,
         percentiles=list(args.percentiles),
         slo=dict(args.slo),
-        seed=args.seed,
+        seed=42 if args.seed is None else args.seed,
+        sla_auto_tune=args.sla_auto_tune,
+        sla_variable=args.sla_variable,
+        sla_params=args.sla_params,
+        sla_num_runs=args.sla_num_runs,
+        sla_upper_bound=args.sla_upper_bound,
+        sla_lower_bound=args.sla_lower_bound,
+        sla_fixed_parallel=args.sla_fixed_parallel,
+        sla_number_multiplier=args.sla_number_multiplier,
         work_dir=args.work_dir,
         name=args.name,
     )
 
 
-def _argv_without_speed_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
-    """The flags the user gave (non-defaults), for the speed benchmark's own parser."""
+# perf flags the speed benchmark (``assay speed-benchmark``, assay-transformers) also takes
+_SPEED_FLAGS = {
+    "model": "--model",
+    "model_args": "--model-args",
+    "prompt_lengths": "--prompt-lengths",
+    "max_tokens": "--max-tokens",
+    "number": "--number",
+    "warmup_num": "--warmup-num",
+    "work_dir": "--work-dir",
+    "name": "--name",
+    "seed": "--seed",
+}
+
+
+def speed_benchmark_argv(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """``assay speed-benchmark`` arguments from the perf flags the user gave (values other than the
+    defaults), and the perf-only flags given that it has no use for."""
     argv: list[str] = []
-    for action in parser._actions:
-        if not action.option_strings or action.dest in ("help", "speed_benchmark"):
+    ignored: list[str] = []
+    for dest, value in vars(args).items():
+        if dest.startswith("_") or dest in ("command", "speed_benchmark", "quiet"):
             continue
-        value = getattr(args, action.dest, None)
-        if value == parser.get_default(action.dest) or value is None:
+        if value is None or value == parser.get_default(dest):
             continue
-        flag = action.option_strings[0]
-        if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
-            if value == action.const:  # the flag (of --stream / --no-stream) that sets this value
-                argv.append(flag)
-        elif isinstance(value, list):
-            argv.append(flag)
-            argv.extend("=".join(v) if isinstance(v, tuple) else str(v) for v in value)
-        else:
-            argv.extend([flag, str(value)])
-    return argv
+        flag = _SPEED_FLAGS.get(dest)
+        if flag is None:
+            ignored.append("--" + dest.replace("_", "-"))
+            continue
+        if dest == "warmup_num":
+            value = int(value)
+        argv.append(flag)
+        argv.extend(str(v) for v in value) if isinstance(value, list) else argv.append(str(value))
+    return argv, sorted(ignored)
 
 
-def _speed_argv(speed: Any, argv: list[str]) -> list[str]:
-    """Keep the flags the speed benchmark's own parser knows (when it shows them); say which are dropped."""
-    add = getattr(speed, "add_arguments", None)
-    if add is None:
-        return argv
-    p = argparse.ArgumentParser(add_help=False)
-    add(p)
-    known = set(p._option_string_actions)
-    out: list[str] = []
-    dropped: list[str] = []
-    keep = False
-    for a in argv:
-        if a.startswith("--"):
-            keep = a in known
-            (out if keep else dropped).append(a)
-        elif keep:
-            out.append(a)
-    if dropped:
-        import sys
+def _self_test(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from assay.redact import visible
 
-        print(f"note: the speed benchmark ignores {' '.join(dropped)}", file=sys.stderr)
-    return out
+    from .selftest import ceiling_path, run_self_test
+
+    if args.url:
+        raise AssayError("--self-test runs against its own loopback server: give no --url")
+    args.url = "http://127.0.0.1:1/v1"  # replaced by the loopback server's address
+    args.model = args.model or "self-test"
+    args.stream = True
+    if args.parallel == parser.get_default("parallel") and args.number is None:
+        args.parallel, args.number = [1, 64], [200, 2000]  # alone: the timing error; 64 in flight: the ceiling
+    if args.number is None and not args.duration:
+        args.number = [2000]
+    if args.max_tokens == parser.get_default("max_tokens"):
+        args.max_tokens = [32]
+    opts = options_from_args(args)
+    run_dir, report, fig = run_self_test(opts)
+    if not args.quiet:
+        from assay.report import render
+
+        render(report)
+
+    def ms(v: Any) -> str:
+        return "-" if v is None else f"{v:.3f} ms"
+
+    print(
+        f"self-test: {fig['requests_per_s']:.0f} requests/s at --parallel {fig['at_parallel']} "
+        f"({fig['output_tokens']} streamed tokens each); client CPU {ms(fig['client_cpu_ms_per_request'])} "
+        f"per request ({ms(fig['run_cpu_ms_per_request'])} with start-up and report); TTFT against a zero-latency server (the client's timing error) "
+        f"at --parallel {fig['ttft_error_at_parallel']}: mean {ms(fig['ttft_error_ms_mean'])}, "
+        f"p99 {ms(fig['ttft_error_ms_p99'])}; p99 at the ceiling {ms(fig['ttft_at_ceiling_ms_p99'])}"
+        + (f"; {fig['failed']} requests FAILED" if fig["failed"] else "")
+    )
+    print(f"report: {visible(run_dir / 'report.json')}; ceiling kept in {visible(ceiling_path())}")
+    return 1 if fig["failed"] else 0
 
 
 def register_command(cli: Any) -> None:
     def cmd_perf(args: argparse.Namespace) -> int:
         if args.speed_benchmark:
-            try:
-                from assay_transformers import speed
-            except ImportError as exc:
-                raise AssayError(
-                    f"--speed-benchmark needs the assay-transformers plugin ({exc}); install it: pip install assay-transformers"
-                ) from None
-            return int(speed.main(_speed_argv(speed, _argv_without_speed_flag(cmd_perf.parser, args))) or 0)
+            # handed to the command assay-transformers registers, through the kernel's CLI
+            from assay.cli import main
+
+            argv, ignored = speed_benchmark_argv(cmd_perf.parser, args)
+            if ignored:
+                import sys
+
+                print(f"note: the speed benchmark ignores {' '.join(ignored)}", file=sys.stderr)
+            return main(["speed-benchmark", *argv])
         from .runner import run_perf
 
         from assay.redact import remember
 
+        if args.self_test:
+            return _self_test(cmd_perf.parser, args)
         opts = options_from_args(args)
         remember(opts)  # the key and secret headers never printed, whatever fails
         run_dir, report = run_perf(opts)

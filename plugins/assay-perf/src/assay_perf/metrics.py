@@ -210,7 +210,7 @@ class PerfFold:
         self._slo = self.slo() or None
         self.feed_path(path)
         percentiles = [float(q) for q in self.config.get("percentiles") or [50, 90, 95, 99]]
-        return {
+        out = {
             "kind": "perf",
             "run_id": self.run_id,
             "status": self.status,
@@ -223,6 +223,19 @@ class PerfFold:
             "formulas": FORMULAS,
             "points": [self._summary(p, percentiles) for p in self.points.values()],
         }
+        ceiling = (self.config.get("client_ceiling") or {}).get("requests_per_s")
+        if ceiling:
+            near = [p["point"] for p in out["points"] if (p["request_throughput"] or 0.0) >= CEILING_SHARE * ceiling]
+            if near:
+                out["warnings"] = [
+                    f"{len(near)} point(s) reached {CEILING_SHARE:.0%} or more of this client's own ceiling "
+                    f"({ceiling:.0f} requests/s, assay perf --self-test): the client may be the bottleneck there"
+                ]
+        if self.config.get("sla_auto_tune"):
+            from .sla import section
+
+            out["sla"] = section(out["points"], self.config)
+        return out
 
     def _summary(self, p: _Point, qs: list[float]) -> dict[str, Any]:
         import numpy as np
@@ -277,6 +290,9 @@ class PerfFold:
                 "fraction": p.good / p.n if p.n else None,
             }
         return out
+
+
+CEILING_SHARE = 0.7  # AIPerf's pitfall: a client can saturate before the server does
 
 
 class PerfReporter:
@@ -340,6 +356,10 @@ class PerfReporter:
                         _ms(t["e2e_latency_s"], qs),
                     )
             console.print(per_turn)
+        if report.get("sla"):
+            _render_sla(report["sla"], console)
+        for w in report.get("warnings") or []:
+            console.print(f"warning: {w}", markup=False)
         for pt in report.get("points", []):
             if pt["failures"]:
                 failures = ", ".join(f"{k}={v}" for k, v in pt["failures"].items())
@@ -352,6 +372,36 @@ class PerfReporter:
                 if k in ("ttft", "tpot", "itl", "e2e_latency")
             )
         )
+
+
+def _render_sla(sla: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    metrics = [k for k in (sla["curve"][0] if sla["curve"] else {}) if k not in ("value", "runs", "requests", "failed")]
+    table = Table(
+        title=f"SLA auto-tune over {sla['variable']} (seconds; mean of {sla.get('num_runs')} run(s) per value)"
+    )
+    for col in (
+        sla["variable"].capitalize(),
+        "Runs",
+        "Failed",
+        *metrics,
+        *(f"G{i + 1}" for i in range(len(sla["groups"]))),
+    ):
+        table.add_column(col, justify="right")
+    for row in sla["curve"]:
+        table.add_row(
+            f"{row['value']:g}",
+            str(row["runs"]),
+            str(row["failed"]),
+            *("-" if row[m] is None else f"{row[m]:.4g}" for m in metrics),
+            *("pass" if g["passes"][str(row["value"])] else "FAIL" for g in sla["groups"]),
+        )
+    console.print(table)
+    for i, g in enumerate(sla["groups"], 1):
+        conds = ", ".join(f"{m} {c}" for m, c in g["conditions"].items())
+        got = "none of the measured values" if g["answer"] is None else f"{g['answer']:g}"
+        console.print(f"SLA G{i} ({conds}): highest {sla['variable']} meeting it: {got}")
 
 
 def _f(v: Any) -> str:

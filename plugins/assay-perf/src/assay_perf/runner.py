@@ -50,28 +50,45 @@ class PerfOptions:
     output_length_dist: str | None = None  # per-request max_tokens: uniform | normal | fixed in [min, max]-tokens
     duration: float | None = None  # seconds per point
     warmup_num: int = 0
+    open_loop: bool = False  # with rate: no cap on requests in flight (EvalScope --open-loop)
+    sleep_interval: float = 0.0  # seconds between sweep points
     dataset: str = "random"
     dataset_path: str | None = None
     dataset_dir: str | None = None
     tokenizer_path: str | None = None
+    tokenize_prompt: bool = False  # send token ids (the tokenizer's) to /v1/completions: exact input lengths
+    apply_chat_template: bool | None = None  # completions: the prompt is the tokenizer's chat template applied
     min_prompt_length: int = 128
     max_prompt_length: int = 1024
     max_tokens: int | None = 256
     min_tokens: int | None = None
+    max_tokens_min: int | None = None  # --max-tokens MIN MAX: per-request max_tokens drawn in [MIN, MAX]
+    sampling: dict[str, Any] = attrs.field(factory=dict)  # request body keys (temperature, top_p, stop, n, seed, ...)
     stream: bool = False
     headers: dict[str, str] = attrs.field(factory=dict)
     api_key: str | None = attrs.field(default=None, repr=False)
     connect_timeout: float = 60.0
     read_timeout: float = 600.0
+    total_timeout: float | None = None
     extra_args: dict[str, Any] = attrs.field(factory=dict)
     percentiles: list[float] = attrs.field(factory=lambda: [50.0, 90.0, 95.0, 99.0])
     slo: dict[str, float] = attrs.field(factory=dict)  # ttft / tpot / e2e in ms
     seed: int = 42
+    # SLA auto-tune (EvalScope's --sla-* flags; see assay_perf.sla)
+    sla_auto_tune: bool = False
+    sla_variable: str = "parallel"  # parallel | rate
+    sla_params: Any = None  # JSON list of constraint groups
+    sla_num_runs: int = 3
+    sla_upper_bound: int = 65536
+    sla_lower_bound: int = 1
+    sla_fixed_parallel: int | None = None  # --sla-variable rate: requests in flight at most (default: upper bound)
+    sla_number_multiplier: float = 2.0  # requests per run = round(value * this)
     work_dir: str = "./outputs"
     name: str | None = None
     emit_batch: int = 256
     _tok: Any = attrs.field(default=None, init=False, repr=False)
     _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)
+    points_cpu_s: float = attrs.field(default=0.0, init=False, repr=False)  # client CPU inside the points (self-test)
 
     def tokenizer(self) -> Any:
         if not self._tok_loaded:
@@ -130,6 +147,8 @@ class PerfOptions:
             raise AssayError("give --number, or --duration to run each point for a time")
         if self.trace and any(v is not None for v in r):
             raise AssayError("--trace replays the trace's own arrival times: give no --rate")
+        if self.open_loop and not (self.trace or all(v is not None for v in r)):
+            raise AssayError("--open-loop needs --rate (arrivals per second) or --trace")
         if self.multi_turn:
             if self.trace or any(v is not None for v in r):
                 raise AssayError(
@@ -148,7 +167,9 @@ class PerfOptions:
 
     def loggable(self) -> dict[str, Any]:
         """The options as logged: the key dropped, secret-looking header values masked."""
-        d = attrs.asdict(self, filter=lambda a, v: not a.name.startswith("_") and a.name != "api_key")
+        d = attrs.asdict(
+            self, filter=lambda a, v: not a.name.startswith("_") and a.name not in ("api_key", "points_cpu_s")
+        )
         d["headers"] = {
             k: ("***" if any(s in k.lower() for s in _SECRET_HEADER_PARTS) else v) for k, v in self.headers.items()
         }
@@ -215,6 +236,7 @@ class _Load:
         """One request (``given``: its body and prompt tokens, else prompt ``idx``); returns the
         answer text when the request is a conversation's turn and succeeded, else None."""
         import aiohttp
+        from assay_openai.http import status_kind, status_message
 
         perf = time.perf_counter
         off = self.offset
@@ -227,12 +249,8 @@ class _Load:
             async with session.post(self.url, data=body, headers=self.headers, trace_request_ctx=rec) as resp:
                 first_byte = perf() + off
                 status = resp.status
-                if status >= 400:
-                    text = await resp.read()
-                    rec.fail(
-                        "http_5xx" if status >= 500 else "http_4xx",
-                        f"HTTP {status}: {text[:200].decode('utf-8', 'replace')}",
-                    )
+                if status >= 400:  # classified and told as the eval backend does (assay_openai.http)
+                    rec.fail(status_kind(status)[0], status_message(status, await resp.read()))
                 elif self.stream and "event-stream" in resp.headers.get("Content-Type", ""):
                     await self._read_sse(resp, rec, perf, off)
                 else:
@@ -332,7 +350,8 @@ class _Load:
         import aiohttp
 
         opts = self.opts
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, force_close=False)
+        from assay_openai.http import make_session
+
         trace = aiohttp.TraceConfig()
         perf, off = time.perf_counter, self.offset
 
@@ -340,14 +359,13 @@ class _Load:
             ctx.trace_request_ctx.sent = perf() + off
 
         trace.on_request_chunk_sent.append(on_sent)
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=opts.connect_timeout, sock_read=opts.read_timeout)
-        async with aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            auto_decompress=False,
-            read_bufsize=1 << 16,
-            skip_auto_headers=("User-Agent",),
+        # the session of the eval backend too (assay_openai.http): one HTTP client for both
+        async with make_session(
+            connect_timeout=opts.connect_timeout,
+            read_timeout=opts.read_timeout,
+            total_timeout=opts.total_timeout,
             trace_configs=[trace],
+            auto_decompress=False,
         ) as session:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
@@ -454,7 +472,7 @@ class _Load:
         most ``parallel`` in flight. A request that waits for a free slot keeps its scheduled
         time, so client queueing shows."""
         opts = self.opts
-        sem = asyncio.Semaphore(parallel)
+        sem = asyncio.Semaphore(sys.maxsize if opts.open_loop else parallel)
         perf = time.perf_counter
         t0 = perf()
         deadline = t0 + opts.duration if opts.duration else math.inf
@@ -484,6 +502,79 @@ class _Load:
             i += 1
         if tasks:
             await asyncio.gather(*tasks)
+
+
+def _sla_check(opts: PerfOptions) -> list[dict[str, Any]]:
+    """The SLA groups, checked before the run directory exists."""
+    from .sla import parse_params, percentiles_needed
+
+    if opts.sla_params is None:
+        raise AssayError('--sla-auto-tune needs --sla-params, e.g. \'[{"p99_latency": "<=2"}]\'')
+    groups = parse_params(opts.sla_params)
+    if opts.sla_variable not in ("parallel", "rate"):
+        raise AssayError(f"--sla-variable must be parallel or rate, got {opts.sla_variable!r}")
+    if not 1 <= opts.sla_lower_bound <= opts.sla_upper_bound:
+        raise AssayError(
+            f"--sla-lower-bound {opts.sla_lower_bound} / --sla-upper-bound {opts.sla_upper_bound}: need 1 <= lower <= upper"
+        )
+    if opts.sla_num_runs < 1 or not opts.sla_number_multiplier > 0:
+        raise AssayError("--sla-num-runs must be >= 1 and --sla-number-multiplier > 0")
+    if opts.multi_turn or opts.trace:
+        raise AssayError("--sla-auto-tune runs single requests: no --multi-turn or --trace")
+    if not opts.stream and any(m.endswith(("_tpot", "_itl")) for g in groups for m in g):
+        raise AssayError("--sla-params: TPOT and ITL are measured on streamed answers: add --stream")
+    for q in percentiles_needed(groups):
+        if q not in opts.percentiles:
+            opts.percentiles.append(q)  # the fold computes the percentiles the conditions read
+    return groups
+
+
+async def _sla_tune(load: _Load, opts: PerfOptions, run: Any, run_dir: Path) -> None:
+    """Measure values of --sla-variable until each group's boundary is found (assay_perf.sla)."""
+    from assay.log import LOG_NAME
+
+    from .metrics import PerfFold
+    from .sla import curve, parse_params, search
+
+    groups = parse_params(opts.sla_params)
+    metrics = sorted({m for g in groups for m in g})
+    measured: dict[int, dict[str, Any]] = {}
+    pidx = 0
+    if opts.sla_variable == "rate":
+        start = int(next((r for r in opts.rate if r), 1) or 1)
+    else:
+        start = opts.parallel[0]
+
+    async def measure(v: int) -> dict[str, Any]:
+        nonlocal pidx
+        if v in measured:
+            return measured[v]
+        number = max(1, round(v * opts.sla_number_multiplier))
+        for k in range(1, opts.sla_num_runs + 1):
+            if pidx and opts.sleep_interval > 0:
+                await asyncio.sleep(opts.sleep_interval)
+            if opts.sla_variable == "rate":
+                parallel, rate = opts.sla_fixed_parallel or opts.sla_upper_bound, float(v)
+            else:
+                parallel, rate = v, None
+            point = {"parallel": parallel, "number": number, "rate": rate, "sla_run": k}
+            with _quiet_gc():
+                await load.run_point(parallel, number, rate, point, pidx)
+            pidx += 1
+        run.flush()
+        summary = PerfFold().build(run_dir / LOG_NAME)  # the decision reads the log, as the report does
+        (row,) = [r for r in curve(summary["points"], opts.sla_variable, metrics) if r["value"] == v]
+        measured[v] = row
+        print(
+            f"sla: {opts.sla_variable}={v}: "
+            + ", ".join(f"{m}={'-' if row[m] is None else format(row[m], '.4g')}" for m in metrics)
+            + (f", failed={row['failed']}" if row["failed"] else ""),
+            file=sys.stderr,
+        )
+        return row
+
+    for group in groups:
+        await search(group, start, opts.sla_lower_bound, opts.sla_upper_bound, measure)
 
 
 @contextlib.contextmanager
@@ -531,7 +622,7 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
     encoder = msgspec.json.Encoder()
     tok = opts.tokenizer()
     out: list[tuple[bytes, int | None]] = []
-    out_lo = opts.min_tokens if opts.min_tokens is not None else 1
+    out_lo = opts.max_tokens_min or (opts.min_tokens if opts.min_tokens is not None else 1)
     out_rng = random.Random(f"{opts.seed}-output-length")
     if opts.output_length_dist and (opts.max_tokens is None or not 1 <= out_lo <= opts.max_tokens):
         raise AssayError(f"--output-length-dist needs 1 <= --min-tokens ({out_lo}) <= --max-tokens ({opts.max_tokens})")
@@ -546,6 +637,14 @@ def _encode_prompts(opts: PerfOptions, api: Any, prompts: list[Any]) -> list[tup
             if p.max_tokens is not None:
                 max_tokens = p.max_tokens
             p, tokens = p.prompt, p.tokens
+        if opts.apply_chat_template:  # the tokenizer's chat template, as text (or ids, below)
+            messages = [{"role": "user", "content": p}] if isinstance(p, str) else p
+            p = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            tokens = None
+        if opts.tokenize_prompt:
+            text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
+            p = list(tok.encode(text, add_special_tokens=False))
+            tokens = len(p)
         if tokens is None and tok is not None:
             text = p if isinstance(p, str) else "\n".join(str(m.get("content", "")) for m in p)
             tokens = len(tok.encode(text, add_special_tokens=False))
@@ -598,6 +697,28 @@ def load_prompts(opts: PerfOptions, plugins: Any) -> list[Any]:
     return prompts
 
 
+def _for_token_prompts(opts: PerfOptions, api: Any) -> tuple[Any, str | None]:
+    """--tokenize-prompt / --apply-chat-template: a completions API (EvalScope moves a chat URL to
+    /completions), and a tokenizer to make the prompt with."""
+    from .apis import OpenAIChat, OpenAICompletions
+
+    flag = "--tokenize-prompt" if opts.tokenize_prompt else "--apply-chat-template"
+    if opts.tokenizer() is None:
+        raise AssayError(f"{flag} needs --tokenizer-path (the tokenizer that makes the prompt)")
+    if opts.multi_turn:
+        raise AssayError(f"{flag} sends completions prompts: not with --multi-turn")
+    if isinstance(api, OpenAICompletions):
+        return api, None
+    if type(api) is not OpenAIChat and not hasattr(api, "for_url"):
+        raise AssayError(f"{flag} sends /v1/completions prompts: use --api openai or openai_completions")
+    note = None
+    base = opts.url.split("?", 1)[0].rstrip("/")
+    if base.endswith("/chat/completions"):
+        opts.url = base[: -len("/chat/completions")] + "/completions"
+        note = f"note: {flag}: sending to {opts.url} (the completions endpoint)"
+    return OpenAICompletions(), note
+
+
 def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, Any]]:
     """Run the sweep; return the run directory and the report (folded from the log)."""
     from assay.lifecycle import RunLifecycle
@@ -605,10 +726,16 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
 
     plugins = plugins or host()
     points = opts.points()
+    if opts.sla_auto_tune:
+        _sla_check(opts)
     api = plugins.get("perf_apis", opts.api).obj
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
         api = api.for_url(opts.url)
+    if opts.tokenize_prompt or opts.apply_chat_template:
+        api, url_note = _for_token_prompts(opts, api)
+        if url_note:
+            print(url_note, file=sys.stderr)
     if opts.multi_turn and getattr(api, "path", None) != "/chat/completions":
         raise AssayError(f"--multi-turn needs a chat API (--api openai or openai_chat), not {opts.api}")
     if opts.stream and not api.streams:
@@ -618,6 +745,12 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     bodies = _encode_prompts(opts, api, prompts)
 
     logged = opts.loggable()
+    if opts.model != "self-test":
+        from .selftest import known_ceiling
+
+        ceiling = known_ceiling()
+        if ceiling is not None:  # the client's own ceiling on this machine (assay perf --self-test)
+            logged["client_ceiling"] = {k: ceiling.get(k) for k in ("requests_per_s", "stream", "measured_at")}
     with RunLifecycle(plugins, opts, work_dir=opts.work_dir, name=opts.name) as life:
         run = life.run
         life.start(
@@ -642,10 +775,17 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
         life.before_finish(load.flush)
 
         async def sweep() -> None:
+            if opts.sla_auto_tune:
+                await _sla_tune(load, opts, run, life.run_dir)
+                return
             for pidx, (parallel, number, rate) in enumerate(points):
+                if pidx and opts.sleep_interval > 0:
+                    await asyncio.sleep(opts.sleep_interval)
                 point = {"parallel": parallel, "number": number, "rate": rate}
+                cpu0 = time.process_time()
                 with _quiet_gc():
                     await load.run_point(parallel, number, rate, point, pidx)
+                opts.points_cpu_s += time.process_time() - cpu0
                 run.flush()
 
         _event_loop_run(sweep())
@@ -657,5 +797,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
         for pt in section["points"]:
             p = pt["point"]
             name = f"parallel_{p['parallel']}_number_{p['number']}" + (f"_rate_{p['rate']}" if p.get("rate") else "")
+            if p.get("sla_run"):
+                name += f"_run_{p['sla_run']}"
             (points_dir / f"{name}.json").write_text(json.dumps(pt, indent=2), encoding="utf-8")
     return run_dir, report

@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ttft", type=float, default=0.0)
     p.add_argument("--itl", type=float, default=0.0)
     p.add_argument("--tokens-per-chunk", type=int, default=1)
+    p.add_argument(
+        "--ttft-per-active", type=float, default=0.0, help="seconds of TTFT added per other request in flight"
+    )
     p.add_argument("--faults", help='JSON: {"http_500": 0.1, "hang": [3, 7]}')
     p.add_argument("--no-usage", action="store_true")
     p.add_argument("--served-models", nargs="+", help="what /v1/models lists; other model names get a 404")
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         ttft=args.ttft,
         itl=args.itl,
         tokens_per_chunk=args.tokens_per_chunk,
+        ttft_per_active=args.ttft_per_active,
         report_usage=not args.no_usage,
         record=not args.no_record,
         timing=args.timing,

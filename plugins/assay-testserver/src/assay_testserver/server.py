@@ -67,6 +67,9 @@ class ServerConfig:
     # > 0: a prefix cache of blocks of this many prompt tokens (words), as vLLM's: the leading
     # blocks seen before are "cached", reported as usage.prompt_tokens_details.cached_tokens
     prefix_cache_block: int = 0
+    # seconds of TTFT added per other request in flight when one arrives: a server that slows down
+    # under load (for SLA auto-tune tests)
+    ttft_per_active: float = 0.0
     sse_framing: str = "lf"  # "crlf": CRLF line ends, a comment before each event, each event in two writes
 
     def update(self, data: dict[str, Any]) -> None:
@@ -77,6 +80,8 @@ class ServerConfig:
 
 
 def _last_user_text(body: dict[str, Any]) -> str:
+    if "input" in body and "messages" not in body:  # the Responses API: a string or a message list
+        body = {"prompt": body["input"]} if isinstance(body["input"], str) else {"messages": body["input"]}
     if "messages" in body:
         for m in reversed(body["messages"]):
             if m.get("role") == "user":
@@ -90,6 +95,8 @@ def _last_user_text(body: dict[str, Any]) -> str:
 
 
 def _all_text(body: dict[str, Any]) -> str:
+    if "input" in body and "messages" not in body:
+        body = {"prompt": body["input"]} if isinstance(body["input"], str) else {"messages": body["input"]}
     if "messages" in body:
         return "\n".join(str(m.get("content", "")) for m in body["messages"])
     return str(body.get("prompt", ""))
@@ -132,6 +139,9 @@ class Server:
                 web.post("/v1/chat/completions", self.chat),
                 web.post("/v1/completions", self.completions),
                 web.post("/v1/embeddings", self.embeddings),
+                web.post("/v1/rerank", self.rerank),
+                web.post("/v2/rerank", self.rerank),
+                web.post("/v1/responses", self.responses),
                 web.get("/v1/models", self.models),
                 web.post("/admin/config", self.admin_config),
                 web.get("/admin/stats", self.admin_stats),
@@ -197,7 +207,7 @@ class Server:
 
     def _output_tokens(self, body: dict[str, Any]) -> list[str]:
         toks = tokens_of(self.answer_for(body))
-        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
+        max_tokens = body.get("max_tokens") or body.get("max_completion_tokens") or body.get("max_output_tokens")
         forced = body.get("min_tokens") or (max_tokens if body.get("ignore_eos") else None)
         if forced:
             # perf runs ask for an exact length: repeat the answer to fill it
@@ -359,17 +369,18 @@ class Server:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._answer(request, chat=chat)
+            return await self._answer(request, chat=chat, others=self.in_flight - 1)
         finally:
             self.in_flight -= 1
 
-    async def _answer(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, *, chat: bool, others: int = 0) -> web.StreamResponse:
         arrived = time.time()
         body, n, fault, early = await self._begin(request)
         if early is not None:
             return early
         assert body is not None
         cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
         toks = self._output_tokens(body)
         prompt_tokens = self._prompt_tokens(body)
         rid = f"{'chatcmpl' if chat else 'cmpl'}-{n}"
@@ -391,8 +402,8 @@ class Server:
         if calls:
             finish = "tool_calls"
         if not body.get("stream"):
-            if cfg.ttft:
-                await asyncio.sleep(cfg.ttft + cfg.itl * max(0, len(toks) - 1))
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
             text = "".join(toks)
             if chat:
                 message: dict[str, Any] = {"role": "assistant", "content": text}
@@ -465,7 +476,7 @@ class Server:
         groups = [toks[i : i + per] for i in range(0, len(toks), per)]
         for i, group in enumerate(groups):
             # sleep to absolute deadlines so timing errors do not accumulate
-            due = t0 + cfg.ttft + cfg.itl * i
+            due = t0 + ttft + cfg.itl * i
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -539,6 +550,116 @@ class Server:
                 "usage": {"prompt_tokens": ntok, "total_tokens": ntok},
             }
         )
+
+    async def rerank(self, request: web.Request) -> web.StreamResponse:
+        """The Cohere / Jina / vLLM rerank format: results by relevance (cosine of bag-of-words embeddings)."""
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        query = str(body.get("query", ""))
+        docs = [d.get("text", "") if isinstance(d, dict) else str(d) for d in body.get("documents") or []]
+        if not query or not docs:
+            return web.json_response(
+                {"error": {"message": "query and documents are required", "type": "invalid_request_error"}},
+                status=400,
+            )
+        dim = self.config.embedding_dim
+        q = embed(query, dim)
+        scores = [sum(a * b for a, b in zip(q, embed(d, dim))) for d in docs]
+        order = sorted(range(len(docs)), key=lambda i: -scores[i])[: body.get("top_n") or len(docs)]
+        ntok = len(tokens_of(query)) + sum(len(tokens_of(d)) for d in docs)
+        return web.json_response(
+            {
+                "id": f"rerank-{n}",
+                "model": body.get("model", self.config.model),
+                "usage": {"total_tokens": ntok},
+                "results": [{"index": i, "relevance_score": scores[i], "document": {"text": docs[i]}} for i in order],
+            }
+        )
+
+    async def responses(self, request: web.Request) -> web.StreamResponse:
+        """The OpenAI Responses API: a response object, or its event stream (typed events, no [DONE])."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._responses(request, others=self.in_flight - 1)
+        finally:
+            self.in_flight -= 1
+
+    async def _responses(self, request: web.Request, others: int) -> web.StreamResponse:
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
+        toks = self._output_tokens(body)
+        rid = f"resp-{n}"
+        usage = {
+            "input_tokens": self._prompt_tokens(body),
+            "output_tokens": len(toks),
+            "total_tokens": self._prompt_tokens(body) + len(toks),
+        }
+        text = "".join(toks)
+        item = {
+            "id": f"msg-{n}",
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}],
+        }
+        response: dict[str, Any] = {
+            "id": rid,
+            "object": "response",
+            "created_at": int(time.time()),
+            "model": body.get("model", cfg.model),
+            "status": "completed",
+            "output": [item],
+        }
+        if cfg.report_usage:
+            response["usage"] = usage
+        if not body.get("stream"):
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
+            return web.json_response(response)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+
+        def event(data: dict[str, Any]) -> bytes:
+            return (
+                f"event: {data['type']}\ndata: ".encode() + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+            )
+
+        await resp.write(
+            event({"type": "response.created", "response": {**response, "status": "in_progress", "output": []}})
+        )
+        t0 = time.perf_counter()
+        per = max(1, cfg.tokens_per_chunk)
+        groups = [toks[i : i + per] for i in range(0, len(toks), per)]
+        for i, group in enumerate(groups):
+            delay = t0 + ttft + cfg.itl * i - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if fault == "error_event" and i == max(1, len(groups) // 2):
+                await resp.write(event({"type": "error", "code": "server_error", "message": "injected error event"}))
+                await resp.write_eof()
+                return resp
+            await resp.write(
+                event(
+                    {
+                        "type": "response.output_text.delta",
+                        "item_id": item["id"],
+                        "output_index": 0,
+                        "content_index": 0,
+                        "delta": "".join(group),
+                    }
+                )
+            )
+        await resp.write(event({"type": "response.output_text.done", "item_id": item["id"], "text": text}))
+        await resp.write(event({"type": "response.completed", "response": response}))
+        await resp.write_eof()
+        return resp
 
     async def models(self, request: web.Request) -> web.Response:
         refused = self._refuse(request, {})
