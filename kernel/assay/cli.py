@@ -70,6 +70,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         "--ignore-errors", action="store_true", default=None, help="leave errored samples out of the denominator"
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p.add_argument("--executor", help="where generation runs: local (default) or an installed executor (ray)")
+    p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto", "workers": 4}')
 
 
 def _number(text: str) -> int | float:
@@ -108,6 +110,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "chat_template": args.chat_template,
         "ignore_errors": args.ignore_errors,
         "progress": args.progress,
+        "executor": args.executor,
+        "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
     from .redact import remember
@@ -186,6 +190,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_key": args.api_key or os.environ.get("ASSAY_API_KEY"),
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
+        "executor": args.executor,
     }
     report = run_resume(args.run, overrides)
     render(report)
@@ -204,7 +209,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from .plugins import host
 
     h = host()
-    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes"]
+    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes", "executors"]
     by_dist: dict[str, dict[str, list[str]]] = {}
     described: dict[str, dict[str, dict[str, str]]] = {}
     for kind in kinds:
@@ -307,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--api-key", help="the key, if the server needs one (keys are never logged)")
         p.add_argument("--api-url", help="serve from another URL than the original run")
         p.add_argument("--eval-batch-size", type=int)
+        p.add_argument("--executor", help="finish on another executor than the run's own (e.g. local)")
 
     rs = cli.command("rescore", help="score a run's stored generations again (new run, no model call)")(cmd_rescore)
 

@@ -46,6 +46,8 @@ class TaskConfig:
     ignore_errors: bool = False  # drop errored samples from the denominator
     fsync_interval: float = 1.0
     progress: bool = True
+    executor: str = "local"  # where generation runs (assay_executors): local anyio tasks, ray (assay-ray)...
+    executor_args: dict[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.datasets, str):

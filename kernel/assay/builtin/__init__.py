@@ -24,3 +24,8 @@ def assay_scorers(register: Any) -> None:
         IncludesMatch(),
         description="the target appears in the output, ignoring case and runs of whitespace",
     )
+
+
+@hookimpl
+def assay_executors(register: Any) -> None:
+    register("local", "assay.evaluate:LocalExecutor", description="anyio tasks in this process (the default)")
