@@ -1,0 +1,171 @@
+"""A real local Ray cluster for assay-ray's tests: a head (2 CPUs) and a second node holding a
+custom resource, both on this host, started once per session with ``ray start --block`` and
+stopped at the end (by their process ids). Never ``local_mode``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ray_helpers import SECOND_RESOURCE  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "ray: tests that start a real local Ray cluster (select with -m ray)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray_bin() -> str:
+    found = Path(sys.executable).parent / "ray"
+    return str(found) if found.exists() else (shutil.which("ray") or "ray")
+
+
+class Cluster:
+    def __init__(self, address: str, temp: Path, procs: list[subprocess.Popen]) -> None:
+        self.address = address
+        self.temp = temp
+        self.procs = procs
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    import psutil
+
+    family: list[psutil.Process] = []
+    for p in procs:
+        try:
+            root = psutil.Process(p.pid)
+            family += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+    for p in reversed(procs):  # the second node first; `ray start --block` cleans up on SIGTERM
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    _gone, alive = psutil.wait_procs(family, timeout=5)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    reuse = os.environ.get("ASSAY_RAY_TEST_ADDRESS")  # a cluster of the same shape already running (development)
+    if reuse:
+        yield Cluster(reuse, Path(tempfile.gettempdir()), [])
+        return
+    temp = Path(tempfile.mkdtemp(prefix="aray", dir="/tmp"))  # short: Ray's unix sockets live under it
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    # on a loaded 2-core host the dashboard agent can take more than the raylet's default 15 s wait
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_agent_register_timeout_ms": "120000"}
+    common = ["--block", "--disable-usage-stats", "--object-store-memory=80000000"]
+    procs: list[subprocess.Popen] = []
+    logs = []
+    try:
+        head_log = open(temp / "head.log", "w")
+        logs.append(head_log)
+        procs.append(
+            subprocess.Popen(
+                [_ray_bin(), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+                + [f"--temp-dir={temp}", *common],
+                stdout=head_log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        )
+        _wait_for(temp / "head.log", "Ray runtime started", procs[0], 90)
+        second_log = open(temp / "second.log", "w")
+        logs.append(second_log)
+        procs.append(
+            subprocess.Popen(
+                [_ray_bin(), "start", f"--address={address}", "--num-cpus=0"]
+                + [f"--resources={json.dumps({SECOND_RESOURCE: 4})}", *common],
+                stdout=second_log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        )
+        _wait_for(temp / "second.log", "Ray runtime started", procs[1], 90)
+        yield Cluster(address, temp, procs)
+    finally:
+        try:
+            import ray
+
+            if ray.is_initialized():
+                ray.shutdown()
+        except ImportError:
+            pass
+        _stop(procs)
+        for f in logs:
+            f.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _wait_for(log: Path, text: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"ray start exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+    raise RuntimeError(f"ray start did not come up in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def ray_client(ray_cluster):
+    """This test process connected to the cluster (to kill actors, read nodes); both nodes alive."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=ray_cluster.address, namespace="assay", log_to_driver=False, logging_level="ERROR")
+    deadline = time.monotonic() + 60
+    while sum(1 for n in ray.nodes() if n["Alive"]) < 2:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the second Ray node did not join: {ray.nodes()}")
+        time.sleep(0.5)
+    return ray
+
+
+@pytest.fixture
+def server_process():
+    """The OpenAI-compatible test server in its own process: ``url = server_process(ttft=0.05)``."""
+    procs: list[subprocess.Popen] = []
+
+    def start(*flags: str) -> str:
+        cmd = [sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        line = proc.stdout.readline()
+        if "listening on " not in line:
+            proc.kill()
+            raise RuntimeError(f"test server did not start: {line!r}")
+        return line.split("listening on ", 1)[1].strip()
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(10)
