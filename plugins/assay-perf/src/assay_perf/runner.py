@@ -70,6 +70,9 @@ class PerfOptions:
     work_dir: str = "./outputs"
     name: str | None = None
     emit_batch: int = 256
+    executor: str = "local"  # where the load runs (assay_executors): local, ray (assay-ray: --workers actors)
+    workers: int = 1
+    executor_args: dict[str, Any] = attrs.field(factory=dict)
     _tok: Any = attrs.field(default=None, init=False, repr=False)
     _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)
 
@@ -605,6 +608,9 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
 
     plugins = plugins or host()
     points = opts.points()
+    plugins.get("executors", opts.executor)  # a typo fails before the run exists
+    if opts.workers != 1 and opts.executor == "local":
+        raise AssayError(f"--workers {opts.workers} runs that many load generators on an executor: add --executor ray")
     api = plugins.get("perf_apis", opts.api).obj
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
@@ -648,7 +654,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
                     await load.run_point(parallel, number, rate, point, pidx)
                 run.flush()
 
-        _event_loop_run(sweep())
+        if opts.executor != "local":  # e.g. ray: N load-generator actors, one schedule from here
+            plugins.get("executors", opts.executor).obj(opts, plugins).perf(opts, load, points, run)
+        else:
+            _event_loop_run(sweep())
     run_dir, report = life.run_dir, life.report or {}
     section = report.get("sections", {}).get("perf")
     if section:
