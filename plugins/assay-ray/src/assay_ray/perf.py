@@ -65,25 +65,33 @@ class LoadWorker:
     def clock(self) -> float:
         return time.time()
 
-    async def run_point(self, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
-        """Run this worker's share of one point, starting at ``start_at`` (this actor's wall clock);
-        returns how late it started (s) and its events."""
-        from assay_perf.runner import _Load, _quiet_gc
+    def run_point(self, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
+        """Run this worker's share of one point, starting at ``start_at`` (this actor's wall clock),
+        on an event loop of its own (uvloop when installed, as a local run); returns how late it
+        started (s) and its events."""
+        from assay_perf.runner import _event_loop_run
 
-        opts = copy.copy(self.opts)
-        opts.warmup_num = spec["warmup"]
-        opts.duration = spec["duration"]
-        sink = _Collector()
-        bodies = [self.bodies[i % len(self.bodies)] for i in spec["prompts"]]
-        load = _Load(opts, self.api, self.url, bodies, sink)
-        load.schedule = spec["schedule"]
-        with _quiet_gc():  # its collection runs before the common start, not inside it
-            delay = start_at - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            late = max(0.0, time.time() - start_at)
-            await load.run_point(spec["parallel"], spec["number"], spec["rate"], spec["point"], spec["pidx"])
-        return late, sink.take()
+        return _event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
+
+
+async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
+    """A function, not a method: a coroutine method would make Ray run the actor on its own loop."""
+    from assay_perf.runner import _Load, _quiet_gc
+
+    opts = copy.copy(worker.opts)
+    opts.warmup_num = spec["warmup"]
+    opts.duration = spec["duration"]
+    sink = _Collector()
+    bodies = [worker.bodies[i % len(worker.bodies)] for i in spec["prompts"]]
+    load = _Load(opts, worker.api, worker.url, bodies, sink)
+    load.schedule = spec["schedule"]
+    with _quiet_gc():  # its collection runs before the common start, not inside it
+        delay = start_at - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        late = max(0.0, time.time() - start_at)
+        await load.run_point(spec["parallel"], spec["number"], spec["rate"], spec["point"], spec["pidx"])
+    return late, sink.take()
 
 
 def _shares(
