@@ -159,11 +159,14 @@ def test_a_killed_driver_resumes_with_ray_and_without(ray_client, ray_cluster, s
     assert sum(1 for e in evs if e["type"] == "WorkerJoined") == 1  # only the killed driver's
 
 
-def test_a_starved_cluster_is_an_error_not_a_hang(ray_client, ray_cluster, server_process, tmp_path, datasets_dir):
-    url = server_process("--no-record")
+def test_a_starved_cluster_is_an_error_not_a_hang(ray_client, ray_cluster, tmp_path, datasets_dir):
+    # model replicas (the offline mock model is not a served one) sized from --executor-args: 3 CPUs
+    # each, on a cluster of 2
     t0 = time.monotonic()
     res = subprocess.run(
-        _eval_argv(url, tmp_path, ray_cluster.address, datasets_dir, workers=1, num_gpus=1, start_timeout=3),
+        [sys.executable, "-m", "assay", "eval", "--datasets", "gsm8k", "--limit", "4", "--no-progress"]
+        + ["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--executor", "ray", "--executor-args"]
+        + [json.dumps({"address": ray_cluster.address, "workers": 1, "num_cpus": 3, "start_timeout": 3})],
         capture_output=True,
         text=True,
         timeout=120,
@@ -171,8 +174,8 @@ def test_a_starved_cluster_is_an_error_not_a_hang(ray_client, ray_cluster, serve
     assert time.monotonic() - t0 < 60
     assert res.returncode == 2, res.stderr
     assert (
-        "error: the Ray cluster did not start 1 eval worker(s) needing num_cpus=0, num_gpus=1 each within 3 s "
-        "(started 0; available now: " in res.stderr
+        "error: the Ray cluster did not start 1 eval worker(s) needing num_cpus=3 each within 3 s "
+        "(started 0; available now: CPU=2" in res.stderr
     )
     assert "lower --executor-args num_cpus / num_gpus / workers" in res.stderr
     evs = events(_run_dir(tmp_path))
