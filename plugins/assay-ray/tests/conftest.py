@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,8 +44,17 @@ class Cluster:
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
-    import psutil
-
+    try:
+        import psutil
+    except ImportError:  # installed alone: each `ray start` leads a process group of its own
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            p.wait(30)
+        return
     family: list[psutil.Process] = []
     for p in procs:
         try:

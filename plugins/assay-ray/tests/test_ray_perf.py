@@ -12,6 +12,7 @@ import pytest
 from ray_helpers import events
 
 pytestmark = pytest.mark.ray
+pytest.importorskip("assay_perf")  # what these tests run (installed with the dev install)
 
 
 def _perf(url: str, work: Path, *extra: str) -> Path:

@@ -59,18 +59,31 @@ class LoadWorker:
         import aiohttp  # noqa: F401 - imported now, not at the first point's start
         import assay_perf.runner  # noqa: F401
 
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            pass
+        self.spec: dict[str, Any] | None = None
+
+    def prepare(self, spec: dict[str, Any]) -> bool:
+        """Take this worker's share of the next point (the big message goes before the start)."""
+        self.spec = spec
+        return True
+
     def facts(self) -> dict[str, Any]:
         return worker_facts()
 
     def clock(self) -> float:
         return time.time()
 
-    def run_point(self, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
+    def run_point(self, start_at: float) -> tuple[float, list[Any]]:
         """Run this worker's share of one point, starting at ``start_at`` (this actor's wall clock),
         on an event loop of its own (uvloop when installed, as a local run); returns how late it
         started (s) and its events."""
         from assay_perf.runner import _event_loop_run
 
+        spec, self.spec = self.spec, None
+        assert spec is not None, "prepare() first"
         return _event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
 
 
@@ -203,10 +216,10 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
         for pidx, (parallel, number, rate) in enumerate(points):
             point = {"parallel": parallel, "number": number, "rate": rate}
             shares = _shares(load, opts, n, parallel, number, rate, point, pidx)
-            start = time.time() + START_LEAD  # the driver's clock
-            refs = [w.actor.run_point.remote(spec, start + w.offset) for w, (spec, _) in zip(workers, shares)]
             try:
-                results = ray.get(refs)
+                ray.get([w.actor.prepare.remote(spec) for w, (spec, _) in zip(workers, shares)])
+                start = time.time() + START_LEAD  # the driver's clock
+                results = ray.get([w.actor.run_point.remote(start + w.offset) for w in workers])
             except ray.exceptions.RayActorError as exc:
                 raise AssayError(
                     f"a Ray load generator died during point {pidx + 1} ({type(exc).__name__}); its measurements "
