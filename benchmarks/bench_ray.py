@@ -114,10 +114,15 @@ def eval_once(url: str, work: Path, limit: int, executor: str, args: dict) -> di
     run_eval(cfg)
     wall = time.perf_counter() - t0
     (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
-    ts = [json.loads(line)["ts"] for line in open(run / "events.jsonl") if '"type":"Generated"' in line]
+    evs = [json.loads(line) for line in open(run / "events.jsonl")]
+    ts = [e["ts"] for e in evs if e["type"] == "Generated"]
     assert len(ts) == limit, len(ts)
     skip = min(50, limit // 4)
-    return {"wall_s": wall, "steady_samples_per_s": (len(ts) - skip) / (ts[-1] - ts[skip])}
+    out = {"wall_s": wall, "steady_samples_per_s": (len(ts) - skip) / (ts[-1] - ts[skip])}
+    joined = [e["ts"] for e in evs if e["type"] == "WorkerJoined"]
+    if joined:  # actor processes started, the model backend imported and opened in each
+        out["actor_start_s"] = max(joined) - evs[0]["ts"]
+    return out
 
 
 def perf_once(url: str, work: Path, number: int, executor: str, workers: int, args: dict) -> dict:
@@ -192,6 +197,7 @@ def main() -> None:
                 "local": med("eval_local", "steady_samples_per_s"),
                 "ray": med("eval_ray", "steady_samples_per_s"),
             },
+            "eval_ray_actor_start_s": statistics.median(r["actor_start_s"] for r in runs["eval_ray"]),
             "perf_requests_per_s": {
                 "local": med("perf_local", "requests_per_s"),
                 "ray": med("perf_ray", "requests_per_s"),

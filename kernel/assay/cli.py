@@ -183,6 +183,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from .config import parse_json_arg
     from .evaluate import run_resume
     from .report import render
 
@@ -191,6 +192,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
         "executor": args.executor,
+        "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
     report = run_resume(args.run, overrides)
     render(report)
@@ -313,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--api-url", help="serve from another URL than the original run")
         p.add_argument("--eval-batch-size", type=int)
         p.add_argument("--executor", help="finish on another executor than the run's own (e.g. local)")
+        p.add_argument("--executor-args", help="the executor's options, in place of the run's (JSON or k=v)")
 
     rs = cli.command("rescore", help="score a run's stored generations again (new run, no model call)")(cmd_rescore)
 

@@ -87,38 +87,18 @@ def ray_cluster():
     temp = Path(tempfile.mkdtemp(prefix="aray", dir="/tmp"))  # short: Ray's unix sockets live under it
     port = _free_port()
     address = f"127.0.0.1:{port}"
-    # on a loaded 2-core host the dashboard agent can take more than the raylet's default 15 s wait
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_agent_register_timeout_ms": "120000"}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # Ray's processes import hundreds of modules each: without bytecode caches (PYTHONDONTWRITEBYTECODE)
+    # every agent and worker compiles them again, and on a loaded host the raylet's agent misses its deadline
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     common = ["--block", "--disable-usage-stats", "--object-store-memory=80000000"]
     procs: list[subprocess.Popen] = []
-    logs = []
     try:
-        head_log = open(temp / "head.log", "w")
-        logs.append(head_log)
-        procs.append(
-            subprocess.Popen(
-                [_ray_bin(), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
-                + [f"--temp-dir={temp}", *common],
-                stdout=head_log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        )
-        _wait_for(temp / "head.log", "Ray runtime started", procs[0], 90)
-        second_log = open(temp / "second.log", "w")
-        logs.append(second_log)
-        procs.append(
-            subprocess.Popen(
-                [_ray_bin(), "start", f"--address={address}", "--num-cpus=0"]
-                + [f"--resources={json.dumps({SECOND_RESOURCE: 4})}", *common],
-                stdout=second_log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        )
-        _wait_for(temp / "second.log", "Ray runtime started", procs[1], 90)
+        head = [_ray_bin(), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+        procs.append(_start_node(head + [f"--temp-dir={temp}", *common], temp / "head.log", env))
+        second = [_ray_bin(), "start", f"--address={address}", "--num-cpus=0"]
+        second += [f"--resources={json.dumps({SECOND_RESOURCE: 4})}", *common]
+        procs.append(_start_node(second, temp / "second.log", env))
         yield Cluster(address, temp, procs)
     finally:
         try:
@@ -129,9 +109,23 @@ def ray_cluster():
         except ImportError:
             pass
         _stop(procs)
-        for f in logs:
-            f.close()
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _start_node(argv: list[str], log: Path, env: dict[str, str], attempts: int = 3) -> subprocess.Popen:
+    """``ray start --block``, once more when it fails: on an overloaded host the raylet gives up when its
+    dashboard agent takes more than Ray's fixed ~15 s to start (it crashes, and `ray start` exits)."""
+    for attempt in range(1, attempts + 1):
+        with open(log, "w") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            _wait_for(log, "Ray runtime started", proc, 120)
+            return proc
+        except RuntimeError:
+            _stop([proc])
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _wait_for(log: Path, text: str, proc: subprocess.Popen, timeout: float) -> None:
