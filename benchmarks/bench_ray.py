@@ -50,7 +50,8 @@ def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_agent_register_timeout_ms": "120000"}
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # Ray's processes would compile every module at each start
     log = open(temp / "head.log", "w")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
