@@ -20,6 +20,7 @@ __all__ = [
     "FatalError",
     "GenerateRequest",
     "GenerateResult",
+    "JudgedScorer",
     "Model",
     "ModelConfig",
     "ModelError",
@@ -82,6 +83,9 @@ class Sample:
     scorers: list[str] = attrs.field(factory=list)
     categories: list[str] = attrs.field(factory=list)  # further report groups beyond ``category``
     mode: str = "generate"  # or "loglikelihood": the model scores ``choices`` as continuations
+    # multi-turn (MT-Bench): user messages sent one after another, each after the model's answer to the
+    # conversation so far (its own earlier answers included); ``Generated.turn_outputs`` keeps every answer
+    follow_ups: list[str] = attrs.field(factory=list)
 
 
 @attrs.define
@@ -187,6 +191,9 @@ class GenerateResult:
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = attrs.field(factory=list)
+    # generation_config {"logprobs": true, "top_logprobs": N}: per output token
+    # {"token": str, "logprob": float, "top_logprobs": [{"token": str, "logprob": float}, ...]}
+    logprobs: list[dict[str, Any]] | None = None
 
 
 class Model(Protocol):
@@ -213,6 +220,17 @@ class Score:
 
 class Scorer(Protocol):
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]: ...
+
+
+class JudgedScorer(Protocol):
+    """A scorer that asks an LLM judge: the kernel awaits it, passing the run's judge
+    (:class:`assay.judge.JudgeView`). ``await judge.ask(sample, prompt, parse=..., key=..., order=...,
+    candidates=..., logprobs=N)`` logs each call as ``Judged`` and returns a :class:`assay.judge.JudgeResult`;
+    raise :class:`assay.judge.JudgeFailed` (``result.require()``) when the sample cannot be judged: it is
+    counted as a judge failure and left out of the score. ``rule = True`` (class attribute): it can score
+    without a judge under ``judge_strategy: rule`` (read ``judge.strategy``)."""
+
+    async def score(self, sample: SampleLoaded, generated: Generated, judge: Any) -> list[Score]: ...
 
 
 class Reporter(Protocol):

@@ -72,6 +72,30 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
     p.add_argument("--executor", help="where generation runs: local (default) or an installed executor (ray)")
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto", "workers": 4}')
+    add_judge_arguments(p)
+
+
+def add_judge_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--judge-strategy", choices=["auto", "rule", "llm", "llm_recall"], help="when to ask a judge")
+    p.add_argument(
+        "--judge-model-args",
+        help='JSON: {"model_id": ..., "api_url": ..., "api_key": ..., "generation_config": {...}} or a list of them',
+    )
+    p.add_argument("--judge-worker-num", type=int, help="concurrent judge calls (default 1)")
+    p.add_argument("--judge-aggregation", choices=["mean", "majority", "all_agree"], help="several judges: combine")
+    p.add_argument("--judge-min-valid", type=int, help="several judges: valid verdicts needed (default 1)")
+
+
+def judge_flags(args: argparse.Namespace) -> dict[str, Any]:
+    from .judge import parse_judge_args
+
+    return {
+        "judge_strategy": args.judge_strategy,
+        "judge_model_args": parse_judge_args(args.judge_model_args),
+        "judge_worker_num": args.judge_worker_num,
+        "judge_aggregation": args.judge_aggregation,
+        "judge_min_valid": args.judge_min_valid,
+    }
 
 
 def _number(text: str) -> int | float:
@@ -110,6 +134,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "chat_template": args.chat_template,
         "ignore_errors": args.ignore_errors,
         "progress": args.progress,
+        **judge_flags(args),
         "executor": args.executor,
         "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
@@ -130,21 +155,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _status_of(report: dict[str, Any]) -> int:
-    """0 when every sample was evaluated, 3 when some errored (see assay.failures)."""
+    """0 when every sample was evaluated, 3 when some errored or were judge-failed (see assay.failures)."""
     from .failures import EXIT_ERRORS, EXIT_OK
 
-    return EXIT_ERRORS if report.get("errored_samples") else EXIT_OK
+    # a sample the judge could not grade was not evaluated either (it is out of the score)
+    return EXIT_ERRORS if report.get("errored_samples") or report.get("judge_failures") else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .log import log_path
     from .report import build_report, outcome, render
 
+    writer = _file_writer(args.format)
     report = build_report(args.run)
     code, message = outcome(report, log_path(args.run))
     if code == 2:
         raise AssayError(message)
-    if args.format == "json":
+    if writer is not None:
+        from pathlib import Path
+
+        out = Path(args.output) if args.output else log_path(args.run).parent / f"report.{args.format}"
+        print(f"wrote {_shown(writer.obj.write(report, log_path(args.run), out))}")
+    elif args.format in ("markdown", "csv"):
+        from .report import render_text_table
+
+        sys.stdout.write(render_text_table(report, args.format))
+    elif args.format == "json":
         sections = report.get("sections", {})
         if report.get("kind") == "eval":
             # the kernel's rows, then rows that eval reporters add (pass@k...); a reporter's section
@@ -169,11 +205,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+def _file_writer(fmt: str) -> Any:
+    """The reporter that writes ``--format`` files (html...); None for the built-in formats."""
+    if fmt in ("table", "json", "markdown", "csv"):
+        return None
+    from .report import file_writer
+
+    writer = file_writer(fmt)
+    if writer is None:
+        hint = " (pip install assay-report-html)" if fmt == "html" else ""
+        raise AssayError(
+            f"no installed reporter writes --format {fmt!r}{hint}; table, json, markdown and csv are built in"
+        )
+    return writer
+
+
+def _shown(path: Any) -> str:
+    from .redact import visible
+
+    return visible(str(path), multiline=False)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare, render
 
+    if args.format in ("markdown", "csv"):
+        raise AssayError(f"assay compare has no --format {args.format}: table, json or a file reporter's (html)")
+    writer = _file_writer(args.format)
     result = compare(args.runs, resamples=args.resamples, seed=args.seed)
-    if args.format == "json":
+    if writer is not None:
+        from pathlib import Path
+
+        out = Path(args.output or f"compare.{args.format}")
+        print(f"wrote {_shown(writer.obj.write_compare(result, out))}")
+    elif args.format == "json":
         from .redact import json_inert
 
         sys.stdout.write(json_inert(json.dumps(result, indent=2, ensure_ascii=False, default=str)) + "\n")
@@ -191,6 +256,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_key": args.api_key or os.environ.get("ASSAY_API_KEY"),
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
+        **judge_flags(args),
         "executor": args.executor,
         "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
@@ -203,8 +269,14 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from .evaluate import run_rescore
     from .report import render
 
-    render(run_rescore(args.run, scorers=args.scorers, work_dir=args.work_dir))
-    return 0
+    overrides = {k: v for k, v in judge_flags(args).items() if v is not None}
+    if overrides and not args.rejudge:
+        raise AssayError("judge settings are used only with --rejudge (rescore otherwise reuses the logged verdicts)")
+    report = run_rescore(
+        args.run, scorers=args.scorers, work_dir=args.work_dir, rejudge=args.rejudge, judge_overrides=overrides
+    )
+    render(report)
+    return _status_of(report)  # as eval: 3 when samples errored or could not be judged
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -293,7 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
     @rep.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("run", help="run directory or events.jsonl")
-        p.add_argument("--format", choices=["table", "json"], default="table")
+        p.add_argument(
+            "--format", default="table", help="table, json, markdown, csv, or a file reporter's format (html)"
+        )
+        p.add_argument("-o", "--output", help="file for --format html (default: report.html in the run directory)")
 
     cmp = cli.command("compare", help="compare runs: scores, paired tests and flips (or perf), each against the first")(
         cmd_compare
@@ -302,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     @cmp.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("runs", nargs="+", metavar="RUN", help="run directories or events.jsonl; the first is A")
-        p.add_argument("--format", choices=["table", "json"], default="table")
+        p.add_argument("--format", default="table", help="table, json, or a file reporter's format (html)")
+        p.add_argument("-o", "--output", help="file for --format html (default: compare.html)")
         p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
         p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
@@ -314,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--api-key", help="the key, if the server needs one (keys are never logged)")
         p.add_argument("--api-url", help="serve from another URL than the original run")
         p.add_argument("--eval-batch-size", type=int)
+        add_judge_arguments(p)
         p.add_argument("--executor", help="finish on another executor than the run's own (e.g. local)")
         p.add_argument("--executor-args", help="the executor's options, in place of the run's (JSON or k=v)")
 
@@ -324,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("run", help="source run directory")
         p.add_argument("--scorers", nargs="+", help="scorer names (default: the samples' own)")
         p.add_argument("--work-dir", help="where the new run goes (default: the source's work dir)")
+        p.add_argument("--rejudge", action="store_true", help="ask the judge again (default: reuse logged verdicts)")
+        add_judge_arguments(p)
 
     pl = cli.command("plugins", help="list installed plugin distributions and what they register")(cmd_plugins)
 

@@ -46,6 +46,12 @@ class TaskConfig:
     ignore_errors: bool = False  # drop errored samples from the denominator
     fsync_interval: float = 1.0
     progress: bool = True
+    # judges (EvalScope's names): see assay.judge
+    judge_strategy: str = "auto"  # auto | rule | llm | llm_recall
+    judge_model_args: Any = attrs.field(factory=dict)  # one judge (a mapping) or several (a list of mappings)
+    judge_worker_num: int = 1  # concurrent judge calls
+    judge_aggregation: str = "mean"  # several judges: mean | majority | all_agree
+    judge_min_valid: int = 1  # several judges: valid verdicts needed, else the sample is judge-failed
     executor: str = "local"  # where generation runs (assay_executors): local anyio tasks, ray (assay-ray)...
     executor_args: dict[str, Any] = attrs.field(factory=dict)
 
@@ -58,6 +64,9 @@ class TaskConfig:
             raise AssayError(f"repeats must be >= 1, got {self.repeats}")
         if self.limit is not None and self.limit <= 0:
             raise AssayError(f"limit must be positive, got {self.limit}")
+        from .judge import check_judge_config
+
+        check_judge_config(self)
         if self.eval_type == "checkpoint":
             self.eval_type = "llm_ckpt"
         if self.eval_type == "service":

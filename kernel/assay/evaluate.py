@@ -8,6 +8,7 @@ group (one write), so after a ``kill -9`` a sample is either done or not started
 from __future__ import annotations
 
 import difflib
+import inspect
 import itertools
 import math
 import random
@@ -37,13 +38,16 @@ from .config import load as load_config
 from .events import (
     Body,
     Generated,
+    Judged,
     RunResumed,
     RunStarted,
     SampleFailed,
     SampleLoaded,
     Scored,
+    Usage,
 )
 from .failures import FailureWatch, RunFailed, error_kind
+from .judge import Judge, JudgeFailed, judge_specs, reuse_key
 from .lifecycle import RunLifecycle
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
@@ -173,6 +177,38 @@ def check_scorers(name: str, args: BenchmarkArgs, bench: Any, plugins: PluginHos
             raise AssayError(f"{where}: {exc}") from None
 
 
+def is_judged_scorer(scorer: Any) -> bool:
+    return inspect.iscoroutinefunction(getattr(scorer, "score", None))
+
+
+def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]]) -> None:
+    """A benchmark scored by a judge, with no judge configured (or ``judge_strategy: rule``), fails
+    before the run exists."""
+    if cfg.judge_strategy in ("llm", "llm_recall") and not judge_specs(cfg):
+        raise AssayError(
+            f"judge_strategy {cfg.judge_strategy!r} asks a judge: pass --judge-model-args "
+            '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\''
+        )
+    if judge_specs(cfg) and cfg.judge_strategy != "rule":
+        return
+    for name, args, bench in benches:
+        if is_self_driven(bench):
+            continue
+        for scorer in args.metric_list or getattr(bench, "default_scorers", []):
+            scorer_obj = plugins.get("scorers", scorer).obj
+            if is_judged_scorer(scorer_obj) and cfg.judge_strategy == "rule" and not getattr(scorer_obj, "rule", False):
+                raise AssayError(
+                    f"{name} is scored by a judge (scorer {scorer}) and has no rule-based scoring: "
+                    "judge_strategy 'rule' cannot score it (use auto or llm)"
+                )
+            if is_judged_scorer(scorer_obj) and not judge_specs(cfg):
+                raise AssayError(
+                    f"{name} is scored by a judge (scorer {scorer}): pass --judge-model-args "
+                    '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\' '
+                    "(any model backend can judge)"
+                )
+
+
 def is_self_driven(bench: Any) -> bool:
     return callable(getattr(bench, "run", None)) and not callable(getattr(bench, "load", None))
 
@@ -206,6 +242,7 @@ def load_samples(
                     metadata=s.metadata,
                     scorers=list(s.scorers or defaults),
                     mode=s.mode,
+                    follow_ups=list(s.follow_ups),
                 )
 
 
@@ -213,9 +250,138 @@ def load_samples(
 
 
 class Scoring:
-    def __init__(self, plugins: PluginHost, override: list[str] | None = None) -> None:
+    def __init__(self, plugins: PluginHost, override: list[str] | None = None, judge: Judge | None = None) -> None:
         self.plugins = plugins
         self.override = override
+        self.judge = judge  # for scorers with ``async def score(sample, generated, judge)``
+
+    def judged(self, sample: SampleLoaded) -> bool:
+        """Whether a scorer of this sample is async (it asks a judge), or the judge strategy asks one."""
+        registry = self.plugins.scorers()
+        names = self.override or sample.scorers
+        return self._strategy(names) is not None or any(
+            n in registry and is_judged_scorer(registry[n].obj) for n in names
+        )
+
+    def _strategy(self, names: list[str]) -> str | None:
+        """``llm`` / ``llm_recall`` when a judge is configured and the sample is scored by rules only
+        (EvalScope's judge strategies: llm replaces the rules by the judge, llm_recall asks the judge only
+        about what the rules scored 0)."""
+        judge = self.judge
+        if judge is None or not judge.configured or judge.strategy not in ("llm", "llm_recall"):
+            return None
+        registry = self.plugins.scorers()
+        if any(n in registry and is_judged_scorer(registry[n].obj) for n in names):
+            return None
+        return judge.strategy
+
+    async def ascore(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
+        """Score with every scorer, awaiting the judged ones; a :class:`JudgeFailed` is a judge failure."""
+        scored: list[Scored] = []
+        failed: list[SampleFailed] = []
+        names = self.override or sample.scorers
+        strategy = self._strategy(names)
+        if strategy == "llm":
+            names = ["llm_judge"]
+        for name in names:
+            scorer = self.plugins.get("scorers", name).obj
+            if not is_judged_scorer(scorer):
+                s, f = self._score_with(name, scorer, sample, gen)
+                scored += s
+                failed += f
+                continue
+            try:
+                assert self.judge is not None, "no judge for a judged scorer"
+                items = await scorer.score(sample, gen, self.judge.view(name))
+            except JudgeFailed as exc:
+                failed.append(
+                    SampleFailed(
+                        sample_id=sample.sample_id,
+                        stage="judge",
+                        error_type="JudgeFailed",
+                        error_kind=exc.kind,
+                        message=f"scorer {name}: {exc}",
+                        benchmark=sample.benchmark,
+                        subset=sample.subset,
+                    )
+                )
+                continue
+            except RunFailed:
+                raise
+            except Exception as exc:  # noqa: BLE001 - as in score()
+                failed.append(self._failure(name, sample, exc))
+                continue
+            s, f = self._collect(name, sample, items)
+            scored += s
+            failed += f
+        if strategy == "llm_recall" and scored and not failed and scored[0].value == 0:
+            scored, failed = await self._recall(sample, gen, scored)
+        return scored, failed
+
+    async def _recall(
+        self, sample: SampleLoaded, gen: Generated, scored: list[Scored]
+    ) -> tuple[list[Scored], list[SampleFailed]]:
+        """``llm_recall``: the rules gave the main metric 0; the judge's verdict replaces it."""
+        main = scored[0].metric
+        judge_scorer = self.plugins.get("scorers", "llm_judge").obj
+        assert self.judge is not None
+        try:
+            items = await judge_scorer.score(sample, gen, self.judge.view("llm_judge"), metric=main)
+        except JudgeFailed as exc:
+            return [], [
+                SampleFailed(
+                    sample_id=sample.sample_id,
+                    stage="judge",
+                    error_type="JudgeFailed",
+                    message=f"llm_recall ({main} was 0 by the rules): {exc}",
+                    benchmark=sample.benchmark,
+                    subset=sample.subset,
+                )
+            ]
+        judged, failed = self._collect("llm_judge", sample, items)
+        return [sc for sc in scored if sc.metric != main] + judged, failed
+
+    def _failure(self, name: str, sample: SampleLoaded, exc: Exception) -> SampleFailed:
+        return SampleFailed(
+            sample_id=sample.sample_id,
+            stage="score",
+            error_type=type(exc).__name__,
+            message=f"scorer {name}: {exc}",
+            benchmark=sample.benchmark,
+            subset=sample.subset,
+        )
+
+    def _collect(
+        self, name: str, sample: SampleLoaded, items: Iterable[Any]
+    ) -> tuple[list[Scored], list[SampleFailed]]:
+        scored: list[Scored] = []
+        failed: list[SampleFailed] = []
+        for sc in items:
+            if isinstance(sc, Body):
+                (failed if isinstance(sc, SampleFailed) else scored).append(sc)  # type: ignore[arg-type]
+                continue
+            scored.append(
+                Scored(
+                    sample_id=sample.sample_id,
+                    scorer=name,
+                    metric=sc.metric,
+                    value=float(sc.value),
+                    extracted=sc.extracted,
+                    target=sample.target,
+                    explanation=sc.explanation,
+                    benchmark=sample.benchmark,
+                    subset=sample.subset,
+                )
+            )
+        return scored, failed
+
+    def _score_with(
+        self, name: str, scorer: Any, sample: SampleLoaded, gen: Generated
+    ) -> tuple[list[Scored], list[SampleFailed]]:
+        try:
+            return self._collect(name, sample, scorer.score(sample, gen))
+        except Exception as exc:  # noqa: BLE001 - a scorer bug fails the sample, not the run
+            return [], [self._failure(name, sample, exc)]
 
     def blocking(self, sample: SampleLoaded) -> bool:
         """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
@@ -227,7 +393,11 @@ class Scoring:
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
-        for name in self.override or sample.scorers:
+        names = self.override or sample.scorers
+        strategy = self._strategy(names)
+        if strategy == "llm":
+            names = ["llm_judge"]
+        for name in names:
             scorer = self.plugins.get("scorers", name).obj
             try:
                 for sc in scorer.score(sample, gen):
@@ -278,6 +448,24 @@ def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) 
     )
 
 
+def _sum_usage(usages: list[Usage | None]) -> Usage | None:
+    """The token usage of a whole conversation: each field summed over the turns that report it."""
+    known = [u for u in usages if u is not None]
+    if not known:
+        return None
+
+    def total(field: str) -> int | None:
+        values = [getattr(u, field) for u in known if getattr(u, field) is not None]
+        return sum(values) if values else None
+
+    return Usage(
+        prompt_tokens=total("prompt_tokens"),
+        completion_tokens=total("completion_tokens"),
+        total_tokens=total("total_tokens"),
+        reasoning_tokens=total("reasoning_tokens"),
+    )
+
+
 def _honour_retry_after(backoff: Any) -> Any:
     """Wait what the server asked for (Retry-After) when it asked, else back off exponentially."""
 
@@ -303,7 +491,10 @@ async def _generate_one(
 
     attempt = 0
     started = time.perf_counter()
-    try:
+
+    async def call(req: GenerateRequest) -> GenerateResult:
+        nonlocal attempt, started
+        attempt = 0
         async for try_ in AsyncRetrying(
             stop=stop_after_attempt(cfg.retries + 1),
             wait=_honour_retry_after(wait_random_exponential(multiplier=0.2, max=10)),
@@ -312,13 +503,32 @@ async def _generate_one(
         ):
             with try_:
                 attempt += 1
-                started = time.perf_counter()
-                req = _request(sample, model, cfg, attempt)
+                req.attempt = attempt
+                if not turn_outputs:  # latency: from the successful first attempt to the last answer
+                    started = time.perf_counter()
                 if cfg.timeout:
                     with anyio.fail_after(cfg.timeout):
-                        result: GenerateResult = await model.generate(req)
-                else:
-                    result = await model.generate(req)
+                        return await model.generate(req)
+                return await model.generate(req)
+        raise AssertionError("unreachable: tenacity reraises")
+
+    turn_outputs: list[str] = []
+    try:
+        req = _request(sample, model, cfg, 1)
+        result: GenerateResult = await call(req)
+        if sample.follow_ups:  # multi-turn: each user turn after the model's own previous answer
+            usage = [result.usage]
+            ids = list(result.request_ids)
+            messages = list(req.messages or [{"role": "user", "content": req.prompt or ""}])
+            for turn in sample.follow_ups:
+                turn_outputs.append(result.output)
+                messages += [{"role": "assistant", "content": result.output}, {"role": "user", "content": turn}]
+                req = attrs.evolve(req, prompt=None, messages=list(messages), attempt=1)
+                result = await call(req)
+                usage.append(result.usage)
+                ids += result.request_ids
+            turn_outputs.append(result.output)
+            result = attrs.evolve(result, usage=_sum_usage(usage), request_ids=ids)
     except Exception as exc:  # noqa: BLE001 - recorded, counted, the run goes on
         message = str(exc)[:2000] or type(exc).__name__
         if isinstance(exc, TimeoutError) and cfg.timeout:
@@ -352,7 +562,13 @@ async def _generate_one(
         choice_logprobs=result.choice_logprobs,
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
+        turn_outputs=turn_outputs,
     )
+    if scoring.judged(sample):  # Generated first: a kill while judging keeps the generation and the verdicts
+        run.emit(gen)
+        scored, failed = await scoring.ascore(sample, gen)
+        run.emit_many([*scored, *failed])
+        return not any(f.stage != "judge" for f in failed)
     if scoring.blocking(sample):
         scored, failed = await anyio.to_thread.run_sync(scoring.score, sample, gen)
     else:
@@ -465,14 +681,20 @@ async def _evaluate(
     run: Run,
     pending: Iterable[SampleLoaded] | None,
     driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
+    reuse: dict[Any, Judged] | None = None,
 ) -> None:
     try:
         for _name, args, bench in driven or []:
             await bench.run(run, args, cfg)
             run.flush()
         if pending:  # an empty list, None, or a LoadedStream whose benchmarks yielded nothing: no model opened
-            executor = plugins.get("executors", cfg.executor).obj(cfg, plugins)  # --executor (default local)
-            await executor.generate(pending, run, Scoring(plugins))
+            judge = Judge(cfg, plugins, run, reuse=reuse)
+            scoring = Scoring(plugins, judge=judge)
+            try:
+                executor = plugins.get("executors", cfg.executor).obj(cfg, plugins)  # --executor (default local)
+                await executor.generate(pending, run, scoring)
+            finally:
+                await judge.aclose()
     finally:
         await run.drain_observers()
 
@@ -516,6 +738,7 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     random.seed(cfg.seed)
     benches = open_benchmarks(cfg, plugins)  # fail on a typo before creating anything
     plugins.get("executors", cfg.executor)
+    check_judge(cfg, plugins, benches)
     driven = [b for b in benches if is_self_driven(b[2])]
     generative = [b for b in benches if not is_self_driven(b[2])]
     backend = select_model(cfg, plugins)[0] if generative else None
@@ -614,6 +837,7 @@ class LogState:
     scored: set[str] = attrs.field(factory=set)
     reported: set[str] = attrs.field(factory=set)  # benchmarks with a MetricReported
     metrics: list[Any] = attrs.field(factory=list)  # the MetricReported events themselves
+    judged: dict[Any, Judged] = attrs.field(factory=dict)  # logged verdicts by assay.judge.reuse_key
     finished: bool = False
 
 
@@ -622,7 +846,16 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
     for ev in iter_events(
         path,
         plugins.bodies(),
-        types={"RunStarted", "SampleLoaded", "Generated", "Scored", "RunFinished", "SampleFailed", "MetricReported"},
+        types={
+            "RunStarted",
+            "SampleLoaded",
+            "Generated",
+            "Scored",
+            "RunFinished",
+            "SampleFailed",
+            "MetricReported",
+            "Judged",
+        },
     ):
         b = ev.body
         if ev.type == "RunStarted" and state.started is None:
@@ -634,6 +867,15 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
             state.generated[b.sample_id] = b
         elif ev.type == "Scored" or (ev.type == "SampleFailed" and b.stage == "score"):
             state.scored.add(b.sample_id)
+        elif ev.type == "SampleFailed" and b.stage == "judge":
+            # a judge call that failed is asked again by resume; a verdict given (even unparseable) never is
+            if b.error_kind == "judge_call_failed":
+                state.scored.discard(b.sample_id)
+            else:
+                state.scored.add(b.sample_id)
+        elif ev.type == "Judged":
+            if b.status == "ok" or b.output or b.label is not None or b.value is not None:
+                state.judged[reuse_key(b)] = b
         elif ev.type == "MetricReported":
             state.reported.add(b.benchmark)
             state.metrics.append(b)
@@ -685,13 +927,49 @@ def run_resume(
             f"resuming {visible(run_dir)}: {len(to_generate)} to generate, {len(to_score)} to score",
             file=sys.stderr,
         )
-        scoring = Scoring(plugins)
-        for sid in to_score:
-            scored, failed = scoring.score(state.loaded[sid], state.generated[sid])
-            run.emit_many([*scored, *failed])
+        if to_score:  # verdicts already logged are reused, never asked again
+            pairs = [(state.loaded[sid], state.generated[sid]) for sid in to_score]
+            _run_async(_score_all, cfg, plugins, run, pairs, Judge(cfg, plugins, run, reuse=state.judged), None)
         if to_generate or driven:
-            _run_async(_evaluate, cfg, plugins, run, to_generate, driven)
+            _run_async(_evaluate, cfg, plugins, run, to_generate, driven, state.judged)
     return life.report  # type: ignore[return-value]
+
+
+async def _score_all(
+    cfg: TaskConfig,
+    plugins: PluginHost,
+    run: Run,
+    pairs: list[tuple[SampleLoaded, Generated]],
+    judge: Judge,
+    override: list[str] | None,
+) -> None:
+    """Score stored generations; judged samples concurrently (``judge_worker_num`` bounds the judge calls)."""
+    scoring = Scoring(plugins, override=override, judge=judge)
+    try:
+        judged = [p for p in pairs if scoring.judged(p[0])]
+        for sample, gen in pairs:
+            if not scoring.judged(sample):
+                scored, failed = scoring.score(sample, gen)
+                run.emit_many([*scored, *failed])
+        if judged:
+            send, receive = anyio.create_memory_object_stream[tuple[SampleLoaded, Generated]](0)
+
+            async def worker(inbox: Any) -> None:
+                async with inbox:
+                    async for sample, gen in inbox:
+                        scored, failed = await scoring.ascore(sample, gen)
+                        run.emit_many([*scored, *failed])
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(min(len(judged), max(cfg.judge_worker_num, cfg.eval_batch_size))):
+                    tg.start_soon(worker, receive.clone())
+                receive.close()
+                async with send:
+                    for pair in judged:
+                        await send.send(pair)
+    finally:
+        await judge.aclose()
+        run.flush()
 
 
 def _run_id_of(path: Path) -> str:
@@ -706,8 +984,13 @@ def run_rescore(
     scorers: list[str] | None = None,
     work_dir: str | None = None,
     plugins: PluginHost | None = None,
+    rejudge: bool = False,
+    judge_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Score stored generations again into a new run that links to its source; no model call."""
+    """Score stored generations again into a new run that links to its source; no model call.
+
+    Judged scorers reuse the source's logged verdicts and call no judge, unless ``rejudge``: then every
+    sample is judged again (``judge_overrides``: ``judge_model_args`` and the other judge settings)."""
     plugins = plugins or host()
     path = log_path(source)
     if not path.exists():
@@ -715,27 +998,38 @@ def run_rescore(
     state = replay(path, plugins)
     if state.started is None:
         raise AssayError(f"{path}: the log has no RunStarted event")
-    cfg = config_from_log(state.started, {"work_dir": work_dir} if work_dir else {})
+    cfg = config_from_log(state.started, {**({"work_dir": work_dir} if work_dir else {}), **(judge_overrides or {})})
     for name in scorers or sorted({n for s in state.loaded.values() for n in s.scorers}):
         try:
             plugins.get("scorers", name)
         except AssayError as exc:
             raise AssayError(f"{'--scorers' if scorers else 'a scorer the source run used'}: {exc}") from None
+    if rejudge and not judge_specs(cfg):
+        raise AssayError("--rejudge: no judge configured in the source run; pass --judge-model-args")
     with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval) as life:
         run = life.run
         life.start(
             kind="eval",
             config=redact_secrets(state.started.config),
-            resolved={**state.started.resolved, "rescored_with": scorers},
+            resolved={
+                **state.started.resolved,
+                "rescored_with": scorers,
+                "rejudged": rejudge,
+                **({k: v for k, v in cfg.to_dict().items() if k.startswith("judge_")} if rejudge else {}),
+            },
             seed=state.started.seed,
             source_run=str(path.parent),
         )
         scoring = Scoring(plugins, override=scorers)
         batch: list[Any] = []
+        deferred: list[tuple[SampleLoaded, Generated]] = []  # judged: scored once the batch is written
         for sid, sample in state.loaded.items():
             batch.append(sample)
             gen = state.generated.get(sid)
-            if gen is not None:
+            if gen is not None and scoring.judged(sample):
+                batch.append(gen)
+                deferred.append((sample, gen))
+            elif gen is not None:
                 scored, failed = scoring.score(sample, gen)
                 batch.extend([gen, *scored, *failed])
             else:
@@ -754,4 +1048,14 @@ def run_rescore(
                 batch = []
         # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
         run.emit_many([*batch, *state.metrics])
+        if deferred:
+            judge = Judge(
+                cfg,
+                plugins,
+                run,
+                reuse=None if rejudge else state.judged,
+                reuse_from=str(path.parent),
+                call=rejudge,
+            )
+            _run_async(_score_all, cfg, plugins, run, deferred, judge, scorers)
     return life.report  # type: ignore[return-value]

@@ -64,6 +64,7 @@ class SampleLoaded(Body, kw_only=True):
     scorers: list[str] = []  # scorer names to apply; empty: the benchmark's defaults
     mode: str = "generate"  # generate | loglikelihood (the request the model answers)
     self_driven: bool = False  # logged by a benchmark's own ``run`` (embeddings): never generated
+    follow_ups: list[str] = []  # multi-turn: user messages sent after each answer (see Generated.turn_outputs)
 
     def __post_init__(self) -> None:
         # logs written before these were fields carry them as metadata keys
@@ -96,6 +97,9 @@ class Generated(Body, kw_only=True):
     choice_logprobs: list[float] | None = None
     choice_greedy: list[bool] | None = None
     request_ids: list[str] = []
+    # multi-turn samples (SampleLoaded.follow_ups): the answer to every user turn, first turn first;
+    # ``output`` is the last one
+    turn_outputs: list[str] = []
 
 
 class Scored(Body, kw_only=True):
@@ -177,6 +181,40 @@ class Executed(Body, kw_only=True):
     stderr_bytes: int = 0
 
 
+class Judged(Body, kw_only=True):
+    """One judge call on one sample: what the judge was asked, what it said, what that was read as.
+
+    ``key`` names the call within the sample (``grade``, ``turn2``, ``game1``), so a sample may be judged
+    several times (turns, both orders, several judges: ``judge_index``). ``prompt_hash`` (sha256 of the
+    exact messages) lets ``resume`` and ``rescore`` reuse a verdict only for the very same prompt.
+    ``status``: ok | judge_failed (the call failed after retries, or its output could not be parsed):
+    a failed verdict is never a score.
+    """
+
+    sample_id: str
+    judge: str  # the judge model's id
+    judge_index: int = 0  # which of the configured judges
+    scorer: str = ""
+    key: str = ""
+    messages: list[dict[str, Any]] = []  # the exact prompt, as sent
+    prompt_hash: str = ""
+    output: str = ""  # raw judge output
+    label: str | None = None  # parsed verdict label ("A", "m", "A>>B")
+    value: float | None = None  # parsed numeric verdict (a rating, a preference)
+    usage: Usage | None = None
+    order: str | None = None  # pairwise: "AB" (candidates[0] shown first) or "BA"
+    candidates: list[str] = []  # pairwise: the ids of what was compared (models, runs)
+    logprobs: list[dict[str, Any]] | None = None  # per output token: token, logprob, top_logprobs
+    status: str = "ok"  # ok | judge_failed
+    reason: str | None = None  # why judge_failed
+    attempt: int = 1
+    latency: float | None = None
+    request_ids: list[str] = []
+    reused_from: str | None = None  # rescore: the run whose logged verdict this is
+    benchmark: str | None = None
+    subset: str = "default"
+
+
 class MetricReported(Body, kw_only=True):
     """A figure that is not a mean of per-sample scores (a correlation, nDCG over a corpus).
 
@@ -216,6 +254,7 @@ CORE_BODIES: dict[str, type[Body]] = {
     "SampleFailed": SampleFailed,
     "Executed": Executed,
     "MetricReported": MetricReported,
+    "Judged": Judged,
     "Warning": Warning_,
     "RunFinished": RunFinished,
 }

@@ -92,6 +92,15 @@ def assay_scorers(register: Register) -> None:
     ``Scored`` event. A scorer may also return event bodies (``Executed``, ``SampleFailed``),
     appended with its scores; one with ``blocking = True`` (it runs programs) runs in a worker thread.
 
+    A scorer that needs an LLM judge defines ``async def score(self, sample, generated, judge)``:
+    ``judge`` is an :class:`assay.judge.JudgeView`; ``await judge.ask(sample, prompt, parse=...)``
+    asks the run's judges (``judge_model_args``; concurrent up to ``judge_worker_num``, retried, each
+    call a ``Judged`` event) and returns a :class:`assay.judge.JudgeResult` (``label``, ``value``, each
+    judge's ``verdicts``). Raise :class:`assay.judge.JudgeFailed` (``result.require()``) when the sample
+    cannot be judged: it is counted as a judge failure, never scored. ``assay rescore`` and ``resume``
+    reuse logged verdicts. Helpers in :mod:`assay.judge`: ``render_template``, ``parse_label``,
+    ``parse_rating``, ``expected_from_logprobs``, ``pairwise_orders``, ``aggregate``.
+
     Example::
 
         @hookimpl
@@ -111,6 +120,9 @@ def assay_reporters(register: Register) -> None:
     whose ``kinds`` contains the run's kind (pass ``kinds={...}`` to ``register`` as well
     when registering by ``"module:attribute"``, so the module is imported only when needed).
     ``benchmarks={...}`` limits a reporter to runs holding one of those benchmarks.
+    ``formats={"html"}`` makes it a file reporter instead: it adds no section, and the kernel calls its
+    ``write(report, log_path, out) -> Path`` for ``report.<format>`` in each finished run's directory and
+    ``assay report --format <format>`` (and ``write_compare(result, out)`` for ``assay compare``).
 
     Example::
 

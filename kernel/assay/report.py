@@ -55,6 +55,7 @@ _FOLDED = {
     "RunFinished",
     "RunResumed",
     "MetricReported",
+    "Judged",
 }
 
 
@@ -131,6 +132,11 @@ class EvalFold:
         self.events = 0
         self.torn = TornTail()
         self.status_seen = False  # a RunFinished/RunResumed was folded (merging keeps the latest)
+        # judged benchmarks: a judge failure is out of the score (never a 0) and counted beside it
+        self.judge_failed: dict[str, tuple[str, str]] = {}
+        self.judged_groups: set[tuple[str, str]] = set()
+        self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
+        self.judge_why: dict[str, str] = {}  # judge-failed sample -> its message
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
@@ -179,6 +185,12 @@ class EvalFold:
         self.failure_kind.update(later.failure_kind)
         self.failure_example.update(later.failure_example)
         self.reported.update(later.reported)
+        for sid in list(self.judge_failed):
+            if sid in later.rescued:
+                del self.judge_failed[sid]
+        self.judge_failed.update(later.judge_failed)
+        self.judge_why.update(later.judge_why)
+        self.judged_groups |= later.judged_groups
         self.torn = later.torn
 
     def feed(self, lines: list[_FoldLine]) -> None:
@@ -218,6 +230,14 @@ class EvalFold:
                     last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
+                if self.judge_failed and sid in self.judge_failed:
+                    del self.judge_failed[sid]
+                    self.rescued.add(sid)
+            elif t == "Judged":
+                self.judged_groups.add((b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id))
+            elif t == "SampleFailed" and b.stage == "judge":
+                self.judge_failed[b.sample_id] = (b.benchmark, b.subset) if b.benchmark else self._group(b.sample_id)
+                self.judge_why[b.sample_id] = (b.message or "")[:300].replace("\n", " ")
             elif t == "SampleLoaded":
                 key2 = (b.benchmark, b.subset)
                 loaded[key2] = loaded.get(key2, 0) + 1
@@ -258,6 +278,11 @@ class EvalFold:
         self._last = (last_sid, last_metrics)
 
     def rows(self) -> list[dict[str, Any]]:
+        self._jf: dict[tuple[str, str], int] = {}
+        for g in self.judge_failed.values():
+            self._jf[g] = self._jf.get(g, 0) + 1
+        for g in self._jf:
+            self.judged_groups.add(g)
         errors: dict[tuple[str, str], int] = {}
         scored_anyway: dict[tuple[str, str, str], int] = {}  # failed samples a metric did score
         for sid, g in self.failed.items():
@@ -275,8 +300,8 @@ class EvalFold:
             by_dataset.setdefault(bench, {}).setdefault(metric, []).append(
                 (subset, a, errors_of(bench, subset, metric), self.loaded.get((bench, subset), 0))
             )
-        # groups with errors only (no score at all) still show up
-        for bench, subset in errors:
+        # groups with errors (or judge failures) only, no score at all, still show up
+        for bench, subset in [*errors, *(g for g in self._jf if g not in errors)]:
             metrics = by_dataset.setdefault(bench, {})
             if not metrics:
                 metrics["acc"] = []
@@ -344,18 +369,29 @@ class EvalFold:
     def _merged(self, bench: str, metric: str, cat: str, subset: str, items: list[Any], binary: bool) -> dict[str, Any]:
         total = _Acc()
         err = loaded = 0
+        jf = sum(self._jf.get((bench, it[0]), 0) for it in items)
+        judged = any((bench, it[0]) in self.judged_groups for it in items)
         for _, a, e, lo in items:
             total.n += a.n
             total.s += a.s
             total.ss += a.ss
             err += e
             loaded += lo
-        row = self._row(bench, metric, cat, subset, total, err, loaded, binary)
+        row = self._row(bench, metric, cat, subset, total, err, loaded, binary, judge=(judged, jf))
         row["average"] = "micro"
         return row
 
     def _row(
-        self, bench: str, metric: str, cat: str, subset: str, a: _Acc, err: int, loaded: int, binary: bool
+        self,
+        bench: str,
+        metric: str,
+        cat: str,
+        subset: str,
+        a: _Acc,
+        err: int,
+        loaded: int,
+        binary: bool,
+        judge: tuple[bool, int] | None = None,
     ) -> dict[str, Any]:
         n = a.n + (0 if self.ignore_errors else err)
         score = a.s / n if n else None
@@ -377,6 +413,15 @@ class EvalFold:
             "ci_low": None if math.isnan(lo) else lo,
             "ci_high": None if math.isnan(hi) else hi,
         }
+        judged, jf = (
+            judge if judge is not None else ((bench, subset) in self.judged_groups, self._jf.get((bench, subset), 0))
+        )
+        if judged:  # judge failures: out of the score and the denominator, counted here
+            row["judged"] = a.n
+            row["judge_failures"] = jf
+            shown = "-" if score is None else f"{score:.3f}"
+            row["coverage"] = f"{shown} on {a.n}/{a.n + jf} judged; {jf} judge failure{'s' if jf != 1 else ''}"
+            loaded -= jf
         if loaded > a.n + err:
             row["pending"] = loaded - a.n - err
         return row
@@ -454,6 +499,11 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         "events": fold.events,
         "rows": fold.rows(),
         "errored_samples": len(fold.failed),
+        **(
+            {"judge_failures": len(fold.judge_failed), "judge_failures_by_kind": judge_failure_summary(fold)}
+            if fold.judged_groups or fold.judge_failed
+            else {}
+        ),
         "samples_loaded": sum(fold.loaded.values()),
         "errors_by_kind": error_summary(fold),
         "denominator": "scored samples" if fold.ignore_errors else "scored + errored samples (errors count as 0)",
@@ -464,6 +514,29 @@ def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
         out["torn_bytes"] = fold.torn.length
         out["warnings"] = [f"{path}: ignored a torn last line ({fold.torn.length} bytes, never acknowledged)"]
     return out
+
+
+def judge_failure_summary(fold: EvalFold) -> list[dict[str, Any]]:
+    """Judge failures by kind (unparseable verdict, failed call, disagreement), each with an example."""
+    kinds: dict[str, list[Any]] = {}
+    for sid in fold.judge_failed:
+        message = fold.judge_why.get(sid, "")
+        kind = next(
+            (k for k, words in _JUDGE_KINDS if any(w in message for w in words)),
+            "other",
+        )
+        entry = kinds.setdefault(kind, [0, message])
+        entry[0] += 1
+    return [{"kind": k, "count": c, "example": ex} for k, (c, ex) in sorted(kinds.items(), key=lambda kv: -kv[1][0])]
+
+
+_JUDGE_KINDS = (
+    ("unparseable verdict", ("unparseable verdict",)),
+    ("judge call failed", ("judge call",)),
+    ("judges disagree", ("judges disagree", "no majority")),
+    ("no logged verdict", ("no logged verdict",)),
+    ("no judge configured", ("no judge configured",)),
+)
 
 
 def _last_status(path: Path) -> tuple[str, str | None]:
@@ -487,7 +560,7 @@ def _last_status(path: Path) -> tuple[str, str | None]:
 
 def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
     """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
-    0 completed, every sample evaluated; 3 completed with errored samples (as ``assay eval``);
+    0 completed, every sample evaluated; 3 completed with errored or judge-failed samples (as ``assay eval``);
     1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
     2 (as any error) when the log holds no events."""
     if report.get("kind", "eval") == "eval" and not report.get("events"):
@@ -511,8 +584,8 @@ def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
             if is_eval
             else "; it is still running, or it was killed"
         )
-    if is_eval and report.get("errored_samples"):
-        return 3, None  # the table and its error summary say why
+    if is_eval and (report.get("errored_samples") or report.get("judge_failures")):
+        return 3, None  # the table and its error summary say why (judge failures: not evaluated either)
     return 0, None
 
 
@@ -552,7 +625,10 @@ def build_report(
     kind = run_kind(path)
     plugins = plugins or host()
     reporters = {
-        n: e for n, e in plugins.reporters().items() if kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
+        n: e
+        for n, e in plugins.reporters().items()
+        # a reporter registered with ``formats`` writes files (HTML...) from this report: not a section
+        if not e.options.get("formats") and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
     report = build_eval(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
@@ -597,6 +673,104 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
     return out
 
 
+def file_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
+    """The reporter registered with ``formats={fmt, ...}`` (it has ``write(report, log_path, out)``), or None."""
+    for entry in (plugins or host()).reporters().values():
+        if fmt in (entry.options.get("formats") or ()):
+            return entry
+    return None
+
+
+def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None) -> list[Path]:
+    """``report.<format>`` in the run directory from each file reporter; one that fails is a warning."""
+    import sys
+
+    from .redact import visible
+
+    written = []
+    for name, entry in (plugins or host()).reporters().items():
+        for fmt in sorted(entry.options.get("formats") or ()):
+            try:
+                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}"))
+            except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
+                print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
+    return written
+
+
+_TABLE_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+_PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
+                 "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
+
+
+def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The report's table as plain values: the eval rows, or a perf run's sweep points."""
+    if report.get("rows") is not None or report.get("kind", "eval") == "eval":
+        return _TABLE_COLUMNS, [
+            [
+                r["model"],
+                r["dataset"],
+                r["metric"],
+                r["category"],
+                r["subset"],
+                r["num"],
+                r["score"],
+                r["errors"],
+                r["ci_low"],
+                r["ci_high"],
+            ]  # fmt: skip
+            for r in report.get("rows", [])
+        ]
+    out = []
+    for section in (report.get("sections") or {}).values():
+        for pt in section.get("points", []) if isinstance(section, dict) else []:
+            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
+            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
+            out.append(
+                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
+                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
+            )  # fmt: skip
+    return _PERF_COLUMNS, out
+
+
+def render_text_table(report: dict[str, Any], fmt: str) -> str:
+    """``--format markdown`` (a GitHub table) or ``csv`` of the report's table; text from data files is
+    made inert (control characters shown as escapes; in markdown ``|`` and ``<``/``>`` escaped)."""
+    import csv
+    import io
+
+    from .redact import scrub, visible
+
+    columns, rows = table(report)
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4f}" if fmt == "markdown" else repr(v)
+        return visible(scrub(str(v)), multiline=False)
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([[cell(v) for v in r] for r in rows])
+        return buf.getvalue()
+
+    def md(v: Any) -> str:
+        return cell(v).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---:" if c in _NUMERIC else "---" for c in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high", "Requests", "OK", "Failed", "Req/s", "Out tok/s",
+            "TTFT p50 (s)", "TTFT p99 (s)", "E2E p50 (s)", "E2E p99 (s)"}  # fmt: skip
+
+
 def _fmt(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}"
 
@@ -631,7 +805,8 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
                 cell(r["category"]),
                 cell(subset),
                 str(r["num"]),
-                _fmt(r["score"]),
+                _fmt(r["score"])
+                + (f" on {r['judged']}/{r['judged'] + r['judge_failures']} judged" if "judged" in r else ""),
                 str(r["errors"]),
                 cell(ci),
             )
@@ -640,6 +815,12 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
             f"errored samples: {report.get('errored_samples', 0)}; denominator: {report.get('denominator')}; "
             "CI: Wilson for 0/1 metrics, normal otherwise"
         )
+        if "judge_failures" in report:
+            console.print(
+                f"judge failures: {report['judge_failures']} (left out of the score and its denominator, never a 0)"
+            )
+            for e in report.get("judge_failures_by_kind", []):
+                console.print(Text(f"  {e['count']} x {e['kind']}: {scrub(e['example'])}"))
     if report.get("errors_by_kind"):
         from rich.text import Text
 

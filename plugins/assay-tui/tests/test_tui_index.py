@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from assay.report import build_report
-from assay_tui.index import ERRORED, FAILED, PASSED, Replayer, RunIndex, perf_metrics, throughput_series
+from assay_tui.index import ERRORED, FAILED, PASSED, Replayer, RunIndex, throughput_series
 from assay_tui.runs import find_logs, read_info
 from assay_tui.synth import write_eval_log, write_perf_log
 
@@ -123,24 +123,20 @@ def test_find_logs_and_info(tmp_path, datasets_dir):
     assert read_info(tmp_path / "w" / "perf1" / "events.jsonl").kind == "perf"
 
 
-def test_perf_fold_formulas(tmp_path):
+def test_perf_plot_data(tmp_path):
+    """The per-request figures the perf plots draw (the metric tables are assay-perf's reporter's)."""
     path = write_perf_log(tmp_path / "p", requests=100, parallel=(2,), fail_every=25)
     ix = RunIndex(path)
     ix.update()
     (p,) = ix.perf.values()
-    m = perf_metrics(p)
     # synth: request k sent at k*0.05, ttft 0.02+0.001*(k%10), 10 chunks 0.005 s apart; k%25==24 fail
-    ok_k = [k for k in range(100) if k % 25 != 24]
-    ttft = [0.02 + 0.001 * (k % 10) for k in ok_k]
-    assert m["requests"] == 100 and m["ok"] == 96 and m["errors"] == {"http_5xx": 4}
-    assert m["ttft"]["mean"] == pytest.approx(sum(ttft) / len(ttft), abs=1e-6)
-    assert m["latency"]["mean"] == pytest.approx(sum(ttft) / len(ttft) + 0.045, abs=1e-6)
-    assert m["tpot"]["mean"] == pytest.approx(0.045 / 9, abs=1e-6)
-    assert m["itl"]["p50"] == pytest.approx(0.005, abs=1e-6)
-    # window = last end - first sent; k=99 failed (ends at 4.95+0.01), so k=98 ends last: 4.9+0.028+0.045+0.001
-    window = max(98 * 0.05 + 0.028 + 0.045 + 0.001, 99 * 0.05 + 0.01)
-    assert m["window_s"] == pytest.approx(window, abs=1e-4)
-    assert m["out_tok_per_s"] == pytest.approx(96 * 10 / window, rel=1e-4)
+    ok = np.frombuffer(bytes(p.ok), np.uint8).astype(bool)
+    assert len(p.sent) == 100 and int(ok.sum()) == 96
+    ttft = np.frombuffer(p.ttft, np.float64)[ok]
+    expected = [0.02 + 0.001 * (k % 10) for k in range(100) if k % 25 != 24]
+    assert ttft.tolist() == pytest.approx(expected, abs=1e-6)  # epoch-scale float64 timestamps
+    latency = np.frombuffer(p.latency, np.float64)[ok]
+    assert latency.tolist() == pytest.approx([t + 0.045 for t in expected], abs=1e-6)
     _, reqs, toks = throughput_series(p)
     assert sum(reqs) == pytest.approx(96) and sum(toks) == pytest.approx(960)
 
@@ -178,18 +174,12 @@ def test_perf_log_written_by_assay_perf(tmp_path, test_server):
     ix.update()
     assert ix.kind == "perf" and not ix.warnings
     (p,) = ix.perf.values()
-    m = perf_metrics(p)
     events = [e for e in _plain(path) if e["type"] == "RequestTimed" and e["body"].get("phase", "measure") == "measure"]
-    assert m["requests"] == len(events) == 12
+    assert len(p.sent) == len(events) == 12
+    ok = np.frombuffer(bytes(p.ok), np.uint8).astype(bool)
     ttft = [e["body"]["chunk_times"][0] - e["body"]["sent"] for e in events if e["body"].get("ok", True)]
-    assert m["ttft"]["mean"] == pytest.approx(sum(ttft) / len(ttft), rel=1e-9)
-    assert m["ttft"]["mean"] >= 0.02  # the server waits ttft before the first chunk
-    # and it agrees with assay-perf's own fold of the same log (report.json, another implementation)
-    (point,) = json.loads((tmp_path / "perf" / "report.json").read_text())["sections"]["perf"]["points"]
-    assert m["ok"] == point["succeeded"] and m["window_s"] == pytest.approx(point["window_s"], rel=1e-9)
-    assert m["ttft"]["p50"] == pytest.approx(point["ttft_s"]["p50"], rel=1e-9)
-    assert m["req_per_s"] == pytest.approx(point["request_throughput"], rel=1e-9)
-    assert m["out_tok_per_s"] == pytest.approx(point["output_token_throughput"], rel=1e-9)
+    assert np.frombuffer(p.ttft, np.float64)[ok].tolist() == pytest.approx(ttft, rel=1e-9)
+    assert min(ttft) >= 0.02  # the server waits ttft before the first chunk
 
 
 def test_search_and_members(tmp_path):

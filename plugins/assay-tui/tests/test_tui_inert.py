@@ -8,7 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from assay_tui.app import ReportScreen, RunsScreen, SamplesScreen, ViewApp
+from assay_tui.app import ViewApp
+from assay_tui.screens.report import ReportScreen
+from assay_tui.screens.runs import RunsScreen
+from assay_tui.screens.samples import SamplesScreen
 from assay_tui.vtable import VirtualTable
 from textual.widgets import DataTable, Static
 

@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 import pytest
 from assay import hookimpl
-from assay_tui.app import ReportScreen, ViewApp
+from assay_tui.app import ViewApp
+from assay_tui.screens.report import ReportScreen
 from textual.widgets import Static
 
 pytestmark = pytest.mark.anyio

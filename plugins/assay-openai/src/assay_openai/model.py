@@ -183,6 +183,24 @@ def _base_url(api_url: str | None) -> str:
     return base
 
 
+def _token_logprobs(raw: Any) -> list[dict[str, Any]] | None:
+    """Chat ``choices[0].logprobs.content``: per token its logprob and top alternatives (judges read them)."""
+    content = raw.get("content") if isinstance(raw, dict) else None
+    if not isinstance(content, list):
+        return None
+    out = []
+    for entry in content:
+        if not isinstance(entry, dict):
+            continue
+        tops = [
+            {"token": t.get("token"), "logprob": t.get("logprob")}
+            for t in entry.get("top_logprobs") or []
+            if isinstance(t, dict)
+        ]
+        out.append({"token": entry.get("token"), "logprob": entry.get("logprob"), "top_logprobs": tops})
+    return out
+
+
 def served_models(api_url: str, api_key: str | None = None, timeout: float | None = None) -> list[str]:
     """The ids ``GET {api_url}/models`` lists; a failure raises :class:`FatalError`, classified."""
     base = _base_url(api_url)
@@ -411,7 +429,11 @@ class OpenAIModel:
             timed.output_tokens = usage.completion_tokens
             timed.usage_reported = True
         return GenerateResult(
-            output=output, reasoning=reasoning, usage=usage, finish_reason=choice.get("finish_reason")
+            output=output,
+            reasoning=reasoning,
+            usage=usage,
+            finish_reason=choice.get("finish_reason"),
+            logprobs=_token_logprobs(choice.get("logprobs")) if params.get("logprobs") else None,
         )
 
     async def _streamed(

@@ -156,7 +156,12 @@ class EvalWorker:
         _backend, factory = select_model(self.cfg, self.plugins)
         self.sink = _Sink(run_id, self.cfg)
         self.model = factory(model_config(self.cfg), self.sink)
-        self.scoring = Scoring(self.plugins)
+        try:  # judges (assay.judge): a worker asks them itself; their Judged events go back with the shard
+            from assay.judge import Judge
+        except ImportError:  # a kernel without judges
+            self.scoring = Scoring(self.plugins)
+        else:
+            self.scoring = Scoring(self.plugins, judge=Judge(self.cfg, self.plugins, self.sink))
         self.watch = FailureWatch(None)  # a run whose first samples all fail alike stops (RunFailed)
         self.concurrency = concurrency
         self.sem: asyncio.Semaphore | None = None

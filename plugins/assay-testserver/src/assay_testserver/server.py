@@ -121,6 +121,8 @@ class Server:
         self.requests: list[dict[str, Any]] = []
         self.timings: list[tuple[float, float, float]] = []  # with config.timing: the server's own view
         self.fault_counts: dict[str, int] = {}
+        self.in_flight = 0  # completions being answered now, and the most at once (judge_worker_num tests)
+        self.max_in_flight = 0
         self._rule_uses: dict[int, int] = {}
         self._cached_blocks: set[str] = set()
         self._rng = random.Random(self.config.seed)
@@ -139,13 +141,19 @@ class Server:
 
     # ---- answers -----------------------------------------------------------------
 
-    def answer_for(self, body: dict[str, Any]) -> str:
+    def rule_for(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, int]:
+        """The rule whose ``match`` occurs latest in the last user message (a scripted judge keys its
+        verdicts on text of the prompt it is shown), and its index."""
         text = _last_user_text(body)
         best, best_pos, best_i = None, -1, -1
         for i, rule in enumerate(self.config.rules):
             pos = text.rfind(rule["match"])
             if pos > best_pos:
                 best, best_pos, best_i = rule, pos, i
+        return best, best_i
+
+    def answer_for(self, body: dict[str, Any]) -> str:
+        best, best_i = self.rule_for(body)
         if best is None:
             return self.config.default_answer
         if "answers" in best:  # a list answered in turn, one per request matching the rule (repeats)
@@ -192,6 +200,29 @@ class Server:
                 self._cached_blocks.add(key)
         return cached
 
+    def _logprobs(self, body: dict[str, Any], toks: list[str]) -> list[dict[str, Any]]:
+        """``logprobs: true, top_logprobs: N``: each output token with its log-probability and the N most likely
+        alternatives. A rule's ``logprobs`` ({token: logprob}) scripts the first token's alternatives (a judge's
+        verdict token); other tokens are certain (logprob 0)."""
+        rule, _ = self.rule_for(body)
+        scripted = {str(k): float(v) for k, v in ((rule or {}).get("logprobs") or {}).items()}
+        n = int(body.get("top_logprobs") or 0)
+        out = []
+        for i, tok in enumerate(toks):
+            word = tok.strip()
+            alts = dict(scripted) if i == 0 and scripted else {word: 0.0}
+            alts.setdefault(word, 0.0 if not scripted else max(alts.values()))
+            top = sorted(alts.items(), key=lambda kv: -kv[1])[:n]
+            out.append(
+                {
+                    "token": word,
+                    "logprob": alts[word],
+                    "bytes": list(word.encode()),
+                    "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top],
+                }
+            )
+        return out
+
     @staticmethod
     def _prompt_tokens(body: dict[str, Any]) -> int:
         return len(tokens_of(_all_text(body)))
@@ -220,6 +251,9 @@ class Server:
         if refused is not None:
             return body, n, None, refused
         fault = self._fault(n)
+        if not fault and isinstance(body, dict) and self.config.rules:
+            rule, _ = self.rule_for(body)
+            fault = rule.get("fault") if rule else None  # a rule that fails every request it matches
         if fault:
             self.fault_counts[fault] = self.fault_counts.get(fault, 0) + 1
         if fault == "http_500":
@@ -298,6 +332,14 @@ class Server:
         return await self._complete(request, chat=False)
 
     async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, chat=chat)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
         arrived = time.time()
         body, n, fault, early = await self._begin(request)
         if early is not None:
@@ -330,6 +372,8 @@ class Server:
                 if cfg.reasoning:
                     message["reasoning_content"] = cfg.reasoning
                 choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
+                if body.get("logprobs"):
+                    choice["logprobs"] = {"content": self._logprobs(body, toks)}
                 obj = "chat.completion"
             else:
                 choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
@@ -474,7 +518,9 @@ class Server:
         return out
 
     async def admin_stats(self, request: web.Request) -> web.Response:
-        return web.json_response({"requests": self.count, "faults": self.fault_counts})
+        return web.json_response(
+            {"requests": self.count, "faults": self.fault_counts, "max_in_flight": self.max_in_flight}
+        )
 
 
 def embed(text: str, dim: int) -> list[float]:

@@ -49,7 +49,6 @@ class _IndexBody(_kreport.FoldBody):  # type: ignore[misc,name-defined]
     final: bool | None = None
     # RequestTimed
     request_id: str | None = None
-    scheduled: float | None = None
     sent: float | None = None
     first_byte: float | None = None
     chunk_times: list[float] | None = None
@@ -57,7 +56,6 @@ class _IndexBody(_kreport.FoldBody):  # type: ignore[misc,name-defined]
     last_content: float | None = None
     end: float | None = None
     ok: bool | None = None
-    error_kind: str | None = None
     output_tokens: int | None = None
     phase: str | None = None
     point: dict[str, Any] | None = None
@@ -92,24 +90,21 @@ class Group:
 
 
 class PerfData:
-    """Raw per-request figures of RequestTimed events (measure phase), per sweep point."""
+    """Per-request figures of RequestTimed events (measure phase), per sweep point, for the plots.
 
-    __slots__ = ("end", "errors", "itl", "latency", "ok", "out_tokens", "point", "scheduled", "sent", "ttft")
+    The metric tables are the perf reporter's (assay-perf), rendered by the screen: no second fold here.
+    """
+
+    __slots__ = ("end", "latency", "ok", "out_tokens", "point", "sent", "ttft")
 
     def __init__(self, point: str) -> None:
         self.point = point
         self.sent = array("d")
-        self.scheduled = array("d")
         self.end = array("d")
         self.ttft = array("d")
         self.latency = array("d")
         self.out_tokens = array("d")
         self.ok = bytearray()
-        self.itl = array("d")
-        self.errors: dict[str, int] = {}
-
-
-ITL_CAP = 2_000_000  # pooled inter-token gaps kept per point (memory bound)
 
 
 class RunIndex:
@@ -395,7 +390,6 @@ class RunIndex:
             p = self.perf[key] = PerfData(key)
         sent = b.sent
         p.sent.append(sent)
-        p.scheduled.append(b.scheduled if b.scheduled is not None else sent)
         p.end.append(b.end if b.end is not None else sent)
         ok = bool(b.ok if b.ok is not None else True)
         p.ok.append(ok)
@@ -410,13 +404,6 @@ class RunIndex:
         else:
             n = float(len(ct))
         p.out_tokens.append(n)
-        if ok and len(ct) > 1 and len(p.itl) < ITL_CAP:
-            p.itl.extend(
-                np.diff(np.asarray(ct)).tolist() if len(ct) > 64 else [ct[k + 1] - ct[k] for k in range(len(ct) - 1)]
-            )
-        if not ok:
-            kind = b.error_kind or "error"
-            p.errors[kind] = p.errors.get(kind, 0) + 1
 
     # ---- what screens ask --------------------------------------------------------
 
@@ -597,46 +584,6 @@ def headline_score(rows: list[dict[str, Any]]) -> float | None:
         if r["subset"] == "OVERALL" and r.get("category") == "-":
             return r["score"]
     return mine[0]["score"] if len(mine) == 1 else None
-
-
-def perf_metrics(p: PerfData) -> dict[str, Any]:
-    """The perf metric table of one sweep point (formulas as in DESIGN.md)."""
-    ok = np.frombuffer(bytes(p.ok), dtype=np.uint8).astype(bool)
-    sent = np.frombuffer(p.sent, dtype=np.float64)
-    end = np.frombuffer(p.end, dtype=np.float64)
-    ttft = np.frombuffer(p.ttft, dtype=np.float64)[ok]
-    lat = np.frombuffer(p.latency, dtype=np.float64)[ok]
-    toks = np.frombuffer(p.out_tokens, dtype=np.float64)[ok]
-    sched = np.frombuffer(p.scheduled, dtype=np.float64)
-    n = len(sent)
-    # the measured window as assay-perf defines it: first scheduled (or sent) .. last end
-    window = float(end.max() - min(sent.min(), sched.min())) if n else 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tpot = np.where(toks > 1, (lat - ttft) / (toks - 1), np.nan)
-    itl = np.frombuffer(p.itl, dtype=np.float64)
-
-    def stats(a: np.ndarray) -> dict[str, float | None]:
-        a = a[~np.isnan(a)]
-        if not len(a):
-            return {"mean": None, "p50": None, "p90": None, "p99": None}
-        q = np.percentile(a, [50, 90, 99])
-        return {"mean": float(a.mean()), "p50": float(q[0]), "p90": float(q[1]), "p99": float(q[2])}
-
-    return {
-        "point": p.point,
-        "requests": n,
-        "ok": int(ok.sum()),
-        "failed": int(n - ok.sum()),
-        "errors": dict(p.errors),
-        "window_s": window,
-        "req_per_s": float(ok.sum() / window) if window > 0 else None,
-        "out_tok_per_s": float(toks.sum() / window) if window > 0 else None,
-        "queue_wait_mean": float((sent - sched).mean()) if n else None,
-        "ttft": stats(ttft),
-        "latency": stats(lat),
-        "tpot": stats(tpot),
-        "itl": stats(itl),
-    }
 
 
 def throughput_series(p: PerfData, bucket: float = 1.0) -> tuple[list[float], list[float], list[float]]:

@@ -1,0 +1,38 @@
+"""What the registered reporters render for a run, as ``assay report`` prints it.
+
+The TUI shows reporters' output rather than folding the log itself, so a new reporter (a benchmark's
+own table, perf metrics, an arena leaderboard) appears in ``assay view`` with no TUI code.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.text import Text
+
+
+def reporter_sections(path: Path, datasets: set[str], width: int = 100) -> Text:
+    """Every reporter registered for the run's kind (and, when it names benchmarks, one of ``datasets``)."""
+    from assay.plugins import host
+    from assay.report import run_kind
+    from rich.console import Console
+
+    out = Text()
+    try:
+        kind = run_kind(path)
+    except Exception:  # noqa: BLE001 - a damaged log is reported by the screen's own reader
+        return out
+    for name, entry in sorted(host().reporters().items()):
+        benchmarks = entry.options.get("benchmarks")
+        if benchmarks and not datasets & set(benchmarks):
+            continue
+        try:
+            if kind not in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ())):
+                continue
+            console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True)
+            entry.obj.render(entry.obj.build(path), console)
+            out.append_text(Text.from_ansi(console.export_text(styles=True)))
+        except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the report
+            out.append(f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}\n", style="red")
+    return out
