@@ -70,6 +70,8 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
         "--ignore-errors", action="store_true", default=None, help="leave errored samples out of the denominator"
     )
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
+    p.add_argument("--executor", help="where generation runs: local (default) or an installed executor (ray)")
+    p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto", "workers": 4}')
     add_judge_arguments(p)
 
 
@@ -133,6 +135,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "ignore_errors": args.ignore_errors,
         "progress": args.progress,
         **judge_flags(args),
+        "executor": args.executor,
+        "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
     from .redact import remember
@@ -244,6 +248,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from .config import parse_json_arg
     from .evaluate import run_resume
     from .report import render
 
@@ -252,6 +257,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
         **judge_flags(args),
+        "executor": args.executor,
+        "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
     report = run_resume(args.run, overrides)
     render(report)
@@ -276,7 +283,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from .plugins import host
 
     h = host()
-    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes"]
+    kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes", "executors"]
     by_dist: dict[str, dict[str, list[str]]] = {}
     described: dict[str, dict[str, dict[str, str]]] = {}
     for kind in kinds:
@@ -384,6 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--api-url", help="serve from another URL than the original run")
         p.add_argument("--eval-batch-size", type=int)
         add_judge_arguments(p)
+        p.add_argument("--executor", help="finish on another executor than the run's own (e.g. local)")
+        p.add_argument("--executor-args", help="the executor's options, in place of the run's (JSON or k=v)")
 
     rs = cli.command("rescore", help="score a run's stored generations again (new run, no model call)")(cmd_rescore)
 

@@ -52,6 +52,8 @@ class TaskConfig:
     judge_worker_num: int = 1  # concurrent judge calls
     judge_aggregation: str = "mean"  # several judges: mean | majority | all_agree
     judge_min_valid: int = 1  # several judges: valid verdicts needed, else the sample is judge-failed
+    executor: str = "local"  # where generation runs (assay_executors): local anyio tasks, ray (assay-ray)...
+    executor_args: dict[str, Any] = attrs.field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.datasets, str):

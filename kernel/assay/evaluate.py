@@ -724,14 +724,29 @@ async def _evaluate(
         if pending:  # an empty list, None, or a LoadedStream whose benchmarks yielded nothing: no model opened
             judge = Judge(cfg, plugins, run, reuse=reuse)
             scoring = Scoring(plugins, judge=judge)
-            _backend, model = _open_model(cfg, plugins, run)
             try:
-                await _generate_all(pending, model, cfg, run, scoring, cfg.model_name)
+                executor = plugins.get("executors", cfg.executor).obj(cfg, plugins)  # --executor (default local)
+                await executor.generate(pending, run, scoring)
             finally:
-                await model.aclose()
                 await judge.aclose()
     finally:
         await run.drain_observers()
+
+
+class LocalExecutor:
+    """The default executor: the model is opened here and samples run as anyio tasks
+    (``--eval-batch-size`` at a time). Registered by the kernel through ``assay_executors``."""
+
+    def __init__(self, cfg: TaskConfig, plugins: PluginHost) -> None:
+        self.cfg = cfg
+        self.plugins = plugins
+
+    async def generate(self, pending: Iterable[SampleLoaded], run: Run, scoring: Scoring) -> None:
+        _backend, model = _open_model(self.cfg, self.plugins, run)
+        try:
+            await _generate_all(pending, model, self.cfg, run, scoring, self.cfg.model_name)
+        finally:
+            await model.aclose()
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -756,6 +771,7 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     plugins = plugins or host()
     random.seed(cfg.seed)
     benches = open_benchmarks(cfg, plugins)  # fail on a typo before creating anything
+    plugins.get("executors", cfg.executor)
     check_judge(cfg, plugins, benches)
     driven = [b for b in benches if is_self_driven(b[2])]
     generative = [b for b in benches if not is_self_driven(b[2])]
@@ -923,6 +939,10 @@ def run_resume(
         hint = f"; finish it with `assay arena --resume {path.parent}`" if state.started.kind == "arena" else ""
         raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run{hint}")
     cfg = config_from_log(state.started, overrides or {})
+    if cfg.executor not in plugins.executors() and not (overrides or {}).get("executor"):
+        # a run made on an executor that is not installed here (assay-ray) finishes locally
+        print(f"note: executor {cfg.executor!r} is not installed; resuming with the local executor", file=sys.stderr)
+        cfg = attrs.evolve(cfg, executor="local")
     run_dir = path.parent
     with RunLifecycle(
         plugins, cfg, run_dir=run_dir, run_id=_run_id_of(path), fsync_interval=cfg.fsync_interval, resumable=True

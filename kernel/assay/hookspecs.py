@@ -180,6 +180,28 @@ def assay_sandboxes(register: Register) -> None:
 
 
 @hookspec
+def assay_executors(register: Register) -> None:
+    """Register executors: where an eval's generation (and ``assay perf``'s load) runs.
+
+    Call ``register(name, factory, description="")``; ``--executor NAME`` picks one (default
+    ``local``, the kernel's anyio tasks, registered through this hook too). ``factory(cfg, plugins)``
+    receives the :class:`assay.config.TaskConfig` (``cfg.executor_args`` holds the executor's own
+    options) and the plugin host, and returns an object with
+    ``async generate(pending, run, scoring) -> None``: generate and score ``pending`` (an iterable of
+    ``SampleLoaded``) and append each sample's ``Generated`` / ``Scored`` / ``SampleFailed`` events
+    with ``run.emit_many`` on the driver, one group per sample, so the driver keeps the single
+    writer and ``seq`` stays dense. An executor that also drives ``assay perf`` has
+    ``perf(opts, load, points, run)``.
+
+    Example::
+
+        @hookimpl
+        def assay_executors(register):
+            register("ray", "assay_ray.executor:RayExecutor", description="Ray actors")
+    """
+
+
+@hookspec
 def assay_event_types(register: Register) -> None:
     """Register plugin-defined event body types.
 

@@ -38,6 +38,7 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
     "assay_perf_datasets": frozenset(),
     "assay_perf_apis": frozenset(),
     "assay_event_types": frozenset(),
+    "assay_executors": frozenset(),
 }
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _MISSING: Any = object()
@@ -295,6 +296,9 @@ class PluginHost:
 
     def sandboxes(self) -> dict[str, Registered]:
         return self._collect("assay_sandboxes")
+
+    def executors(self) -> dict[str, Registered]:
+        return self._collect("assay_executors")
 
     def bodies(self) -> BodyRegistry:
         if self._bodies is None:

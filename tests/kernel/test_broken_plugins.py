@@ -197,7 +197,11 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
     assert plugins["brk_observer"]["observes_events"] is True
     assert plugins["brk_observer"]["descriptions"] == {"benchmarks": {"brk_observer_qa": "three capitals"}}
     assert "brk_import" not in plugins
-    assert plugins["builtin"]["registers"] == {"models": ["mock"], "scorers": ["exact_match", "includes", "llm_judge"]}
+    assert plugins["builtin"]["registers"] == {
+        "executors": ["local"],
+        "models": ["mock"],
+        "scorers": ["exact_match", "includes", "llm_judge"],
+    }
 
 
 def test_help_and_plugins_still_run(host):

@@ -101,7 +101,7 @@ def test_hookspecs_are_all_documented_and_the_reference_has_not_drifted():
 
     ref = _hook_reference()
     names = [n for n, _ in ref.hookspecs()]
-    assert names == [n for n in vars(hookspecs) if n.startswith("assay_")] and len(names) == 10
+    assert names == [n for n in vars(hookspecs) if n.startswith("assay_")] and len(names) == 11
     generated = ref.render()
     for name in names:
         assert f"### `{name}(" in generated
@@ -200,8 +200,8 @@ def test_plugins_verbose_lists_descriptions_commands_and_observers():
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert (
-        "assay 0.1.0  (entry point: builtin)\n    models:\n      mock  deterministic offline model (the default)\n"
-        in out
+        "assay 0.1.0  (entry point: builtin)\n    executors:\n      local  anyio tasks in this process (the default)\n"
+        "    models:\n      mock  deterministic offline model (the default)\n" in out
     )
     assert "      exact_match  output equals the target, ignoring case and runs of whitespace\n" in out
     assert "assay-tui 0.1.0  (entry point: tui)\n    commands:\n      view  browse runs in a terminal UI" in out

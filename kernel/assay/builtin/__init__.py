@@ -29,3 +29,8 @@ def assay_scorers(register: Any) -> None:
         "assay.builtin.llm_judge:SCORER",
         description="a judge grades the answer against the reference (EvalScope's LLMJudge prompts): acc",
     )
+
+
+@hookimpl
+def assay_executors(register: Any) -> None:
+    register("local", "assay.evaluate:LocalExecutor", description="anyio tasks in this process (the default)")

@@ -256,6 +256,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-dir", "--outputs-dir", dest="work_dir", default="./outputs")
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
+    p.add_argument("--executor", default="local", help="where the load runs: local (default) or ray (assay-ray)")
+    p.add_argument("--workers", type=int, default=1, help="--executor ray: load-generator actors (one schedule)")
+    p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto"}')
     p.add_argument(
         "--self-test",
         action="store_true",
@@ -271,6 +274,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> Any:
     from .runner import PerfOptions
+
+    from assay.config import parse_json_arg
 
     if not args.url:
         raise AssayError("assay perf needs --url (e.g. http://127.0.0.1:8000/v1/chat/completions)")
@@ -354,6 +359,9 @@ def options_from_args(args: argparse.Namespace) -> Any:
         sla_number_multiplier=args.sla_number_multiplier,
         work_dir=args.work_dir,
         name=args.name,
+        executor=args.executor,
+        workers=args.workers,
+        executor_args=parse_json_arg(args.executor_args, "--executor-args"),
     )
 
 

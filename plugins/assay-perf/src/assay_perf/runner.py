@@ -86,6 +86,9 @@ class PerfOptions:
     work_dir: str = "./outputs"
     name: str | None = None
     emit_batch: int = 256
+    executor: str = "local"  # where the load runs (assay_executors): local, ray (assay-ray: --workers actors)
+    workers: int = 1
+    executor_args: dict[str, Any] = attrs.field(factory=dict)
     _tok: Any = attrs.field(default=None, init=False, repr=False)
     _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)
     points_cpu_s: float = attrs.field(default=0.0, init=False, repr=False)  # client CPU inside the points (self-test)
@@ -728,6 +731,9 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     points = opts.points()
     if opts.sla_auto_tune:
         _sla_check(opts)
+    plugins.get("executors", opts.executor)  # a typo fails before the run exists
+    if opts.workers != 1 and opts.executor == "local":
+        raise AssayError(f"--workers {opts.workers} runs that many load generators on an executor: add --executor ray")
     api = plugins.get("perf_apis", opts.api).obj
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
@@ -788,7 +794,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
                 opts.points_cpu_s += time.process_time() - cpu0
                 run.flush()
 
-        _event_loop_run(sweep())
+        if opts.executor != "local":  # e.g. ray: N load-generator actors, one schedule from here
+            plugins.get("executors", opts.executor).obj(opts, plugins).perf(opts, load, points, run)
+        else:
+            _event_loop_run(sweep())
     run_dir, report = life.run_dir, life.report or {}
     section = report.get("sections", {}).get("perf")
     if section:

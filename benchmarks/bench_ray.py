@@ -1,0 +1,231 @@
+"""Overhead of ``--executor ray`` against the local executor at the same concurrency (issue 17).
+
+Against the loopback test server with zero latency (its own process), in this process:
+
+1. ``assay eval`` on GSM8K (--limit samples, default 1000), --eval-batch-size 16, local vs ray
+   (--workers actors, default 2): the whole run's wall time (Ray: actor start included, the
+   connection to the cluster made once before) and the steady rate (samples/s between the 50th and
+   the last ``Generated`` event, from the log's own timestamps).
+2. ``assay perf`` closed loop, --parallel 16, --number N (default 2000), 16-token streamed answers:
+   requests/s of the report, local vs ray (--workers load generators).
+
+Each figure is the median of --repeat runs (runs alternate local / ray). The cluster is the one at
+--address, else a fresh one-node cluster (``ray start --head --num-cpus=2``) started here and stopped
+by its process ids at the end. Usage:
+    python benchmarks/bench_ray.py [--repeat 3] [--limit 1000] [--number 2000] [--workers 2] [--address HOST:PORT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("ASSAY_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
+
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay_testserver", "--port", "0", "--no-record", "--uvloop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    if "listening on " not in line:
+        proc.kill()
+        raise SystemExit(f"test server did not start: {line!r}")
+    return proc, line.split("listening on ", 1)[1].strip()
+
+
+def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # Ray's processes would compile every module at each start
+    log = open(temp / "head.log", "w")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
+        + [
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            "--object-store-memory=80000000",
+            f"--temp-dir={temp}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while "Ray runtime started" not in (temp / "head.log").read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"ray start failed: {(temp / 'head.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    return [proc], f"127.0.0.1:{port}"
+
+
+def stop_cluster(procs: list[subprocess.Popen]) -> None:
+    import psutil
+
+    family = []
+    for p in procs:
+        try:
+            root = psutil.Process(p.pid)
+            family += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    _, alive = psutil.wait_procs(family, timeout=5)
+    for proc in alive:
+        proc.kill()
+
+
+def eval_once(url: str, work: Path, limit: int, executor: str, args: dict) -> dict:
+    from assay.evaluate import run_eval
+
+    cfg = {
+        "model": "m",
+        "api_url": url,
+        "datasets": ["gsm8k"],
+        "limit": limit,
+        "eval_batch_size": 16,
+        "dataset_dir": str(DATA),
+        "work_dir": str(work),
+        "progress": False,
+        "executor": executor,
+        "executor_args": args,
+    }
+    t0 = time.perf_counter()
+    run_eval(cfg)
+    wall = time.perf_counter() - t0
+    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    evs = [json.loads(line) for line in open(run / "events.jsonl")]
+    ts = [e["ts"] for e in evs if e["type"] == "Generated"]
+    assert len(ts) == limit, len(ts)
+    skip = min(50, limit // 4)
+    out = {"wall_s": wall, "steady_samples_per_s": (len(ts) - skip) / (ts[-1] - ts[skip])}
+    joined = [e["ts"] for e in evs if e["type"] == "WorkerJoined"]
+    if joined:  # actor processes started, the model backend imported and opened in each
+        out["actor_start_s"] = max(joined) - evs[0]["ts"]
+    return out
+
+
+def perf_once(url: str, work: Path, number: int, executor: str, workers: int, args: dict) -> dict:
+    from assay.plugins import PluginHost
+    from assay_perf.runner import PerfOptions, run_perf
+
+    opts = PerfOptions(
+        url=f"{url}/chat/completions",
+        model="m",
+        parallel=[16],
+        number=[number],
+        max_tokens=16,
+        stream=True,
+        work_dir=str(work),
+        executor=executor,
+        workers=workers,
+        executor_args=args,
+    )
+    _, report = run_perf(opts, PluginHost())
+    point = report["sections"]["perf"]["points"][0]
+    assert point["succeeded"] == number, point
+    return {"requests_per_s": point["request_throughput"]}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--number", type=int, default=2000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--address")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "ray_results.json"))
+    a = p.parse_args()
+    temp = Path(tempfile.mkdtemp(prefix="bray", dir="/tmp"))
+    cluster: list[subprocess.Popen] = []
+    server, url = start_server()
+    try:
+        address = a.address
+        if not address:
+            cluster, address = start_cluster(temp)
+        import ray
+
+        ray.init(address=address, namespace="assay", log_to_driver=False, logging_level="ERROR")
+        rargs = {"address": address, "workers": a.workers}
+        runs: dict[str, list[dict]] = {"eval_local": [], "eval_ray": [], "perf_local": [], "perf_ray": []}
+        for i in range(a.repeat):
+            for ex in ("local", "ray"):
+                work = temp / f"eval-{ex}-{i}"
+                runs[f"eval_{ex}"].append(eval_once(url, work, a.limit, ex, rargs if ex == "ray" else {}))
+                work = temp / f"perf-{ex}-{i}"
+                runs[f"perf_{ex}"].append(
+                    perf_once(
+                        url,
+                        work,
+                        a.number,
+                        ex,
+                        a.workers if ex == "ray" else 1,
+                        {"address": address} if ex == "ray" else {},
+                    )
+                )
+                print(ex, i, runs[f"eval_{ex}"][-1], runs[f"perf_{ex}"][-1], file=sys.stderr)
+
+        def med(key: str, field: str) -> float:
+            return statistics.median(r[field] for r in runs[key])
+
+        result = {
+            "host": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+            "settings": {"limit": a.limit, "eval_batch_size": 16, "perf_parallel": 16, "perf_number": a.number}
+            | {"workers": a.workers, "repeat": a.repeat},
+            "eval_wall_s": {"local": med("eval_local", "wall_s"), "ray": med("eval_ray", "wall_s")},
+            "eval_steady_samples_per_s": {
+                "local": med("eval_local", "steady_samples_per_s"),
+                "ray": med("eval_ray", "steady_samples_per_s"),
+            },
+            "eval_ray_actor_start_s": statistics.median(r["actor_start_s"] for r in runs["eval_ray"]),
+            "perf_requests_per_s": {
+                "local": med("perf_local", "requests_per_s"),
+                "ray": med("perf_ray", "requests_per_s"),
+            },
+            "runs": runs,
+        }
+        result["ratios_ray_over_local"] = {
+            "eval_wall": result["eval_wall_s"]["ray"] / result["eval_wall_s"]["local"],
+            "eval_steady_rate": result["eval_steady_samples_per_s"]["ray"]
+            / result["eval_steady_samples_per_s"]["local"],
+            "perf_rate": result["perf_requests_per_s"]["ray"] / result["perf_requests_per_s"]["local"],
+        }
+        Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
+    finally:
+        try:
+            import ray
+
+            ray.shutdown()
+        except ImportError:
+            pass
+        server.terminate()
+        stop_cluster(cluster)
+        import shutil
+
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

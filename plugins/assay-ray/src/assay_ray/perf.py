@@ -1,0 +1,247 @@
+"""``assay perf --executor ray --workers N``: N load-generator actors, one schedule from the driver.
+
+The driver makes the schedule a local run would make (the same prompts in the same order, the same
+arrival times from the same seed) and deals it out: request ``i`` goes to worker ``i mod N``
+(closed loop) or the open-loop due times go round-robin, and ``--parallel`` is split between the
+workers, so rate and concurrency mean the whole cluster. Each actor runs assay-perf's own request
+loop on its own event loop, starting at one instant of the driver's clock. Each actor's clock
+offset to the driver is measured before the sweep (``WorkerJoined.clock_offset``, the ping with
+the shortest round trip) and every timestamp it reports is moved onto the driver's clock before the
+events are appended; request ids are the ones a local run gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import math
+import time
+from typing import Any
+
+import msgspec
+from assay.api import AssayError
+
+from .executor import NAMESPACE, Pool, connect, worker_facts
+
+_TIME_FIELDS = ("scheduled", "sent", "first_byte", "last_content", "end")
+START_LEAD = 0.5  # seconds between dealing a point out and its common start
+LATE_WARNING = 0.02  # a worker that starts later than this is named in a warning
+
+
+def split(total: int, n: int) -> list[int]:
+    """``total`` shared by ``n`` as evenly as can be, the first ones taking the remainder."""
+    return [total // n + (1 if k < total % n else 0) for k in range(n)]
+
+
+class _Collector:
+    """The run a worker's load generator emits into: kept, returned with the point."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def emit_many(self, bodies: Any) -> list[Any]:
+        self.events.extend(bodies)
+        return []
+
+    def take(self) -> list[Any]:
+        out, self.events = self.events, []
+        return out
+
+
+class LoadWorker:
+    """One Ray actor generating load with assay-perf's own loop (aiohttp, on the actor's event loop)."""
+
+    def __init__(self, opts: Any, api: Any, url: str, bodies: list[tuple[bytes, int | None]]) -> None:
+        self.opts = opts
+        self.api = api
+        self.url = url
+        self.bodies = bodies
+        import aiohttp  # noqa: F401 - imported now, not at the first point's start
+        import assay_perf.runner  # noqa: F401
+
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            pass
+        self.spec: dict[str, Any] | None = None
+
+    def prepare(self, spec: dict[str, Any]) -> bool:
+        """Take this worker's share of the next point (the big message goes before the start)."""
+        self.spec = spec
+        return True
+
+    def facts(self) -> dict[str, Any]:
+        return worker_facts()
+
+    def clock(self) -> float:
+        return time.time()
+
+    def run_point(self, start_at: float) -> tuple[float, list[Any]]:
+        """Run this worker's share of one point, starting at ``start_at`` (this actor's wall clock),
+        on an event loop of its own (uvloop when installed, as a local run); returns how late it
+        started (s) and its events."""
+        from assay_perf.runner import _event_loop_run
+
+        spec, self.spec = self.spec, None
+        assert spec is not None, "prepare() first"
+        return _event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
+
+
+async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
+    """A function, not a method: a coroutine method would make Ray run the actor on its own loop."""
+    from assay_perf.runner import _Load, _quiet_gc
+
+    opts = copy.copy(worker.opts)
+    opts.warmup_num = spec["warmup"]
+    opts.duration = spec["duration"]
+    sink = _Collector()
+    bodies = [worker.bodies[i % len(worker.bodies)] for i in spec["prompts"]]
+    load = _Load(opts, worker.api, worker.url, bodies, sink)
+    load.schedule = spec["schedule"]
+    with _quiet_gc():  # its collection runs before the common start, not inside it
+        delay = start_at - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        late = max(0.0, time.time() - start_at)
+        await load.run_point(spec["parallel"], spec["number"], spec["rate"], spec["point"], spec["pidx"])
+    return late, sink.take()
+
+
+def _shares(
+    load: Any,
+    opts: Any,
+    n: int,
+    parallel: int,
+    number: int | None,
+    rate: float | None,
+    point: dict[str, Any],
+    pidx: int,
+) -> list[tuple[dict[str, Any], list[int] | None]]:
+    """Each worker's spec for one point, and (open loop) the global index of each of its requests."""
+    para = split(parallel, n)
+    warm = split(opts.warmup_num, n)
+    nbodies = len(load.bodies)
+    if rate or load.schedule is not None:  # open loop: the driver's due times, dealt round-robin
+        dues: list[float] = []
+        for rel in load.arrivals(rate, pidx):
+            if (number is not None and len(dues) >= number) or (opts.duration and rel >= opts.duration):
+                break
+            dues.append(rel)
+        out = []
+        for k in range(n):
+            idx = list(range(k, len(dues), n))
+            spec = {
+                "parallel": para[k],
+                "number": len(idx),
+                "rate": None,
+                "schedule": [dues[i] for i in idx],
+                "prompts": idx,
+                "warmup": warm[k],
+                "duration": None,  # the dues already stop at --duration
+                "point": point,
+                "pidx": pidx,
+            }
+            out.append((spec, idx))
+        return out
+    # closed loop: request i (prompt i) is worker (i mod n)'s
+    counts = split(number, n) if number is not None else [None] * n
+    out = []
+    for k in range(n):
+        cycle = nbodies * n // math.gcd(nbodies, n) if nbodies else 1
+        count = counts[k] if counts[k] is not None else max(1, cycle // n)
+        spec = {
+            "parallel": para[k],
+            "number": counts[k],
+            "rate": None,
+            "schedule": None,
+            "prompts": [k + j * n for j in range(max(count, warm[k], 1))],
+            "warmup": warm[k],
+            "duration": opts.duration,
+            "point": point,
+            "pidx": pidx,
+        }
+        out.append((spec, None))
+    return out
+
+
+def _global_id(rid: str, k: int, n: int, idx: list[int] | None) -> str:
+    """The request id a local run gives: ``P-I`` / ``P-w-I`` with I the request's global index."""
+    head, _, j = rid.rpartition("-")
+    try:
+        local = int(j)
+    except ValueError:
+        return rid
+    if idx is not None and not head.endswith("-w"):
+        return f"{head}-{idx[local]}"
+    return f"{head}-{k + local * n}"
+
+
+def _onto_driver(ev: Any, offset: float, rid: str) -> Any:
+    changes: dict[str, Any] = {"request_id": rid}
+    for name in _TIME_FIELDS:
+        v = getattr(ev, name)
+        if v is not None:
+            changes[name] = v - offset
+    if ev.chunk_times:
+        changes["chunk_times"] = [t - offset for t in ev.chunk_times]
+    return msgspec.structs.replace(ev, **changes)
+
+
+def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run: Any) -> None:
+    args = executor.args
+    n = opts.workers if opts.workers != 1 else args.get("workers", 1)
+    if n < 1:
+        raise AssayError(f"--workers must be >= 1, got {n}")
+    if load.conversations is not None:
+        raise AssayError("--multi-turn runs on the local executor only (a conversation is one client's)")
+    for parallel, _number, _rate in points:
+        if parallel < n:
+            raise AssayError(f"--parallel {parallel} is less than --workers {n}: each worker needs a slot")
+    ray = connect(args.get("address"))
+    options: dict[str, Any] = {"num_cpus": args.get("num_cpus", 0), "scheduling_strategy": "SPREAD"}
+    if args.get("resources"):
+        options["resources"] = dict(args["resources"])
+    pool = Pool(
+        ray,
+        run,
+        LoadWorker,
+        "perf",
+        (opts, load.api, load.url, load.bodies),
+        options,
+        float(args.get("start_timeout", 60.0)),
+    )
+    try:
+        workers = pool.start(n, required=n)  # the load is the whole cluster's: all N or none
+        run.flush()
+        for pidx, (parallel, number, rate) in enumerate(points):
+            point = {"parallel": parallel, "number": number, "rate": rate}
+            shares = _shares(load, opts, n, parallel, number, rate, point, pidx)
+            try:
+                ray.get([w.actor.prepare.remote(spec) for w, (spec, _) in zip(workers, shares)])
+                start = time.time() + START_LEAD  # the driver's clock
+                results = ray.get([w.actor.run_point.remote(start + w.offset) for w in workers])
+            except ray.exceptions.RayActorError as exc:
+                raise AssayError(
+                    f"a Ray load generator died during point {pidx + 1} ({type(exc).__name__}); its measurements "
+                    "are incomplete, so the run stops here"
+                ) from None
+            except ray.exceptions.RayTaskError as exc:
+                cause = getattr(exc, "cause", None) or exc
+                raise AssayError(f"a Ray load generator failed: {type(cause).__name__}: {cause}") from None
+            late = max(r[0] for r in results)
+            if late > LATE_WARNING:
+                run.warn(
+                    "executor ray",
+                    f"point {pidx + 1}: a load generator started {late * 1000:.0f} ms after the common start "
+                    f"(the driver waits {START_LEAD:g} s); its share of the load came that much late",
+                )
+            for k, (w, (_spec, idx), (_late, events)) in enumerate(zip(workers, shares, results)):
+                fixed = [_onto_driver(ev, w.offset, _global_id(ev.request_id, k, n, idx)) for ev in events]
+                for i in range(0, len(fixed), opts.emit_batch):
+                    run.emit_many(fixed[i : i + opts.emit_batch])
+            run.flush()
+    finally:
+        pool.shutdown()
+
+
+__all__ = ["NAMESPACE", "LoadWorker", "run_perf_on_ray", "split"]

@@ -1,0 +1,116 @@
+"""``assay perf --executor ray --workers N`` against the test server: the merged log gives the
+metrics a single-process run gives at the same load, on one schedule, on the driver's clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ray_helpers import events
+
+pytestmark = pytest.mark.ray
+pytest.importorskip("assay_perf")  # what these tests run (installed with the dev install)
+
+
+def _perf(url: str, work: Path, *extra: str) -> Path:
+    argv = [sys.executable, "-m", "assay", "perf", "--url", f"{url}/chat/completions", "--model", "m"]
+    argv += ["--parallel", "4", "8", "--number", "40", "40", "--rate", "-1", "40", "--max-tokens", "16"]
+    argv += ["--stream", "--work-dir", str(work), "--quiet", *extra]
+    res = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "warning" not in res.stderr, res.stderr  # no worker started late
+    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    return run
+
+
+def _timed(run: Path, pidx: int) -> dict[str, dict]:
+    return {
+        e["body"]["request_id"]: e["body"]
+        for e in events(run)
+        if e["type"] == "RequestTimed" and e["body"]["request_id"].startswith(f"{pidx}-")
+    }
+
+
+def test_ray_load_matches_a_single_process_run(ray_client, ray_cluster, server_process, tmp_path):
+    url = server_process("--ttft", "0.05", "--itl", "0.01", "--no-record")
+    local = _perf(url, tmp_path / "local")
+    remote = _perf(
+        url,
+        tmp_path / "ray",
+        "--executor",
+        "ray",
+        "--workers",
+        "2",
+        "--executor-args",
+        f"address={ray_cluster.address}",
+    )
+    evs = events(remote)
+    assert [e["seq"] for e in evs] == list(range(len(evs)))
+    joined = [e["body"] for e in evs if e["type"] == "WorkerJoined"]
+    assert len(joined) == 2 and {j["role"] for j in joined} == {"perf"}
+    assert all(j["options"]["num_cpus"] == 0 for j in joined)  # load generators hold no CPU: nothing starves
+    # one host: the measured offsets are small and known within half their round trip
+    assert all(abs(j["clock_offset"]) < 0.05 and 0 < j["clock_rtt"] < 0.5 for j in joined)
+    bound = max(j["clock_rtt"] for j in joined) / 2
+
+    started = evs[0]["ts"]
+    finished = evs[-1]["ts"]
+    for pidx in (0, 1):
+        a, b = _timed(local, pidx), _timed(remote, pidx)
+        # the same requests (the ids a local run gives), each once, all answered
+        assert (
+            sorted(a) == sorted(b)
+            and len(b) == 40
+            and all(r.get("ok", True) and r["status"] == 200 for r in b.values())
+        )
+        assert sum(r["output_tokens"] for r in a.values()) == sum(r["output_tokens"] for r in b.values())
+        # every timestamp on the driver's clock: inside the driver's run
+        for r in b.values():
+            assert started <= r["scheduled"] <= r["sent"] <= r["end"] <= finished
+    # open loop (point 1, --rate 40): the driver's one schedule, dealt out: the same due times as
+    # the local run's (same seed), relative to the first, within the clock offset's uncertainty
+    a, b = _timed(local, 1), _timed(remote, 1)
+    a0, b0 = min(r["scheduled"] for r in a.values()), min(r["scheduled"] for r in b.values())
+    skew = max(abs((a[k]["scheduled"] - a0) - (b[k]["scheduled"] - b0)) for k in a)
+    assert skew < bound + 0.01, skew
+
+    rep_a = json.loads((local / "report.json").read_text())["sections"]["perf"]["points"]
+    rep_b = json.loads((remote / "report.json").read_text())["sections"]["perf"]["points"]
+    for pa, pb in zip(rep_a, rep_b):
+        assert pa["point"] == pb["point"] and pa["requests"] == pb["requests"] == 40
+        assert pa["succeeded"] == pb["succeeded"] == 40
+        assert pa["output_tokens"]["mean"] == pb["output_tokens"]["mean"]
+        # server-paced latencies (50 ms to the first token, 10 ms between tokens) agree within 15 ms
+        for metric in ("ttft_s", "e2e_latency_s"):
+            assert abs(pa[metric]["p50"] - pb[metric]["p50"]) < 0.015 + bound, (metric, pa[metric], pb[metric])
+        assert abs(pa["itl_s"]["mean"] - pb["itl_s"]["mean"]) < 0.003
+        assert pb["request_throughput"] == pytest.approx(pa["request_throughput"], rel=0.25)
+
+
+def test_parallel_below_workers_is_an_error(ray_cluster, tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m"]
+        + ["--parallel", "1", "--number", "4", "--work-dir", str(tmp_path), "--executor", "ray", "--workers", "2"]
+        + ["--executor-args", f"address={ray_cluster.address}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2
+    assert "error: --parallel 1 is less than --workers 2: each worker needs a slot" in res.stderr
+
+
+def test_workers_without_an_executor_is_an_error(tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m"]
+        + ["--number", "4", "--work-dir", str(tmp_path), "--workers", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2
+    assert "error: --workers 3 runs that many load generators on an executor: add --executor ray" in res.stderr
+    assert not list(tmp_path.iterdir())  # no run made
