@@ -95,12 +95,11 @@ FAITH_R1 = 2 / 3  # 2 of 3 statements supported
 REL_R1 = (1 + 6 / math.sqrt(6 * 7) + 4 / math.sqrt(6 * 5)) / 3  # mean cosine of the 3 generated questions
 PREC_R1 = (1 / 1 * 1 + 2 / 3 * 1) / 2  # verdicts 1,0,1: mean of precision@k at the useful contexts
 RECALL_R1 = 2 / 3  # 2 of 3 reference sentences attributed
-EXPECTED = {
-    # r2: faithfulness unusable -> 0; noncommittal -> relevancy 0; precision 1; recall 1
-    "faithfulness": (FAITH_R1 + 0) / 2,
-    "answer_relevancy": (REL_R1 + 0) / 2,
-    "context_precision": (PREC_R1 + 1) / 2,
-    "context_recall": (RECALL_R1 + 1) / 2,
+EXPECTED = {  # r2's faithfulness reply is unusable: r2 is judge-failed, out of every metric (never a 0)
+    "faithfulness": FAITH_R1,
+    "answer_relevancy": REL_R1,
+    "context_precision": PREC_R1,
+    "context_recall": RECALL_R1,
 }
 
 
@@ -122,31 +121,36 @@ def test_rag_metrics_with_the_test_server_as_judge(tmp_path, test_server):
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     for metric, value in EXPECTED.items():
         assert rows[metric]["score"] == pytest.approx(value, abs=1e-9), metric
-        assert rows[metric]["num"] == 2
+        assert (rows[metric]["num"], rows[metric]["judged"], rows[metric]["judge_failures"]) == (1, 1, 1)
+    assert report["judge_failures"] == 1 and report["errored_samples"] == 0
 
     text = (work / report["run_id"] / "events.jsonl").read_text()
     assert "sk-judge-secret" not in text
     log = [json.loads(line) for line in text.splitlines()]
-    judged = [e["body"] for e in log if e["type"] == "RagJudged"]
+    judged = [e["body"] for e in log if e["type"] == "Judged"]  # the kernel's judge event
     # r1: statements, verdicts, questions, 3 contexts, classifications; r2: the same less 2 contexts and the verdicts
     assert len(judged) == 7 + 4
     sent = [r["messages"] for r in srv.requests if "messages" in r]
     assert sorted(json.dumps(b["messages"]) for b in judged) == sorted(json.dumps(m) for m in sent)
-    by = {(b["sample_id"], b["metric"], b["step"]): b for b in judged}
-    v = by[("rag/default/r1", "faithfulness", "verdicts")]
-    assert [x["verdict"] for x in v["verdicts"]["verdicts"]] == [1, 0, 1]
+    by = {(b["sample_id"], b["key"]): b for b in judged}
+    v = by[("rag/default/r1", "faithfulness:verdicts")]
+    assert [x["verdict"] for x in json.loads(v["label"])["verdicts"]] == [1, 0, 1]
     assert "Context:\n" + "\n".join(R1["contexts"]) in v["messages"][0]["content"]
-    bad = by[("rag/default/r2", "faithfulness", "statements")]
-    assert bad["output"] == "I cannot answer in JSON." and "no JSON object" in bad["error"]
+    bad = by[("rag/default/r2", "faithfulness:statements")]
+    assert bad["output"] == "I cannot answer in JSON." and bad["status"] == "judge_failed"
+    assert "no JSON object" in bad["reason"]
     scored = {(e["body"]["sample_id"], e["body"]["metric"]): e["body"] for e in log if e["type"] == "Scored"}
     assert scored[("rag/default/r1", "answer_relevancy")]["value"] == pytest.approx(REL_R1, abs=1e-9)
-    assert "judge error" in scored[("rag/default/r2", "faithfulness")]["explanation"]
-    # the relevancy embeddings went to /v1/embeddings in one batch: 2 questions + 4 generated ones
+    assert not any(sid == "rag/default/r2" for sid, _ in scored)
+    (failed,) = [e["body"] for e in log if e["type"] == "SampleFailed"]
+    assert failed["stage"] == "judge" and failed["message"].startswith("faithfulness: statements: ")
+    # the relevancy embeddings went to /v1/embeddings in one batch: r1's question and its 3 generated ones
+    # (r2 is judge-failed: nothing of it is scored, so nothing is encoded)
     emb = [r["input"] for r in srv.requests if "input" in r]
-    assert len(emb) == 1 and sorted(emb[0]) == sorted({R1["question"], *Q1, R2["question"]})
+    assert len(emb) == 1 and sorted(emb[0]) == sorted({R1["question"], *Q1})
 
 
-def test_rag_record_with_no_usable_metric_is_an_errored_sample(tmp_path, test_server):
+def test_rag_record_the_judge_cannot_grade_is_a_judge_failure_not_a_zero(tmp_path, test_server):
     srv = test_server(rules=RULES, default_answer="nope", embedding_dim=4096)
     data = tmp_path / "rag.jsonl"
     data.write_text(json.dumps(R1) + "\n" + json.dumps(R3) + "\n")
@@ -168,11 +172,35 @@ def test_rag_record_with_no_usable_metric_is_an_errored_sample(tmp_path, test_se
     )
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     assert set(rows) == {"faithfulness", "context_recall"}
-    assert report["errored_samples"] == 1
-    # r3 errored: in the denominator as 0
-    assert rows["faithfulness"]["score"] == pytest.approx(FAITH_R1 / 2, abs=1e-9)
-    assert rows["context_recall"]["score"] == pytest.approx(RECALL_R1 / 2, abs=1e-9)
-    assert rows["faithfulness"]["errors"] == 1 and rows["faithfulness"]["num"] == 2
+    assert report["errored_samples"] == 0 and report["judge_failures"] == 1
+    # r3 judge-failed: out of the score and its denominator, counted beside it
+    assert rows["faithfulness"]["score"] == pytest.approx(FAITH_R1, abs=1e-9)
+    assert rows["context_recall"]["score"] == pytest.approx(RECALL_R1, abs=1e-9)
+    assert rows["faithfulness"]["num"] == 1 and rows["faithfulness"]["judge_failures"] == 1
+
+
+def test_rag_record_missing_what_a_metric_needs_is_an_errored_sample(tmp_path, test_server):
+    srv = test_server(rules=RULES, embedding_dim=4096)
+    data = tmp_path / "rag.jsonl"
+    no_truth = {k: v for k, v in R1.items() if k != "ground_truth"} | {"id": "r1-no-truth"}
+    data.write_text(json.dumps(R1) + "\n" + json.dumps(no_truth) + "\n")
+    report = run_task(
+        {
+            "datasets": ["rag"],
+            "work_dir": str(tmp_path / "w"),
+            "dataset_args": {
+                "rag": {
+                    "local_path": str(data),
+                    "judge_model": "judge",
+                    "judge_api_url": srv.url,
+                    "metric_list": ["context_recall"],
+                }
+            },
+        }
+    )
+    (row,) = [r for r in report["rows"] if r["dataset"] == "rag"]
+    assert report["errored_samples"] == 1 and row["errors"] == 1 and row["num"] == 2  # errors count as 0
+    assert row["score"] == pytest.approx(RECALL_R1 / 2, abs=1e-9)
 
 
 def test_rag_bad_record_names_file_and_line(tmp_path):
@@ -213,6 +241,9 @@ def test_rag_judge_call_is_retried_after_a_server_error(tmp_path, test_server):
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     assert rows["faithfulness"]["score"] == pytest.approx(FAITH_R1, abs=1e-9)
     log = [json.loads(x) for x in (work / report["run_id"] / "events.jsonl").read_text().splitlines()]
-    judged = [e["body"] for e in log if e["type"] == "RagJudged"]
-    assert [(b["step"], b.get("attempt", 1)) for b in judged] == [("statements", 2), ("verdicts", 1)]
+    judged = [e["body"] for e in log if e["type"] == "Judged"]
+    assert [(b["key"], b.get("attempt", 1)) for b in judged] == [
+        ("faithfulness:statements", 2),
+        ("faithfulness:verdicts", 1),
+    ]
     assert len(srv.requests) == 3  # the failed call, its retry, the verdicts

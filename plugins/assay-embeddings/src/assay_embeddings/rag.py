@@ -12,31 +12,33 @@ Input: JSONL records ``{"id"?, "question", "contexts": [...], "answer", "ground_
   the judge's 0/1 "was context k useful for the reference answer" (the answer when no reference);
 - context_recall = reference sentences attributable to the contexts / reference sentences.
 
-The judge is any model backend of the kernel (``judge_backend``, default ``openai_api``) with
-``judge_model`` / ``judge_api_url`` / ``judge_api_key`` (else the run's --model / --api-url / --api-key).
-Every judge call is logged as a ``RagJudged`` event (messages as sent, raw reply, parsed verdicts);
-each record's figures are ``Scored`` events (the report shows their means). A metric whose judge reply
-cannot be used scores 0 for that record (the reason is the Scored explanation and the RagJudged error);
-a record with no usable metric at all is a ``SampleFailed`` (in the denominator, as errors are in assay).
+The judge is the kernel's (:mod:`assay.judge`): the run's ``--judge-model-args`` when given (several
+judges, aggregation, ``--judge-worker-num``), else one judge from ``judge_backend`` (default
+``openai_api``), ``judge_model`` / ``judge_api_url`` / ``judge_api_key`` (else the run's --model /
+--api-url / --api-key) and ``judge_generation_config`` (temperature 0 unless given). Every judge call is a
+``Judged`` event (key ``<metric>:<step>``, messages as sent, raw reply, the parsed JSON as its label),
+retried and reused on rescore/resume like any judged benchmark's. Each record's figures are ``Scored``
+events (the report shows their means). A judge reply that cannot be used (no JSON, the wrong shape, a call
+that failed after its retries) makes the record judge-failed: counted, out of every metric's score and
+denominator, never a 0. A record that lacks what a metric needs (no contexts, no ground truth) is an
+errored sample. (Logs written before this carry ``RagJudged`` events, still replayed.)
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import anyio
 import attrs
 import numpy as np
-from assay.api import AssayError, BenchmarkArgs, GenerateRequest, ModelConfig, TransientError
+from assay.api import AssayError, BenchmarkArgs
 from assay.data import read_jsonl
 from assay.events import SampleFailed, SampleLoaded, Scored
 
 from .encoders import ENCODER_ARGS, encode, make_encoder, open_cache
-from .events import RagJudged
 
 METRICS = ("faithfulness", "answer_relevancy", "context_precision", "context_recall")
 
@@ -79,6 +81,10 @@ class Record:
     contexts: list[str]
     answer: str
     reference: str | None
+
+
+class RecordError(Exception):
+    """The record lacks what a metric needs: an errored sample, not a judge failure."""
 
 
 class JudgeError(Exception):
@@ -148,6 +154,13 @@ def _flag(value: Any, what: str) -> int:
     raise JudgeError(f"{what} must be 0 or 1, got {value!r}")
 
 
+def _json_reply(output: str, logprobs: Any = None) -> Any:
+    """A judge reply's JSON object, kept as the verdict's label (raises on a reply with none: unparseable)."""
+    from assay.judge import Parsed
+
+    return Parsed(label=json.dumps(parse_json(output), ensure_ascii=False))
+
+
 def average_precision(verdicts: list[int]) -> float:
     """RAGAS context precision: sum_k precision@k * v_k / (sum_k v_k), 0 when nothing is useful."""
     hits = 0
@@ -177,95 +190,31 @@ class RAG:
     # ---- the judge ------------------------------------------------------------------
 
     def _judge(self, run: Any, args: BenchmarkArgs, config: Any) -> Any:
+        """The kernel's judge: the run's judge_model_args, else one built from this benchmark's judge_* keys."""
+        from assay.judge import Judge, judge_specs
         from assay.plugins import host
 
-        x = args.extra
-        backend = str(x.get("judge_backend", "openai_api"))
-        mcfg = ModelConfig(
-            model=str(x.get("judge_model") or getattr(config, "model", "mock")),
-            api_url=x.get("judge_api_url") or getattr(config, "api_url", None),
-            api_key=x.get("judge_api_key") or getattr(config, "api_key", None),
-            timeout=getattr(config, "timeout", None),
-            model_args=dict(x.get("judge_model_args", {})),
-        )
-        if backend == "openai_api" and not mcfg.api_url:
-            raise AssayError(
-                f"{args.name}: the judge needs an OpenAI-compatible server: --api-url or dataset_args.{args.name}.judge_api_url"
-            )
-        plugins = getattr(run, "plugins", None) or host()
-        return plugins.get("models", backend).obj(mcfg, run), mcfg.model
-
-    async def _ask(
-        self,
-        model: Any,
-        model_name: str,
-        sid: str,
-        metric: str,
-        step: str,
-        prompt: str,
-        events: list[Any],
-        retries: int,
-    ) -> Any:
-        from tenacity import (
-            AsyncRetrying,
-            retry_if_exception_type,
-            stop_after_attempt,
-            wait_exponential_jitter,
-        )
-
-        messages = [{"role": "user", "content": prompt}]
-        gen_cfg = {"temperature": 0.0, **self.args.extra.get("judge_generation_config", {})}
-        attempt = 0
-        t0 = time.perf_counter()
-        try:
-            async for try_ in AsyncRetrying(
-                stop=stop_after_attempt(retries + 1),
-                reraise=True,
-                wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
-                retry=retry_if_exception_type((TransientError, TimeoutError)),
-            ):
-                with try_:
-                    attempt += 1
-                    t0 = time.perf_counter()
-                    result = await model.generate(
-                        GenerateRequest(
-                            sample_id=f"{sid}:{metric}:{step}",
-                            messages=messages,
-                            generation_config=gen_cfg,
-                            attempt=attempt,
-                        )
-                    )
-        except Exception as exc:  # noqa: BLE001 - logged, the record fails for this metric
-            err = f"{type(exc).__name__}: {str(exc)[:500]}"
-            events.append(
-                RagJudged(
-                    sample_id=sid,
-                    metric=metric,
-                    step=step,
-                    model=model_name,
-                    messages=messages,
-                    attempt=attempt,
-                    error=err,
+        cfg = config
+        if not judge_specs(config):
+            x = args.extra
+            backend = str(x.get("judge_backend", "openai_api"))
+            api_url = x.get("judge_api_url") or getattr(config, "api_url", None)
+            if backend == "openai_api" and not api_url:
+                raise AssayError(
+                    f"{args.name}: the judge needs an OpenAI-compatible server: --judge-model-args, --api-url "
+                    f"or dataset_args.{args.name}.judge_api_url"
                 )
-            )
-            raise JudgeError(f"judge call failed: {err}") from None
-        ev = RagJudged(
-            sample_id=sid,
-            metric=metric,
-            step=step,
-            model=model_name,
-            messages=messages,
-            output=result.output,
-            latency=time.perf_counter() - t0,
-            attempt=attempt,
-        )
-        events.append(ev)
-        try:
-            ev.verdicts = parse_json(result.output)
-        except JudgeError as exc:
-            ev.error = str(exc)
-            raise
-        return ev.verdicts
+            spec = {
+                "model_id": str(x.get("judge_model") or getattr(config, "model", None) or "mock"),
+                "eval_type": backend,
+                "api_url": api_url,
+                "api_key": x.get("judge_api_key") or getattr(config, "api_key", None),
+                "model_args": dict(x.get("judge_model_args", {})),
+                "generation_config": {"temperature": 0.0, **x.get("judge_generation_config", {})},
+            }
+            cfg = attrs.evolve(config, judge_model_args={k: v for k, v in spec.items() if v is not None})
+        plugins = getattr(run, "plugins", None) or host()
+        return Judge(cfg, plugins, run)
 
     # ---- the four metrics --------------------------------------------------------------
 
@@ -295,7 +244,7 @@ class RAG:
 
     async def _context_precision(self, ask: Any, r: Record) -> float:
         if not r.contexts:
-            raise JudgeError("context_precision: the record has no contexts")
+            raise RecordError("context_precision: the record has no contexts")
         reference = r.reference if r.reference is not None else r.answer
         flags = []
         for i, c in enumerate(r.contexts):
@@ -309,7 +258,7 @@ class RAG:
 
     async def _context_recall(self, ask: Any, r: Record) -> float:
         if r.reference is None:
-            raise JudgeError("context_recall: the record has no ground_truth")
+            raise RecordError("context_recall: the record has no ground_truth")
         got = await ask(
             "context_recall",
             "classifications",
@@ -355,20 +304,22 @@ class RAG:
             )
             for sid, r in zip(sids, records)
         )
-        model, model_name = self._judge(run, args, config)
+        judge = self._judge(run, args, config)
+        samples = {sid: SampleLoaded(sample_id=sid, benchmark=args.name, subset=subset) for sid in sids}
         n_q = int(args.extra.get("relevancy_questions", 3))
-        retries = int(getattr(config, "retries", 3))
         limiter = anyio.CapacityLimiter(
             int(args.extra.get("concurrency", max(4, getattr(config, "eval_batch_size", 1))))
         )
         results: list[dict[str, Any]] = [{} for _ in records]
-        events: list[list[Any]] = [[] for _ in records]
 
         async def one(i: int) -> None:
             r, sid = records[i], sids[i]
 
             async def ask(metric: str, step: str, prompt: str) -> Any:
-                return await self._ask(model, model_name, sid, metric, step, prompt, events[i], retries)
+                result = await judge.ask(samples[sid], prompt, parse=_json_reply, key=f"{metric}:{step}")
+                if not result.ok:
+                    raise JudgeError(f"{step}: {result.reason}")
+                return json.loads(result.label)
 
             async with limiter:
                 for metric in self.metrics:
@@ -381,7 +332,7 @@ class RAG:
                             results[i][metric] = await self._context_precision(ask, r)
                         elif metric == "context_recall":
                             results[i][metric] = await self._context_recall(ask, r)
-                    except JudgeError as exc:
+                    except (JudgeError, RecordError) as exc:
                         results[i][metric] = exc
 
         try:
@@ -389,37 +340,42 @@ class RAG:
                 for i in range(len(records)):
                     tg.start_soon(one, i)
         finally:
-            await model.aclose()
+            await judge.aclose()
 
         if "answer_relevancy" in self.metrics:
             await self._relevancy_scores(run, args, config, records, results, subset)
         for i, sid in enumerate(sids):
             res = results[i]
-            errors = {m: v for m, v in res.items() if isinstance(v, Exception)}
-            if len(errors) == len(self.metrics):
-                # nothing usable: the record is an errored sample (in the denominator, counted as an error)
-                msg = "; ".join(f"{m}: {e}" for m, e in errors.items())
-                run.emit_many(
-                    [
-                        *events[i],
-                        SampleFailed(sample_id=sid, stage="score", error_type="JudgeError", message=msg[:2000]),
-                    ]
+            data = {m: e for m, e in res.items() if isinstance(e, RecordError)}
+            judged = {m: e for m, e in res.items() if isinstance(e, JudgeError)}
+            if data or judged:
+                # one record, one status: any metric the judge could not grade makes the record judge-failed
+                # (out of every metric, counted); a record missing data for a metric is an errored sample
+                stage, kind = ("score", "RecordError") if data else ("judge", "JudgeFailed")
+                msg = "; ".join(f"{m}: {e}" for m, e in (data or judged).items())
+                run.emit(
+                    SampleFailed(
+                        sample_id=sid,
+                        stage=stage,
+                        error_type=kind,
+                        message=msg[:2000],
+                        benchmark=args.name,
+                        subset=subset,
+                    )
                 )
                 continue
-            # the kernel counts errors per sample, not per metric: a metric whose judge reply was
-            # unusable scores 0 for this record, with the reason as its explanation
-            scored = [
+            run.emit_many(
                 Scored(
                     sample_id=sid,
                     scorer="rag",
                     metric=m,
-                    value=0.0 if m in errors else float(res[m]),
+                    value=float(res[m]),
                     target=records[i].reference,
-                    explanation=f"judge error: {errors[m]}" if m in errors else None,
+                    benchmark=args.name,
+                    subset=subset,
                 )
                 for m in self.metrics
-            ]
-            run.emit_many([*events[i], *scored])
+            )
 
     async def _relevancy_scores(
         self,
@@ -430,7 +386,12 @@ class RAG:
         results: list[dict[str, Any]],
         subset: str,
     ) -> None:
-        todo = [i for i, res in enumerate(results) if isinstance(res.get("answer_relevancy"), tuple)]
+        todo = [
+            i
+            for i, res in enumerate(results)
+            if isinstance(res.get("answer_relevancy"), tuple)
+            and not any(isinstance(v, Exception) for v in res.values())
+        ]
         if not todo:
             return
         texts: list[str] = []

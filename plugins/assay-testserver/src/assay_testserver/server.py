@@ -79,9 +79,18 @@ class ServerConfig:
             setattr(self, k, v)
 
 
+def _input_as_body(value: Any) -> dict[str, Any]:
+    """``input`` of the Responses API (a string or a message list) or of embeddings (strings, or token ids)."""
+    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+        return {"messages": value}
+    return {
+        "prompt": value if isinstance(value, str) else " ".join(map(str, value if isinstance(value, list) else [value]))
+    }
+
+
 def _last_user_text(body: dict[str, Any]) -> str:
     if "input" in body and "messages" not in body:  # the Responses API: a string or a message list
-        body = {"prompt": body["input"]} if isinstance(body["input"], str) else {"messages": body["input"]}
+        body = _input_as_body(body["input"])
     if "messages" in body:
         for m in reversed(body["messages"]):
             if m.get("role") == "user":
@@ -96,7 +105,7 @@ def _last_user_text(body: dict[str, Any]) -> str:
 
 def _all_text(body: dict[str, Any]) -> str:
     if "input" in body and "messages" not in body:
-        body = {"prompt": body["input"]} if isinstance(body["input"], str) else {"messages": body["input"]}
+        body = _input_as_body(body["input"])
     if "messages" in body:
         return "\n".join(str(m.get("content", "")) for m in body["messages"])
     return str(body.get("prompt", ""))
