@@ -41,9 +41,10 @@ def events(run: Path) -> list[dict]:
 
 
 def rows(run: Path) -> list[dict]:
+    """The report's rows and sections, less the request latency (EvalScope's tree holds no request timings)."""
     proc = assay("report", str(run), "--format", "json", check=False)
     assert proc.returncode in (0, 3), proc.stderr
-    return json.loads(proc.stdout)
+    return [r for r in json.loads(proc.stdout) if r.get("reporter") != "eval_latency"]
 
 
 def _gsm8k(datasets_dir: Path, n: int) -> list[dict]:

@@ -49,6 +49,11 @@ def assay_perf_datasets(register: Any) -> None:
 
 @hookimpl
 def assay_reporters(register: Any) -> None:
-    from .metrics import PerfReporter
+    from .metrics import EvalLatencyReporter, PerfReporter
 
     register("perf", PerfReporter(), description="serving metrics folded from RequestTimed events")
+    register(
+        "eval_latency",
+        EvalLatencyReporter(),
+        description="an eval's request latency: TTFT, end-to-end latency, output tokens/s (EvalScope's collect_perf)",
+    )

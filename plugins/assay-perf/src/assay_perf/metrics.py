@@ -412,3 +412,44 @@ def _ms(s: dict[str, Any] | None, qs: list[float]) -> str:
     if not s:
         return "-"
     return " / ".join(f"{s[k] * 1000:.1f}" for k in ["mean"] + [f"p{q:g}" for q in qs])
+
+
+class EvalLatencyReporter:
+    """An eval's request latency, as EvalScope's collect_perf reports it: the same fold as a perf run's, over
+    the ``RequestTimed`` events the model backend logged for the eval's requests (judges' included)."""
+
+    kinds: ClassVar[set[str]] = {"eval"}
+
+    def build(self, log_path: Path) -> dict[str, Any]:
+        report = PerfFold().build(Path(log_path))
+        points = report.get("points") or []
+        if not points:
+            return {}
+        return {
+            "model": report.get("model"),
+            "percentiles": report.get("percentiles"),
+            "formulas": report.get("formulas"),
+            "requests": points,
+        }
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        if not report.get("requests"):
+            return
+        from assay.redact import inert_text
+        from rich.table import Table
+
+        qs = report.get("percentiles") or []
+        table = Table(title="request latency of the eval (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
+        for col in ("Model", "Requests", "OK", "Fail", "TTFT", "E2E", "Out tok/s"):
+            table.add_column(col, justify="right")
+        for pt in report["requests"]:
+            table.add_row(
+                inert_text(str(report.get("model") or "-"), multiline=False),
+                str(pt["requests"]),
+                str(pt["succeeded"]),
+                str(pt["failed"]),
+                _ms(pt["ttft_s"], qs),
+                _ms(pt["e2e_latency_s"], qs),
+                _f(pt["output_token_throughput"]),
+            )
+        console.print(table)
