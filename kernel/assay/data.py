@@ -71,17 +71,19 @@ def locate(args: BenchmarkArgs, *candidates: str, hub_id: str | None = None) -> 
     )
 
 
-def download(hub_id: str, hub: str = "modelscope") -> Path:
-    """Fetch a dataset snapshot from a hub; raise AssayError quickly when offline."""
+def download(hub_id: str, hub: str = "modelscope", files: Sequence[str] | None = None) -> Path:
+    """Fetch a dataset snapshot from a hub (``files``: only these paths of it); raise AssayError quickly when offline."""
     for k, v in _HUB_ENV.items():
         os.environ.setdefault(k, v)
     try:
         if hub == "huggingface":
             from huggingface_hub import snapshot_download as hf_snapshot
 
-            return Path(hf_snapshot(repo_id=hub_id, repo_type="dataset"))
+            return Path(hf_snapshot(repo_id=hub_id, repo_type="dataset", allow_patterns=list(files) if files else None))
         from modelscope.hub.snapshot_download import snapshot_download
 
+        if files:
+            return Path(snapshot_download(hub_id, repo_type="dataset", allow_file_pattern=list(files)))
         return Path(snapshot_download(hub_id, repo_type="dataset"))
     except ImportError as exc:
         raise AssayError(f"{hub} download of {hub_id!r} needs {exc.name}: pip install {exc.name}") from None
