@@ -33,7 +33,7 @@ FEATURES = ("np.tanh(std_delta_len)", "instruction_difficulty", "not_gamed_basel
 
 
 class GamedData:
-    """``df_gamed.csv``: rows (index, preference in [1, 2], std_delta_len, instruction_difficulty) of the gamed
+    """``df_gamed.csv``: rows (index, preference in [0, 1], std_delta_len, instruction_difficulty) of the gamed
     baselines; ``difficulty``: instruction index -> instruction_difficulty (first row of each index)."""
 
     def __init__(self, rows: list[tuple[int, float, float, float]]) -> None:
@@ -90,6 +90,7 @@ def find_gamed(data_dirs: Sequence[str | Path] = (), download: bool = True) -> t
 def _fit(x: Any, p: Any, weight: Any, groups: Any) -> Any:
     """Coefficients of the official ``fit_LogisticRegressionCV(is_ytrue_proba=True, n_splits=5)``."""
     import numpy as np
+    import sklearn
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
@@ -102,10 +103,12 @@ def _fit(x: Any, p: Any, weight: Any, groups: Any) -> Any:
     g = np.concatenate([groups, groups])
     cs = np.logspace(-4, 4, 10)
 
+    # scikit-learn 1.8 deprecated ``penalty`` (removed in 1.10): ``l1_ratio=1`` is its L1
+    new_api = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8)
+    l1 = {"l1_ratio": 1.0} if new_api else {"penalty": "l1"}
+
     def model(c: float) -> Any:
-        return LogisticRegression(
-            C=c, penalty="l1", solver="liblinear", fit_intercept=False, dual=False, random_state=123
-        )
+        return LogisticRegression(C=c, solver="liblinear", fit_intercept=False, dual=False, random_state=123, **l1)
 
     scores = np.zeros(len(cs))
     for train, test in GroupKFold(n_splits=N_SPLITS).split(xd, y, g):
@@ -138,7 +141,9 @@ def length_controlled(
     g_rows = np.asarray([(r[1], r[2], r[3]) for r in gamed.rows], dtype=float).reshape(-1, 3)
     gx = np.column_stack([np.tanh(g_rows[:, 1]), g_rows[:, 2], np.zeros(len(g_rows))])
     x = np.concatenate([gx, own])
-    p = np.concatenate([g_rows[:, 0], pref]) - 1  # official: 0 (old draw) is 1.5; in [0, 1]
+    # df_gamed's preferences are stored in [0, 1] (the official code concatenates them with the model's p - 1)
+    own_p = np.where(pref == 0, 1.5, pref) - 1  # official: 0 (an old draw) is 1.5
+    p = np.concatenate([g_rows[:, 0], own_p])
     weight = np.concatenate([np.full(len(g_rows), REGULARIZE_TO_BASELINE_LAMBDA / 2), np.ones(len(pref))])
     keep = ~np.isnan(p) & ~np.isnan(x).any(axis=1)
     groups = np.arange(len(p))
