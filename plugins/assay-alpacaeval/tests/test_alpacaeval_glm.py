@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 import pytest
 from assay_alpacaeval.glm import GamedData, _fit, find_gamed, length_controlled
+
+np = pytest.importorskip("numpy")
+pytest.importorskip("sklearn")
 
 W_LEN, W_D, B = -1.2, 0.8, -0.5
 N = 60
@@ -58,7 +60,7 @@ def test_lc_winrate_removes_the_length_effect() -> None:
 
 
 def test_written_out_cv_equals_sklearn_logisticregressioncv_as_officially_set_up() -> None:
-    sklearn = pytest.importorskip("sklearn")
+    import sklearn
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.metrics import make_scorer
     from sklearn.model_selection import GroupKFold

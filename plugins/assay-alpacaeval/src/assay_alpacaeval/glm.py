@@ -174,6 +174,10 @@ def report_lc(group: dict[str, Any], version: str, gamed: GamedData | None = Non
         gamed, source = find_gamed(dirs)
         if gamed is None:
             return none | {"lc_note": source}
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return none | {"lc_note": "length-controlled win rate needs scikit-learn: pip install 'assay-alpacaeval[lc]'"}
     missing = [i for i in group["index"] if i not in gamed.difficulty]
     if missing:
         return none | {
