@@ -38,7 +38,7 @@ def test_loader_v2_and_v1_references(datasets_dir) -> None:
         "gpt4_1106_preview"
     )
     assert v2[0].messages == [{"role": "user", "content": ref[0]["instruction"]}]
-    assert v2[0].category == "helpful_base" and v2[804].id == "804"
+    assert v2[0].metadata["dataset"] == "helpful_base" and v2[804].id == "804"
     v1 = load(datasets_dir, version="1.0")
     first = json.loads((datasets_dir / "alpaca_eval/alpaca_eval.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert v1[0].metadata["reference"] == first["output"] and v1[0].metadata["reference_generator"] == (

@@ -29,7 +29,8 @@ SWITCH_SEED = 0  # the seed the published annotations were drawn with (it reprod
 class AlpacaEval:
     """``alpaca_eval.jsonl`` (instruction, output = text_davinci_003, generator, dataset); the 2.0 reference
     outputs from ``gpt4_1106_preview/model_outputs.json``, row by row, instructions checked equal.
-    Sample id: the row index (0-804); category: the row's ``dataset`` (helpful_base, koala, ...)."""
+    Sample id: the row index (0-804); the row's ``dataset`` (helpful_base, koala, ...) is kept as metadata
+    (the official figures are over all 805, so it is no report group)."""
 
     name = "alpaca_eval"
     hub_id = "AI-ModelScope/alpaca_eval"
@@ -75,13 +76,13 @@ class AlpacaEval:
             yield Sample(
                 id=str(i),
                 messages=[{"role": "user", "content": instruction}],
-                category=obj.get("dataset"),
                 metadata={
                     "instruction": instruction,
                     "reference": refs[i] if refs is not None else obj["output"],
                     "reference_generator": generator,
                     "version": version,
                     "index": i,
+                    "dataset": obj.get("dataset"),
                 },
             )
 
