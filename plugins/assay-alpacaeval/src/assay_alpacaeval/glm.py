@@ -70,6 +70,9 @@ def find_gamed(data_dirs: Sequence[str | Path] = (), download: bool = True) -> t
         looked.append(str(p))
         if p.exists():
             return GamedData.read(p), str(p)
+    cached = _hub_cache()
+    if cached is not None:
+        return GamedData.read(cached), f"huggingface:{HUB_REPO}/{GAMED_FILE} (cache)"
     if download and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         looked.append("huggingface: not asked (HF_HUB_OFFLINE is set)")
     elif download:
@@ -85,6 +88,16 @@ def find_gamed(data_dirs: Sequence[str | Path] = (), download: bool = True) -> t
                 return GamedData.read(root / GAMED_FILE), f"huggingface:{HUB_REPO}/{GAMED_FILE}"
             looked.append(f"huggingface:{HUB_REPO} has no {GAMED_FILE}")
     return None, "length-controlled win rate not computed: no " + GAMED_FILE + " (looked in: " + "; ".join(looked) + ")"
+
+
+def _hub_cache() -> Path | None:
+    """``df_gamed.csv`` when an earlier download left it in the Hugging Face cache (no network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    found = try_to_load_from_cache(HUB_REPO, GAMED_FILE, repo_type="dataset")
+    return Path(found) if isinstance(found, str) else None
 
 
 def _fit(x: Any, p: Any, weight: Any, groups: Any) -> Any:
@@ -167,6 +180,10 @@ def report_lc(group: dict[str, Any], version: str, gamed: GamedData | None = Non
         }
     if len(group["preferences"]) < 2 * N_SPLITS:
         return none | {"lc_note": f"length-controlled win rate: needs at least {2 * N_SPLITS} judged samples"}
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return none | {"lc_note": "length-controlled win rate needs scikit-learn: pip install 'assay-alpacaeval[lc]'"}
     source = ""
     if gamed is None:
         dirs = [d for d in (os.environ.get("ASSAY_DATA_DIR"),) if d]
@@ -174,10 +191,6 @@ def report_lc(group: dict[str, Any], version: str, gamed: GamedData | None = Non
         gamed, source = find_gamed(dirs)
         if gamed is None:
             return none | {"lc_note": source}
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        return none | {"lc_note": "length-controlled win rate needs scikit-learn: pip install 'assay-alpacaeval[lc]'"}
     missing = [i for i in group["index"] if i not in gamed.difficulty]
     if missing:
         return none | {
