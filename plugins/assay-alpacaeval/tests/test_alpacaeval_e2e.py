@@ -163,6 +163,14 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
         assert lc["lc_source"] == str(data / "alpaca_eval/df_gamed.csv") and "lc_note" not in lc
         assert lc["win_rate"] == row["win_rate"]
 
+    # resume: nothing generated or judged again but the failed call (asked again: it fails again, twice with
+    # its retry); the unparseable verdict is a verdict and is not asked again
+    calls, gens = judge.server.count, model.server.count
+    assay("resume", str(run), "--judge-model-args", judge_args, check=3)
+    assert (judge.server.count - calls, model.server.count) == (2, gens)
+    resumed = [e["sample_id"] for e in events(run, "Judged")][18:]
+    assert resumed == ["alpaca_eval/default/18"]
+
     # rescore: the logged verdicts read again, no judge call, the same figures
     calls = judge.server.count
     rescored = run_dir_of(assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=3))
