@@ -31,7 +31,10 @@ __all__ = [
     "Scorer",
     "TransientError",
     "Usage",
+    "BENCHMARK_HONOURED",
     "check_extra_args",
+    "check_honoured",
+    "shuffled_choices",
 ]
 
 
@@ -86,6 +89,7 @@ class Sample:
     # multi-turn (MT-Bench): user messages sent one after another, each after the model's answer to the
     # conversation so far (its own earlier answers included); ``Generated.turn_outputs`` keeps every answer
     follow_ups: list[str] = attrs.field(factory=list)
+    filters: dict[str, Any] = attrs.field(factory=dict)  # output filters of its own (a collection's items)
 
 
 @attrs.define
@@ -101,6 +105,12 @@ class BenchmarkArgs:
     local_path: str | None = None
     metric_list: list[str] | None = None
     eval_split: str | None = None
+    train_split: str | None = None  # where few-shot examples come from
+    few_shot_prompt_template: str | None = None
+    filters: dict[str, Any] | None = None  # applied in order to the output before scoring (assay.filters)
+    shuffle: bool = False  # seeded shuffle of the samples (before limit)
+    shuffle_choices: bool | None = None  # seeded shuffle of each question's options (None: the benchmark's default)
+    aggregation: str | None = None  # of repeats: mean | mean_and_pass_at_k (default when repeats > 1)
     repeats: int = 1
     limit: int | float | None = None
     seed: int = 42
@@ -108,11 +118,13 @@ class BenchmarkArgs:
     dataset_hub: str = "modelscope"
     extra: dict[str, Any] = attrs.field(factory=dict)
 
-    def data_path(self, *candidates: str, hub_id: str | None = None) -> Path:
+    def data_path(
+        self, *candidates: str, hub_id: str | dict[str, str] | None = None, hub_files: list[str] | None = None
+    ) -> Path:
         """Locate this benchmark's files; see :func:`assay.data.locate`."""
         from .data import locate
 
-        return locate(self, *candidates, hub_id=hub_id)
+        return locate(self, *candidates, hub_id=hub_id, hub_files=hub_files)
 
 
 def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
@@ -134,8 +146,54 @@ def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
     )
 
 
+# dataset_args keys only a benchmark's own loader can honour (it builds the prompt, knows its
+# subsets and splits). A benchmark lists those it honours in ``honours``; the kernel rejects any
+# other one of these given for it. The remaining BenchmarkArgs keys (limit, repeats, seed, shuffle,
+# filters, aggregation, metric_list, system_prompt, local_path, dataset_dir, dataset_hub) the
+# kernel applies to every benchmark.
+BENCHMARK_HONOURED = (
+    "subset_list",
+    "few_shot_num",
+    "few_shot_random",
+    "prompt_template",
+    "few_shot_prompt_template",
+    "train_split",
+    "eval_split",
+    "shuffle_choices",
+)
+# what a benchmark that declares no ``honours`` is taken to honour (the keys that existed before
+# ``honours`` did: each such benchmark reads them itself)
+LEGACY_HONOURED = ("subset_list", "few_shot_num", "few_shot_random", "prompt_template", "eval_split")
+
+
+def check_honoured(args: BenchmarkArgs, given: Iterable[str], honours: Iterable[str] | None) -> None:
+    """Reject a ``dataset_args.<name>`` key the benchmark cannot honour, naming the key."""
+    can = set(LEGACY_HONOURED if honours is None else honours)
+    for key in given:
+        if key in BENCHMARK_HONOURED and key not in can:
+            ok = ", ".join(k for k in BENCHMARK_HONOURED if k in can) or "none of them"
+            raise AssayError(
+                f"dataset_args.{args.name}.{key}: {args.name} cannot honour {key!r}; "
+                f"of the benchmark-specific keys it honours {ok}"
+            )
+
+
+def shuffled_choices(choices: list[Any], answer: int, seed: int, key: str) -> tuple[list[Any], int, list[int]]:
+    """A seeded permutation of ``choices`` (the same for the same seed and ``key``, e.g. the sample id):
+    the shuffled list, where the answer went, and ``order`` (``shuffled[i] = choices[order[i]]``)."""
+    import random
+
+    order = list(range(len(choices)))
+    random.Random(f"{seed}:{key}").shuffle(order)
+    return [choices[i] for i in order], order.index(answer), order
+
+
 class Benchmark(Protocol):
     """A benchmark yields samples; the kernel generates and scores them.
+
+    ``honours`` (a class attribute) names the keys of :data:`BENCHMARK_HONOURED` its loader
+    applies (``system_prompt`` too, when it places the system prompt itself; otherwise the kernel
+    puts it first in the messages). Without it, :data:`LEGACY_HONOURED` is assumed.
 
     ``extra_args`` (a class attribute) names the ``dataset_args`` keys a benchmark reads from
     ``args.extra`` beyond the :class:`BenchmarkArgs` fields; the kernel rejects any other key
@@ -194,6 +252,7 @@ class GenerateResult:
     # generation_config {"logprobs": true, "top_logprobs": N}: per output token
     # {"token": str, "logprob": float, "top_logprobs": [{"token": str, "logprob": float}, ...]}
     logprobs: list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name", "arguments" (JSON text)}], as the reply gave them
 
 
 class Model(Protocol):

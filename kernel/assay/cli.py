@@ -162,11 +162,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .log import log_path
     from .report import build_report, outcome, render
 
+    writer = _file_writer(args.format)
     report = build_report(args.run)
     code, message = outcome(report, log_path(args.run))
     if code == 2:
         raise AssayError(message)
-    if args.format == "json":
+    if writer is not None:
+        from pathlib import Path
+
+        out = Path(args.output) if args.output else log_path(args.run).parent / f"report.{args.format}"
+        print(f"wrote {_shown(writer.obj.write(report, log_path(args.run), out))}")
+    elif args.format in ("markdown", "csv"):
+        from .report import render_text_table
+
+        sys.stdout.write(render_text_table(report, args.format))
+    elif args.format == "json":
         sections = report.get("sections", {})
         if report.get("kind") == "eval":
             # the kernel's rows, then rows that eval reporters add (pass@k...); a reporter's section
@@ -191,11 +201,40 @@ def cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+def _file_writer(fmt: str) -> Any:
+    """The reporter that writes ``--format`` files (html...); None for the built-in formats."""
+    if fmt in ("table", "json", "markdown", "csv"):
+        return None
+    from .report import file_writer
+
+    writer = file_writer(fmt)
+    if writer is None:
+        hint = " (pip install assay-report-html)" if fmt == "html" else ""
+        raise AssayError(
+            f"no installed reporter writes --format {fmt!r}{hint}; table, json, markdown and csv are built in"
+        )
+    return writer
+
+
+def _shown(path: Any) -> str:
+    from .redact import visible
+
+    return visible(str(path), multiline=False)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .compare import compare, render
 
+    if args.format in ("markdown", "csv"):
+        raise AssayError(f"assay compare has no --format {args.format}: table, json or a file reporter's (html)")
+    writer = _file_writer(args.format)
     result = compare(args.runs, resamples=args.resamples, seed=args.seed)
-    if args.format == "json":
+    if writer is not None:
+        from pathlib import Path
+
+        out = Path(args.output or f"compare.{args.format}")
+        print(f"wrote {_shown(writer.obj.write_compare(result, out))}")
+    elif args.format == "json":
         from .redact import json_inert
 
         sys.stdout.write(json_inert(json.dumps(result, indent=2, ensure_ascii=False, default=str)) + "\n")
@@ -319,7 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     @rep.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("run", help="run directory or events.jsonl")
-        p.add_argument("--format", choices=["table", "json"], default="table")
+        p.add_argument(
+            "--format", default="table", help="table, json, markdown, csv, or a file reporter's format (html)"
+        )
+        p.add_argument("-o", "--output", help="file for --format html (default: report.html in the run directory)")
 
     cmp = cli.command("compare", help="compare runs: scores, paired tests and flips (or perf), each against the first")(
         cmd_compare
@@ -328,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     @cmp.arguments
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("runs", nargs="+", metavar="RUN", help="run directories or events.jsonl; the first is A")
-        p.add_argument("--format", choices=["table", "json"], default="table")
+        p.add_argument("--format", default="table", help="table, json, or a file reporter's format (html)")
+        p.add_argument("-o", "--output", help="file for --format html (default: compare.html)")
         p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
         p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .api import AssayError
+from .redact import visible
 
 if TYPE_CHECKING:
     from .api import BenchmarkArgs
@@ -42,7 +44,26 @@ _HUB_ENV = {
 }
 
 
-def locate(args: BenchmarkArgs, *candidates: str, hub_id: str | None = None) -> Path:
+HUBS = ("modelscope", "huggingface")
+HubId = str | dict[str, str]
+
+
+def hub_ids(hub_id: HubId | None) -> dict[str, str]:
+    """A benchmark's dataset id on each hub: one string (the same id on both, as EvalScope's
+    ``dataset_id``) or ``{"modelscope": ..., "huggingface": ...}``."""
+    if not hub_id:
+        return {}
+    if isinstance(hub_id, str):
+        return dict.fromkeys(HUBS, hub_id)
+    return {k: v for k, v in hub_id.items() if v}
+
+
+def locate(
+    args: BenchmarkArgs, *candidates: str, hub_id: HubId | None = None, hub_files: Sequence[str] | None = None
+) -> Path:
+    """Where a benchmark's files are: ``local_path``; then ``--dataset-dir`` / ``ASSAY_DATA_DIR``;
+    then a download of the benchmark's dataset id on ``--dataset-hub`` (``hub_files``: glob patterns
+    of the files to fetch, all when not given) into the hub's cache, read by the same loader."""
     looked: list[str] = []
     if args.local_path:
         p = Path(args.local_path).expanduser()
@@ -58,37 +79,88 @@ def locate(args: BenchmarkArgs, *candidates: str, hub_id: str | None = None) -> 
             looked.append(str(p))
             if p.exists():
                 return p
-    if hub_id:
+    if not looked:
+        looked.append("no --dataset-dir / ASSAY_DATA_DIR given")
+    ids = hub_ids(hub_id)
+    hub = args.dataset_hub
+    if not ids:
+        looked.append(f"no hub download ({args.name} names no hub dataset)")
+    elif hub not in ids:
+        other = ", ".join(f"{h} {i!r}" for h, i in ids.items())
+        looked.append(f"no {hub} id for {args.name} (it has {other}: pass --dataset-hub {next(iter(ids))})")
+    else:
         try:
-            return download(hub_id, args.dataset_hub)
+            return download(ids[hub], hub, allow_patterns=hub_files)
         except AssayError as exc:
             looked.append(str(exc))
     raise AssayError(
-        f"{args.name}: no local files found and no download possible. Looked in: "
-        + ("; ".join(looked) or "(no --dataset-dir / ASSAY_DATA_DIR given)")
+        f"{args.name}: no local files, and no download. Looked in: "
+        + "; ".join(looked)
         + f". Point assay at the files with --dataset-dir DIR (holding {args.name}/), "
         f'ASSAY_DATA_DIR, or --dataset-args \'{{"{args.name}": {{"local_path": "PATH"}}}}\'.'
     )
 
 
-def download(hub_id: str, hub: str = "modelscope", files: Sequence[str] | None = None) -> Path:
-    """Fetch a dataset snapshot from a hub (``files``: only these paths of it); raise AssayError quickly when offline."""
+def _cache_dir(hub: str) -> str:
+    if hub == "huggingface":
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    cache = os.environ.get("MODELSCOPE_CACHE") or str(Path.home() / ".cache" / "modelscope" / "hub")
+    return str(Path(cache) / "datasets")
+
+
+def _why(exc: BaseException) -> str:
+    """One line of a hub client's error: its type and first line, short."""
+    full = str(exc)
+    text = " ".join(full.split("\n")[0].split())
+    host = re.search(r"host='([^']+)', port=(\d+)", full)
+    if "outgoing traffic has been disabled" in full:
+        text = "offline (HF_HUB_OFFLINE) and not in the cache"
+    elif host and ("Connection" in full or "NameResolution" in full):
+        text = f"cannot connect to {host[1]}:{host[2]} (offline, or the hub is unreachable)"
+    elif "RepositoryNotFound" in type(exc).__name__:
+        text = "no dataset of that id there (404)"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def download(hub_id: str, hub: str = "modelscope", *, allow_patterns: Sequence[str] | None = None) -> Path:
+    """Fetch a dataset snapshot from a hub into its cache; raise AssayError quickly when offline.
+
+    Hugging Face honours ``HF_ENDPOINT`` (a mirror) and ``HF_HUB_OFFLINE``; ModelScope honours
+    ``MODELSCOPE_DOMAIN`` (``http://host:port`` for a mirror) and ``MODELSCOPE_CACHE``."""
+    import logging
+
     for k, v in _HUB_ENV.items():
         os.environ.setdefault(k, v)
+    patterns = list(allow_patterns) if allow_patterns else None
+    label = "Hugging Face" if hub == "huggingface" else "ModelScope"
     try:
         if hub == "huggingface":
             from huggingface_hub import snapshot_download as hf_snapshot
 
-            return Path(hf_snapshot(repo_id=hub_id, repo_type="dataset", allow_patterns=list(files) if files else None))
+            return Path(hf_snapshot(repo_id=hub_id, repo_type="dataset", allow_patterns=patterns))
         from modelscope.hub.snapshot_download import snapshot_download
 
-        if files:
-            return Path(snapshot_download(hub_id, repo_type="dataset", allow_file_pattern=list(files)))
-        return Path(snapshot_download(hub_id, repo_type="dataset"))
+        for name in ("modelscope", "modelscope_hub"):  # after the import that configures them: no INFO lines
+            logging.getLogger(name).setLevel(logging.WARNING)
+        endpoint = os.environ.get("MODELSCOPE_DOMAIN")
+        kwargs: dict[str, Any] = {"repo_type": "dataset", "allow_patterns": patterns}
+        if endpoint and endpoint.startswith("http://"):
+            kwargs["endpoint"] = endpoint
+        try:
+            return Path(snapshot_download(hub_id, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - unreachable: a snapshot downloaded before still serves
+            try:
+                cached = Path(snapshot_download(hub_id, repo_type="dataset", local_files_only=True))
+            except Exception:  # noqa: BLE001 - not cached either: the first error says why
+                raise exc from None
+            print(f"{label} unreachable ({_why(exc)}); using the cached {visible(str(cached))}", file=sys.stderr)
+            return cached
     except ImportError as exc:
-        raise AssayError(f"{hub} download of {hub_id!r} needs {exc.name}: pip install {exc.name}") from None
+        raise AssayError(f"{label} dataset {hub_id!r}: downloading needs {exc.name}: pip install {exc.name}") from None
     except Exception as exc:  # noqa: BLE001 - every hub failure reads the same to a user
-        raise AssayError(f"{hub} download of {hub_id!r} failed ({type(exc).__name__}: {exc})") from None
+        raise AssayError(f"{label} dataset {hub_id!r} (cache {_cache_dir(hub)}): {_why(exc)}") from None
 
 
 # ---- reading files ---------------------------------------------------------------

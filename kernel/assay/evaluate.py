@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import itertools
+import json
 import math
 import random
 import sys
@@ -21,11 +22,14 @@ from typing import Any
 
 import anyio
 import attrs
+import msgspec
 
+from . import filters
 from .api import (
     AssayError,
     BenchmarkArgs,
     check_extra_args,
+    check_honoured,
     GenerateRequest,
     GenerateResult,
     Model,
@@ -111,9 +115,39 @@ def benchmark_args(cfg: TaskConfig, name: str) -> BenchmarkArgs:
     known.setdefault("dataset_hub", cfg.dataset_hub)
     known.setdefault("repeats", cfg.repeats)
     try:
-        return BenchmarkArgs(name=name, extra=given, **known)
+        args = BenchmarkArgs(name=name, extra=given, **known)
     except TypeError as exc:
         raise AssayError(f"dataset_args.{name}: {exc}") from None
+    check_kernel_args(args)
+    return args
+
+
+AGGREGATIONS = ("mean", "mean_and_pass_at_k")
+
+
+def check_kernel_args(args: BenchmarkArgs) -> None:
+    """The dataset_args keys the kernel applies to every benchmark: checked before the run exists."""
+    where = f"dataset_args.{args.name}"
+    for key in ("shuffle", "few_shot_random"):
+        if not isinstance(getattr(args, key), bool):
+            raise AssayError(f"{where}.{key} = {getattr(args, key)!r}: expected true or false")
+    if args.shuffle_choices is not None and not isinstance(args.shuffle_choices, bool):
+        raise AssayError(f"{where}.shuffle_choices = {args.shuffle_choices!r}: expected true or false")
+    if not isinstance(args.repeats, int) or isinstance(args.repeats, bool) or args.repeats < 1:
+        raise AssayError(f"{where}.repeats = {args.repeats!r}: expected a whole number >= 1")
+    if args.limit is not None and (
+        isinstance(args.limit, bool) or not isinstance(args.limit, (int, float)) or args.limit <= 0
+    ):
+        raise AssayError(f"{where}.limit = {args.limit!r}: expected a count (int) or a fraction (0 < float < 1)")
+    if args.aggregation is not None and args.aggregation not in AGGREGATIONS:
+        close = difflib.get_close_matches(str(args.aggregation), AGGREGATIONS, n=1)
+        raise AssayError(
+            f"{where}.aggregation = {args.aggregation!r}: expected one of {', '.join(AGGREGATIONS)}"
+            + (f" (did you mean {close[0]!r}?)" if close else "")
+        )
+    if args.system_prompt is not None and not isinstance(args.system_prompt, str):
+        raise AssayError(f"{where}.system_prompt: expected text")
+    filters.build(args.filters, f"{where}.filters")
 
 
 # ---- loading -----------------------------------------------------------------
@@ -158,6 +192,7 @@ def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, Ben
         entry = plugins.get("benchmarks", name)
         args = benchmark_args(cfg, name)
         check_extra_args(args, getattr(entry.obj, "extra_args", ()))
+        check_honoured(args, cfg.dataset_args.get(name, {}), getattr(entry.obj, "honours", None))
         bench = entry.obj(args)
         check_scorers(name, args, bench, plugins)
         out.append((name, args, bench))
@@ -184,6 +219,11 @@ def is_judged_scorer(scorer: Any) -> bool:
 def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]]) -> None:
     """A benchmark scored by a judge, with no judge configured (or ``judge_strategy: rule``), fails
     before the run exists."""
+    if cfg.judge_strategy in ("llm", "llm_recall") and not judge_specs(cfg):
+        raise AssayError(
+            f"judge_strategy {cfg.judge_strategy!r} asks a judge: pass --judge-model-args "
+            '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\''
+        )
     if judge_specs(cfg) and cfg.judge_strategy != "rule":
         return
     for name, args, bench in benches:
@@ -216,11 +256,17 @@ def load_samples(
             continue
         defaults = list(args.metric_list or getattr(bench, "default_scorers", []))
         seen: set[str] = set()
-        for s in limited(bench.load(args), args.limit):
+        source: Iterable[Any] = bench.load(args)
+        if args.shuffle:  # EvalScope's order: shuffle, then limit (the whole set is read to shuffle it)
+            source = list(source)
+            random.Random(args.seed).shuffle(source)
+        for s in limited(source, args.limit):
             base = f"{name}/{s.subset}/{s.id}"
             if base in seen:
                 raise AssayError(f"{name}: duplicate sample id {s.id!r} in subset {s.subset!r}")
             seen.add(base)
+            if args.system_prompt:
+                _with_system_prompt(s, args.system_prompt)
             for r in range(args.repeats):
                 yield SampleLoaded(
                     sample_id=base if args.repeats == 1 else f"{base}#{r}",
@@ -238,7 +284,17 @@ def load_samples(
                     scorers=list(s.scorers or defaults),
                     mode=s.mode,
                     follow_ups=list(s.follow_ups),
+                    filters={**s.filters, **(args.filters or {})},
                 )
+
+
+def _with_system_prompt(s: Any, system: str) -> None:
+    """``system_prompt`` for a benchmark that did not place it: first in the messages (or before the prompt)."""
+    if s.messages is not None:
+        if not (s.messages and s.messages[0].get("role") == "system"):  # a system message there already wins
+            s.messages = [{"role": "system", "content": system}, *s.messages]
+    elif s.prompt is not None and not s.prompt.startswith(system):
+        s.prompt = f"{system}\n\n{s.prompt}"
 
 
 # ---- generation and scoring ----------------------------------------------------
@@ -249,17 +305,38 @@ class Scoring:
         self.plugins = plugins
         self.override = override
         self.judge = judge  # for scorers with ``async def score(sample, generated, judge)``
+        self._filters: dict[str, list[Any]] = {}
 
     def judged(self, sample: SampleLoaded) -> bool:
-        """Whether a scorer of this sample is async (it asks a judge)."""
+        """Whether a scorer of this sample is async (it asks a judge), or the judge strategy asks one."""
         registry = self.plugins.scorers()
-        return any(n in registry and is_judged_scorer(registry[n].obj) for n in self.override or sample.scorers)
+        names = self.override or sample.scorers
+        return self._strategy(names) is not None or any(
+            n in registry and is_judged_scorer(registry[n].obj) for n in names
+        )
+
+    def _strategy(self, names: list[str]) -> str | None:
+        """``llm`` / ``llm_recall`` when a judge is configured and the sample is scored by rules only
+        (EvalScope's judge strategies: llm replaces the rules by the judge, llm_recall asks the judge only
+        about what the rules scored 0)."""
+        judge = self.judge
+        if judge is None or not judge.configured or judge.strategy not in ("llm", "llm_recall"):
+            return None
+        registry = self.plugins.scorers()
+        if any(n in registry and is_judged_scorer(registry[n].obj) for n in names):
+            return None
+        return judge.strategy
 
     async def ascore(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         """Score with every scorer, awaiting the judged ones; a :class:`JudgeFailed` is a judge failure."""
+        gen = self._filtered(sample, gen)
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
-        for name in self.override or sample.scorers:
+        names = self.override or sample.scorers
+        strategy = self._strategy(names)
+        if strategy == "llm":
+            names = ["llm_judge"]
+        for name in names:
             scorer = self.plugins.get("scorers", name).obj
             if not is_judged_scorer(scorer):
                 s, f = self._score_with(name, scorer, sample, gen)
@@ -290,7 +367,32 @@ class Scoring:
             s, f = self._collect(name, sample, items)
             scored += s
             failed += f
+        if strategy == "llm_recall" and scored and not failed and scored[0].value == 0:
+            scored, failed = await self._recall(sample, gen, scored)
         return scored, failed
+
+    async def _recall(
+        self, sample: SampleLoaded, gen: Generated, scored: list[Scored]
+    ) -> tuple[list[Scored], list[SampleFailed]]:
+        """``llm_recall``: the rules gave the main metric 0; the judge's verdict replaces it."""
+        main = scored[0].metric
+        judge_scorer = self.plugins.get("scorers", "llm_judge").obj
+        assert self.judge is not None
+        try:
+            items = await judge_scorer.score(sample, gen, self.judge.view("llm_judge"), metric=main)
+        except JudgeFailed as exc:
+            return [], [
+                SampleFailed(
+                    sample_id=sample.sample_id,
+                    stage="judge",
+                    error_type="JudgeFailed",
+                    message=f"llm_recall ({main} was 0 by the rules): {exc}",
+                    benchmark=sample.benchmark,
+                    subset=sample.subset,
+                )
+            ]
+        judged, failed = self._collect("llm_judge", sample, items)
+        return [sc for sc in scored if sc.metric != main] + judged, failed
 
     def _failure(self, name: str, sample: SampleLoaded, exc: Exception) -> SampleFailed:
         return SampleFailed(
@@ -342,40 +444,24 @@ class Scoring:
         )
 
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
+        gen = self._filtered(sample, gen)
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
         for name in self.override or sample.scorers:
-            scorer = self.plugins.get("scorers", name).obj
-            try:
-                for sc in scorer.score(sample, gen):
-                    if isinstance(sc, Body):  # events of the scoring itself (Executed, SampleFailed)
-                        (failed if isinstance(sc, SampleFailed) else scored).append(sc)  # type: ignore[arg-type]
-                        continue
-                    scored.append(
-                        Scored(
-                            sample_id=sample.sample_id,
-                            scorer=name,
-                            metric=sc.metric,
-                            value=float(sc.value),
-                            extracted=sc.extracted,
-                            target=sample.target,
-                            explanation=sc.explanation,
-                            benchmark=sample.benchmark,
-                            subset=sample.subset,
-                        )
-                    )
-            except Exception as exc:  # noqa: BLE001 - a scorer bug fails the sample, not the run
-                failed.append(
-                    SampleFailed(
-                        sample_id=sample.sample_id,
-                        stage="score",
-                        error_type=type(exc).__name__,
-                        message=f"scorer {name}: {exc}",
-                        benchmark=sample.benchmark,
-                        subset=sample.subset,
-                    )
-                )
+            s, f = self._score_with(name, self.plugins.get("scorers", name).obj, sample, gen)
+            scored += s
+            failed += f
         return scored, failed
+
+    def _filtered(self, sample: SampleLoaded, gen: Generated) -> Generated:
+        """``dataset_args`` filters: the raw output stays in the log; scorers read the filtered one."""
+        if not sample.filters:
+            return gen
+        key = json.dumps(sample.filters, sort_keys=False)
+        chain = self._filters.get(key)
+        if chain is None:
+            chain = self._filters[key] = filters.build(sample.filters, f"{sample.benchmark} filters")
+        return msgspec.structs.replace(gen, output=filters.apply(chain, gen.output))
 
 
 def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) -> GenerateRequest:
@@ -510,6 +596,7 @@ async def _generate_one(
         choice_greedy=result.choice_greedy,
         request_ids=result.request_ids,
         turn_outputs=turn_outputs,
+        tool_calls=result.tool_calls,
     )
     if scoring.judged(sample):  # Generated first: a kill while judging keeps the generation and the verdicts
         run.emit(gen)
@@ -833,7 +920,8 @@ def run_resume(
     if state.started is None:
         raise AssayError(f"{path}: the log has no RunStarted event; nothing to resume")
     if state.started.kind != "eval":
-        raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run")
+        hint = f"; finish it with `assay arena --resume {path.parent}`" if state.started.kind == "arena" else ""
+        raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run{hint}")
     cfg = config_from_log(state.started, overrides or {})
     run_dir = path.parent
     with RunLifecycle(

@@ -65,6 +65,7 @@ class SampleLoaded(Body, kw_only=True):
     mode: str = "generate"  # generate | loglikelihood (the request the model answers)
     self_driven: bool = False  # logged by a benchmark's own ``run`` (embeddings): never generated
     follow_ups: list[str] = []  # multi-turn: user messages sent after each answer (see Generated.turn_outputs)
+    filters: dict[str, Any] = {}  # dataset_args filters, applied in order to the output before scoring
 
     def __post_init__(self) -> None:
         # logs written before these were fields carry them as metadata keys
@@ -100,6 +101,8 @@ class Generated(Body, kw_only=True):
     # multi-turn samples (SampleLoaded.follow_ups): the answer to every user turn, first turn first;
     # ``output`` is the last one
     turn_outputs: list[str] = []
+    # function calls of the reply (OpenAI tools API), in order: {"name": ..., "arguments": JSON text}
+    tool_calls: list[dict[str, Any]] | None = None
 
 
 class Scored(Body, kw_only=True):

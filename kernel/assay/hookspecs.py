@@ -120,6 +120,9 @@ def assay_reporters(register: Register) -> None:
     whose ``kinds`` contains the run's kind (pass ``kinds={...}`` to ``register`` as well
     when registering by ``"module:attribute"``, so the module is imported only when needed).
     ``benchmarks={...}`` limits a reporter to runs holding one of those benchmarks.
+    ``formats={"html"}`` makes it a file reporter instead: it adds no section, and the kernel calls its
+    ``write(report, log_path, out) -> Path`` for ``report.<format>`` in each finished run's directory and
+    ``assay report --format <format>`` (and ``write_compare(result, out)`` for ``assay compare``).
 
     Example::
 

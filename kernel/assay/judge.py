@@ -56,6 +56,8 @@ __all__ = [
     "judge_specs",
     "logprob_share",
     "pairwise_orders",
+    "pairwise_outcome",
+    "parse_pairwise",
     "parse_label",
     "parse_rating",
     "prompt_hash",
@@ -345,6 +347,48 @@ def pairwise_orders(sample_id: str, mode: str = "both", seed: int = 0) -> list[s
     if mode in ("AB", "BA"):
         return [mode]
     raise AssayError(f"pairwise order mode must be both, random, AB or BA, got {mode!r}")
+
+
+PAIRWISE_LABELS = {  # Arena-Hard's show_result.py: the verdict's score for the answer shown as A
+    "A>B": 1.0,
+    "A>>B": 1.0,
+    "A=B": 0.5,
+    "A<<B": 0.0,
+    "A<B": 0.0,
+    "B>A": 0.0,
+    "B>>A": 0.0,
+    "B=A": 0.5,
+    "B<<A": 1.0,
+    "B<A": 1.0,
+}
+STRONG_LABELS = frozenset({"A>>B", "A<<B", "B>>A", "B<<A"})
+
+
+def parse_pairwise(patterns: Sequence[str] = (r"\[\[([AB<>=]+)\]\]", r"\[([AB<>=]+)\]")) -> Parser:
+    """Arena-Hard's verdict reader (``gen_judgment.py`` ``get_score``): for each pattern in turn, every match
+    in the upper-cased output; the last one wins. A label outside :data:`PAIRWISE_LABELS` (``[[A>>>B]]``,
+    which the official ``show_result.py`` cannot count) is unparseable."""
+    import re
+
+    rxs = [re.compile(p) for p in patterns]
+
+    def parse(output: str, logprobs: list[dict[str, Any]] | None = None) -> Parsed | None:
+        for rx in rxs:
+            matches = [m for m in rx.findall(output.upper()) if m != ""]
+            if matches:
+                label = matches[-1].strip("\n")
+                return Parsed(label=label) if label in PAIRWISE_LABELS else None
+        return None
+
+    return parse
+
+
+def pairwise_outcome(label: str, order: str) -> tuple[float, bool]:
+    """``(score, strong)``: the score of ``candidates[0]`` (1 won, 0.5 tie, 0 lost) for a verdict given in
+    ``order`` (``AB``: candidates[0] was shown as A; ``BA``: as B), and whether the verdict is strong
+    (``>>``: Arena-Hard counts it ``weight`` times)."""
+    score = PAIRWISE_LABELS[label]
+    return (score if order == "AB" else 1.0 - score), label in STRONG_LABELS
 
 
 def prompt_hash(messages: list[dict[str, Any]]) -> str:

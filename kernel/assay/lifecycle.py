@@ -135,8 +135,9 @@ class RunLifecycle:
         if failure is not None and exc is None:
             raise failure
         if exc is None and self.want_report:
-            from .report import build_report, write_report
+            from .report import build_report, write_files, write_report
 
             # in-process, after a run whose backend may hold threads: no forking here
             self.report = build_report(run.log_path, self.plugins, workers=1)
             write_report(self.run_dir, self.report)
+            write_files(self.run_dir, self.report, self.plugins)  # report.html...

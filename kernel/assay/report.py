@@ -137,6 +137,12 @@ class EvalFold:
         self.judged_groups: set[tuple[str, str]] = set()
         self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
         self.judge_why: dict[str, str] = {}  # judge-failed sample -> its message
+        # repeats: loaded and correct (value 1) repeats per problem, for pass@k / mean@k
+        self.rep_loaded: dict[tuple[str, str], dict[str, int]] = {}
+        self.rep_hits: dict[tuple[str, str, str], dict[str, int]] = {}
+        self.repeats: dict[str, int] = {}  # benchmark -> repeats > 1, from RunStarted
+        self.repeats_default = 1
+        self.aggregation: dict[str, str] = {}
 
     @staticmethod
     def _group(sample_id: str) -> tuple[str, str]:
@@ -192,6 +198,14 @@ class EvalFold:
         self.judge_why.update(later.judge_why)
         self.judged_groups |= later.judged_groups
         self.torn = later.torn
+        for k2, probs in later.rep_loaded.items():
+            mine2 = self.rep_loaded.setdefault(k2, {})
+            for p, n in probs.items():
+                mine2[p] = mine2.get(p, 0) + n
+        for k3, probs in later.rep_hits.items():
+            mine3 = self.rep_hits.setdefault(k3, {})
+            for p, n in probs.items():
+                mine3[p] = mine3.get(p, 0) + n
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
@@ -230,6 +244,10 @@ class EvalFold:
                     last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
+                if v == 1.0 and "#" in sid:
+                    probs = self.rep_hits.setdefault(key, {})
+                    p = sid.rsplit("#", 1)[0]
+                    probs[p] = probs.get(p, 0) + 1
                 if self.judge_failed and sid in self.judge_failed:
                     del self.judge_failed[sid]
                     self.rescued.add(sid)
@@ -241,6 +259,10 @@ class EvalFold:
             elif t == "SampleLoaded":
                 key2 = (b.benchmark, b.subset)
                 loaded[key2] = loaded.get(key2, 0) + 1
+                if "#" in b.sample_id:
+                    probs = self.rep_loaded.setdefault(key2, {})
+                    p = b.sample_id.rsplit("#", 1)[0]
+                    probs[p] = probs.get(p, 0) + 1
                 if b.category and key2 not in self.category:
                     self.category[key2] = b.category
                 if b.categories and key2 not in self.more_categories:
@@ -265,6 +287,7 @@ class EvalFold:
                 resolved = b.resolved or {}
                 self.model = resolved.get("model_id") or resolved.get("model") or self.model
                 self.ignore_errors = bool(resolved.get("ignore_errors"))
+                self._read_repeats(resolved)
             elif t == "MetricReported":
                 self.reported[(b.benchmark, b.subset, b.metric)] = b
             elif t == "RunFinished":
@@ -276,6 +299,64 @@ class EvalFold:
                 self.error = None
                 self.status_seen = True
         self._last = (last_sid, last_metrics)
+
+    def _read_repeats(self, resolved: dict[str, Any]) -> None:
+        default = resolved.get("repeats") or 1
+        dargs = resolved.get("dataset_args") or {}
+        for bench in resolved.get("datasets") or []:
+            given = dargs.get(bench) or {}
+            n = given.get("repeats") or default
+            if isinstance(n, int) and n > 1:
+                self.repeats[bench] = n
+            if given.get("aggregation"):
+                self.aggregation[bench] = given["aggregation"]
+
+    def repeat_rows(self) -> list[dict[str, Any]]:
+        """mean@n and pass@k (k = 1, 2, 4, ..., n; the unbiased estimator) of each binary metric of a
+        benchmark run with repeats > 1 (``aggregation: mean`` turns them off). A problem's n is the
+        repeats loaded; an errored or unscored repeat counts as wrong."""
+        from .passk import pass_at_k
+
+        rows: list[dict[str, Any]] = []
+        metrics: dict[tuple[str, str], set[str]] = {}
+        for bench, subset, metric in self.acc:
+            metrics.setdefault((bench, subset), set()).add(metric)
+        by_metric: dict[tuple[str, str], list[tuple[str, list[tuple[int, int]]]]] = {}
+        for (bench, subset), probs in sorted(self.rep_loaded.items()):
+            if bench not in self.repeats or self.aggregation.get(bench) == "mean":
+                continue
+            for metric in sorted(metrics.get((bench, subset), ())):
+                if not self.binary.get((bench, subset, metric), False):
+                    continue
+                hits = self.rep_hits.get((bench, subset, metric), {})
+                items = [(n, min(n, hits.get(p, 0))) for p, n in probs.items()]
+                by_metric.setdefault((bench, metric), []).append((subset, items))
+        for (bench, metric), subsets in by_metric.items():
+            groups = list(subsets)
+            if len(groups) > 1:
+                groups.append(("OVERALL", [it for _, items in subsets for it in items]))
+            for subset, items in groups:
+                n_min = min(n for n, _ in items)
+                ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256) if k < n_min] + [n_min]
+                named = [(f"mean@{n_min}", sum(c / n for n, c in items) / len(items))]
+                named += [(f"pass@{k}", sum(pass_at_k(n, c, k) for n, c in items) / len(items)) for k in ks]
+                for name, value in named:
+                    rows.append(
+                        {
+                            "model": self.model,
+                            "dataset": bench,
+                            "metric": name if metric == "acc" else f"{metric}_{name}",
+                            "category": "-",
+                            "subset": subset,
+                            "num": len(items),
+                            "score": value,
+                            "errors": 0,
+                            "ci_low": None,
+                            "ci_high": None,
+                            "average": "repeats",
+                        }
+                    )
+        return rows
 
     def rows(self) -> list[dict[str, Any]]:
         self._jf: dict[tuple[str, str], int] = {}
@@ -364,6 +445,7 @@ class EvalFold:
                     "ci_high": b.ci_high,
                 }
             )
+        rows.extend(self.repeat_rows())
         return rows
 
     def _merged(self, bench: str, metric: str, cat: str, subset: str, items: list[Any], binary: bool) -> dict[str, Any]:
@@ -625,7 +707,10 @@ def build_report(
     kind = run_kind(path)
     plugins = plugins or host()
     reporters = {
-        n: e for n, e in plugins.reporters().items() if kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
+        n: e
+        for n, e in plugins.reporters().items()
+        # a reporter registered with ``formats`` writes files (HTML...) from this report: not a section
+        if not e.options.get("formats") and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
     report = build_eval(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
@@ -646,6 +731,10 @@ def build_report(
             )
     if sections:
         report["sections"] = sections
+        # a benchmark whose own reporter folds its repeats (AIME, code pass@k): no second set of rows
+        own = {b for n, e in reporters.items() if n in sections for b in e.options.get("benchmarks") or ()}
+        if own and report.get("rows"):
+            report["rows"] = [r for r in report["rows"] if not (r.get("average") == "repeats" and r["dataset"] in own)]
     return report
 
 
@@ -668,6 +757,104 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
             f"`assay report {run_dir}` prints the report from it"
         ) from None
     return out
+
+
+def file_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
+    """The reporter registered with ``formats={fmt, ...}`` (it has ``write(report, log_path, out)``), or None."""
+    for entry in (plugins or host()).reporters().values():
+        if fmt in (entry.options.get("formats") or ()):
+            return entry
+    return None
+
+
+def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None) -> list[Path]:
+    """``report.<format>`` in the run directory from each file reporter; one that fails is a warning."""
+    import sys
+
+    from .redact import visible
+
+    written = []
+    for name, entry in (plugins or host()).reporters().items():
+        for fmt in sorted(entry.options.get("formats") or ()):
+            try:
+                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}"))
+            except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
+                print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
+    return written
+
+
+_TABLE_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+_PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
+                 "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
+
+
+def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The report's table as plain values: the eval rows, or a perf run's sweep points."""
+    if report.get("rows") is not None or report.get("kind", "eval") == "eval":
+        return _TABLE_COLUMNS, [
+            [
+                r["model"],
+                r["dataset"],
+                r["metric"],
+                r["category"],
+                r["subset"],
+                r["num"],
+                r["score"],
+                r["errors"],
+                r["ci_low"],
+                r["ci_high"],
+            ]  # fmt: skip
+            for r in report.get("rows", [])
+        ]
+    out = []
+    for section in (report.get("sections") or {}).values():
+        for pt in section.get("points", []) if isinstance(section, dict) else []:
+            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
+            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
+            out.append(
+                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
+                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
+            )  # fmt: skip
+    return _PERF_COLUMNS, out
+
+
+def render_text_table(report: dict[str, Any], fmt: str) -> str:
+    """``--format markdown`` (a GitHub table) or ``csv`` of the report's table; text from data files is
+    made inert (control characters shown as escapes; in markdown ``|`` and ``<``/``>`` escaped)."""
+    import csv
+    import io
+
+    from .redact import scrub, visible
+
+    columns, rows = table(report)
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4f}" if fmt == "markdown" else repr(v)
+        return visible(scrub(str(v)), multiline=False)
+
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows([[cell(v) for v in r] for r in rows])
+        return buf.getvalue()
+
+    def md(v: Any) -> str:
+        return cell(v).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---:" if c in _NUMERIC else "---" for c in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high", "Requests", "OK", "Failed", "Req/s", "Out tok/s",
+            "TTFT p50 (s)", "TTFT p99 (s)", "E2E p50 (s)", "E2E p99 (s)"}  # fmt: skip
 
 
 def _fmt(v: Any) -> str:

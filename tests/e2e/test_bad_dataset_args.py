@@ -37,6 +37,7 @@ def _eval(tmp_path, datasets_dir, datasets: list[str], dataset_args: dict):
 def _accepts(name: str, *extra: str) -> str:
     fields = {"subset_list", "few_shot_num", "few_shot_random", "prompt_template", "system_prompt", "local_path"}
     fields |= {"metric_list", "eval_split", "repeats", "limit", "seed", "dataset_dir", "dataset_hub", *extra}
+    fields |= {"train_split", "few_shot_prompt_template", "filters", "shuffle", "shuffle_choices", "aggregation"}
     return ", ".join(sorted(fields))
 
 

@@ -197,7 +197,7 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
     assert plugins["brk_observer"]["observes_events"] is True
     assert plugins["brk_observer"]["descriptions"] == {"benchmarks": {"brk_observer_qa": "three capitals"}}
     assert "brk_import" not in plugins
-    assert plugins["builtin"]["registers"] == {"models": ["mock"], "scorers": ["exact_match", "includes"]}
+    assert plugins["builtin"]["registers"] == {"models": ["mock"], "scorers": ["exact_match", "includes", "llm_judge"]}
 
 
 def test_help_and_plugins_still_run(host):
@@ -263,4 +263,7 @@ def test_an_unknown_command_names_the_closest_one():
     )
     assert proc.returncode == 2
     last = proc.stderr.splitlines()[-1]  # (after any warning about other installed plugins)
-    assert last.startswith("assay: error: unknown command 'evl' (did you mean 'eval'?); commands: compare, eval, ")
+    head, _, listed = last.partition("; commands: ")
+    assert head == "assay: error: unknown command 'evl' (did you mean 'eval'?)"
+    names = listed.split(", ")
+    assert names == sorted(names) and {"compare", "eval", "report"} <= set(names)

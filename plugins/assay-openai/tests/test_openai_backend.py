@@ -55,6 +55,43 @@ def test_chat_completion_records_reasoning_usage_and_timing(test_server, stream)
     assert srv.requests[0]["top_k"] == 2  # extra_body reached the server
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_tools_are_sent_and_tool_calls_returned(test_server, stream):
+    # tools ride in the generation config (a benchmark puts them in SampleLoaded.metadata.generation_config);
+    # the server's rule answers with two calls, streamed as OpenAI does: name first, arguments in fragments
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
+    calls = [
+        {"name": "get_weather", "arguments": {"city": "Paris", "unit": "C"}},
+        {"name": "get_time", "arguments": '{"tz": "CET"'},  # raw text as the server gave it (broken JSON)
+    ]
+    srv = test_server(rules=[{"match": "weather", "answer": "", "tool_calls": calls}])
+    run = Recorder()
+
+    async def go(text):
+        model = OpenAIModel(ModelConfig(model="m", api_url=srv.url, api_key="k", stream=stream), run)
+        try:
+            return await model.generate(
+                GenerateRequest(
+                    sample_id="s/1",
+                    messages=[{"role": "user", "content": text}],
+                    generation_config={"tools": tools, "tool_choice": "auto"},
+                )
+            )
+        finally:
+            await model.aclose()
+
+    result = anyio.run(go, "weather in Paris?")
+    assert srv.requests[0]["tools"] == tools and srv.requests[0]["tool_choice"] == "auto"
+    assert result.finish_reason == "tool_calls" and result.output == ""
+    assert [(c["name"], c["arguments"]) for c in result.tool_calls] == [
+        ("get_weather", '{"city": "Paris", "unit": "C"}'),
+        ("get_time", '{"tz": "CET"'),
+    ]
+    assert result.tool_calls[0]["id"] == "call_1_0"
+    plain = anyio.run(go, "hello")
+    assert plain.tool_calls is None and plain.finish_reason == "stop"
+
+
 def test_completions_api_for_prompt_samples(test_server):
     srv = test_server(default_answer="ok")
     run = Recorder()

@@ -29,7 +29,7 @@ PROMPT = "{question}\nPlease reason step by step, and put your final answer with
 class _AIME:
     name = "aime"
     folder = "aime"
-    hub_id: str | None = None  # the hub copies differ in layout: local files only
+    hub_id: dict[str, str] | None = None  # EvalScope's id per hub (their layouts differ: the loader says what it needs)
     default_scorers: ClassVar[list[str]] = ["aime_acc"]
 
     def __init__(self, args: BenchmarkArgs) -> None:
@@ -66,11 +66,13 @@ class _AIME:
 
 class AIME24(_AIME):
     name = "aime24"
+    hub_id = {"modelscope": "evalscope/aime24", "huggingface": "HuggingFaceH4/aime_2024"}
     folder = "aime24"
 
 
 class AIME25(_AIME):
     name = "aime25"
+    hub_id = {"modelscope": "evalscope/aime25", "huggingface": "math-ai/aime25"}
     folder = "aime25"
 
 

@@ -36,6 +36,7 @@ class AlpacaEval:
     hub_id = "AI-ModelScope/alpaca_eval"
     default_scorers: ClassVar[list[str]] = ["alpaca_eval_judge"]
     extra_args: ClassVar[tuple[str, ...]] = ("version",)
+    honours: ClassVar[tuple[str, ...]] = ("subset_list",)  # the prompt is the bare instruction: no few-shot
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -80,7 +80,7 @@ def find_gamed(data_dirs: Sequence[str | Path] = (), download: bool = True) -> t
         from assay.data import download as hub_download
 
         try:
-            root = hub_download(HUB_REPO, "huggingface", files=[GAMED_FILE])
+            root = hub_download(HUB_REPO, "huggingface", allow_patterns=[GAMED_FILE])
         except AssayError as exc:
             looked.append(str(exc))
         else:

@@ -50,6 +50,7 @@ def parse_row(obj: dict[str, Any], where: str, subset: str) -> MCQItem:
 class ARC(MCQBenchmark):
     name = "arc"
     folders = ("arc", "ARC", "ai2_arc")
+    hub_id = {"modelscope": "allenai/ai2_arc", "huggingface": "allenai/ai2_arc"}  # EvalScope's dataset id
     default_few_shot = 0
     splits = ("test", "dev")
     default_split = "test"

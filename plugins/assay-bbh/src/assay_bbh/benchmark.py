@@ -19,6 +19,8 @@ from assay.data import read_json, read_text
 
 from .extract import MULTIPLE_CHOICE, TASKS
 
+HUB_ID = {"modelscope": "evalscope/bbh", "huggingface": "lukaemon/bbh"}  # EvalScope's id; the BBH JSON layout
+
 ANSWER_CUE = "A: Let's think step by step."
 
 
@@ -72,7 +74,7 @@ class BBH:
                 raise AssayError(f"bbh: unknown subset {s!r}{hint}; the 27 tasks are: {', '.join(TASKS)}")
 
     def _root(self) -> Path:
-        base = self.args.data_path("bbh", "BIG-Bench-Hard", hub_id=None)
+        base = self.args.data_path("bbh", "BIG-Bench-Hard", hub_id=HUB_ID)
         for cand in (base, base / "bbh"):
             if (cand / "bbh").is_dir() and (cand / "cot-prompts").is_dir():
                 return cand

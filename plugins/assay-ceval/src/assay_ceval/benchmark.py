@@ -88,6 +88,7 @@ STYLE = PromptStyle(
 class CEval(MCQBenchmark):
     name = "ceval"
     folders = ("ceval", "ceval-exam", "ceval_exam")
+    hub_id = {"modelscope": "evalscope/ceval", "huggingface": "ceval/ceval-exam"}  # EvalScope's dataset id
     default_few_shot = 5
     splits = ("val", "dev")
     default_split = "val"

@@ -190,6 +190,7 @@ STYLE = PromptStyle(
 class CMMLU(MCQBenchmark):
     name = "cmmlu"
     folders = ("cmmlu", "CMMLU")
+    hub_id = {"modelscope": "evalscope/cmmlu", "huggingface": "haonan-li/cmmlu"}  # EvalScope's dataset id
     default_few_shot = 5
     splits = ("test", "dev")
     default_split = "test"

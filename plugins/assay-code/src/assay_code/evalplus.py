@@ -62,7 +62,10 @@ class HumanEvalPlus:
     default_scorers = ["code_pass"]
     extra_args = SPEC_KEYS
     files = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
-    hub_id = "evalplus/humanevalplus"
+    hub_id: str | dict[str, str] = {
+        "modelscope": "evalscope/humanevalplus",
+        "huggingface": "evalplus/humanevalplus",
+    }
     subset = "default"
     template = HUMANEVAL_TEMPLATE
 
@@ -107,7 +110,7 @@ class HumanEvalPlus:
 class MBPPPlus(HumanEvalPlus):
     name = "mbpp_plus"
     files = ("MbppPlus.jsonl.gz", "MbppPlus.jsonl")
-    hub_id = "evalplus/mbppplus"
+    hub_id: str | dict[str, str] = {"modelscope": "evalscope/mbppplus", "huggingface": "evalplus/mbppplus"}
     template = MBPP_TEMPLATE
 
 

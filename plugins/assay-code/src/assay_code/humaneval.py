@@ -10,7 +10,7 @@ from assay.data import read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
 
-HUB_ID = "modelscope/humaneval"
+HUB_ID = {"modelscope": "modelscope/humaneval", "huggingface": "openai/openai_humaneval"}
 # EvalScope's instruction; the official harness sends the bare prompt to a completion model
 DEFAULT_TEMPLATE = (
     "Read the following function signature and docstring, and fully implement the function described. "

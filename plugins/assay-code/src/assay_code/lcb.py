@@ -32,7 +32,7 @@ from assay.data import read_jsonl
 
 from .common import SPEC_KEYS, require, spec
 
-HUB_ID = "livecodebench/code_generation_lite"
+HUB_ID = {"modelscope": "AI-ModelScope/code_generation_lite", "huggingface": "livecodebench/code_generation_lite"}
 TIMEOUT = 6.0  # per test, as lcb_runner's run_test
 SYSTEM = (
     "You are an expert Python programmer. You will be given a question (problem specification) and will generate "

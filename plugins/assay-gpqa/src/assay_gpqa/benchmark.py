@@ -36,9 +36,11 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 class GPQADiamond:
     name = "gpqa_diamond"
-    hub_id = "AI-ModelScope/gpqa_diamond"
+    # ModelScope: train.jsonl (same columns); Hugging Face: the authors' gated repo holding gpqa_diamond.csv
+    hub_id: ClassVar[dict[str, str]] = {"modelscope": "AI-ModelScope/gpqa_diamond", "huggingface": "Idavidrein/gpqa"}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation", "shuffle_choices")
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template", "eval_split", "shuffle_choices")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -49,7 +51,9 @@ class GPQADiamond:
             raise AssayError(
                 f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: gpqa_diamond has one split (train)"
             )
-        shuffle = self.opts.extra.get("shuffle_choices", True)
+        shuffle = args.shuffle_choices  # EvalScope shuffles by default
+        if shuffle is None:
+            shuffle = self.opts.extra.get("shuffle_choices", True)
         if not isinstance(shuffle, bool):
             raise AssayError(f"dataset_args.{args.name}.shuffle_choices = {shuffle!r}: expected true or false")
         self.shuffle = shuffle
@@ -76,7 +80,7 @@ class GPQADiamond:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("gpqa_diamond", "gpqa", hub_id=self.hub_id)
+        root = args.data_path("gpqa_diamond", "gpqa", hub_id=self.hub_id, hub_files=[FILE, "*.jsonl"])
         path = root / FILE if root.is_dir() else root
         if root.is_dir() and not path.exists():
             found = sorted(root.glob("*.csv")) or sorted(root.glob("train.jsonl"))

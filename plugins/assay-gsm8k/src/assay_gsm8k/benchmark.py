@@ -13,7 +13,7 @@ from assay.api import AssayError, BenchmarkArgs, Sample
 
 from .extract import target_of
 
-HUB_ID = "AI-ModelScope/gsm8k"
+HUB_ID = {"modelscope": "AI-ModelScope/gsm8k", "huggingface": "openai/gsm8k"}  # the HF copy is parquet
 _CALC = re.compile(r"<<[^>]*>>")
 
 INSTRUCTION = (
@@ -38,9 +38,22 @@ def _find(root: Path, split: str) -> Path:
     raise AssayError(f"gsm8k: no {split}.jsonl under {root}")
 
 
+FEW_SHOT_TEMPLATE = "Question: {question}\nAnswer: {answer}\n\n"
+
+
 class GSM8K:
     name = "gsm8k"
     default_scorers = ["gsm8k_acc"]
+    # dataset_args keys its loader applies (the kernel rejects the other benchmark-specific ones)
+    honours = (
+        "few_shot_num",
+        "few_shot_random",
+        "prompt_template",
+        "few_shot_prompt_template",
+        "train_split",
+        "eval_split",
+        "system_prompt",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -49,7 +62,7 @@ class GSM8K:
         n = 4 if self.args.few_shot_num is None else self.args.few_shot_num
         if n <= 0:
             return []
-        rows = [row for _, row in read_jsonl(_find(root, "train"))]
+        rows = [row for _, row in read_jsonl(_find(root, self.args.train_split or "train"))]
         if self.args.few_shot_random:
             return random.Random(self.args.seed).sample(rows, n)
         return rows[:n]
@@ -60,7 +73,16 @@ class GSM8K:
         template = args.prompt_template or DEFAULT_TEMPLATE
         if "{question}" not in template:
             raise AssayError("dataset_args.gsm8k.prompt_template must contain '{question}'")
-        examples = "".join(f"Question: {s['question']}\nAnswer: {_CALC.sub('', s['answer'])}\n\n" for s in shots)
+        shot_template = args.few_shot_prompt_template or FEW_SHOT_TEMPLATE
+        try:
+            examples = "".join(
+                shot_template.format(question=s["question"], answer=_CALC.sub("", s["answer"])) for s in shots
+            )
+        except (KeyError, IndexError, ValueError) as exc:
+            raise AssayError(
+                f"dataset_args.gsm8k.few_shot_prompt_template: cannot fill it ({type(exc).__name__}: {exc}); "
+                "its placeholders are {question} and {answer}"
+            ) from None
         split = args.eval_split or "test"
         path = _find(root, split)
         for line, row in read_jsonl(path):
@@ -68,7 +90,11 @@ class GSM8K:
                 target = target_of(row["answer"])
             except ValueError as exc:
                 raise AssayError(f"{path}:{line}: {exc}") from None
-            content = f"{INSTRUCTION}\n\n{examples}{template.format(question=row['question'])}"
+            if args.prompt_template:  # the whole prompt, no header; {fewshot} places the examples (else first)
+                filled = template.replace("{question}", row["question"])
+                content = filled.replace("{fewshot}", examples) if "{fewshot}" in template else examples + filled
+            else:
+                content = f"{INSTRUCTION}\n\n{examples}{template.format(question=row['question'])}"
             messages = [{"role": "user", "content": content}]
             if args.system_prompt:
                 messages.insert(0, {"role": "system", "content": args.system_prompt})

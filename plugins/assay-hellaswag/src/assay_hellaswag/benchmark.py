@@ -106,7 +106,7 @@ def _parse_block(first: int, block: list[str], path: Path) -> MCQItem:
 
 class HellaSwag:
     name = "hellaswag"
-    hub_id = "evalscope/hellaswag"
+    hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/hellaswag", "huggingface": "Rowan/hellaswag"}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 

@@ -27,6 +27,8 @@ from assay.text import split_reasoning
 
 from .instructions import KwargsError, build, follows_loose, follows_strict
 
+HUB_ID = {"modelscope": "opencompass/ifeval", "huggingface": "google/IFEval"}  # EvalScope's id; input_data.jsonl
+
 
 class IFEval:
     name = "ifeval"
@@ -41,7 +43,7 @@ class IFEval:
                 raise AssayError(f"ifeval: unknown subset {s!r}; the only subset is 'default'")
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        base = args.data_path("ifeval", "IFEval", hub_id=None)
+        base = args.data_path("ifeval", "IFEval", hub_id=HUB_ID)
         path = base / "input_data.jsonl" if base.is_dir() else base
         if not path.exists():
             raise AssayError(f"ifeval: {path} not found (expected input_data.jsonl in {base})")

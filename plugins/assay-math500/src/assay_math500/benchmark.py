@@ -22,6 +22,7 @@ from assay_mathkit import (
     require,
 )
 
+HUB_ID = {"modelscope": "AI-ModelScope/MATH-500", "huggingface": "HuggingFaceH4/MATH-500"}  # test.jsonl on both
 PROMPT = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
 LEVELS = [f"Level {i}" for i in range(1, 6)]
 SUBJECTS = [
@@ -58,7 +59,7 @@ class Math500:
                 )
 
     def _file(self):
-        base = self.args.data_path("math500", "MATH-500", hub_id="AI-ModelScope/MATH-500")
+        base = self.args.data_path("math500", "MATH-500", hub_id=HUB_ID)
         path = base / "test.jsonl" if base.is_dir() else base
         if not path.exists():
             raise AssayError(f"math_500: {path} not found (expected test.jsonl in {base})")

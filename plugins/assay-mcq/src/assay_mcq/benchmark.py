@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, shuffled_choices
 
 from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
 
@@ -154,13 +154,24 @@ class MCQBenchmark:
 
     name = "mcq"
     folders: tuple[str, ...] = ()
-    hub_id: str | None = None
+    hub_id: str | dict[str, str] | None = None  # per hub: {"modelscope": ..., "huggingface": ...}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     default_few_shot = 0
     splits: tuple[str, ...] = ("test",)
     default_split = "test"
     few_shot_split: str | None = "dev"
     extra_args: ClassVar[tuple[str, ...]] = COMMON_EXTRA  # dataset_args keys beyond BenchmarkArgs
+    # the benchmark-specific dataset_args keys this loader applies (assay.api.BENCHMARK_HONOURED)
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "few_shot_random",
+        "prompt_template",
+        "train_split",
+        "eval_split",
+        "shuffle_choices",
+        "system_prompt",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -170,6 +181,13 @@ class MCQBenchmark:
             raise AssayError(
                 f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(self.splits)}"
             )
+        if args.train_split is not None:
+            if args.train_split not in (*self.splits, self.few_shot_split):
+                known = sorted({*self.splits, *([self.few_shot_split] if self.few_shot_split else [])})
+                raise AssayError(
+                    f"dataset_args.{args.name}.train_split = {args.train_split!r}: expected one of {', '.join(known)}"
+                )
+            self.few_shot_split = args.train_split
         if self.opts.few_shot and self.few_shot_split is None:
             raise AssayError(
                 f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: {self.name} has no few-shot split"
@@ -213,6 +231,10 @@ class MCQBenchmark:
             extra_categories = self.more_categories(subject)
             cache: dict[Any, str] = {}
             for item in self.read_items(root, subject, self.split):
+                if args.shuffle_choices:  # seeded by the item's id: the same order in every run with this seed
+                    choices, answer, order = shuffled_choices(item.choices, item.answer, args.seed, item.id)
+                    extra = {**item.extra, "permutation": order, "shuffle_seed": args.seed}
+                    item = attrs.evolve(item, choices=choices, answer=answer, extra=extra)
                 shots = pick_shots(pool, opts.few_shot, rand=args.few_shot_random, seed=args.seed, item=item)
                 sample = make_sample(
                     item,

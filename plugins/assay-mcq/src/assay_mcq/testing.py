@@ -77,7 +77,9 @@ def rows_by(report: Any, metric: str = "acc") -> dict[tuple[str, str], dict[str,
     """Report rows of one metric keyed by (category, subset); ``report`` is the row list
     ``assay report --format json`` prints or a report dict with "rows"."""
     rows = report["rows"] if isinstance(report, dict) else report
-    return {(r["category"], r["subset"]): r for r in rows if r["metric"] == metric}
+    return {
+        (r["category"], r["subset"]): r for r in rows if r.get("metric") == metric
+    }  # report sections have no metric
 
 
 def events(run_dir: Path, type_: str) -> list[dict[str, Any]]:
@@ -88,3 +90,30 @@ def events(run_dir: Path, type_: str) -> list[dict[str, Any]]:
             if ev["type"] == type_:
                 out.append(ev["body"])
     return out
+
+
+def fake_hf_cache(cache: Path, repo_id: str, files: dict[str, Path]) -> Path:
+    """Lay out a Hugging Face hub cache holding one dataset snapshot (``files``: path in the repo ->
+    source file) and return the snapshot folder. With ``HF_HUB_OFFLINE=1 HF_HUB_CACHE=cache`` the
+    kernel's hub download (``huggingface_hub.snapshot_download``) resolves ``repo_id`` to it."""
+    import shutil
+
+    repo = cache / ("datasets--" + repo_id.replace("/", "--"))
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snap = repo / "snapshots" / commit
+    for rel, src in files.items():
+        (snap / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, snap / rel)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    return snap
+
+
+def cli_eval_hub(dataset: str, hub: str, cache: Path, work_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``assay eval --datasets DATASET --dataset-hub HUB`` (mock model) with no local files, offline,
+    the Hugging Face cache at ``cache``; returns the finished process (not checked)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), OMP_NUM_THREADS="1")
+    env.pop("ASSAY_DATA_DIR", None)
+    cmd = [sys.executable, "-m", "assay", "eval", "--datasets", dataset, "--dataset-hub", hub]
+    cmd += ["--work-dir", str(work_dir), "--no-progress", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)

@@ -83,6 +83,7 @@ SUBJECTS = sorted(SUBCATEGORIES)
 class MMLU(MCQBenchmark):
     name = "mmlu"
     folders = ("mmlu", "MMLU", "data")
+    hub_id = {"modelscope": "cais/mmlu", "huggingface": "cais/mmlu"}  # EvalScope's dataset id
     default_few_shot = 5
     splits = ("test", "val", "dev")
     default_split = "test"

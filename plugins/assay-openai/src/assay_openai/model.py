@@ -216,8 +216,44 @@ def served_models(api_url: str, api_key: str | None = None, timeout: float | Non
         client.close()
 
 
+def tool_call_of(raw: Any) -> dict[str, Any] | None:
+    """One ``tool_calls`` entry of a chat reply as ``{"name", "arguments" (JSON text), "id"}``."""
+    if not isinstance(raw, dict):
+        return None
+    fn = raw.get("function") if isinstance(raw.get("function"), dict) else {}
+    args = fn.get("arguments")
+    if not isinstance(args, str):
+        args = "" if args is None else msgspec.json.encode(args).decode()
+    out: dict[str, Any] = {"name": str(fn.get("name") or ""), "arguments": args}
+    if raw.get("id"):
+        out["id"] = str(raw["id"])
+    return out
+
+
+def merge_tool_deltas(acc: dict[int, dict[str, Any]], deltas: list[Any]) -> None:
+    """Merge streamed ``delta.tool_calls`` fragments into ``acc`` (index -> name, arguments, id)."""
+    for d in deltas:
+        if not isinstance(d, dict):
+            continue
+        idx = d.get("index")
+        idx = idx if isinstance(idx, int) else len(acc)
+        entry = acc.setdefault(idx, {"name": "", "arguments": ""})
+        fn = d.get("function") if isinstance(d.get("function"), dict) else {}
+        if isinstance(fn.get("name"), str):
+            entry["name"] += fn["name"]
+        if isinstance(fn.get("arguments"), str):
+            entry["arguments"] += fn["arguments"]
+        if d.get("id"):
+            entry["id"] = str(d["id"])
+
+
 async def read_events(
-    reads: Any, now: Any, chat: bool, timed: RequestTimed, http_request: Any = None
+    reads: Any,
+    now: Any,
+    chat: bool,
+    timed: RequestTimed,
+    http_request: Any = None,
+    tool_calls: dict[int, dict[str, Any]] | None = None,
 ) -> tuple[list[str], list[str], str | None, Usage | None]:
     """Read an OpenAI event stream from its network reads: (content parts, reasoning parts, finish, usage).
 
@@ -263,6 +299,8 @@ async def read_events(
                     r = delta.reasoning_content or delta.reasoning
                     if r:
                         reasoning_parts.append(r)
+                    if delta.tool_calls and tool_calls is not None:
+                        merge_tool_deltas(tool_calls, delta.tool_calls)
                 else:
                     text = None
             else:
@@ -410,9 +448,12 @@ class OpenAIModel:
             message = choice.get("message") or {}
             output = message.get("content") or ""
             reasoning = message.get("reasoning_content") or message.get("reasoning") or None
+            raw_calls = message.get("tool_calls")
+            calls = [c for c in map(tool_call_of, raw_calls) if c] if isinstance(raw_calls, list) else None
         else:
             output = choice.get("text") or ""
             reasoning = None
+            calls = None
         timed.last_content = timed.end = t
         timed.chunk_times = [t]
         raw_usage = data.get("usage")
@@ -434,6 +475,7 @@ class OpenAIModel:
             usage=usage,
             finish_reason=choice.get("finish_reason"),
             logprobs=_token_logprobs(choice.get("logprobs")) if params.get("logprobs") else None,
+            tool_calls=calls or None,
         )
 
     async def _streamed(
@@ -468,13 +510,14 @@ class OpenAIModel:
                 raise StreamError(
                     f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
                 )
+            calls: dict[int, dict[str, Any]] = {}
             parts, reasoning_parts, finish, usage = await read_events(
-                resp.aiter_bytes(), now, chat, timed, resp.request
+                resp.aiter_bytes(), now, chat, timed, resp.request, calls
             )
         finally:
             await resp.aclose()
         timed.end = now()
-        if not parts and not reasoning_parts and finish is None:
+        if not parts and not reasoning_parts and not calls and finish is None:
             raise StreamError("the event stream ended with no content and no finish_reason")
         if usage is not None:
             timed.prompt_tokens = usage.prompt_tokens
@@ -485,4 +528,5 @@ class OpenAIModel:
             reasoning="".join(reasoning_parts) or None,
             usage=usage,
             finish_reason=finish,
+            tool_calls=[calls[i] for i in sorted(calls)] or None,
         )

@@ -107,6 +107,7 @@ class Delta(msgspec.Struct):
     content: str | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
+    tool_calls: list[Any] | None = None  # function-call fragments, merged by index (model.merge_tool_deltas)
 
 
 class Message(msgspec.Struct):

@@ -66,7 +66,7 @@ def example(item: MCQItem) -> str:
 
 class RACE:
     name = "race"
-    hub_id = "evalscope/race"
+    hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/race", "huggingface": "ehovy/race"}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 

@@ -162,6 +162,30 @@ class Server:
             return best["answers"][used % len(best["answers"])]
         return best["answer"]
 
+    def tool_calls_for(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The function calls of the rule that answers this request (its ``tool_calls``: a list of
+        ``{"name", "arguments"}``, arguments an object or raw text sent as is), or None."""
+        text = _last_user_text(body)
+        best, best_pos = None, -1
+        for rule in self.config.rules:
+            pos = text.rfind(rule["match"])
+            if pos > best_pos:
+                best, best_pos = rule, pos
+        calls = best.get("tool_calls") if best is not None else None
+        if not calls:
+            return None
+        out = []
+        for i, c in enumerate(calls):
+            args = c.get("arguments", {})
+            out.append(
+                {
+                    "id": f"call_{self.count}_{i}",
+                    "type": "function",
+                    "function": {"name": c["name"], "arguments": args if isinstance(args, str) else json.dumps(args)},
+                }
+            )
+        return out
+
     def _fault(self, n: int) -> str | None:
         for kind, spec in self.config.faults.items():
             if isinstance(spec, (list, tuple)):
@@ -363,6 +387,9 @@ class Server:
             if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos")
             else "stop"
         )
+        calls = self.tool_calls_for(body) if chat else None  # a rule's function calls (tools API)
+        if calls:
+            finish = "tool_calls"
         if not body.get("stream"):
             if cfg.ttft:
                 await asyncio.sleep(cfg.ttft + cfg.itl * max(0, len(toks) - 1))
@@ -371,6 +398,9 @@ class Server:
                 message: dict[str, Any] = {"role": "assistant", "content": text}
                 if cfg.reasoning:
                     message["reasoning_content"] = cfg.reasoning
+                if calls:
+                    message["content"] = text or None
+                    message["tool_calls"] = calls
                 choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
                 if body.get("logprobs"):
                     choice["logprobs"] = {"content": self._logprobs(body, toks)}
@@ -464,6 +494,23 @@ class Server:
             await resp.write(chunk("".join(group)))
         if cfg.timing and groups:
             self.timings.append((arrived, first_write, last_write))
+        for i, call in enumerate(calls or []):
+            # as OpenAI streams a call: id and name first, then the arguments in fragments
+            fn = call["function"]
+            half = len(fn["arguments"]) // 2
+            head = {"index": i, "id": call["id"], "type": "function", "function": {"name": fn["name"], "arguments": ""}}
+            for delta in (
+                head,
+                *({"index": i, "function": {"arguments": a}} for a in (fn["arguments"][:half], fn["arguments"][half:])),
+            ):
+                data = {
+                    "id": rid,
+                    "object": obj,
+                    "created": created,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": {"tool_calls": [delta]}, "finish_reason": None}],
+                }
+                await resp.write(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
         await resp.write(chunk(None if chat else "", finish_reason=finish) if chat else chunk("", finish_reason=finish))
         opts = body.get("stream_options") or {}
         if cfg.report_usage and opts.get("include_usage"):

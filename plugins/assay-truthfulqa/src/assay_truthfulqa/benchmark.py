@@ -92,6 +92,9 @@ class TruthfulQA:
     default_scorers: ClassVar[list[str]] = ["truthfulqa_mc"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 
+    # EvalScope's id (its layout: TruthfulQA.csv, else the loader says what it needs)
+    hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/truthful_qa", "huggingface": "truthfulqa/truthful_qa"}
+
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
         self.opts = parse_options(args, 0, ())
@@ -104,7 +107,7 @@ class TruthfulQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Any:
         args = args or self.args
-        root = args.data_path("truthfulqa", "TruthfulQA", "truthful_qa")
+        root = args.data_path("truthfulqa", "TruthfulQA", "truthful_qa", hub_id=self.hub_id)
         path = root / "TruthfulQA.csv" if root.is_dir() else root
         select_subsets(args, [SUBSET], path)
         for r in read_rows(path):

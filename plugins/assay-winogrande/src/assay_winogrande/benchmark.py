@@ -42,7 +42,10 @@ def parse_row(obj: dict[str, Any], where: str) -> MCQItem:
 
 class Winogrande:
     name = "winogrande"
-    hub_id = "AI-ModelScope/winogrande_val"
+    hub_id: ClassVar[dict[str, str]] = {
+        "modelscope": "AI-ModelScope/winogrande_val",
+        "huggingface": "allenai/winogrande",
+    }
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 

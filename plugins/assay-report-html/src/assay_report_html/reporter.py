@@ -1,0 +1,217 @@
+"""Write a run's report (or a comparison) as one self-contained HTML file.
+
+The tables are the report the kernel built (its rows, and every plugin reporter's section: perf,
+pass@k...); the sample browser and the perf distributions come from one more pass over the log
+(:mod:`.fold`). Nothing is fetched: CSS, script and SVG charts are inline, and a Content-Security-Policy
+forbids every request and every script but the report's own (a nonce), on top of Jinja2's escaping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+from array import array
+from pathlib import Path
+from typing import Any, ClassVar
+
+from markupsafe import Markup
+
+from . import svg
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def embed_json(data: Any) -> Markup:
+    """JSON to place inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` survives, so no
+    text in it can close the element or open a comment; the script reads it with ``JSON.parse``."""
+    text = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
+    for a, b in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return Markup(text)
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities become None (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _env() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=True,  # every {{ value }} is HTML-escaped
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["f4"] = lambda v: "-" if v is None else f"{v:.4f}"
+    env.filters["ms"] = lambda v: "-" if v is None else f"{v * 1000:.1f}"
+    env.filters["num"] = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"
+    env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:+.1f}%"
+    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
+    env.filters["point"] = lambda p: ", ".join(f"{k}={v}" for k, v in p.items() if v is not None) or "-"
+    return env
+
+
+def _write(out: Path, html: str) -> Path:
+    from contextlib import suppress
+
+    from assay.api import AssayError
+
+    out = Path(out)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise AssayError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return out
+
+
+def _perf_charts(section: dict[str, Any], log: Path) -> list[Markup]:
+    from .fold import fold_requests
+
+    raw = fold_requests(log)
+    charts: list[Markup] = []
+    points = section.get("points") or []
+    # percentiles against concurrency (or rate) when the run swept several points
+    if len(points) > 1:
+        axis = "rate" if any(pt["point"].get("rate") for pt in points) else "parallel"
+        for stat, label in (("ttft_s", "TTFT"), ("e2e_latency_s", "E2E latency")):
+            series: dict[str, list[tuple[float, float]]] = {}
+            for pt in points:
+                x = pt["point"].get(axis)
+                st = pt.get(stat) or {}
+                for q in section.get("percentiles") or []:
+                    v = st.get(f"p{q:g}")
+                    if x is not None and v is not None:
+                        series.setdefault(f"p{q:g}", []).append((float(x), v * 1000))
+            charts.append(svg.lines(series, f"{label} percentiles against {axis}", axis, "ms"))
+        charts.append(
+            svg.lines(
+                {
+                    "output tok/s": [
+                        (float(pt["point"].get(axis) or 0), pt.get("output_token_throughput"))
+                        for pt in points
+                        if pt["point"].get(axis) is not None
+                    ]
+                },
+                f"output token throughput against {axis}",
+                axis,
+                "tokens/s",
+            )
+        )
+    for p in raw["points"][:8]:
+        name = svg.escape(", ".join(f"{k}={v}" for k, v in p["point"].items() if v is not None) or "all")
+        ms_ttft, ms_e2e = array("d", (v * 1000 for v in p["ttft"])), array("d", (v * 1000 for v in p["e2e"]))
+        charts.append(svg.histogram(ms_ttft, f"TTFT distribution ({name})", "TTFT (ms)"))
+        charts.append(svg.histogram(ms_e2e, f"latency distribution ({name})", "E2E latency (ms)"))
+    tl = raw["timeline"]
+    if tl:
+        charts.append(svg.lines({"requests/s": [(t, r) for t, r, _ in tl]}, "throughput over time", "seconds", "req/s"))
+        charts.append(
+            svg.lines({"output tokens/s": [(t, k) for t, _, k in tl]}, "output tokens over time", "seconds", "tok/s")
+        )
+    return [c for c in charts if c]
+
+
+def _subset_charts(rows: list[dict[str, Any]]) -> list[Markup]:
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        if r.get("average") is None:  # subset rows (OVERALL rows are averages)
+            groups.setdefault((r["dataset"], r["metric"]), []).append(r)
+    return [svg.score_bars(rs, f"{ds} · {metric} per subset (95% CI)") for (ds, metric), rs in groups.items()]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    xs = sorted(values)
+    k = (len(xs) - 1) * q / 100
+    lo = math.floor(k)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def _eval_latency(log: Path) -> dict[str, Any] | None:
+    """An eval run's own request times (RequestTimed of the backend): a table and two histograms."""
+    from .fold import fold_requests
+
+    raw = fold_requests(log)
+    ttft = array("d", (v for p in raw["points"] for v in p["ttft"]))
+    e2e = array("d", (v for p in raw["points"] for v in p["e2e"]))
+    if not e2e:
+        return None
+    rows = []
+    for name, xs in (("TTFT", ttft), ("E2E latency", e2e)):
+        if xs:
+            row = {"metric": name, "n": len(xs), "mean": sum(xs) / len(xs), "max": max(xs)}
+            row.update({f"p{q}": _percentile(xs, q) for q in (50, 90, 99)})
+            rows.append(row)
+    charts = [
+        svg.histogram(array("d", (v * 1000 for v in ttft)), "TTFT distribution (eval requests)", "TTFT (ms)"),
+        svg.histogram(array("d", (v * 1000 for v in e2e)), "latency distribution (eval requests)", "E2E latency (ms)"),
+    ]
+    return {"rows": rows, "charts": [c for c in charts if c]}
+
+
+class HtmlReporter:
+    """A file reporter: ``kinds`` is empty, so it adds no section to ``assay report``; the kernel calls
+    ``write`` (report.html in a run directory, ``--format html``) and ``write_compare``."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def build(self, log_path: Path) -> dict[str, Any]:
+        return {}
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        return None
+
+    def write(self, report: dict[str, Any], log_path: Path, out: Path) -> Path:
+        from .fold import fold_samples
+
+        log_path = Path(log_path)
+        report = _clean(report)
+        sections = dict(report.get("sections") or {})
+        perf = sections.pop("perf", None)
+        if perf is None:
+            perf = next((s for s in sections.values() if isinstance(s, dict) and "points" in s), None)
+            sections = {k: v for k, v in sections.items() if v is not perf}
+        if perf:  # a perf run's report is its section: the header shows its run, status and model
+            report = {**report, **{k: perf.get(k) for k in ("run_id", "status", "model") if not report.get(k)}}
+        ctx: dict[str, Any] = {
+            "nonce": secrets.token_urlsafe(16),
+            "report": report,
+            "run_dir": str(log_path.parent),
+            "perf": perf,
+            "perf_charts": _perf_charts(perf, log_path) if perf else [],
+            "subset_charts": _subset_charts(report.get("rows") or []),
+            "sections": sections,
+            "samples": None,
+            "not_shown": 0,
+            "latency": None,
+        }
+        if report.get("kind", "eval") == "eval" and report.get("rows") is not None:
+            folded = fold_samples(log_path)
+            ctx["samples"] = embed_json(_clean(folded["samples"]))
+            ctx["sample_count"] = len(folded["samples"])
+            ctx["not_shown"] = folded["not_shown"]
+            ctx["latency"] = _eval_latency(log_path)
+        return _write(out, _env().get_template("report.html.j2").render(**ctx))
+
+    def write_compare(self, result: dict[str, Any], out: Path) -> Path:
+        ctx = {"nonce": secrets.token_urlsafe(16), "result": _clean(result)}
+        return _write(out, _env().get_template("compare.html.j2").render(**ctx))
+
+
+REPORTER = HtmlReporter()

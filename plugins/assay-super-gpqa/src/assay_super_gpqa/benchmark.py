@@ -1,0 +1,178 @@
+"""The implementation behind assay_super_gpqa (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.data import read_jsonl
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq.templates import SINGLE_ANSWER_COT, fill
+
+HUB_ID = "m-a-p/SuperGPQA"  # EvalScope's dataset_id (ModelScope); the same id on Hugging Face
+FILE = "SuperGPQA-all.jsonl"
+REQUIRED = ("uuid", "question", "options", "answer_letter", "field", "discipline")
+STYLE = PromptStyle(header="", answer_prefix="Answer:")  # log-likelihood continuations only
+
+# field (the subset) -> discipline (the report category), as EvalScope groups them
+FIELD_DISCIPLINE = {
+    "Electronic Science and Technology": "Engineering",
+    "Philosophy": "Philosophy",
+    "Traditional Chinese Medicine": "Medicine",
+    "Applied Economics": "Economics",
+    "Mathematics": "Science",
+    "Physics": "Science",
+    "Clinical Medicine": "Medicine",
+    "Computer Science and Technology": "Engineering",
+    "Information and Communication Engineering": "Engineering",
+    "Control Science and Engineering": "Engineering",
+    "Theoretical Economics": "Economics",
+    "Law": "Law",
+    "History": "History",
+    "Basic Medicine": "Medicine",
+    "Education": "Education",
+    "Materials Science and Engineering": "Engineering",
+    "Electrical Engineering": "Engineering",
+    "Systems Science": "Science",
+    "Power Engineering and Engineering Thermophysics": "Engineering",
+    "Military Science": "Military Science",
+    "Biology": "Science",
+    "Business Administration": "Management",
+    "Language and Literature": "Literature and Arts",
+    "Public Health and Preventive Medicine": "Medicine",
+    "Political Science": "Law",
+    "Chemistry": "Science",
+    "Hydraulic Engineering": "Engineering",
+    "Chemical Engineering and Technology": "Engineering",
+    "Pharmacy": "Medicine",
+    "Geography": "Science",
+    "Art Studies": "Literature and Arts",
+    "Architecture": "Engineering",
+    "Forestry Engineering": "Engineering",
+    "Public Administration": "Management",
+    "Oceanography": "Science",
+    "Journalism and Communication": "Literature and Arts",
+    "Nuclear Science and Technology": "Engineering",
+    "Weapon Science and Technology": "Engineering",
+    "Naval Architecture and Ocean Engineering": "Engineering",
+    "Environmental Science and Engineering": "Engineering",
+    "Transportation Engineering": "Engineering",
+    "Geology": "Science",
+    "Physical Oceanography": "Science",
+    "Musicology": "Literature and Arts",
+    "Stomatology": "Medicine",
+    "Aquaculture": "Agronomy",
+    "Mechanical Engineering": "Engineering",
+    "Aeronautical and Astronautical Science and Technology": "Engineering",
+    "Civil Engineering": "Engineering",
+    "Mechanics": "Engineering",
+    "Petroleum and Natural Gas Engineering": "Engineering",
+    "Sociology": "Sociology",
+    "Food Science and Engineering": "Engineering",
+    "Agricultural Engineering": "Engineering",
+    "Surveying and Mapping Science and Technology": "Engineering",
+    "Metallurgical Engineering": "Engineering",
+    "Library, Information and Archival Management": "Management",
+    "Mining Engineering": "Engineering",
+    "Astronomy": "Science",
+    "Geological Resources and Geological Engineering": "Engineering",
+    "Atmospheric Science": "Science",
+    "Optical Engineering": "Engineering",
+    "Animal Husbandry": "Agronomy",
+    "Geophysics": "Science",
+    "Crop Science": "Agronomy",
+    "Management Science and Engineering": "Management",
+    "Psychology": "Education",
+    "Forestry": "Agronomy",
+    "Textile Science and Engineering": "Engineering",
+    "Veterinary Medicine": "Agronomy",
+    "Instrument Science and Technology": "Engineering",
+    "Physical Education": "Education",
+}
+
+
+def data_file(root: Path) -> Path:
+    if root.is_file():
+        return root
+    path = root / FILE
+    if not path.is_file():
+        raise AssayError(f"super_gpqa: no {FILE} in {root} (the hub snapshot of {HUB_ID} holds it at its root)")
+    return path
+
+
+class SuperGPQA:
+    name = "super_gpqa"
+    hub_id = HUB_ID
+    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
+    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+        self.opts = parse_options(args, 0)
+        if self.opts.few_shot:
+            raise AssayError(
+                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: super_gpqa is run 0-shot here "
+                "(EvalScope's fixed 5-shot prompt is not included)"
+            )
+        if args.eval_split not in (None, "train"):
+            raise AssayError(
+                f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: super_gpqa has one split (train)"
+            )
+
+    def rows(self, path: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """The file's rows grouped by field, in file order within a field."""
+        by_field: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for line, row in read_jsonl(path):
+            missing = [k for k in REQUIRED if k not in row]
+            if missing:
+                raise AssayError(f"{path}:{line}: missing key(s) {', '.join(missing)}")
+            if not isinstance(row["options"], list):
+                raise AssayError(f"{path}:{line}: options must be a list")
+            by_field.setdefault(str(row["field"]), []).append((line, row))
+        return by_field
+
+    def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
+        args = args or self.args
+        root = args.data_path("super_gpqa", "SuperGPQA", hub_id=self.hub_id)
+        path = data_file(root)
+        by_field = self.rows(path)
+        order = [f for f in FIELD_DISCIPLINE if f in by_field] + sorted(set(by_field) - set(FIELD_DISCIPLINE))
+        for field in select_subsets(args, order, path):
+            for line, row in by_field[field]:
+                options = row["options"]
+                letter = str(row["answer_letter"]).strip()
+                answer = ord(letter) - ord("A") if len(letter) == 1 else -1
+                if not 0 <= answer < len(options):
+                    raise AssayError(
+                        f"{path}:{line}: answer_letter {letter!r} is not one of the {len(options)} options"
+                    )
+                item = MCQItem(
+                    id=str(row["uuid"]),
+                    question=str(row["question"]),
+                    choices=options,
+                    answer=answer,
+                    subject=field,
+                    source=f"{path}:{line}",
+                )
+                meta = {
+                    "discipline": row["discipline"],
+                    "subfield": row.get("subfield"),
+                    "difficulty": row.get("difficulty"),
+                    "is_calculation": row.get("is_calculation"),
+                }
+                text = (
+                    None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or SINGLE_ANSWER_COT, item)
+                )
+                yield make_sample(
+                    item,
+                    [],
+                    STYLE,
+                    args,
+                    self.opts,
+                    subject_label="",
+                    category=FIELD_DISCIPLINE.get(field, str(row["discipline"])),
+                    prompt=text,
+                    metadata=meta,
+                )

@@ -1,0 +1,135 @@
+"""The implementation behind assay_trivia_qa (see the package docstring)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
+from assay.events import Generated, SampleLoaded
+from assay.text import split_reasoning
+
+MS_ID = "evalscope/trivia_qa"  # EvalScope's dataset_id
+HF_ID = "mandarjoshi/trivia_qa"
+SUBSETS = ("rc.wikipedia",)
+SPLITS = ("validation", "train", "test")
+COLUMNS = ("question", "question_id", "entity_pages", "answer")
+
+TEMPLATE = (
+    "Read the content and answer the following question.\n\n"
+    "Content: {content}\n\n"
+    "Question: {question}\n\n"
+    'The last line of your response should be of the form "ANSWER: [ANSWER]" (without quotes) where [ANSWER] '
+    "is the answer to the problem.\n"
+)
+
+
+def split_files(root: Path, subset: str, split: str) -> list[Path]:
+    """``<subset>/<split>-NNNNN-of-NNNNN.parquet`` (the hub's shards, in order)."""
+    files = sorted((root / subset).glob(f"{split}-*.parquet"))
+    if not files:
+        raise AssayError(
+            f"trivia_qa: no {subset}/{split}-*.parquet in {root} (the hub snapshot of {HF_ID} holds "
+            f"{subset}/{split}-00000-of-00001.parquet)"
+        )
+    return files
+
+
+def read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of one parquet shard, streamed in batches (a validation shard holds ~430 MB of text)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise AssayError("trivia_qa reads parquet files: pip install pyarrow") from None
+    try:
+        pf = pq.ParquetFile(path)
+        missing = [c for c in COLUMNS if c not in pf.schema_arrow.names]
+        if missing:
+            raise AssayError(f"{path}: missing column(s) {', '.join(missing)}; columns are {pf.schema_arrow.names}")
+        if pf.metadata.num_rows == 0:
+            raise AssayError(f"{path}: holds no samples")
+        for batch in pf.iter_batches(batch_size=64, columns=list(COLUMNS)):
+            yield from batch.to_pylist()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise AssayError(f"{path}: not a parquet file ({exc})") from None
+
+
+class TriviaQA:
+    name = "trivia_qa"
+    hub_id = MS_ID
+    hf_id = HF_ID
+    default_scorers: ClassVar[list[str]] = ["trivia_qa_acc"]
+    extra_args: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        check_extra_args(args, self.extra_args)
+        self.args = args
+        if args.few_shot_num:
+            raise AssayError(f"dataset_args.{args.name}.few_shot_num: trivia_qa is 0-shot (no few-shot prompt)")
+        self.split = args.eval_split or "validation"
+        if self.split not in SPLITS:
+            raise AssayError(
+                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(SPLITS)}"
+            )
+        if args.prompt_template is not None:
+            try:
+                args.prompt_template.format(content="", question="")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise AssayError(
+                    f"dataset_args.{args.name}.prompt_template: placeholders are {{content}} and {{question}} ({exc})"
+                ) from None
+
+    def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
+        args = args or self.args
+        hub = self.hf_id if args.dataset_hub == "huggingface" else self.hub_id
+        root = args.data_path("trivia_qa", "TriviaQA", hub_id=hub)
+        subsets = args.subset_list or list(SUBSETS)
+        for subset in subsets:
+            if subset not in SUBSETS:
+                raise AssayError(f"dataset_args.{args.name}.subset_list: no subset {subset!r}; available: rc.wikipedia")
+            for path in split_files(root, subset, self.split):
+                for index, row in enumerate(read_rows(path)):
+                    answer = row["answer"] or {}
+                    targets = list(answer.get("aliases") or []) + list(answer.get("normalized_aliases") or [])
+                    if not targets:
+                        raise AssayError(f"{path}:row {index}: the answer has no aliases")
+                    # EvalScope formats the list of evidence texts as Python prints it
+                    content = str(list((row["entity_pages"] or {}).get("wiki_context") or []))
+                    text = (args.prompt_template or TEMPLATE).format(content=content, question=row["question"])
+                    messages = [{"role": "system", "content": args.system_prompt}] if args.system_prompt else []
+                    messages.append({"role": "user", "content": text})
+                    yield Sample(
+                        id=str(row["question_id"]),
+                        subset=subset,
+                        messages=messages,
+                        target=targets,
+                        metadata={"source": f"{path}:row {index}", "answer_value": answer.get("value")},
+                    )
+
+
+_ANSWER = re.compile(r"ANSWER:\s*(.*)")
+
+
+def extract_answer(output: str) -> str:
+    """The last ``ANSWER: ...`` line's text, else the whole reply, stripped (EvalScope's rule)."""
+    text = split_reasoning(output)[0]
+    found = _ANSWER.findall(text)
+    return found[-1].strip() if found else text.strip()
+
+
+class AliasScorer:
+    """``acc``: the extracted answer equals one of the target aliases (EvalScope's acc with
+    allow_inclusion: membership in the alias list, case and spelling as written)."""
+
+    def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
+        pred = extract_answer(generated.output or "")
+        targets = sample.target if isinstance(sample.target, list) else [sample.target]
+        hit = bool(pred) and pred in targets
+        why = "one of the aliases" if hit else f"not among the {len(targets)} aliases"
+        return [Score("acc", float(hit), extracted=pred, explanation=why)]
+
+
+ALIAS_ACC = AliasScorer()

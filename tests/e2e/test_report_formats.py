@@ -1,0 +1,42 @@
+"""`assay report --format markdown|csv` (the table), and `--format html` without its distribution's format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from helpers import assay, gold, gsm8k_rows, run_dirs
+
+
+def test_markdown_and_csv_tables(tmp_path, datasets_dir, test_server):
+    rows = gsm8k_rows(datasets_dir, 3)
+    answers = [f"#### {gold(rows[0]['answer'])}", "#### 0", f"#### {gold(rows[2]['answer'])}"]
+    srv = test_server(rules=[{"match": r["question"], "answer": a} for r, a in zip(rows, answers)])
+    assay(
+        "eval", "--model", "m", "--model-id", "m|<b>\x1b[31m", "--api-url", srv.url, "--datasets", "gsm8k",
+        "--limit", "3", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+    )  # fmt: skip
+    (run,) = run_dirs(tmp_path)
+    (row,) = json.loads(assay("report", str(run), "--format", "json").stdout)
+    md = assay("report", str(run), "--format", "markdown").stdout
+    assert md == (
+        "| Model | Dataset | Metric | Category | Subset | Num | Score | Errors | CI low | CI high |\n"
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|\n"
+        f"| m\\|&lt;b&gt;\\\\x1b[31m | gsm8k | acc | default | main | 3 | 0.6667 | 0 | {row['ci_low']:.4f} | "
+        f"{row['ci_high']:.4f} |\n"
+    )
+    assert "\x1b" not in md
+    out = assay("report", str(run), "--format", "csv").stdout
+    header, values = list(csv.reader(io.StringIO(out)))
+    assert header == ["Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high"]
+    assert values[:8] == ["m|<b>\\x1b[31m", "gsm8k", "acc", "default", "main", "3", repr(2 / 3), "0"]
+    assert [float(values[8]), float(values[9])] == [row["ci_low"], row["ci_high"]]
+    bad = assay("report", str(run), "--format", "pdf", check=False)
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert (
+        bad.stderr == "error: no installed reporter writes --format 'pdf'; table, json, markdown and csv are built in\n"
+    )
+    no = assay("compare", str(run), str(run), "--format", "csv", check=False)
+    assert (no.returncode, no.stdout) == (2, "")
+    assert no.stderr == "error: assay compare has no --format csv: table, json or a file reporter's (html)\n"
