@@ -114,3 +114,18 @@ def test_prompt_is_the_official_template_filled_as_make_prompts_does() -> None:
     assert '"model_identifier": "M",\n        "output": """MODEL"""' in user
     plain = make_messages(ALPACA_EVAL_CLF_GPT4_TURBO, "Q", "A1", "A2")[1]["content"]
     assert '"output": """A1"""\n    },\n    {\n        "model_identifier": "M",\n        "output": """A2"""' in plain
+
+
+def test_loader_reads_the_hub_layout(datasets_dir, tmp_path) -> None:
+    """The hubs' snapshot: alpaca_eval.json (a JSON list) and alpaca_eval_gpt4_baseline.json (2.0 reference)."""
+    src = datasets_dir / "alpaca_eval"
+    rows = [json.loads(x) for x in (src / "alpaca_eval.jsonl").read_text(encoding="utf-8").splitlines()][:3]
+    refs = json.loads((src / "gpt4_1106_preview/model_outputs.json").read_text(encoding="utf-8"))[:3]
+    (tmp_path / "alpaca_eval.json").write_text(json.dumps(rows), encoding="utf-8")
+    (tmp_path / "alpaca_eval_gpt4_baseline.json").write_text(json.dumps(refs), encoding="utf-8")
+    args = BenchmarkArgs(name="alpaca_eval", local_path=str(tmp_path))
+    got = list(AlpacaEval(args).load(args))
+    assert [s.metadata["reference"] for s in got] == [r["output"] for r in refs]
+    assert [s.messages[0]["content"] for s in got] == [r["instruction"] for r in rows]
+    args = BenchmarkArgs(name="alpaca_eval", local_path=str(tmp_path), extra={"version": "1.0"})
+    assert [s.metadata["reference"] for s in AlpacaEval(args).load(args)] == [r["output"] for r in rows]

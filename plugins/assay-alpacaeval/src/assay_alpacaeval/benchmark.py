@@ -33,7 +33,12 @@ class AlpacaEval:
     (the official figures are over all 805, so it is no report group)."""
 
     name = "alpaca_eval"
-    hub_id = "AI-ModelScope/alpaca_eval"
+    # the hubs hold the official layout: alpaca_eval.json (a JSON list) and alpaca_eval_gpt4_baseline.json
+    hub_id: ClassVar[dict[str, str]] = {
+        "modelscope": "AI-ModelScope/alpaca_eval",
+        "huggingface": "tatsu-lab/alpaca_eval",
+    }
+    hub_files: ClassVar[list[str]] = ["alpaca_eval.json", "alpaca_eval_gpt4_baseline.json", "df_gamed.csv"]
     default_scorers: ClassVar[list[str]] = ["alpaca_eval_judge"]
     extra_args: ClassVar[tuple[str, ...]] = ("version",)
     honours: ClassVar[tuple[str, ...]] = ("subset_list",)  # the prompt is the bare instruction: no few-shot
@@ -51,15 +56,25 @@ class AlpacaEval:
         chosen = args.subset_list or ["default"]
         if list(chosen) != ["default"]:
             raise AssayError(f"dataset_args.alpaca_eval.subset_list: unknown subset(s) {chosen}; known: ['default']")
-        root = args.data_path(hub_id=self.hub_id)
+        root = args.data_path(hub_id=self.hub_id, hub_files=self.hub_files)
         path = root / EVAL_FILE if root.is_dir() else root
+        if root.is_dir() and not path.exists() and (root / "alpaca_eval.json").exists():
+            path = root / "alpaca_eval.json"  # the hub's layout: one JSON list
         if not path.exists():
-            raise AssayError(f"alpaca_eval: no {EVAL_FILE} in {root}")
-        rows = [(line, obj) for line, obj in read_jsonl(path)]
+            raise AssayError(f"alpaca_eval: no {EVAL_FILE} (or alpaca_eval.json) in {root}")
+        if path.suffix == ".json":
+            data = read_json(path)
+            if not isinstance(data, list):
+                raise AssayError(f"{path}: expected a JSON list of instructions")
+            rows = [(i + 1, obj if isinstance(obj, dict) else {}) for i, obj in enumerate(data)]
+        else:
+            rows = [(line, obj) for line, obj in read_jsonl(path)]
         generator, ref_file = REFERENCES[version]
         refs: list[str] | None = None
         if ref_file is not None:
             ref_path = path.parent / ref_file
+            if not ref_path.exists() and (path.parent / "alpaca_eval_gpt4_baseline.json").exists():
+                ref_path = path.parent / "alpaca_eval_gpt4_baseline.json"  # the hub's name for the same outputs
             if not ref_path.exists():
                 raise AssayError(f"alpaca_eval {version}: no reference outputs {ref_file} beside {path}")
             data = read_json(ref_path)
