@@ -54,6 +54,7 @@ __all__ = [
     "check_judge_config",
     "expected_from_logprobs",
     "judge_specs",
+    "logprob_share",
     "pairwise_orders",
     "pairwise_outcome",
     "parse_pairwise",
@@ -311,6 +312,30 @@ def expected_from_logprobs(
     return sum(p * values[t] for t, p in seen.items()) / total
 
 
+def logprob_share(
+    logprobs: list[dict[str, Any]] | None, numerator: str, tokens: Sequence[str], position: int = 0
+) -> float | None:
+    """P(``numerator``) / sum of P(``tokens``) from ``logprobs[position]["top_logprobs"]`` (AlpacaEval's
+    ``logprob_parser``): tokens compared exactly (no stripping), only the top alternatives read, a listed token
+    absent from them has probability 0. ``None`` when none of ``tokens`` is among them."""
+    if not logprobs or len(logprobs) <= position:
+        return None
+    wanted = {*tokens, numerator}
+    seen = {
+        str(alt.get("token")): float(alt["logprob"])
+        for alt in logprobs[position].get("top_logprobs") or []
+        if alt.get("token") in wanted and alt.get("logprob") is not None
+    }
+    if not seen:
+        return None
+    values = [seen.get(t, -math.inf) for t in tokens]
+    top = max(values)
+    if top == -math.inf:
+        return None
+    denominator = top + math.log(sum(math.exp(v - top) for v in values))
+    return math.exp(seen.get(numerator, -math.inf) - denominator)
+
+
 def pairwise_orders(sample_id: str, mode: str = "both", seed: int = 0) -> list[str]:
     """The orders a pair is judged in: ``both`` -> ["AB", "BA"] (Arena-Hard); ``random`` -> one order drawn
     from (seed, sample id), the same on every run (AlpacaEval); ``AB`` / ``BA`` -> that order."""
@@ -478,14 +503,20 @@ class Judge:
         order: str | None = None,
         candidates: Sequence[str] = (),
         logprobs: int | None = None,
+        generation_config: dict[str, Any] | None = None,
     ) -> JudgeResult:
-        """Ask every configured judge (concurrently) and aggregate; each call is logged as ``Judged``."""
+        """Ask every configured judge (concurrently) and aggregate; each call is logged as ``Judged``.
+
+        ``generation_config``: the benchmark's own settings for the call (AlpacaEval: ``max_tokens`` 1,
+        ``temperature`` 1); a judge's ``generation_config`` in ``judge_model_args`` overrides them key by key."""
         if not self.specs:
             raise JudgeFailed('no judge configured: pass --judge-model-args \'{"model_id": ..., "api_url": ...}\'')
         verdicts: list[Verdict | None] = [None] * len(self.specs)
 
         async def one(i: int) -> None:
-            verdicts[i] = await self._ask_one(i, sample, messages, parse, scorer, key, order, candidates, logprobs)
+            verdicts[i] = await self._ask_one(
+                i, sample, messages, parse, scorer, key, order, candidates, logprobs, generation_config
+            )
 
         if len(self.specs) == 1:
             await one(0)
@@ -513,6 +544,7 @@ class Judge:
         order: str | None,
         candidates: Sequence[str],
         logprobs: int | None,
+        generation_config: dict[str, Any] | None = None,
     ) -> Verdict:
         name = str(self.specs[index]["model_id"])
         msgs = self._messages(index, messages)
@@ -543,7 +575,7 @@ class Judge:
             base.reason = "no logged verdict for this prompt, and rescore without --rejudge calls no judge"
             self.run.emit(base)
             return Verdict(name, index, False, reason=base.reason, event=base)
-        gen_cfg = dict(self.specs[index].get("generation_config") or {})
+        gen_cfg = {**(generation_config or {}), **dict(self.specs[index].get("generation_config") or {})}
         if logprobs is not None:
             gen_cfg.update({"logprobs": True, "top_logprobs": int(logprobs)})
         from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from assay.config import from_dict
 from assay.events import SampleLoaded
-from assay.judge import Judge, expected_from_logprobs, parse_label, parse_rating, reuse_key
+from assay.judge import Judge, Parsed, expected_from_logprobs, logprob_share, parse_label, parse_rating, reuse_key
 from assay.plugins import host
 from assay.run import Run
 
@@ -75,6 +75,26 @@ def test_logprobs_reach_the_judged_event(test_server, tmp_path) -> None:
     assert expected_from_logprobs(ev["logprobs"], {"m": 1, "M": 2}) == pytest.approx((p_m + 2 * p_big) / (p_m + p_big))
     # its request is timed like a model call
     assert [t["request_id"] for t in logged(run, "RequestTimed")] == ev["request_ids"]
+
+
+def test_benchmark_generation_config_under_the_judges_own(test_server, tmp_path) -> None:
+    """``ask(generation_config=...)``: the benchmark's settings (AlpacaEval: max_tokens 1, temperature 1),
+    each overridden by the judge's own ``generation_config``; logprobs as asked."""
+    srv = test_server(rules=[{"match": "Which", "answer": "m wins", "logprobs": {"m": -0.1, "M": -2.4}}])
+    cfg = from_dict({"judge_model_args": judges(srv, generation_config={"temperature": 0})})
+    run = make_run(tmp_path, cfg)
+    [res] = ask_all(
+        Judge(cfg, host(), run),
+        ["Which?"],
+        lambda out, lp: Parsed(value=logprob_share(lp, "m", ("m", "M"))),
+        logprobs=5,
+        generation_config={"max_tokens": 1, "temperature": 1},
+    )
+    req = srv.requests[0]
+    assert (req["max_tokens"], req["temperature"], req["logprobs"], req["top_logprobs"]) == (1, 0, True, 5)
+    p_m, p_big = math.exp(-0.1), math.exp(-2.4)
+    assert res.ok and res.value == pytest.approx(p_m / (p_m + p_big))
+    assert logged(run)[0]["output"] == "m "  # max_tokens 1: the first token ("m wins" cut)
 
 
 def test_several_judges_aggregated(test_server, tmp_path) -> None:
