@@ -28,11 +28,13 @@ def run_dirs(work_dir: Path) -> list[Path]:
     return sorted(p for p in work_dir.iterdir() if (p / "events.jsonl").exists())
 
 
-def report_rows(run_dir: Path) -> list[dict]:
+def report_rows(run_dir: Path, sections: bool = False) -> list[dict]:
+    """The table's rows of `assay report --format json` (with ``sections``, the reporters' items too)."""
     proc = assay("report", str(run_dir), "--format", "json", check=False)
     # 0: every sample evaluated; 3: completed with errored samples (the rows count them)
     assert proc.returncode in (0, 3), proc.stderr
-    return json.loads(proc.stdout)
+    items = json.loads(proc.stdout)
+    return items if sections else [i for i in items if "reporter" not in i]
 
 
 def gsm8k_rows(datasets_dir: Path, n: int) -> list[dict]:

@@ -18,7 +18,7 @@ CORRECT = [5, 0, 2, 1, 3, 4]
 def _rows(run):
     """The table's rows and the rows of each reporter's section (`assay report --format json`)."""
     out = []
-    for item in report_rows(run):
+    for item in report_rows(run, sections=True):
         out += item["section"].get("rows", []) if "reporter" in item else [item]
     return out
 

@@ -237,7 +237,13 @@ def test_signals_interrupt_then_resume_finishes(tmp_path, datasets_dir, test_ser
     args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", str(n)]
     args += ["--eval-batch-size", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "assay", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # the child must not inherit an ignored signal (nohup ignores SIGHUP, a background job SIGINT): assay
+        # rightly keeps an ignored signal ignored, which is not what this test is about
+        preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 90
     run = None
