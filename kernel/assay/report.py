@@ -722,7 +722,9 @@ def build_report(
     sections: dict[str, Any] = {}
     for name, entry in reporters.items():
         try:
-            sections[name] = entry.obj.build(path)
+            built = entry.obj.build(path)
+            if built:  # an empty section: nothing to report for this run (an eval with no timed requests)
+                sections[name] = built
         except LogCorrupted:
             raise
         except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the others
