@@ -79,6 +79,10 @@ class IFEval:
 
 
 class IFEvalScorer:
+    """Also IFBench's scorer (``assay_ifbench``), which sets ``build`` to its own registry's."""
+
+    build = staticmethod(build)
+
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]:
         ids = sample.metadata.get("instruction_id_list")
         kwargs = sample.metadata.get("kwargs")
@@ -87,7 +91,7 @@ class IFEvalScorer:
         response = split_reasoning(generated.output)[0]
         strict, loose = [], []
         for iid, kw in zip(ids, kwargs):
-            inst = build(iid, kw)
+            inst = self.build(iid, kw)
             strict.append(follows_strict(inst, response))
             loose.append(follows_loose(inst, response))
         failed_s = [i for i, ok in zip(ids, strict) if not ok]
