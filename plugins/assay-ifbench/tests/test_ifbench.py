@@ -184,3 +184,30 @@ def test_full_size_load_speed(tmp_path) -> None:
     assert len(samples) == 300
     assert cpu < 3.0, (cpu, elapsed)  # CPU time: the dev machine is shared, wall time varies with load
     print(f"ifbench: 300 samples loaded and prompted in {cpu:.2f} s CPU ({elapsed:.2f} s wall)")
+
+
+@pytest.mark.slow
+def test_modelscope_is_the_default_hub(tmp_path, test_server) -> None:
+    """No --dataset-hub: ModelScope's allenai/IFBench_test, downloaded from the fake hub's ModelScope API."""
+    from assay_testserver.hub import FakeHub
+
+    repo = tmp_path / "hub" / "allenai" / "IFBench_test"
+    _parquet(repo / "data" / "train-00000-of-00001.parquet", _rows())
+    (repo / "README.md").write_text("# IFBench_test\n")
+    srv = test_server(default_answer="Maybe")
+    with FakeHub(tmp_path / "hub") as hub:
+        env = {"MODELSCOPE_DOMAIN": hub.url, "MODELSCOPE_CACHE": str(tmp_path / "ms")}
+        proc = _assay(
+            "eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "ifbench",
+            "--limit", "5", "--work-dir", str(tmp_path / "out"), "--no-progress", env=env,
+        )  # fmt: skip
+        asked = list(hub.requests)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    fetched = [r for r in asked if r.startswith("GET /api/v1/datasets/allenai/IFBench_test/repo?")]
+    assert len(fetched) == 1 and fetched[0].endswith("FilePath=data%2Ftrain-00000-of-00001.parquet")
+    (run,) = [p for p in (tmp_path / "out").iterdir() if (p / "events.jsonl").exists()]
+    report = json.loads((run / "report.json").read_text())
+    got = {r["metric"]: (r["num"], r["score"]) for r in report["rows"] if r.get("metric")}
+    # "Maybe" follows only 100's yes/no/maybe, which --limit 5 (17, 23, 64, 83, 100) reaches last
+    assert got["prompt_level_strict_acc"] == (5, 0.2)
+    assert got["inst_level_loose_acc"] == (6, pytest.approx(1 / 6))
