@@ -97,6 +97,11 @@ def test_bad_rows_name_file_and_row(tmp_path) -> None:
         _load(local_path=str(FIXTURE), subset_list=["hard"])
     with pytest.raises(AssayError, match=r"the only placeholder is \{prompt\}"):
         _load(local_path=str(FIXTURE), prompt_template="{question}")
+    from assay.api import check_honoured
+
+    args = BenchmarkArgs(name="ifbench", shuffle_choices=True)
+    with pytest.raises(AssayError, match="dataset_args.ifbench.shuffle_choices: ifbench cannot honour"):
+        check_honoured(args, {"shuffle_choices": True}, B.IFBench.honours)
 
 
 # key -> scripted answer; expected verdicts (strict, loose) per instruction in the comments

@@ -73,6 +73,8 @@ class IFBench:
     hub_id = HUB_ID["modelscope"]
     hf_id = HUB_ID["huggingface"]
     default_scorers: ClassVar[list[str]] = ["ifbench"]
+    # dataset_args keys it honours (the kernel rejects shuffle_choices, few_shot_random, ...: no choices, 0-shot)
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "eval_split")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
