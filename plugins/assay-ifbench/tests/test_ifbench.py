@@ -162,6 +162,15 @@ def test_eval_from_the_fake_hub_against_the_http_server(tmp_path, test_server) -
     # instructions: 7 scored (1+2+1+1+1+1) + the errored sample: strict 1+1+0+0+0+0 = 2; loose 1+1+1+0+1+0 = 4
     assert got["inst_level_strict_acc"] == (8, 0.25, 1)
     assert got["inst_level_loose_acc"] == (8, 0.5, 1)
+    # the official report's breakdown by category (instruction level), the errored sample left out
+    section = report["sections"]["ifbench"]
+    assert section["categories"] == [
+        {"category": "count", "num": 3, "strict": pytest.approx(2 / 3), "loose": pytest.approx(2 / 3)},
+        {"category": "format", "num": 3, "strict": 0.0, "loose": pytest.approx(1 / 3)},
+        {"category": "repeat", "num": 1, "strict": 0.0, "loose": 1.0},
+    ]
+    assert section["errored_samples"] == 1 and len(section["instructions"]) == 6
+    assert "IFBench by category" in proc.stdout and "1 errored sample(s) left out" in proc.stdout
     evs = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
     (failed,) = [e["body"] for e in evs if e["type"] == "SampleFailed"]
     assert failed["sample_id"] == "ifbench/default/262" and failed["stage"] == "score"

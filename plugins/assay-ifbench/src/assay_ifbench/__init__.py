@@ -23,3 +23,14 @@ def assay_scorers(register: Any) -> None:
         "assay_ifbench.benchmark:SCORER",
         description="IFBench prompt- and instruction-level accuracy, strict and loose (allenai/IFBench semantics)",
     )
+
+
+@hookimpl
+def assay_reporters(register: Any) -> None:
+    register(
+        "ifbench",
+        "assay_ifbench.report:REPORTER",
+        kinds={"eval"},
+        benchmarks=["ifbench"],
+        description="IFBench instruction-level accuracy per category and per instruction id (the official report)",
+    )
