@@ -14,7 +14,7 @@ Deviations, each where the official code would crash rather than score: a respon
 sentence at all for ``sentence:increment``, and an empty CSV field for ``custom:csv_quotes``,
 count as not followed. ``words:start_verb`` needs NLTK's ``averaged_perceptron_tagger_eng``
 model, which ships with no package: when NLTK cannot find it, the check raises
-:class:`CheckerUnavailable` (the sample is recorded as a scoring error, never scored 0).
+:class:`CheckerUnavailable` (the sample is recorded as a scoring error, not silently scored).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ STOPWORDS = frozenset(
 
 
 class CheckerUnavailable(RuntimeError):
-    """The checker needs data that is not installed (the sample is a scoring error, not a 0)."""
+    """The checker needs data that is not installed (the sample is a counted scoring error, not a silent 0)."""
 
 
 class Checker(Instruction):
