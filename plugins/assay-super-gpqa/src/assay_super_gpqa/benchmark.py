@@ -109,6 +109,7 @@ class SuperGPQA:
     name = "super_gpqa"
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "eval_split")
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 
     def __init__(self, args: BenchmarkArgs) -> None:
