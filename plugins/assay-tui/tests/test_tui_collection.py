@@ -101,6 +101,15 @@ async def test_the_report_screen_shows_a_collection_as_a_tree(collection_run) ->
         # the collection reporter's text table is not shown a second time
         sections = app.screen.query("#report-sections")
         shown = str(sections.first(Static).render()) if sections else ""
+        # tab reaches the tree; enter on a node folds it (the screen's enter, the samples, is not taken)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is tree
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        folded = [(c.label.plain.split()[0], c.is_expanded) for c in tree.root.children]
+    assert folded == [("mix", False), ("by", True), ("by", True), ("by", True)]
     assert header.split() == [
         "collection",
         "num",
