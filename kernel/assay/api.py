@@ -6,7 +6,7 @@ Plugins see only these types, the event bodies in :mod:`assay.events` and the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -166,10 +166,24 @@ BENCHMARK_HONOURED = (
 LEGACY_HONOURED = ("subset_list", "few_shot_num", "few_shot_random", "prompt_template", "eval_split")
 
 
+# values of those keys that ask for nothing (EvalScope configs often spell them out): any benchmark takes them
+NO_OP_VALUES: dict[str, tuple[Any, ...]] = {
+    "few_shot_num": (0,),
+    "few_shot_random": (False,),
+    "shuffle_choices": (False,),
+}
+
+
 def check_honoured(args: BenchmarkArgs, given: Iterable[str], honours: Iterable[str] | None) -> None:
-    """Reject a ``dataset_args.<name>`` key the benchmark cannot honour, naming the key."""
+    """Reject a ``dataset_args.<name>`` key the benchmark cannot honour, naming the key (``given``: the
+    keys, or the ``dataset_args.<name>`` mapping, whose no-op values -- ``few_shot_num: 0`` -- pass)."""
     can = set(LEGACY_HONOURED if honours is None else honours)
     for key in given:
+        value = given[key] if isinstance(given, Mapping) else None
+        if isinstance(given, Mapping) and any(
+            value is v or (type(value) is type(v) and value == v) for v in NO_OP_VALUES.get(key, ())
+        ):
+            continue
         if key in BENCHMARK_HONOURED and key not in can:
             ok = ", ".join(k for k in BENCHMARK_HONOURED if k in can) or "none of them"
             raise AssayError(

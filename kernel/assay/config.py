@@ -62,6 +62,7 @@ class TaskConfig:
             raise AssayError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
         if self.repeats < 1:
             raise AssayError(f"repeats must be >= 1, got {self.repeats}")
+        self._n_as_repeats()
         if self.limit is not None and self.limit <= 0:
             raise AssayError(f"limit must be positive, got {self.limit}")
         from .judge import check_judge_config
@@ -71,6 +72,23 @@ class TaskConfig:
             self.eval_type = "llm_ckpt"
         if self.eval_type == "service":
             self.eval_type = "openai_api"
+
+    def _n_as_repeats(self) -> None:
+        """``generation_config.n`` (EvalScope): n completions per sample, each kept and scored, are n
+        repeats (one request each, so every completion is its own Generated and Scored event, and the
+        report gives mean@n and pass@k); ``n`` leaves the generation config the model sees."""
+        if not isinstance(self.generation_config, dict) or "n" not in self.generation_config:
+            return
+        n = self.generation_config["n"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise AssayError(f"generation_config.n = {n!r}: expected a whole number >= 1")
+        if n > 1 and self.repeats not in (1, n):
+            raise AssayError(
+                f"generation_config.n = {n} and repeats = {self.repeats}: n completions are n repeats; give one of them"
+            )
+        if n > 1:
+            self.repeats = n
+        self.generation_config = {k: v for k, v in self.generation_config.items() if k != "n"}
 
     @property
     def model_name(self) -> str:

@@ -239,7 +239,7 @@ def test_system_prompt_reaches_a_benchmark_that_does_not_place_it(tmp_path, data
             {"winogrande": {"few_shot_prompt_template": "{question}"}},
             "error: dataset_args.winogrande.few_shot_prompt_template: winogrande cannot honour "
             "'few_shot_prompt_template'; of the benchmark-specific keys it honours subset_list, few_shot_num, "
-            "few_shot_random, prompt_template, eval_split",
+            "prompt_template, eval_split, shuffle_choices",
         ),
     ],
 )

@@ -49,6 +49,23 @@ def test_chinese_simpleqa_subset_list(datasets_dir) -> None:
         list(ChineseSimpleQA(bad).load(bad))
 
 
+def test_prompt_template_is_the_whole_prompt_and_the_grader_keeps_the_question(datasets_dir) -> None:
+    args = BenchmarkArgs(
+        name="simple_qa", dataset_dir=str(datasets_dir), prompt_template="Answer briefly.\n\n{question}", limit=1
+    )
+    first = next(iter(SimpleQA(args).load(args)))
+    assert first.messages == [
+        {"role": "user", "content": "Answer briefly.\n\nWho received the IEEE Frank Rosenblatt Award in 2010?"}
+    ]
+    assert first.metadata["question"] == "Who received the IEEE Frank Rosenblatt Award in 2010?"
+    args = BenchmarkArgs(name="chinese_simpleqa", dataset_dir=str(datasets_dir), prompt_template="问题：{question}")
+    first = next(iter(ChineseSimpleQA(args).load(args)))
+    assert first.messages == [{"role": "user", "content": "问题：伏兔穴所属的经脉是什么？"}]
+    with pytest.raises(AssayError) as err:
+        SimpleQA(BenchmarkArgs(name="simple_qa", prompt_template="{query}"))
+    assert str(err.value) == ("dataset_args.simple_qa.prompt_template '{query}': 'query'; the field is {question}")
+
+
 def test_aggregates_as_simple_evals() -> None:
     a = aggregates(3, 2, 1)
     assert a["is_correct"] == 0.5 and a["is_given_attempted"] == pytest.approx(5 / 6)

@@ -46,6 +46,25 @@ def test_fields_disciplines_and_prompt() -> None:
     assert [s.subset for s in _load(subset_list=["Philosophy"])] == ["Philosophy"]
 
 
+def test_shuffle_choices_moves_the_target_with_its_option() -> None:
+    plain = _load()
+    mixed = _load(shuffle_choices=True, seed=5)
+    moved = 0
+    for p, m in zip(plain, mixed, strict=True):
+        order = m.metadata["permutation"]
+        assert sorted(order) == list(range(len(p.choices))) and m.metadata["shuffle_seed"] == 5
+        assert m.choices == [p.choices[i] for i in order]
+        assert m.target == "ABCDEFGHIJ"[order.index("ABCDEFGHIJ".index(p.target))]
+        assert m.messages[0]["content"].endswith(
+            "\n".join(f"{ltr}) {c}" for ltr, c in zip("ABCDEFGHIJ", m.choices, strict=False))
+        )
+        moved += order != sorted(order)
+    assert moved >= 4
+    # the 5-shot prompt keeps its fixed examples; the question's options move, and so does the target
+    five = _load(few_shot_num=5, shuffle_choices=True, seed=5)
+    assert [s.target for s in five] == [s.target for s in mixed]
+
+
 def test_errors(tmp_path) -> None:
     d = tmp_path / "super_gpqa"
     d.mkdir()

@@ -13,6 +13,9 @@ from assay.events import Generated, SampleLoaded
 class ExampleQA:
     name = "example_qa"
     default_scorers = ["example_exact"]
+    # the loader-only dataset_args keys this load() applies (assay.api.BENCHMARK_HONOURED): none; add
+    # "subset_list", "prompt_template", ... here once load() reads them, and the kernel accepts them
+    honours = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -31,6 +31,7 @@ class _AIME:
     folder = "aime"
     hub_id: dict[str, str] | None = None  # EvalScope's id per hub (their layouts differ: the loader says what it needs)
     default_scorers: ClassVar[list[str]] = ["aime_acc"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "system_prompt")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -97,6 +97,7 @@ class ArenaHard:
     name = "arena_hard"
     hub_id = "AI-ModelScope/arena-hard-auto-v0.1"
     default_scorers: ClassVar[list[str]] = ["arena_hard_judge"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list",)
     extra_args: ClassVar[list[str]] = ["version", "baseline_answers", "strong_weight", "bootstrap_rounds"]
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -56,6 +56,7 @@ def build_prompt(description: str, exemplars: list[str], question: str, template
 class BBH:
     name = "bbh"
     default_scorers: ClassVar[list[str]] = ["bbh_exact_match"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "system_prompt")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -179,6 +179,7 @@ class BFCLv3:
     name = "bfcl_v3"
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["bfcl_ast"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "system_prompt")
     extra_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:

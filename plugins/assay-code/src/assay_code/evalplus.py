@@ -61,6 +61,7 @@ class HumanEvalPlus:
     name = "humaneval_plus"
     default_scorers = ["code_pass"]
     extra_args = SPEC_KEYS
+    honours = ("prompt_template", "system_prompt")
     files = ("HumanEvalPlus.jsonl.gz", "HumanEvalPlus.jsonl")
     hub_id: str | dict[str, str] = {
         "modelscope": "evalscope/humanevalplus",

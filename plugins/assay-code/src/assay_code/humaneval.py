@@ -23,6 +23,7 @@ class HumanEval:
     name = "humaneval"
     default_scorers = ["code_pass"]
     extra_args = SPEC_KEYS
+    honours = ("prompt_template", "system_prompt")
     files = ("HumanEval.jsonl.gz", "HumanEval.jsonl", "human-eval-v2-20210705.jsonl")
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -114,6 +114,7 @@ class LiveCodeBench:
     name = "live_code_bench"
     default_scorers = ["code_pass"]
     extra_args = (*SPEC_KEYS, "release_version", "start_date", "end_date")
+    honours = ("system_prompt",)
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -28,6 +28,7 @@ class MBPP:
     name = "mbpp"
     default_scorers = ["code_pass"]
     extra_args = SPEC_KEYS
+    honours = ("few_shot_num", "system_prompt")
     files = ("mbpp.jsonl",)
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -237,11 +237,48 @@ def _fmt(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}"
 
 
+_ACROSS = (("benchmark", "by benchmark"), ("tag", "by tag"), ("task_type", "by task type"))
+
+
+def tree(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's rows as a tree for ``assay view``: collection -> node -> dataset -> subset (by
+    ``depth``), then one group per cross-cutting level (benchmark, tag, task type). A node is
+    ``{"label", "data": {column: value}, "children"}``."""
+
+    def node(r: dict[str, Any], label: str) -> dict[str, Any]:
+        data = {k: r[k] for k in ("num", "errors", "micro", "macro", "weighted")}
+        return {"label": label, "data": data, "children": []}
+
+    roots: list[dict[str, Any]] = []
+    stack: list[tuple[int, dict[str, Any]]] = []
+    groups: dict[str, list[dict[str, Any]]] = {level: [] for level, _ in _ACROSS}
+    for r in report.get("rows") or []:
+        if r["level"] in groups:
+            groups[r["level"]].append(node(r, r["name"]))
+            continue
+        label = r["name"].rsplit("/", 1)[-1] if r["level"] != "overall" else r["name"]
+        if r.get("metric") and r["level"] == "dataset":
+            label += f" ({r['metric']})"
+        n = node(r, label)
+        while stack and stack[-1][0] >= r["depth"]:
+            stack.pop()
+        (stack[-1][1]["children"] if stack else roots).append(n)
+        stack.append((r["depth"], n))
+    for level, title in _ACROSS:
+        if groups[level]:
+            roots.append({"label": title, "data": {}, "children": groups[level]})
+    return roots
+
+
 class CollectionReporter:
     kinds: ClassVar[set[str]] = {"eval"}
+    tree_title = "collection"
 
     def build(self, log_path: Path) -> dict[str, Any]:
         return fold(log_path)
+
+    def tree(self, report: dict[str, Any]) -> list[dict[str, Any]]:
+        return tree(report)
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from assay.redact import inert_text, scrub

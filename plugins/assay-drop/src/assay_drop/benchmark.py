@@ -248,6 +248,13 @@ class DROP:
     hub_id = MS_ID
     hf_id = HF_ID
     default_scorers: ClassVar[list[str]] = ["drop_em_f1"]
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "system_prompt",
+    )
     extra_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -41,6 +41,7 @@ class _Base:
     description = ""
     hub_id: str | None = None
     extra_args: tuple[str, ...] = ("model", "api_url", "api_key", *ENCODER_ARGS)
+    honours: tuple[str, ...] = ("eval_split",)  # the corpus-level task has no prompt to build
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -174,6 +174,7 @@ def average_precision(verdicts: list[int]) -> float:
 class RAG:
     name = "rag"
     description = "RAG: faithfulness, answer relevancy, context precision and recall (RAGAS definitions, judge model)"
+    honours = ("eval_split",)
     extra_args = (
         *("embedding_model", "embedding_api_url", "embedding_api_key", *ENCODER_ARGS),
         *("judge_backend", "judge_model", "judge_api_url", "judge_api_key", "judge_model_args"),

@@ -51,6 +51,7 @@ def _messages(row: dict, where: str, system_prompt: str | None, template: str | 
 class GeneralQA:
     name = "general_qa"
     default_scorers: ClassVar[list[str]] = ["qa_exact_match", "qa_bleu", "qa_rouge"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template", "system_prompt")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         if not args.local_path:

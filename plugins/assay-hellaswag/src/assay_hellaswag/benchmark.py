@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay.data import read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER, fill
 
 __version__ = "0.1.0"
@@ -109,6 +109,13 @@ class HellaSwag:
     hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/hellaswag", "huggingface": "Rowan/hellaswag"}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -137,5 +144,6 @@ class HellaSwag:
         path = self.path(args)
         select_subsets(args, [SUBSET], path)
         for item in self.items(path):
+            item = shuffle_item(item, args)
             text = None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or SINGLE_ANSWER, item)
             yield make_sample(item, [], STYLE, args, self.opts, subject_label="", category=None, prompt=text)

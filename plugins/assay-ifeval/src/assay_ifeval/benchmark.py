@@ -33,6 +33,7 @@ HUB_ID = {"modelscope": "opencompass/ifeval", "huggingface": "google/IFEval"}  #
 class IFEval:
     name = "ifeval"
     default_scorers: ClassVar[list[str]] = ["ifeval"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "system_prompt")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

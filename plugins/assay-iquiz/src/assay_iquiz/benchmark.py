@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay.data import read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import fill
 
 HUB_ID = "AI-ModelScope/IQuiz"  # EvalScope's dataset_id; ModelScope only
@@ -36,6 +36,13 @@ class IQuiz:
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -67,6 +74,7 @@ class IQuiz:
                     subject=subset,
                     source=where,
                 )
+                item = shuffle_item(item, args)
                 text = None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or TEMPLATE, item)
                 yield make_sample(
                     item,

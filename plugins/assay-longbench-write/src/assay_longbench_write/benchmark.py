@@ -71,6 +71,7 @@ class LongBenchWrite:
     name = "longbench_write"
     hub_id = None  # EvalScope reads THUDM/LongWriter's file from its repo; no hub dataset is named
     default_scorers: ClassVar[list[str]] = ["longbench_write_length"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "system_prompt")
     extra_args: ClassVar[tuple[str, ...]] = ("file", "group_by")
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -124,6 +124,13 @@ class MATH:
     name = "math"
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["math_acc"]
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "system_prompt",
+    )
     extra_args: ClassVar[tuple[str, ...]] = ("group_by",)
 
     def __init__(self, args: BenchmarkArgs) -> None:

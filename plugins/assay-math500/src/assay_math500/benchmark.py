@@ -40,6 +40,7 @@ GROUP_BY = ("level", "subject")
 class Math500:
     name = "math_500"
     default_scorers: ClassVar[list[str]] = ["math_acc"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "system_prompt")
     extra_args: ClassVar[tuple[str, ...]] = ("group_by",)
 
     def __init__(self, args: BenchmarkArgs) -> None:

@@ -17,6 +17,7 @@ _LAZY = {
     "make_sample": "benchmark",
     "parse_options": "benchmark",
     "select_subsets": "benchmark",
+    "shuffle_item": "benchmark",
     "MCQDataError": "data",
     "read_csv": "data",
     "read_csv_dicts": "data",
@@ -61,6 +62,7 @@ __all__ = [
     "read_csv_dicts",
     "read_jsonl",
     "select_subsets",
+    "shuffle_item",
 ]
 
 

@@ -82,6 +82,17 @@ def select_subsets(args: BenchmarkArgs, available: list[str], where: Path | str)
     return out
 
 
+def shuffle_item(item: MCQItem, args: BenchmarkArgs) -> MCQItem:
+    """``dataset_args.<name>.shuffle_choices``: the item with its options in a seeded order (seeded
+    by the item's id: the same order in every run with this seed), the permutation recorded in its
+    metadata (``permutation``, ``shuffle_seed``); the item as it is otherwise."""
+    if not args.shuffle_choices:
+        return item
+    choices, answer, order = shuffled_choices(item.choices, item.answer, args.seed, item.id)
+    extra = {**item.extra, "permutation": order, "shuffle_seed": args.seed}
+    return attrs.evolve(item, choices=choices, answer=answer, extra=extra)
+
+
 def make_sample(
     item: MCQItem,
     shots: list[MCQItem],
@@ -231,10 +242,7 @@ class MCQBenchmark:
             extra_categories = self.more_categories(subject)
             cache: dict[Any, str] = {}
             for item in self.read_items(root, subject, self.split):
-                if args.shuffle_choices:  # seeded by the item's id: the same order in every run with this seed
-                    choices, answer, order = shuffled_choices(item.choices, item.answer, args.seed, item.id)
-                    extra = {**item.extra, "permutation": order, "shuffle_seed": args.seed}
-                    item = attrs.evolve(item, choices=choices, answer=answer, extra=extra)
+                item = shuffle_item(item, args)
                 shots = pick_shots(pool, opts.few_shot, rand=args.few_shot_random, seed=args.seed, item=item)
                 sample = make_sample(
                     item,

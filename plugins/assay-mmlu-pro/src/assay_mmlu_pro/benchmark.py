@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.prompt import LETTERS
 from assay_mcq.templates import fill
 
@@ -142,6 +142,13 @@ class MMLUPro:
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["mmlu_pro_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -199,6 +206,7 @@ class MMLUPro:
                 format_example(s.question, s.choices, s.extra["cot_content"]) for s in pool
             )
             for item in by_cat[cat]:
+                item = shuffle_item(item, args)
                 if args.prompt_template:
                     text = fill(args.prompt_template, item)
                 else:

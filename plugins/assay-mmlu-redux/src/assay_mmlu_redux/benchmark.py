@@ -136,6 +136,7 @@ class MMLURedux:
     hub_id = MS_ID
     hf_id = HF_ID
     default_scorers: ClassVar[list[str]] = ["mcq_letter_any"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "eval_split")
     extra_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:

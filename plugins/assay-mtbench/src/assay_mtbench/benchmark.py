@@ -69,6 +69,7 @@ class MTBench:
     # FastChat ships these files in its repository, not on a dataset hub in this layout: local files only
     hub_id = None
     default_scorers: ClassVar[list[str]] = ["mt_bench_judge"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list",)
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay.data import read_csv_dicts
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
 MS_ID = "AI-ModelScope/MuSR"  # EvalScope's dataset_id
@@ -52,6 +52,13 @@ class MuSR:
     hf_id = HF_ID
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -92,6 +99,7 @@ class MuSR:
         root = self.root(args)
         for subset in select_subsets(args, SUBSETS, root):
             for item in self.items(subset_file(root, subset), subset):
+                item = shuffle_item(item, args)
                 text = (
                     None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or SINGLE_ANSWER_COT, item)
                 )

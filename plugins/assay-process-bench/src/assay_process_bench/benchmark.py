@@ -126,6 +126,7 @@ class ProcessBench:
     name = "process_bench"
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["process_bench_match"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "prompt_template", "system_prompt")
     extra_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:

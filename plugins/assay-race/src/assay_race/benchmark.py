@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay.data import read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, pick_shots, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, pick_shots, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, choice_lines, fill
 
 __version__ = "0.1.0"
@@ -69,6 +69,14 @@ class RACE:
     hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/race", "huggingface": "ehovy/race"}
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "few_shot_random",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -104,6 +112,7 @@ class RACE:
                     )
                 pool = read_items(train, subset)
             for item in read_items(split_dir / f"{subset}.jsonl", subset):
+                item = shuffle_item(item, args)
                 shots = pick_shots(pool, self.opts.few_shot, rand=args.few_shot_random, seed=args.seed, item=item)
                 text = None
                 if self.opts.mode != "loglikelihood":

@@ -37,15 +37,29 @@ def _subsets(args: BenchmarkArgs, known: list[str]) -> list[str]:
     return list(chosen)
 
 
+def _prompt(args: BenchmarkArgs, question: str) -> str:
+    """``dataset_args.<name>.prompt_template`` (``{question}``) is the whole prompt; the bare question otherwise."""
+    if args.prompt_template is None:
+        return question
+    try:
+        return args.prompt_template.format(question=question)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise AssayError(
+            f"dataset_args.{args.name}.prompt_template {args.prompt_template!r}: {exc}; the field is {{question}}"
+        ) from None
+
+
 class SimpleQA:
     """``simple_qa_test_set.csv`` (``metadata`` a Python dict literal, ``problem``, ``answer``); id: row index."""
 
     name = "simple_qa"
     hub_id = "AI-ModelScope/SimpleQA"
     default_scorers: ClassVar[list[str]] = ["simpleqa_grader"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
+        _prompt(args, "")
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
@@ -64,7 +78,7 @@ class SimpleQA:
             yield Sample(
                 id=str(index),
                 prompt=None,
-                messages=[{"role": "user", "content": question}],
+                messages=[{"role": "user", "content": _prompt(args, question)}],
                 target=row["answer"],
                 metadata={
                     "question": question,
@@ -82,9 +96,11 @@ class ChineseSimpleQA:
     name = "chinese_simpleqa"
     hub_id = "AI-ModelScope/Chinese-SimpleQA"
     default_scorers: ClassVar[list[str]] = ["chinese_simpleqa_grader"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template")
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
+        _prompt(args, "")
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
@@ -104,7 +120,7 @@ class ChineseSimpleQA:
                 Sample(
                     id=obj["id"],
                     subset=cat,
-                    messages=[{"role": "user", "content": obj["question"]}],
+                    messages=[{"role": "user", "content": _prompt(args, obj["question"])}],
                     target=obj["answer"],
                     metadata={
                         "question": obj["question"],

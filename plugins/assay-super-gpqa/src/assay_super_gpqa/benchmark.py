@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.data import read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
 from .fewshot import FEW_SHOT_SAMPLES, HEAD
@@ -109,6 +109,13 @@ class SuperGPQA:
     name = "super_gpqa"
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 
     def __init__(self, args: BenchmarkArgs) -> None:
@@ -161,6 +168,7 @@ class SuperGPQA:
                     subject=field,
                     source=f"{path}:{line}",
                 )
+                item = shuffle_item(item, args)
                 meta = {
                     "discipline": row["discipline"],
                     "subfield": row.get("subfield"),

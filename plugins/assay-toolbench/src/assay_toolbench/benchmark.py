@@ -126,6 +126,7 @@ class ToolBenchStatic:
     name = "toolbench_static"
     hub_id = None  # EvalScope's ModelScope copy is another conversion (chat messages); not read
     default_scorers: ClassVar[list[str]] = ["toolbench_step"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "system_prompt")
     extra_args: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:

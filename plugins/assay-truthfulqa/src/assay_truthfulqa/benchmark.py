@@ -90,6 +90,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 class TruthfulQA:
     name = "truthful_qa"
     default_scorers: ClassVar[list[str]] = ["truthfulqa_mc"]
+    honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "eval_split", "system_prompt")
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
 
     # EvalScope's id (its layout: TruthfulQA.csv, else the loader says what it needs)

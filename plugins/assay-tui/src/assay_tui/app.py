@@ -39,6 +39,7 @@ class ViewApp(App[int]):
     TabPane { height: 1fr; padding: 0; }
     .formula { height: auto; color: $text-muted; padding: 0 1; }
     #replay-report { height: 1fr; }
+    .report-tree { height: 1fr; border-top: solid $primary; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 
 
-def reporter_sections(path: Path, datasets: set[str], width: int = 100) -> Text:
-    """Every reporter registered for the run's kind (and, when it names benchmarks, one of ``datasets``)."""
+def reporter_sections(path: Path, datasets: set[str], width: int = 100, *, trees: bool = False) -> Text:
+    """Every reporter registered for the run's kind (and, when it names benchmarks, one of ``datasets``);
+    with ``trees``, not those that give a tree (see :func:`reporter_trees`: the screen shows them as one)."""
     from assay.plugins import host
     from assay.report import run_kind
     from rich.console import Console
@@ -30,9 +32,43 @@ def reporter_sections(path: Path, datasets: set[str], width: int = 100) -> Text:
         try:
             if kind not in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ())):
                 continue
+            if trees and callable(getattr(entry.obj, "tree", None)):
+                continue
             console = Console(file=io.StringIO(), record=True, width=width, force_terminal=True)
             entry.obj.render(entry.obj.build(path), console)
             out.append_text(Text.from_ansi(console.export_text(styles=True)))
         except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the report
             out.append(f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}\n", style="red")
+    return out
+
+
+def reporter_trees(path: Path, datasets: set[str]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """``(name, title, nodes)`` of each reporter for this run with a ``tree(report)`` method: nested
+    ``{"label", "data": {column: value}, "children"}`` nodes (a collection's levels), which the report
+    screen shows as a Tree widget instead of the reporter's text. A reporter that fails is given as one
+    node saying so."""
+    from assay.plugins import host
+    from assay.report import run_kind
+
+    out: list[tuple[str, str, list[dict[str, Any]]]] = []
+    try:
+        kind = run_kind(path)
+    except Exception:  # noqa: BLE001 - a damaged log is reported by the screen's own reader
+        return out
+    for name, entry in sorted(host().reporters().items()):
+        benchmarks = entry.options.get("benchmarks")
+        if benchmarks and not datasets & set(benchmarks):
+            continue
+        try:
+            if kind not in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ())):
+                continue
+            if not callable(getattr(entry.obj, "tree", None)):
+                continue
+            nodes = entry.obj.tree(entry.obj.build(path))
+        except Exception as exc:  # noqa: BLE001 - one reporter's bug must not hide the report
+            failed = f"reporter {name} ({entry.distribution}) failed: {type(exc).__name__}: {exc}"
+            out.append((name, name, [{"label": failed, "data": {}, "children": []}]))
+            continue
+        if nodes:
+            out.append((name, str(getattr(entry.obj, "tree_title", name)), nodes))
     return out

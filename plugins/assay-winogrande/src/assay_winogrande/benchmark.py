@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay.data import read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER, fill
 
 __version__ = "0.1.0"
@@ -48,6 +48,13 @@ class Winogrande:
     }
     default_scorers: ClassVar[list[str]] = ["mcq_letter"]
     extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    honours: ClassVar[tuple[str, ...]] = (
+        "subset_list",
+        "few_shot_num",
+        "prompt_template",
+        "eval_split",
+        "shuffle_choices",
+    )
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
@@ -74,6 +81,6 @@ class Winogrande:
         path = self.path(args)
         select_subsets(args, [SUBSET], path)
         for line, obj in read_jsonl(path):
-            item = parse_row(obj, f"{path}:{line}")
+            item = shuffle_item(parse_row(obj, f"{path}:{line}"), args)
             text = None if self.opts.mode == "loglikelihood" else fill(args.prompt_template or SINGLE_ANSWER, item)
             yield make_sample(item, [], STYLE, args, self.opts, subject_label="", category=None, prompt=text)

@@ -18,6 +18,9 @@ def rows() -> list[dict[str, str]]:
 class Capitals:
     name = "capitals"
     default_scorers = ["capital"]  # a user's dataset_args.capitals.metric_list replaces these
+    # the dataset_args keys only a loader can apply (subset_list, few_shot_num, prompt_template, ...) that
+    # this one applies: none, so `assay eval` rejects them for capitals before the run starts
+    honours = ()
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args

@@ -4,17 +4,70 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from assay.redact import visible
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Static, Tree
 
 from ..index import RunIndex
 from ..base import ViewScreen, run_title, warnings_text
 from ..cells import cell, fmt_score
-from ..sections import reporter_sections
+from ..sections import reporter_sections, reporter_trees
 from .perf import PerfScreen
 from .replay import ReplayScreen
 from .samples import SamplesScreen
+
+
+def _value(v: Any) -> str:
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else fmt_score(v)
+
+
+def report_tree(name: str, title: str, nodes: list[dict[str, Any]]) -> Tree:
+    """A reporter's tree as a Tree widget, every node open; each label is the node's name, padded so
+    that its figures (``data``: column -> value) line up, shown inert (names come from data files)."""
+    guide = 4  # Tree's default guide_depth: the indent of one level
+    icon = 2  # the expand icon ("▼ ") before a node with children (and the root)
+    columns = list(dict.fromkeys(k for n in _walk(nodes) for k in n[1].get("data", {})))
+
+    def prefix(depth: int, node: dict[str, Any]) -> int:
+        return (depth + 1) * guide + (icon if node.get("children") else 0)
+
+    # where the figures start, for the root (the title) and every node: they line up in columns
+    start = 2 + max(
+        [icon + len(visible(title, multiline=False))]
+        + [prefix(d, n) + len(visible(str(n.get("label", "")), multiline=False)) for d, n in _walk(nodes)]
+    )
+    widths = {c: max([len(c)] + [len(_value(n.get("data", {}).get(c))) for _, n in _walk(nodes)]) for c in columns}
+    header = Text(visible(title, multiline=False).ljust(start - icon), style="bold")
+    header.append("".join(f"{c:>{widths[c] + 2}}" for c in columns))
+    tree: Tree = Tree(header, id=f"tree-{name}", classes="report-tree")
+    tree.show_root = True
+    tree.guide_depth = guide
+
+    def add(parent: Any, items: list[dict[str, Any]], depth: int) -> None:
+        for n in items:
+            name_text = visible(str(n.get("label", "")), multiline=False)
+            label = Text(name_text.ljust(start - prefix(depth, n)))
+            data = n.get("data") or {}
+            label.append("".join(f"{_value(data[c]) if c in data else '':>{widths[c] + 2}}" for c in columns))
+            kids = n.get("children") or []
+            if kids:
+                add(parent.add(label, data=n, expand=True), kids, depth + 1)
+            else:
+                parent.add_leaf(label, data=n)
+
+    add(tree.root, nodes, 0)
+    tree.root.expand()
+    return tree
+
+
+def _walk(nodes: list[dict[str, Any]], depth: int = 0) -> list[tuple[int, dict[str, Any]]]:
+    out: list[tuple[int, dict[str, Any]]] = []
+    for n in nodes:
+        out.append((depth, n))
+        out += _walk(n.get("children") or [], depth + 1)
+    return out
 
 
 class ReportScreen(ViewScreen):
@@ -44,9 +97,13 @@ class ReportScreen(ViewScreen):
         table.focus()
         self.ready = True
         # plugin reporters' sections, rendered by the reporters themselves (a new reporter needs no TUI code)
-        sections = reporter_sections(self.ix.path, {r["dataset"] for r in self.rows}, max(40, self.app.size.width))
+        datasets = {r["dataset"] for r in self.rows}
+        sections = reporter_sections(self.ix.path, datasets, max(40, self.app.size.width), trees=True)
         if sections.plain.strip():
             self.mount(Static(sections, id="report-sections"), after=self.query_one("#report-warn"))
+        # reporters that give a tree (a collection: collection -> dataset -> subset) get a Tree widget
+        for name, title, nodes in reversed(reporter_trees(self.ix.path, datasets)):
+            self.mount(report_tree(name, title, nodes), after=self.query_one("#report-warn"))
 
     def fill(self) -> None:
         ix = self.ix
