@@ -195,7 +195,7 @@ def test_a_failing_tracker_is_a_warning_and_the_run_goes_on(tmp_path, datasets_d
 
 def test_off_unless_named_and_points_are_throttled(tmp_path, datasets_dir):
     args = ("eval", "--datasets", "gsm8k", "--limit", "5", "--dataset-dir", str(datasets_dir), "--no-progress")
-    assay(*args, "--work-dir", str(tmp_path / "off"), env={"ASSAY_TRACKERS": "mlflow"})
+    assay(*args, "--work-dir", str(tmp_path / "off"), env={"ASSAY_TRACKERS": "tensorboard"})
     (run,) = (tmp_path / "off").iterdir()
     assert not (run / "wandb").exists()
     # the variable alone switches it on; at most one point per interval, and the last at the end
