@@ -145,6 +145,7 @@ def test_eval_run_streams_progress_and_logs_the_report(tmp_path, datasets_dir, t
     everything = "".join(p.read_bytes().decode("utf-8", "replace") for p in run.rglob("*") if p.is_file())
     for secret in ("sk-secret-wandb-eval-1234", "wandb-secret-key-0123456789abcdef"):
         assert secret not in everything and secret not in proc.stdout + proc.stderr
+    assert "wandb" not in proc.stdout + proc.stderr  # silent: stdout is the report
 
 
 def test_perf_run_logs_each_point(tmp_path, test_server):
