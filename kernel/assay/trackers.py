@@ -56,14 +56,21 @@ def key(*parts: Any) -> str:
 
 
 class Running:
-    """Progress of an eval as its events arrive: samples loaded, scored and failed, and the running
-    mean of each ``<dataset>/<subset>/<metric>``. ``due()`` says when to log a point."""
+    """Progress of a run as its events arrive: samples loaded, scored and failed, the running mean of
+    each ``<dataset>/<subset>/<metric>``; requests timed (eval and perf) with the mean latency and TTFT
+    of the current perf point (``requests/parallel``...; an eval's requests are one point). ``due()``
+    says when to log a point."""
 
     def __init__(self) -> None:
         self.loaded = 0
         self.failed = 0
         self.scored: set[str] = set()
         self.sums: dict[str, list[float]] = {}
+        self.requests = 0
+        self.request_errors = 0
+        self.point_key: str | None = None
+        self.request_sums: dict[str, list[float]] = {}  # of the current perf point (eval: the whole run)
+        self.point_figures: dict[str, Any] = {}
         self.every = interval()
         self.last = 0.0
         self.pending = False
@@ -82,6 +89,27 @@ class Running:
             acc[1] += 1
             self.scored.add(b.sample_id)
             self.pending = True
+        elif t == "RequestTimed" and b.phase == "measure":
+            self.request(b)
+
+    def request(self, b: Any) -> None:
+        point = b.point or {}
+        where = repr(sorted(point.items()))
+        if where != self.point_key:  # a new perf sweep point: its own means
+            self.point_key, self.request_sums = where, {}
+            self.point_figures = {f"requests/{k}": v for k, v in point.items() if isinstance(v, int | float)}
+        self.requests += 1
+        self.pending = True
+        if not b.ok:
+            self.request_errors += 1
+            return
+        figures = {"latency_s": b.end - b.sent}
+        if b.first_byte is not None:
+            figures["ttft_s"] = b.first_byte - b.sent
+        for k, v in figures.items():
+            acc = self.request_sums.setdefault(k, [0.0, 0])
+            acc[0] += v
+            acc[1] += 1
 
     def due(self) -> bool:
         """A new point is there to log, and the last was logged at least the interval ago."""
@@ -99,6 +127,12 @@ class Running:
         }
         for k, (total, n) in self.sums.items():
             out[f"running/{k}"] = total / n
+        if self.requests:
+            out["progress/requests"] = self.requests
+            out["progress/request_errors"] = self.request_errors
+            out.update(self.point_figures)
+            for k, (total, n) in self.request_sums.items():
+                out[f"requests/{k}_mean"] = total / n
         return out
 
 

@@ -107,18 +107,15 @@ def test_eval_run_streams_progress_and_logs_the_report(tmp_path, datasets_dir, t
         "eval", "m", ["gsm8k"], 5, 42, run.name,
     )  # fmt: skip
     # one point per scored (or finally failed) sample: sample 4 failed (HTTP 500, no retry)
-    points = list(
-        zip(
-            [v for _, v in sl.scalars["progress/scored"]],
-            [v for _, v in sl.scalars["progress/failed"]],
-            [v for _, v in sl.scalars["running/gsm8k/main/acc"]],
-            strict=True,
-        )
-    )
+    scored, failed = dict(sl.scalars["progress/scored"]), dict(sl.scalars["progress/failed"])
+    points = [(scored[step], failed[step], acc) for step, acc in sl.scalars["running/gsm8k/main/acc"]]
+    # (each request timed also makes a point: the same figures, one more request)
+    points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
     assert points == [(1, 0, 1.0), (2, 0, 1.0), (3, 0, 2 / 3), (3, 1, 2 / 3), (4, 1, 3 / 4)]
-    assert [s for s, _ in sl.scalars["running/gsm8k/main/acc"]] == [1, 2, 3, 4, 5]
+    assert sl.last("progress/requests") == 5 and sl.last("progress/request_errors") == 1
     # the final figures are the report's, at the next step: 3 right of 5, the errored sample counted as 0
-    assert sl.scalars["gsm8k/main/acc"] == [(6, 3 / 5)] and sl.last("gsm8k/main/acc/num") == 5
+    last_step = max(s for s, _ in sl.scalars["progress/scored"])
+    assert sl.scalars["gsm8k/main/acc"] == [(last_step + 1, 3 / 5)] and sl.last("gsm8k/main/acc/num") == 5
     assert sl.last("errored_samples") == 1 and sl.last("samples_loaded") == 5
     assert sl.finish.state == RunState.RUN_STATE_FINISHED
     (table,) = [m for m in sl.media if m.key == "report"]
@@ -141,13 +138,19 @@ def test_perf_run_logs_each_point_in_local_mode(tmp_path, test_server):
     proc = assay(
         "perf", "--url", srv.url, "--model", "m", "--parallel", "1", "2", "--number", "2", "4", "--stream",
         "--work-dir", str(tmp_path / "w"), "--name", "p", "--swanlab-api-key", "local",  # EvalScope's local switch
-        env={"SWANLAB_LOG_DIR": str(logdir), "SWANLAB_PROJ_NAME": "perf_benchmark"},
+        env={"SWANLAB_LOG_DIR": str(logdir), "SWANLAB_PROJ_NAME": "perf_benchmark", "ASSAY_TRACKER_INTERVAL": "0"},
     )  # fmt: skip
     assert proc.returncode == 0 and "warning [plugin swanlab]" not in proc.stderr, proc.stderr
     report = json.loads((tmp_path / "w" / "p" / "report.json").read_text())["sections"]["perf"]
     sl = SwanRun(logdir)
     assert (sl.start.project, sl.start.name) == ("perf_benchmark", "p") and sl.config()["kind"] == "perf"
     assert (sl.dir / "logs").is_dir()  # local mode: the dashboard's files (`swanlab watch`)
+    # while it ran: one step per request, with the mean latency of the point it belongs to
+    assert [v for _, v in sl.scalars["progress/requests"]] == [1, 2, 3, 4, 5, 6]
+    assert [v for _, v in sl.scalars["requests/parallel"]] == [1, 1, 2, 2, 2, 2]
+    timed = [json.loads(line)["body"] for line in (tmp_path / "w" / "p" / "events.jsonl").read_text().splitlines()]
+    last = [b for b in timed if "request_id" in b and b["point"]["parallel"] == 2]
+    assert sl.last("requests/latency_s_mean") == pytest.approx(sum(b["end"] - b["sent"] for b in last) / 4, rel=1e-9)
     assert [v for _, v in sl.scalars["perf/parallel"]] == [1, 2]
     assert [v for _, v in sl.scalars["perf/number"]] == [2, 4]
     for i, pt in enumerate(report["points"]):

@@ -130,7 +130,11 @@ def test_eval_run_streams_progress_and_logs_the_report(tmp_path, datasets_dir, t
         for h in wb.history
         if "running/gsm8k/main/acc" in h
     ]
+    # (each request timed also makes a point: the same figures, one more request)
+    points = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
     assert points == [(1, 0, 1.0), (2, 0, 1.0), (3, 0, 2 / 3), (3, 1, 2 / 3), (4, 1, 3 / 4)]
+    assert [h["progress/requests"] for h in wb.history if "progress/requests" in h][-1] == 5
+    assert [h["progress/request_errors"] for h in wb.history if "progress/requests" in h][-1] == 1
     # the final figures are the report's: 3 right of 5, the errored sample counted as 0
     assert wb.summary["gsm8k/main/acc"] == 3 / 5 and wb.summary["gsm8k/main/acc/num"] == 5
     assert wb.summary["errored_samples"] == 1 and wb.summary["samples_loaded"] == 5
@@ -154,11 +158,22 @@ def test_perf_run_logs_each_point(tmp_path, test_server):
     proc = assay(
         "perf", "--url", srv.url, "--model", "m", "--parallel", "1", "2", "--number", "2", "4", "--stream",
         "--work-dir", str(tmp_path / "w"), "--name", "p", "--visualizer", "wandb",
-        env={"WANDB_DIR": str(wdir), "WANDB_PROJECT": "perf_benchmark"},
+        env={"WANDB_DIR": str(wdir), "WANDB_PROJECT": "perf_benchmark", "ASSAY_TRACKER_INTERVAL": "0"},
     )  # fmt: skip
     assert proc.returncode == 0 and "warning [plugin wandb]" not in proc.stderr, proc.stderr
     report = json.loads((tmp_path / "w" / "p" / "report.json").read_text())["sections"]["perf"]
     wb = OfflineRun(wdir)
+    # while it ran: one point per request, with the mean latency / TTFT of the point it belongs to
+    live = [h for h in wb.history if "progress/requests" in h]
+    assert [h["progress/requests"] for h in live] == [1, 2, 3, 4, 5, 6]
+    assert [h["requests/parallel"] for h in live] == [1, 1, 2, 2, 2, 2]
+    timed = [json.loads(line)["body"] for line in (tmp_path / "w" / "p" / "events.jsonl").read_text().splitlines()]
+    timed = [b for b in timed if "request_id" in b and b.get("phase", "measure") == "measure"]
+    last = [b for b in timed if b["point"]["parallel"] == 2]
+    assert live[-1]["requests/latency_s_mean"] == pytest.approx(sum(b["end"] - b["sent"] for b in last) / 4, rel=1e-9)
+    assert live[-1]["requests/ttft_s_mean"] == pytest.approx(
+        sum(b["first_byte"] - b["sent"] for b in last) / 4, rel=1e-9
+    )
     assert wb.run.project == "perf_benchmark" and wb.run.display_name == "p" and wb.config["kind"] == "perf"
     rows = [h for h in wb.history if "perf/parallel" in h]
     assert [(h["perf/parallel"], h["perf/number"]) for h in rows] == [(1, 2), (2, 4)]

@@ -61,6 +61,8 @@ class Tracker:
         )
         self.run.define_metric("progress/scored")
         self.run.define_metric("running/*", step_metric="progress/scored")
+        self.run.define_metric("progress/requests")
+        self.run.define_metric("requests/*", step_metric="progress/requests")
         self.running = Running()
 
     def observe(self, event: Any) -> None:
