@@ -68,7 +68,7 @@ class Running:
         self.sums: dict[str, list[float]] = {}
         self.requests = 0
         self.request_errors = 0
-        self.point_key: str | None = None
+        self.point_key: dict[str, Any] | None = None
         self.request_sums: dict[str, list[float]] = {}  # of the current perf point (eval: the whole run)
         self.point_figures: dict[str, Any] = {}
         self.every = interval()
@@ -94,9 +94,8 @@ class Running:
 
     def request(self, b: Any) -> None:
         point = b.point or {}
-        where = repr(sorted(point.items()))
-        if where != self.point_key:  # a new perf sweep point: its own means
-            self.point_key, self.request_sums = where, {}
+        if point != self.point_key:  # a new perf sweep point: its own means
+            self.point_key, self.request_sums = point, {}
             self.point_figures = {f"requests/{k}": v for k, v in point.items() if isinstance(v, int | float)}
         self.requests += 1
         self.pending = True
