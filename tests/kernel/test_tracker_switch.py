@@ -12,12 +12,20 @@ from assay.cli import build_parser, switch_on_trackers
 from assay.plugins import host
 from assay.redact import scrub
 
+_SWITCHES = ("ASSAY_TRACKERS", "WANDB_API_KEY", "SWANLAB_API_KEY", "SWANLAB_MODE")
+_BEFORE = {k: os.environ.get(k) for k in _SWITCHES}
+
 
 @pytest.fixture
-def env(monkeypatch):
-    for k in ("ASSAY_TRACKERS", "WANDB_API_KEY", "SWANLAB_API_KEY", "SWANLAB_MODE"):
-        monkeypatch.delenv(k, raising=False)
-    return monkeypatch
+def env():
+    """switch_on_trackers sets os.environ: the whole environment is put back after each test (else the
+    trackers it switched on would log every later in-process run of the session)."""
+    saved = dict(os.environ)
+    for k in _SWITCHES:
+        os.environ.pop(k, None)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def _loaded(*names: str) -> None:
@@ -28,7 +36,7 @@ def _loaded(*names: str) -> None:
 
 def test_visualizer_adds_to_assay_trackers(env):
     _loaded("wandb", "mlflow")
-    env.setenv("ASSAY_TRACKERS", "mlflow")
+    os.environ["ASSAY_TRACKERS"] = "mlflow"
     switch_on_trackers(build_parser().parse_args(["eval", "--visualizer", "wandb", "mlflow"]))
     assert os.environ["ASSAY_TRACKERS"] == "mlflow,wandb"
 
@@ -67,3 +75,8 @@ def test_a_tracker_that_is_not_installed_is_named(env, monkeypatch):
     ):
         switch_on_trackers(build_parser().parse_args(["eval", "--visualizer", "wandb"]))
     assert "ASSAY_TRACKERS" not in os.environ
+
+
+def test_the_environment_is_put_back_after_each_test():
+    # runs after the tests above (file order): none of what they switched on is left
+    assert {k: os.environ.get(k) for k in _SWITCHES} == _BEFORE
