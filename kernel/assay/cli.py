@@ -73,6 +73,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", help="where generation runs: local (default) or an installed executor (ray)")
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto", "workers": 4}')
     add_judge_arguments(p)
+    add_tracker_arguments(p)
 
 
 def add_judge_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,6 +85,52 @@ def add_judge_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--judge-worker-num", type=int, help="concurrent judge calls (default 1)")
     p.add_argument("--judge-aggregation", choices=["mean", "majority", "all_agree"], help="several judges: combine")
     p.add_argument("--judge-min-valid", type=int, help="several judges: valid verdicts needed (default 1)")
+
+
+# experiment trackers (EvalScope's --visualizer): each is the plugin of that name, on when $ASSAY_TRACKERS names it
+TRACKERS = {"wandb": "assay-wandb", "swanlab": "assay-swanlab", "mlflow": "assay-mlflow"}
+
+
+def add_tracker_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--visualizer",
+        nargs="+",
+        choices=sorted(TRACKERS),
+        metavar="TRACKER",
+        help="log the run to experiment trackers: wandb, swanlab, mlflow (adds them to $ASSAY_TRACKERS)",
+    )
+    p.add_argument("--wandb-api-key", help="W&B key (never logged; prefer $WANDB_API_KEY); implies --visualizer wandb")
+    p.add_argument(
+        "--swanlab-api-key",
+        help="SwanLab key, or 'local' for its local mode (never logged; prefer $SWANLAB_API_KEY); implies --visualizer swanlab",
+    )
+
+
+def switch_on_trackers(args: argparse.Namespace) -> None:
+    """``--visualizer`` (and the key flags) as ``$ASSAY_TRACKERS`` and the trackers' own variables."""
+    names = list(getattr(args, "visualizer", None) or [])
+    keys = {"wandb": getattr(args, "wandb_api_key", None), "swanlab": getattr(args, "swanlab_api_key", None)}
+    if not names and not any(keys.values()):
+        return
+    from .plugins import host
+    from .redact import remember
+
+    remember({"wandb_api_key": keys["wandb"], "swanlab_api_key": keys["swanlab"]})
+    if keys["wandb"]:
+        os.environ["WANDB_API_KEY"] = keys["wandb"]
+    if keys["swanlab"] == "local":
+        os.environ["SWANLAB_MODE"] = "local"
+    elif keys["swanlab"]:
+        os.environ["SWANLAB_API_KEY"] = keys["swanlab"]
+    names += [n for n, k in keys.items() if k and n not in names]
+    loaded = {p.name for p in host().loaded}
+    for name in names:
+        if name not in loaded:
+            raise AssayError(
+                f"--visualizer {name}: the {TRACKERS[name]} distribution is not installed: pip install {TRACKERS[name]}"
+            )
+    on = [t.strip() for t in os.environ.get("ASSAY_TRACKERS", "").split(",") if t.strip()]
+    os.environ["ASSAY_TRACKERS"] = ",".join(dict.fromkeys(on + names))
 
 
 def judge_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -481,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
 
     install_signal_handlers()  # SIGTERM and SIGHUP end a run as Ctrl-C does
     try:
+        switch_on_trackers(args)
         return int(handler(args) or 0)
     except AssayError as exc:
         from .redact import scrub, visible

@@ -87,7 +87,8 @@ def test_perf_run_logs_each_point(tmp_path, test_server, monkeypatch):
     store = tmp_path / "mlruns"
     assay(
         "perf", "--url", srv.url, "--model", "m", "--parallel", "1", "2", "--number", "2", "4", "--stream",
-        "--work-dir", str(tmp_path / "w"), "--name", "p", env=_env(store),
+        "--work-dir", str(tmp_path / "w"), "--name", "p", "--visualizer", "mlflow",
+        env={**_env(store), "ASSAY_TRACKERS": ""},  # EvalScope's switch, the same as ASSAY_TRACKERS=mlflow
     )  # fmt: skip
     report = json.loads((tmp_path / "w" / "p" / "report.json").read_text())["sections"]["perf"]
     client = _client(store)

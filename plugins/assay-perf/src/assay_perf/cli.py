@@ -256,6 +256,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-dir", "--outputs-dir", dest="work_dir", default="./outputs")
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
+    from assay.cli import add_tracker_arguments
+
+    add_tracker_arguments(p)  # --visualizer wandb|swanlab|mlflow, as on assay eval
     p.add_argument("--executor", default="local", help="where the load runs: local (default) or ray (assay-ray)")
     p.add_argument("--workers", type=int, default=1, help="--executor ray: load-generator actors (one schedule)")
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto"}')

@@ -1,0 +1,189 @@
+"""What experiment-tracker plugins (assay-wandb, assay-swanlab) share: the switch, and the figures
+they log, folded from the event stream.
+
+A tracker is an ``assay_event`` observer that is off unless ``$ASSAY_TRACKERS`` (a comma list) names it;
+``--visualizer NAME`` on ``assay eval`` / ``assay perf`` adds to that variable (EvalScope's switch).
+It logs the run's config (secrets removed), running figures while samples are scored (at most one
+point per ``$ASSAY_TRACKER_INTERVAL`` seconds, default 2; ``0``: one per scored sample), and at the end
+the report folded from the log, the same as ``assay report`` prints.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+DEFAULT_INTERVAL = 2.0
+
+
+def enabled(name: str) -> bool:
+    """Whether ``$ASSAY_TRACKERS`` names the tracker ``name``."""
+    return name in {t.strip().lower() for t in os.environ.get("ASSAY_TRACKERS", "").split(",")}
+
+
+def interval() -> float:
+    try:
+        return max(0.0, float(os.environ.get("ASSAY_TRACKER_INTERVAL", DEFAULT_INTERVAL)))
+    except ValueError:
+        return DEFAULT_INTERVAL
+
+
+def run_config(body: Any, run: Any) -> dict[str, Any]:
+    """The run's config as a tracker shows it: what the user gave, with every secret removed (the log
+    already has them out; removed again here so that a config from elsewhere cannot bring one in)."""
+    from .redact import redact_secrets
+
+    config = dict(redact_secrets(getattr(body, "config", None) or {}))
+    resolved = redact_secrets(getattr(body, "resolved", None) or {})
+    model = resolved.get("model_id") or resolved.get("model") or config.get("model")
+    out = {k: v for k, v in config.items() if v not in (None, "", [], {})}
+    out.update(
+        {
+            "kind": getattr(body, "kind", None) or "eval",
+            "model": model,
+            "seed": getattr(body, "seed", None),
+            "assay_version": getattr(body, "assay_version", None),
+            "run_id": run.run_id,
+            "run_dir": str(run.run_dir),
+        }
+    )
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def key(*parts: Any) -> str:
+    return "/".join(str(p) for p in parts)
+
+
+class Running:
+    """Progress of a run as its events arrive: samples loaded, scored and failed, the running mean of
+    each ``<dataset>/<subset>/<metric>``; requests timed (eval and perf) with the mean latency and TTFT
+    of the current perf point (``requests/parallel``...; an eval's requests are one point). ``due()``
+    says when to log a point."""
+
+    def __init__(self) -> None:
+        self.loaded = 0
+        self.failed = 0
+        self.scored: set[str] = set()
+        self.sums: dict[str, list[float]] = {}
+        self.requests = 0
+        self.request_errors = 0
+        self.point_key: dict[str, Any] | None = None
+        self.request_sums: dict[str, list[float]] = {}  # of the current perf point (eval: the whole run)
+        self.point_figures: dict[str, Any] = {}
+        self.every = interval()
+        self.last = 0.0
+        self.pending = False
+
+    def observe(self, event: Any) -> None:
+        t, b = event.type, event.body
+        if t == "SampleLoaded":
+            self.loaded += 1
+        elif t == "SampleFailed" and getattr(b, "final", True):
+            self.failed += 1
+            self.pending = True
+        elif t == "Scored":
+            bench = b.benchmark or b.sample_id.split("/", 1)[0]
+            acc = self.sums.setdefault(key(bench, b.subset, b.metric), [0.0, 0])
+            acc[0] += b.value
+            acc[1] += 1
+            self.scored.add(b.sample_id)
+            self.pending = True
+        elif t == "RequestTimed" and b.phase == "measure":
+            self.request(b)
+
+    def request(self, b: Any) -> None:
+        point = b.point or {}
+        if point != self.point_key:  # a new perf sweep point: its own means
+            self.point_key, self.request_sums = point, {}
+            self.point_figures = {f"requests/{k}": v for k, v in point.items() if isinstance(v, int | float)}
+        self.requests += 1
+        self.pending = True
+        if not b.ok:
+            self.request_errors += 1
+            return
+        figures = {"latency_s": b.end - b.sent}
+        if b.first_byte is not None:
+            figures["ttft_s"] = b.first_byte - b.sent
+        for k, v in figures.items():
+            acc = self.request_sums.setdefault(k, [0.0, 0])
+            acc[0] += v
+            acc[1] += 1
+
+    def due(self) -> bool:
+        """A new point is there to log, and the last was logged at least the interval ago."""
+        if not self.pending or time.monotonic() - self.last < self.every:
+            return False
+        self.last = time.monotonic()
+        self.pending = False
+        return True
+
+    def point(self) -> dict[str, float]:
+        out: dict[str, float] = {
+            "progress/loaded": self.loaded,
+            "progress/scored": len(self.scored),
+            "progress/failed": self.failed,
+        }
+        for k, (total, n) in self.sums.items():
+            out[f"running/{k}"] = total / n
+        if self.requests:
+            out["progress/requests"] = self.requests
+            out["progress/request_errors"] = self.request_errors
+            out.update(self.point_figures)
+            for k, (total, n) in self.request_sums.items():
+                out[f"requests/{k}_mean"] = total / n
+        return out
+
+
+def report_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """The report's figures, flat: ``<dataset>/<subset>/<metric>`` (the score: an errored sample counts
+    as 0 unless --ignore-errors) with ``.../num``, ``errored_samples``, ``samples_loaded``, and each perf
+    point's throughput and latency percentiles (``perf/parallel_8_number_100/ttft_s_p99``)."""
+    out: dict[str, float] = {}
+    for r in report.get("rows", []):
+        if r.get("score") is not None:
+            k = key(r["dataset"], r["subset"], r["metric"])
+            out[k] = r["score"]
+            out[f"{k}/num"] = r.get("num") or 0
+    for k in ("errored_samples", "samples_loaded", "judge_failures"):
+        if report.get(k) is not None:
+            out[k] = report[k]
+    for section, where, figures in perf_points(report):
+        for name, value in figures.items():
+            out[key(section, where, name)] = value
+    return out
+
+
+def perf_points(report: dict[str, Any]) -> list[tuple[str, str, dict[str, float]]]:
+    """Each perf point of the report: (section, ``parallel_8_number_100``, its figures)."""
+    out = []
+    for name, section in (report.get("sections") or {}).items():
+        points = section.get("points", []) if isinstance(section, dict) else []
+        for pt in points:
+            if not isinstance(pt, dict) or not isinstance(pt.get("point"), dict):
+                continue
+            where = "_".join(f"{k}_{v}" for k, v in pt["point"].items() if v is not None) or "all"
+            figures: dict[str, float] = {}
+            for k, v in pt["point"].items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    figures[k] = v
+            for k in ("request_throughput", "output_token_throughput", "total_token_throughput"):
+                if isinstance(pt.get(k), int | float):
+                    figures[k] = pt[k]
+            for stat in ("ttft_s", "tpot_s", "itl_s", "e2e_latency_s"):
+                for q, v in (pt.get(stat) or {}).items():
+                    if q != "n" and isinstance(v, int | float):
+                        figures[f"{stat}_{q}"] = v
+            out.append((name, where, figures))
+    return out
+
+
+def report_table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The report's score table: columns and rows, as ``assay report`` shows them."""
+    columns = ["dataset", "subset", "metric", "score", "num"]
+    rows = [[r.get(c) for c in columns] for r in report.get("rows", [])]
+    return columns, rows
+
+
+def status_of(event: Any) -> str:
+    return getattr(event.body, "status", None) or "completed"
