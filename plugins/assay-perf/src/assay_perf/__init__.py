@@ -40,6 +40,13 @@ def assay_perf_apis(register: Any) -> None:
 
 
 @hookimpl
+def assay_event_types(register: Any) -> None:
+    from .events import ServerMetricsSampled
+
+    register("ServerMetricsSampled", ServerMetricsSampled)
+
+
+@hookimpl
 def assay_perf_datasets(register: Any) -> None:
     from .datasets import BUILTIN
 

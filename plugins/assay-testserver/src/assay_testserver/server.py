@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import json
 import math
@@ -71,6 +72,11 @@ class ServerConfig:
     # under load (for SLA auto-tune tests)
     ttft_per_active: float = 0.0
     sse_framing: str = "lf"  # "crlf": CRLF line ends, a comment before each event, each event in two writes
+    # GET /metrics (Prometheus text): "vllm", "sglang" or "tgi" names; values follow the real load
+    metrics_flavor: str = "vllm"
+    metrics_fault: str | None = None  # "http_500" | "garbage": what GET /metrics answers instead
+    max_num_seqs: int = 0  # > 0: at most this many answered at once, the others wait (num_requests_waiting)
+    kv_cache_tokens: int = 4096  # simulated KV-cache size: usage = tokens held by running requests / this
 
     def update(self, data: dict[str, Any]) -> None:
         for k, v in data.items():
@@ -141,6 +147,15 @@ class Server:
         self.max_in_flight = 0
         self._rule_uses: dict[int, int] = {}
         self._cached_blocks: set[str] = set()
+        self.running = 0  # requests being answered (admitted), and waiting for admission (max_num_seqs)
+        self.waiting = 0
+        self.kv_private = 0  # KV tokens the running requests hold outside shared prefix blocks
+        self._kv_held: dict[int, tuple[int, list[str]]] = {}  # id(request) -> its own tokens, its blocks
+        self._held_blocks: dict[str, int] = {}  # prefix block -> running requests holding it
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.prefix_queries = 0  # prompt tokens looked up in the prefix cache, and found (vLLM's counters)
+        self.prefix_hits = 0
+        self.finished_requests = 0
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
@@ -152,6 +167,7 @@ class Server:
                 web.post("/v2/rerank", self.rerank),
                 web.post("/v1/responses", self.responses),
                 web.get("/v1/models", self.models),
+                web.get("/metrics", self.metrics),
                 web.post("/admin/config", self.admin_config),
                 web.get("/admin/stats", self.admin_stats),
                 web.get("/admin/timings", self.admin_timings),
@@ -226,9 +242,9 @@ class Server:
             toks = toks[: int(max_tokens)]
         return toks
 
-    def _prefix_cache(self, body: dict[str, Any]) -> int:
+    def _prefix_cache(self, body: dict[str, Any], keys: list[str] | None = None) -> int:
         """Cached prompt tokens: the leading full blocks whose chained hash was seen before;
-        every full block of this prompt is then cached."""
+        every full block of this prompt is then cached (its keys appended to ``keys``)."""
         size = self.config.prefix_cache_block
         toks = tokens_of(_all_text(body))
         h = hashlib.sha256()
@@ -236,12 +252,71 @@ class Server:
         for i in range(len(toks) // size):
             h.update("".join(toks[i * size : (i + 1) * size]).encode())
             key = h.hexdigest()
+            if keys is not None:
+                keys.append(key)
             if hit and key in self._cached_blocks:
                 cached += size
             else:
                 hit = False
                 self._cached_blocks.add(key)
+        self.prefix_queries += len(toks)
+        self.prefix_hits += cached
         return cached
+
+    # ---- load accounting (GET /metrics) ------------------------------------------
+
+    async def _admit(self) -> None:
+        """Wait while ``max_num_seqs`` requests are running (counted as waiting), then run."""
+        while 0 < self.config.max_num_seqs <= self.running:
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            self.waiting += 1
+            try:
+                await fut
+            except BaseException:
+                if fut.done() and not fut.cancelled():
+                    self._wake()  # woken, then cancelled: the slot goes to the next one
+                raise
+            finally:
+                self.waiting -= 1
+        self.running += 1
+
+    def _wake(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+
+    def _leave(self, request: web.Request) -> None:
+        self._release_kv(request)
+        self.finished_requests += 1
+        self.running -= 1
+        self._wake()
+
+    def _hold_kv(self, request: web.Request, tokens: int, blocks: list[str]) -> None:
+        """A running request holds ``tokens`` KV slots; its full prefix blocks are shared with the
+        other running requests that hold them (a block is counted once)."""
+        own = tokens - self.config.prefix_cache_block * len(blocks)
+        for key in blocks:
+            self._held_blocks[key] = self._held_blocks.get(key, 0) + 1
+        self.kv_private += own
+        self._kv_held[id(request)] = (own, blocks)
+
+    def _release_kv(self, request: web.Request) -> None:
+        held = self._kv_held.pop(id(request), None)
+        if held is None:
+            return
+        own, blocks = held
+        self.kv_private -= own
+        for key in blocks:
+            self._held_blocks[key] -= 1
+            if self._held_blocks[key] == 0:
+                del self._held_blocks[key]
+
+    @property
+    def kv_tokens(self) -> int:
+        return self.kv_private + self.config.prefix_cache_block * len(self._held_blocks)
 
     def _logprobs(self, body: dict[str, Any], toks: list[str]) -> list[dict[str, Any]]:
         """``logprobs: true, top_logprobs: N``: each output token with its log-probability and the N most likely
@@ -378,7 +453,11 @@ class Server:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._answer(request, chat=chat, others=self.in_flight - 1)
+            await self._admit()
+            try:
+                return await self._answer(request, chat=chat, others=self.in_flight - 1)
+            finally:
+                self._leave(request)
         finally:
             self.in_flight -= 1
 
@@ -400,8 +479,10 @@ class Server:
             "completion_tokens": len(toks),
             "total_tokens": prompt_tokens + len(toks),
         }
+        blocks: list[str] = []
         if cfg.prefix_cache_block > 0:
-            usage["prompt_tokens_details"] = {"cached_tokens": self._prefix_cache(body)}
+            usage["prompt_tokens_details"] = {"cached_tokens": self._prefix_cache(body, blocks)}
+        self._hold_kv(request, prompt_tokens + len(toks), blocks)
         finish = (
             "length"
             if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos")
@@ -679,6 +760,80 @@ class Server:
             {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "assay"} for name in names]}
         )
 
+    def metric_families(self) -> list[Any]:
+        """The load now, as the server named in ``metrics_flavor`` names it (prometheus_client families)."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        cfg = self.config
+        usage = min(1.0, self.kv_tokens / cfg.kv_cache_tokens) if cfg.kv_cache_tokens > 0 else 0.0
+        flavor = cfg.metrics_flavor
+        if flavor == "vllm":
+            labels = ["engine", "model_name"]
+            values = ["0", cfg.model]
+            gauges = [
+                ("vllm:num_requests_running", "Number of requests in model execution batches.", self.running),
+                ("vllm:num_requests_waiting", "Number of requests waiting to be processed.", self.waiting),
+                ("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", usage),
+            ]
+            counters = [
+                ("vllm:prefix_cache_queries", "Prefix cache queries, in terms of number of queried tokens.",
+                 self.prefix_queries),
+                ("vllm:prefix_cache_hits", "Prefix cache hits, in terms of number of cached tokens.", self.prefix_hits),
+                ("vllm:request_success", "Count of successfully processed requests.", self.finished_requests),
+            ]  # fmt: skip
+        elif flavor == "sglang":
+            labels, values = ["model_name"], [cfg.model]
+            rate = self.prefix_hits / self.prefix_queries if self.prefix_queries else 0.0
+            gauges = [
+                ("sglang:num_running_reqs", "The number of running requests.", self.running),
+                ("sglang:num_queue_reqs", "The number of requests in the waiting queue.", self.waiting),
+                ("sglang:token_usage", "The token usage.", usage),
+                ("sglang:cache_hit_rate", "The prefix cache hit rate.", rate),
+            ]
+            counters = [("sglang:num_requests", "The number of processed requests.", self.finished_requests)]
+        elif flavor == "tgi":
+            labels, values = [], []
+            gauges = [
+                ("tgi_batch_current_size", "Current batch size", self.running),
+                ("tgi_queue_size", "Current queue size", self.waiting),
+            ]
+            counters = [("tgi_request_success", "Number of successful requests", self.finished_requests)]
+        else:
+            raise ValueError(f"metrics_flavor: vllm, sglang or tgi, not {flavor!r}")
+        out: list[Any] = []
+        for name, doc, value in gauges:
+            g = GaugeMetricFamily(name, doc, labels=labels)
+            g.add_metric(values, float(value))
+            out.append(g)
+        for name, doc, value in counters:
+            c = CounterMetricFamily(name, doc, labels=labels)
+            c.add_metric(values, float(value))
+            out.append(c)
+        return out
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """``GET /metrics``: the Prometheus text exposition format (prometheus_client's, as vLLM, SGLang
+        and TGI serve it); ``metrics_fault`` answers a 500 or a body that is not the format instead."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        fault = self.config.metrics_fault
+        if fault == "http_500":
+            return web.Response(status=500, text="injected metrics error")
+        if fault == "garbage":
+            return web.Response(text="<html>not \x1b[31mmetrics{{{", content_type="text/plain")
+
+        server = self
+
+        class _Collector:
+            def collect(self) -> list[Any]:
+                return server.metric_families()
+
+        from prometheus_client import CollectorRegistry
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Collector())
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     async def admin_config(self, request: web.Request) -> web.Response:
         try:
             self.config.update(await request.json())
@@ -696,7 +851,13 @@ class Server:
 
     async def admin_stats(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"requests": self.count, "faults": self.fault_counts, "max_in_flight": self.max_in_flight}
+            {
+                "requests": self.count,
+                "faults": self.fault_counts,
+                "max_in_flight": self.max_in_flight,
+                "running": self.running,
+                "waiting": self.waiting,
+            }
         )
 
 
