@@ -31,6 +31,7 @@ FAULT_KINDS = (
     "http_401_key",
     "http_400_headers",
     "http_500_headers",
+    "http_529",  # Anthropic's "overloaded" (a retry-after of 0 seconds)
 )
 
 
@@ -166,6 +167,7 @@ class Server:
                 web.post("/v1/rerank", self.rerank),
                 web.post("/v2/rerank", self.rerank),
                 web.post("/v1/responses", self.responses),
+                web.post("/v1/messages", self.messages),
                 web.get("/v1/models", self.models),
                 web.get("/metrics", self.metrics),
                 web.post("/admin/config", self.admin_config),
@@ -392,6 +394,17 @@ class Server:
                     headers={"retry-after": "0"},
                 ),
             )
+        if fault == "http_529":
+            return (
+                body,
+                n,
+                fault,
+                web.json_response(
+                    {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+                    status=529,
+                    headers={"retry-after": "0"},
+                ),
+            )
         if fault == "http_400":
             return (
                 body,
@@ -431,7 +444,15 @@ class Server:
     def _refuse(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
         """A wrong key (401) or an unknown model (404), answered as vLLM and OpenAI do."""
         cfg = self.config
-        if cfg.require_api_key is not None and request.headers.get("Authorization") != f"Bearer {cfg.require_api_key}":
+        if request.path.endswith("/messages"):  # the Anthropic Messages API: x-api-key
+            if cfg.require_api_key is not None and request.headers.get("x-api-key") != cfg.require_api_key:
+                return web.json_response(
+                    {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+                    status=401,
+                )
+        elif (
+            cfg.require_api_key is not None and request.headers.get("Authorization") != f"Bearer {cfg.require_api_key}"
+        ):
             return web.json_response(
                 {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error"}}, status=401
             )
@@ -748,6 +769,150 @@ class Server:
             )
         await resp.write(event({"type": "response.output_text.done", "item_id": item["id"], "text": text}))
         await resp.write(event({"type": "response.completed", "response": response}))
+        await resp.write_eof()
+        return resp
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        """The Anthropic Messages API: ``x-api-key`` and ``anthropic-version`` headers, top-level ``system``,
+        ``max_tokens`` required; a message object, or its event stream (``message_start``,
+        ``content_block_*`` with text / thinking deltas, ``message_delta``, ``message_stop``)."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._admit()
+            try:
+                return await self._messages(request, others=self.in_flight - 1)
+            finally:
+                self._leave(request)
+        finally:
+            self.in_flight -= 1
+
+    @staticmethod
+    def _anthropic_error(status: int, kind: str, message: str) -> web.Response:
+        return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status)
+
+    async def _messages(self, request: web.Request, others: int) -> web.StreamResponse:
+        if not request.headers.get("x-api-key"):
+            return self._anthropic_error(401, "authentication_error", "x-api-key header is required")
+        if not request.headers.get("anthropic-version"):
+            return self._anthropic_error(400, "invalid_request_error", "anthropic-version: header is required")
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        if not isinstance(body.get("max_tokens"), int):
+            return self._anthropic_error(400, "invalid_request_error", "max_tokens: Field required")
+        msgs = body.get("messages")
+        if not isinstance(msgs, list) or not msgs or any(m.get("role") not in ("user", "assistant") for m in msgs):
+            return self._anthropic_error(
+                400,
+                "invalid_request_error",
+                "messages: roles must be user or assistant (a system prompt is the top-level system parameter)",
+            )
+        cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
+        toks = self._output_tokens(body)
+        system = body.get("system") or ""
+        if isinstance(system, list):
+            system = " ".join(b.get("text", "") for b in system if isinstance(b, dict))
+        as_chat = {"messages": ([{"role": "system", "content": system}] if system else []) + msgs}
+        prompt_tokens = self._prompt_tokens(as_chat)
+        self._hold_kv(request, prompt_tokens + len(toks), [])
+        stop = "max_tokens" if len(toks) >= body["max_tokens"] and not body.get("ignore_eos") else "end_turn"
+        mid = f"msg_{n:06d}"
+        model = body.get("model", cfg.model)
+        text = "".join(toks)
+        thinking = cfg.reasoning  # when set: a thinking block before the text
+        usage = {"input_tokens": prompt_tokens, "output_tokens": len(toks)}
+        if not body.get("stream"):
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
+            content: list[dict[str, Any]] = []
+            if thinking:
+                content.append({"type": "thinking", "thinking": thinking, "signature": "sig"})
+            content.append({"type": "text", "text": text})
+            message = {
+                "id": mid,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": usage if cfg.report_usage else {},
+            }
+            return web.json_response(message)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+
+        def event(data: dict[str, Any]) -> bytes:
+            return (
+                f"event: {data['type']}\ndata: ".encode() + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+            )
+
+        start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": []}
+        start["stop_reason"] = None
+        start["usage"] = {"input_tokens": prompt_tokens, "output_tokens": 1} if cfg.report_usage else {}
+        await resp.write(event({"type": "message_start", "message": start}))
+        if fault == "empty_stream":
+            await resp.write_eof()
+            return resp
+        index = 0
+        if thinking:
+            await resp.write(
+                event(
+                    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}
+                )
+            )
+            await resp.write(
+                event(
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "thinking_delta", "thinking": thinking},
+                    }
+                )
+            )
+            await resp.write(
+                event(
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "signature_delta", "signature": "sig"},
+                    }
+                )
+            )
+            await resp.write(event({"type": "content_block_stop", "index": 0}))
+            index = 1
+        await resp.write(
+            event({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+        )
+        await resp.write(event({"type": "ping"}))
+        t0 = time.perf_counter()
+        per = max(1, cfg.tokens_per_chunk)
+        groups = [toks[i : i + per] for i in range(0, len(toks), per)]
+        for i, group in enumerate(groups):
+            delay = t0 + ttft + cfg.itl * i - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if i == max(1, len(groups) // 2) and fault in ("truncate", "error_event", "stream_error"):
+                if fault == "truncate":
+                    await resp.write(b'event: content_block_delta\ndata: {"type": "content_blo')
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return resp
+                await resp.write(
+                    event({"type": "error", "error": {"type": "overloaded_error", "message": "injected error event"}})
+                )
+                await resp.write_eof()
+                return resp
+            delta = {"type": "text_delta", "text": "".join(group)}
+            await resp.write(event({"type": "content_block_delta", "index": index, "delta": delta}))
+        await resp.write(event({"type": "content_block_stop", "index": index}))
+        final: dict[str, Any] = {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}}
+        final["usage"] = {"output_tokens": len(toks)} if cfg.report_usage else {}
+        await resp.write(event(final))
+        await resp.write(event({"type": "message_stop"}))
         await resp.write_eof()
         return resp
 
