@@ -221,7 +221,8 @@ class _Load:
         self.offset = time.time() - time.perf_counter()
         self.stream = bool(opts.stream and api.streams)
         self.keep_text = opts.tokenizer() is not None
-        self.headers = opts.request_headers()
+        # an API with its own auth headers (Anthropic's x-api-key) makes them; else Authorization: Bearer
+        self.headers = api.request_headers(opts) if hasattr(api, "request_headers") else opts.request_headers()
         self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
         self.conversations: list[list[Any]] | None = None  # --multi-turn: each conversation's user turns
         self.encoder = msgspec.json.Encoder()
