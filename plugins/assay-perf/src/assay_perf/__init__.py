@@ -23,6 +23,7 @@ def assay_commands(cli: Any) -> None:
 def assay_perf_apis(register: Any) -> None:
     from .apis import (
         AnthropicMessages,
+        DashScope,
         OpenAIAuto,
         OpenAIChat,
         OpenAICompletions,
@@ -45,6 +46,7 @@ def assay_perf_apis(register: Any) -> None:
         register(name, Rerank, description="POST /v1/rerank (Cohere/Jina/vLLM format)")
     for name in ("anthropic", "anthropic_messages"):
         register(name, AnthropicMessages, description="POST /v1/messages (Anthropic Messages API), streamed or not")
+    register("dashscope", DashScope, description="DashScope text-generation API (input/parameters; X-DashScope-SSE)")
     for name in ("openai_responses", "openai_response", "responses"):
         register(name, OpenAIResponses, description="POST /v1/responses (OpenAI Responses API), streamed or not")
 

@@ -536,6 +536,118 @@ class AnthropicMessages:
         _anth_usage(obj.usage, rec)
 
 
+class _DsMessage(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+
+
+class _DsChoice(msgspec.Struct):
+    message: _DsMessage | None = None
+    finish_reason: str | None = None
+
+
+class _DsOutput(msgspec.Struct):
+    text: str | None = None
+    finish_reason: str | None = None
+    choices: list[_DsChoice] | None = None
+
+
+class _DsUsage(msgspec.Struct):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class _DsBody(msgspec.Struct):
+    output: _DsOutput | None = None
+    usage: _DsUsage | None = None
+    code: str | None = None
+    message: str | None = None
+    error: Any = None  # (the shared error reader looks here)
+
+
+_decode_dashscope = msgspec.json.Decoder(_DsBody).decode
+
+# sampling flags DashScope's parameters take (EvalScope's dashscope plugin sends these it knows)
+_DS_PARAMS = ("temperature", "top_p", "top_k", "seed", "stop", "n", "logprobs", "top_logprobs", "frequency_penalty")
+_DS_PARAMS += ("presence_penalty", "repetition_penalty")
+
+
+class DashScope:
+    """DashScope's text-generation API (``POST .../api/v1/services/aigc/text-generation/generation``), as
+    EvalScope's ``dashscope`` perf plugin sends it: ``{"model", "input": {"messages"}, "parameters"}``.
+    Streamed with the ``X-DashScope-SSE: enable`` header and ``incremental_output: true`` (each event the
+    new text); ``finish_reason`` is ``"null"`` until the last event; no ``[DONE]``."""
+
+    name = "dashscope"
+    path = "/services/aigc/text-generation/generation"
+    streams = True
+
+    def request_headers(self, opts: Any) -> dict[str, str]:
+        h = opts.request_headers()
+        if opts.stream:
+            h["X-DashScope-SSE"] = "enable"
+        return h
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        params: dict[str, Any] = {"result_format": "message"}
+        if options.max_tokens is not None:
+            params["max_tokens"] = options.max_tokens
+        sampling = getattr(options, "sampling", None) or {}
+        params.update({k: v for k, v in sampling.items() if k in _DS_PARAMS})
+        if options.stream:
+            params["incremental_output"] = True
+        return {"model": options.model, "input": {"messages": messages}, "parameters": params}
+
+    def _take(self, obj: _DsBody, t: float, rec: Record) -> None:
+        out = obj.output
+        if out is not None:
+            if out.choices:
+                ch = out.choices[0]
+                msg = ch.message
+                text = (msg.content or msg.reasoning_content) if msg is not None else None
+                finish = ch.finish_reason
+                content = msg.content if msg is not None else None
+            else:
+                text = content = out.text
+                finish = out.finish_reason
+            if text:
+                rec.chunk_times.append(t)
+                if rec.keep_text and content:
+                    rec.texts.append(content)
+            if finish and finish != "null":
+                rec.finished = True
+        if obj.usage is not None:
+            if obj.usage.output_tokens is not None:
+                rec.output_tokens = obj.usage.output_tokens
+            if obj.usage.input_tokens is not None:
+                rec.prompt_tokens = obj.usage.input_tokens
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:
+        try:
+            obj = _decode_dashscope(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"undecodable SSE data: {exc}: {payload[:80]!r}")
+            return
+        rec.events += 1
+        if obj.output is None and (obj.code or obj.message):
+            rec.fail("stream_error", f"{obj.code or 'error'}: {obj.message or ''}")
+            return
+        self._take(obj, t, rec)
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        obj = _whole_body(_decode_dashscope, body, rec)
+        if obj is None:
+            return
+        if obj.output is None:
+            rec.fail("malformed", f"response has no output: {body[:80]!r}")
+            return
+        self._take(obj, t, rec)
+        if not rec.chunk_times:
+            rec.chunk_times.append(t)
+        rec.finished = True
+
+
 class OpenAIAuto(OpenAIChat):
     """``--api openai`` (EvalScope's name): chat, or completions when the URL says so."""
 

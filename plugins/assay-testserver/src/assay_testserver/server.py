@@ -168,6 +168,8 @@ class Server:
                 web.post("/v2/rerank", self.rerank),
                 web.post("/v1/responses", self.responses),
                 web.post("/v1/messages", self.messages),
+                web.post("/api/v1/services/aigc/text-generation/generation", self.dashscope),
+                web.post("/v1/services/aigc/text-generation/generation", self.dashscope),
                 web.get("/v1/models", self.models),
                 web.get("/metrics", self.metrics),
                 web.post("/admin/config", self.admin_config),
@@ -913,6 +915,109 @@ class Server:
         final["usage"] = {"output_tokens": len(toks)} if cfg.report_usage else {}
         await resp.write(event(final))
         await resp.write(event({"type": "message_stop"}))
+        await resp.write_eof()
+        return resp
+
+    async def dashscope(self, request: web.Request) -> web.StreamResponse:
+        """DashScope's text-generation API: ``{"model", "input": {"messages" | "prompt"}, "parameters"}``;
+        an event stream when the ``X-DashScope-SSE: enable`` header (or ``Accept: text/event-stream``) asks
+        for one: ``id:`` / ``event:result`` / ``:HTTP_STATUS/200`` / ``data:`` events, each the increment
+        (``parameters.incremental_output``) or the whole text so far; ``finish_reason`` is ``"null"``
+        until the last. ``parameters.result_format``: ``message`` (choices) or ``text``."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._admit()
+            try:
+                return await self._dashscope(request, others=self.in_flight - 1)
+            finally:
+                self._leave(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _dashscope(self, request: web.Request, others: int) -> web.StreamResponse:
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        rid = f"ds-{n:06d}"
+        inp = body.get("input")
+        if not isinstance(inp, dict) or not (isinstance(inp.get("messages"), list) or "prompt" in inp):
+            return web.json_response(
+                {
+                    "code": "InvalidParameter",
+                    "message": "input.messages or input.prompt is required",
+                    "request_id": rid,
+                },
+                status=400,
+            )
+        params = body.get("parameters") or {}
+        chat_body = {**params, "model": body.get("model")}
+        chat_body.update({"messages": inp["messages"]} if "messages" in inp else {"prompt": inp["prompt"]})
+        cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
+        toks = self._output_tokens(chat_body)
+        prompt_tokens = self._prompt_tokens(chat_body)
+        self._hold_kv(request, prompt_tokens + len(toks), [])
+        finish = "length" if params.get("max_tokens") and len(toks) >= int(params["max_tokens"]) else "stop"
+        as_message = params.get("result_format") == "message"
+        incremental = bool(params.get("incremental_output"))
+
+        def payload(text: str, finish_reason: str, n_out: int) -> dict[str, Any]:
+            if as_message:
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                output: dict[str, Any] = {"choices": [{"message": message, "finish_reason": finish_reason}]}
+            else:
+                output = {"text": text, "finish_reason": finish_reason}
+            data: dict[str, Any] = {"output": output, "request_id": rid}
+            if cfg.report_usage:
+                data["usage"] = {
+                    "input_tokens": prompt_tokens,
+                    "output_tokens": n_out,
+                    "total_tokens": prompt_tokens + n_out,
+                }
+            return data
+
+        sse = request.headers.get(
+            "X-DashScope-SSE", ""
+        ).lower() == "enable" or "text/event-stream" in request.headers.get("Accept", "")
+        if not sse:
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
+            return web.json_response(payload("".join(toks), finish, len(toks)))
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream;charset=UTF-8", "Cache-Control": "no-cache"}
+        )
+        await resp.prepare(request)
+
+        def event(i: int, data: dict[str, Any], name: str = "result", status: int = 200) -> bytes:
+            head = f"id:{i}\nevent:{name}\n:HTTP_STATUS/{status}\ndata:".encode()
+            return head + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+
+        t0 = time.perf_counter()
+        per = max(1, cfg.tokens_per_chunk)
+        groups = [toks[i : i + per] for i in range(0, len(toks), per)]
+        sent = 0
+        for i, group in enumerate(groups):
+            delay = t0 + ttft + cfg.itl * i - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if i == max(1, len(groups) // 2) and fault in ("truncate", "error_event"):
+                if fault == "truncate":
+                    await resp.write(b'id:9\nevent:result\ndata:{"output":{"cho')
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return resp
+                error = {"code": "InternalError", "message": "injected error event", "request_id": rid}
+                await resp.write(event(i + 1, error, name="error", status=500))
+                await resp.write_eof()
+                return resp
+            sent += len(group)
+            last = i == len(groups) - 1
+            text = "".join(group) if incremental else "".join(toks[:sent])
+            await resp.write(event(i + 1, payload(text, finish if last else "null", sent)))
+        if not groups:
+            await resp.write(event(1, payload("", finish, 0)))
         await resp.write_eof()
         return resp
 
