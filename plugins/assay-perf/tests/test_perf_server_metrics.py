@@ -114,3 +114,25 @@ def test_failed_scrapes_are_counted_never_fatal(test_server, tmp_path, fault, ki
     out = proc.stdout
     assert f"{sm['scrapes']} of {sm['scrapes']} scrapes failed ({kind}={sm['scrapes']})" in out
     assert "\x1b" not in out + proc.stderr  # the garbage page's escape sequence never reaches the terminal
+
+
+def test_the_key_goes_to_the_api_host_only(test_server, perf):
+    key = "sk-SECRET-metrics-1"
+    api = test_server(ttft=0.1, require_api_key=key)
+    other = test_server()  # another port: another host as far as credentials go
+    base = ["--url", api.url, "--parallel", "2", "--number", "4", "--api-key", key, *LOAD]
+    run_dir, rep = perf(*base, "--server-metrics")
+    assert rep["points"][0]["server_metrics"]["failed"] == 0
+    assert api.server.metrics_auth and all(api.server.metrics_auth)
+    run_dir, rep = perf(*base, "--server-metrics", other.url.removesuffix("/v1") + "/metrics")
+    sm = rep["points"][0]["server_metrics"]
+    assert sm["failed"] == 0 and sm["running"]["max"] == 0  # the other server carries no load
+    assert other.server.metrics_auth and not any(other.server.metrics_auth)
+    assert key not in (run_dir / "events.jsonl").read_text()
+
+
+def test_a_point_shorter_than_the_interval_has_no_scrape(test_server, perf):
+    srv = test_server()
+    _, rep = perf("--url", srv.url, "--number", "2", "--model", "m", "--server-metrics")
+    sm = rep["points"][0]["server_metrics"]
+    assert (sm["scrapes"], sm["failed"], sm["running"], sm["url"]) == (0, 0, None, None)

@@ -291,7 +291,7 @@ class PerfFold:
         if len(p.cached):
             out["cached_tokens"] = stats(p.cached)
             out["prefix_cache_hit_rate"] = sum(p.cached) / p.cached_prompt if p.cached_prompt else None
-        if p.scrapes:
+        if p.scrapes or self.config.get("server_metrics") is not None:  # a point too short for a scrape: 0
             out["server_metrics"] = server_metrics_summary(p.scrapes)
         if p.turns:
             keep = ("requests", "succeeded", "failed", "ttft_s", "e2e_latency_s", "prompt_tokens", "output_tokens")
@@ -337,7 +337,7 @@ def server_metrics_summary(scrapes: list[Any]) -> dict[str, Any]:
     elif (rates := per_scrape(PREFIX_RATE, "mean")) and not queries:
         hit_rate = sum(rates) / len(rates)
     return {
-        "url": scrapes[0].url,
+        "url": scrapes[0].url if scrapes else None,
         "scrapes": len(scrapes),
         "failed": len(scrapes) - len(ok),
         "failures": dict(sorted(failures.items())),

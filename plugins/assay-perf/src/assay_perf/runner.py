@@ -752,6 +752,8 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     plugins.get("executors", opts.executor)  # a typo fails before the run exists
     if opts.server_metrics is not None and not opts.server_metrics_interval > 0:
         raise AssayError(f"--server-metrics-interval must be > 0 seconds, got {opts.server_metrics_interval}")
+    if opts.server_metrics is not None and opts.executor != "local":
+        raise AssayError("--server-metrics scrapes from the local load generator: not with --executor ray")
     if opts.workers != 1 and opts.executor == "local":
         raise AssayError(f"--workers {opts.workers} runs that many load generators on an executor: add --executor ray")
     api = plugins.get("perf_apis", opts.api).obj

@@ -157,6 +157,7 @@ class Server:
         self.prefix_queries = 0  # prompt tokens looked up in the prefix cache, and found (vLLM's counters)
         self.prefix_hits = 0
         self.finished_requests = 0
+        self.metrics_auth: list[bool] = []  # GET /metrics: whether each scrape carried a credential
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
@@ -1086,6 +1087,7 @@ class Server:
         and TGI serve it); ``metrics_fault`` answers a 500 or a body that is not the format instead."""
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        self.metrics_auth.append(bool(request.headers.get("Authorization") or request.headers.get("x-api-key")))
         fault = self.config.metrics_fault
         if fault == "http_500":
             return web.Response(status=500, text="injected metrics error")
