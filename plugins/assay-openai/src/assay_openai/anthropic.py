@@ -42,10 +42,17 @@ def messages_params(generation_config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _text(content: Any) -> str:
+    """A message's text: a string, or the text parts of a content-block list."""
+    if isinstance(content, list):
+        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
+    return str(content)
+
+
 def split_system(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
     """System messages become the top-level ``system``; consecutive turns of one role are merged
     (the API wants user and assistant in turn)."""
-    system = [str(m.get("content", "")) for m in messages if m.get("role") == "system"]
+    system = [_text(m.get("content", "")) for m in messages if m.get("role") == "system"]
     turns: list[dict[str, Any]] = []
     for m in messages:
         role = m.get("role")
