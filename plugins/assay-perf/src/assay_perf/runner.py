@@ -89,9 +89,8 @@ class PerfOptions:
     executor: str = "local"  # where the load runs (assay_executors): local, ray (assay-ray: --workers actors)
     workers: int = 1
     executor_args: dict[str, Any] = attrs.field(factory=dict)
-    server_metrics: list[str] | None = (
-        None  # Prometheus URLs to sample during each point ([]: the --url server's /metrics)
-    )
+    # --server-metrics: Prometheus URLs sampled during each point ([]: the --url server's /metrics)
+    server_metrics: list[str] | None = None
     server_metrics_interval: float = 1.0  # seconds between scrapes
     _tok: Any = attrs.field(default=None, init=False, repr=False)
     _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -88,7 +89,9 @@ class Scraper:
         samples: list[tuple[str, dict[str, str], float]] = []
         try:
             timeout = aiohttp.ClientTimeout(total=max(self.interval, 1.0) * 5)
-            async with session.get(self.url, headers=self.headers, timeout=timeout) as resp:
+            # (a trace context of its own: the load's chunk-sent trace writes .sent on it)
+            ctx = types.SimpleNamespace(sent=None)
+            async with session.get(self.url, headers=self.headers, timeout=timeout, trace_request_ctx=ctx) as resp:
                 body = await resp.read()
                 t = perf() + self.offset
                 if resp.status >= 400:
@@ -104,6 +107,8 @@ class Scraper:
             kind, message = "timeout", f"{type(exc).__name__}: {exc or 'timed out'}"
         except (aiohttp.ClientError, OSError) as exc:
             kind, message = "connection", f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a scrape never stops the run: counted instead
+            kind, message = "client_error", f"{type(exc).__name__}: {exc}"
         return ServerMetricsSampled(
             url=self.log_url,
             t=t,
@@ -115,14 +120,17 @@ class Scraper:
         )
 
     async def run(self, session: Any, point: dict[str, Any], stop: asyncio.Event) -> None:
-        """Scrape every interval (the first one interval after the point's start) until ``stop`` is set."""
+        """Scrape every interval (the first one interval after the point's start) until ``stop`` is set.
+        A scrape slower than the interval skips the ticks it missed (no burst of catch-up scrapes)."""
         loop_time = asyncio.get_running_loop().time
         due = loop_time()
-        while True:
-            due += self.interval
+        while not stop.is_set():
+            due = max(due + self.interval, loop_time())
             try:
-                await asyncio.wait_for(stop.wait(), max(0.0, due - loop_time()))
+                await asyncio.wait_for(stop.wait(), due - loop_time())
                 return
             except (asyncio.TimeoutError, TimeoutError):  # noqa: UP041
                 pass
+            if stop.is_set():
+                return
             self.emit(await self.scrape(session, point))
