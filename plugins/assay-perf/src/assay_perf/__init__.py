@@ -21,7 +21,16 @@ def assay_commands(cli: Any) -> None:
 
 @hookimpl
 def assay_perf_apis(register: Any) -> None:
-    from .apis import OpenAIAuto, OpenAIChat, OpenAICompletions, OpenAIEmbeddings, OpenAIResponses, Rerank
+    from .apis import (
+        AnthropicMessages,
+        DashScope,
+        OpenAIAuto,
+        OpenAIChat,
+        OpenAICompletions,
+        OpenAIEmbeddings,
+        OpenAIResponses,
+        Rerank,
+    )
 
     register(
         "openai",
@@ -35,8 +44,18 @@ def assay_perf_apis(register: Any) -> None:
         register(name, OpenAIEmbeddings, description="POST /v1/embeddings")
     for name in ("openai_rerank", "rerank"):
         register(name, Rerank, description="POST /v1/rerank (Cohere/Jina/vLLM format)")
+    for name in ("anthropic", "anthropic_messages"):
+        register(name, AnthropicMessages, description="POST /v1/messages (Anthropic Messages API), streamed or not")
+    register("dashscope", DashScope, description="DashScope text-generation API (input/parameters; X-DashScope-SSE)")
     for name in ("openai_responses", "openai_response", "responses"):
         register(name, OpenAIResponses, description="POST /v1/responses (OpenAI Responses API), streamed or not")
+
+
+@hookimpl
+def assay_event_types(register: Any) -> None:
+    from .events import ServerMetricsSampled
+
+    register("ServerMetricsSampled", ServerMetricsSampled)
 
 
 @hookimpl

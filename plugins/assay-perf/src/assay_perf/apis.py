@@ -416,6 +416,238 @@ class OpenAIResponses:
         _resp_usage(obj.usage, rec)
 
 
+class _AnthDelta(msgspec.Struct):
+    type: str | None = None
+    text: str | None = None
+    thinking: str | None = None
+    stop_reason: str | None = None
+
+
+class _AnthUsage(msgspec.Struct):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+
+
+class _AnthBlock(msgspec.Struct):
+    type: str | None = None
+    text: str | None = None
+
+
+class _AnthMessage(msgspec.Struct):
+    content: list[_AnthBlock] | None = None
+    stop_reason: str | None = None
+    usage: _AnthUsage | None = None
+    error: Any = None
+
+
+class _AnthEvent(msgspec.Struct):
+    type: str | None = None
+    delta: _AnthDelta | None = None
+    message: _AnthMessage | None = None
+    usage: _AnthUsage | None = None
+    error: Any = None
+
+
+_decode_anth_event = msgspec.json.Decoder(_AnthEvent).decode
+_decode_anth_message = msgspec.json.Decoder(_AnthMessage).decode
+
+
+def _anth_usage(u: _AnthUsage | None, rec: Record) -> None:
+    if u is None:
+        return
+    if u.input_tokens is not None:
+        rec.prompt_tokens = u.input_tokens + (u.cache_read_input_tokens or 0)
+    if u.cache_read_input_tokens is not None:
+        rec.cached_tokens = u.cache_read_input_tokens
+    if u.output_tokens is not None:
+        rec.output_tokens = u.output_tokens
+
+
+class AnthropicMessages:
+    """``POST /v1/messages`` (the Anthropic Messages API), streamed or not: ``x-api-key`` and
+    ``anthropic-version`` headers; text and thinking deltas count as content chunks; the stream ends
+    with ``message_stop`` (no ``[DONE]``)."""
+
+    name = "anthropic"
+    path = "/messages"
+    streams = True
+    version = "2023-06-01"
+
+    def request_headers(self, opts: Any) -> dict[str, str]:
+        h = {"Content-Type": "application/json", "anthropic-version": self.version, **opts.headers}
+        if opts.api_key:
+            h["x-api-key"] = opts.api_key
+        return h
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+        system = [str(m.get("content", "")) for m in messages if m.get("role") == "system"]
+        body: dict[str, Any] = {
+            "model": options.model,
+            "max_tokens": options.max_tokens or 4096,  # required by the API
+            "messages": [m for m in messages if m.get("role") != "system"],
+        }
+        if system:
+            body["system"] = "\n\n".join(system)
+        if options.stream:
+            body["stream"] = True
+        sampling = dict(getattr(options, "sampling", None) or {})
+        if "stop" in sampling:
+            stop = sampling.pop("stop")
+            sampling["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        body.update({k: v for k, v in sampling.items() if k in ("temperature", "top_p", "top_k", "stop_sequences")})
+        return body
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:
+        try:
+            ev = _decode_anth_event(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"undecodable SSE data: {exc}: {payload[:80]!r}")
+            return
+        rec.events += 1
+        kind = ev.type
+        if kind == "content_block_delta" and ev.delta is not None:
+            text = ev.delta.text if ev.delta.type == "text_delta" else ev.delta.thinking
+            if text:
+                rec.chunk_times.append(t)
+                if rec.keep_text and ev.delta.type == "text_delta":
+                    rec.texts.append(text)
+        elif kind == "message_start" and ev.message is not None:
+            _anth_usage(ev.message.usage, rec)
+        elif kind == "message_delta":
+            _anth_usage(ev.usage, rec)
+        elif kind == "message_stop":
+            rec.finished = True
+        elif kind == "error" or ev.error is not None:
+            rec.fail("stream_error", _error_text(ev.error or payload[:200].decode("utf-8", "replace")))
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        obj = _whole_body(_decode_anth_message, body, rec)
+        if obj is None:
+            return
+        if obj.content is None:
+            rec.fail("malformed", f"response has no content: {body[:80]!r}")
+            return
+        rec.chunk_times.append(t)
+        if rec.keep_text:
+            rec.texts.extend(b.text for b in obj.content if b.type == "text" and b.text)
+        rec.finished = True
+        _anth_usage(obj.usage, rec)
+
+
+class _DsMessage(msgspec.Struct):
+    content: str | None = None
+    reasoning_content: str | None = None
+
+
+class _DsChoice(msgspec.Struct):
+    message: _DsMessage | None = None
+    finish_reason: str | None = None
+
+
+class _DsOutput(msgspec.Struct):
+    text: str | None = None
+    finish_reason: str | None = None
+    choices: list[_DsChoice] | None = None
+
+
+class _DsUsage(msgspec.Struct):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class _DsBody(msgspec.Struct):
+    output: _DsOutput | None = None
+    usage: _DsUsage | None = None
+    code: str | None = None
+    message: str | None = None
+    error: Any = None  # (the shared error reader looks here)
+
+
+_decode_dashscope = msgspec.json.Decoder(_DsBody).decode
+
+# sampling flags DashScope's parameters take (EvalScope's dashscope plugin sends these it knows)
+_DS_PARAMS = ("temperature", "top_p", "top_k", "seed", "stop", "n", "logprobs", "top_logprobs", "frequency_penalty")
+_DS_PARAMS += ("presence_penalty", "repetition_penalty")
+
+
+class DashScope:
+    """DashScope's text-generation API (``POST .../api/v1/services/aigc/text-generation/generation``), as
+    EvalScope's ``dashscope`` perf plugin sends it: ``{"model", "input": {"messages"}, "parameters"}``.
+    Streamed with the ``X-DashScope-SSE: enable`` header and ``incremental_output: true`` (each event the
+    new text); ``finish_reason`` is ``"null"`` until the last event; no ``[DONE]``."""
+
+    name = "dashscope"
+    path = "/services/aigc/text-generation/generation"
+    streams = True
+
+    def request_headers(self, opts: Any) -> dict[str, str]:
+        h = opts.request_headers()
+        if opts.stream:
+            h["X-DashScope-SSE"] = "enable"
+        return h
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        params: dict[str, Any] = {"result_format": "message"}
+        if options.max_tokens is not None:
+            params["max_tokens"] = options.max_tokens
+        sampling = getattr(options, "sampling", None) or {}
+        params.update({k: v for k, v in sampling.items() if k in _DS_PARAMS})
+        if options.stream:
+            params["incremental_output"] = True
+        return {"model": options.model, "input": {"messages": messages}, "parameters": params}
+
+    def _take(self, obj: _DsBody, t: float, rec: Record) -> None:
+        out = obj.output
+        if out is not None:
+            if out.choices:
+                ch = out.choices[0]
+                msg = ch.message
+                text = (msg.content or msg.reasoning_content) if msg is not None else None
+                finish = ch.finish_reason
+                content = msg.content if msg is not None else None
+            else:
+                text = content = out.text
+                finish = out.finish_reason
+            if text:
+                rec.chunk_times.append(t)
+                if rec.keep_text and content:
+                    rec.texts.append(content)
+            if finish and finish != "null":
+                rec.finished = True
+        if obj.usage is not None:
+            if obj.usage.output_tokens is not None:
+                rec.output_tokens = obj.usage.output_tokens
+            if obj.usage.input_tokens is not None:
+                rec.prompt_tokens = obj.usage.input_tokens
+
+    def on_event(self, payload: bytes, t: float, rec: Record) -> None:
+        try:
+            obj = _decode_dashscope(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            rec.fail("malformed", f"undecodable SSE data: {exc}: {payload[:80]!r}")
+            return
+        rec.events += 1
+        if obj.output is None and (obj.code or obj.message):
+            rec.fail("stream_error", f"{obj.code or 'error'}: {obj.message or ''}")
+            return
+        self._take(obj, t, rec)
+
+    def on_body(self, body: bytes, t: float, rec: Record) -> None:
+        obj = _whole_body(_decode_dashscope, body, rec)
+        if obj is None:
+            return
+        if obj.output is None:
+            rec.fail("malformed", f"response has no output: {body[:80]!r}")
+            return
+        self._take(obj, t, rec)
+        if not rec.chunk_times:
+            rec.chunk_times.append(t)
+        rec.finished = True
+
+
 class OpenAIAuto(OpenAIChat):
     """``--api openai`` (EvalScope's name): chat, or completions when the URL says so."""
 

@@ -225,6 +225,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--read-timeout", type=float, default=600.0, help="seconds without a byte from the server")
     p.add_argument("--total-timeout", type=float, default=None, help="seconds a whole request may take (default: none)")
     p.add_argument("--extra-args", help="JSON object merged into every request body")
+    p.add_argument(
+        "--server-metrics",
+        nargs="*",
+        metavar="URL",
+        default=None,
+        help="sample the server's Prometheus metrics during each point (vLLM, SGLang, TGI: running, waiting, "
+        "KV-cache usage, prefix-cache hits); no URL: the --url server's /metrics (AIPerf's flag)",
+    )
+    p.add_argument("--server-metrics-interval", type=float, default=1.0, help="seconds between scrapes (default 1)")
     p.add_argument("--percentiles", type=_percentile, nargs="+", default=[50.0, 90.0, 95.0, 99.0])
     p.add_argument("--slo", type=_slo, nargs="+", default=[], help="goodput targets in ms: ttft:500 tpot:50 e2e:10000")
     sla = p.add_argument_group("SLA auto-tune (EvalScope's --sla-* flags)")
@@ -365,6 +374,8 @@ def options_from_args(args: argparse.Namespace) -> Any:
         executor=args.executor,
         workers=args.workers,
         executor_args=parse_json_arg(args.executor_args, "--executor-args"),
+        server_metrics=None if args.server_metrics is None else list(args.server_metrics),
+        server_metrics_interval=args.server_metrics_interval,
     )
 
 

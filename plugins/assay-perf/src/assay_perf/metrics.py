@@ -43,6 +43,10 @@ FORMULAS = {
     "total_token_throughput": "sum(prompt + output tokens of succeeded requests) / window",
     "goodput": "succeeded requests meeting every SLO / window",
     "prefix_cache_hit_rate": "sum(cached prompt tokens) / sum(prompt tokens), over requests whose usage reports cached tokens",
+    "server_metrics": "--server-metrics: per scrape, running / waiting = the sum over the series (engines), KV-cache "
+    "usage = their mean; mean and max over the point's successful scrapes; server prefix-cache hit rate = "
+    "delta(hits) / delta(queries) between the point's first and last scrape (vLLM counters), else the mean of "
+    "the hit-rate gauge (SGLang)",
 }
 
 
@@ -65,6 +69,9 @@ class _Body(msgspec.Struct):
     point: dict[str, Any] = {}
     turn: int | None = None
     cached_tokens: int | None = None
+    samples: list[tuple[str, dict[str, str], float]] = []  # ServerMetricsSampled
+    url: str | None = None
+    error: str | None = None
 
 
 class _Line(msgspec.Struct):
@@ -97,6 +104,7 @@ class _Point:
         self.cached = array("d")
         self.cached_prompt = 0  # prompt tokens of the requests that reported cached tokens
         self.turns: dict[int, _Point] = {}  # --multi-turn: the same figures per conversation turn
+        self.scrapes: list[_Body] = []  # --server-metrics: ServerMetricsSampled bodies, in log order
 
 
 class PerfFold:
@@ -133,6 +141,12 @@ class PerfFold:
             if p is None:
                 p = self.points[key] = _Point(b.point)
             self._add(p, b)
+        elif t == "ServerMetricsSampled":
+            key = json.dumps(b.point, sort_keys=True)
+            p = self.points.get(key)
+            if p is None:
+                p = self.points[key] = _Point(b.point)
+            p.scrapes.append(b)
         elif t == "RunStarted":
             self.run_id = line.run_id
             self.config = b.config or {}
@@ -277,6 +291,8 @@ class PerfFold:
         if len(p.cached):
             out["cached_tokens"] = stats(p.cached)
             out["prefix_cache_hit_rate"] = sum(p.cached) / p.cached_prompt if p.cached_prompt else None
+        if p.scrapes or self.config.get("server_metrics") is not None:  # a point too short for a scrape: 0
+            out["server_metrics"] = server_metrics_summary(p.scrapes)
         if p.turns:
             keep = ("requests", "succeeded", "failed", "ttft_s", "e2e_latency_s", "prompt_tokens", "output_tokens")
             out["turns"] = [
@@ -290,6 +306,47 @@ class PerfFold:
                 "fraction": p.good / p.n if p.n else None,
             }
         return out
+
+
+def server_metrics_summary(scrapes: list[Any]) -> dict[str, Any]:
+    """The point's ``ServerMetricsSampled`` events folded: scrapes, failures, running / waiting /
+    KV-cache usage (mean, max) and the server's prefix-cache hit rate (see FORMULAS)."""
+    from .server_metrics import KV_USAGE, PREFIX_HITS, PREFIX_QUERIES, PREFIX_RATE, RUNNING, WAITING
+
+    ok = [s for s in scrapes if s.ok]
+    failures: dict[str, int] = {}
+    for s in scrapes:
+        if not s.ok:
+            failures[s.error_kind or "unknown"] = failures.get(s.error_kind or "unknown", 0) + 1
+
+    def per_scrape(names: tuple[str, ...], how: str) -> list[float]:
+        vals = []
+        for s in ok:
+            xs = [v for name, _labels, v in s.samples if name in names and not math.isnan(v)]
+            if xs:
+                vals.append(sum(xs) if how == "sum" else sum(xs) / len(xs))
+        return vals
+
+    def mean_max(vals: list[float]) -> dict[str, Any] | None:
+        return {"n": len(vals), "mean": sum(vals) / len(vals), "max": max(vals)} if vals else None
+
+    hit_rate = None
+    queries, hits = per_scrape(PREFIX_QUERIES, "sum"), per_scrape(PREFIX_HITS, "sum")
+    if len(queries) >= 2 and len(hits) == len(queries) and queries[-1] > queries[0]:
+        hit_rate = (hits[-1] - hits[0]) / (queries[-1] - queries[0])
+    elif (rates := per_scrape(PREFIX_RATE, "mean")) and not queries:
+        hit_rate = sum(rates) / len(rates)
+    return {
+        "url": scrapes[0].url if scrapes else None,
+        "scrapes": len(scrapes),
+        "failed": len(scrapes) - len(ok),
+        "failures": dict(sorted(failures.items())),
+        "last_error": next((s.error for s in reversed(scrapes) if not s.ok), None),
+        "running": mean_max(per_scrape(RUNNING, "sum")),
+        "waiting": mean_max(per_scrape(WAITING, "sum")),
+        "kv_cache_usage": mean_max(per_scrape(KV_USAGE, "mean")),
+        "prefix_cache_hit_rate": hit_rate,
+    }
 
 
 CEILING_SHARE = 0.7  # AIPerf's pitfall: a client can saturate before the server does
@@ -356,6 +413,8 @@ class PerfReporter:
                         _ms(t["e2e_latency_s"], qs),
                     )
             console.print(per_turn)
+        if any(pt.get("server_metrics") for pt in report.get("points", [])):
+            _render_server_metrics(report, console)
         if report.get("sla"):
             _render_sla(report["sla"], console)
         for w in report.get("warnings") or []:
@@ -372,6 +431,47 @@ class PerfReporter:
                 if k in ("ttft", "tpot", "itl", "e2e_latency")
             )
         )
+
+
+def _render_server_metrics(report: dict[str, Any], console: Any) -> None:
+    from assay.redact import inert_text
+    from rich.table import Table
+
+    table = Table(title="server metrics (Prometheus, --server-metrics): mean / max over the point's scrapes")
+    for col in ("Parallel", "Number", "Scrapes", "Failed", "Running", "Waiting", "KV cache %", "Prefix hit %"):
+        table.add_column(col, justify="right")
+
+    def mm(s: dict[str, Any] | None, scale: float = 1.0, fmt: str = ".1f") -> str:
+        return "-" if not s else f"{s['mean'] * scale:{fmt}} / {s['max'] * scale:{fmt}}"
+
+    for pt in report.get("points", []):
+        sm = pt.get("server_metrics")
+        if not sm:
+            continue
+        p = pt["point"]
+        rate = sm.get("prefix_cache_hit_rate")
+        table.add_row(
+            str(p.get("parallel")),
+            str(p.get("number")),
+            str(sm["scrapes"]),
+            str(sm["failed"]),
+            mm(sm.get("running")),
+            mm(sm.get("waiting")),
+            mm(sm.get("kv_cache_usage"), 100.0),
+            "-" if rate is None else f"{rate * 100:.1f}",
+        )
+    console.print(table)
+    for pt in report.get("points", []):
+        sm = pt.get("server_metrics")
+        if sm and sm["failed"]:
+            kinds = ", ".join(f"{k}={v}" for k, v in sm["failures"].items())
+            console.print(
+                inert_text(
+                    f"server metrics at {pt['point']}: {sm['failed']} of {sm['scrapes']} scrapes failed ({kinds}): "
+                    f"{sm.get('last_error') or ''}",
+                    multiline=False,
+                )
+            )
 
 
 def _render_sla(sla: dict[str, Any], console: Any) -> None:

@@ -89,6 +89,9 @@ class PerfOptions:
     executor: str = "local"  # where the load runs (assay_executors): local, ray (assay-ray: --workers actors)
     workers: int = 1
     executor_args: dict[str, Any] = attrs.field(factory=dict)
+    # --server-metrics: Prometheus URLs sampled during each point ([]: the --url server's /metrics)
+    server_metrics: list[str] | None = None
+    server_metrics_interval: float = 1.0  # seconds between scrapes
     _tok: Any = attrs.field(default=None, init=False, repr=False)
     _tok_loaded: bool = attrs.field(default=False, init=False, repr=False)
     points_cpu_s: float = attrs.field(default=0.0, init=False, repr=False)  # client CPU inside the points (self-test)
@@ -178,6 +181,8 @@ class PerfOptions:
         }
         d["api_key_given"] = bool(self.api_key)
         d["url"] = self.url.split("?", 1)[0]
+        if self.server_metrics:
+            d["server_metrics"] = [u.split("?", 1)[0] for u in self.server_metrics]
         from assay.redact import redact_secrets
 
         return redact_secrets(d)  # secret names in --extra-args too
@@ -215,10 +220,15 @@ class _Load:
         self.offset = time.time() - time.perf_counter()
         self.stream = bool(opts.stream and api.streams)
         self.keep_text = opts.tokenizer() is not None
-        self.headers = opts.request_headers()
+        # an API with its own auth headers (Anthropic's x-api-key) makes them; else Authorization: Bearer
+        self.headers = api.request_headers(opts) if hasattr(api, "request_headers") else opts.request_headers()
         self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
         self.conversations: list[list[Any]] | None = None  # --multi-turn: each conversation's user turns
         self.encoder = msgspec.json.Encoder()
+        self.scrapers: list[Any] = []  # --server-metrics (the driver's load only, never a worker's)
+
+    def buffer_event(self, body: Any) -> None:
+        self.buffer.append(body)
 
     def flush(self) -> None:
         if self.buffer:
@@ -372,12 +382,19 @@ class _Load:
         ) as session:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
-            if rate or self.schedule is not None:
-                await self._open_loop(session, parallel, number, rate, point, pidx)
-            elif self.conversations is not None:
-                await self._multi_turn(session, parallel, number, opts.duration, point, f"{pidx}")
-            else:
-                await self._closed_loop(session, parallel, number, opts.duration, "measure", point, f"{pidx}")
+            stop = asyncio.Event()
+            scrapes = [asyncio.create_task(s.run(session, point, stop)) for s in self.scrapers]
+            try:
+                if rate or self.schedule is not None:
+                    await self._open_loop(session, parallel, number, rate, point, pidx)
+                elif self.conversations is not None:
+                    await self._multi_turn(session, parallel, number, opts.duration, point, f"{pidx}")
+                else:
+                    await self._closed_loop(session, parallel, number, opts.duration, "measure", point, f"{pidx}")
+            finally:
+                stop.set()
+                if scrapes:
+                    await asyncio.gather(*scrapes, return_exceptions=True)
         self.flush()
 
     async def _closed_loop(
@@ -732,6 +749,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     if opts.sla_auto_tune:
         _sla_check(opts)
     plugins.get("executors", opts.executor)  # a typo fails before the run exists
+    if opts.server_metrics is not None and not opts.server_metrics_interval > 0:
+        raise AssayError(f"--server-metrics-interval must be > 0 seconds, got {opts.server_metrics_interval}")
+    if opts.server_metrics is not None and opts.executor != "local":
+        raise AssayError("--server-metrics scrapes from the local load generator: not with --executor ray")
     if opts.workers != 1 and opts.executor == "local":
         raise AssayError(f"--workers {opts.workers} runs that many load generators on an executor: add --executor ray")
     api = plugins.get("perf_apis", opts.api).obj
@@ -778,6 +799,23 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
             load.schedule = trace_offsets(opts)
         if opts.multi_turn:
             load.conversations = _conversations(opts, prompts)
+        if opts.server_metrics is not None:
+            from .server_metrics import Scraper, default_url
+
+            from urllib.parse import urlsplit
+
+            # the key and --headers go to the API's own host only, never to another metrics host
+            headers = {k: v for k, v in load.headers.items() if k.lower() != "content-type"}
+            load.scrapers = [
+                Scraper(
+                    u,
+                    opts.server_metrics_interval,
+                    load.buffer_event,
+                    load.offset,
+                    headers if urlsplit(u).netloc == urlsplit(url).netloc else {},
+                )
+                for u in (opts.server_metrics or [default_url(url)])
+            ]
         life.before_finish(load.flush)
 
         async def sweep() -> None:

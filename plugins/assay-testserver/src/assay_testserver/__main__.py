@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--prefix-cache-block", type=int, default=0, help="simulate a prefix cache of blocks of N prompt words"
     )
+    p.add_argument("--max-num-seqs", type=int, default=0, help="answer at most N at once; the others wait")
+    p.add_argument("--kv-cache-tokens", type=int, default=4096, help="simulated KV-cache size (GET /metrics)")
+    p.add_argument("--metrics-flavor", choices=["vllm", "sglang", "tgi"], default="vllm", help="GET /metrics names")
     p.add_argument("--no-record", action="store_true", help="do not keep request bodies (long benchmarks)")
     p.add_argument("--timing", action="store_true", help="keep per-request server-side times (GET /admin/timings)")
     p.add_argument(
@@ -66,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         record=not args.no_record,
         timing=args.timing,
         prefix_cache_block=args.prefix_cache_block,
+        max_num_seqs=args.max_num_seqs,
+        kv_cache_tokens=args.kv_cache_tokens,
+        metrics_flavor=args.metrics_flavor,
     )
     if args.rules:
         try:

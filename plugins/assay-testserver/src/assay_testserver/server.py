@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import json
 import math
@@ -30,6 +31,7 @@ FAULT_KINDS = (
     "http_401_key",
     "http_400_headers",
     "http_500_headers",
+    "http_529",  # Anthropic's "overloaded" (a retry-after of 0 seconds)
 )
 
 
@@ -71,6 +73,11 @@ class ServerConfig:
     # under load (for SLA auto-tune tests)
     ttft_per_active: float = 0.0
     sse_framing: str = "lf"  # "crlf": CRLF line ends, a comment before each event, each event in two writes
+    # GET /metrics (Prometheus text): "vllm", "sglang" or "tgi" names; values follow the real load
+    metrics_flavor: str = "vllm"
+    metrics_fault: str | None = None  # "http_500" | "garbage": what GET /metrics answers instead
+    max_num_seqs: int = 0  # > 0: at most this many answered at once, the others wait (num_requests_waiting)
+    kv_cache_tokens: int = 4096  # simulated KV-cache size: usage = tokens held by running requests / this
 
     def update(self, data: dict[str, Any]) -> None:
         for k, v in data.items():
@@ -141,6 +148,16 @@ class Server:
         self.max_in_flight = 0
         self._rule_uses: dict[int, int] = {}
         self._cached_blocks: set[str] = set()
+        self.running = 0  # requests being answered (admitted), and waiting for admission (max_num_seqs)
+        self.waiting = 0
+        self.kv_private = 0  # KV tokens the running requests hold outside shared prefix blocks
+        self._kv_held: dict[int, tuple[int, list[str]]] = {}  # id(request) -> its own tokens, its blocks
+        self._held_blocks: dict[str, int] = {}  # prefix block -> running requests holding it
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self.prefix_queries = 0  # prompt tokens looked up in the prefix cache, and found (vLLM's counters)
+        self.prefix_hits = 0
+        self.finished_requests = 0
+        self.metrics_auth: list[bool] = []  # GET /metrics: whether each scrape carried a credential
         self._rng = random.Random(self.config.seed)
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
@@ -151,7 +168,11 @@ class Server:
                 web.post("/v1/rerank", self.rerank),
                 web.post("/v2/rerank", self.rerank),
                 web.post("/v1/responses", self.responses),
+                web.post("/v1/messages", self.messages),
+                web.post("/api/v1/services/aigc/text-generation/generation", self.dashscope),
+                web.post("/v1/services/aigc/text-generation/generation", self.dashscope),
                 web.get("/v1/models", self.models),
+                web.get("/metrics", self.metrics),
                 web.post("/admin/config", self.admin_config),
                 web.get("/admin/stats", self.admin_stats),
                 web.get("/admin/timings", self.admin_timings),
@@ -226,9 +247,9 @@ class Server:
             toks = toks[: int(max_tokens)]
         return toks
 
-    def _prefix_cache(self, body: dict[str, Any]) -> int:
+    def _prefix_cache(self, body: dict[str, Any], keys: list[str] | None = None) -> int:
         """Cached prompt tokens: the leading full blocks whose chained hash was seen before;
-        every full block of this prompt is then cached."""
+        every full block of this prompt is then cached (its keys appended to ``keys``)."""
         size = self.config.prefix_cache_block
         toks = tokens_of(_all_text(body))
         h = hashlib.sha256()
@@ -236,12 +257,71 @@ class Server:
         for i in range(len(toks) // size):
             h.update("".join(toks[i * size : (i + 1) * size]).encode())
             key = h.hexdigest()
+            if keys is not None:
+                keys.append(key)
             if hit and key in self._cached_blocks:
                 cached += size
             else:
                 hit = False
                 self._cached_blocks.add(key)
+        self.prefix_queries += len(toks)
+        self.prefix_hits += cached
         return cached
+
+    # ---- load accounting (GET /metrics) ------------------------------------------
+
+    async def _admit(self) -> None:
+        """Wait while ``max_num_seqs`` requests are running (counted as waiting), then run."""
+        while 0 < self.config.max_num_seqs <= self.running:
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            self.waiting += 1
+            try:
+                await fut
+            except BaseException:
+                if fut.done() and not fut.cancelled():
+                    self._wake()  # woken, then cancelled: the slot goes to the next one
+                raise
+            finally:
+                self.waiting -= 1
+        self.running += 1
+
+    def _wake(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+
+    def _leave(self, request: web.Request) -> None:
+        self._release_kv(request)
+        self.finished_requests += 1
+        self.running -= 1
+        self._wake()
+
+    def _hold_kv(self, request: web.Request, tokens: int, blocks: list[str]) -> None:
+        """A running request holds ``tokens`` KV slots; its full prefix blocks are shared with the
+        other running requests that hold them (a block is counted once)."""
+        own = tokens - self.config.prefix_cache_block * len(blocks)
+        for key in blocks:
+            self._held_blocks[key] = self._held_blocks.get(key, 0) + 1
+        self.kv_private += own
+        self._kv_held[id(request)] = (own, blocks)
+
+    def _release_kv(self, request: web.Request) -> None:
+        held = self._kv_held.pop(id(request), None)
+        if held is None:
+            return
+        own, blocks = held
+        self.kv_private -= own
+        for key in blocks:
+            self._held_blocks[key] -= 1
+            if self._held_blocks[key] == 0:
+                del self._held_blocks[key]
+
+    @property
+    def kv_tokens(self) -> int:
+        return self.kv_private + self.config.prefix_cache_block * len(self._held_blocks)
 
     def _logprobs(self, body: dict[str, Any], toks: list[str]) -> list[dict[str, Any]]:
         """``logprobs: true, top_logprobs: N``: each output token with its log-probability and the N most likely
@@ -317,6 +397,17 @@ class Server:
                     headers={"retry-after": "0"},
                 ),
             )
+        if fault == "http_529":
+            return (
+                body,
+                n,
+                fault,
+                web.json_response(
+                    {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+                    status=529,
+                    headers={"retry-after": "0"},
+                ),
+            )
         if fault == "http_400":
             return (
                 body,
@@ -356,7 +447,15 @@ class Server:
     def _refuse(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
         """A wrong key (401) or an unknown model (404), answered as vLLM and OpenAI do."""
         cfg = self.config
-        if cfg.require_api_key is not None and request.headers.get("Authorization") != f"Bearer {cfg.require_api_key}":
+        if request.path.endswith("/messages"):  # the Anthropic Messages API: x-api-key
+            if cfg.require_api_key is not None and request.headers.get("x-api-key") != cfg.require_api_key:
+                return web.json_response(
+                    {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+                    status=401,
+                )
+        elif (
+            cfg.require_api_key is not None and request.headers.get("Authorization") != f"Bearer {cfg.require_api_key}"
+        ):
             return web.json_response(
                 {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error"}}, status=401
             )
@@ -378,7 +477,11 @@ class Server:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._answer(request, chat=chat, others=self.in_flight - 1)
+            await self._admit()
+            try:
+                return await self._answer(request, chat=chat, others=self.in_flight - 1)
+            finally:
+                self._leave(request)
         finally:
             self.in_flight -= 1
 
@@ -400,8 +503,10 @@ class Server:
             "completion_tokens": len(toks),
             "total_tokens": prompt_tokens + len(toks),
         }
+        blocks: list[str] = []
         if cfg.prefix_cache_block > 0:
-            usage["prompt_tokens_details"] = {"cached_tokens": self._prefix_cache(body)}
+            usage["prompt_tokens_details"] = {"cached_tokens": self._prefix_cache(body, blocks)}
+        self._hold_kv(request, prompt_tokens + len(toks), blocks)
         finish = (
             "length"
             if body.get("max_tokens") and len(toks) >= int(body["max_tokens"]) and not body.get("ignore_eos")
@@ -670,6 +775,253 @@ class Server:
         await resp.write_eof()
         return resp
 
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        """The Anthropic Messages API: ``x-api-key`` and ``anthropic-version`` headers, top-level ``system``,
+        ``max_tokens`` required; a message object, or its event stream (``message_start``,
+        ``content_block_*`` with text / thinking deltas, ``message_delta``, ``message_stop``)."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._admit()
+            try:
+                return await self._messages(request, others=self.in_flight - 1)
+            finally:
+                self._leave(request)
+        finally:
+            self.in_flight -= 1
+
+    @staticmethod
+    def _anthropic_error(status: int, kind: str, message: str) -> web.Response:
+        return web.json_response({"type": "error", "error": {"type": kind, "message": message}}, status=status)
+
+    async def _messages(self, request: web.Request, others: int) -> web.StreamResponse:
+        if not request.headers.get("x-api-key"):
+            return self._anthropic_error(401, "authentication_error", "x-api-key header is required")
+        if not request.headers.get("anthropic-version"):
+            return self._anthropic_error(400, "invalid_request_error", "anthropic-version: header is required")
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        if not isinstance(body.get("max_tokens"), int):
+            return self._anthropic_error(400, "invalid_request_error", "max_tokens: Field required")
+        msgs = body.get("messages")
+        if not isinstance(msgs, list) or not msgs or any(m.get("role") not in ("user", "assistant") for m in msgs):
+            return self._anthropic_error(
+                400,
+                "invalid_request_error",
+                "messages: roles must be user or assistant (a system prompt is the top-level system parameter)",
+            )
+        cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
+        toks = self._output_tokens(body)
+        system = body.get("system") or ""
+        if isinstance(system, list):
+            system = " ".join(b.get("text", "") for b in system if isinstance(b, dict))
+        as_chat = {"messages": ([{"role": "system", "content": system}] if system else []) + msgs}
+        prompt_tokens = self._prompt_tokens(as_chat)
+        self._hold_kv(request, prompt_tokens + len(toks), [])
+        stop = "max_tokens" if len(toks) >= body["max_tokens"] and not body.get("ignore_eos") else "end_turn"
+        mid = f"msg_{n:06d}"
+        model = body.get("model", cfg.model)
+        text = "".join(toks)
+        thinking = cfg.reasoning  # when set: a thinking block before the text
+        usage = {"input_tokens": prompt_tokens, "output_tokens": len(toks)}
+        if not body.get("stream"):
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
+            content: list[dict[str, Any]] = []
+            if thinking:
+                content.append({"type": "thinking", "thinking": thinking, "signature": "sig"})
+            content.append({"type": "text", "text": text})
+            message = {
+                "id": mid,
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": content,
+                "stop_reason": stop,
+                "stop_sequence": None,
+                "usage": usage if cfg.report_usage else {},
+            }
+            return web.json_response(message)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+
+        def event(data: dict[str, Any]) -> bytes:
+            return (
+                f"event: {data['type']}\ndata: ".encode() + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+            )
+
+        start = {"id": mid, "type": "message", "role": "assistant", "model": model, "content": []}
+        start["stop_reason"] = None
+        start["usage"] = {"input_tokens": prompt_tokens, "output_tokens": 1} if cfg.report_usage else {}
+        await resp.write(event({"type": "message_start", "message": start}))
+        if fault == "empty_stream":
+            await resp.write_eof()
+            return resp
+        index = 0
+        if thinking:
+            await resp.write(
+                event(
+                    {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}}
+                )
+            )
+            await resp.write(
+                event(
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "thinking_delta", "thinking": thinking},
+                    }
+                )
+            )
+            await resp.write(
+                event(
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "signature_delta", "signature": "sig"},
+                    }
+                )
+            )
+            await resp.write(event({"type": "content_block_stop", "index": 0}))
+            index = 1
+        await resp.write(
+            event({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+        )
+        await resp.write(event({"type": "ping"}))
+        t0 = time.perf_counter()
+        per = max(1, cfg.tokens_per_chunk)
+        groups = [toks[i : i + per] for i in range(0, len(toks), per)]
+        for i, group in enumerate(groups):
+            delay = t0 + ttft + cfg.itl * i - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if i == max(1, len(groups) // 2) and fault in ("truncate", "error_event", "stream_error"):
+                if fault == "truncate":
+                    await resp.write(b'event: content_block_delta\ndata: {"type": "content_blo')
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return resp
+                await resp.write(
+                    event({"type": "error", "error": {"type": "overloaded_error", "message": "injected error event"}})
+                )
+                await resp.write_eof()
+                return resp
+            delta = {"type": "text_delta", "text": "".join(group)}
+            await resp.write(event({"type": "content_block_delta", "index": index, "delta": delta}))
+        await resp.write(event({"type": "content_block_stop", "index": index}))
+        final: dict[str, Any] = {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}}
+        final["usage"] = {"output_tokens": len(toks)} if cfg.report_usage else {}
+        await resp.write(event(final))
+        await resp.write(event({"type": "message_stop"}))
+        await resp.write_eof()
+        return resp
+
+    async def dashscope(self, request: web.Request) -> web.StreamResponse:
+        """DashScope's text-generation API: ``{"model", "input": {"messages" | "prompt"}, "parameters"}``;
+        an event stream when the ``X-DashScope-SSE: enable`` header (or ``Accept: text/event-stream``) asks
+        for one: ``id:`` / ``event:result`` / ``:HTTP_STATUS/200`` / ``data:`` events, each the increment
+        (``parameters.incremental_output``) or the whole text so far; ``finish_reason`` is ``"null"``
+        until the last. ``parameters.result_format``: ``message`` (choices) or ``text``."""
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._admit()
+            try:
+                return await self._dashscope(request, others=self.in_flight - 1)
+            finally:
+                self._leave(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _dashscope(self, request: web.Request, others: int) -> web.StreamResponse:
+        body, n, fault, early = await self._begin(request)
+        if early is not None:
+            return early
+        assert body is not None
+        rid = f"ds-{n:06d}"
+        inp = body.get("input")
+        if not isinstance(inp, dict) or not (isinstance(inp.get("messages"), list) or "prompt" in inp):
+            return web.json_response(
+                {
+                    "code": "InvalidParameter",
+                    "message": "input.messages or input.prompt is required",
+                    "request_id": rid,
+                },
+                status=400,
+            )
+        params = body.get("parameters") or {}
+        chat_body = {**params, "model": body.get("model")}
+        chat_body.update({"messages": inp["messages"]} if "messages" in inp else {"prompt": inp["prompt"]})
+        cfg = self.config
+        ttft = cfg.ttft + cfg.ttft_per_active * others
+        toks = self._output_tokens(chat_body)
+        prompt_tokens = self._prompt_tokens(chat_body)
+        self._hold_kv(request, prompt_tokens + len(toks), [])
+        finish = "length" if params.get("max_tokens") and len(toks) >= int(params["max_tokens"]) else "stop"
+        as_message = params.get("result_format") == "message"
+        incremental = bool(params.get("incremental_output"))
+
+        def payload(text: str, finish_reason: str, n_out: int) -> dict[str, Any]:
+            if as_message:
+                message: dict[str, Any] = {"role": "assistant", "content": text}
+                output: dict[str, Any] = {"choices": [{"message": message, "finish_reason": finish_reason}]}
+            else:
+                output = {"text": text, "finish_reason": finish_reason}
+            data: dict[str, Any] = {"output": output, "request_id": rid}
+            if cfg.report_usage:
+                data["usage"] = {
+                    "input_tokens": prompt_tokens,
+                    "output_tokens": n_out,
+                    "total_tokens": prompt_tokens + n_out,
+                }
+            return data
+
+        sse = request.headers.get(
+            "X-DashScope-SSE", ""
+        ).lower() == "enable" or "text/event-stream" in request.headers.get("Accept", "")
+        if not sse:
+            if ttft:
+                await asyncio.sleep(ttft + cfg.itl * max(0, len(toks) - 1))
+            return web.json_response(payload("".join(toks), finish, len(toks)))
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream;charset=UTF-8", "Cache-Control": "no-cache"}
+        )
+        await resp.prepare(request)
+
+        def event(i: int, data: dict[str, Any], name: str = "result", status: int = 200) -> bytes:
+            head = f"id:{i}\nevent:{name}\n:HTTP_STATUS/{status}\ndata:".encode()
+            return head + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+
+        t0 = time.perf_counter()
+        per = max(1, cfg.tokens_per_chunk)
+        groups = [toks[i : i + per] for i in range(0, len(toks), per)]
+        sent = 0
+        for i, group in enumerate(groups):
+            delay = t0 + ttft + cfg.itl * i - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if i == max(1, len(groups) // 2) and fault in ("truncate", "error_event"):
+                if fault == "truncate":
+                    await resp.write(b'id:9\nevent:result\ndata:{"output":{"cho')
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return resp
+                error = {"code": "InternalError", "message": "injected error event", "request_id": rid}
+                await resp.write(event(i + 1, error, name="error", status=500))
+                await resp.write_eof()
+                return resp
+            sent += len(group)
+            last = i == len(groups) - 1
+            text = "".join(group) if incremental else "".join(toks[:sent])
+            await resp.write(event(i + 1, payload(text, finish if last else "null", sent)))
+        if not groups:
+            await resp.write(event(1, payload("", finish, 0)))
+        await resp.write_eof()
+        return resp
+
     async def models(self, request: web.Request) -> web.Response:
         refused = self._refuse(request, {})
         if refused is not None and refused.status == 401:
@@ -678,6 +1030,81 @@ class Server:
         return web.json_response(
             {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "assay"} for name in names]}
         )
+
+    def metric_families(self) -> list[Any]:
+        """The load now, as the server named in ``metrics_flavor`` names it (prometheus_client families)."""
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        cfg = self.config
+        usage = min(1.0, self.kv_tokens / cfg.kv_cache_tokens) if cfg.kv_cache_tokens > 0 else 0.0
+        flavor = cfg.metrics_flavor
+        if flavor == "vllm":
+            labels = ["engine", "model_name"]
+            values = ["0", cfg.model]
+            gauges = [
+                ("vllm:num_requests_running", "Number of requests in model execution batches.", self.running),
+                ("vllm:num_requests_waiting", "Number of requests waiting to be processed.", self.waiting),
+                ("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", usage),
+            ]
+            counters = [
+                ("vllm:prefix_cache_queries", "Prefix cache queries, in terms of number of queried tokens.",
+                 self.prefix_queries),
+                ("vllm:prefix_cache_hits", "Prefix cache hits, in terms of number of cached tokens.", self.prefix_hits),
+                ("vllm:request_success", "Count of successfully processed requests.", self.finished_requests),
+            ]  # fmt: skip
+        elif flavor == "sglang":
+            labels, values = ["model_name"], [cfg.model]
+            rate = self.prefix_hits / self.prefix_queries if self.prefix_queries else 0.0
+            gauges = [
+                ("sglang:num_running_reqs", "The number of running requests.", self.running),
+                ("sglang:num_queue_reqs", "The number of requests in the waiting queue.", self.waiting),
+                ("sglang:token_usage", "The token usage.", usage),
+                ("sglang:cache_hit_rate", "The prefix cache hit rate.", rate),
+            ]
+            counters = [("sglang:num_requests", "The number of processed requests.", self.finished_requests)]
+        elif flavor == "tgi":
+            labels, values = [], []
+            gauges = [
+                ("tgi_batch_current_size", "Current batch size", self.running),
+                ("tgi_queue_size", "Current queue size", self.waiting),
+            ]
+            counters = [("tgi_request_success", "Number of successful requests", self.finished_requests)]
+        else:
+            raise ValueError(f"metrics_flavor: vllm, sglang or tgi, not {flavor!r}")
+        out: list[Any] = []
+        for name, doc, value in gauges:
+            g = GaugeMetricFamily(name, doc, labels=labels)
+            g.add_metric(values, float(value))
+            out.append(g)
+        for name, doc, value in counters:
+            c = CounterMetricFamily(name, doc, labels=labels)
+            c.add_metric(values, float(value))
+            out.append(c)
+        return out
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """``GET /metrics``: the Prometheus text exposition format (prometheus_client's, as vLLM, SGLang
+        and TGI serve it); ``metrics_fault`` answers a 500 or a body that is not the format instead."""
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        self.metrics_auth.append(bool(request.headers.get("Authorization") or request.headers.get("x-api-key")))
+        fault = self.config.metrics_fault
+        if fault == "http_500":
+            return web.Response(status=500, text="injected metrics error")
+        if fault == "garbage":
+            return web.Response(text="<html>not \x1b[31mmetrics{{{", content_type="text/plain")
+
+        server = self
+
+        class _Collector:
+            def collect(self) -> list[Any]:
+                return server.metric_families()
+
+        from prometheus_client import CollectorRegistry
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Collector())
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def admin_config(self, request: web.Request) -> web.Response:
         try:
@@ -696,7 +1123,13 @@ class Server:
 
     async def admin_stats(self, request: web.Request) -> web.Response:
         return web.json_response(
-            {"requests": self.count, "faults": self.fault_counts, "max_in_flight": self.max_in_flight}
+            {
+                "requests": self.count,
+                "faults": self.fault_counts,
+                "max_in_flight": self.max_in_flight,
+                "running": self.running,
+                "waiting": self.waiting,
+            }
         )
 
 
