@@ -249,7 +249,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from .config import parse_json_arg
-    from .evaluate import run_resume
+    from .resume import run_resume
     from .report import render
 
     overrides = {
@@ -266,7 +266,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
-    from .evaluate import run_rescore
+    from .resume import run_rescore
     from .report import render
 
     overrides = {k: v for k, v in judge_flags(args).items() if v is not None}

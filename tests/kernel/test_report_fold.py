@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import assay.report as report
+import assay.builtin.eval_report as report
 from assay.events import Generated, RunFinished, RunResumed, RunStarted, SampleFailed, SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter
 
