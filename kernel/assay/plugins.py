@@ -323,9 +323,6 @@ class PluginHost:
                 self.commands[command] = impl.plugin_name
                 self.command_help[command] = getattr(choices[command], "description", None) or ""
 
-    def event_observers(self) -> list[Callable[..., Any]]:
-        return [o.function for o in self.observers()]
-
     def observers(self) -> list[Observer]:
         """The ``assay_event`` implementations, in call order, with the plugin each belongs to."""
         return [

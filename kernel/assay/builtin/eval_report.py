@@ -141,7 +141,6 @@ class EvalFold:
         self.rep_loaded: dict[tuple[str, str], dict[str, int]] = {}
         self.rep_hits: dict[tuple[str, str, str], dict[str, int]] = {}
         self.repeats: dict[str, int] = {}  # benchmark -> repeats > 1, from RunStarted
-        self.repeats_default = 1
         self.aggregation: dict[str, str] = {}
 
     @staticmethod
