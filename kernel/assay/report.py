@@ -15,12 +15,18 @@ import msgspec
 
 from .builtin.eval_report import EvalFold, FoldBody, FoldLine, build_eval, fold_log  # noqa: F401 - public names
 from .log import LogCorrupted, log_path
-from .plugins import PluginHost, Registered, host
+from .plugins import PluginHost, host
 
 
-def _body_reporter(plugins: PluginHost) -> Registered:
-    """The reporter whose ``build`` is the report itself (registered with ``body=True``)."""
-    return next(e for e in plugins.reporters().values() if e.options.get("body"))
+def _body_reporter(plugins: PluginHost) -> Any:
+    """The reporter whose ``build`` is the report itself (registered with ``body=True``): the kernel's
+    eval report, also when the host holds no entry points (``PluginHost(entry_points=False)``)."""
+    entry = next((e for e in plugins.reporters().values() if e.options.get("body")), None)
+    if entry is None:
+        from .builtin.eval_report import REPORTER
+
+        return REPORTER
+    return entry.obj
 
 
 def _last_status(path: Path) -> tuple[str, str | None]:
@@ -105,7 +111,7 @@ def build_report(
         and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
     # the kernel's fold first: a damaged log is reported by it, with the line number
-    body = _body_reporter(plugins).obj
+    body = _body_reporter(plugins)
     report = body.build(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
     seen = {r["dataset"] for r in report.get("rows", [])}
     # a reporter registered for some benchmarks only does not read logs that have none of them
@@ -265,7 +271,7 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
     for w in report.get("warnings", []):
         console.print(Text.assemble(("warning:", "yellow"), " ", inert_text(scrub(str(w)))))
     plugins = plugins or host()
-    _body_reporter(plugins).obj.render(report, console)
+    _body_reporter(plugins).render(report, console)
     for name, section in report.get("sections", {}).items():
         entry = plugins.reporters().get(name)
         if entry is not None:
