@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from assay.compare import compare
+from assay_compare.compare import compare
 from assay.events import Generated, RunFinished, RunStarted, SampleLoaded, Scored
 from assay.log import LogWriter
 

@@ -273,30 +273,9 @@ def _shown(path: Any) -> str:
     return visible(str(path), multiline=False)
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, render
-
-    if args.format in ("markdown", "csv"):
-        raise AssayError(f"assay compare has no --format {args.format}: table, json or a file reporter's (html)")
-    writer = _file_writer(args.format)
-    result = compare(args.runs, resamples=args.resamples, seed=args.seed)
-    if writer is not None:
-        from pathlib import Path
-
-        out = Path(args.output or f"compare.{args.format}")
-        print(f"wrote {_shown(writer.obj.write_compare(result, out))}")
-    elif args.format == "json":
-        from .redact import json_inert
-
-        sys.stdout.write(json_inert(json.dumps(result, indent=2, ensure_ascii=False, default=str)) + "\n")
-    else:
-        render(result)
-    return 0
-
-
 def cmd_resume(args: argparse.Namespace) -> int:
     from .config import parse_json_arg
-    from .evaluate import run_resume
+    from .resume import run_resume
     from .report import render
 
     overrides = {
@@ -313,7 +292,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
-    from .evaluate import run_rescore
+    from .resume import run_rescore
     from .report import render
 
     overrides = {k: v for k, v in judge_flags(args).items() if v is not None}
@@ -417,18 +396,6 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("-o", "--output", help="file for --format html (default: report.html in the run directory)")
 
-    cmp = cli.command("compare", help="compare runs: scores, paired tests and flips (or perf), each against the first")(
-        cmd_compare
-    )
-
-    @cmp.arguments
-    def _(p: argparse.ArgumentParser) -> None:
-        p.add_argument("runs", nargs="+", metavar="RUN", help="run directories or events.jsonl; the first is A")
-        p.add_argument("--format", default="table", help="table, json, or a file reporter's format (html)")
-        p.add_argument("-o", "--output", help="file for --format html (default: compare.html)")
-        p.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples (default 10000)")
-        p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-
     res = cli.command("resume", help="finish an interrupted eval run in place")(cmd_resume)
 
     @res.arguments
@@ -473,7 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # commands that plugin distributions of this repository add: named when they are missing
-PROVIDED_BY = {"view": "assay-tui", "perf": "assay-perf", "speed-benchmark": "assay-transformers"}
+PROVIDED_BY = {
+    "view": "assay-tui",
+    "perf": "assay-perf",
+    "speed-benchmark": "assay-transformers",
+    "compare": "assay-compare",
+}
 
 
 def _missing_command(argv: list[str], commands: Any) -> str | None:

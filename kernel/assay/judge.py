@@ -37,7 +37,8 @@ from typing import Any
 import anyio
 import attrs
 
-from .api import AssayError, GenerateRequest, TransientError
+from .api import AssayError, GenerateRequest
+from .calls import call_model
 from .events import Judged
 
 __all__ = [
@@ -401,14 +402,6 @@ def prompt_hash(messages: list[dict[str, Any]]) -> str:
 # ---- the judge -----------------------------------------------------------------
 
 
-def _wait(state: Any) -> float:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    asked = getattr(exc, "retry_after", None)
-    if asked:
-        return min(60.0, asked)
-    return min(10.0, 0.2 * (2 ** (state.attempt_number - 1))) * random.random()
-
-
 ReuseKey = tuple[str, str, str, int, str]
 
 
@@ -470,7 +463,7 @@ class Judge:
         model = self._models.get(index)
         if model is None:
             from .config import TaskConfig
-            from .evaluate import model_config, select_model
+            from .loading import model_config, select_model
 
             spec = self.specs[index]
             jcfg = TaskConfig(
@@ -578,34 +571,26 @@ class Judge:
         gen_cfg = {**(generation_config or {}), **dict(self.specs[index].get("generation_config") or {})}
         if logprobs is not None:
             gen_cfg.update({"logprobs": True, "top_logprobs": int(logprobs)})
-        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
-
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.cfg.judge_worker_num)
         attempt = 0
         started = time.perf_counter()
+
+        def attempted(n: int) -> None:
+            nonlocal attempt, started
+            attempt, started = n, time.perf_counter()
+            self.calls += 1
+
         try:
             async with self._limiter:
-                model = self._model(index)
-                async for try_ in AsyncRetrying(
-                    stop=stop_after_attempt(self.cfg.retries + 1),
-                    wait=_wait,
-                    retry=retry_if_exception_type((TransientError, TimeoutError)),
-                    reraise=True,
-                ):
-                    with try_:
-                        attempt += 1
-                        started = time.perf_counter()
-                        self.calls += 1
-                        req = GenerateRequest(
-                            sample_id=sample.sample_id, messages=msgs, generation_config=gen_cfg, attempt=attempt
-                        )
-                        timeout = self.specs[index].get("timeout", self.cfg.timeout)
-                        if timeout:
-                            with anyio.fail_after(float(timeout)):
-                                result = await model.generate(req)
-                        else:
-                            result = await model.generate(req)
+                timeout = self.specs[index].get("timeout", self.cfg.timeout)
+                result = await call_model(
+                    self._model(index),
+                    GenerateRequest(sample_id=sample.sample_id, messages=msgs, generation_config=gen_cfg),
+                    retries=self.cfg.retries,
+                    timeout=float(timeout) if timeout else None,
+                    on_attempt=attempted,
+                )
         except AssayError:
             raise
         except Exception as exc:  # noqa: BLE001 - a failed judge call is a counted judge failure

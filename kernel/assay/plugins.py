@@ -34,7 +34,7 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
     "assay_models": frozenset({"eval_types", "claims", "by_name", "served_models"}),
     "assay_scorers": frozenset(),
     "assay_sandboxes": frozenset(),
-    "assay_reporters": frozenset({"kinds", "benchmarks", "formats"}),
+    "assay_reporters": frozenset({"kinds", "benchmarks", "formats", "body"}),
     "assay_perf_datasets": frozenset(),
     "assay_perf_apis": frozenset(),
     "assay_event_types": frozenset(),
@@ -322,9 +322,6 @@ class PluginHost:
             for command in set(choices) - before:
                 self.commands[command] = impl.plugin_name
                 self.command_help[command] = getattr(choices[command], "description", None) or ""
-
-    def event_observers(self) -> list[Callable[..., Any]]:
-        return [o.function for o in self.observers()]
 
     def observers(self) -> list[Observer]:
         """The ``assay_event`` implementations, in call order, with the plugin each belongs to."""

@@ -7,7 +7,7 @@ import json
 import pytest
 from assay.api import BenchmarkArgs
 from assay.config import TaskConfig
-from assay.evaluate import open_benchmarks
+from assay.loading import open_benchmarks
 from assay.plugins import host
 from helpers import assay
 

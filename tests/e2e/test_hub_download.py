@@ -150,7 +150,7 @@ SCRIPT = textwrap.dedent(
     import json, sys
     from assay.api import AssayError
     from assay.config import TaskConfig
-    from assay.evaluate import is_self_driven, load_samples, open_benchmarks
+    from assay.loading import is_self_driven, load_samples, open_benchmarks
     from assay.plugins import host
 
     plugins = host()

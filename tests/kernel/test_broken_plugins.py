@@ -200,6 +200,7 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
     assert plugins["builtin"]["registers"] == {
         "executors": ["local"],
         "models": ["mock"],
+        "reporters": ["eval"],
         "scorers": ["exact_match", "includes", "llm_judge"],
     }
 

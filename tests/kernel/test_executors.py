@@ -8,7 +8,8 @@ import json
 import pytest
 from assay import hookimpl
 from assay.api import AssayError
-from assay.evaluate import LocalExecutor, run_eval, run_resume
+from assay.evaluate import LocalExecutor, run_eval
+from assay.resume import run_resume
 from assay.plugins import PluginHost
 
 

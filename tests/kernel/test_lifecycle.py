@@ -6,7 +6,8 @@ import pytest
 
 from assay import hookimpl
 from assay.api import AssayError
-from assay.evaluate import run_eval, run_rescore
+from assay.evaluate import run_eval
+from assay.resume import run_rescore
 from assay.lifecycle import RunLifecycle
 from assay.log import iter_events
 from assay.plugins import PluginHost

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import assay.report as report
+import assay.builtin.eval_report as report
 from assay.events import Generated, RunFinished, RunResumed, RunStarted, SampleFailed, SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter
 
@@ -125,3 +125,17 @@ def test_ci_of_a_bounded_mean_is_clipped_to_0_1(tmp_path):
     # a metric with values outside [0, 1] is not clipped
     row = _scores(tmp_path / "d.jsonl", [-1.0, 0.0, 2.0, 3.0], metric="delta")
     assert row["ci_low"] < 0.0 and row["ci_high"] > 1.0
+
+
+def test_the_eval_report_is_the_registered_body_reporter_and_the_fallback(tmp_path):
+    from assay.plugins import PluginHost, host
+    from assay.report import build_report
+
+    path = tmp_path / "events.jsonl"
+    _log(path)
+    entry = host().reporters()["eval"]
+    assert entry.options["body"] is True and entry.distribution == "assay"
+    expected = report.build_eval(path, workers=1)
+    assert build_report(path, host(), workers=1) == expected
+    # a host without entry points (tests, notebooks) still gets the kernel's eval report
+    assert build_report(path, PluginHost(entry_points=False), workers=1) == expected

@@ -107,7 +107,7 @@ def test_unknown_dataset_fails_before_creating_a_run(tmp_path):
 
 def test_rescore_carries_corpus_level_metrics(tmp_path, datasets_dir):
     from assay.events import MetricReported
-    from assay.evaluate import run_rescore
+    from assay.resume import run_rescore
 
     class Corpus:
         name = "corpus"

@@ -126,7 +126,7 @@ def test_mbpp_canonical_solutions_pass_but_the_known_ones(datasets_dir):
 
 
 def test_a_sandbox_that_cannot_run_is_a_counted_error_not_a_score(datasets_dir, plugin_host):
-    from assay.evaluate import Scoring
+    from assay.scoring import Scoring
     from assay_code.humaneval import HumanEval
 
     args = BenchmarkArgs(

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from assay.config import TaskConfig
-from assay.evaluate import model_config, select_model
+from assay.loading import model_config, select_model
 from assay.plugins import PluginHost
 
 

@@ -5,7 +5,7 @@ prompts each pair of runs shares; a judge compares the two answers in both order
 prompt. The arena is a run of its own (``kind: arena``): each judge call is a ``Judged`` event, each game
 a ``Scored`` event (a judge-failed battle a ``SampleFailed``), so it resumes (``assay arena --resume``)
 and replays. The ``arena`` reporter folds it into a leaderboard: Bradley-Terry ratings on the Elo scale
-(:mod:`assay.bradley_terry`) with seeded bootstrap intervals, the win-rate matrix and the win rate
+(:mod:`assay_arena.bradley_terry`) with seeded bootstrap intervals, the win-rate matrix and the win rate
 against a baseline.
 """
 

@@ -144,7 +144,7 @@ def plan(runs: list[dict[str, Any]], labels: list[str], pairs: str, baseline: in
 def run_arena(args: argparse.Namespace) -> int:
     from assay.cli import judge_flags
     from assay.config import from_dict
-    from assay.evaluate import config_from_log, replay
+    from assay.resume import config_from_log, replay
     from assay.judge import judge_specs
     from assay.lifecycle import RunLifecycle
     from assay.log import log_path
@@ -172,7 +172,7 @@ def run_arena(args: argparse.Namespace) -> int:
         settings = dict(state.started.resolved["arena"])
         reuse = state.judged
         done = set(state.scored)
-        from assay.evaluate import _run_id_of
+        from assay.resume import _run_id_of
 
         life_kwargs: dict[str, Any] = {"run_dir": path.parent, "run_id": _run_id_of(path)}
     else:

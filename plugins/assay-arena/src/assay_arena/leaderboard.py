@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from assay import bradley_terry as bt
+from . import bradley_terry as bt
 
 FORMULA = (
     "each judged game is a battle (its verdict read for the model shown first and second; a strong verdict "

@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 from assay.api import AssayError
 from assay.config import TaskConfig
-from assay.evaluate import is_self_driven, load_samples, open_benchmarks
+from assay.loading import is_self_driven, load_samples, open_benchmarks
 from assay.events import SampleLoaded
 from assay.plugins import PluginHost, host
 

@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import numpy as np
 from assay.api import AssayError, BenchmarkArgs
-from assay.evaluate import limited
+from assay.loading import limited
 from assay.events import MetricReported, SampleLoaded
 
 from . import data as D

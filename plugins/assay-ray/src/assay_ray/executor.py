@@ -147,7 +147,8 @@ class EvalWorker:
 
     def __init__(self, config: dict[str, Any], run_id: str, concurrency: int) -> None:
         from assay.config import load
-        from assay.evaluate import Scoring, model_config, select_model
+        from assay.loading import model_config, select_model
+        from assay.scoring import Scoring
         from assay.failures import FailureWatch
         from assay.plugins import host
 
@@ -382,7 +383,8 @@ class RayExecutor:
 
     async def generate(self, pending: Iterable[Any], run: Any, scoring: Any) -> None:
         import anyio
-        from assay.evaluate import Progress, select_model
+        from assay.display import open_display
+        from assay.loading import select_model
         from assay.events import SampleFailed
         from assay.redact import inert_markup
 
@@ -404,7 +406,7 @@ class RayExecutor:
             float(self.args.get("start_timeout", 60.0)),
         )
         total = len(pending) if isinstance(pending, list) else None
-        progress = Progress(total, cfg.progress, inert_markup(cfg.model_name, multiline=False))
+        progress = open_display(total, cfg.progress, inert_markup(cfg.model_name, multiline=False))
         source = _shards(pending, shard_size)
         queue: deque[tuple[list[Any], int]] = deque()  # shards handed back by lost workers, with their attempts
         inflight: dict[Any, tuple[Worker, list[Any], int]] = {}

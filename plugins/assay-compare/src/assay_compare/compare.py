@@ -19,8 +19,8 @@ from typing import Any
 
 import msgspec
 
-from .api import AssayError
-from .log import decode_blocks, log_path
+from assay.api import AssayError
+from assay.log import decode_blocks, log_path
 
 RESAMPLES = 10_000
 SEED = 0
@@ -115,7 +115,7 @@ def _checked_path(run: str) -> Path:
 
 
 def _kind(path: Path) -> str:
-    from .report import run_kind
+    from assay.report import run_kind
 
     return run_kind(path)
 
@@ -312,7 +312,7 @@ def _delta(a: Any, b: Any) -> dict[str, Any]:
 
 def compare_perf(paths: list[Path]) -> dict[str, Any]:
     """Perf runs side by side, from the reports of the reporter registered for perf runs."""
-    from .report import build_report
+    from assay.report import build_report
 
     reports = []
     for p in paths:
@@ -385,7 +385,7 @@ def render(result: dict[str, Any], console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from .redact import inert_text, visible
+    from assay.redact import inert_text, visible
 
     console = console or Console()
     runs = result["runs"]
@@ -458,7 +458,7 @@ def render(result: dict[str, Any], console: Any = None) -> None:
 def _render_perf(comp: dict[str, Any], title: str, console: Any) -> None:
     from rich.table import Table
 
-    from .redact import inert_text
+    from assay.redact import inert_text
 
     for pt in comp["points"]:
         p = pt["point"]

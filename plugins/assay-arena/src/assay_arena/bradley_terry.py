@@ -8,7 +8,7 @@ one B win ("ties count half"); rating = ``scale * coef + init``. That is the max
 
 with outcome 1 (a won), 0.5 (tie) or 0 (b won) per battle. This module maximises that same likelihood by
 Newton's method on the pairwise totals (no scikit-learn), so the result is the notebook's to the solver's
-tolerance (``tests/test_bradley_terry.py`` checks it against an independent scipy fit to 1e-6).
+tolerance (``plugins/assay-arena/tests/test_bradley_terry.py`` checks it against an independent scipy fit to 1e-6).
 
 Normalisation: the likelihood only fixes differences. Unanchored, the ratings average ``init`` (what the
 notebook's unpenalised solver returns: it starts at 0 and its steps keep the coefficients' sum at 0);

@@ -1,4 +1,4 @@
-"""assay.bradley_terry against an independent fit: the Chatbot Arena notebook's design matrix (each battle
+"""assay_arena.bradley_terry against an independent fit: the Chatbot Arena notebook's design matrix (each battle
 twice, a tie as one A win and one B win, +/-ln(10) columns, no intercept) maximised by scipy.optimize."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from assay import bradley_terry as bt
+from assay_arena import bradley_terry as bt
 
 
 def notebook_fit(a, b, winner, n_models, scale=400.0, base=10.0, init=1000.0) -> np.ndarray:

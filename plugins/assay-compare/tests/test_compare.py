@@ -1,13 +1,15 @@
-"""assay.compare on logs written by the kernel's LogWriter: non-0/1 metrics, subsets, untrusted names."""
+"""assay_compare.compare on logs written by the kernel's LogWriter: non-0/1 metrics, subsets, untrusted names."""
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 from assay.cli import main
-from assay.compare import compare, mcnemar_exact, paired_bootstrap
+from assay_compare.compare import compare, mcnemar_exact, paired_bootstrap
 from assay.events import MetricReported, RunFinished, RunStarted, SampleLoaded, Scored
 from assay.log import LogWriter
 
@@ -136,3 +138,13 @@ def test_a_run_that_did_not_finish_says_so(tmp_path, capsys, monkeypatch):
     assert row["shared"] == 0 and row["score_a"] is None and row["unpaired"] == 1
     assert main(["compare", str(a), str(tmp_path / "b")]) == 0
     assert "B = rb (m, running)" in capsys.readouterr().out
+
+
+def test_the_compare_command_is_registered_by_assay_compare():
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", "plugins", "--format", "json"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    owners = {p["distribution"]: p["commands"] for p in json.loads(proc.stdout)["plugins"]}
+    assert owners["assay-compare"] == ["compare"]
+    assert "compare" not in owners["assay"]
