@@ -257,7 +257,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
     p.add_argument("--executor", default="local", help="where the load runs: local (default) or ray (assay-ray)")
-    p.add_argument("--workers", type=int, default=1, help="--executor ray: load-generator actors (one schedule)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="load-generator processes (each its own event loop; one schedule, one log); with --executor ray: actors",
+    )
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto"}')
     p.add_argument(
         "--self-test",

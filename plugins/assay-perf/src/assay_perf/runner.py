@@ -826,7 +826,9 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
         _sla_check(opts)
     plugins.get("executors", opts.executor)  # a typo fails before the run exists
     if opts.workers != 1 and opts.executor == "local":
-        raise AssayError(f"--workers {opts.workers} runs that many load generators on an executor: add --executor ray")
+        from .workers import check
+
+        check(opts, points)  # --workers N: N processes on this host (assay_perf.workers)
     api = plugins.get("perf_apis", opts.api).obj
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
@@ -889,6 +891,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
 
         if opts.executor != "local":  # e.g. ray: N load-generator actors, one schedule from here
             plugins.get("executors", opts.executor).obj(opts, plugins).perf(opts, load, points, run)
+        elif opts.workers > 1:
+            from .workers import run_workers
+
+            run_workers(opts, load, points, run)
         else:
             _event_loop_run(sweep())
     run_dir, report = life.run_dir, life.report or {}
