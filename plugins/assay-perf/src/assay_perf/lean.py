@@ -67,6 +67,7 @@ class _Conn(asyncio.Protocol):
         "length",
         "off",
         "parser",
+        "pieces",
         "pool",
         "rec",
         "last_read",
@@ -87,6 +88,7 @@ class _Conn(asyncio.Protocol):
         self.off = pool.off
         self.api_on_event = pool.on_event
         self.header_name = b""
+        self.pieces: list[bytes] = []
 
     # ---- asyncio.Protocol ------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
@@ -118,6 +120,8 @@ class _Conn(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
+            if self.pieces:
+                self._stream_read()
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__ or exc  # an API parser's own bug: counted, the run goes on
             self._fail("client_error", f"{type(cause).__name__}: {cause}")
@@ -125,6 +129,8 @@ class _Conn(asyncio.Protocol):
             self._fail("malformed", "the server switched protocols")
         except httptools.HttpParserError as exc:
             self._fail("malformed", f"unparseable HTTP response: {exc}")
+        except Exception as exc:  # noqa: BLE001 - an API parser's own bug, outside the HTTP parser
+            self._fail("client_error", f"{type(exc).__name__}: {exc}")
 
     def eof_received(self) -> bool | None:
         return None  # close the transport; connection_lost tells the rest
@@ -155,15 +161,17 @@ class _Conn(asyncio.Protocol):
             self.sse = SSEParser()
 
     def on_body(self, body: bytes) -> None:
-        if self.status is None:
-            return
-        if not self.stream:
-            self.body.append(body)
-            return
+        if self.status is not None:
+            # one piece per chunk of a chunked body: a stream's pieces of one read are framed together
+            (self.pieces if self.stream else self.body).append(body)
+
+    def _stream_read(self) -> None:
+        """The SSE events completed by this read's body bytes, to the API's parser, at the read's time."""
+        pieces, self.pieces = self.pieces, []
         rec = self.rec
         t = self.t
         on_event = self.api_on_event
-        for name, payload in self.sse.feed(body):
+        for name, payload in self.sse.feed(pieces[0] if len(pieces) == 1 else b"".join(pieces)):
             if payload == b"[DONE]":
                 rec.done = True
             elif name == b"error":
@@ -175,6 +183,8 @@ class _Conn(asyncio.Protocol):
         if self.status is None:
             self.content_type = b""  # after an interim answer: headers start again
             return
+        if self.pieces:
+            self._stream_read()
         self._message_complete()
 
     # ---- the request -----------------------------------------------------------------
@@ -217,6 +227,7 @@ class _Conn(asyncio.Protocol):
         self.chunked = False
         self.stream = False
         self.body = []
+        self.pieces = []
         self.done = fut = self.pool.loop.create_future()
         self.transport.write(wire)
         self.last_read = rec.sent = time.perf_counter() + self.off
