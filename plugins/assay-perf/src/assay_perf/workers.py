@@ -28,7 +28,7 @@ import msgspec
 from assay.api import AssayError
 from assay.events import RequestTimed
 
-START_LEAD = 0.2  # seconds between dealing a point out and its common start
+START_LEAD = 0.5  # seconds between dealing a point out and its common start
 LATE_WARNING = 0.02  # a worker that starts later than this is named in a warning
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -220,7 +220,10 @@ class _Worker:
 
 
 def _dead(w: _Worker) -> AssayError:
-    code = w.proc.poll()
+    try:
+        code = w.proc.wait(5)  # its pipe closed: it is ending
+    except subprocess.TimeoutExpired:
+        code = None
     return AssayError(
         f"a load-generator worker process ended (exit status {code}); its measurements are incomplete, "
         "so the run stops here"
