@@ -264,11 +264,12 @@ class Pool:
         self.head_only = False
         self._wire: dict[bytes, bytes] = {}
 
-    def wire(self, body: bytes) -> bytes:
+    def wire(self, body: bytes, keep: bool) -> bytes:
+        """The request's bytes; ``keep``: a prompt's body sent again and again, made once."""
         w = self._wire.get(body)
         if w is None:
             w = self.prefix + str(len(body)).encode() + b"\r\n\r\n" + body
-            if len(self._wire) < 65536:
+            if keep and len(self._wire) < 16384:
                 self._wire[body] = w
         return w
 
@@ -292,7 +293,7 @@ class Pool:
         self.all.add(conn)
         return conn
 
-    async def request(self, body: bytes, rec: Record) -> tuple[int | None, float | None]:
+    async def request(self, body: bytes, rec: Record, keep: bool = True) -> tuple[int | None, float | None]:
         """Send one request, wait for its whole answer (filling ``rec``); return (status, first byte time).
         Raises what connecting raises (OSError, timeouts) and :class:`LeanUnsupported`."""
         conn = None
@@ -303,7 +304,7 @@ class Pool:
                 break
         if conn is None:
             conn = await self._connect()
-        fut = conn.begin(self.wire(body), rec)
+        fut = conn.begin(self.wire(body, keep), rec)
         try:
             await self._wait(conn, fut)
         except BaseException:

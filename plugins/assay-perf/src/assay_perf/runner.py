@@ -276,7 +276,7 @@ class _Load:
             from .lean import LeanUnsupported
 
             try:
-                status, first_byte = await pool.request(body, rec)
+                status, first_byte = await pool.request(body, rec, given is None)
             except LeanUnsupported:  # e.g. a redirect: aiohttp from now on, this request again
                 print("note: the server redirects: assay perf goes on with aiohttp", file=sys.stderr)
                 self.pool = self.lean = None  # (its connections in use finish their requests)
