@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -56,6 +55,12 @@ def test_two_workers_give_the_run_of_one(server_process, perf):
     ids = {f"0-{i}" for i in range(48)} | {f"0-w-{i}" for i in range(4)}
     assert set(e1) == set(e2) == ids  # the request ids a single process gives
     assert all(e["output_tokens"] == 8 and len(e["chunk_times"]) == 8 for e in e2.values())
+    # every worker's warm-up ended before any measured request was sent
+    warm, measured = (
+        [e for e in e2.values() if e.get("phase") == "warmup"],
+        [e for e in e2.values() if e.get("phase", "measure") == "measure"],
+    )
+    assert len(warm) == 4 and max(e["end"] for e in warm) < min(e["sent"] for e in measured)
     # the same load: TTFT and E2E medians agree within 30 ms (truth: 50 ms and 85 ms). The tolerance is the
     # scheduling noise of the shared 2-core test machine (load average 10 here): a clock or schedule error
     # of the workers (a wrong base, a request timed from the wrong start) would be far larger
@@ -75,9 +80,8 @@ def test_workers_share_one_open_loop_schedule(server_process, perf):
         events = _measured(_log(run_dir))
         t0 = min(e["scheduled"] for e in events.values())
         offsets[w] = [events[f"0-{i}"]["scheduled"] - t0 for i in range(40)]
-    # the same seeded arrival times, whichever process sent the request (up to each worker's start skew)
-    skew = statistics.median(b - a for a, b in zip(offsets[1], offsets[2]))
-    assert max(abs(b - a - skew) for a, b in zip(offsets[1], offsets[2])) < 0.005
+    # the same seeded arrival times, whichever process sent the request: counted from one common start
+    assert max(abs(b - a) for a, b in zip(offsets[1], offsets[2])) < 1e-6
     assert offsets[1][-1] > 0.2  # 40 arrivals at 100/s: the schedule really spreads them
 
 
@@ -93,7 +97,9 @@ def test_workers_refuse_what_one_process_must_do(tmp_path):
     }
     for flags, message in cases.items():
         proc = subprocess.run([*base, *flags], capture_output=True, text=True)
-        assert (proc.returncode, proc.stderr.strip(), proc.stdout) == (2, message, "")
+        # (a broken plugin installed elsewhere in this environment may add its own import warning)
+        lines = [x for x in proc.stderr.splitlines() if not x.startswith("warning: assay plugin ")]
+        assert (proc.returncode, lines, proc.stdout) == (2, [message], "")
     assert not list(tmp_path.iterdir())  # refused before a run directory exists
 
 

@@ -245,6 +245,7 @@ class _Load:
         self.encoder = msgspec.json.Encoder()
         self.lean = _lean_target(url, self.headers)  # the lean client (assay_perf.lean) when it can serve the URL
         self.pool: Any = None  # its connections, during a point
+        self.start_at: float | None = None  # assay_perf.workers: the open loop's t0, common to all workers
 
     def flush(self) -> None:
         if self.buffer:
@@ -570,7 +571,7 @@ class _Load:
         opts = self.opts
         sem = asyncio.Semaphore(sys.maxsize if opts.open_loop else parallel)
         perf = time.perf_counter
-        t0 = perf()
+        t0 = perf() if self.start_at is None else self.start_at  # --workers: the run's common start
         deadline = t0 + opts.duration if opts.duration else math.inf
         limit = number if number is not None else sys.maxsize
         tasks: set[asyncio.Task[None]] = set()

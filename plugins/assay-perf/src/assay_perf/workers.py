@@ -151,6 +151,7 @@ async def _share(state: dict[str, Any], sink: _Sink, spec: dict[str, Any], start
     load = _Load(opts, state["api"], state["url"], bodies, sink)
     load.offset = state["offset"]  # the parent's base: one clock for the whole run
     load.schedule = spec["schedule"]
+    load.start_at = start_at  # due times count from the common start: a late worker shows as queue delay
     with _quiet_gc():  # its collection runs before the common start, not inside it
         while (delay := start_at - time.perf_counter()) > 0:
             await asyncio.sleep(delay)
@@ -230,6 +231,31 @@ def _dead(w: _Worker) -> AssayError:
     )
 
 
+def _phase(workers: list[_Worker], specs: list[tuple[dict[str, Any], list[int] | None]], run: Any, opts: Any) -> float:
+    """Deal one phase of a point out, from a common start; append the events as they come; return
+    how late the latest worker started (s)."""
+    start_at = time.perf_counter() + START_LEAD
+    for w, (spec, idx) in zip(workers, specs):
+        w.out.send_bytes(pickle.dumps((spec, idx, start_at)))
+    pending = {w.inbox: w for w in workers}
+    late = 0.0
+    while pending:
+        for conn in wait(list(pending)):
+            w = pending[conn]
+            try:
+                msg = conn.recv_bytes()
+            except EOFError:
+                raise _dead(w) from None
+            if msg[:1] == b"E":
+                run.emit_many(_decode_events(msg[1:]))
+            else:
+                w_late, w_cpu = msgspec.msgpack.decode(msg[1:])
+                late = max(late, w_late)
+                opts.points_cpu_s += w_cpu
+                del pending[conn]
+    return late
+
+
 def run_workers(opts: Any, load: Any, points: list[Any], run: Any) -> None:
     """The sweep of ``run_perf`` with ``opts.workers`` processes generating the load."""
     n = opts.workers
@@ -247,25 +273,14 @@ def run_workers(opts: Any, load: Any, points: list[Any], run: Any) -> None:
             point = {"parallel": parallel, "number": number, "rate": rate}
             cpu0 = time.process_time()
             specs = shares(load, opts, n, parallel, number, rate, point, pidx)
-            start_at = time.perf_counter() + START_LEAD
-            for w, (spec, idx) in zip(workers, specs):
-                w.out.send_bytes(pickle.dumps((spec, idx, start_at)))
-            pending = {w.inbox: w for w in workers}
             late = 0.0
-            while pending:
-                for conn in wait(list(pending)):
-                    w = pending[conn]
-                    try:
-                        msg = conn.recv_bytes()
-                    except EOFError:
-                        raise _dead(w) from None
-                    if msg[:1] == b"E":
-                        run.emit_many(_decode_events(msg[1:]))
-                    else:
-                        w_late, w_cpu = msgspec.msgpack.decode(msg[1:])
-                        late = max(late, w_late)
-                        opts.points_cpu_s += w_cpu
-                        del pending[conn]
+            if opts.warmup_num:  # every worker's warm-up ends before any worker measures
+                warm = [
+                    ({**spec, "number": 0, "duration": None, "schedule": None if spec["schedule"] is None else []}, idx)
+                    for spec, idx in specs
+                ]
+                late = _phase(workers, warm, run, opts)
+            late = max(late, _phase(workers, [({**spec, "warmup": 0}, idx) for spec, idx in specs], run, opts))
             opts.points_cpu_s += time.process_time() - cpu0
             if late > LATE_WARNING:
                 run.warn(
