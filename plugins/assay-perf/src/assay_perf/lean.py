@@ -229,8 +229,10 @@ class _Conn(asyncio.Protocol):
         self.body = []
         self.pieces = []
         self.done = fut = self.pool.loop.create_future()
-        self.transport.write(wire)
+        # timed just before the write (which sends at once on an idle socket): a pause of this process
+        # right after it can only lengthen the measured TTFT, never make it shorter than the truth
         self.last_read = rec.sent = time.perf_counter() + self.off
+        self.transport.write(wire)
         return fut
 
 

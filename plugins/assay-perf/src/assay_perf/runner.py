@@ -1,4 +1,5 @@
-"""The load generator: one aiohttp session, incremental SSE framing, raw timestamps.
+"""The load generator: the lean HTTP client (:mod:`assay_perf.lean`; aiohttp for https, redirects and
+anything unusual), incremental SSE framing, raw timestamps; ``--workers N``: :mod:`assay_perf.workers`.
 
 Every request, warm-up included, becomes exactly one ``RequestTimed`` event holding raw
 wall-clock times (``time.perf_counter`` shifted by one offset taken at start, so gaps are
@@ -338,7 +339,8 @@ class _Load:
         turn: int | None,
     ) -> str | None:
         end = time.perf_counter() + self.offset
-        # "sent" is when the request bytes went to the socket (aiohttp's chunk-sent trace); the
+        # "sent" is when the request bytes went to the socket (the lean client: just before its write;
+        # aiohttp: its chunk-sent trace); the
         # client's own delay before that (a burst of requests on one event loop) is kept as
         # sent - scheduled, where scheduled is the open-loop due time or the moment this
         # request was started
