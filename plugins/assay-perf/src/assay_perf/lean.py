@@ -104,7 +104,7 @@ class _Conn(asyncio.Protocol):
         rec = self.rec
         if self.status is None:
             rec.fail("connection", f"ServerDisconnectedError: {exc or 'Server disconnected'}")
-        elif not self.chunked and self.length is None and not self.pool.head_only:
+        elif not self.chunked and self.length is None:
             self._message_complete()  # a body that lasts until the connection closes
             return
         else:
@@ -263,7 +263,6 @@ class Pool:
         self.total_timeout = total_timeout
         self.idle: list[_Conn] = []
         self.all: set[_Conn] = set()
-        self.head_only = False
         self._wire: dict[bytes, bytes] = {}
 
     def wire(self, body: bytes, keep: bool) -> bytes:
