@@ -14,6 +14,11 @@ to core 1. Two measurements, each repeated ``--repeats`` times, medians reported
    and against the server's own record of each answer (``--timing``: handler start to first /
    last content write), which separates the client's measurement error from server queueing.
 
+Since the lean HTTP client (issue 16), ``assay`` is assay perf as it is, ``assay-aiohttp`` the same
+commit on its aiohttp client (``ASSAY_PERF_HTTP=aiohttp``), ``assay-w2`` with ``--workers 2``;
+``--ceiling`` measures both clients against the loopback self-test server (the client's own
+ceiling), ``--scaling`` ``--workers 1`` against ``--workers 2`` with both cores open to the client.
+
 EvalScope runs from its own venv (``--evalscope /tmp/evalscope-venv/bin/evalscope``); it is
 skipped when that path does not exist.
 
@@ -107,6 +112,22 @@ class Server:
         self.proc.wait(10)
 
 
+class Loopback(Server):
+    """assay-perf's self-test server (``python -m assay_perf.selftest``): canned answers, a few µs of
+    CPU each, so the client's own ceiling shows (the test server's Python handlers saturate first)."""
+
+    def __init__(self, core: str, tmp: Path) -> None:
+        port_file = tmp / "loopback.port"
+        cmd = ["taskset", "-c", core, sys.executable, "-m", "assay_perf.selftest", str(port_file), str(TOKENS)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the loopback server did not start")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{port_file.read_text()}/v1"
+
+
 def prompts_file(path: Path) -> Path:
     rng = random.Random(0)
     words = [
@@ -138,17 +159,34 @@ def prompts_file(path: Path) -> Path:
     return path
 
 
-def run_client(cmd: list[str], core: str, server: Server) -> tuple[float, float, float]:
-    """Run one client; return (its CPU seconds, wall seconds, server CPU seconds meanwhile)."""
+def run_client(
+    cmd: list[str], core: str, server: Server, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """Run one client; return (its CPU seconds, wall seconds, server CPU seconds meanwhile).
+    CPU is the whole process tree's (``assay perf --workers N`` reaps its worker processes)."""
     c0, s0, t0 = cpu_children(), server.cpu(), time.perf_counter()
-    res = subprocess.run(["taskset", "-c", core, *cmd], capture_output=True, text=True)
+    res = subprocess.run(
+        ["taskset", "-c", core, *cmd], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     c1, s1, t1 = cpu_children(), server.cpu(), time.perf_counter()
     if res.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed ({res.returncode}): {res.stdout[-2000:]} {res.stderr[-2000:]}")
     return c1 - c0, t1 - t0, s1 - s0
 
 
-def assay(server: Server, work: Path, name: str, parallel: int, number: int, warmup: int, prompts: Path, core: str):
+def assay(
+    server: Server,
+    work: Path,
+    name: str,
+    parallel: int,
+    number: int,
+    warmup: int,
+    prompts: Path,
+    core: str,
+    http: str = "lean",
+    workers: int = 1,
+):
+    """``assay perf``; ``http="aiohttp"``: the aiohttp client of before the lean one (ASSAY_PERF_HTTP)."""
     cmd = [
         sys.executable,
         "-m",
@@ -181,8 +219,10 @@ def assay(server: Server, work: Path, name: str, parallel: int, number: int, war
         "--percentiles",
         "50",
         "99",
+        "--workers",
+        str(workers),
     ]
-    cpu, wall, scpu = run_client(cmd, core, server)
+    cpu, wall, scpu = run_client(cmd, core, server, env={"ASSAY_PERF_HTTP": http})
     rep = json.loads((work / name / "report.json").read_text())["sections"]["perf"]["points"][0]
     assert rep["succeeded"] == number, rep
     return (
@@ -296,14 +336,39 @@ def main() -> int:
     ap.add_argument("--skip-cpu", action="store_true")
     ap.add_argument("--server-uvloop", action="store_true", help="run the test server on uvloop (it saturates later)")
     ap.add_argument("--skip-timing", action="store_true")
+    ap.add_argument(
+        "--tools",
+        nargs="+",
+        help="measure only these (assay, assay-aiohttp, assay-w2, raw-aiohttp, raw-aiohttp-uvloop, evalscope)",
+    )
+    ap.add_argument(
+        "--scaling",
+        action="store_true",
+        help="also: assay --workers 1 vs 2 on --scaling-cores (the server shares them), req/s at parallel 128",
+    )
+    ap.add_argument("--scaling-cores", default="0,1")
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also: assay (lean) vs assay-aiohttp against the loopback self-test server: CPU/request, req/s",
+    )
+    ap.add_argument("--ceiling-number", type=int, default=10000)
+    ap.add_argument("--scaling-number", type=int, default=4000)
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
-    tools: dict[str, Any] = {"assay": assay}
+    tools: dict[str, Any] = {
+        "assay": assay,  # the lean HTTP client (assay_perf.lean)
+        "assay-aiohttp": lambda *a: assay(*a, http="aiohttp"),  # the client before it, same commit
+        "assay-w2": lambda *a: assay(*a, workers=2),  # --workers 2 (on the one client core: its overhead)
+    }
     floors: dict[str, Any] = {"raw-aiohttp": raw_client, "raw-aiohttp-uvloop": lambda *a: raw_client(*a, uv=True)}
     if Path(args.evalscope).exists():
         tools["evalscope"] = lambda *a: evalscope(args.evalscope, *a)
     else:
         print(f"evalscope not found at {args.evalscope}: measuring assay only", file=sys.stderr)
+    if args.tools:
+        tools = {k: v for k, v in tools.items() if k in args.tools}
+        floors = {k: v for k, v in floors.items() if k in args.tools}
     tmp = Path(tempfile.mkdtemp(prefix="bench_perf_"))
     prompts = prompts_file(tmp / "prompts.txt")
     results: dict[str, Any] = {
@@ -312,6 +377,8 @@ def main() -> int:
         "server_uvloop": args.server_uvloop,
         "cpu": {},
         "timing": {},
+        "scaling": {},
+        "load_average": {"start": os.getloadavg()},
     }
     k = 0
     try:
@@ -340,6 +407,58 @@ def main() -> int:
                     }
             finally:
                 srv.stop()
+        if args.ceiling:
+            srv = Loopback(args.server_core, tmp)
+            try:
+                crows: dict[str, list[dict[str, float]]] = {}
+                for r in range(args.repeats):
+                    for tool in ("assay", "assay-aiohttp"):
+                        fn = {"assay": assay, "assay-aiohttp": lambda *a: assay(*a, http="aiohttp")}[tool]
+                        k += 1
+                        n1, n2 = args.ceiling_number // 5, args.ceiling_number
+                        cpu1, _, _, _ = fn(srv, tmp, f"l{k}a", 64, n1, 0, prompts, args.client_core)
+                        cpu2, wall2, scpu2, m2 = fn(srv, tmp, f"l{k}b", 64, n2, 0, prompts, args.client_core)
+                        row = {
+                            "cpu_ms_per_req": (cpu2 - cpu1) / (n2 - n1) * 1e3,
+                            "rps": m2["rps"],
+                            "server_cpu_share": scpu2 / wall2,
+                        }
+                        crows.setdefault(tool, []).append(row)
+                        print(tool, "ceiling run", r, row, file=sys.stderr)
+                results["ceiling"] = {
+                    tool: {
+                        "runs": rows,
+                        "median_cpu_ms_per_req": med([x["cpu_ms_per_req"] for x in rows]),
+                        "median_rps": med([x["rps"] for x in rows]),
+                        "max_rps": max(x["rps"] for x in rows),
+                    }
+                    for tool, rows in crows.items()
+                }
+            finally:
+                srv.stop()
+        if args.scaling:
+            # --workers 1 vs 2 with the client free to use both cores (the server shares them: on a 2-core
+            # host this is the best a 2-process client can show), high concurrency, zero latency
+            srv = Server(0.0, 0.0, args.scaling_cores, uv=args.server_uvloop)
+            try:
+                srows: dict[str, list[dict[str, float]]] = {}
+                for r in range(args.repeats):
+                    for w in (1, 2):
+                        k += 1
+                        cpu, wall, scpu, m = assay(
+                            srv, tmp, f"s{k}", 128, args.scaling_number, 0, prompts, args.scaling_cores, workers=w
+                        )
+                        row = {"rps": m["rps"], "cpu_ms_per_req": cpu / args.scaling_number * 1e3, "wall": wall}
+                        srows.setdefault(f"workers-{w}", []).append(row)
+                        print("scaling", w, "run", r, row, file=sys.stderr)
+                for key, rows in srows.items():
+                    results["scaling"][key] = {
+                        "runs": rows,
+                        "median_rps": med([x["rps"] for x in rows]),
+                        "median_cpu_ms_per_req_with_startup": med([x["cpu_ms_per_req"] for x in rows]),
+                    }
+            finally:
+                srv.stop()
         if not args.skip_timing:
             srv = Server(0.05, 0.01, args.server_core, uv=args.server_uvloop)
             try:
@@ -348,6 +467,8 @@ def main() -> int:
                     trows: dict[str, list[dict[str, float]]] = {}
                     for r in range(args.repeats):
                         for tool, fn in tools.items():
+                            if tool == "assay-w2" and c < 2:
+                                continue  # each worker needs a slot
                             k += 1
                             srv.take_timings(1)  # clear
                             _, _, _, m = fn(srv, tmp, f"t{k}", c, number, c, prompts, args.client_core)
@@ -363,7 +484,7 @@ def main() -> int:
                                 "e2e_mean_vs_server_ms": m["e2e_mean"] - sv["server_e2e_mean"],
                                 "server_ttft_mean_ms": sv["server_ttft_mean"],
                             }
-                            if tool == "assay":
+                            if tool.startswith("assay"):
                                 # assay logs wall-clock arrivals: match the k-th earliest first/last content
                                 # arrival with the k-th earliest server write -> the client's own timestamp lag
                                 evs = [
@@ -401,6 +522,7 @@ def main() -> int:
                 srv.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    results["load_average"]["end"] = os.getloadavg()
     text = json.dumps(results, indent=2)
     if args.out:
         args.out.write_text(text + "\n")
@@ -410,6 +532,17 @@ def main() -> int:
             f"{tool:10s} CPU/req {v['median_cpu_ms_per_req']:.3f} ms   req/s {v['median_rps']:.0f}   "
             f"server core busy {v['median_server_cpu_share']:.0%}"
         )
+    for tool, v in results.get("ceiling", {}).items():
+        print(
+            f"ceiling (loopback server) {tool:14s} CPU/req {v['median_cpu_ms_per_req']:.3f} ms   "
+            f"req/s {v['median_rps']:.0f} (max {v['max_rps']:.0f})"
+        )
+    for key, v in results["scaling"].items():
+        print(f"scaling {key}: req/s {v['median_rps']:.0f}")
+    if len(results["scaling"]) == 2:
+        w1, w2 = results["scaling"]["workers-1"]["median_rps"], results["scaling"]["workers-2"]["median_rps"]
+        print(f"scaling workers-2 / workers-1: {w2 / w1:.2f}x")
+    print(f"load average: start {results['load_average']['start']}, end {results['load_average']['end']}")
     for c, tools_ in results["timing"].items():
         for tool, v in tools_.items():
             if "median_client_lag_mean_ms" in v:

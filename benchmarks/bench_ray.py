@@ -7,7 +7,8 @@ Against the loopback test server with zero latency (its own process), in this pr
    connection to the cluster made once before) and the steady rate (samples/s between the 50th and
    the last ``Generated`` event, from the log's own timestamps).
 2. ``assay perf`` closed loop, --parallel 16, --number N (default 2000), 16-token streamed answers:
-   requests/s of the report, local vs ray (--workers load generators).
+   requests/s of the report, local vs ray (--workers load generators), and the local executor with
+   --workers processes (assay_perf.workers).
 
 Each figure is the median of --repeat runs (runs alternate local / ray). The cluster is the one at
 --address, else a fresh one-node cluster (``ray start --head --num-cpus=2``) started here and stopped
@@ -168,7 +169,13 @@ def main() -> None:
 
         ray.init(address=address, namespace="assay", log_to_driver=False, logging_level="ERROR")
         rargs = {"address": address, "workers": a.workers}
-        runs: dict[str, list[dict]] = {"eval_local": [], "eval_ray": [], "perf_local": [], "perf_ray": []}
+        runs: dict[str, list[dict]] = {
+            "eval_local": [],
+            "eval_ray": [],
+            "perf_local": [],
+            "perf_ray": [],
+            "perf_local_workers": [],  # the local executor with --workers processes (assay_perf.workers)
+        }
         for i in range(a.repeat):
             for ex in ("local", "ray"):
                 work = temp / f"eval-{ex}-{i}"
@@ -185,6 +192,8 @@ def main() -> None:
                     )
                 )
                 print(ex, i, runs[f"eval_{ex}"][-1], runs[f"perf_{ex}"][-1], file=sys.stderr)
+            runs["perf_local_workers"].append(perf_once(url, temp / f"perf-lw-{i}", a.number, "local", a.workers, {}))
+            print("local --workers", i, runs["perf_local_workers"][-1], file=sys.stderr)
 
         def med(key: str, field: str) -> float:
             return statistics.median(r[field] for r in runs[key])
@@ -202,6 +211,7 @@ def main() -> None:
             "perf_requests_per_s": {
                 "local": med("perf_local", "requests_per_s"),
                 "ray": med("perf_ray", "requests_per_s"),
+                "local_workers": med("perf_local_workers", "requests_per_s"),
             },
             "runs": runs,
         }
@@ -210,7 +220,10 @@ def main() -> None:
             "eval_steady_rate": result["eval_steady_samples_per_s"]["ray"]
             / result["eval_steady_samples_per_s"]["local"],
             "perf_rate": result["perf_requests_per_s"]["ray"] / result["perf_requests_per_s"]["local"],
+            "perf_rate_over_local_workers": result["perf_requests_per_s"]["ray"]
+            / result["perf_requests_per_s"]["local_workers"],
         }
+        result["load_average"] = os.getloadavg()
         Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
         print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
     finally:

@@ -103,7 +103,8 @@ def test_parallel_below_workers_is_an_error(ray_cluster, tmp_path):
     assert "error: --parallel 1 is less than --workers 2: each worker needs a slot" in res.stderr
 
 
-def test_workers_without_an_executor_is_an_error(tmp_path):
+def test_workers_on_the_local_executor_need_a_slot_each(tmp_path):
+    # --workers without --executor ray runs worker processes on this host (assay_perf.workers)
     res = subprocess.run(
         [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m"]
         + ["--number", "4", "--work-dir", str(tmp_path), "--workers", "3"],
@@ -112,5 +113,5 @@ def test_workers_without_an_executor_is_an_error(tmp_path):
         timeout=120,
     )
     assert res.returncode == 2
-    assert "error: --workers 3 runs that many load generators on an executor: add --executor ray" in res.stderr
+    assert "error: --parallel 1 is less than --workers 3: each worker needs a slot" in res.stderr
     assert not list(tmp_path.iterdir())  # no run made

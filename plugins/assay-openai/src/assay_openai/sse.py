@@ -38,10 +38,12 @@ class SSEParser:
             self._cr = False
             if chunk.startswith(b"\n"):
                 chunk = chunk[1:]
-        if not self._buf and chunk.startswith(b"data: ") and chunk.endswith(b"\n\n"):
-            # the common read: whole one-line events ("data: {...}\n\n", one or several)
+        if not self._buf and chunk.startswith(b"data: ") and chunk.endswith(b"\n\n") and b"\r" not in chunk:
+            # the common read: whole one-line events ("data: {...}\n\n", one or several); counted, not
+            # looped over: every LF is in a blank-line separator and every separator opens a data line
             events = chunk[:-2].split(b"\n\n")
-            if all(e.startswith(b"data: ") and b"\n" not in e and b"\r" not in e for e in events):
+            n = len(events)
+            if chunk.count(b"\n") == 2 * n and (n == 1 or chunk.count(b"\n\ndata: ") == n - 1):
                 return [(b"", e[6:]) for e in events]
         buf = self._buf + chunk if self._buf else chunk
         if b"\r" in buf:

@@ -269,7 +269,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     add_tracker_arguments(p)  # --visualizer wandb|swanlab|mlflow, as on assay eval
     p.add_argument("--executor", default="local", help="where the load runs: local (default) or ray (assay-ray)")
-    p.add_argument("--workers", type=int, default=1, help="--executor ray: load-generator actors (one schedule)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="load-generator processes (each its own event loop; one schedule, one log); with --executor ray: actors",
+    )
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto"}')
     p.add_argument(
         "--self-test",

@@ -1,4 +1,5 @@
-"""The load generator: one aiohttp session, incremental SSE framing, raw timestamps.
+"""The load generator: the lean HTTP client (:mod:`assay_perf.lean`; aiohttp for https, redirects and
+anything unusual), incremental SSE framing, raw timestamps; ``--workers N``: :mod:`assay_perf.workers`.
 
 Every request, warm-up included, becomes exactly one ``RequestTimed`` event holding raw
 wall-clock times (``time.perf_counter`` shifted by one offset taken at start, so gaps are
@@ -199,6 +200,30 @@ def _sse_data(event: bytes) -> bytes | None:
     return b"\n".join(lines) if lines else None
 
 
+def sse_tail(parser: Any, rec: Record) -> None:
+    """The end of a stream: an event left without its blank line is [DONE] or a truncation."""
+    buf = parser.pending()
+    if buf.strip(b"\n") and rec.error_kind is None and not rec.done:
+        payload = _sse_data(buf)
+        if payload == b"[DONE]":
+            rec.done = True
+        else:
+            rec.fail("truncated", f"the stream ended inside an event: {buf[:80]!r}")
+
+
+def _lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | None:
+    """Where the lean client sends (plain http, ordinary headers), unless ASSAY_PERF_HTTP=aiohttp."""
+    import os
+
+    if os.environ.get("ASSAY_PERF_HTTP", "lean") == "aiohttp":
+        return None
+    try:
+        from .lean import lean_target
+    except ImportError:  # httptools not installed: aiohttp does it all
+        return None
+    return lean_target(url, headers)
+
+
 def resolve_url(url: str, api: Any) -> str:
     base = url.rstrip("/")
     if base.endswith("/v1"):
@@ -225,6 +250,9 @@ class _Load:
         self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
         self.conversations: list[list[Any]] | None = None  # --multi-turn: each conversation's user turns
         self.encoder = msgspec.json.Encoder()
+        self.lean = _lean_target(url, self.headers)  # the lean client (assay_perf.lean) when it can serve the URL
+        self.pool: Any = None  # its connections, during a point
+        self.start_at: float | None = None  # assay_perf.workers: the open loop's t0, common to all workers
         self.scrapers: list[Any] = []  # --server-metrics (the driver's load only, never a worker's)
 
     def buffer_event(self, body: Any) -> None:
@@ -248,9 +276,6 @@ class _Load:
     ) -> str | None:
         """One request (``given``: its body and prompt tokens, else prompt ``idx``); returns the
         answer text when the request is a conversation's turn and succeeded, else None."""
-        import aiohttp
-        from assay_openai.http import status_kind, status_message
-
         perf = time.perf_counter
         off = self.offset
         body, known_prompt_tokens = given or self.bodies[idx % len(self.bodies)]
@@ -258,6 +283,35 @@ class _Load:
         status = None
         first_byte = None
         start = perf() + off
+        pool = self.pool
+        if pool is not None:
+            from .lean import LeanUnsupported
+
+            try:
+                status, first_byte = await pool.request(body, rec, given is None)
+            except LeanUnsupported:  # e.g. a redirect: aiohttp from now on, this request again
+                print("note: the server redirects: assay perf goes on with aiohttp", file=sys.stderr)
+                self.pool = self.lean = None  # (its connections in use finish their requests)
+                rec = Record(self.keep_text or turn is not None)
+                start = perf() + off
+            except (asyncio.TimeoutError, TimeoutError) as exc:  # noqa: UP041 - connect timeout
+                rec.fail("timeout", f"{type(exc).__name__}: {exc or 'timed out connecting'}")
+            except (ConnectionError, OSError) as exc:
+                rec.fail("connection", f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - e.g. a third-party API parser bug: count it, go on
+                rec.fail("client_error", f"{type(exc).__name__}: {exc}")
+        if self.pool is None:
+            status, first_byte = await self._one_aiohttp(await session(), body, rec)
+        return self._timed(rec, rid, status, first_byte, start, scheduled, known_prompt_tokens, phase, point, turn)
+
+    async def _one_aiohttp(self, session: Any, body: bytes, rec: Record) -> tuple[int | None, float | None]:
+        import aiohttp
+        from assay_openai.http import status_kind, status_message
+
+        perf = time.perf_counter
+        off = self.offset
+        status = None
+        first_byte = None
         try:
             async with session.post(self.url, data=body, headers=self.headers, trace_request_ctx=rec) as resp:
                 first_byte = perf() + off
@@ -279,8 +333,24 @@ class _Load:
             rec.fail("connection", f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - e.g. a third-party API parser bug: count it, go on
             rec.fail("client_error", f"{type(exc).__name__}: {exc}")
-        end = perf() + off
-        # "sent" is when the request bytes went to the socket (aiohttp's chunk-sent trace); the
+        return status, first_byte
+
+    def _timed(
+        self,
+        rec: Record,
+        rid: str,
+        status: int | None,
+        first_byte: float | None,
+        start: float,
+        scheduled: float | None,
+        known_prompt_tokens: int | None,
+        phase: str,
+        point: dict[str, Any],
+        turn: int | None,
+    ) -> str | None:
+        end = time.perf_counter() + self.offset
+        # "sent" is when the request bytes went to the socket (the lean client: just before its write;
+        # aiohttp: its chunk-sent trace); the
         # client's own delay before that (a burst of requests on one event loop) is kept as
         # sent - scheduled, where scheduled is the open-loop due time or the moment this
         # request was started
@@ -349,41 +419,62 @@ class _Load:
                     rec.fail("stream_error", f"error event: {payload[:200].decode('utf-8', 'replace')}")
                 else:
                     on_event(payload, t, rec)
-        buf = parser.pending()
-        if buf.strip(b"\n") and rec.error_kind is None and not rec.done:
-            payload = _sse_data(buf)
-            if payload == b"[DONE]":
-                rec.done = True
-            else:
-                rec.fail("truncated", f"the stream ended inside an event: {buf[:80]!r}")
+        sse_tail(parser, rec)
 
     async def run_point(
         self, parallel: int, number: int | None, rate: float | None, point: dict[str, Any], pidx: int
     ) -> None:
-        import aiohttp
-
         opts = self.opts
-        from assay_openai.http import make_session
+        made: list[Any] = []
+        pool = None
 
-        trace = aiohttp.TraceConfig()
-        perf, off = time.perf_counter, self.offset
+        async def session() -> Any:
+            """The aiohttp session (made when first needed: the lean client needs none)."""
+            if not made:
+                import aiohttp
+                from assay_openai.http import make_session
 
-        async def on_sent(_session: Any, ctx: Any, _params: Any) -> None:
-            ctx.trace_request_ctx.sent = perf() + off
+                trace = aiohttp.TraceConfig()
+                perf, off = time.perf_counter, self.offset
 
-        trace.on_request_chunk_sent.append(on_sent)
-        # the session of the eval backend too (assay_openai.http): one HTTP client for both
-        async with make_session(
-            connect_timeout=opts.connect_timeout,
-            read_timeout=opts.read_timeout,
-            total_timeout=opts.total_timeout,
-            trace_configs=[trace],
-            auto_decompress=False,
-        ) as session:
+                async def on_sent(_session: Any, ctx: Any, _params: Any) -> None:
+                    ctx.trace_request_ctx.sent = perf() + off
+
+                trace.on_request_chunk_sent.append(on_sent)
+                # the session of the eval backend too (assay_openai.http): one HTTP client for both
+                made.append(
+                    make_session(
+                        connect_timeout=opts.connect_timeout,
+                        read_timeout=opts.read_timeout,
+                        total_timeout=opts.total_timeout,
+                        trace_configs=[trace],
+                        auto_decompress=False,
+                    )
+                )
+            return made[0]
+
+        if self.lean is not None:
+            from .lean import Pool
+
+            host, port, prefix = self.lean
+            pool = self.pool = Pool(
+                host,
+                port,
+                prefix,
+                stream=self.stream,
+                on_event=self.api.on_event,
+                on_body=self.api.on_body,
+                off=self.offset,
+                connect_timeout=opts.connect_timeout,
+                read_timeout=opts.read_timeout,
+                total_timeout=opts.total_timeout,
+            )
+        try:
             if opts.warmup_num:
                 await self._closed_loop(session, parallel, opts.warmup_num, None, "warmup", point, f"{pidx}-w")
             stop = asyncio.Event()
-            scrapes = [asyncio.create_task(s.run(session, point, stop)) for s in self.scrapers]
+            # the scrapers' GETs go through aiohttp (made on first use: the lean client needs none)
+            scrapes = [asyncio.create_task(s.run(await session(), point, stop)) for s in self.scrapers]
             try:
                 if rate or self.schedule is not None:
                     await self._open_loop(session, parallel, number, rate, point, pidx)
@@ -395,6 +486,12 @@ class _Load:
                 stop.set()
                 if scrapes:
                     await asyncio.gather(*scrapes, return_exceptions=True)
+        finally:
+            if pool is not None:
+                pool.close()
+                self.pool = None
+            if made:
+                await made[0].close()
         self.flush()
 
     async def _closed_loop(
@@ -494,7 +591,7 @@ class _Load:
         opts = self.opts
         sem = asyncio.Semaphore(sys.maxsize if opts.open_loop else parallel)
         perf = time.perf_counter
-        t0 = perf()
+        t0 = perf() if self.start_at is None else self.start_at  # --workers: the run's common start
         deadline = t0 + opts.duration if opts.duration else math.inf
         limit = number if number is not None else sys.maxsize
         tasks: set[asyncio.Task[None]] = set()
@@ -754,7 +851,9 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     if opts.server_metrics is not None and opts.executor != "local":
         raise AssayError("--server-metrics scrapes from the local load generator: not with --executor ray")
     if opts.workers != 1 and opts.executor == "local":
-        raise AssayError(f"--workers {opts.workers} runs that many load generators on an executor: add --executor ray")
+        from .workers import check
+
+        check(opts, points)  # --workers N: N processes on this host (assay_perf.workers)
     api = plugins.get("perf_apis", opts.api).obj
     api = api() if isinstance(api, type) else api
     if hasattr(api, "for_url"):
@@ -834,6 +933,10 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
 
         if opts.executor != "local":  # e.g. ray: N load-generator actors, one schedule from here
             plugins.get("executors", opts.executor).obj(opts, plugins).perf(opts, load, points, run)
+        elif opts.workers > 1:
+            from .workers import run_workers
+
+            run_workers(opts, load, points, run)
         else:
             _event_loop_run(sweep())
     run_dir, report = life.run_dir, life.report or {}

@@ -32,6 +32,7 @@ FAULT_KINDS = (
     "http_400_headers",
     "http_500_headers",
     "http_529",  # Anthropic's "overloaded" (a retry-after of 0 seconds)
+    "redirect",  # a 307 to the same path: the client must send the request again (a new request number)
 )
 
 
@@ -436,6 +437,8 @@ class Server:
             return body, n, fault, web.json_response({"error": {"message": message, "type": "debug"}}, status=status)
         if fault == "garbage":
             return body, n, fault, web.Response(text="<html>this is not JSON", content_type="application/json")
+        if fault == "redirect":  # 307: the client sends the same request again to the same path
+            return body, n, fault, web.Response(status=307, headers={"Location": str(request.rel_url)})
         if fault == "hang":
             await asyncio.sleep(self.config.hang_seconds)
         if fault == "reset":
