@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
+from assay.tables import Column, TableReporter
 
 FORMULAS = {
     "ttft": "first content chunk arrival - sent",
@@ -414,14 +415,23 @@ def _ms(s: dict[str, Any] | None, qs: list[float]) -> str:
     return " / ".join(f"{s[k] * 1000:.1f}" for k in ["mean"] + [f"p{q:g}" for q in qs])
 
 
-class EvalLatencyReporter:
+class EvalLatencyReporter(TableReporter):
     """An eval's request latency, as EvalScope's collect_perf reports it: the same fold as a perf run's, over
     the ``RequestTimed`` events the model backend logged for the eval's requests (judges' included)."""
 
-    kinds: ClassVar[set[str]] = {"eval"}
+    section = "requests"
+    columns = (
+        Column("Model", "model", justify="right"),
+        Column("Requests", "requests", justify="right"),
+        Column("OK", "succeeded", justify="right"),
+        Column("Fail", "failed", justify="right"),
+        Column("TTFT", lambda r: _ms(r["ttft_s"], r["qs"]), justify="right"),
+        Column("E2E", lambda r: _ms(r["e2e_latency_s"], r["qs"]), justify="right"),
+        Column("Out tok/s", "output_token_throughput", _f, justify="right"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        report = PerfFold().build(Path(log_path))
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        report = PerfFold().build(log_path)
         points = report.get("points") or []
         if not points:
             return {}
@@ -432,24 +442,11 @@ class EvalLatencyReporter:
             "requests": points,
         }
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        if not report.get("requests"):
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
+    def title_of(self, report: dict[str, Any]) -> str:
+        return "request latency of the eval (ms): mean / " + " / ".join(
+            f"p{q:g}" for q in report.get("percentiles") or []
+        )
 
+    def rows_of(self, report: dict[str, Any]) -> list[dict[str, Any]]:
         qs = report.get("percentiles") or []
-        table = Table(title="request latency of the eval (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
-        for col in ("Model", "Requests", "OK", "Fail", "TTFT", "E2E", "Out tok/s"):
-            table.add_column(col, justify="right")
-        for pt in report["requests"]:
-            table.add_row(
-                inert_text(str(report.get("model") or "-"), multiline=False),
-                str(pt["requests"]),
-                str(pt["succeeded"]),
-                str(pt["failed"]),
-                _ms(pt["ttft_s"], qs),
-                _ms(pt["e2e_latency_s"], qs),
-                _f(pt["output_token_throughput"]),
-            )
-        console.print(table)
+        return [{**pt, "model": report.get("model") or "-", "qs": qs} for pt in report.get("requests") or []]
