@@ -73,8 +73,9 @@ def render_table(title: str, columns: Sequence[Column], rows: Iterable[dict[str,
 class TableReporter:
     """A reporter of one table: ``fold`` builds the JSON section, the declared columns render it.
 
-    Override :meth:`rows_of` to show other rows than ``report[section]``, :meth:`table` to add rows
-    to the table, and :meth:`notes` for lines printed after it (shown inert).
+    Override :meth:`rows_of` to show other rows than ``report[section]``, :meth:`title_of` and
+    :meth:`columns_of` where they depend on the report, :meth:`table` to add rows to the table, and
+    :meth:`notes` for lines printed after it (shown inert).
     """
 
     kinds: ClassVar[set[str]] = {"eval"}
@@ -94,10 +95,13 @@ class TableReporter:
     def title_of(self, report: dict[str, Any]) -> str:
         return self.title
 
+    def columns_of(self, report: dict[str, Any]) -> Sequence[Column]:
+        return self.columns
+
     def table(self, report: dict[str, Any]) -> Any:
         """The Rich table of the report's rows, or None when it has none."""
         rows = self.rows_of(report)
-        return render_table(self.title_of(report), self.columns, rows) if rows else None
+        return render_table(self.title_of(report), self.columns_of(report), rows) if rows else None
 
     def notes(self, report: dict[str, Any]) -> Iterable[str]:
         return ()
