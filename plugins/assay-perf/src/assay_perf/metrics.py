@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
-from assay.tables import Column, TableReporter
+from assay.tables import Column, TableReporter, render_table
 
 FORMULAS = {
     "ttft": "first content chunk arrival - sent",
@@ -304,59 +304,18 @@ class PerfReporter:
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from assay.redact import inert_text
-        from rich.table import Table
 
         qs = report.get("percentiles") or []
+        points = [{**pt, "qs": qs} for pt in report.get("points", [])]
         title = f"perf {report.get('run_id', '')} ({report.get('status', '')}) {report.get('model') or ''}"
-        table = Table(title=inert_text(title, multiline=False))  # the model name is the user's text
-        for col in ("Parallel", "Number", "Rate", "OK", "Fail", "Req/s", "Out tok/s", "Total tok/s"):
-            table.add_column(col, justify="right")
-        for pt in report.get("points", []):
-            p = pt["point"]
-            table.add_row(
-                str(p.get("parallel")),
-                str(p.get("number")),
-                str(p.get("rate") or "-"),
-                str(pt["succeeded"]),
-                str(pt["failed"]),
-                _f(pt["request_throughput"]),
-                _f(pt["output_token_throughput"]),
-                _f(pt["total_token_throughput"]),
-            )
-        console.print(table)
-        lat = Table(title="latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
-        for col in ("Parallel", "Number", "TTFT", "TPOT", "ITL", "E2E", "Queue", "Goodput"):
-            lat.add_column(col, justify="right")
-        for pt in report.get("points", []):
-            p = pt["point"]
-            gp = pt.get("goodput")
-            lat.add_row(
-                str(p.get("parallel")),
-                str(p.get("number")),
-                _ms(pt["ttft_s"], qs),
-                _ms(pt["tpot_s"], qs),
-                _ms(pt["itl_s"], qs),
-                _ms(pt["e2e_latency_s"], qs),
-                _ms(pt["queue_delay_s"], qs),
-                "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)",
-            )
-        console.print(lat)
-        if any(pt.get("turns") for pt in report.get("points", [])):
-            per_turn = Table(title="per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs))
-            for col in ("Parallel", "Turn", "OK", "Fail", "Prompt tok", "TTFT", "E2E"):
-                per_turn.add_column(col, justify="right")
-            for pt in report.get("points", []):
-                for t in pt.get("turns") or []:
-                    per_turn.add_row(
-                        str(pt["point"].get("parallel")),
-                        str(t["turn"]),
-                        str(t["succeeded"]),
-                        str(t["failed"]),
-                        _f((t.get("prompt_tokens") or {}).get("mean")),
-                        _ms(t["ttft_s"], qs),
-                        _ms(t["e2e_latency_s"], qs),
-                    )
-            console.print(per_turn)
+        console.print(render_table(title, _THROUGHPUT, points))  # the model name is the user's text: inert
+        console.print(render_table("latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs), _LATENCY, points))
+        turns = [
+            {**t, "parallel": pt["point"].get("parallel"), "qs": qs} for pt in points for t in pt.get("turns") or []
+        ]
+        if turns:
+            per_turn = "per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs)
+            console.print(render_table(per_turn, _PER_TURN, turns))
         if report.get("sla"):
             _render_sla(report["sla"], console)
         for w in report.get("warnings") or []:
@@ -413,6 +372,53 @@ def _ms(s: dict[str, Any] | None, qs: list[float]) -> str:
     if not s:
         return "-"
     return " / ".join(f"{s[k] * 1000:.1f}" for k in ["mean"] + [f"p{q:g}" for q in qs])
+
+
+def _right(header: str, key: Any, fmt: Any = None) -> Column:
+    return Column(header, key, fmt, justify="right")
+
+
+def _goodput(pt: dict[str, Any]) -> str:
+    gp = pt.get("goodput")
+    return "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)"
+
+
+def _at(key: str) -> Any:
+    return lambda pt: pt["point"].get(key)
+
+
+_LATENCIES = (
+    ("TTFT", "ttft_s"),
+    ("TPOT", "tpot_s"),
+    ("ITL", "itl_s"),
+    ("E2E", "e2e_latency_s"),
+    ("Queue", "queue_delay_s"),
+)
+_THROUGHPUT = (
+    _right("Parallel", _at("parallel")),
+    _right("Number", _at("number")),
+    _right("Rate", lambda pt: pt["point"].get("rate") or "-"),
+    _right("OK", "succeeded"),
+    _right("Fail", "failed"),
+    _right("Req/s", "request_throughput", _f),
+    _right("Out tok/s", "output_token_throughput", _f),
+    _right("Total tok/s", "total_token_throughput", _f),
+)
+_LATENCY = (
+    _right("Parallel", _at("parallel")),
+    _right("Number", _at("number")),
+    *(_right(h, lambda p, k=k: _ms(p[k], p["qs"])) for h, k in _LATENCIES),
+    _right("Goodput", _goodput),
+)
+_PER_TURN = (
+    _right("Parallel", "parallel"),
+    _right("Turn", "turn"),
+    _right("OK", "succeeded"),
+    _right("Fail", "failed"),
+    _right("Prompt tok", lambda t: (t.get("prompt_tokens") or {}).get("mean"), _f),
+    _right("TTFT", lambda t: _ms(t["ttft_s"], t["qs"])),
+    _right("E2E", lambda t: _ms(t["e2e_latency_s"], t["qs"])),
+)
 
 
 class EvalLatencyReporter(TableReporter):
