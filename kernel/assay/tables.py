@@ -58,11 +58,15 @@ def fixed(digits: int, scale: float = 1.0) -> Callable[[Any], str]:
     return lambda v: f"{v * scale:.{digits}f}"
 
 
-def render_table(title: str, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Any:
-    """A Rich table of ``rows`` with ``columns``; every cell is inert text."""
+def render_table(title: Any, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Any:
+    """A Rich table of ``rows`` with ``columns``; every cell is inert text.
+
+    ``title``: a string (shown in the table-title style, markup escaped) or a Rich ``Text`` as it is."""
     from rich.table import Table
 
-    table = Table(title=inert_markup(title, multiline=False))  # the title style kept, markup escaped
+    if isinstance(title, str):
+        title = inert_markup(title, multiline=False)
+    table = Table(title=title)
     for col in columns:
         table.add_column(inert_markup(col.header, multiline=False), justify=col.justify)  # type: ignore[arg-type]
     for row in rows:

@@ -308,10 +308,12 @@ class PerfReporter:
         qs = report.get("percentiles") or []
         points = [{**pt, "qs": qs} for pt in report.get("points", [])]
         title = f"perf {report.get('run_id', '')} ({report.get('status', '')}) {report.get('model') or ''}"
-        console.print(render_table(title, _THROUGHPUT, points))  # the model name is the user's text: inert
+        console.print(render_table(inert_text(title, multiline=False), _THROUGHPUT, points))  # the model: inert
         console.print(render_table("latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs), _LATENCY, points))
         turns = [
-            {**t, "parallel": pt["point"].get("parallel"), "qs": qs} for pt in points for t in pt.get("turns") or []
+            {**t, "parallel": str(pt["point"].get("parallel")), "qs": qs}
+            for pt in points
+            for t in pt.get("turns") or []
         ]
         if turns:
             per_turn = "per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs)
@@ -384,7 +386,7 @@ def _goodput(pt: dict[str, Any]) -> str:
 
 
 def _at(key: str) -> Any:
-    return lambda pt: pt["point"].get(key)
+    return lambda pt: str(pt["point"].get(key))  # "None" where the point has no such key, as the table has shown
 
 
 _LATENCIES = (

@@ -25,6 +25,7 @@ from typing import Any
 
 import msgspec
 from assay.events import Body
+from assay.redact import inert_text
 from assay.tables import Column, TableReporter, fixed, render_table
 
 DEFAULT_LENGTHS = [1, 6144, 14336, 30720]
@@ -397,7 +398,8 @@ class SpeedReporter(TableReporter):
         )
 
     def table(self, report: dict[str, Any]) -> Any:  # shown even before any row: the title says the status
-        return render_table(self.title_of(report), self.columns_of(report), self.rows_of(report))
+        title = inert_text(self.title_of(report), multiline=False)  # a plain title, as the speed table has had
+        return render_table(title, self.columns_of(report), self.rows_of(report))
 
     def notes(self, report: dict[str, Any]) -> list[str]:
         errors = [f"prompt {r['prompt_tokens']}: {r['error']}" for r in report.get("rows", []) if r.get("error")]
