@@ -19,32 +19,20 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import hub as hub_module
 from .api import AssayError
+from .hub import HUBS
 from .redact import visible
 
 if TYPE_CHECKING:
     from .api import BenchmarkArgs
 
-# Fail fast when offline instead of retrying for tens of seconds.
-_HUB_ENV = {
-    "MODELSCOPE_API_MAX_RETRIES": "1",
-    "MODELSCOPE_DOWNLOAD_MAX_RETRIES": "1",
-    "MODELSCOPE_DOWNLOAD_TOTAL_TIMEOUT": "3",
-    "MODELSCOPE_REPO_TREE_PAGE_MAX_ATTEMPTS": "1",
-    "MODELSCOPE_API_CONNECT_TIMEOUT": "3",
-    "HF_HUB_ETAG_TIMEOUT": "3",
-    "HF_HUB_DOWNLOAD_TIMEOUT": "5",
-}
-
-
-HUBS = ("modelscope", "huggingface")
 HubId = str | dict[str, str]
 
 
@@ -101,66 +89,26 @@ def locate(
     )
 
 
-def _cache_dir(hub: str) -> str:
-    if hub == "huggingface":
-        from huggingface_hub import constants
-
-        return str(constants.HF_HUB_CACHE)
-    cache = os.environ.get("MODELSCOPE_CACHE") or str(Path.home() / ".cache" / "modelscope" / "hub")
-    return str(Path(cache) / "datasets")
-
-
-def _why(exc: BaseException) -> str:
-    """One line of a hub client's error: its type and first line, short."""
-    full = str(exc)
-    text = " ".join(full.split("\n")[0].split())
-    host = re.search(r"host='([^']+)', port=(\d+)", full)
-    if "outgoing traffic has been disabled" in full:
-        text = "offline (HF_HUB_OFFLINE) and not in the cache"
-    elif host and ("Connection" in full or "NameResolution" in full):
-        text = f"cannot connect to {host[1]}:{host[2]} (offline, or the hub is unreachable)"
-    elif "RepositoryNotFound" in type(exc).__name__:
-        text = "no dataset of that id there (404)"
-    return f"{type(exc).__name__}: {text[:300]}"
-
-
 def download(hub_id: str, hub: str = "modelscope", *, allow_patterns: Sequence[str] | None = None) -> Path:
-    """Fetch a dataset snapshot from a hub into its cache; raise AssayError quickly when offline.
-
-    Hugging Face honours ``HF_ENDPOINT`` (a mirror) and ``HF_HUB_OFFLINE``; ModelScope honours
-    ``MODELSCOPE_DOMAIN`` (``http://host:port`` for a mirror) and ``MODELSCOPE_CACHE``."""
-    import logging
-
-    for k, v in _HUB_ENV.items():
-        os.environ.setdefault(k, v)
-    patterns = list(allow_patterns) if allow_patterns else None
-    label = "Hugging Face" if hub == "huggingface" else "ModelScope"
+    """Fetch a dataset snapshot from a hub into its cache (:func:`assay.hub.snapshot`, the hubs' settings
+    and mirrors); raise AssayError quickly when offline. On ModelScope a snapshot downloaded before still
+    serves when the hub is unreachable."""
+    label = hub_module.LABELS.get(hub, hub)
     try:
-        if hub == "huggingface":
-            from huggingface_hub import snapshot_download as hf_snapshot
-
-            return Path(hf_snapshot(repo_id=hub_id, repo_type="dataset", allow_patterns=patterns))
-        from modelscope.hub.snapshot_download import snapshot_download
-
-        for name in ("modelscope", "modelscope_hub"):  # after the import that configures them: no INFO lines
-            logging.getLogger(name).setLevel(logging.WARNING)
-        endpoint = os.environ.get("MODELSCOPE_DOMAIN")
-        kwargs: dict[str, Any] = {"repo_type": "dataset", "allow_patterns": patterns}
-        if endpoint and endpoint.startswith("http://"):
-            kwargs["endpoint"] = endpoint
-        try:
-            return Path(snapshot_download(hub_id, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - unreachable: a snapshot downloaded before still serves
-            try:
-                cached = Path(snapshot_download(hub_id, repo_type="dataset", local_files_only=True))
-            except Exception:  # noqa: BLE001 - not cached either: the first error says why
-                raise exc from None
-            print(f"{label} unreachable ({_why(exc)}); using the cached {visible(str(cached))}", file=sys.stderr)
-            return cached
+        return hub_module.snapshot(hub_id, hub, repo_type="dataset", allow_patterns=allow_patterns)
     except ImportError as exc:
         raise AssayError(f"{label} dataset {hub_id!r}: downloading needs {exc.name}: pip install {exc.name}") from None
     except Exception as exc:  # noqa: BLE001 - every hub failure reads the same to a user
-        raise AssayError(f"{label} dataset {hub_id!r} (cache {_cache_dir(hub)}): {_why(exc)}") from None
+        why = hub_module.why(exc)
+        if hub == "modelscope":  # unreachable: a snapshot downloaded before still serves
+            try:
+                cached = hub_module.snapshot(hub_id, hub, repo_type="dataset", local_files_only=True)
+            except Exception:  # noqa: BLE001 - not cached either: the first error says why
+                pass
+            else:
+                print(f"{label} unreachable ({why}); using the cached {visible(str(cached))}", file=sys.stderr)
+                return cached
+        raise AssayError(f"{label} dataset {hub_id!r} (cache {hub_module.cache_dir(hub)}): {why}") from None
 
 
 # ---- reading files ---------------------------------------------------------------

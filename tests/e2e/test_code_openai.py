@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 from helpers import assay, report_rows, run_dirs
+from assay_testserver.testing import events as _events
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -26,10 +27,6 @@ def _rows(run):
 def _humaneval(datasets_dir, n):
     with gzip.open(datasets_dir / "humaneval" / "HumanEval.jsonl.gz", "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f][:n]
-
-
-def _events(run):
-    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
 
 
 def test_humaneval_pass_at_k_is_exact_and_every_execution_is_logged(tmp_path, datasets_dir, test_server):

@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import assay
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -38,15 +36,6 @@ SCHEMA = {
     ],
 }
 SIZES = {"gsm8k": 1319, "mmlu": 135 + 152, "arc": 1172 + 299 + 2376 + 570}  # arc: test + dev of both sets
-
-
-def assay(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=300, env=dict(os.environ)
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def _create(tmp_path: Path, datasets_dir: Path, *more: str, schema=SCHEMA, name="coll.jsonl", check=True):

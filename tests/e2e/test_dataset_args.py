@@ -10,6 +10,7 @@ import random
 
 import pytest
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import events as _events
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -38,10 +39,6 @@ def _eval(tmp_path, datasets_dir, url, datasets, dataset_args, *more, check=True
         *more,
         check=check,
     )
-
-
-def _events(run):
-    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
 
 
 def test_filters_apply_before_scoring_and_raw_output_is_kept(tmp_path, datasets_dir, test_server) -> None:

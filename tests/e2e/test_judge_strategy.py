@@ -8,27 +8,14 @@ judge failure (out of the score, counted)."""
 from __future__ import annotations
 
 import json
-import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from assay.api import BenchmarkArgs
 from assay.builtin.llm_judge import PATTERN_TEMPLATE
+from assay_testserver.testing import assay, run_dir_of
 
 pytestmark = pytest.mark.slow
-
-
-def assay(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180)
-    if check is not None:
-        assert proc.returncode == check, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def run_dir(proc: subprocess.CompletedProcess[str]) -> Path:
-    return Path(re.search(r"run directory: (\S+)", proc.stderr).group(1))
 
 
 def rows(run: Path, code: int) -> dict[tuple[str, str], dict]:
@@ -73,7 +60,7 @@ def test_llm_strategy_grades_general_qa_with_evalscopes_prompt(test_server, tmp_
         "--work-dir",
         str(tmp_path / "w"),
     ]
-    run = run_dir(assay(*args, check=3))
+    run = run_dir_of(assay(*args, check=3))
     table = rows(run, 3)
     acc = table[("qa", "acc")]
     assert acc["score"] == pytest.approx(3 / 4) and acc["judged"] == 4 and acc["judge_failures"] == 2
@@ -87,7 +74,7 @@ def test_llm_strategy_grades_general_qa_with_evalscopes_prompt(test_server, tmp_
     judge2 = test_server(rules=[{"match": "[Response]\nANS-", "answer": "Rating: [[0.25]]"}])
     numeric = json.dumps({"model_id": "judge", "api_url": judge2.url, "score_type": "numeric"})
     args[args.index("--judge-model-args") + 1] = numeric
-    run2 = run_dir(assay(*args))
+    run2 = run_dir_of(assay(*args))
     assert rows(run2, 0)[("qa", "acc")]["score"] == pytest.approx(0.25)
     assert "rate the response on a scale of 0 (worst) to 1 (best)" in judge2.requests[0]["messages"][-1]["content"]
 
@@ -129,7 +116,7 @@ def test_llm_recall_asks_the_judge_only_about_rule_zeros(test_server, datasets_d
         "--work-dir",
         str(tmp_path / "w"),
     )
-    run = run_dir(proc)
+    run = run_dir_of(proc)
     assert len(judge.requests) == 2  # only the two answers the rules scored 0
     table = rows(run, 0)
     acc = next(r for (subset, metric), r in table.items() if metric == "acc" and subset in ("main", "default"))

@@ -14,10 +14,7 @@ from collections import Counter
 
 import pytest
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
-
-
-def _events(run):
-    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines() if line.endswith("}")]
+from assay_testserver.testing import events as _events
 
 
 def _free_port():

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,12 +11,9 @@ import time
 from collections import Counter
 
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import events as _events
 
 N = 40
-
-
-def _events(run):
-    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines() if line.endswith("}")]
 
 
 def _start(args):

@@ -14,12 +14,9 @@ import sys
 import time
 
 from helpers import assay, gold, gsm8k_rows, run_dirs
+from assay_testserver.testing import events as _events
 
 KEY = "sk-test-Zq9XlR2mN7vB4cT1yW8eK3hJ"
-
-
-def _events(run):
-    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
 
 
 def _assert_nowhere(key, run, *texts):

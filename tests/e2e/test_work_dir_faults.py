@@ -7,7 +7,6 @@ available, the file size limit RLIMIT_FSIZE of the `assay` process makes the sam
 
 from __future__ import annotations
 
-import json
 import re
 import resource
 import shlex
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from helpers import assay, report_rows
+from assay_testserver.testing import events as _events
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -39,10 +39,6 @@ def _eval_args(url: str, datasets_dir: Path, work: Path) -> list[str]:
         *("eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k", "--limit", str(N)),
         *("--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress"),
     ]
-
-
-def _events(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_bytes().splitlines(keepends=True) if line.endswith(b"\n")]
 
 
 def _check_failed_then_resumed(stderr: str, run: Path, before: list[dict]) -> None:

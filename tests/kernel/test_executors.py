@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import json
 
 import pytest
 from assay import hookimpl
@@ -11,6 +10,7 @@ from assay.api import AssayError
 from assay.evaluate import LocalExecutor, run_eval
 from assay.resume import run_resume
 from assay.plugins import PluginHost
+from assay_testserver.testing import events as _events
 
 
 def _cfg(tmp_path, datasets_dir, **kw):
@@ -50,10 +50,6 @@ def _host():
     h = PluginHost()
     h.register_module(Plugin(), "halfway-plugin")
     return h
-
-
-def _events(run_dir):
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
 
 
 def test_the_local_executor_is_registered_like_any_plugin():

@@ -8,43 +8,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import re
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import assay, bodies, report_items, run_dir_of, section
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEY = "sk-alpaca-SECRET-0123456789abcdef"
 FAIL_PARSE, FAIL_CALL = 3, 5  # instructions whose judge answers no m/M, and whose judge call fails
-
-
-def assay(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180, check=False
-    )
-    if check is not None:
-        assert proc.returncode == check, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
-    m = re.search(r"run directory: (\S+)", proc.stderr)
-    assert m, proc.stderr[-2000:]
-    return Path(m.group(1))
-
-
-def events(run: Path, type_: str) -> list[dict]:
-    out = [json.loads(x) for x in (run / "events.jsonl").read_text(encoding="utf-8").splitlines() if x.endswith("}")]
-    return [e["body"] for e in out if e["type"] == type_]
-
-
-def report(run: Path, code: int = 3) -> list[dict]:
-    return json.loads(assay("report", str(run), "--format", "json", check=code).stdout)
 
 
 def subset_dir(datasets_dir: Path, indices: list[int], root: Path) -> Path:
@@ -91,8 +65,8 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
     prefs = [a["preference"] for a in published]
     x = [p - 1 for p in prefs]
     win_rate, se = 100 * statistics.mean(x), 100 * statistics.stdev(x) / math.sqrt(len(x))
-    section = next(r["section"] for r in report(run) if r.get("reporter") == "alpaca_eval")
-    row = section["rows"][0]
+    sec = section(report_items(run, 3), "alpaca_eval")
+    row = sec["rows"][0]
     assert (row["version"], row["reference"], row["judged"], row["judge_failures"], row["errors"]) == (
         "2.0", "gpt4_1106_preview", 17, 2, 0
     )  # fmt: skip
@@ -106,16 +80,16 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
     assert row["avg_length"] == int(statistics.mean(len(o) for o in outputs))
     assert row["length_controlled_winrate"] is None and "HF_HUB_OFFLINE is set" in row["lc_note"]
     # the kernel table: win_rate's mean with coverage, judge failures counted and never a score
-    table = {r["metric"]: r for r in report(run) if r.get("metric")}
+    table = {r["metric"]: r for r in report_items(run, 3) if r.get("metric")}
     assert table["win_rate"]["score"] == pytest.approx(win_rate / 100, abs=1e-9)
     assert (table["win_rate"]["num"], table["win_rate"]["judged"], table["win_rate"]["judge_failures"]) == (17, 17, 2)
     assert table["win_rate"]["coverage"] == f"{win_rate / 100:.3f} on 17/19 judged; 2 judge failures"
 
     # every judged sample's preference equals the published one, in the order it was shown
-    scored = {e["sample_id"]: e for e in events(run, "Scored") if e["metric"] == "win_rate"}
+    scored = {e["sample_id"]: e for e in bodies(run, "Scored") if e["metric"] == "win_rate"}
     for i, a in enumerate(published):
         assert scored[f"alpaca_eval/default/{i}"]["value"] + 1 == pytest.approx(a["preference"], abs=1e-9)
-    judged = {e["sample_id"]: e for e in events(run, "Judged")}
+    judged = {e["sample_id"]: e for e in bodies(run, "Judged")}
     assert len(judged) == 18  # 16 published, the malformed one, the failed call; the identical pair not asked
     assert "alpaca_eval/default/16" not in judged
     assert scored["alpaca_eval/default/16"]["explanation"] == "identical outputs: a draw"
@@ -130,7 +104,7 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
     assert (req["max_tokens"], req["temperature"], req["logprobs"], req["top_logprobs"]) == (1, 1, True, 5)
     assert "unparseable verdict" in judged["alpaca_eval/default/17"]["reason"]
     assert "HTTP 500" in judged["alpaca_eval/default/18"]["reason"]
-    failed = sorted(e["sample_id"] for e in events(run, "SampleFailed"))
+    failed = sorted(e["sample_id"] for e in bodies(run, "SampleFailed"))
     assert failed == ["alpaca_eval/default/17", "alpaca_eval/default/18"]
     text = (run / "events.jsonl").read_text(encoding="utf-8")
     assert KEY not in text and KEY not in proc.stdout and KEY not in proc.stderr
@@ -139,7 +113,7 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
     # the length-controlled win rate once the GLM's baseline data lies beside the files (a constructed
     # df_gamed.csv; the fit itself is tested in test_alpacaeval_glm.py): the report is a projection
     if importlib.util.find_spec("sklearn") is None:  # the plugin installed alone: no [lc] extra
-        lc = next(r["section"] for r in report(run) if r.get("reporter") == "alpaca_eval")["rows"][0]
+        lc = section(report_items(run, 3), "alpaca_eval")["rows"][0]
         assert lc["length_controlled_winrate"] is None and "needs scikit-learn" in lc["lc_note"]
     else:
         gamed = ["model,index,preference,std_delta_len,instruction_difficulty,not_gamed_baseline"]
@@ -156,7 +130,7 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
             prefs, [len(r["output"]) for r in refs[:17]], [len(o) for o in outputs[:17]], list(range(17)),
             GamedData.read(data / "alpaca_eval/df_gamed.csv"),
         )  # fmt: skip
-        lc = next(r["section"] for r in report(run) if r.get("reporter") == "alpaca_eval")["rows"][0]
+        lc = section(report_items(run, 3), "alpaca_eval")["rows"][0]
         assert lc["length_controlled_winrate"] == pytest.approx(
             expected["length_controlled_winrate"], abs=1e-6
         )  # prefs read back as (p - 1) + 1
@@ -168,14 +142,14 @@ def test_alpaca_eval_replays_published_annotations(test_server, datasets_dir, tm
     calls, gens = judge.server.count, model.server.count
     assay("resume", str(run), "--judge-model-args", judge_args, check=3)
     assert (judge.server.count - calls, model.server.count) == (2, gens)
-    resumed = [e["sample_id"] for e in events(run, "Judged")][18:]
+    resumed = [e["sample_id"] for e in bodies(run, "Judged")][18:]
     assert resumed == ["alpaca_eval/default/18"]
 
     # rescore: the logged verdicts read again, no judge call, the same figures
     calls = judge.server.count
     rescored = run_dir_of(assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=3))
     assert judge.server.count == calls
-    again = next(r["section"] for r in report(rescored) if r.get("reporter") == "alpaca_eval")["rows"][0]
+    again = section(report_items(rescored, 3), "alpaca_eval")["rows"][0]
     assert (again["win_rate"], again["standard_error"], again["judged"], again["judge_failures"]) == (
         row["win_rate"], row["standard_error"], 17, 2
     )  # fmt: skip

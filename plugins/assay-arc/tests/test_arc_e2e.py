@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from assay.api import BenchmarkArgs
 from assay_arc import ARC
-from assay_mcq.testing import cli_eval, rows_by
+from assay_testserver.testing import cli_eval, rows_by
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,38 +14,11 @@ import pytest
 from assay.api import BenchmarkArgs
 from assay_arena_hard.benchmark import ArenaHard, battle_scores, load_answers
 from assay_arena_hard.prompts import CREATIVE_WRITING_PROMPT, SYSTEM_PROMPT
+from assay_testserver.testing import assay, events, report_items, run_dir_of, section
 
 pytestmark = pytest.mark.slow
 
 KEY = "sk-judge-SECRET-0123456789abcdef"
-
-
-def assay(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180, check=False
-    )
-    if check is not None:
-        assert proc.returncode == check, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
-    m = re.search(r"run directory: (\S+)", proc.stderr)
-    assert m, proc.stderr[-2000:]
-    return Path(m.group(1))
-
-
-def events(run: Path, type_: str | None = None) -> list[dict]:
-    out = [json.loads(x) for x in (run / "events.jsonl").read_text(encoding="utf-8").splitlines() if x.endswith("}")]
-    return [e for e in out if type_ is None or e["type"] == type_]
-
-
-def report(run: Path, code: int = 3) -> list[dict]:
-    return json.loads(assay("report", str(run), "--format", "json", check=code).stdout)
-
-
-def section(rows: list[dict]) -> dict:
-    return next(r["section"] for r in rows if r.get("reporter") == "arena_hard")
 
 
 def load(datasets_dir: Path, **extra) -> list:
@@ -138,12 +108,12 @@ def test_arena_hard_eval_exact_score_coverage_and_prompts(test_server, datasets_
         "--judge-model-args", judge_args, "--judge-worker-num", "2", check=3,
     )  # fmt: skip
     run = run_dir_of(proc)
-    rows = report(run)
+    rows = report_items(run, 3)
     win = next(r for r in rows if r.get("metric") == "win_rate")
     # per question: mean of its two games; 4 judged: 1, 0.25, 0, 0.75
     assert win["score"] == pytest.approx(0.5) and (win["judged"], win["judge_failures"]) == (4, 2)
     assert win["coverage"] == "0.500 on 4/6 judged; 2 judge failures"
-    sec = section(rows)
+    sec = section(rows, "arena_hard")
     (agg,) = sec["rows"]
     # battles: [1,1,1,1] + [0, .5] + [0]*6 + [.5, 1]: 6 points in 14
     assert (agg["battles"], agg["judged"], agg["judge_failures"]) == (14, 4, 2)
@@ -191,7 +161,7 @@ def test_arena_hard_eval_exact_score_coverage_and_prompts(test_server, datasets_
         assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=3)
     )  # as eval: 2 judge failures
     assert judge.server.count == calls
-    again = section(report(rescored))["rows"][0]
+    again = section(report_items(rescored, 3), "arena_hard")["rows"][0]
     assert {k: again[k] for k in ("score", "battles", "judged", "judge_failures", "ci_low", "ci_high")} == {
         k: agg[k] for k in ("score", "battles", "judged", "judge_failures", "ci_low", "ci_high")
     }

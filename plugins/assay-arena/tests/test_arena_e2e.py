@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from assay_arena_hard.prompts import SYSTEM_PROMPT
+from assay_testserver.testing import assay, events, run_dir_of
 
 pytestmark = pytest.mark.slow
 
@@ -35,26 +35,6 @@ TABLE = {
 AS_A = {"W": "[[A>B]]", "S": "[[A>>B]]", "T": "[[A=B]]", "L": "My final verdict: [[B>A]]", "X": "I cannot say."}
 AS_B = {"W": "[[B>A]]", "S": "[[B>>A]]", "T": "[[A=B]]", "L": "[[A>B]]", "X": "no label here"}
 POINTS = {"W": 1.0, "S": 1.0, "T": 0.5, "L": 0.0}
-
-
-def assay(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=240, check=False
-    )
-    if check is not None:
-        assert proc.returncode == check, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def run_dir_of(proc) -> Path:
-    m = re.search(r"run directory: (\S+)", proc.stderr)
-    assert m, proc.stderr[-2000:]
-    return Path(m.group(1))
-
-
-def events(run: Path, type_: str) -> list[dict]:
-    lines = (run / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [e for e in (json.loads(x) for x in lines if x.endswith("}")) if e["type"] == type_]
 
 
 def answer(model: str, q: int) -> str:

@@ -19,7 +19,7 @@ from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_bfcl.benchmark import NOT_SUPPORTED, SUPPORTED, BFCLv3
 from assay_bfcl.checker import SCORER, ast_checker, convert_func_name
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 
 COUNTS = {
     "simple": 400,
@@ -362,7 +362,7 @@ def test_cli_exact_scores(test_server, datasets_dir, tmp_path, stream) -> None:
         "spotify_play",
         "calculate_triangle_area",
     }
-    gen = {e["sample_id"].rsplit("/", 1)[1]: e for e in events(run_dir, "Generated")}
+    gen = {e["sample_id"].rsplit("/", 1)[1]: e for e in bodies(run_dir, "Generated")}
     assert gen["parallel_0"]["tool_calls"][0]["name"] == "spotify_play"
     assert json.loads(gen["parallel_0"]["tool_calls"][1]["arguments"]) == {"artist": "taylor swift", "duration": 20}
     assert "tool_calls" not in gen["multiple_0"]

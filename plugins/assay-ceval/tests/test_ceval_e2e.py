@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from assay.api import BenchmarkArgs
 from assay_ceval import CEval
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -51,5 +51,5 @@ def test_ceval_cli_scores_by_subset_and_category(test_server, datasets_dir, tmp_
     assert rows[("STEM", "OVERALL")]["score"] == pytest.approx(2 / 8)
     assert rows[("Humanities", "OVERALL")]["score"] == pytest.approx(3 / 4)
     assert rows[("-", "OVERALL")]["score"] == pytest.approx(5 / 12) and rows[("-", "OVERALL")]["num"] == 12
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert len(loaded) == 12 and all(e["messages"][0]["content"].count("\n答案：") == 6 for e in loaded)

@@ -12,7 +12,7 @@ from pathlib import Path
 from assay.api import AssayError, BenchmarkArgs, Score
 from assay.events import Executed, Generated, SampleLoaded
 from assay_code.extract import extract_code
-from assay_code.passk import pass_at_k
+from assay.passk import pass_at_k
 from assay_code.scorer import SCORER
 
 # canonical solutions that fail the official tests under the official limits, with the reason

@@ -13,7 +13,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay_drop import DROP, EM_F1, em_f1, extract_answer
-from assay_mcq.testing import cli_eval, cli_eval_hub, events, fake_hf_cache, rows_by
+from assay_testserver.testing import cli_eval, cli_eval_hub, bodies, fake_hf_cache, rows_by
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -103,7 +103,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
     assert (em["score"], em["num"]) == (0.25, 4)
     assert (f1["score"], f1["num"]) == (pytest.approx((1.0 + 0.67 + 0.0 + 0.0) / 4), 4)
     assert len([r for r in report if "metric" in r]) == 2  # one em row, one f1 row (and the latency section)
-    scored = {(e["sample_id"][-4:], e["metric"]): e["value"] for e in events(run_dir, "Scored")}
+    scored = {(e["sample_id"][-4:], e["metric"]): e["value"] for e in bodies(run_dir, "Scored")}
     assert scored == {
         ("faa9", "em"): 1.0, ("faa9", "f1"): 1.0,
         ("9b57", "em"): 0.0, ("9b57", "f1"): 0.67,
@@ -120,7 +120,7 @@ def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
     proc = cli_eval_hub("drop", "huggingface", tmp_path / "hf", tmp_path / "out", "--limit", "2")
     assert proc.returncode == 0, proc.stderr[-2000:]
     [run_dir] = (tmp_path / "out").iterdir()
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert [e["target"] for e in loaded] == [[["Chaz Schilens"], ["JaMarcus Russell"]], [["40"]]]
     assert all(e["metadata"]["source"].startswith(str(snap)) for e in loaded)
     shutil.rmtree(tmp_path / "hf")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from assay import run_task
 from assay.api import AssayError
+from assay_testserver.testing import bodies, events
 
 CORPUS = {
     "d1": "alpha beta gamma",
@@ -39,11 +40,6 @@ def write_beir(root: Path) -> Path:
         f.write("query-id\tcorpus-id\tscore\n")
         f.writelines(f"{q}\t{d}\t{r}\n" for q, d, r in QRELS)
     return root
-
-
-def events(report: dict, work: Path) -> list[dict]:
-    path = work / report["run_id"] / "events.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def metric_rows(report: dict, dataset: str) -> dict[str, dict]:
@@ -95,7 +91,7 @@ def test_retrieval_metrics_match_hand_computation(tmp_path, test_server):
         assert rows[metric]["num"] == 3
     assert rows["recall_at_3"]["score"] == pytest.approx(2 / 3, abs=1e-6)
 
-    log = events(report, work)
+    log = events(work / report["run_id"])
     retrieved = {e["body"]["sample_id"]: e["body"] for e in log if e["type"] == "Retrieved"}
     # the premises of the hand computation: the server's cosines are the word-overlap formula
     assert retrieved["retrieval/default/q1"]["doc_ids"] == ["d1", "d2", "d3"]
@@ -143,7 +139,7 @@ def test_retrieval_metrics_match_hand_computation(tmp_path, test_server):
     )
     assert len(srv.requests) == before
     assert metric_rows(again, "retrieval")["ndcg_at_10"]["score"] == pytest.approx(EXPECTED["ndcg_at_10"], abs=1e-6)
-    timed = [e["body"] for e in events(again, work) if e["type"] == "EncodingTimed"]
+    timed = bodies(work / again["run_id"], "EncodingTimed")
     assert [(t["cached"], t.get("encoded", 0)) for t in timed] == [(6, 0), (3, 0)]
 
 

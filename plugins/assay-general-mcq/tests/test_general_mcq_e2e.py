@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from assay_mcq.testing import cli_eval, rows_by
+from assay_testserver.testing import cli_eval, rows_by
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from assay.api import BenchmarkArgs
 from assay_gpqa import GPQADiamond
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -32,5 +32,5 @@ def test_gpqa_cli_exact_scores(test_server, datasets_dir, tmp_path) -> None:
     row = rows_by(report)[("default", "default")]
     assert row["score"] == pytest.approx(3 / 10) and row["num"] == 10
     assert len(srv.requests) == 10
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert [e["metadata"]["permutation"] for e in loaded] == [x.metadata["permutation"] for x in s]

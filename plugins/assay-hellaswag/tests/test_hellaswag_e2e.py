@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from assay.api import BenchmarkArgs
-from assay_mcq.testing import cli_eval, rows_by
+from assay_testserver.testing import cli_eval, rows_by
 from assay_hellaswag import HellaSwag
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses

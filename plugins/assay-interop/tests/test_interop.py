@@ -12,32 +12,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from assay_testserver.testing import assay, events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ES_TREE = FIXTURES / "evalscope" / "20261130_101112"
 ES_MODEL = "Qwen2.5-0.5B-Instruct"
 
 
-def assay(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180, env={**os.environ}
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
 def own(stderr: str) -> str:
     """stderr without warnings about other installed plugins that fail to load (not this test's concern)."""
     return "".join(line for line in stderr.splitlines(keepends=True) if not line.startswith("warning: assay plugin '"))
-
-
-def events(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "events.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 def rows(run: Path) -> list[dict]:

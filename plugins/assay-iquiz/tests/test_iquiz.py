@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay_iquiz import IQuiz
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -75,7 +75,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
         "OVERALL": (0.5, 4),
         "OVERALL (macro)": (0.5, 4),
     }
-    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in bodies(run_dir, "Scored")}
     assert scored == {
         "iquiz/IQ/0": (1.0, "D"),
         "iquiz/IQ/1": (0.0, "B"),

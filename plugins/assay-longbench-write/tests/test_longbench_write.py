@@ -17,7 +17,7 @@ from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_longbench_write.benchmark import SCORER, LongBenchWrite, count_words, length_score
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 
 
 def _load(**kw):
@@ -127,7 +127,7 @@ def test_cli_exact_length_scores(test_server, datasets_dir, tmp_path) -> None:
     row = rows_by(report, "score_l")[("default", "[0, 500)")]
     assert row["num"] == 4
     assert row["score"] == pytest.approx((1 + 2 / 3 + 0 + 0.5) / 4)  # 0.5417: S_l 54.17
-    got = {e["sample_id"].rsplit("/", 1)[1]: (e["value"], e["extracted"]) for e in events(run_dir, "Scored")}
+    got = {e["sample_id"].rsplit("/", 1)[1]: (e["value"], e["extracted"]) for e in bodies(run_dir, "Scored")}
     assert got == {
         "longbench_write-1": (1.0, 100),
         "longbench_write-2": (pytest.approx(2 / 3), 200),
@@ -191,7 +191,7 @@ def test_cli_quality_with_a_scripted_judge(test_server, datasets_dir, tmp_path) 
     rows = {r["metric"]: r for r in json.loads(rep.stdout) if r.get("subset") == "[0, 500)"}
     assert rows["score_q"]["score"] == pytest.approx(0.75)  # (1 + 0.5) / 2 judged; S_q 75
     assert rows["Relevance"]["score"] == pytest.approx(0.75)
-    judged = events(run, "Judged")
+    judged = bodies(run, "Judged")
     assert len(judged) == 3 and sorted(b.get("status", "ok") for b in judged) == ["judge_failed", "ok", "ok"]
     assert judged[0]["messages"][0]["content"].startswith("You are an expert in evaluating text quality.")
     assert "<User Request>\n\n" + s[0].messages[0]["content"] + "\n\n</User Request>" in next(

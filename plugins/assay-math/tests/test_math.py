@@ -17,7 +17,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.plugins import PluginHost
 from assay_math.benchmark import LEVELS, MATH, PROMPT
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 
 
 def _load(**kw):
@@ -158,7 +158,7 @@ def test_cli_exact_scores_on_shared_csv(test_server, datasets_dir, tmp_path) -> 
     row = rows_by(report)[next(k for k in rows_by(report) if k[1] == "default")]
     assert (row["num"], row["score"]) == (6, 0.5)
     assert len(srv.requests) == 6
-    vals = {e["sample_id"].rsplit("/", 1)[-1]: e["value"] for e in events(run_dir, "Scored")}
+    vals = {e["sample_id"].rsplit("/", 1)[-1]: e["value"] for e in bodies(run_dir, "Scored")}
     assert vals == {"0": 1.0, "1": 1.0, "2": 0.0, "3": 0.0, "4": 0.0, "5": 1.0}
 
 
@@ -199,5 +199,5 @@ def test_cli_levels_on_json_tree(test_server, datasets_dir, tmp_path) -> None:
         "Level 5": (1, 1.0),
     }
     assert got["OVERALL"] == (5, 0.6)
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert sorted(e["metadata"]["type"] for e in loaded) == sorted(r["subject"] for r in first.values())

@@ -4,23 +4,12 @@ subprocesses against the repo's test server on the real GSM8K file."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import assay, events, run_dirs
 
 mlflow = pytest.importorskip("mlflow")
-
-
-def assay(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=300, env={**os.environ, **env}
-    )
-    if check and proc.returncode not in (0, 3):
-        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def _env(store: Path, **more: str) -> dict[str, str]:
@@ -57,10 +46,10 @@ def test_eval_run_streams_scores_and_logs_the_report(tmp_path, datasets_dir, tes
     proc = assay(
         "eval", "--model", "m", "--api-url", srv.url, "--api-key", "sk-secret-mlflow-key-1234", "--datasets", "gsm8k",
         "--limit", "5", "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress",
-        "--retries", "0", "--eval-batch-size", "1", env=_env(store),
+        "--retries", "0", "--eval-batch-size", "1", env=_env(store), check=3,
     )  # fmt: skip
     assert proc.returncode == 3 and "warning [plugin mlflow]" not in proc.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(work)
     client = _client(store)
     exp = client.get_experiment_by_name("assay-tests")
     (mr,) = client.search_runs([exp.experiment_id])
@@ -110,8 +99,8 @@ def test_a_failing_tracker_is_a_warning_and_the_run_goes_on(tmp_path, datasets_d
     )  # fmt: skip
     assert proc.returncode == 0
     assert "warning [plugin mlflow]: assay_event observer of plugin 'mlflow' (assay-mlflow) raised" in proc.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
-    evs = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    (run,) = run_dirs(work)
+    evs = events(run)
     assert sum(e["type"] == "Warning" for e in evs) == 1 and sum(e["type"] == "Scored" for e in evs) == 2
     assert json.loads((run / "report.json").read_text())["rows"][0]["num"] == 2
 

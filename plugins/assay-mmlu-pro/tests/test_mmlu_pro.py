@@ -15,7 +15,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 from assay_mmlu_pro.benchmark import CATEGORIES, MMLUPro, extract_answer
 
 COUNTS = {
@@ -248,7 +248,7 @@ def test_cli_exact_scores(test_server, datasets_dir, tmp_path) -> None:
     assert rows["law"] == (3, pytest.approx(1 / 3))
     assert rows["OVERALL"] == (6, 0.5)
     assert len(srv.requests) == 6
-    scored = {e["sample_id"]: e for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"]: e for e in bodies(run_dir, "Scored")}
     assert sorted(e["extracted"] for e in scored.values() if e.get("extracted")) == sorted(
         [math[0].target, math[1].target, wrong(math[2]), wrong(law[0]), law[2].target]
     )

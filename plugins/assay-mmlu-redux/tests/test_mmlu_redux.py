@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
-from assay_mcq.testing import cli_eval, cli_eval_hub, events, fake_hf_cache, rows_by
+from assay_testserver.testing import cli_eval, cli_eval_hub, bodies, fake_hf_cache, rows_by
 from assay_mmlu_redux import LETTER_ANY, MMLURedux, accepted
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -113,7 +113,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
         ("-", "OVERALL"): (0.6, 5),
         ("-", "OVERALL (macro)"): (pytest.approx(2 / 3), 5),
     }
-    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in bodies(run_dir, "Scored")}
     assert scored == {
         "mmlu_redux/abstract_algebra/0": (1.0, "B"),
         "mmlu_redux/abstract_algebra/1": (0.0, "B"),
@@ -130,7 +130,7 @@ def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
     proc = cli_eval_hub("mmlu_redux", "huggingface", tmp_path / "hf", tmp_path / "out", "--limit", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     [run_dir] = (tmp_path / "out").iterdir()
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert [(e["subset"], e["target"]) for e in loaded] == [("abstract_algebra", ["B"]), ("virology", ["A"])]
     assert all(e["metadata"]["source"].startswith(str(snap)) for e in loaded)
     shutil.rmtree(tmp_path / "hf")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from assay.api import BenchmarkArgs
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 from assay_mmlu import MMLU
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
@@ -61,12 +61,12 @@ def test_mmlu_cli_scores_by_subset_and_category(test_server, datasets_dir, tmp_p
     assert rows[("-", "OVERALL (macro)")]["score"] == pytest.approx((3 / 4 + 1 / 4 + 1 / 4) / 3)
     assert all(r["errors"] == 0 for r in rows.values())
     # the prompt each sample received is in its SampleLoaded event, 5-shot included
-    loaded = {e["sample_id"]: e for e in events(run_dir, "SampleLoaded")}
+    loaded = {e["sample_id"]: e for e in bodies(run_dir, "SampleLoaded")}
     assert len(loaded) == 12 and len(srv.requests) == 12
     sent = {json.dumps(r["messages"], sort_keys=True) for r in srv.requests}
     assert {json.dumps(e["messages"], sort_keys=True) for e in loaded.values()} == sent
     assert all(e["messages"][-1]["content"].count("\nAnswer:") == 6 for e in loaded.values())
-    scored = {e["sample_id"]: e for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"]: e for e in bodies(run_dir, "Scored")}
     assert "extracted" not in scored["mmlu/college_physics/2"]  # None is omitted from the log
     assert scored["mmlu/abstract_algebra/3"]["extracted"] == WRONG[aa[3].target]
 
@@ -90,7 +90,7 @@ def test_mmlu_loglikelihood_mode_on_a_backend_without_logprobs(test_server, data
     )
     assert rows_by(report)[("Other", "virology")]["score"] == pytest.approx(1 / 2)
     assert all("prompt" in r and "messages" not in r for r in srv.requests)
-    assert all(e["explanation"].startswith("backend gave no log-likelihoods") for e in events(run_dir, "Scored"))
+    assert all(e["explanation"].startswith("backend gave no log-likelihoods") for e in bodies(run_dir, "Scored"))
 
 
 def test_mmlu_loglikelihood_mode_with_the_mock_backend(datasets_dir, tmp_path) -> None:
@@ -108,9 +108,9 @@ def test_mmlu_loglikelihood_mode_with_the_mock_backend(datasets_dir, tmp_path) -
         }
     )
     run_dir = next(tmp_path.iterdir())
-    loaded = {e["sample_id"]: e for e in events(run_dir, "SampleLoaded")}
+    loaded = {e["sample_id"]: e for e in bodies(run_dir, "SampleLoaded")}
     want: dict[str, list[float]] = {}
-    for g in events(run_dir, "Generated"):
+    for g in bodies(run_dir, "Generated"):
         lps = g["choice_logprobs"]
         s = loaded[g["sample_id"]]
         want.setdefault(s["subset"], []).append(float("ABCD"[lps.index(max(lps))] == s["target"]))

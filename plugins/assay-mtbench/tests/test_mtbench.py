@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay_mtbench.benchmark import CATEGORIES, SCORER, MTBench
 from assay_mtbench.prompts import PROMPTS
+from assay_testserver.testing import assay, events
 
 
 def load(datasets_dir: Path, **kw) -> list:
@@ -108,18 +107,6 @@ RATINGS: dict[str, tuple[str, str | None]] = {
     "stem": ("Rating: [[6]]", "Rating: [[6]]"),
     "humanities": ("Rating: [[5]]", "Rating: [[9]]"),
 }
-
-
-def assay(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180)
-    if check is not None:
-        assert proc.returncode == check, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def events(run: Path, type_: str) -> list[dict]:
-    lines = (run / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [e for e in map(json.loads, lines) if e["type"] == type_]
 
 
 @pytest.mark.slow

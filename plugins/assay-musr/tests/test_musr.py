@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from assay.api import AssayError, BenchmarkArgs
-from assay_mcq.testing import cli_eval, cli_eval_hub, events, fake_hf_cache, rows_by
+from assay_testserver.testing import cli_eval, cli_eval_hub, bodies, fake_hf_cache, rows_by
 from assay_musr import MuSR
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -91,7 +91,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
         "OVERALL": (0.6, 5),
         "OVERALL (macro)": (pytest.approx(2 / 3), 5),
     }
-    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in bodies(run_dir, "Scored")}
     assert scored == {
         "musr/murder_mysteries/0": (1.0, "A"),
         "musr/murder_mysteries/1": (0.0, "A"),
@@ -113,7 +113,7 @@ def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
     proc = cli_eval_hub("musr", "huggingface", tmp_path / "hf", tmp_path / "out", "--limit", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     [run_dir] = (tmp_path / "out").iterdir()
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert [e["sample_id"] for e in loaded] == [
         f"musr/{s}/0" for s in ("murder_mysteries", "object_placements", "team_allocation")
     ]

@@ -61,3 +61,18 @@ def test_embedding_aliases(test_server, perf, request_events):
         run_dir, rep = perf("--url", srv.url, "--api", name, "--model", "e", "--number", "2")
         assert rep["points"][0]["succeeded"] == 2 and "input" in srv.requests[-1]
         assert {e["api"] for e in request_events(run_dir)} == {"openai_embeddings"}
+
+
+@pytest.mark.parametrize(("api", "items"), [("openai_embeddings", "data"), ("rerank", "results")])
+def test_whole_body_without_its_list_is_a_failure(test_server, perf, request_events, api, items):
+    """embeddings and rerank share one on_body: a 200 whose list is empty is a malformed answer, never a success."""
+    srv = test_server(faults={"empty_list": [2]})
+    run_dir, rep = perf("--url", srv.url, "--api", api, "--model", "m", "--number", "3")
+    (p,) = rep["points"]
+    assert (p["succeeded"], p["failed"], p["failures"]) == (2, 1, {"malformed": 1})
+    events = request_events(run_dir)
+    assert [e.get("error_kind") for e in events] == [None, "malformed", None]
+    name = "embeddings" if api == "openai_embeddings" else "rerank"
+    assert events[1]["error"].startswith(f"{name} response has no {items}: b'{{")
+    # the usage of the answers that hold their list is read (rerank's from total_tokens)
+    assert all(isinstance(e["prompt_tokens"], int) and e["prompt_tokens"] > 0 for e in (events[0], events[2]))

@@ -16,7 +16,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 from assay_process_bench.benchmark import SCORER, ProcessBench, extract_index
 
 
@@ -193,7 +193,7 @@ def test_cli_exact_scores_and_f1(test_server, datasets_dir, tmp_path) -> None:
     assert sec["mean_f1"] == pytest.approx(2 / 9)
     assert (by["gsm8k"]["error_acc"], by["gsm8k"]["correct_acc"]) == (pytest.approx(1 / 3), pytest.approx(2 / 3))
     assert (by["math"]["error_acc"], by["math"]["correct_acc"]) == (0.0, 1.0)
-    scored = {e["sample_id"].rsplit("/", 1)[1]: e.get("extracted") for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"].rsplit("/", 1)[1]: e.get("extracted") for e in bodies(run_dir, "Scored")}
     assert scored[g[2]["id"]] is None and scored[m[0]["id"]] == 99
 
 
@@ -233,4 +233,4 @@ def test_failed_request_is_a_miss_not_a_score(test_server, datasets_dir, tmp_pat
     (row,) = sec["rows"]
     assert (row["error_acc"], row["correct_acc"]) == (1.0, pytest.approx(2 / 3))
     assert row["f1"] == pytest.approx(0.8)  # 2 * 1 * 2/3 / (1 + 2/3)
-    assert len(events(run_dir, "SampleFailed")) == 1 and len(events(run_dir, "Scored")) == 5
+    assert len(bodies(run_dir, "SampleFailed")) == 1 and len(bodies(run_dir, "Scored")) == 5

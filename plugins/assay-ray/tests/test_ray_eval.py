@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from ray_helpers import SECOND_RESOURCE, events
+from assay_testserver.testing import events
+from ray_helpers import SECOND_RESOURCE
 
 pytestmark = pytest.mark.ray
 pytest.importorskip("assay_gsm8k")  # what these tests run (installed with the dev install)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ray_helpers import events
+from assay_testserver.testing import events
 
 pytestmark = pytest.mark.ray
 pytest.importorskip("assay_perf")  # what these tests run (installed with the dev install)

@@ -7,24 +7,13 @@ shows, that the filters work, and that a model output holding markup stays inert
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+from assay_testserver.testing import assay
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails, with ASSAY_REQUIRE_CHROMIUM)
     expect = None
-
-
-def assay(*args: str, check: bool = True, timeout: float = 180) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=timeout, env={**os.environ}
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def run_dir(work: Path) -> Path:

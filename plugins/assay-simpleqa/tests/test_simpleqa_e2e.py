@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -17,42 +16,15 @@ from pathlib import Path
 import pytest
 from assay.api import BenchmarkArgs
 from assay_simpleqa.benchmark import ChineseSimpleQA, SimpleQA
+from assay_testserver.testing import assay, events, report_items, run_dir_of, section
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 KEY = "sk-judge-SECRET-0123456789abcdef"
 
 
-def assay(*args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180, check=False
-    )
-    if check is not None:
-        assert proc.returncode == check, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
-    m = re.search(r"run directory: (\S+)", proc.stderr)
-    assert m, proc.stderr[-2000:]
-    return Path(m.group(1))
-
-
-def events(run: Path, type_: str | None = None) -> list[dict]:
-    out = [json.loads(x) for x in (run / "events.jsonl").read_text(encoding="utf-8").splitlines() if x.endswith("}")]
-    return [e for e in out if type_ is None or e["type"] == type_]
-
-
-def report(run: Path, code: int = 3) -> list[dict]:
-    return json.loads(assay("report", str(run), "--format", "json", check=code).stdout)
-
-
 def by_metric(rows: list[dict], subset: str = "default") -> dict[str, dict]:
     return {r["metric"]: r for r in rows if "metric" in r and r["subset"] == subset}
-
-
-def section(rows: list[dict]) -> dict:
-    return next(r["section"] for r in rows if r.get("reporter") == "simpleqa")
 
 
 def simple_qa(datasets_dir: Path, n: int) -> list:
@@ -116,14 +88,14 @@ def test_simple_qa_eval_exact_scores_coverage_and_judge_failures(test_server, da
     run = run_dir_of(proc)
 
     # 6 judged: A, A, A, B, C, B; the malformed verdict and the failed call are judge failures, not scores
-    rows = by_metric(report(run))
+    rows = by_metric(report_items(run, 3))
     assert rows["is_correct"]["score"] == pytest.approx(3 / 6)
     assert rows["is_incorrect"]["score"] == pytest.approx(2 / 6)
     assert rows["is_not_attempted"]["score"] == pytest.approx(1 / 6)
     for r in rows.values():
         assert (r["num"], r["judged"], r["judge_failures"], r["errors"]) == (6, 6, 2, 0)
     assert rows["is_correct"]["coverage"] == "0.500 on 6/8 judged; 2 judge failures"
-    agg = section(report(run))["rows"][0]
+    agg = section(report_items(run, 3), "simpleqa")["rows"][0]
     assert (agg["correct"], agg["incorrect"], agg["not_attempted"], agg["judge_failures"]) == (3, 2, 1, 2)
     assert agg["accuracy_given_attempted"] == pytest.approx(3 / 5)
     assert agg["f1"] == pytest.approx(2 * 0.6 * 0.5 / 1.1)
@@ -164,7 +136,7 @@ def test_simple_qa_eval_exact_scores_coverage_and_judge_failures(test_server, da
     proc2 = assay("rescore", str(run), "--work-dir", str(tmp_path / "r"), check=3)  # as eval: 2 judge failures
     rescored = run_dir_of(proc2)
     assert (judge.server.count, model.server.count) == calls
-    assert {m: (r["score"], r["judge_failures"]) for m, r in by_metric(report(rescored)).items()} == {
+    assert {m: (r["score"], r["judge_failures"]) for m, r in by_metric(report_items(rescored, 3)).items()} == {
         m: (r["score"], r["judge_failures"]) for m, r in rows.items()
     }
     copied = {e["body"]["sample_id"]: e["body"] for e in events(rescored, "Judged")}
@@ -180,7 +152,7 @@ def test_simple_qa_eval_exact_scores_coverage_and_judge_failures(test_server, da
     )
     rejudged = run_dir_of(proc3)
     assert judge2.server.count == n and judge.server.count == calls[0] and model.server.count == calls[1]
-    rows3 = by_metric(report(rejudged, code=0))
+    rows3 = by_metric(report_items(rejudged, 0))
     assert (
         rows3["is_correct"]["score"] == 1.0
         and rows3["is_correct"]["coverage"] == "1.000 on 8/8 judged; 0 judge failures"
@@ -232,7 +204,7 @@ def test_resume_after_kill_does_not_rejudge(test_server, datasets_dir, tmp_path)
     assert set(per_sample) == {f"simple_qa/default/{i}" for i in range(n)} and set(per_sample.values()) == {1}
     assert judge.server.count - calls == n - len(before)  # only the samples not judged before
     assert Counter(e["body"]["sample_id"] for e in events(run, "Generated")).most_common(1)[0][1] == 1
-    rows = by_metric(report(run, code=0))
+    rows = by_metric(report_items(run, 0))
     assert (
         rows["is_correct"]["score"] == 0.5 and rows["is_correct"]["coverage"] == "0.500 on 8/8 judged; 0 judge failures"
     )
@@ -256,7 +228,7 @@ def test_chinese_simpleqa_eval_per_category(test_server, datasets_dir, tmp_path)
     judge = test_server(rules=[{"match": f"预测答案: ANSWER-{i}\n", "answer": v} for i, v in enumerate(verdicts)])
     proc = assay(*eval_args(model, judge, datasets_dir, tmp_path / "w", 2, dataset="chinese_simpleqa"), check=0)
     run = run_dir_of(proc)
-    rows = report(run, code=0)
+    rows = report_items(run, 0)
     correct = {r["subset"]: r for r in rows if r.get("metric") == "is_correct" and r["subset"] != "OVERALL (macro)"}
     cats = ["中华文化", "人文与社会科学", "工程、技术与应用科学", "生活、艺术与文化", "社会", "自然与自然科学"]
     for c in cats:
@@ -264,7 +236,7 @@ def test_chinese_simpleqa_eval_per_category(test_server, datasets_dir, tmp_path)
     assert correct["OVERALL"]["score"] == 0.5 and correct["OVERALL"]["num"] == 12
     na = {r["subset"]: r["score"] for r in rows if r.get("metric") == "is_not_attempted"}
     assert na["中华文化"] == 0.5 and na["社会"] == 0.0
-    agg = {r["subset"]: r for r in section(rows)["rows"]}
+    agg = {r["subset"]: r for r in section(rows, "simpleqa")["rows"]}
     assert agg["中华文化"]["accuracy_given_attempted"] == 1.0
     assert agg["社会"]["accuracy_given_attempted"] == 0.5
     assert agg["OVERALL"]["accuracy_given_attempted"] == pytest.approx(6 / 11)
@@ -324,5 +296,5 @@ def test_a_judge_rejecting_its_key_stops_the_run_then_resume_asks_again(test_ser
     assay("resume", str(run), "--judge-model-args", judge_args(judge), check=0)
     ok = Counter(e["body"]["sample_id"] for e in events(run, "Judged") if e["body"].get("status", "ok") == "ok")
     assert set(ok) == {f"simple_qa/default/{i}" for i in range(n)} and set(ok.values()) == {1}
-    rows = by_metric(report(run, code=0))
+    rows = by_metric(report_items(run, 0))
     assert rows["is_correct"]["coverage"] == "1.000 on 6/6 judged; 0 judge failures"

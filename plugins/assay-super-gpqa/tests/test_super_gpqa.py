@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from assay.api import AssayError, BenchmarkArgs
-from assay_mcq.testing import cli_eval, cli_eval_hub, events, fake_hf_cache, rows_by
+from assay_testserver.testing import cli_eval, cli_eval_hub, bodies, fake_hf_cache, rows_by
 from assay_super_gpqa import SuperGPQA
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -134,7 +134,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
     assert got[("Philosophy", "Philosophy")] == (1.0, 1)
     assert got[("Science", "Mathematics")] == (0.5, 2)
     assert got[("Engineering", "OVERALL")] == (0.5, 2) and got[("Science", "OVERALL")] == (0.5, 2)
-    scored = {e["sample_id"][-3:]: (e["value"], e.get("extracted")) for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"][-3:]: (e["value"], e.get("extracted")) for e in bodies(run_dir, "Scored")}
     assert scored == {"101": (1.0, "A"), "102": (0.0, "B"), "103": (1.0, "C"), "104": (0.0, None), "105": (1.0, "B")}
     assert len(srv.requests) == 5
 
@@ -145,7 +145,7 @@ def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
     proc = cli_eval_hub("super_gpqa", "huggingface", tmp_path / "hf", tmp_path / "out", "--limit", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     [run_dir] = (tmp_path / "out").iterdir()
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert [e["subset"] for e in loaded] == ["Electronic Science and Technology", "Philosophy", "Mathematics"]
     assert all(e["metadata"]["source"].startswith(str(snap / "SuperGPQA-all.jsonl")) for e in loaded)
     shutil.rmtree(tmp_path / "hf")

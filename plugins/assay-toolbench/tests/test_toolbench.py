@@ -17,7 +17,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
-from assay_mcq.testing import cli_eval, rows_by
+from assay_testserver.testing import cli_eval, rows_by
 from assay_toolbench.benchmark import SCORER, ToolBenchStatic, input_f1, parse_output
 
 

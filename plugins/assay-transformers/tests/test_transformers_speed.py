@@ -156,3 +156,25 @@ def test_perf_speed_benchmark_flag_delegates_here(tiny_model_dir, tmp_path, sub_
     assert [
         e.body.point["prompt_length"] for e in events if e.type == "RequestTimed" and e.body.phase == "measure"
     ] == [1, 16]
+
+
+def test_a_failed_prompt_length_is_shown_inert() -> None:
+    """The error of a prompt length (an exception's text) reaches the terminal as text, never as markup."""
+    import io
+
+    from assay_transformers.speed import REPORTER
+    from rich.console import Console
+
+    row = {"prompt_tokens": 128, "requests": 0, "errors": 1, "output_tokens": 0, "speed_tokens_per_s": None}
+    row |= {"ttft_s": None, "decode_tokens_per_s": None, "peak_memory_gb": None, "memory_kind": ""}
+    row["error"] = "[bold]CUDA out of memory[/bold]\x1b[2J"
+    report = {"model": "m[red]", "device": "cuda", "dtype": "bf16", "max_tokens": 8, "status": "failed", "rows": [row]}
+    buf = io.StringIO()
+    REPORTER.render(report, Console(file=buf, width=160, color_system=None))
+    lines = buf.getvalue().splitlines()
+    assert "Speed Benchmark Results: m[red] on cuda (bf16, 8 new tokens, failed)" in lines[0]
+    assert (
+        "│           128 │               - │              - │       - │                - │        0 │      1 │" in lines
+    )
+    assert lines[-2] == "prompt 128: [bold]CUDA out of memory[/bold]\\x1b[2J"
+    assert "\x1b" not in buf.getvalue()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
-from assay_mcq.testing import cli_eval, cli_eval_hub, events, fake_hf_cache, rows_by
+from assay_testserver.testing import cli_eval, cli_eval_hub, bodies, fake_hf_cache, rows_by
 from assay_trivia_qa import ALIAS_ACC, TriviaQA, extract_answer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,7 +80,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
     assert {k: (r["score"], r["num"]) for k, r in rows_by(report).items()} == {
         ("default", "rc.wikipedia"): (pytest.approx(2 / 3), 3)
     }
-    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in events(run_dir, "Scored")}
+    scored = {e["sample_id"]: (e["value"], e.get("extracted")) for e in bodies(run_dir, "Scored")}
     assert scored == {
         "trivia_qa/rc.wikipedia/tc_33": (1.0, "Sunset Boulevard"),
         "trivia_qa/rc.wikipedia/tc_40": (0.0, "Ross Bagdasarian"),
@@ -94,7 +94,7 @@ def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
     proc = cli_eval_hub("trivia_qa", "huggingface", tmp_path / "hf", tmp_path / "out", "--limit", "2")
     assert proc.returncode == 0, proc.stderr[-2000:]
     [run_dir] = (tmp_path / "out").iterdir()
-    loaded = events(run_dir, "SampleLoaded")
+    loaded = bodies(run_dir, "SampleLoaded")
     assert [e["sample_id"] for e in loaded] == ["trivia_qa/rc.wikipedia/tc_33", "trivia_qa/rc.wikipedia/tc_40"]
     assert all(e["metadata"]["source"].startswith(str(snap / SHARD)) for e in loaded)
     shutil.rmtree(tmp_path / "hf")

@@ -6,7 +6,7 @@ import math
 
 import pytest
 from assay.api import BenchmarkArgs
-from assay_mcq.testing import cli_eval, events, rows_by
+from assay_testserver.testing import cli_eval, bodies, rows_by
 from assay_truthfulqa import TruthfulQA
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
@@ -38,7 +38,7 @@ def test_truthfulqa_generation_mc1(test_server, datasets_dir, tmp_path) -> None:
     # expected from the rules: 3 right of 6 (sample 5 gets the default reply)
     assert rows[("default", "multiple_choice")]["score"] == pytest.approx(3 / 6)
     assert not rows_by(report, "mc2")  # generation mode reports MC1 only
-    assert all("MC1 only" in e["explanation"] for e in events(run_dir, "Scored"))
+    assert all("MC1 only" in e["explanation"] for e in bodies(run_dir, "Scored"))
 
 
 def test_truthfulqa_loglikelihood_mc1_mc2_with_the_mock_backend(datasets_dir, tmp_path) -> None:
@@ -51,9 +51,9 @@ def test_truthfulqa_loglikelihood_mc1_mc2_with_the_mock_backend(datasets_dir, tm
         dataset_args={"mcq_mode": "loglikelihood"},
     )
     run_dir = next(tmp_path.iterdir())
-    loaded = {e["sample_id"]: e for e in events(run_dir, "SampleLoaded")}
+    loaded = {e["sample_id"]: e for e in bodies(run_dir, "SampleLoaded")}
     mc1, mc2 = [], []
-    for g in events(run_dir, "Generated"):
+    for g in bodies(run_dir, "Generated"):
         md, lps = loaded[g["sample_id"]]["metadata"], g["choice_logprobs"]
         t, f = lps[: md["n_true"]], lps[md["n_true"] :]
         mc1.append(float(t[md["best_index"]] > max(f)))

@@ -20,6 +20,7 @@ from assay_tui.screens.samples import SamplesScreen
 from assay_tui.synth import write_eval_log, write_perf_log
 from assay_tui.vtable import VirtualTable
 from textual.widgets import DataTable, Static
+from assay_testserver.testing import events as _events
 
 pytestmark = pytest.mark.anyio
 SIZE = (80, 24)
@@ -50,10 +51,6 @@ def _run(datasets_dir: Path, work: Path, **extra) -> Path:
     run_task(cfg)
     (new,) = set(work.iterdir()) - before
     return new
-
-
-def _events(run_dir: Path) -> list[dict]:
-    return [json.loads(x) for x in (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 async def settle(pilot) -> None:

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_json, read_jsonl
 from assay.judge import Parsed, logprob_share
+from assay.tables import Column, TableReporter
 
 from .prompts import ALPACA_EVAL_CLF_GPT4_TURBO
 
@@ -298,45 +299,26 @@ def fold(path: Path, glm_data: Any = None) -> dict[str, Any]:
     }
 
 
-class AlpacaEvalReporter:
-    kinds: ClassVar[set[str]] = {"eval"}
+class AlpacaEvalReporter(TableReporter):
+    title = "AlpacaEval (get_winrate; judge failures left out)"
+    columns = (
+        Column("Version", "version"),
+        Column("Reference", "reference"),
+        Column("Judged", "judged"),
+        Column("Judge failures", "judge_failures"),
+        Column("Win rate", "win_rate", "{:.2f}"),
+        Column("SE", "standard_error", "{:.2f}"),
+        Column("LC win rate", lambda r: r.get("length_controlled_winrate"), "{:.2f}"),
+        Column("Discrete", "discrete_win_rate", "{:.2f}"),
+        Column("W/D/L", lambda r: f"{r['n_wins'] or 0}/{r['n_draws'] or 0}/{r['n_wins_base'] or 0}"),
+        Column("Avg len", "avg_length"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        rows = report.get("rows") or []
-        if not rows:
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
-
-        table = Table(title="AlpacaEval (get_winrate; judge failures left out)")
-        for col in ("Version", "Reference", "Judged", "Judge failures", "Win rate", "SE", "LC win rate", "Discrete"):
-            table.add_column(col)
-        table.add_column("W/D/L")
-        table.add_column("Avg len")
-
-        def num(v: Any) -> str:
-            return "-" if v is None else f"{v:.2f}"
-
-        for r in rows:
-            table.add_row(
-                inert_text(r["version"], multiline=False),
-                inert_text(r["reference"], multiline=False),
-                str(r["judged"]),
-                str(r["judge_failures"]),
-                num(r["win_rate"]),
-                num(r["standard_error"]),
-                num(r.get("length_controlled_winrate")),
-                num(r["discrete_win_rate"]),
-                f"{r['n_wins'] or 0}/{r['n_draws'] or 0}/{r['n_wins_base'] or 0}",
-                "-" if r["avg_length"] is None else str(r["avg_length"]),
-            )
-        console.print(table)
-        notes = {r.get("lc_note") for r in rows if r.get("lc_note")}
-        for note in sorted(notes):
-            console.print(inert_text(note))
+    def notes(self, report: dict[str, Any]) -> list[str]:
+        return sorted({r.get("lc_note") for r in report.get("rows") or [] if r.get("lc_note")})
 
 
 REPORTER = AlpacaEvalReporter()

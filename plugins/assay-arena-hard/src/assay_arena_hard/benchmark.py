@@ -11,6 +11,7 @@ import anyio
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_jsonl
 from assay.judge import JudgeFailed, pairwise_outcome, parse_pairwise, render_template
+from assay.tables import Column, TableReporter, fixed
 from assay.text import split_reasoning
 
 from .prompts import CREATIVE_WRITING_PROMPT, PROMPT_TEMPLATE, SYSTEM_PROMPT
@@ -312,43 +313,28 @@ def fold(path: Path) -> dict[str, Any]:
     }
 
 
-class ArenaHardReporter:
-    kinds: ClassVar[set[str]] = {"eval"}
+def _ci(r: dict[str, Any]) -> str | None:
+    if r["ci_low"] is None:
+        return None
+    return f"(-{100 * (r['score'] - r['ci_low']):.1f} / +{100 * (r['ci_high'] - r['score']):.1f})"
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        rows = report.get("rows") or []
-        if not rows:
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
+class ArenaHardReporter(TableReporter):
+    title = "Arena-Hard score (win rate against the baseline, %; judge failures left out)"
+    columns = (
+        Column("Model", lambda r: r["model"] or "-"),
+        Column("Subset", "subset"),
+        Column("Baseline", lambda r: r["baseline"] or "-"),
+        Column("Score", "score", fixed(1, 100)),
+        Column("95% CI", _ci),
+        Column("Elo", "elo", "{:.0f}"),
+        Column("Judged", "judged"),
+        Column("Judge failures", "judge_failures"),
+        Column("W/T/L", lambda r: f"{r['game_wins']}/{r['game_ties']}/{r['game_losses']}"),
+    )
 
-        def pct(v: float | None) -> str:
-            return "-" if v is None else f"{100 * v:.1f}"
-
-        table = Table(title="Arena-Hard score (win rate against the baseline, %; judge failures left out)")
-        for col in ("Model", "Subset", "Baseline", "Score", "95% CI", "Elo", "Judged", "Judge failures", "W/T/L"):
-            table.add_column(col)
-        for r in rows:
-            ci = (
-                "-"
-                if r["ci_low"] is None
-                else f"(-{pct(r['score'] - r['ci_low'])} / +{pct(r['ci_high'] - r['score'])})"
-            )
-            table.add_row(
-                inert_text(str(r["model"] or "-"), multiline=False),
-                inert_text(r["subset"], multiline=False),
-                inert_text(str(r["baseline"] or "-"), multiline=False),
-                pct(r["score"]),
-                ci,
-                "-" if r["elo"] is None else f"{r['elo']:.0f}",
-                str(r["judged"]),
-                str(r["judge_failures"]),
-                f"{r['game_wins']}/{r['game_ties']}/{r['game_losses']}",
-            )
-        console.print(table)
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
 
 REPORTER = ArenaHardReporter()

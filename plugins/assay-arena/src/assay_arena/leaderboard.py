@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from assay.tables import Column, render_table
+
 from . import bradley_terry as bt
 
 FORMULA = (
@@ -130,6 +132,18 @@ def fold(path: Path) -> dict[str, Any]:
     return out
 
 
+def _ci(r: dict[str, Any]) -> str | None:
+    if r["ci_low"] is None:
+        return None
+    if r["rating"] is None:
+        return f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]"
+    return f"{r['ci_low'] - r['rating']:+.0f} / {r['ci_high'] - r['rating']:+.0f}"
+
+
+def _vs(v: Any) -> str:
+    return v if isinstance(v, str) else f"{v:.3f}"
+
+
 class ArenaReporter:
     kinds: ClassVar[set[str]] = {"arena"}
 
@@ -149,33 +163,23 @@ class ArenaReporter:
 
         rows = report.get("leaderboard") or []
         base = report.get("baseline")
-        table = Table(title="Arena leaderboard (Bradley-Terry, Elo scale" + (", baseline at 1000)" if base else ")"))
-        cols = ["Rank", "Model", "Rating", "95% CI", "Battles", "W/T/L", "Win rate"]
+        columns = [
+            Column("Rank", "rank"),
+            Column("Model", "model"),
+            Column("Rating", "rating", "{:.0f}"),
+            Column("95% CI", _ci),
+            Column("Battles", "battles", "{:g}"),
+            Column("W/T/L", lambda r: f"{r['wins']:g}/{r['ties']:g}/{r['losses']:g}"),
+            Column("Win rate", "win_rate", "{:.3f}"),
+        ]
         if base:
-            cols.append("vs baseline")
-        for c in cols:
-            table.add_column(c)
-        for r in rows:
-            ci = (
-                "-"
-                if r["ci_low"] is None
-                else f"{r['ci_low'] - (r['rating'] or 0):+.0f} / {r['ci_high'] - (r['rating'] or 0):+.0f}"
+            columns.append(
+                Column(
+                    "vs baseline", lambda r: "(baseline)" if r["model"] == base else r.get("win_rate_vs_baseline"), _vs
+                )
             )
-            if r["rating"] is None and r["ci_low"] is not None:
-                ci = f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]"
-            cells = [
-                str(r["rank"]),
-                name(r["model"]),
-                num(r["rating"]),
-                ci,
-                num(r["battles"], "{:g}"),
-                f"{r['wins']:g}/{r['ties']:g}/{r['losses']:g}",
-                num(r["win_rate"], "{:.3f}"),
-            ]
-            if base:
-                cells.append("(baseline)" if r["model"] == base else num(r.get("win_rate_vs_baseline"), "{:.3f}"))
-            table.add_row(*cells)
-        console.print(table)
+        title = "Arena leaderboard (Bradley-Terry, Elo scale" + (", baseline at 1000)" if base else ")")
+        console.print(render_table(title, columns, rows))
         matrix = report.get("win_rate_matrix") or {}
         if matrix:
             models = report["models"]

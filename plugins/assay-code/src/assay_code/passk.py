@@ -11,82 +11,41 @@ every problem has n >= k.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import msgspec
-from assay.log import decode_blocks
-from assay.passk import pass_at_k
+from assay.passk import RepeatBody, Repeats, mean_pass_at_k
+from assay.tables import Column, TableReporter, read_bodies
 
 SCORER = "code_pass"
 KS = (1, 5, 10)
 
 
-class _Body(msgspec.Struct):
-    sample_id: str | None = None
-    benchmark: str | None = None
-    subset: str | None = None
-    local_id: str | None = None
-    scorer: str | None = None
-    metric: str | None = None
-    value: float | None = None
-    scorers: list[str] | None = None
+class _Body(RepeatBody):
     verdict: str | None = None
     stage: str | None = None
     resolved: dict[str, Any] | None = None
 
 
-class _Line(msgspec.Struct):
-    type: str
-    body: _Body
-
-
 def fold(log_path: Path) -> dict[str, Any]:
-    decoder = msgspec.json.Decoder(_Line)
-    problem_of: dict[str, tuple[str, str, str]] = {}
-    loaded: dict[tuple[str, str, str], int] = {}
-    scored: dict[tuple[str, str, str, str], dict[str, float]] = {}  # (problem..., metric) -> sample -> value
-    metrics: dict[tuple[str, str], set[str]] = {}
+    reps = Repeats(SCORER)  # the kernel's fold of the repeats of each problem
     verdicts: dict[tuple[str, str], dict[str, int]] = {}
     errored: dict[tuple[str, str], set[str]] = {}
     ignore_errors = False
-    for lines in decode_blocks(log_path, decoder, strict_types=set()):
-        for ev in lines:
-            b = ev.body
-            if ev.type == "SampleLoaded" and b.sample_id and SCORER in (b.scorers or ()):
-                key = (b.benchmark or "", b.subset or "default", b.local_id or b.sample_id.split("#")[0])
-                if b.sample_id not in problem_of:
-                    problem_of[b.sample_id] = key
-                    loaded[key] = loaded.get(key, 0) + 1
-            elif ev.type == "Scored" and b.scorer == SCORER and b.metric:
-                key = problem_of.get(b.sample_id or "")
-                if key is not None:
-                    scored.setdefault((*key, b.metric), {})[b.sample_id or ""] = b.value or 0.0
-                    metrics.setdefault(key[:2], set()).add(b.metric)
-            elif ev.type == "Executed":
-                key = problem_of.get(b.sample_id or "")
-                if key is not None:
-                    counts = verdicts.setdefault(key[:2], {})
-                    counts[b.verdict or "?"] = counts.get(b.verdict or "?", 0) + 1
-            elif ev.type == "SampleFailed":
-                key = problem_of.get(b.sample_id or "")
-                if key is not None:
-                    errored.setdefault(key[:2], set()).add(b.sample_id or "")
-            elif ev.type == "RunStarted":
-                ignore_errors = bool((b.resolved or {}).get("ignore_errors"))
+    for type_, b in read_bodies(log_path, _Body):
+        key = reps.add(type_, b)
+        if type_ == "Executed" and key is not None:
+            counts = verdicts.setdefault(key[:2], {})
+            counts[b.verdict or "?"] = counts.get(b.verdict or "?", 0) + 1
+        elif type_ == "SampleFailed" and key is not None:
+            errored.setdefault(key[:2], set()).add(b.sample_id or "")
+        elif type_ == "RunStarted":
+            ignore_errors = bool((b.resolved or {}).get("ignore_errors"))
     rows = []
-    groups: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
-    for key in loaded:
-        groups.setdefault(key[:2], []).append(key)
-    for group, problems in sorted(groups.items()):
-        scored_ids = {sid for (*k, _m), by in scored.items() if tuple(k[:2]) == group for sid in by}
+    for group, problems in reps.groups().items():
+        scored_ids = {sid for (p, _m), by in reps.values.items() if p[:2] == group for sid in by}
         errors = len(errored.get(group, set()) - scored_ids)
-        for metric in sorted(metrics.get(group, {"pass"})):
-            items = []
-            for p in problems:
-                values = scored.get((*p, metric), {})
-                n = len(values) if ignore_errors else loaded[p]
-                items.append((n, sum(1 for v in values.values() if v == 1.0)))
-            items = [(n, c) for n, c in items if n > 0]
+        for metric in sorted(reps.metrics.get(group, {"pass"})):
+            items = reps.counts(problems, metric, scored_only=ignore_errors)
             if not items:
                 continue
             n_min = min(n for n, _ in items)
@@ -99,7 +58,7 @@ def fold(log_path: Path) -> dict[str, Any]:
                         "subset": group[1],
                         "metric": f"{metric}@{k}",
                         "k": k,
-                        "score": sum(pass_at_k(n, c, k) for n, c in items) / len(items),
+                        "score": mean_pass_at_k(items, k),
                         "problems": len(items),
                         "samples_per_problem": n_min,
                         "errors": errors,
@@ -111,35 +70,26 @@ def fold(log_path: Path) -> dict[str, Any]:
     return {"rows": rows, "executions": executions}
 
 
-class PassAtK:
-    kinds: ClassVar[set[str]] = {"eval"}
+class PassAtK(TableReporter):
+    title = "code: pass@k (unbiased estimator over the repeats of each problem)"
+    columns = (
+        Column("Dataset", "dataset"),
+        Column("Subset", "subset"),
+        Column("Metric", "metric"),
+        Column("Problems", "problems", justify="right"),
+        Column("Samples/problem", "samples_per_problem"),
+        Column("Errors", "errors", justify="right"),
+        Column("Score", "score", "{:.4f}", justify="right"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        from rich.table import Table
-        from rich.text import Text
-
-        rows = report.get("rows") or []
-        if rows:
-            table = Table(title="code: pass@k (unbiased estimator over the repeats of each problem)")
-            for col in ("Dataset", "Subset", "Metric", "Problems", "Samples/problem", "Errors", "Score"):
-                table.add_column(col, justify="right" if col in ("Problems", "Errors", "Score") else "left")
-            for r in rows:
-                table.add_row(
-                    Text(r["dataset"]),
-                    Text(r["subset"]),
-                    Text(r["metric"]),
-                    str(r["problems"]),
-                    str(r["samples_per_problem"]),
-                    str(r["errors"]),
-                    f"{r['score']:.4f}",
-                )
-            console.print(table)
-        for e in report.get("executions") or []:
-            counts = ", ".join(f"{k} {v}" for k, v in e["verdicts"].items())
-            console.print(Text(f"executions of {e['dataset']}/{e['subset']}: {counts}"))
+    def notes(self, report: dict[str, Any]) -> list[str]:
+        return [
+            f"executions of {e['dataset']}/{e['subset']}: " + ", ".join(f"{k} {v}" for k, v in e["verdicts"].items())
+            for e in report.get("executions") or []
+        ]
 
 
 REPORTER = PassAtK()

@@ -17,10 +17,11 @@ Memory is bounded by the number of leaf subsets (plus the ids of errored items),
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
-from assay.log import decode_blocks
+from assay.redact import scrub
+from assay.tables import Column, TableReporter, read_bodies
 
 from . import BENCHMARKS
 
@@ -34,11 +35,6 @@ class _Body(msgspec.Struct):
     metadata: dict[str, Any] | None = None
     resolved: dict[str, Any] | None = None
     stage: str | None = None
-
-
-class _Line(msgspec.Struct):
-    type: str
-    body: _Body
 
 
 class _Group:
@@ -56,33 +52,31 @@ def fold(log_path: Path) -> dict[str, Any]:
     groups: dict[str, _Group] = {}
     failed: dict[str, str] = {}
     ignore_errors = False
-    for lines in decode_blocks(log_path, msgspec.json.Decoder(_Line), strict_types=set()):
-        for ev in lines:
-            b = ev.body
-            if ev.type == "RunStarted":
-                ignore_errors = bool((b.resolved or {}).get("ignore_errors"))
-            if b.benchmark not in BENCHMARKS:
+    for type_, b in read_bodies(log_path, _Body):  # the kernel's reader
+        if type_ == "RunStarted":
+            ignore_errors = bool((b.resolved or {}).get("ignore_errors"))
+        if b.benchmark not in BENCHMARKS:
+            continue
+        if type_ == "SampleLoaded":
+            g = groups.get(b.subset)
+            if g is None:
+                g = groups[b.subset] = _Group(dict((b.metadata or {}).get("collection") or {}))
+            g.loaded += 1
+        elif type_ == "Scored" and b.metric is not None and b.value is not None:
+            g = groups.get(b.subset)
+            if g is None:
                 continue
-            if ev.type == "SampleLoaded":
-                g = groups.get(b.subset)
-                if g is None:
-                    g = groups[b.subset] = _Group(dict((b.metadata or {}).get("collection") or {}))
-                g.loaded += 1
-            elif ev.type == "Scored" and b.metric is not None and b.value is not None:
-                g = groups.get(b.subset)
-                if g is None:
-                    continue
-                if b.metric not in g.sums:
-                    g.metrics.append(b.metric)
-                    g.sums[b.metric] = [0, 0.0]
-                acc = g.sums[b.metric]
-                acc[0] += 1
-                acc[1] += b.value
-                failed.pop(b.sample_id or "", None)
-            elif ev.type == "Generated":
-                failed.pop(b.sample_id or "", None)
-            elif ev.type == "SampleFailed" and b.sample_id:
-                failed[b.sample_id] = b.subset
+            if b.metric not in g.sums:
+                g.metrics.append(b.metric)
+                g.sums[b.metric] = [0, 0.0]
+            acc = g.sums[b.metric]
+            acc[0] += 1
+            acc[1] += b.value
+            failed.pop(b.sample_id or "", None)
+        elif type_ == "Generated":
+            failed.pop(b.sample_id or "", None)
+        elif type_ == "SampleFailed" and b.sample_id:
+            failed[b.sample_id] = b.subset
     for subset in failed.values():
         if subset in groups:
             groups[subset].errors += 1
@@ -233,8 +227,16 @@ def _levels(groups: dict[str, _Group], ignore_errors: bool) -> dict[str, Any]:
     return {"rows": rows, "metrics": metric_of}
 
 
-def _fmt(v: Any) -> str:
-    return "-" if v is None else f"{v:.4f}"
+def _label(r: dict[str, Any]) -> str:
+    """A row's own name: the last part of a node/dataset/subset path, a dataset's metric in brackets."""
+    name = r["name"].rsplit("/", 1)[-1] if r["level"] in ("node", "dataset", "subset") else r["name"]
+    if r.get("metric") and r["level"] == "dataset":
+        name += f" ({r['metric']})"
+    return name
+
+
+def _name(r: dict[str, Any]) -> str:
+    return "  " * r["depth"] + scrub(_label(r))
 
 
 _ACROSS = (("benchmark", "by benchmark"), ("tag", "by tag"), ("task_type", "by task type"))
@@ -256,10 +258,7 @@ def tree(report: dict[str, Any]) -> list[dict[str, Any]]:
         if r["level"] in groups:
             groups[r["level"]].append(node(r, r["name"]))
             continue
-        label = r["name"].rsplit("/", 1)[-1] if r["level"] != "overall" else r["name"]
-        if r.get("metric") and r["level"] == "dataset":
-            label += f" ({r['metric']})"
-        n = node(r, label)
+        n = node(r, _label(r))
         while stack and stack[-1][0] >= r["depth"]:
             stack.pop()
         (stack[-1][1]["children"] if stack else roots).append(n)
@@ -270,39 +269,24 @@ def tree(report: dict[str, Any]) -> list[dict[str, Any]]:
     return roots
 
 
-class CollectionReporter:
-    kinds: ClassVar[set[str]] = {"eval"}
+class CollectionReporter(TableReporter):
     tree_title = "collection"
+    title = "collection (each item scored by its benchmark's primary metric)"
+    columns = (
+        Column("Level", "level"),
+        Column("Name", _name),
+        Column("Num", "num", justify="right"),
+        Column("Errors", "errors", justify="right"),
+        Column("Micro", "micro", "{:.4f}", justify="right"),
+        Column("Macro", "macro", "{:.4f}", justify="right"),
+        Column("Weighted", "weighted", "{:.4f}", justify="right"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
+    def fold(self, log_path: Path) -> dict[str, Any]:
         return fold(log_path)
 
     def tree(self, report: dict[str, Any]) -> list[dict[str, Any]]:
         return tree(report)
-
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        from assay.redact import inert_text, scrub
-        from rich.table import Table
-
-        if not report.get("rows"):
-            return
-        table = Table(title="collection (each item scored by its benchmark's primary metric)")
-        for col in ("Level", "Name", "Num", "Errors", "Micro", "Macro", "Weighted"):
-            table.add_column(col, justify="right" if col in ("Num", "Errors", "Micro", "Macro", "Weighted") else "left")
-        for r in report["rows"]:
-            name = r["name"].rsplit("/", 1)[-1] if r["level"] in ("node", "dataset", "subset") else r["name"]
-            if r.get("metric") and r["level"] == "dataset":
-                name += f" ({r['metric']})"
-            table.add_row(
-                r["level"],
-                inert_text("  " * r["depth"] + scrub(name), multiline=False),
-                str(r["num"]),
-                str(r["errors"]),
-                _fmt(r["micro"]),
-                _fmt(r["macro"]),
-                _fmt(r["weighted"]),
-            )
-        console.print(table)
 
 
 REPORTER = CollectionReporter()

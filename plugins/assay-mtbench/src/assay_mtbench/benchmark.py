@@ -18,6 +18,7 @@ import anyio
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_jsonl
 from assay.judge import parse_rating, render_template
+from assay.tables import Column, TableReporter
 
 from .prompts import PROMPTS
 
@@ -219,30 +220,19 @@ def _row(category: str, acc: list[float]) -> dict[str, Any]:
     }
 
 
-class MTBenchReporter:
-    kinds: ClassVar[set[str]] = {"eval"}
+class MTBenchReporter(TableReporter):
+    title = "MT-Bench (single-answer grading, 1-10; judge failures left out)"
+    columns = (
+        Column("Category", "category"),
+        Column("First turn", "turn_1", "{:.4f}"),
+        Column("Second turn", "turn_2", "{:.4f}"),
+        Column("Average", "average", "{:.4f}"),
+        Column("Judged", "judged"),
+        Column("Judge failures", "judge_failures"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
-
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        rows = report.get("rows") or []
-        if not rows:
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
-
-        table = Table(title="MT-Bench (single-answer grading, 1-10; judge failures left out)")
-        for col in ("Category", "First turn", "Second turn", "Average", "Judged", "Judge failures"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(
-                inert_text(r["category"], multiline=False),
-                *("-" if r[k] is None else f"{r[k]:.4f}" for k in ("turn_1", "turn_2", "average")),
-                str(r["judged"]),
-                str(r["judge_failures"]),
-            )
-        console.print(table)
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
 
 REPORTER = MTBenchReporter()

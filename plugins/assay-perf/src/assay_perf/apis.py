@@ -229,31 +229,45 @@ class OpenAICompletions(OpenAIChat):
         return body
 
 
-class OpenAIEmbeddings:
-    """``POST /v1/embeddings``: never streamed; latency is the only timing."""
+class _WholeList:
+    """An API answered with one whole body (never streamed; latency is the only timing) that must hold a
+    non-empty list ``items``: the one ``on_body`` of embeddings and rerank."""
 
-    name = "openai_embeddings"
-    path = "/embeddings"
     streams = False
-
-    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
-        return {"model": options.model, "input": _text_of(prompt)}
+    what = ""  # "embeddings": the API's name in failure messages
+    items = ""  # the body's list: "data"
+    decode: Any = None
 
     def on_event(self, payload: bytes, t: float, rec: Record) -> None:  # pragma: no cover - not streamed
-        rec.fail("malformed", "embeddings responses are not streamed")
+        rec.fail("malformed", f"{self.what} responses are not streamed")
 
     def on_body(self, body: bytes, t: float, rec: Record) -> None:
-        obj = _whole_body(_decode_embeddings, body, rec)
+        obj = _whole_body(self.decode, body, rec)
         if obj is None:
             return
-        if not obj.data:
-            rec.fail("malformed", f"embeddings response has no data: {body[:80]!r}")
+        if not getattr(obj, self.items):
+            rec.fail("malformed", f"{self.what} response has no {self.items}: {body[:80]!r}")
             return
         rec.chunk_times.append(t)
         rec.finished = True
         rec.output_tokens = 0
         if obj.usage is not None:
-            rec.prompt_tokens = obj.usage.prompt_tokens
+            rec.prompt_tokens = self.prompt_tokens(obj.usage)
+
+    @staticmethod
+    def prompt_tokens(usage: Any) -> int | None:
+        return usage.prompt_tokens
+
+
+class OpenAIEmbeddings(_WholeList):
+    """``POST /v1/embeddings``: never streamed; latency is the only timing."""
+
+    name = "openai_embeddings"
+    path = "/embeddings"
+    what, items, decode = "embeddings", "data", staticmethod(_decode_embeddings)
+
+    def body(self, prompt: Any, options: Any) -> dict[str, Any]:
+        return {"model": options.model, "input": _text_of(prompt)}
 
 
 class _RerankUsage(msgspec.Struct):
@@ -271,7 +285,7 @@ class _RerankBody(msgspec.Struct):
 _decode_rerank = msgspec.json.Decoder(_RerankBody).decode
 
 
-class Rerank:
+class Rerank(_WholeList):
     """``POST /v1/rerank`` (the Cohere / Jina / vLLM format): never streamed; latency is the only timing.
 
     The body: ``query`` = the prompt's text, ``documents`` = its words cut into ``documents`` parts (4), so
@@ -280,7 +294,7 @@ class Rerank:
 
     name = "openai_rerank"
     path = "/rerank"
-    streams = False
+    what, items, decode = "rerank", "results", staticmethod(_decode_rerank)
     documents = 4
 
     def body(self, prompt: Any, options: Any) -> dict[str, Any]:
@@ -292,21 +306,9 @@ class Rerank:
         docs = [" ".join(words[i : i + size]) for i in range(0, len(words), size)] or [""]
         return {"model": options.model, "query": " ".join(words[:size]), "documents": docs}
 
-    def on_event(self, payload: bytes, t: float, rec: Record) -> None:  # pragma: no cover - not streamed
-        rec.fail("malformed", "rerank responses are not streamed")
-
-    def on_body(self, body: bytes, t: float, rec: Record) -> None:
-        obj = _whole_body(_decode_rerank, body, rec)
-        if obj is None:
-            return
-        if not obj.results:
-            rec.fail("malformed", f"rerank response has no results: {body[:80]!r}")
-            return
-        rec.chunk_times.append(t)
-        rec.finished = True
-        rec.output_tokens = 0
-        if obj.usage is not None:
-            rec.prompt_tokens = obj.usage.prompt_tokens or obj.usage.total_tokens
+    @staticmethod
+    def prompt_tokens(usage: Any) -> int | None:
+        return usage.prompt_tokens or usage.total_tokens
 
 
 class _RespContent(msgspec.Struct):

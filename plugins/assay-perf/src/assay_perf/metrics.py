@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
+from assay.tables import Column, TableReporter, render_table
 
 FORMULAS = {
     "ttft": "first content chunk arrival - sent",
@@ -360,60 +361,21 @@ class PerfReporter:
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from assay.redact import inert_text
-        from rich.table import Table
 
         qs = report.get("percentiles") or []
+        points = [{**pt, "qs": qs} for pt in report.get("points", [])]
         title = f"perf {report.get('run_id', '')} ({report.get('status', '')}) {report.get('model') or ''}"
-        table = Table(title=inert_text(title, multiline=False))  # the model name is the user's text
-        for col in ("Parallel", "Number", "Rate", "OK", "Fail", "Req/s", "Out tok/s", "Total tok/s"):
-            table.add_column(col, justify="right")
-        for pt in report.get("points", []):
-            p = pt["point"]
-            table.add_row(
-                str(p.get("parallel")),
-                str(p.get("number")),
-                str(p.get("rate") or "-"),
-                str(pt["succeeded"]),
-                str(pt["failed"]),
-                _f(pt["request_throughput"]),
-                _f(pt["output_token_throughput"]),
-                _f(pt["total_token_throughput"]),
-            )
-        console.print(table)
-        lat = Table(title="latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
-        for col in ("Parallel", "Number", "TTFT", "TPOT", "ITL", "E2E", "Queue", "Goodput"):
-            lat.add_column(col, justify="right")
-        for pt in report.get("points", []):
-            p = pt["point"]
-            gp = pt.get("goodput")
-            lat.add_row(
-                str(p.get("parallel")),
-                str(p.get("number")),
-                _ms(pt["ttft_s"], qs),
-                _ms(pt["tpot_s"], qs),
-                _ms(pt["itl_s"], qs),
-                _ms(pt["e2e_latency_s"], qs),
-                _ms(pt["queue_delay_s"], qs),
-                "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)",
-            )
-        console.print(lat)
-        if any(pt.get("turns") for pt in report.get("points", [])):
-            per_turn = Table(title="per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs))
-            for col in ("Parallel", "Turn", "OK", "Fail", "Prompt tok", "TTFT", "E2E"):
-                per_turn.add_column(col, justify="right")
-            for pt in report.get("points", []):
-                for t in pt.get("turns") or []:
-                    per_turn.add_row(
-                        str(pt["point"].get("parallel")),
-                        str(t["turn"]),
-                        str(t["succeeded"]),
-                        str(t["failed"]),
-                        _f((t.get("prompt_tokens") or {}).get("mean")),
-                        _ms(t["ttft_s"], qs),
-                        _ms(t["e2e_latency_s"], qs),
-                    )
-            console.print(per_turn)
-        if any(pt.get("server_metrics") for pt in report.get("points", [])):
+        console.print(render_table(inert_text(title, multiline=False), _THROUGHPUT, points))  # the model: inert
+        console.print(render_table("latency (ms): mean / " + " / ".join(f"p{q:g}" for q in qs), _LATENCY, points))
+        turns = [
+            {**t, "parallel": str(pt["point"].get("parallel")), "qs": qs}
+            for pt in points
+            for t in pt.get("turns") or []
+        ]
+        if turns:
+            per_turn = "per turn (--multi-turn), ms: mean / " + " / ".join(f"p{q:g}" for q in qs)
+            console.print(render_table(per_turn, _PER_TURN, turns))
+        if any(pt.get("server_metrics") for pt in points):
             _render_server_metrics(report, console)
         if report.get("sla"):
             _render_sla(report["sla"], console)
@@ -514,14 +476,70 @@ def _ms(s: dict[str, Any] | None, qs: list[float]) -> str:
     return " / ".join(f"{s[k] * 1000:.1f}" for k in ["mean"] + [f"p{q:g}" for q in qs])
 
 
-class EvalLatencyReporter:
+def _right(header: str, key: Any, fmt: Any = None) -> Column:
+    return Column(header, key, fmt, justify="right")
+
+
+def _goodput(pt: dict[str, Any]) -> str:
+    gp = pt.get("goodput")
+    return "-" if not gp else f"{gp['good_requests']}/{pt['requests']} ({_f(gp['requests_per_s'])}/s)"
+
+
+def _at(key: str) -> Any:
+    return lambda pt: str(pt["point"].get(key))  # "None" where the point has no such key, as the table has shown
+
+
+_LATENCIES = (
+    ("TTFT", "ttft_s"),
+    ("TPOT", "tpot_s"),
+    ("ITL", "itl_s"),
+    ("E2E", "e2e_latency_s"),
+    ("Queue", "queue_delay_s"),
+)
+_THROUGHPUT = (
+    _right("Parallel", _at("parallel")),
+    _right("Number", _at("number")),
+    _right("Rate", lambda pt: pt["point"].get("rate") or "-"),
+    _right("OK", "succeeded"),
+    _right("Fail", "failed"),
+    _right("Req/s", "request_throughput", _f),
+    _right("Out tok/s", "output_token_throughput", _f),
+    _right("Total tok/s", "total_token_throughput", _f),
+)
+_LATENCY = (
+    _right("Parallel", _at("parallel")),
+    _right("Number", _at("number")),
+    *(_right(h, lambda p, k=k: _ms(p[k], p["qs"])) for h, k in _LATENCIES),
+    _right("Goodput", _goodput),
+)
+_PER_TURN = (
+    _right("Parallel", "parallel"),
+    _right("Turn", "turn"),
+    _right("OK", "succeeded"),
+    _right("Fail", "failed"),
+    _right("Prompt tok", lambda t: (t.get("prompt_tokens") or {}).get("mean"), _f),
+    _right("TTFT", lambda t: _ms(t["ttft_s"], t["qs"])),
+    _right("E2E", lambda t: _ms(t["e2e_latency_s"], t["qs"])),
+)
+
+
+class EvalLatencyReporter(TableReporter):
     """An eval's request latency, as EvalScope's collect_perf reports it: the same fold as a perf run's, over
     the ``RequestTimed`` events the model backend logged for the eval's requests (judges' included)."""
 
-    kinds: ClassVar[set[str]] = {"eval"}
+    section = "requests"
+    columns = (
+        Column("Model", "model", justify="right"),
+        Column("Requests", "requests", justify="right"),
+        Column("OK", "succeeded", justify="right"),
+        Column("Fail", "failed", justify="right"),
+        Column("TTFT", lambda r: _ms(r["ttft_s"], r["qs"]), justify="right"),
+        Column("E2E", lambda r: _ms(r["e2e_latency_s"], r["qs"]), justify="right"),
+        Column("Out tok/s", "output_token_throughput", _f, justify="right"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        report = PerfFold().build(Path(log_path))
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        report = PerfFold().build(log_path)
         points = report.get("points") or []
         if not points:
             return {}
@@ -532,24 +550,11 @@ class EvalLatencyReporter:
             "requests": points,
         }
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        if not report.get("requests"):
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
+    def title_of(self, report: dict[str, Any]) -> str:
+        return "request latency of the eval (ms): mean / " + " / ".join(
+            f"p{q:g}" for q in report.get("percentiles") or []
+        )
 
+    def rows_of(self, report: dict[str, Any]) -> list[dict[str, Any]]:
         qs = report.get("percentiles") or []
-        table = Table(title="request latency of the eval (ms): mean / " + " / ".join(f"p{q:g}" for q in qs))
-        for col in ("Model", "Requests", "OK", "Fail", "TTFT", "E2E", "Out tok/s"):
-            table.add_column(col, justify="right")
-        for pt in report["requests"]:
-            table.add_row(
-                inert_text(str(report.get("model") or "-"), multiline=False),
-                str(pt["requests"]),
-                str(pt["succeeded"]),
-                str(pt["failed"]),
-                _ms(pt["ttft_s"], qs),
-                _ms(pt["e2e_latency_s"], qs),
-                _f(pt["output_token_throughput"]),
-            )
-        console.print(table)
+        return [{**pt, "model": report.get("model") or "-", "qs": qs} for pt in report.get("requests") or []]

@@ -12,10 +12,10 @@ group, so a failure never raises a score. A score of 0 on both sides gives F1 0.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
-from assay.log import decode_blocks
+from assay.tables import Column, TableReporter, fixed, read_bodies
 
 SCORER = "process_bench_match"
 BENCHMARK = "process_bench"
@@ -31,11 +31,6 @@ class _Body(msgspec.Struct):
     scorers: list[str] | None = None
 
 
-class _Line(msgspec.Struct):
-    type: str
-    body: _Body
-
-
 def f1(a: float | None, b: float | None) -> float | None:
     if a is None or b is None:
         return None
@@ -43,20 +38,17 @@ def f1(a: float | None, b: float | None) -> float | None:
 
 
 def fold(log_path: Path) -> dict[str, Any]:
-    decoder = msgspec.json.Decoder(_Line)
     group: dict[str, tuple[str, bool]] = {}  # sample_id -> (subset, erroneous)
     value: dict[str, float] = {}
-    for lines in decode_blocks(log_path, decoder, strict_types=set()):
-        for ev in lines:
-            b = ev.body
-            if ev.type == "SampleLoaded" and b.sample_id and SCORER in (b.scorers or ()):
-                try:
-                    label = int(b.target)
-                except (TypeError, ValueError):
-                    continue
-                group.setdefault(b.sample_id, (b.subset or "default", label != -1))
-            elif ev.type == "Scored" and b.scorer == SCORER and b.sample_id and b.value is not None:
-                value[b.sample_id] = b.value
+    for type_, b in read_bodies(log_path, _Body):  # the kernel's reader
+        if type_ == "SampleLoaded" and b.sample_id and SCORER in (b.scorers or ()):
+            try:
+                label = int(b.target)
+            except (TypeError, ValueError):
+                continue
+            group.setdefault(b.sample_id, (b.subset or "default", label != -1))
+        elif type_ == "Scored" and b.scorer == SCORER and b.sample_id and b.value is not None:
+            value[b.sample_id] = b.value
     sums: dict[tuple[str, bool], list[float]] = {}
     for sid, key in group.items():
         acc = sums.setdefault(key, [0.0, 0])
@@ -88,36 +80,26 @@ def _order(subset: str) -> tuple[int, str]:
     return (SUBSETS.index(subset) if subset in SUBSETS else len(SUBSETS), subset)
 
 
-class F1Report:
-    kinds: ClassVar[set[str]] = {"eval"}
+class F1Report(TableReporter):
+    title = "ProcessBench (official run_eval.py): error / correct accuracy and F1, in %"
+    columns = (
+        Column("Subset", "subset"),
+        Column("Err num", "error_num"),
+        Column("Error acc", "error_acc", fixed(1, 100)),
+        Column("Corr num", "correct_num"),
+        Column("Correct acc", "correct_acc", fixed(1, 100)),
+        Column("F1", "f1", fixed(1, 100)),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        rows = report.get("rows") or []
-        if not rows:
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
-
-        def pct(v: float | None) -> str:
-            return "-" if v is None else f"{100 * v:.1f}"
-
-        table = Table(title="ProcessBench (official run_eval.py): error / correct accuracy and F1, in %")
-        for col in ("Subset", "Err num", "Error acc", "Corr num", "Correct acc", "F1"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(
-                inert_text(r["subset"], multiline=False),
-                str(r["error_num"]),
-                pct(r["error_acc"]),
-                str(r["correct_num"]),
-                pct(r["correct_acc"]),
-                pct(r["f1"]),
-            )
-        table.add_row("Avg. F1", "", "", "", "", pct(report.get("mean_f1")))
-        console.print(table)
+    def table(self, report: dict[str, Any]) -> Any:
+        table = super().table(report)
+        if table is not None:
+            mean = report.get("mean_f1")
+            table.add_row("Avg. F1", "", "", "", "", "-" if mean is None else f"{100 * mean:.1f}")
+        return table
 
 
 REPORTER = F1Report()  # the instance registered by name

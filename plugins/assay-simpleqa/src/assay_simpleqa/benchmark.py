@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_csv_dicts, read_jsonl
 from assay.judge import parse_label, render_template
+from assay.tables import Column, TableReporter
 
 from .prompts import CHINESE_SIMPLEQA_GRADER, SIMPLEQA_GRADER
 
@@ -232,43 +233,21 @@ def _row(bench: str, subset: str, c: list[int]) -> dict[str, Any]:
     }
 
 
-class SimpleQAReporter:
-    kinds: ClassVar[set[str]] = {"eval"}
+class SimpleQAReporter(TableReporter):
+    title = "SimpleQA aggregates (simple-evals; judge failures left out)"
+    columns = (
+        Column("Dataset", "dataset"),
+        Column("Subset", "subset"),
+        Column("Judged", "judged"),
+        Column("Judge failures", "judge_failures"),
+        Column("Correct", "is_correct", "{:.4f}"),
+        Column("Given attempted", "is_given_attempted", "{:.4f}"),
+        Column("Acc|attempted", "accuracy_given_attempted", "{:.4f}"),
+        Column("F1", "f1", "{:.4f}"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
-
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        rows = report.get("rows") or []
-        if not rows:
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
-
-        table = Table(title="SimpleQA aggregates (simple-evals; judge failures left out)")
-        for col in (
-            "Dataset",
-            "Subset",
-            "Judged",
-            "Judge failures",
-            "Correct",
-            "Given attempted",
-            "Acc|attempted",
-            "F1",
-        ):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(
-                inert_text(r["dataset"], multiline=False),
-                inert_text(r["subset"], multiline=False),
-                str(r["judged"]),
-                str(r["judge_failures"]),
-                *(
-                    "-" if r[k] is None else f"{r[k]:.4f}"
-                    for k in ("is_correct", "is_given_attempted", "accuracy_given_attempted", "f1")
-                ),
-            )
-        console.print(table)
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
 
 REPORTER = SimpleQAReporter()

@@ -27,6 +27,7 @@ FAULT_KINDS = (
     "not_event_stream",  # stream requested: a 200 JSON body instead of an event stream
     "empty_stream",  # an event stream that ends with no content, no finish and no [DONE]
     "error_event",  # `event: error` in the middle of a stream, then the end
+    "empty_list",  # embeddings / rerank: a 200 body whose list (data / results) is empty
     # leaks a real server can make: a 401 quoting the key it was sent; a 400 / 500 echoing the request headers
     "http_401_key",
     "http_400_headers",
@@ -658,6 +659,8 @@ class Server:
             inputs = [inputs]
         dim = int(body.get("dimensions") or self.config.embedding_dim)
         data = [{"object": "embedding", "index": i, "embedding": embed(str(t), dim)} for i, t in enumerate(inputs)]
+        if fault == "empty_list":
+            data = []
         ntok = sum(len(tokens_of(str(t))) for t in inputs)
         return web.json_response(
             {
@@ -685,6 +688,8 @@ class Server:
         q = embed(query, dim)
         scores = [sum(a * b for a, b in zip(q, embed(d, dim))) for d in docs]
         order = sorted(range(len(docs)), key=lambda i: -scores[i])[: body.get("top_n") or len(docs)]
+        if fault == "empty_list":
+            order = []
         ntok = len(tokens_of(query)) + sum(len(tokens_of(d)) for d in docs)
         return web.json_response(
             {

@@ -6,27 +6,15 @@ functions, so importing this module is cheap.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError
+from assay.hub import HUBS, snapshot, why
 
 # owner/name, as ModelScope and Hugging Face spell repository ids
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
-
-# Fail within seconds when offline instead of retrying for tens of seconds.
-HUB_ENV = {
-    "MODELSCOPE_API_MAX_RETRIES": "1",
-    "MODELSCOPE_DOWNLOAD_MAX_RETRIES": "1",
-    "MODELSCOPE_DOWNLOAD_TOTAL_TIMEOUT": "3",
-    # modelscope >= 1.40 lists files through modelscope_hub, which retries 4 times (1+2+4 s)
-    "MODELSCOPE_REPO_TREE_PAGE_MAX_ATTEMPTS": "1",
-    "MODELSCOPE_API_CONNECT_TIMEOUT": "3",
-    "HF_HUB_ETAG_TIMEOUT": "3",
-    "HF_HUB_DOWNLOAD_TIMEOUT": "5",
-}
 
 PRECISIONS = ("auto", "float16", "bfloat16", "float32")
 KNOWN_MODEL_ARGS = {
@@ -79,9 +67,8 @@ def resolve_model_dir(model: str, model_args: dict[str, Any]) -> Path:
 
 
 def download(model_id: str, *, hub: str = "modelscope", revision: str | None = None) -> Path:
-    for k, v in HUB_ENV.items():
-        os.environ.setdefault(k, v)
-    if hub not in ("modelscope", "huggingface"):
+    """A checkpoint snapshot from a hub: the kernel's hub download (its settings, mirrors and cache)."""
+    if hub not in HUBS:
         raise AssayError(f"model_args.hub must be 'modelscope' or 'huggingface', got {hub!r}")
     hint = (
         f"could not get model {model_id!r} from {hub}"
@@ -89,21 +76,11 @@ def download(model_id: str, *, hub: str = "modelscope", revision: str | None = N
         + ". Offline? Download the checkpoint elsewhere and pass its local directory as --model"
     )
     try:
-        if hub == "huggingface":
-            from huggingface_hub import snapshot_download as hf_snapshot
-
-            return Path(hf_snapshot(repo_id=model_id, revision=revision))
-        from modelscope.hub.snapshot_download import snapshot_download
-
-        kwargs: dict[str, Any] = {}
-        if revision:
-            kwargs["revision"] = revision
-        return Path(snapshot_download(model_id, **kwargs))
+        return snapshot(model_id, hub, repo_type="model", revision=revision)
     except ImportError as exc:
         raise AssayError(f"{hint}: downloading needs {exc.name} (pip install {exc.name})") from None
     except Exception as exc:  # noqa: BLE001 - every hub failure reads the same to a user
-        msg = str(exc).splitlines()[0][:300] if str(exc) else ""
-        raise AssayError(f"{hint} ({type(exc).__name__}: {msg})") from None
+        raise AssayError(f"{hint} ({why(exc, 'model')})") from None
 
 
 def pick_dtype(precision: str, device: str) -> Any:

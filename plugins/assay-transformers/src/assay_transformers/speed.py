@@ -25,6 +25,8 @@ from typing import Any
 
 import msgspec
 from assay.events import Body
+from assay.redact import inert_text
+from assay.tables import Column, TableReporter, fixed, render_table
 
 DEFAULT_LENGTHS = [1, 6144, 14336, 30720]
 DEFAULT_MAX_TOKENS = 2048
@@ -300,12 +302,12 @@ class _Line(msgspec.Struct):
     body: dict[str, Any]
 
 
-class SpeedReporter:
+class SpeedReporter(TableReporter):
     """Folds a speed run's log into one row per prompt length."""
 
     kinds = frozenset({"speed"})
 
-    def build(self, log_path: Path) -> dict[str, Any]:
+    def fold(self, log_path: Path) -> dict[str, Any]:
         from assay.log import iter_raw
 
         groups: dict[int, dict[str, Any]] = {}
@@ -377,46 +379,34 @@ class SpeedReporter:
             "rows": rows,
         }
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        from assay.redact import inert_text
-        from rich.table import Table
+    def title_of(self, report: dict[str, Any]) -> str:
+        return (
+            f"Speed Benchmark Results: {report.get('model')} on {report.get('device')} ({report.get('dtype')}, "
+            f"{report.get('max_tokens')} new tokens, {report.get('status')})"
+        )
 
+    def columns_of(self, report: dict[str, Any]) -> tuple[Column, ...]:
         cpu = any(r.get("memory_kind") == "cpu_max_rss" for r in report.get("rows", []))
-        table = Table(
-            title=inert_text(
-                f"Speed Benchmark Results: {report.get('model')} on {report.get('device')} ({report.get('dtype')}, "
-                f"{report.get('max_tokens')} new tokens, {report.get('status')})",
-                multiline=False,
-            )
+        return (
+            Column("Prompt Tokens", "prompt_tokens", justify="right"),
+            Column("Speed(tokens/s)", "speed_tokens_per_s", fixed(2), justify="right"),
+            Column("Peak RSS(GB, cpu)" if cpu else "GPU Memory(GB)", "peak_memory_gb", fixed(2), justify="right"),
+            Column("TTFT(s)", "ttft_s", fixed(4), justify="right"),
+            Column("Decode(tokens/s)", "decode_tokens_per_s", fixed(2), justify="right"),
+            Column("Requests", "requests", justify="right"),
+            Column("Errors", "errors", justify="right"),
         )
-        mem_col = "Peak RSS(GB, cpu)" if cpu else "GPU Memory(GB)"
-        for col in (
-            "Prompt Tokens",
-            "Speed(tokens/s)",
-            mem_col,
-            "TTFT(s)",
-            "Decode(tokens/s)",
-            "Requests",
-            "Errors",
-        ):
-            table.add_column(col, justify="right")
-        for r in report.get("rows", []):
-            table.add_row(
-                str(r["prompt_tokens"]),
-                _f(r["speed_tokens_per_s"], 2),
-                _f(r["peak_memory_gb"], 2),
-                _f(r["ttft_s"], 4),
-                _f(r["decode_tokens_per_s"], 2),
-                str(r["requests"]),
-                str(r["errors"]),
-            )
-        console.print(table)
-        for r in report.get("rows", []):
-            if r.get("error"):
-                console.print(f"[red]prompt {r['prompt_tokens']}:[/] {r['error']}")
-        console.print(
-            "speed = output tokens / (end - sent); decode = (tokens - 1) / (last - first token); batch size 1, greedy"
-        )
+
+    def table(self, report: dict[str, Any]) -> Any:  # shown even before any row: the title says the status
+        title = inert_text(self.title_of(report), multiline=False)  # a plain title, as the speed table has had
+        return render_table(title, self.columns_of(report), self.rows_of(report))
+
+    def notes(self, report: dict[str, Any]) -> list[str]:
+        errors = [f"prompt {r['prompt_tokens']}: {r['error']}" for r in report.get("rows", []) if r.get("error")]
+        return [
+            *errors,  # an exception's text: shown inert, never as markup
+            "speed = output tokens / (end - sent); decode = (tokens - 1) / (last - first token); batch size 1, greedy",
+        ]
 
 
 def _empty() -> dict[str, Any]:
@@ -431,10 +421,6 @@ def _empty() -> dict[str, Any]:
         "peak_bytes": None,
         "memory_kind": "",
     }
-
-
-def _f(v: float | None, digits: int) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
 
 
 REPORTER = SpeedReporter()  # the instance registered by name

@@ -1,0 +1,134 @@
+"""Table reporters: a declared section of rows becomes a JSON section and a Rich table of inert text.
+
+A reporter that shows one table of rows (most benchmark-specific reporters) subclasses
+:class:`TableReporter`, names its ``title`` and ``columns`` and writes ``fold(log_path)``, a
+projection of the log that returns the JSON section (``{"rows": [...], ...}``). The helper gives
+``build`` and ``render``: every cell is shown as inert text (names come from data files, the log
+and model output; escapes stay visible, markup is never interpreted), ``None`` is shown as ``-``,
+and a report without rows prints nothing.
+
+:func:`read_bodies` is the decode loop of such a projection: every event of the log, its body
+decoded as the projection's own Struct, through the kernel's block reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import msgspec
+
+from .log import decode_blocks
+from .redact import inert_markup, inert_text
+
+__all__ = ["Column", "TableReporter", "fixed", "read_bodies", "render_table"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its header, the row's key (or a function of the row) and how a value is shown.
+
+    ``fmt``: a format string (``"{:.4f}"``) or a function of the value; without it ``str(value)``.
+    A ``None`` value is shown as ``-`` (nothing to show is never a number).
+    """
+
+    header: str
+    key: str | Callable[[dict[str, Any]], Any]
+    fmt: str | Callable[[Any], str] | None = None
+    justify: str = "left"
+
+    def cell(self, row: dict[str, Any]) -> Any:
+        value = self.key(row) if callable(self.key) else row[self.key]
+        if value is None:
+            text = "-"
+        elif isinstance(self.fmt, str):
+            text = self.fmt.format(value)
+        elif self.fmt is not None:
+            text = self.fmt(value)
+        else:
+            text = str(value)
+        return inert_text(text, multiline=False)
+
+
+def fixed(digits: int, scale: float = 1.0) -> Callable[[Any], str]:
+    """A format for a number with ``digits`` decimals, multiplied by ``scale`` first (100 for %)."""
+    return lambda v: f"{v * scale:.{digits}f}"
+
+
+def render_table(title: Any, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Any:
+    """A Rich table of ``rows`` with ``columns``; every cell is inert text.
+
+    ``title``: a string (shown in the table-title style, markup escaped) or a Rich ``Text`` as it is."""
+    from rich.table import Table
+
+    if isinstance(title, str):
+        title = inert_markup(title, multiline=False)
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(inert_markup(col.header, multiline=False), justify=col.justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(col.cell(row) for col in columns))
+    return table
+
+
+class TableReporter:
+    """A reporter of one table: ``fold`` builds the JSON section, the declared columns render it.
+
+    Override :meth:`rows_of` to show other rows than ``report[section]``, :meth:`title_of` and
+    :meth:`columns_of` where they depend on the report, :meth:`table` to add rows to the table, and
+    :meth:`notes` for lines printed after it (shown inert).
+    """
+
+    kinds: ClassVar[set[str]] = {"eval"}
+    title: ClassVar[str] = ""
+    columns: ClassVar[Sequence[Column]] = ()
+    section: ClassVar[str] = "rows"
+
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def build(self, log_path: Path) -> dict[str, Any]:
+        return self.fold(Path(log_path))
+
+    def rows_of(self, report: dict[str, Any]) -> list[dict[str, Any]]:
+        return list(report.get(self.section) or [])
+
+    def title_of(self, report: dict[str, Any]) -> str:
+        return self.title
+
+    def columns_of(self, report: dict[str, Any]) -> Sequence[Column]:
+        return self.columns
+
+    def table(self, report: dict[str, Any]) -> Any:
+        """The Rich table of the report's rows, or None when it has none."""
+        rows = self.rows_of(report)
+        return render_table(self.title_of(report), self.columns_of(report), rows) if rows else None
+
+    def notes(self, report: dict[str, Any]) -> Iterable[str]:
+        return ()
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        table = self.table(report)
+        if table is not None:
+            console.print(table)
+        for note in self.notes(report):
+            console.print(inert_text(note))
+
+
+@cache
+def _line_of(body: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    return msgspec.defstruct(f"{body.__name__}Line", [("type", str), ("body", body)])
+
+
+def read_bodies(log_path: str | Path, body: type[msgspec.Struct]) -> Iterator[tuple[str, Any]]:
+    """Every event of a log as ``(type, body)``, the body decoded as ``body`` (a projection's own Struct
+    of optional fields), through the kernel's block reader: a torn tail is skipped, a broken line is
+    reported with its number, and an event whose fields clash with ``body`` (another plugin's event)
+    is skipped."""
+    decoder = msgspec.json.Decoder(_line_of(body))
+    for lines in decode_blocks(log_path, decoder, strict_types=set()):
+        for ev in lines:
+            yield ev.type, ev.body

@@ -1,0 +1,184 @@
+"""Helpers for tests that run the real ``assay`` CLI in a subprocess and read what it wrote.
+
+One copy for the kernel's end-to-end tests and every plugin's (they all depend on the test server):
+
+- :func:`assay` runs ``python -m assay ARGS`` and checks its exit status exactly;
+- :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
+- :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
+- :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
+- :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
+- :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "assay",
+    "bodies",
+    "cli_eval",
+    "cli_eval_hub",
+    "events",
+    "fake_hf_cache",
+    "report_items",
+    "report_rows",
+    "rows_by",
+    "run_dir_of",
+    "run_dirs",
+    "section",
+]
+
+_TAIL = 3000  # characters of stdout / stderr shown when the exit status is not the expected one
+
+
+def assay(
+    *args: str,
+    check: int | Iterable[int] | bool | None = 0,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m assay ARGS`` (``env`` added to this process's environment).
+
+    ``check``: the exit status expected (an int, or several), True for 0; None or False for any.
+    """
+    proc = subprocess.run(
+        [sys.executable, "-m", "assay", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if check is True:
+        check = 0
+    if check is not None and check is not False:
+        codes = (check,) if isinstance(check, int) else tuple(check)
+        if proc.returncode not in codes:
+            raise AssertionError(
+                f"assay {' '.join(args)}: exit {proc.returncode}, expected {' or '.join(map(str, codes))}\n"
+                f"{proc.stdout[-_TAIL:]}\n{proc.stderr[-_TAIL:]}"
+            )
+    return proc
+
+
+def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
+    """The run directory a command announced on stderr (``run directory: PATH``)."""
+    m = re.search(r"run directory: (\S+)", proc.stderr)
+    assert m, proc.stderr[-2000:]
+    return Path(m.group(1))
+
+
+def run_dirs(work_dir: Path) -> list[Path]:
+    """The run directories of a work dir (those holding a log), sorted."""
+    return sorted(p for p in Path(work_dir).iterdir() if (p / "events.jsonl").exists())
+
+
+def events(run: Path, type_: str | None = None) -> list[dict[str, Any]]:
+    """The events of a run (its directory or its ``events.jsonl``), optionally of one type.
+
+    Every complete line is decoded (a broken one fails the test); an unterminated last line (a torn
+    tail, left by a killed writer) is not an event and is skipped, as the kernel's reader does."""
+    path = Path(run)
+    if path.is_dir():
+        path = path / "events.jsonl"
+    *lines, _torn = path.read_text(encoding="utf-8").split("\n")
+    out = [json.loads(line) for line in lines]
+    return [e for e in out if type_ is None or e["type"] == type_]
+
+
+def bodies(run: Path, type_: str) -> list[dict[str, Any]]:
+    """The bodies of a run's events of one type."""
+    return [e["body"] for e in events(run, type_)]
+
+
+def report_items(run: Path, check: int | Iterable[int] = (0, 3)) -> list[dict[str, Any]]:
+    """The items of ``assay report RUN --format json`` (table rows and reporter sections).
+
+    ``check``: the exit status expected; by default 0 (every sample evaluated) or 3 (completed with errored
+    samples, which the rows count)."""
+    return json.loads(assay("report", str(run), "--format", "json", check=check).stdout)
+
+
+def report_rows(run_dir: Path, sections: bool = False) -> list[dict[str, Any]]:
+    """The table's rows of ``assay report --format json`` (with ``sections``, the reporters' items too)."""
+    items = report_items(run_dir)
+    return items if sections else [i for i in items if "reporter" not in i]
+
+
+def section(items: list[dict[str, Any]], reporter: str) -> dict[str, Any]:
+    """The JSON section of one reporter among a report's items (there must be exactly one)."""
+    (found,) = [i["section"] for i in items if i.get("reporter") == reporter]
+    return found
+
+
+def cli_eval(
+    dataset: str,
+    *,
+    api_url: str | None,
+    datasets_dir: Path,
+    work_dir: Path,
+    limit: int | None = None,
+    dataset_args: dict[str, Any] | None = None,
+    extra: list[str] | None = None,
+) -> tuple[Path, Any]:
+    """Run one eval through the CLI (exit 0 expected); return (run directory, ``assay report --format json``).
+
+    Without ``api_url`` the kernel's ``mock`` model answers (it gives log-likelihoods)."""
+    args = ["eval", "--model", "test-model" if api_url else "mock", "--datasets", dataset]
+    args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(work_dir), "--no-progress"]
+    if api_url:
+        args += ["--api-url", api_url, "--api-key", "EMPTY"]
+    if limit is not None:
+        args += ["--limit", str(limit)]
+    if dataset_args:
+        args += ["--dataset-args", json.dumps({dataset: dataset_args})]
+    args += extra or []
+    run_dir = run_dir_of(assay(*args, timeout=120, env=_ONE_THREAD))
+    return run_dir, json.loads(assay("report", str(run_dir), "--format", "json", timeout=120, env=_ONE_THREAD).stdout)
+
+
+_ONE_THREAD = {"OMP_NUM_THREADS": "1"}
+
+
+def rows_by(report: Any, metric: str = "acc") -> dict[tuple[str, str], dict[str, Any]]:
+    """Report rows of one metric keyed by (category, subset); ``report`` is the row list
+    ``assay report --format json`` prints or a report dict with "rows"."""
+    rows = report["rows"] if isinstance(report, dict) else report
+    return {
+        (r["category"], r["subset"]): r for r in rows if r.get("metric") == metric
+    }  # report sections have no metric
+
+
+def fake_hf_cache(cache: Path, repo_id: str, files: dict[str, Path]) -> Path:
+    """Lay out a Hugging Face hub cache holding one dataset snapshot (``files``: path in the repo ->
+    source file) and return the snapshot folder. With ``HF_HUB_OFFLINE=1 HF_HUB_CACHE=cache`` the
+    kernel's hub download (``huggingface_hub.snapshot_download``) resolves ``repo_id`` to it."""
+    import shutil
+
+    repo = cache / ("datasets--" + repo_id.replace("/", "--"))
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snap = repo / "snapshots" / commit
+    for rel, src in files.items():
+        (snap / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, snap / rel)
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit, encoding="utf-8")
+    return snap
+
+
+def cli_eval_hub(dataset: str, hub: str, cache: Path, work_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``assay eval --datasets DATASET --dataset-hub HUB`` (mock model) with no local files, offline,
+    the Hugging Face cache at ``cache``; returns the finished process (not checked)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), OMP_NUM_THREADS="1")
+    env.pop("ASSAY_DATA_DIR", None)
+    cmd = [sys.executable, "-m", "assay", "eval", "--datasets", dataset, "--dataset-hub", hub]
+    cmd += ["--work-dir", str(work_dir), "--no-progress", *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
