@@ -21,7 +21,8 @@ from assay_tui.synth import write_eval_log, write_perf_log
 from assay_tui.vtable import VirtualTable
 from textual.widgets import DataTable, Static
 
-pytestmark = pytest.mark.anyio
+# its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("tui_screens")]
 SIZE = (80, 24)
 
 
