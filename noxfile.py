@@ -55,6 +55,7 @@ def plugin_alone(session: nox.Session, plugin: str) -> None:
         "-e",
         f"plugins/{plugin}",
         "pytest>=8,<9",
+        "pytest-xdist>=3.5",  # pyproject's addopts: -n auto
         "httpx",
     )
     session.run("python", "-m", "pytest", "-q", f"plugins/{plugin}", env=OFFLINE)

@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
+pytestmark = pytest.mark.xdist_group("broken_plugins")
+
 _QA = """
 from assay import hookimpl
 from assay.api import Sample

@@ -19,7 +19,8 @@ import pytest
 from assay_arena_hard.prompts import SYSTEM_PROMPT
 from assay_testserver.testing import assay, events, run_dir_of
 
-pytestmark = pytest.mark.slow
+# its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("arena_e2e")]
 
 KEY = "sk-judge-SECRET-0123456789abcdef"
 MODELS = ["alpha", "beta", "gamma"]

@@ -21,6 +21,9 @@ from assay_bfcl.benchmark import NOT_SUPPORTED, SUPPORTED, BFCLv3
 from assay_bfcl.checker import SCORER, ast_checker, convert_func_name
 from assay_testserver.testing import cli_eval, bodies, rows_by
 
+# its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
+pytestmark = pytest.mark.xdist_group("bfcl")
+
 COUNTS = {
     "simple": 400,
     "multiple": 200,

@@ -13,6 +13,9 @@ import pytest
 from assay import run_task
 from assay.api import AssayError
 
+# its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
+pytestmark = pytest.mark.xdist_group("embeddings_sts")
+
 st = pytest.importorskip("sentence_transformers")
 
 STSB_DEV_SPEARMAN = 0.8672  # EmbeddingSimilarityEvaluator on sts-dev.csv (see the module docstring)

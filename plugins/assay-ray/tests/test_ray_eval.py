@@ -15,7 +15,8 @@ import pytest
 from assay_testserver.testing import events
 from ray_helpers import SECOND_RESOURCE
 
-pytestmark = pytest.mark.ray
+# one cluster per session, so every test that uses it runs in the same pytest-xdist worker
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 pytest.importorskip("assay_gsm8k")  # what these tests run (installed with the dev install)
 
 N = 40  # gsm8k samples

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from assay_testserver.testing import events
 
-pytestmark = pytest.mark.ray
+# one cluster per session, so every test that uses it runs in the same pytest-xdist worker
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 pytest.importorskip("assay_perf")  # what these tests run (installed with the dev install)
 
 

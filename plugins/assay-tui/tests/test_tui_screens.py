@@ -22,7 +22,8 @@ from assay_tui.vtable import VirtualTable
 from textual.widgets import DataTable, Static
 from assay_testserver.testing import events as _events
 
-pytestmark = pytest.mark.anyio
+# its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("tui_screens")]
 SIZE = (80, 24)
 
 
