@@ -18,7 +18,7 @@ from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, 
 from assay.events import RequestTimed, Usage
 
 from .http import APIError, HTTPStatusError, make_session
-from .model import StreamError, _deadline, _describe, _ids, _now_anyio, _retry_after, classify
+from .model import StreamError, _deadline, _ids, _retry_after, record_failure
 from .sse import SSEParser, error_text
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -261,19 +261,7 @@ class AnthropicModel:
                     timed.chunk_times = [t]
                     output, reasoning, stop, usage = self._whole(content)
         except BaseException as exc:
-            kind, status, retryable = classify(exc)
-            if kind == "CancelledError":
-                kind = "timeout" if _now_anyio() >= deadline else "cancelled"
-            timed.end = now()
-            timed.ok = False
-            timed.status = status or timed.status
-            timed.error_kind = kind
-            if kind == "timeout" and not isinstance(exc, Exception):
-                timed.error = f"timed out after {timed.end - timed.sent:.1f} s"
-            elif kind == "cancelled":
-                timed.error = "cancelled (the run was interrupted or stopped)"
-            else:
-                timed.error = _describe(exc, kind)[:500]
+            kind, status, retryable = record_failure(timed, exc, deadline, now)
             self.run.emit(timed)
             if not isinstance(exc, Exception):
                 raise

@@ -101,6 +101,25 @@ def _now_anyio() -> float:
         return -math.inf
 
 
+def record_failure(timed: RequestTimed, exc: BaseException, deadline: float, now: Any) -> tuple[str, int | None, bool]:
+    """Fill a failed request's ``RequestTimed`` (end, status, kind, a message without secrets) and return
+    ``classify``'s (kind, status, retryable); one rule for every backend of this distribution."""
+    kind, status, retryable = classify(exc)
+    if kind == "CancelledError":  # the kernel's --timeout expired (fail_after), or an interruption
+        kind = "timeout" if _now_anyio() >= deadline else "cancelled"
+    timed.end = now()
+    timed.ok = False
+    timed.status = status or timed.status
+    timed.error_kind = kind
+    if kind == "timeout" and not isinstance(exc, Exception):
+        timed.error = f"timed out after {timed.end - timed.sent:.1f} s"
+    elif kind == "cancelled":
+        timed.error = "cancelled (the run was interrupted or stopped)"
+    else:
+        timed.error = _describe(exc, kind)[:500]
+    return kind, status, retryable
+
+
 def _deadline() -> float:
     """The deadline the caller set (the kernel's ``--timeout``, a ``fail_after``); inf if none."""
     import anyio
@@ -350,21 +369,9 @@ class OpenAIModel:
             else:
                 result = await self._whole(body, timed.url, chat, timed, now)
         except BaseException as exc:
-            kind, status, retryable = classify(exc)
-            if kind == "CancelledError":  # the kernel's --timeout expired (fail_after), or an interruption
-                kind = "timeout" if _now_anyio() >= deadline else "cancelled"
-            timed.end = now()
-            timed.ok = False
-            timed.status = status or timed.status
-            timed.error_kind = kind
-            if kind == "timeout" and not isinstance(exc, Exception):
-                timed.error = f"timed out after {timed.end - timed.sent:.1f} s"
-            elif kind == "cancelled":
-                timed.error = "cancelled (the run was interrupted or stopped)"
-            else:
-                timed.error = _describe(exc, kind)[:500]
-                if kind == "not_found":
-                    timed.error += await self._served_hint()
+            kind, status, retryable = record_failure(timed, exc, deadline, now)
+            if kind == "not_found":
+                timed.error += await self._served_hint()
             self.run.emit(timed)
             if not isinstance(exc, Exception):
                 raise  # cancellation (a timeout or an interruption): the kernel decides
