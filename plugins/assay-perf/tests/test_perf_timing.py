@@ -5,7 +5,7 @@ response and chunk i at ``ttft + i*itl`` (absolute deadlines, server.py). With
 max_tokens = min_tokens = 20 (one token per chunk): TTFT = 50 ms, TPOT = ITL = 10 ms,
 E2E = 50 + 19*10 = 240 ms. The client sees these plus loopback, server queueing and its own
 scheduling delay, so figures must be >= truth (1 ms timer slack) and at most a tolerance
-above it: 10 ms at concurrency 1. At 64 a Python server on two shared cores queues requests
+above what the server's own record shows it did: 10 ms at concurrency 1. At 64 a Python server on two shared cores queues requests
 for tens to hundreds of ms (not the client's error), so there the client is checked against
 the server's own per-request record (``--timing``: wall clock, same machine) instead:
 its arrival timestamps may lag the server's writes by at most 20 ms on average (10 ms at
@@ -77,9 +77,14 @@ def test_measured_timing_matches_injected(server_process, perf, request_events, 
     server_tpot = sum((x - f) / (TOKENS - 1) for _, f, x in rows) / number
     assert abs(tpot["mean"] - server_tpot) <= 0.0015, (tpot, server_tpot)
 
-    if parallel == 1:  # no queueing: the injected values themselves, within 10 ms
-        assert ttft["mean"] <= TTFT + 0.010, ttft
-        assert e2e["mean"] <= e2e_truth + 0.010, e2e
+    if parallel == 1:  # no queueing: what the server did (its own record: handler start to writes), within 10 ms
+        # (against the server's record, not the injected values: with the suite running on every core the
+        # server process itself can start late, which is not the client's error)
+        server_ttft = sum(f - s for s, f, _ in rows) / number
+        server_e2e = sum(x - s for s, _, x in rows) / number
+        assert server_ttft >= TTFT - 0.001 and server_e2e >= e2e_truth - 0.001
+        assert ttft["mean"] <= server_ttft + 0.010, (ttft, server_ttft)
+        assert e2e["mean"] <= server_e2e + 0.010, (e2e, server_e2e)
         assert abs(tpot["mean"] - ITL) <= 0.0015 and abs(itl["mean"] - ITL) <= 0.0015, (tpot, itl)
     else:
         # closed loop at 64: 128 requests are 2 waves; throughput is requests over the window

@@ -14,23 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import math
 import time
 from typing import Any
 
 import msgspec
 from assay.api import AssayError
 
+# one schedule split for the local --workers processes and the Ray actors (assay-perf, which this plugin drives)
+from assay_perf.workers import global_id as _global_id
+from assay_perf.workers import shares as _shares
+
 from .executor import NAMESPACE, Pool, connect, worker_facts
 
 _TIME_FIELDS = ("scheduled", "sent", "first_byte", "last_content", "end")
 START_LEAD = 0.5  # seconds between dealing a point out and its common start
 LATE_WARNING = 0.02  # a worker that starts later than this is named in a warning
-
-
-def split(total: int, n: int) -> list[int]:
-    """``total`` shared by ``n`` as evenly as can be, the first ones taking the remainder."""
-    return [total // n + (1 if k < total % n else 0) for k in range(n)]
 
 
 class _Collector:
@@ -107,75 +105,6 @@ async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) 
     return late, sink.take()
 
 
-def _shares(
-    load: Any,
-    opts: Any,
-    n: int,
-    parallel: int,
-    number: int | None,
-    rate: float | None,
-    point: dict[str, Any],
-    pidx: int,
-) -> list[tuple[dict[str, Any], list[int] | None]]:
-    """Each worker's spec for one point, and (open loop) the global index of each of its requests."""
-    para = split(parallel, n)
-    warm = split(opts.warmup_num, n)
-    nbodies = len(load.bodies)
-    if rate or load.schedule is not None:  # open loop: the driver's due times, dealt round-robin
-        dues: list[float] = []
-        for rel in load.arrivals(rate, pidx):
-            if (number is not None and len(dues) >= number) or (opts.duration and rel >= opts.duration):
-                break
-            dues.append(rel)
-        out = []
-        for k in range(n):
-            idx = list(range(k, len(dues), n))
-            spec = {
-                "parallel": para[k],
-                "number": len(idx),
-                "rate": None,
-                "schedule": [dues[i] for i in idx],
-                "prompts": idx,
-                "warmup": warm[k],
-                "duration": None,  # the dues already stop at --duration
-                "point": point,
-                "pidx": pidx,
-            }
-            out.append((spec, idx))
-        return out
-    # closed loop: request i (prompt i) is worker (i mod n)'s
-    counts = split(number, n) if number is not None else [None] * n
-    out = []
-    for k in range(n):
-        cycle = nbodies * n // math.gcd(nbodies, n) if nbodies else 1
-        count = counts[k] if counts[k] is not None else max(1, cycle // n)
-        spec = {
-            "parallel": para[k],
-            "number": counts[k],
-            "rate": None,
-            "schedule": None,
-            "prompts": [k + j * n for j in range(max(count, warm[k], 1))],
-            "warmup": warm[k],
-            "duration": opts.duration,
-            "point": point,
-            "pidx": pidx,
-        }
-        out.append((spec, None))
-    return out
-
-
-def _global_id(rid: str, k: int, n: int, idx: list[int] | None) -> str:
-    """The request id a local run gives: ``P-I`` / ``P-w-I`` with I the request's global index."""
-    head, _, j = rid.rpartition("-")
-    try:
-        local = int(j)
-    except ValueError:
-        return rid
-    if idx is not None and not head.endswith("-w"):
-        return f"{head}-{idx[local]}"
-    return f"{head}-{k + local * n}"
-
-
 def _onto_driver(ev: Any, offset: float, rid: str) -> Any:
     changes: dict[str, Any] = {"request_id": rid}
     for name in _TIME_FIELDS:
@@ -244,4 +173,4 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
         pool.shutdown()
 
 
-__all__ = ["NAMESPACE", "LoadWorker", "run_perf_on_ray", "split"]
+__all__ = ["NAMESPACE", "LoadWorker", "run_perf_on_ray"]
