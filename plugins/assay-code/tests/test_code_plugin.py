@@ -15,6 +15,9 @@ from assay_code.extract import extract_code
 from assay.passk import pass_at_k
 from assay_code.scorer import SCORER
 
+# the sandbox tests' worker (see assay-sandbox's tests): time-limited executions never beside hostile programs
+pytestmark = pytest.mark.xdist_group("sandbox")
+
 # canonical solutions that fail the official tests under the official limits, with the reason
 MBPP_CANONICAL_FAILS = {"123": "timeout: amicable_numbers_sum(9999) takes ~18 s, the limit is 3 s"}
 

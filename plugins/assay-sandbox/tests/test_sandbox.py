@@ -10,10 +10,16 @@ import pytest
 from assay.api import AssayError
 from assay_sandbox.core import BwrapSandbox, Limits, NoSandbox, UnshareSandbox, classify, get_sandbox, pool
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("bwrap") is None and not os.environ.get("ASSAY_REQUIRE_BWRAP"),
-    reason="bubblewrap is not installed (apt-get install bubblewrap); .ci/run installs it",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("bwrap") is None and not os.environ.get("ASSAY_REQUIRE_BWRAP"),
+        reason="bubblewrap is not installed (apt-get install bubblewrap); .ci/run installs it",
+    ),
+    # one xdist worker runs every sandbox test (and assay-code's): hostile programs (fork and memory bombs,
+    # busy loops) and time-limited ones must not run at once, or a CPU/wall-clock verdict depends on the
+    # neighbour
+    pytest.mark.xdist_group("sandbox"),
+]
 
 SECRET = "assay-test-secret-8d1f"
 
