@@ -84,9 +84,12 @@ def test_ray_load_matches_a_single_process_run(ray_client, ray_cluster, server_p
         assert pa["point"] == pb["point"] and pa["requests"] == pb["requests"] == 40
         assert pa["succeeded"] == pb["succeeded"] == 40
         assert pa["output_tokens"]["mean"] == pb["output_tokens"]["mean"]
-        # server-paced latencies (50 ms to the first token, 10 ms between tokens) agree within 15 ms
+        # server-paced latencies (50 ms to the first token, 10 ms between tokens) agree within 30 ms: the two
+        # runs are minutes apart on a host whose cores also run the rest of the suite (pytest-xdist), and the
+        # single-process test server's own delays differ between them by up to ~25 ms (measured); a timestamp
+        # not brought onto the driver's clock would be off by far more than that
         for metric in ("ttft_s", "e2e_latency_s"):
-            assert abs(pa[metric]["p50"] - pb[metric]["p50"]) < 0.015 + bound, (metric, pa[metric], pb[metric])
+            assert abs(pa[metric]["p50"] - pb[metric]["p50"]) < 0.030 + bound, (metric, pa[metric], pb[metric])
         assert abs(pa["itl_s"]["mean"] - pb["itl_s"]["mean"]) < 0.003
         assert pb["request_throughput"] == pytest.approx(pa["request_throughput"], rel=0.25)
 
