@@ -187,3 +187,27 @@ def report_table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
 
 def status_of(event: Any) -> str:
     return getattr(event.body, "status", None) or "completed"
+
+
+class PerRun:
+    """A tracker object per run of this process: made at ``RunStarted`` / ``RunResumed`` by
+    ``factory(event, run)``, handed every later event (``.observe(event)``), finished and dropped at
+    ``RunFinished`` (``.finish(event, run)``). One copy of the dispatch every tracker plugin needs."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.trackers: dict[str, Any] = {}
+
+    def observe(self, event: Any, run: Any) -> None:
+        t = event.type
+        if t in ("RunStarted", "RunResumed"):
+            self.trackers[run.run_id] = self.factory(event, run)
+            return
+        tracker = self.trackers.get(run.run_id)
+        if tracker is None:
+            return
+        if t == "RunFinished":
+            del self.trackers[run.run_id]
+            tracker.finish(event, run)
+        else:
+            tracker.observe(event)

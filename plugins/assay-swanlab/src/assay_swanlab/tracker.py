@@ -30,9 +30,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from assay.trackers import Running, perf_points, report_metrics, report_table, run_config, status_of
-
-_trackers: dict[str, Tracker] = {}
+from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_config, status_of
 
 
 def name(key: str) -> str:
@@ -124,16 +122,5 @@ class Tracker:
                 self.swanlab.finish(state="crashed", error=str(getattr(event.body, "error", None) or status))
 
 
-def observe(event: Any, run: Any) -> None:
-    t = event.type
-    if t in ("RunStarted", "RunResumed"):
-        _trackers[run.run_id] = Tracker(event, run)
-        return
-    tracker = _trackers.get(run.run_id)
-    if tracker is None:
-        return
-    if t == "RunFinished":
-        del _trackers[run.run_id]
-        tracker.finish(event, run)
-    else:
-        tracker.observe(event)
+_RUNS = PerRun(Tracker)
+observe = _RUNS.observe

@@ -23,9 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assay.trackers import Running, perf_points, report_metrics, report_table, run_config, status_of
-
-_trackers: dict[str, Tracker] = {}
+from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_config, status_of
 
 
 class Tracker:
@@ -89,16 +87,5 @@ class Tracker:
         self.run.finish(exit_code=0 if status_of(event) == "completed" else 1)
 
 
-def observe(event: Any, run: Any) -> None:
-    t = event.type
-    if t in ("RunStarted", "RunResumed"):
-        _trackers[run.run_id] = Tracker(event, run)
-        return
-    tracker = _trackers.get(run.run_id)
-    if tracker is None:
-        return
-    if t == "RunFinished":
-        del _trackers[run.run_id]
-        tracker.finish(event, run)
-    else:
-        tracker.observe(event)
+_RUNS = PerRun(Tracker)
+observe = _RUNS.observe
