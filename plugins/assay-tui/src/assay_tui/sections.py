@@ -13,24 +13,34 @@ from typing import Any
 from rich.text import Text
 
 
-def reporter_sections(path: Path, datasets: set[str], width: int = 100, *, trees: bool = False) -> Text:
-    """Every reporter registered for the run's kind (and, when it names benchmarks, one of ``datasets``);
-    with ``trees``, not those that give a tree (see :func:`reporter_trees`: the screen shows them as one)."""
+def _reporters_for(path: Path, datasets: set[str]) -> Any:
+    """``(name, entry, applies)`` of each registered reporter that names none of the run's other
+    benchmarks; ``applies()`` says whether it is registered for the run's kind (it reads the reporter's
+    ``kinds``, so the caller calls it where a reporter's bug is caught). Nothing for a log whose kind
+    cannot be read: the screen's own reader reports a damaged log."""
     from assay.plugins import host
     from assay.report import run_kind
-    from rich.console import Console
 
-    out = Text()
     try:
         kind = run_kind(path)
     except Exception:  # noqa: BLE001 - a damaged log is reported by the screen's own reader
-        return out
+        return
     for name, entry in sorted(host().reporters().items()):
         benchmarks = entry.options.get("benchmarks")
         if benchmarks and not datasets & set(benchmarks):
             continue
+        yield name, entry, lambda entry=entry: kind in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ()))
+
+
+def reporter_sections(path: Path, datasets: set[str], width: int = 100, *, trees: bool = False) -> Text:
+    """Every reporter registered for the run's kind (and, when it names benchmarks, one of ``datasets``);
+    with ``trees``, not those that give a tree (see :func:`reporter_trees`: the screen shows them as one)."""
+    from rich.console import Console
+
+    out = Text()
+    for name, entry, applies in _reporters_for(path, datasets):
         try:
-            if kind not in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ())):
+            if not applies():
                 continue
             if trees and callable(getattr(entry.obj, "tree", None)):
                 continue
@@ -47,20 +57,10 @@ def reporter_trees(path: Path, datasets: set[str]) -> list[tuple[str, str, list[
     ``{"label", "data": {column: value}, "children"}`` nodes (a collection's levels), which the report
     screen shows as a Tree widget instead of the reporter's text. A reporter that fails is given as one
     node saying so."""
-    from assay.plugins import host
-    from assay.report import run_kind
-
     out: list[tuple[str, str, list[dict[str, Any]]]] = []
-    try:
-        kind = run_kind(path)
-    except Exception:  # noqa: BLE001 - a damaged log is reported by the screen's own reader
-        return out
-    for name, entry in sorted(host().reporters().items()):
-        benchmarks = entry.options.get("benchmarks")
-        if benchmarks and not datasets & set(benchmarks):
-            continue
+    for name, entry, applies in _reporters_for(path, datasets):
         try:
-            if kind not in (entry.options.get("kinds") or getattr(entry.obj, "kinds", ())):
+            if not applies():
                 continue
             if not callable(getattr(entry.obj, "tree", None)):
                 continue
