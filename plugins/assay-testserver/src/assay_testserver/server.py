@@ -478,12 +478,17 @@ class Server:
         return await self._complete(request, chat=False)
 
     async def _complete(self, request: web.Request, *, chat: bool) -> web.StreamResponse:
+        return await self._admitted(request, self._answer, chat=chat)
+
+    async def _admitted(self, request: web.Request, handler: Any, **kwargs: Any) -> web.StreamResponse:
+        """Run ``handler(request, others=..., **kwargs)`` as one in-flight request: counted, admitted
+        under ``--max-num-seqs`` (waiting otherwise, as a server's queue), left when answered."""
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await self._admit()
             try:
-                return await self._answer(request, chat=chat, others=self.in_flight - 1)
+                return await handler(request, others=self.in_flight - 1, **kwargs)
             finally:
                 self._leave(request)
         finally:
@@ -787,16 +792,7 @@ class Server:
         """The Anthropic Messages API: ``x-api-key`` and ``anthropic-version`` headers, top-level ``system``,
         ``max_tokens`` required; a message object, or its event stream (``message_start``,
         ``content_block_*`` with text / thinking deltas, ``message_delta``, ``message_stop``)."""
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await self._admit()
-            try:
-                return await self._messages(request, others=self.in_flight - 1)
-            finally:
-                self._leave(request)
-        finally:
-            self.in_flight -= 1
+        return await self._admitted(request, self._messages)
 
     @staticmethod
     def _anthropic_error(status: int, kind: str, message: str) -> web.Response:
@@ -933,16 +929,7 @@ class Server:
         for one: ``id:`` / ``event:result`` / ``:HTTP_STATUS/200`` / ``data:`` events, each the increment
         (``parameters.incremental_output``) or the whole text so far; ``finish_reason`` is ``"null"``
         until the last. ``parameters.result_format``: ``message`` (choices) or ``text``."""
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await self._admit()
-            try:
-                return await self._dashscope(request, others=self.in_flight - 1)
-            finally:
-                self._leave(request)
-        finally:
-            self.in_flight -= 1
+        return await self._admitted(request, self._dashscope)
 
     async def _dashscope(self, request: web.Request, others: int) -> web.StreamResponse:
         body, n, fault, early = await self._begin(request)
