@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from assay_testserver.testing import assay, events, run_dirs
+from assay_testserver.testing import assay, events, gsm8k_rules, run_dirs
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -30,17 +30,8 @@ def _client(store: Path):
 
 def test_eval_run_streams_scores_and_logs_the_report(tmp_path, datasets_dir, test_server, monkeypatch):
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
-    rows = []
-    with open(datasets_dir / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
-        for line in f:
-            rows.append(json.loads(line))
-            if len(rows) == 5:
-                break
-    gold = [r["answer"].rsplit("####", 1)[1].strip() for r in rows]
-    answers = [f"#### {gold[0]}", f"#### {gold[1]}", "#### 0", "#### 0", f"#### {gold[4]}"]
-    srv = test_server(
-        rules=[{"match": r["question"], "answer": a} for r, a in zip(rows, answers)], faults={"http_500": [4]}
-    )
+    # 5 GSM8K questions: right, right, wrong, wrong, right; the 4th request answers HTTP 500
+    srv = test_server(rules=gsm8k_rules(datasets_dir, [1, 1, 0, 0, 1]), faults={"http_500": [4]})
     store = tmp_path / "mlruns"
     work = tmp_path / "w"
     proc = assay(

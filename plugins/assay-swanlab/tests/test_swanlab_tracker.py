@@ -14,6 +14,8 @@ import pytest
 
 pytest.importorskip("swanlab")
 
+from assay_testserver.testing import gsm8k_rules  # noqa: E402
+
 # any attempt to reach the network goes to a closed local port and fails at once (a hang is a failure)
 NO_NET = {
     "SWANLAB_MODE": "offline",
@@ -74,17 +76,8 @@ class SwanRun:
 
 
 def _gsm8k_server(datasets_dir, test_server):
-    rows = []
-    with open(datasets_dir / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
-        for line in f:
-            rows.append(json.loads(line))
-            if len(rows) == 5:
-                break
-    gold = [r["answer"].rsplit("####", 1)[1].strip() for r in rows]
-    answers = [f"#### {gold[0]}", f"#### {gold[1]}", "#### 0", "#### 0", f"#### {gold[4]}"]
-    return test_server(
-        rules=[{"match": r["question"], "answer": a} for r, a in zip(rows, answers)], faults={"http_500": [4]}
-    )
+    # 5 GSM8K questions: right, right, wrong, wrong, right; the 4th request answers HTTP 500
+    return test_server(rules=gsm8k_rules(datasets_dir, [1, 1, 0, 0, 1]), faults={"http_500": [4]})
 
 
 def test_eval_run_streams_progress_and_logs_the_report(tmp_path, datasets_dir, test_server):

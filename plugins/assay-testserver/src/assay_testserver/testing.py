@@ -182,3 +182,19 @@ def cli_eval_hub(dataset: str, hub: str, cache: Path, work_dir: Path, *extra: st
     cmd = [sys.executable, "-m", "assay", "eval", "--datasets", dataset, "--dataset-hub", hub]
     cmd += ["--work-dir", str(work_dir), "--no-progress", *extra]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def gsm8k_rules(datasets_dir: Path, right: Iterable[bool]) -> list[dict[str, str]]:
+    """Test-server rules for the first GSM8K test questions (one per entry of ``right``): the gold answer
+    where ``right`` says so, ``#### 0`` (wrong) otherwise."""
+    right = list(right)
+    rows: list[dict[str, Any]] = []
+    with open(Path(datasets_dir) / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
+        for line in f:
+            if len(rows) == len(right):
+                break
+            rows.append(json.loads(line))
+    return [
+        {"match": r["question"], "answer": "#### " + (r["answer"].rsplit("####", 1)[1].strip() if ok else "0")}
+        for r, ok in zip(rows, right)
+    ]
