@@ -20,9 +20,8 @@ from typing import Any
 import msgspec
 from assay.api import AssayError
 
-# one schedule split for the local --workers processes and the Ray actors (assay-perf, which this plugin drives)
-from assay_perf.workers import global_id as _global_id
-from assay_perf.workers import shares as _shares
+# assay-perf's public load engine: one schedule split for the local --workers processes and the Ray actors
+from assay_perf import engine
 
 from .executor import NAMESPACE, Pool, connect, worker_facts
 
@@ -55,7 +54,6 @@ class LoadWorker:
         self.url = url
         self.bodies = bodies
         import aiohttp  # noqa: F401 - imported now, not at the first point's start
-        import assay_perf.runner  # noqa: F401
 
         try:
             import uvloop  # noqa: F401
@@ -78,25 +76,21 @@ class LoadWorker:
         """Run this worker's share of one point, starting at ``start_at`` (this actor's wall clock),
         on an event loop of its own (uvloop when installed, as a local run); returns how late it
         started (s) and its events."""
-        from assay_perf.runner import _event_loop_run
-
         spec, self.spec = self.spec, None
         assert spec is not None, "prepare() first"
-        return _event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
+        return engine.event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
 
 
 async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
     """A function, not a method: a coroutine method would make Ray run the actor on its own loop."""
-    from assay_perf.runner import _Load, _quiet_gc
-
     opts = copy.copy(worker.opts)
     opts.warmup_num = spec["warmup"]
     opts.duration = spec["duration"]
     sink = _Collector()
     bodies = [worker.bodies[i % len(worker.bodies)] for i in spec["prompts"]]
-    load = _Load(opts, worker.api, worker.url, bodies, sink)
+    load = engine.Load(opts, worker.api, worker.url, bodies, sink)
     load.schedule = spec["schedule"]
-    with _quiet_gc():  # its collection runs before the common start, not inside it
+    with engine.quiet_gc():  # its collection runs before the common start, not inside it
         delay = start_at - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -144,7 +138,7 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
         run.flush()
         for pidx, (parallel, number, rate) in enumerate(points):
             point = {"parallel": parallel, "number": number, "rate": rate}
-            shares = _shares(load, opts, n, parallel, number, rate, point, pidx)
+            shares = engine.shares(load, opts, n, parallel, number, rate, point, pidx)
             try:
                 ray.get([w.actor.prepare.remote(spec) for w, (spec, _) in zip(workers, shares)])
                 start = time.time() + START_LEAD  # the driver's clock
@@ -165,7 +159,7 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
                     f"(the driver waits {START_LEAD:g} s); its share of the load came that much late",
                 )
             for k, (w, (_spec, idx), (_late, events)) in enumerate(zip(workers, shares, results)):
-                fixed = [_onto_driver(ev, w.offset, _global_id(ev.request_id, k, n, idx)) for ev in events]
+                fixed = [_onto_driver(ev, w.offset, engine.global_id(ev.request_id, k, n, idx)) for ev in events]
                 for i in range(0, len(fixed), opts.emit_batch):
                     run.emit_many(fixed[i : i + opts.emit_batch])
             run.flush()
