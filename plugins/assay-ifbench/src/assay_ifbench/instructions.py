@@ -128,7 +128,7 @@ class StopWordPercentage(Checker):
     required: ClassVar[dict[str, Any]] = {"percentage": NUM}
 
     def check(self, response: str) -> bool:
-        tokens = T._WORD.findall(response)
+        tokens = T.words(response)
         if not tokens:
             return False
         stop = sum(1 for t in tokens if t.lower() in STOPWORDS)

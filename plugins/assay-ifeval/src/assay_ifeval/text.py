@@ -22,6 +22,11 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def words(text: str) -> list[str]:
+    """The ``\\w+`` tokens that :func:`count_words` counts."""
+    return _WORD.findall(text)
+
+
 @lru_cache(maxsize=1)
 def sentence_tokenizer() -> Any:
     from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
