@@ -205,7 +205,9 @@ def test_every_declared_public_module_exists_and_is_public():
 
 
 def test_the_readme_names_every_declared_api():
-    section = README.read_text(encoding="utf-8").split("## Plugin boundaries", 1)[1].split("\n## ", 1)[0]
+    text = README.read_text(encoding="utf-8")
+    assert "\n## Plugin boundaries" in text, "README has no 'Plugin boundaries' section"
+    section = text.split("\n## Plugin boundaries", 1)[1].split("\n## ", 1)[0]
     for dist in distributions(REPO):
         if dist.shared:
             assert f"`{dist.name}`" in section, f"README's Plugin boundaries section does not name {dist.name}"
