@@ -296,10 +296,10 @@ class Scorer(Protocol):
 
 
 class JudgedScorer(Protocol):
-    """A scorer that asks an LLM judge: the kernel awaits it, passing the run's judge
-    (:class:`assay.judge.JudgeView`). ``await judge.ask(sample, prompt, parse=..., key=..., order=...,
-    candidates=..., logprobs=N)`` logs each call as ``Judged`` and returns a :class:`assay.judge.JudgeResult`;
-    raise :class:`assay.judge.JudgeFailed` (``result.require()``) when the sample cannot be judged: it is
+    """A scorer that asks an LLM judge: the kernel awaits it, passing the run's judge (from the ``assay_judge``
+    hook: :class:`assay_judge.JudgeView`). ``await judge.ask(sample, prompt, parse=..., key=..., order=...,
+    candidates=..., logprobs=N)`` logs each call as ``Judged`` and returns a :class:`assay_judge.JudgeResult`;
+    raise :class:`assay_judge.JudgeFailed` (``result.require()``) when the sample cannot be judged: it is
     counted as a judge failure and left out of the score. ``rule = True`` (class attribute): it can score
     without a judge under ``judge_strategy: rule`` (read ``judge.strategy``)."""
 

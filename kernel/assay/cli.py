@@ -134,11 +134,14 @@ def switch_on_trackers(args: argparse.Namespace) -> None:
 
 
 def judge_flags(args: argparse.Namespace) -> dict[str, Any]:
-    from .judge import parse_judge_args
+    from .plugins import judges
 
+    judge_args = args.judge_model_args
+    if judge_args:  # parsed by the plugin that provides judges (assay-judge)
+        judge_args = judges("--judge-model-args").parse_args(judge_args)
     return {
         "judge_strategy": args.judge_strategy,
-        "judge_model_args": parse_judge_args(args.judge_model_args),
+        "judge_model_args": judge_args or None,
         "judge_worker_num": args.judge_worker_num,
         "judge_aggregation": args.judge_aggregation,
         "judge_min_valid": args.judge_min_valid,
@@ -353,6 +356,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             lines["commands"] = item["commands"]
         if item["observes_events"]:
             lines["observes"] = ["every event (assay_event)"]
+        if "assay_judge" in item["hooks"]:
+            lines["provides"] = ["the judges (assay_judge)"]
         for kind, names in sorted(lines.items()):
             if args.verbose and kind in item["descriptions"]:
                 print(f"    {kind}:")

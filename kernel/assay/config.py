@@ -46,7 +46,7 @@ class TaskConfig:
     ignore_errors: bool = False  # drop errored samples from the denominator
     fsync_interval: float = 1.0
     progress: bool = True
-    # judges (EvalScope's names): see assay.judge
+    # judges (EvalScope's names), checked and run by the assay_judge hook (assay-judge)
     judge_strategy: str = "auto"  # auto | rule | llm | llm_recall
     judge_model_args: Any = attrs.field(factory=dict)  # one judge (a mapping) or several (a list of mappings)
     judge_worker_num: int = 1  # concurrent judge calls
@@ -65,13 +65,26 @@ class TaskConfig:
         self._n_as_repeats()
         if self.limit is not None and self.limit <= 0:
             raise AssayError(f"limit must be positive, got {self.limit}")
-        from .judge import check_judge_config
-
-        check_judge_config(self)
+        self._check_judge()
         if self.eval_type == "checkpoint":
             self.eval_type = "llm_ckpt"
         if self.eval_type == "service":
             self.eval_type = "openai_api"
+
+    def _check_judge(self) -> None:
+        """Judge settings that ask for a judge are checked by the plugin that provides judges (assay-judge,
+        through the ``assay_judge`` hook); without one, they are an error naming the distribution."""
+        if self.judge_model_args is None:
+            self.judge_model_args = {}
+        defaults = {"judge_worker_num": 1, "judge_aggregation": "mean", "judge_min_valid": 1}
+        asked = ["judge_model_args"] if self.judge_model_args not in ({}, []) else []
+        asked += ["judge_strategy"] if self.judge_strategy not in ("auto", "rule") else []
+        asked += [k for k, v in defaults.items() if getattr(self, k) != v]
+        if not asked:
+            return
+        from .plugins import judges
+
+        judges(asked[0]).check(self)
 
     def _n_as_repeats(self) -> None:
         """``generation_config.n`` (EvalScope): n completions per sample, each kept and scored, are n

@@ -37,14 +37,13 @@ from .events import (
     Usage,
 )
 from .failures import FailureWatch, RunFailed, error_kind
-from .judge import Judge
 from .lifecycle import RunLifecycle
 from .plugins import PluginHost, host
 from .redact import inert_markup
 from .run import Run
 from .display import open_display
 from .loading import check_judge, is_self_driven, load_samples, model_config, open_benchmarks, select_model
-from .scoring import Scoring
+from .scoring import Scoring, open_judge
 
 
 def _request(sample: SampleLoaded, model: Model, cfg: TaskConfig, attempt: int) -> GenerateRequest:
@@ -227,20 +226,21 @@ async def _evaluate(
     run: Run,
     pending: Iterable[SampleLoaded] | None,
     driven: list[tuple[str, BenchmarkArgs, Any]] | None = None,
-    reuse: dict[Any, Judged] | None = None,
+    reuse: list[Judged] | None = None,
 ) -> None:
     try:
         for _name, args, bench in driven or []:
             await bench.run(run, args, cfg)
             run.flush()
         if pending:  # an empty list, None, or a LoadedStream whose benchmarks yielded nothing: no model opened
-            judge = Judge(cfg, plugins, run, reuse=reuse)
+            judge = open_judge(cfg, plugins, run, reuse=reuse)
             scoring = Scoring(plugins, judge=judge)
             try:
                 executor = plugins.get("executors", cfg.executor).obj(cfg, plugins)  # --executor (default local)
                 await executor.generate(pending, run, scoring)
             finally:
-                await judge.aclose()
+                if judge is not None:
+                    await judge.aclose()
     finally:
         await run.drain_observers()
 

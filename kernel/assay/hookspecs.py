@@ -93,13 +93,14 @@ def assay_scorers(register: Register) -> None:
     appended with its scores; one with ``blocking = True`` (it runs programs) runs in a worker thread.
 
     A scorer that needs an LLM judge defines ``async def score(self, sample, generated, judge)``:
-    ``judge`` is an :class:`assay.judge.JudgeView`; ``await judge.ask(sample, prompt, parse=...)``
-    asks the run's judges (``judge_model_args``; concurrent up to ``judge_worker_num``, retried, each
-    call a ``Judged`` event) and returns a :class:`assay.judge.JudgeResult` (``label``, ``value``, each
-    judge's ``verdicts``). Raise :class:`assay.judge.JudgeFailed` (``result.require()``) when the sample
+    ``judge`` is an :class:`assay_judge.JudgeView` (see ``assay_judge``); ``await judge.ask(sample, prompt,
+    parse=...)`` asks the run's judges (``judge_model_args``; concurrent up to ``judge_worker_num``, retried,
+    each call a ``Judged`` event) and returns a :class:`assay_judge.JudgeResult` (``label``, ``value``, each
+    judge's ``verdicts``). Raise :class:`assay_judge.JudgeFailed` (``result.require()``) when the sample
     cannot be judged: it is counted as a judge failure, never scored. ``assay rescore`` and ``resume``
-    reuse logged verdicts. Helpers in :mod:`assay.judge`: ``render_template``, ``parse_label``,
-    ``parse_rating``, ``expected_from_logprobs``, ``pairwise_orders``, ``aggregate``.
+    reuse logged verdicts. Helpers in :mod:`assay_judge` (the assay-judge distribution, a dependency of
+    judged plugins): ``render_template``, ``parse_label``, ``parse_rating``, ``expected_from_logprobs``,
+    ``pairwise_orders``, ``aggregate``.
 
     Example::
 
@@ -200,6 +201,31 @@ def assay_executors(register: Register) -> None:
         @hookimpl
         def assay_executors(register):
             register("ray", "assay_ray.executor:RayExecutor", description="Ray actors")
+    """
+
+
+@hookspec(firstresult=True)
+def assay_judge() -> Any:
+    """Provide the judges: the factory of the judge object that judged scorers receive.
+
+    The kernel asks this hook when a run's settings ask for a judge (``judge_model_args``,
+    ``judge_strategy`` and the other ``judge_*`` keys, which it keeps as data): the first implementation that
+    returns something wins (assay-judge returns ``"assay_judge.judge:Judge"``; a ``"module:attribute"`` is
+    imported on first use). When none does, a run whose settings ask for a judge fails before its directory
+    exists, naming the assay-judge distribution. The factory has ``check(cfg)`` (raise
+    :class:`assay.api.AssayError` on bad judge settings of a :class:`assay.config.TaskConfig`),
+    ``parse_args(text, flag)`` (``--judge-model-args``), ``Failed`` (the exception a judged scorer raises
+    when a sample cannot be judged: recorded as ``SampleFailed(stage="judge")``, its ``kind`` as
+    ``error_kind``), and ``factory(cfg, plugins, run, reuse=None, reuse_from=None, call=True)`` returns the
+    run's judge: ``configured``, ``strategy``, ``view(scorer)`` (what a scorer receives) and
+    ``async aclose()``. ``reuse`` holds the ``Judged`` events of the log (``assay resume``, ``rescore``),
+    ``reuse_from`` the source run of a rescore, ``call=False`` forbids new judge calls.
+
+    Example::
+
+        @hookimpl
+        def assay_judge():
+            return "my_judges.core:Judge"
     """
 
 

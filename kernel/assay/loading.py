@@ -25,7 +25,6 @@ from .config import TaskConfig
 from .events import (
     SampleLoaded,
 )
-from .judge import judge_specs
 from .plugins import PluginHost
 from .scoring import is_judged_scorer
 
@@ -187,12 +186,13 @@ def check_scorers(name: str, args: BenchmarkArgs, bench: Any, plugins: PluginHos
 def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]]) -> None:
     """A benchmark scored by a judge, with no judge configured (or ``judge_strategy: rule``), fails
     before the run exists."""
-    if cfg.judge_strategy in ("llm", "llm_recall") and not judge_specs(cfg):
+    configured = bool(cfg.judge_model_args)  # checked by the judge plugin (assay_judge) with the config
+    if cfg.judge_strategy in ("llm", "llm_recall") and not configured:
         raise AssayError(
             f"judge_strategy {cfg.judge_strategy!r} asks a judge: pass --judge-model-args "
             '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\''
         )
-    if judge_specs(cfg) and cfg.judge_strategy != "rule":
+    if configured and cfg.judge_strategy != "rule":
         return
     for name, args, bench in benches:
         if is_self_driven(bench):
@@ -204,7 +204,7 @@ def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, B
                     f"{name} is scored by a judge (scorer {scorer}) and has no rule-based scoring: "
                     "judge_strategy 'rule' cannot score it (use auto or llm)"
                 )
-            if is_judged_scorer(scorer_obj) and not judge_specs(cfg):
+            if is_judged_scorer(scorer_obj) and not configured:
                 raise AssayError(
                     f"{name} is scored by a judge (scorer {scorer}): pass --judge-model-args "
                     '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\' '

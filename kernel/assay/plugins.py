@@ -145,6 +145,7 @@ class PluginHost:
         self.failures: list[PluginFailure] = []
         self._registries: dict[str, dict[str, Registered]] = {}
         self._bodies: BodyRegistry | None = None
+        self._judge: Any = _MISSING
         self.commands: dict[str, str] = {}  # command name -> entry point that added it
         self.command_help: dict[str, str] = {}
         if entry_points:
@@ -174,6 +175,7 @@ class PluginHost:
             self.loaded.append(LoadedPlugin(name, distribution, ""))
         self._registries.clear()
         self._bodies = None
+        self._judge = _MISSING
 
     def _register(self, module: Any, name: str, dist: str) -> bool:
         """Register ``module``'s hook implementations that match a hookspec; report the others by name.
@@ -311,6 +313,20 @@ class PluginHost:
             self._bodies = bodies
         return self._bodies
 
+    def judge(self) -> Any:
+        """The judge factory of the first ``assay_judge`` implementation that gives one (assay-judge), or None."""
+        if self._judge is _MISSING:
+            self._judge = None
+            for impl in self.pm.hook.assay_judge.get_hookimpls()[::-1]:  # pluggy's call order (firstresult)
+                dist = self._dist_of(impl.plugin_name)
+                try:
+                    self._judge = resolve(impl.function(), f"assay_judge ({dist})")
+                except Exception as exc:  # noqa: BLE001 - as a registration hook that raises
+                    self._fail(impl.plugin_name, dist, "assay_judge", exc)
+                if self._judge is not None:
+                    break
+        return self._judge
+
     def add_commands(self, cli: Any) -> None:
         choices = getattr(getattr(cli, "_sub", None), "choices", {})
         for impl in reversed(self.pm.hook.assay_commands.get_hookimpls()):
@@ -397,3 +413,14 @@ def host() -> PluginHost:
     if _host is None:
         _host = PluginHost()
     return _host
+
+
+def judges(asked: str, plugins: PluginHost | None = None) -> Any:
+    """The judge factory (``assay_judge``), or an error naming assay-judge: ``asked`` asks for a judge."""
+    factory = (plugins or host()).judge()
+    if factory is None:
+        raise AssayError(
+            f"{asked} asks for a judge: the assay-judge distribution, which provides judges, is not installed "
+            "(or failed to load: see `assay plugins`): pip install assay-judge"
+        )
+    return factory

@@ -24,7 +24,6 @@ from .events import (
     SampleFailed,
     SampleLoaded,
 )
-from .judge import Judge, judge_specs, reuse_key
 from .lifecycle import RunLifecycle
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
@@ -32,7 +31,7 @@ from .redact import strip_redacted, visible
 from .run import Run, host_facts
 from .evaluate import _evaluate, _run_async
 from .loading import is_self_driven, load_samples, open_benchmarks
-from .scoring import Scoring
+from .scoring import Scoring, open_judge
 
 
 def _load_into(
@@ -62,7 +61,7 @@ class LogState:
     scored: set[str] = attrs.field(factory=set)
     reported: set[str] = attrs.field(factory=set)  # benchmarks with a MetricReported
     metrics: list[Any] = attrs.field(factory=list)  # the MetricReported events themselves
-    judged: dict[Any, Judged] = attrs.field(factory=dict)  # logged verdicts by assay.judge.reuse_key
+    judged: list[Judged] = attrs.field(factory=list)  # the logged verdicts, for the judge to reuse (assay_judge)
     finished: bool = False
 
 
@@ -99,8 +98,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
             else:
                 state.scored.add(b.sample_id)
         elif ev.type == "Judged":
-            if b.status == "ok" or b.output or b.label is not None or b.value is not None:
-                state.judged[reuse_key(b)] = b
+            state.judged.append(b)
         elif ev.type == "MetricReported":
             state.reported.add(b.benchmark)
             state.metrics.append(b)
@@ -155,7 +153,7 @@ def run_resume(
         )
         if to_score:  # verdicts already logged are reused, never asked again
             pairs = [(state.loaded[sid], state.generated[sid]) for sid in to_score]
-            _run_async(_score_all, cfg, plugins, run, pairs, Judge(cfg, plugins, run, reuse=state.judged), None)
+            _run_async(_score_all, cfg, plugins, run, pairs, open_judge(cfg, plugins, run, reuse=state.judged), None)
         if to_generate or driven:
             _run_async(_evaluate, cfg, plugins, run, to_generate, driven, state.judged)
     return life.report  # type: ignore[return-value]
@@ -166,7 +164,7 @@ async def _score_all(
     plugins: PluginHost,
     run: Run,
     pairs: list[tuple[SampleLoaded, Generated]],
-    judge: Judge,
+    judge: Any,
     override: list[str] | None,
 ) -> None:
     """Score stored generations; judged samples concurrently (``judge_worker_num`` bounds the judge calls)."""
@@ -194,7 +192,8 @@ async def _score_all(
                     for pair in judged:
                         await send.send(pair)
     finally:
-        await judge.aclose()
+        if judge is not None:
+            await judge.aclose()
         run.flush()
 
 
@@ -230,7 +229,7 @@ def run_rescore(
             plugins.get("scorers", name)
         except AssayError as exc:
             raise AssayError(f"{'--scorers' if scorers else 'a scorer the source run used'}: {exc}") from None
-    if rejudge and not judge_specs(cfg):
+    if rejudge and not cfg.judge_model_args:
         raise AssayError("--rejudge: no judge configured in the source run; pass --judge-model-args")
     with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval) as life:
         run = life.run
@@ -275,13 +274,8 @@ def run_rescore(
         # corpus-level figures (correlations, nDCG) are not per-sample scores: carried over as they are
         run.emit_many([*batch, *state.metrics])
         if deferred:
-            judge = Judge(
-                cfg,
-                plugins,
-                run,
-                reuse=None if rejudge else state.judged,
-                reuse_from=str(path.parent),
-                call=rejudge,
+            judge = open_judge(
+                cfg, plugins, run, reuse=None if rejudge else state.judged, reuse_from=str(path.parent), call=rejudge
             )
             _run_async(_score_all, cfg, plugins, run, deferred, judge, scorers)
     return life.report  # type: ignore[return-value]

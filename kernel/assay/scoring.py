@@ -18,7 +18,6 @@ from .events import (
     Scored,
 )
 from .failures import RunFailed
-from .judge import Judge, JudgeFailed
 from .plugins import PluginHost
 
 
@@ -40,12 +39,23 @@ def judge_failed(sample: SampleLoaded, message: str, kind: str | None = None) ->
     )
 
 
+def open_judge(cfg: Any, plugins: PluginHost, run: Any, **reuse: Any) -> Any:
+    """The run's judge from the ``assay_judge`` hook (assay-judge; ``reuse``: its ``reuse``, ``reuse_from``,
+    ``call``), or None when no plugin provides judges (then no setting asks for one: the config checked it)."""
+    factory = plugins.judge()
+    return None if factory is None else factory(cfg, plugins, run, **reuse)
+
+
 class Scoring:
-    def __init__(self, plugins: PluginHost, override: list[str] | None = None, judge: Judge | None = None) -> None:
+    def __init__(self, plugins: PluginHost, override: list[str] | None = None, judge: Any = None) -> None:
         self.plugins = plugins
         self.override = override
-        self.judge = judge  # for scorers with ``async def score(sample, generated, judge)``
+        self.judge = judge  # for scorers with ``async def score(sample, generated, judge)`` (see assay_judge)
         self._filters: dict[str, list[Any]] = {}
+
+    def _judge_failed(self, exc: Exception) -> bool:
+        """Whether a judged scorer's exception is the judge's ``Failed``: a judge failure, not a scorer error."""
+        return isinstance(exc, getattr(self.judge, "Failed", ()))
 
     def judged(self, sample: SampleLoaded) -> bool:
         """Whether a scorer of this sample is async (it asks a judge), or the judge strategy asks one."""
@@ -68,7 +78,7 @@ class Scoring:
         return judge.strategy
 
     async def ascore(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
-        """Score with every scorer, awaiting the judged ones; a :class:`JudgeFailed` is a judge failure."""
+        """Score with every scorer, awaiting the judged ones; the judge's ``Failed`` is a judge failure."""
         gen = self._filtered(sample, gen)
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
@@ -86,13 +96,13 @@ class Scoring:
             try:
                 assert self.judge is not None, "no judge for a judged scorer"
                 items = await scorer.score(sample, gen, self.judge.view(name))
-            except JudgeFailed as exc:
-                failed.append(judge_failed(sample, f"scorer {name}: {exc}", exc.kind))
-                continue
             except RunFailed:
                 raise
             except Exception as exc:  # noqa: BLE001 - as in score()
-                failed.append(self._failure(name, sample, exc))
+                if self._judge_failed(exc):
+                    failed.append(judge_failed(sample, f"scorer {name}: {exc}", getattr(exc, "kind", None)))
+                else:
+                    failed.append(self._failure(name, sample, exc))
                 continue
             s, f = self._collect(name, sample, items)
             scored += s
@@ -110,7 +120,9 @@ class Scoring:
         assert self.judge is not None
         try:
             items = await judge_scorer.score(sample, gen, self.judge.view("llm_judge"), metric=main)
-        except JudgeFailed as exc:
+        except Exception as exc:
+            if not self._judge_failed(exc):
+                raise
             return [], [judge_failed(sample, f"llm_recall ({main} was 0 by the rules): {exc}")]
         judged, failed = self._collect("llm_judge", sample, items)
         return [sc for sc in scored if sc.metric != main] + judged, failed

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from assay.api import BenchmarkArgs
-from assay.builtin.llm_judge import PATTERN_TEMPLATE
+from assay_judge.llm_judge import PATTERN_TEMPLATE
 from assay_testserver.testing import assay, run_dir_of
 
 pytestmark = pytest.mark.slow

@@ -204,8 +204,11 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
         "executors": ["local"],
         "models": ["mock"],
         "reporters": ["eval"],
-        "scorers": ["exact_match", "includes", "llm_judge"],
+        "scorers": ["exact_match", "includes"],
     }
+    # the judges are a plugin of their own (assay-judge), reached through the assay_judge hook
+    assert plugins["judge"]["registers"] == {"scorers": ["llm_judge"]}
+    assert plugins["judge"]["hooks"] == ["assay_judge", "assay_scorers"]
 
 
 def test_help_and_plugins_still_run(host):

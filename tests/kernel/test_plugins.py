@@ -101,7 +101,7 @@ def test_hookspecs_are_all_documented_and_the_reference_has_not_drifted():
 
     ref = _hook_reference()
     names = [n for n, _ in ref.hookspecs()]
-    assert names == [n for n in vars(hookspecs) if n.startswith("assay_")] and len(names) == 11
+    assert names == [n for n in vars(hookspecs) if n.startswith("assay_")] and len(names) == 12
     generated = ref.render()
     for name in names:
         assert f"### `{name}(" in generated

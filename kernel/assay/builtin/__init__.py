@@ -24,11 +24,6 @@ def assay_scorers(register: Any) -> None:
         IncludesMatch(),
         description="the target appears in the output, ignoring case and runs of whitespace",
     )
-    register(
-        "llm_judge",
-        "assay.builtin.llm_judge:SCORER",
-        description="a judge grades the answer against the reference (EvalScope's LLMJudge prompts): acc",
-    )
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from assay.api import AssayError, BenchmarkArgs
-from assay.judge import logprob_share
+from assay_judge import logprob_share
 from assay_alpacaeval.benchmark import (
     AlpacaEval,
     discrete,

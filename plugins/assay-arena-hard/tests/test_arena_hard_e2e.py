@@ -168,7 +168,7 @@ def test_arena_hard_eval_exact_score_coverage_and_prompts(test_server, datasets_
 
 
 def test_official_verdict_regex() -> None:
-    from assay.judge import parse_pairwise
+    from assay_judge import parse_pairwise
 
     parse = parse_pairwise()
     assert parse("My final verdict is tie: [[A=B]]").label == "A=B"

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_json, read_jsonl
-from assay.judge import Parsed, logprob_share
+from assay_judge import Parsed, logprob_share
 from assay.tables import Column, TableReporter
 
 from .prompts import ALPACA_EVAL_CLF_GPT4_TURBO

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import anyio
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_jsonl
-from assay.judge import JudgeFailed, pairwise_outcome, parse_pairwise, render_template
+from assay_judge import JudgeFailed, pairwise_outcome, parse_pairwise, render_template
 from assay.tables import Column, TableReporter, fixed
 from assay.text import split_reasoning
 

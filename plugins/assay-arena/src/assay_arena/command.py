@@ -145,7 +145,7 @@ def run_arena(args: argparse.Namespace) -> int:
     from assay.cli import judge_flags
     from assay.config import from_dict
     from assay.resume import config_from_log, replay
-    from assay.judge import judge_specs
+    from assay_judge import judge_specs
     from assay.lifecycle import RunLifecycle
     from assay.log import log_path
     from assay.plugins import host
@@ -242,7 +242,7 @@ def run_arena(args: argparse.Namespace) -> int:
 
 async def _judge_all(cfg: Any, plugins: Any, run: Any, battles: list, reuse: dict) -> None:
     import anyio
-    from assay.judge import Judge
+    from assay_judge import Judge
 
     judge = Judge(cfg, plugins, run, reuse=reuse)
     try:
@@ -270,7 +270,7 @@ async def _battle(judge: Any, battle: tuple) -> list[Any]:
     makes the battle judge-failed (as Arena-Hard drops a question whole)."""
     import anyio
     from assay.events import SampleFailed, Scored
-    from assay.judge import pairwise_outcome, parse_pairwise, render_template
+    from assay_judge import pairwise_outcome, parse_pairwise, render_template
     from assay_arena_hard.prompts import PROMPT_TEMPLATE, SYSTEM_PROMPT
 
     bid, sample, la, a, lb, b = battle

@@ -12,7 +12,7 @@ Input: JSONL records ``{"id"?, "question", "contexts": [...], "answer", "ground_
   the judge's 0/1 "was context k useful for the reference answer" (the answer when no reference);
 - context_recall = reference sentences attributable to the contexts / reference sentences.
 
-The judge is the kernel's (:mod:`assay.judge`): the run's ``--judge-model-args`` when given (several
+The judge is assay-judge's (:mod:`assay_judge`): the run's ``--judge-model-args`` when given (several
 judges, aggregation, ``--judge-worker-num``), else one judge from ``judge_backend`` (default
 ``openai_api``), ``judge_model`` / ``judge_api_url`` / ``judge_api_key`` (else the run's --model /
 --api-url / --api-key) and ``judge_generation_config`` (temperature 0 unless given). Every judge call is a
@@ -156,7 +156,7 @@ def _flag(value: Any, what: str) -> int:
 
 def _json_reply(output: str, logprobs: Any = None) -> Any:
     """A judge reply's JSON object, kept as the verdict's label (raises on a reply with none: unparseable)."""
-    from assay.judge import Parsed
+    from assay_judge import Parsed
 
     return Parsed(label=json.dumps(parse_json(output), ensure_ascii=False))
 
@@ -192,7 +192,7 @@ class RAG:
 
     def _judge(self, run: Any, args: BenchmarkArgs, config: Any) -> Any:
         """The kernel's judge: the run's judge_model_args, else one built from this benchmark's judge_* keys."""
-        from assay.judge import Judge, judge_specs
+        from assay_judge import Judge, judge_specs
         from assay.plugins import host
 
         cfg = config

@@ -207,7 +207,7 @@ def parse_dimensions(output: str) -> dict[str, float] | None:
 
 
 def _parse(output: str, logprobs: Any = None) -> Any:
-    from assay.judge import Parsed
+    from assay_judge import Parsed
 
     dims = parse_dimensions(output)
     return None if dims is None else Parsed(value=sum((v - 1) / 4 for v in dims.values()) / len(dims))

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import anyio
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_jsonl
-from assay.judge import parse_rating, render_template
+from assay_judge import parse_rating, render_template
 from assay.tables import Column, TableReporter
 
 from .prompts import PROMPTS

@@ -148,7 +148,7 @@ class EvalWorker:
     def __init__(self, config: dict[str, Any], run_id: str, concurrency: int) -> None:
         from assay.config import load
         from assay.loading import model_config, select_model
-        from assay.scoring import Scoring
+        from assay.scoring import Scoring, open_judge
         from assay.failures import FailureWatch
         from assay.plugins import host
 
@@ -157,12 +157,9 @@ class EvalWorker:
         _backend, factory = select_model(self.cfg, self.plugins)
         self.sink = _Sink(run_id, self.cfg)
         self.model = factory(model_config(self.cfg), self.sink)
-        try:  # judges (assay.judge): a worker asks them itself; their Judged events go back with the shard
-            from assay.judge import Judge
-        except ImportError:  # a kernel without judges
-            self.scoring = Scoring(self.plugins)
-        else:
-            self.scoring = Scoring(self.plugins, judge=Judge(self.cfg, self.plugins, self.sink))
+        # judges (the assay_judge hook, None without assay-judge): a worker asks them itself; their Judged
+        # events go back with the shard
+        self.scoring = Scoring(self.plugins, judge=open_judge(self.cfg, self.plugins, self.sink))
         self.watch = FailureWatch(None)  # a run whose first samples all fail alike stops (RunFailed)
         self.concurrency = concurrency
         self.sem: asyncio.Semaphore | None = None

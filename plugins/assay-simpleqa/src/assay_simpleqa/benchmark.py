@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.data import read_csv_dicts, read_jsonl
-from assay.judge import parse_label, render_template
+from assay_judge import parse_label, render_template
 from assay.tables import Column, TableReporter
 
 from .prompts import CHINESE_SIMPLEQA_GRADER, SIMPLEQA_GRADER

@@ -7,7 +7,7 @@ import math
 import pytest
 from assay.api import AssayError
 from assay.config import from_dict
-from assay.judge import (
+from assay_judge import (
     Verdict,
     aggregate,
     expected_from_logprobs,
@@ -108,7 +108,7 @@ def test_aggregate() -> None:
     assert aggregate([_v(0, label="A"), _v(1, label="A")], "all_agree").label == "A"
     split = aggregate([_v(0, label="A"), _v(1, label="B"), _v(2, label="A")], "all_agree")
     assert not split.ok and split.reason == "judges disagree: A, B, A"
-    from assay.judge import JudgeFailed
+    from assay_judge import JudgeFailed
 
     with pytest.raises(JudgeFailed, match=r"0 of 1 verdicts valid \(need 1\)"):
         aggregate([_v(0, ok=False)], "mean").require()

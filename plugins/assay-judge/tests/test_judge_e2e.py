@@ -1,4 +1,4 @@
-"""The kernel's Judge against real backends: the openai_api backend on the test server (scripted verdicts,
+"""assay-judge's Judge against real backends: the openai_api backend on the test server (scripted verdicts,
 log-probabilities, failures), several judges aggregated, the worker bound, reuse, the mock backend."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import anyio
 import pytest
 from assay.config import from_dict
 from assay.events import SampleLoaded
-from assay.judge import Judge, Parsed, expected_from_logprobs, logprob_share, parse_label, parse_rating, reuse_key
+from assay_judge import Judge, Parsed, expected_from_logprobs, logprob_share, parse_label, parse_rating, reuse_key
 from assay.plugins import host
 from assay.run import Run
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import Score
-from ..judge import parse_label, parse_rating
+from assay.api import Score
+
+from .judge import parse_label, parse_rating
 
 PATTERN_TEMPLATE = """Your job is to look at a question, a gold target, and a predicted answer, and return a letter "A" or "B" to indicate whether the predicted answer is correct or incorrect.
 

@@ -1,4 +1,5 @@
-"""Judges: model backends used by scorers.
+"""Judges: model backends used by scorers (the assay-judge distribution; the kernel reaches it through the
+``assay_judge`` hook, which returns :class:`Judge`).
 
 A judge is any registered model backend (``openai_api``, ``transformers``, ``mock``...), built through the
 same factory as the evaluated model from ``judge_model_args`` (EvalScope's names: ``model_id``,
@@ -37,9 +38,9 @@ from typing import Any
 import anyio
 import attrs
 
-from .api import AssayError, GenerateRequest
-from .calls import call_model
-from .events import Judged
+from assay.api import AssayError, GenerateRequest
+from assay.calls import call_model
+from assay.events import Judged
 
 __all__ = [
     "AGGREGATIONS",
@@ -59,10 +60,13 @@ __all__ = [
     "pairwise_orders",
     "pairwise_outcome",
     "parse_pairwise",
+    "parse_judge_args",
     "parse_label",
     "parse_rating",
     "prompt_hash",
     "render_template",
+    "reusable",
+    "reuse_key",
 ]
 
 STRATEGIES = ("auto", "rule", "llm", "llm_recall")
@@ -114,7 +118,7 @@ def parse_judge_args(text: str | None, flag: str = "--judge-model-args") -> Any:
         if not all(isinstance(v, dict) for v in value):
             raise AssayError(f"{flag}: expected a JSON object or a list of objects")
         return value
-    from .config import parse_json_arg
+    from assay.config import parse_json_arg
 
     return parse_json_arg(text, flag)
 
@@ -409,13 +413,40 @@ def reuse_key(ev: Judged) -> ReuseKey:
     return (ev.sample_id, ev.scorer, ev.key, ev.judge_index, ev.prompt_hash)
 
 
+def reusable(logged: Iterable[Judged] | dict[ReuseKey, Judged] | None) -> dict[ReuseKey, Judged]:
+    """Logged ``Judged`` events by :func:`reuse_key`, the last one of each key: the calls that got an answer
+    (a verdict given, even unparseable, is never asked again; a call that failed is)."""
+    if isinstance(logged, dict):
+        return dict(logged)
+    return {
+        reuse_key(ev): ev
+        for ev in logged or ()
+        if ev.status == "ok" or ev.output or ev.label is not None or ev.value is not None
+    }
+
+
 class Judge:
     """The run's judges: built lazily from ``judge_model_args`` through the model registry.
 
-    ``reuse``: logged ``Judged`` events by :func:`reuse_key` (resume, rescore); ``reuse_from``: the
-    run they come from when it is another run (rescore: each reused verdict is copied into the new log);
-    ``call=False``: never call a judge (rescore without ``--rejudge``).
+    This class is what the ``assay_judge`` hook gives the kernel: ``Judge(cfg, plugins, run, ...)`` opens a
+    run's judges, :meth:`check` and :meth:`parse_args` read the configuration, :attr:`Failed` is the exception
+    a judged scorer raises. ``reuse``: the logged ``Judged`` events (resume, rescore; those that got an answer
+    are reused, see :func:`reusable`); ``reuse_from``: the run they come from when it is another run (rescore:
+    each reused verdict is copied into the new log); ``call=False``: never call a judge (rescore without
+    ``--rejudge``).
     """
+
+    Failed = JudgeFailed
+
+    @staticmethod
+    def check(cfg: Any) -> None:
+        """Check a :class:`assay.config.TaskConfig`'s judge settings (:func:`check_judge_config`)."""
+        check_judge_config(cfg)
+
+    @staticmethod
+    def parse_args(text: str | None, flag: str = "--judge-model-args") -> Any:
+        """``--judge-model-args`` as given on the command line (:func:`parse_judge_args`)."""
+        return parse_judge_args(text, flag)
 
     def __init__(
         self,
@@ -423,7 +454,7 @@ class Judge:
         plugins: Any,
         run: Any,
         *,
-        reuse: dict[ReuseKey, Judged] | None = None,
+        reuse: Iterable[Judged] | dict[ReuseKey, Judged] | None = None,
         reuse_from: str | None = None,
         call: bool = True,
     ) -> None:
@@ -432,13 +463,13 @@ class Judge:
         self.run = run
         self.specs = judge_specs(cfg)
         self.strategy = cfg.judge_strategy
-        self.reuse = reuse or {}
+        self.reuse = reusable(reuse)
         self.reuse_from = reuse_from
         self.call = call
         self._models: dict[int, Any] = {}
         self._limiter: anyio.CapacityLimiter | None = None
         self.calls = 0  # judge requests made (attempts not counted)
-        from .failures import FailureWatch
+        from assay.failures import FailureWatch
 
         self._watch = FailureWatch(None)  # the first judge calls all failing alike (a bad key, URL): stop
 
@@ -462,8 +493,8 @@ class Judge:
     def _model(self, index: int) -> Any:
         model = self._models.get(index)
         if model is None:
-            from .config import TaskConfig
-            from .loading import model_config, select_model
+            from assay.config import TaskConfig
+            from assay.loading import model_config, select_model
 
             spec = self.specs[index]
             jcfg = TaskConfig(
@@ -622,7 +653,7 @@ class Judge:
         return verdict
 
     def _stop_if_systematic(self, exc: Exception, name: str) -> None:
-        from .failures import RunFailed
+        from assay.failures import RunFailed
 
         try:
             self._watch.failure(exc)
