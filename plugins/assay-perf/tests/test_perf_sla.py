@@ -11,6 +11,7 @@ import anyio
 import pytest
 from assay.api import AssayError
 from assay_perf import sla
+from assay_testserver.testing import table_cells
 
 
 def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, request_events):
@@ -57,6 +58,14 @@ def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, reque
         [sys.executable, "-m", "assay", "report", str(run_dir)], capture_output=True, text=True, check=True
     ).stdout
     assert "SLA G1 (p99_latency <= 0.75): highest parallel meeting it: 4" in table
+    header, *rows = table_cells(table, "SLA auto-tune over parallel")
+    assert header == ["Parallel", "Runs", "Failed", "p99_latency", "G1"]
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
+        ("1", "1", "0", "pass"), ("2", "1", "0", "pass"), ("4", "1", "0", "pass"),
+        ("5", "1", "0", "FAIL"), ("6", "1", "0", "FAIL"), ("8", "1", "0", "FAIL"),
+    ]  # fmt: skip
+    curve = {r["value"]: r["p99_latency"] for r in section["curve"]}
+    assert [r[3] for r in rows] == [f"{curve[v]:.4g}" for v in (1, 2, 4, 5, 6, 8)]
 
 
 def _rows(values: dict[int, float]) -> dict[int, dict]:

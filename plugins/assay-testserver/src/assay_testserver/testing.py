@@ -6,6 +6,7 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
 - :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
 - :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
+- :func:`table_cells` reads the cells of a Rich table a command printed;
 - :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
 - :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
 """
@@ -34,6 +35,7 @@ __all__ = [
     "run_dir_of",
     "run_dirs",
     "section",
+    "table_cells",
 ]
 
 _TAIL = 3000  # characters of stdout / stderr shown when the exit status is not the expected one
@@ -117,6 +119,20 @@ def section(items: list[dict[str, Any]], reporter: str) -> dict[str, Any]:
     """The JSON section of one reporter among a report's items (there must be exactly one)."""
     (found,) = [i["section"] for i in items if i.get("reporter") == reporter]
     return found
+
+
+def table_cells(out: str, title: str) -> list[list[str]]:
+    """The cells of the body rows of the first Rich table printed in ``out`` after the line that holds
+    ``title`` (the start of its title: a long title wraps), each stripped; the header row comes first."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if title in line)
+    rows: list[list[str]] = []
+    for line in lines[start + 1 :]:
+        if line.startswith(("┃", "│")):
+            rows.append([c.strip() for c in line.strip()[1:-1].split(line[0])])
+        elif line.startswith("└"):
+            return rows
+    raise AssertionError(f"no table after {title!r} in:\n{out[-_TAIL:]}")
 
 
 def cli_eval(
