@@ -5,33 +5,19 @@ its run directory (the ``run-<id>.swanlab`` record log, with SwanLab's own reade
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("swanlab")
 
-from assay_testserver.testing import assay, bodies, events, gsm8k_rules, run_dirs  # noqa: E402
-
-# any attempt to reach the network goes to a closed local port and fails at once (a hang is a failure)
-NO_NET = {
-    "SWANLAB_MODE": "offline",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "127.0.0.1,localhost",
-    "no_proxy": "127.0.0.1,localhost",
-}
+from assay_testserver.testing import assay, bodies, events, gsm8k_rules, no_network, run_dirs  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch):
-    """The `assay` subprocesses see no SwanLab or tracker setting of this environment, and no network."""
-    for key in list(os.environ):
-        if key.startswith(("SWANLAB_", "ASSAY_TRACKER")):
-            monkeypatch.delenv(key)
-    for key, value in NO_NET.items():
-        monkeypatch.setenv(key, value)
+    """The `assay` subprocesses: no SwanLab or tracker setting of this environment, SwanLab offline, no network."""
+    no_network(monkeypatch, drop=("SWANLAB_", "ASSAY_TRACKER"), SWANLAB_MODE="offline")
 
 
 class SwanRun:

@@ -5,7 +5,6 @@ repo's test server on the real GSM8K file; what W&B wrote is read back from its 
 from __future__ import annotations
 
 import json
-import os
 import struct
 from pathlib import Path
 
@@ -13,27 +12,13 @@ import pytest
 
 pytest.importorskip("wandb")
 
-from assay_testserver.testing import assay, bodies, events, gsm8k_rules, run_dirs  # noqa: E402
-
-# any attempt to reach the network goes to a closed local port and fails at once (a hang is a failure)
-NO_NET = {
-    "WANDB_MODE": "offline",
-    "WANDB_SILENT": "true",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "127.0.0.1,localhost",
-    "no_proxy": "127.0.0.1,localhost",
-}
+from assay_testserver.testing import assay, bodies, events, gsm8k_rules, no_network, run_dirs  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch):
-    """The `assay` subprocesses see no W&B or tracker setting of this environment, and no network."""
-    for key in list(os.environ):
-        if key.startswith(("WANDB_", "ASSAY_TRACKER")):
-            monkeypatch.delenv(key)
-    for key, value in NO_NET.items():
-        monkeypatch.setenv(key, value)
+    """The `assay` subprocesses: no W&B or tracker setting of this environment, W&B offline, no network."""
+    no_network(monkeypatch, drop=("WANDB_", "ASSAY_TRACKER"), WANDB_MODE="offline", WANDB_SILENT="true")
 
 
 def records(path: Path) -> list[tuple[str, object]]:

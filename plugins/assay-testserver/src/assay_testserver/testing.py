@@ -6,6 +6,7 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
 - :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
 - :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
+- :func:`no_network` keeps the subprocesses of a test off the network and off this environment's settings;
 - :func:`table_cells` reads the cells of a Rich table a command printed;
 - :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
 - :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
@@ -29,6 +30,7 @@ __all__ = [
     "cli_eval_hub",
     "events",
     "fake_hf_cache",
+    "no_network",
     "report_items",
     "report_rows",
     "rows_by",
@@ -119,6 +121,22 @@ def section(items: list[dict[str, Any]], reporter: str) -> dict[str, Any]:
     """The JSON section of one reporter among a report's items (there must be exactly one)."""
     (found,) = [i["section"] for i in items if i.get("reporter") == reporter]
     return found
+
+
+def no_network(monkeypatch: Any, drop: tuple[str, ...] = (), **settings: str) -> None:
+    """For the ``assay`` subprocesses of a test (through pytest's ``monkeypatch``): the variables of this
+    environment whose names start with one of ``drop`` removed, ``settings`` set, and every proxied
+    request sent to a closed local port, so an attempt to reach the network fails at once (a hang is a
+    failure) while the loopback test server stays reachable."""
+    for key in list(os.environ):
+        if key.startswith(drop):
+            monkeypatch.delenv(key)
+    closed = "http://127.0.0.1:9"
+    local = "127.0.0.1,localhost"
+    for key, value in {"HTTP_PROXY": closed, "HTTPS_PROXY": closed, "NO_PROXY": local, "no_proxy": local}.items():
+        monkeypatch.setenv(key, value)
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
 
 
 def table_cells(out: str, title: str) -> list[list[str]]:
