@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from assay_perf.metrics import PerfReporter
-from assay_testserver.testing import table_cells
+from assay_testserver.testing import assay, table_cells
 from rich.console import Console
 
 LOAD = ("--model", "m", "--stream", "--max-tokens", "10", "--min-tokens", "10")
@@ -119,11 +116,9 @@ def test_vllm_prefix_cache_counters(server_process, perf):
 def test_failed_scrapes_are_counted_never_fatal(test_server, tmp_path, fault, kind):
     srv = test_server(ttft=0.1, metrics_fault=None if fault == "refused" else fault)
     extra = ["http://127.0.0.1:1/metrics"] if fault == "refused" else []
-    cmd = [sys.executable, "-m", "assay", "perf", "--url", srv.url, "--parallel", "2", "--number", "4"]
-    cmd += [*LOAD, "--server-metrics", *extra, "--work-dir", str(tmp_path), "--name", "r"]
-    env = {**os.environ, "COLUMNS": "200", "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    args = ["perf", "--url", srv.url, "--parallel", "2", "--number", "4", *LOAD, "--server-metrics", *extra]
+    env = {"COLUMNS": "200", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = assay(*args, "--work-dir", str(tmp_path), "--name", "r", env=env, timeout=120)
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     (p,) = report["sections"]["perf"]["points"]
     assert (p["succeeded"], p["failed"]) == (4, 0)

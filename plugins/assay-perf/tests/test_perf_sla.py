@@ -4,14 +4,12 @@ the answer as a projection of the log, and the search logic on known curves."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import anyio
 import pytest
 from assay.api import AssayError
 from assay_perf import sla
-from assay_testserver.testing import table_cells
+from assay_testserver.testing import assay, table_cells
 
 
 def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, request_events):
@@ -47,16 +45,8 @@ def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, reque
     assert len(evs) == 1 + 2 + 4 + 8 + 6 + 5
     assert {e["point"]["sla_run"] for e in evs} == {1}
     # the answer is a projection: `assay report` recomputes it from the log
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run_dir), "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(out.stdout)["sla"]["groups"][0]["answer"] == 4
-    table = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run_dir)], capture_output=True, text=True, check=True
-    ).stdout
+    assert json.loads(assay("report", str(run_dir), "--format", "json").stdout)["sla"]["groups"][0]["answer"] == 4
+    table = assay("report", str(run_dir)).stdout
     assert "SLA G1 (p99_latency <= 0.75): highest parallel meeting it: 4" in table
     header, *rows = table_cells(table, "SLA auto-tune over parallel")
     assert header == ["Parallel", "Runs", "Failed", "p99_latency", "G1"]
