@@ -8,6 +8,7 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
 - :func:`no_network` keeps the subprocesses of a test off the network and off this environment's settings;
 - :func:`table_cells` reads the cells of a Rich table a command printed;
+- :func:`main_eval` runs ``assay eval`` in this process and reads its report;
 - :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
 - :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
 """
@@ -30,6 +31,7 @@ __all__ = [
     "cli_eval_hub",
     "events",
     "fake_hf_cache",
+    "main_eval",
     "no_network",
     "report_items",
     "report_rows",
@@ -151,6 +153,17 @@ def table_cells(out: str, title: str) -> list[list[str]]:
         elif line.startswith("└"):
             return rows
     raise AssertionError(f"no table after {title!r} in:\n{out[-_TAIL:]}")
+
+
+def main_eval(work_dir: Path, *args: str) -> tuple[Path, Any]:
+    """``assay eval ARGS --work-dir WORK_DIR --no-progress`` in this process (``assay.cli.main``, exit 0
+    expected); return (the one run directory of ``work_dir``, its ``report.json``)."""
+    from assay.cli import main
+
+    code = main(["eval", *args, "--work-dir", str(work_dir), "--no-progress"])
+    assert code == 0, f"assay eval {' '.join(args)}: exit {code}, expected 0"
+    (run,) = run_dirs(work_dir)
+    return run, json.loads((run / "report.json").read_text(encoding="utf-8"))
 
 
 def cli_eval(
