@@ -191,6 +191,19 @@ def test_off_unless_named_and_points_are_throttled(tmp_path, datasets_dir):
     assert points == [1, 5]
 
 
+def test_a_resumed_run_is_a_new_wandb_run_named_resumed(tmp_path, datasets_dir):
+    work = tmp_path / "w"
+    args = ("--datasets", "gsm8k", "--limit", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(work))
+    assay("eval", *args, "--no-progress", env={"ASSAY_TRACKERS": "wandb"})
+    (run,) = run_dirs(work)
+    proc = assay("resume", str(run), env={"ASSAY_TRACKERS": "wandb", "WANDB_DIR": str(tmp_path / "again")})
+    assert "0 to generate, 0 to score" in proc.stderr
+    wb = OfflineRun(tmp_path / "again")
+    # the resumed run brings no config of its own: its id and directory; the kind is eval
+    assert (wb.run.display_name, list(wb.run.tags)) == (f"{run.name} (resumed)", ["eval"])
+    assert wb.config == {"run_id": run.name, "run_dir": str(run)}
+
+
 def test_visualizer_names_a_known_tracker(tmp_path):
     proc = assay("eval", "--datasets", "gsm8k", "--visualizer", "tensorboard", check=2)
     assert (
