@@ -24,7 +24,7 @@ import msgspec
 from .log import decode_blocks
 from .redact import inert_markup, inert_text
 
-__all__ = ["Column", "TableReporter", "fixed", "read_bodies", "render_table"]
+__all__ = ["Column", "TableReporter", "fixed", "read_bodies", "render_matrix", "render_table"]
 
 
 @dataclass(frozen=True)
@@ -58,20 +58,49 @@ def fixed(digits: int, scale: float = 1.0) -> Callable[[Any], str]:
     return lambda v: f"{v * scale:.{digits}f}"
 
 
-def render_table(title: Any, columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> Any:
+def render_table(
+    title: Any, columns: Sequence[Column], rows: Iterable[dict[str, Any]], caption: str | None = None
+) -> Any:
     """A Rich table of ``rows`` with ``columns``; every cell is inert text.
 
-    ``title``: a string (shown in the table-title style, markup escaped) or a Rich ``Text`` as it is."""
+    ``title``: a string (shown in the table-title style, markup escaped) or a Rich ``Text`` as it is;
+    ``caption``: a line shown under the table (markup escaped), or None."""
     from rich.table import Table
 
     if isinstance(title, str):
         title = inert_markup(title, multiline=False)
-    table = Table(title=title)
+    table = Table(title=title, caption=None if caption is None else inert_markup(caption, multiline=False))
     for col in columns:
         table.add_column(inert_markup(col.header, multiline=False), justify=col.justify)  # type: ignore[arg-type]
     for row in rows:
         table.add_row(*(col.cell(row) for col in columns))
     return table
+
+
+def render_matrix(
+    title: Any,
+    labels: Sequence[Any],
+    value: Callable[[Any, Any], Any],
+    fmt: str | Callable[[Any], str] | None = None,
+    corner: str = "",
+) -> Any:
+    """A square Rich table: one row and one column per label, the cell ``value(row label, column label)``.
+
+    The diagonal is blank, a ``None`` value is shown as ``-``, ``fmt`` formats the others as
+    :class:`Column` does; labels (headers and the first column) are inert text like every cell."""
+
+    def show(v: Any) -> str:
+        return fmt.format(v) if isinstance(fmt, str) else fmt(v) if fmt is not None else str(v)
+
+    def cell(row: Any, col: Any) -> str | None:
+        if row == col:
+            return ""
+        v = value(row, col)
+        return None if v is None else show(v)
+
+    columns = [Column(corner, "label")]
+    columns += [Column(str(col), lambda r, col=col: cell(r["label"], col)) for col in labels]
+    return render_table(title, columns, [{"label": row} for row in labels])
 
 
 class TableReporter:

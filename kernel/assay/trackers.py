@@ -51,6 +51,14 @@ def run_config(body: Any, run: Any) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def run_start(event: Any, run: Any) -> tuple[dict[str, Any], str, str]:
+    """What a tracker opens its run with, from the run's first event: (config, kind, display name). A run
+    resumed (``RunResumed``) brings no config: its id and directory, kind ``eval``, the name marked resumed."""
+    resumed = event.type == "RunResumed"
+    config = {"run_id": run.run_id, "run_dir": str(run.run_dir)} if resumed else run_config(event.body, run)
+    return config, config.get("kind", "eval"), run.run_id + (" (resumed)" if resumed else "")
+
+
 def key(*parts: Any) -> str:
     return "/".join(str(p) for p in parts)
 

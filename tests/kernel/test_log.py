@@ -7,6 +7,7 @@ import os
 import pytest
 from assay.events import SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter, TornTail, iter_events, iter_raw, repair_tail
+from assay_testserver.testing import assay
 
 
 def _write(path, n, start=0):
@@ -102,9 +103,6 @@ def test_unknown_event_types_replay_as_dicts(tmp_path):
 
 
 def test_report_of_a_torn_or_corrupt_log_from_the_cli(tmp_path, datasets_dir):
-    import subprocess
-    import sys
-
     from assay import run_task
 
     run_task(
@@ -120,10 +118,10 @@ def test_report_of_a_torn_or_corrupt_log_from_the_cli(tmp_path, datasets_dir):
     log = run / "events.jsonl"
     good = log.read_bytes()
     log.write_bytes(good + b'{"v":1,"type":"Scored","seq":99,"ts":1.0,"run_id":"x","bo')
-    proc = subprocess.run([sys.executable, "-m", "assay", "report", str(run)], capture_output=True, text=True)
-    assert proc.returncode == 0 and "torn last line" in proc.stdout and "gsm8k" in proc.stdout
+    proc = assay("report", str(run))
+    assert "torn last line" in proc.stdout and "gsm8k" in proc.stdout
     lines = good.split(b"\n")
     lines[2] = b'{"v":1,"type":"SampleLoaded","seq":2,"ts":1.0,"run_id":"x","body":{"sample_id":5}}'
     log.write_bytes(b"\n".join(lines))
-    proc = subprocess.run([sys.executable, "-m", "assay", "report", str(run)], capture_output=True, text=True)
-    assert proc.returncode == 2 and "events.jsonl:3" in proc.stderr and "Traceback" not in proc.stderr
+    proc = assay("report", str(run), check=2)
+    assert "events.jsonl:3" in proc.stderr and "Traceback" not in proc.stderr

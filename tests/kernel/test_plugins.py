@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import assay
 
 HEAVY = ("torch", "transformers", "openai", "textual", "sentence_transformers", "modelscope")
 
@@ -27,28 +28,15 @@ def _broken_plugin(tmp_path: Path) -> dict[str, str]:
 
 def test_a_plugin_that_fails_to_import_is_named_and_the_rest_work(tmp_path):
     env = _broken_plugin(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", "plugins", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = assay("plugins", "--format", "json", env=env, timeout=60)
     data = json.loads(proc.stdout)
     failures = [f for f in data["failures"] if f["entry_point"] == "broken"]
     assert failures and failures[0]["distribution"] == "assay-broken" and "broken on purpose" in failures[0]["error"]
     assert any(p["distribution"] == "assay" for p in data["plugins"])
     assert "assay plugin 'broken' (assay-broken) failed at import" in proc.stderr
     # and an eval still runs
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", "eval", "--datasets", "nope"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert proc.returncode == 2 and "unknown benchmark 'nope'" in proc.stderr and "broken" in proc.stderr
+    proc = assay("eval", "--datasets", "nope", env=env, timeout=60, check=2)
+    assert "unknown benchmark 'nope'" in proc.stderr and "broken" in proc.stderr
 
 
 def test_a_hook_that_raises_is_isolated():
@@ -196,9 +184,7 @@ def test_misspelled_hooks_never_reach_pluggy_check_pending():
 
 
 def test_plugins_verbose_lists_descriptions_commands_and_observers():
-    proc = subprocess.run([sys.executable, "-m", "assay", "plugins", "-v"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = assay("plugins", "-v", timeout=120).stdout
     assert (
         "assay 0.1.0  (entry point: builtin)\n    executors:\n      local  anyio tasks in this process (the default)\n"
         "    models:\n      mock  deterministic offline model (the default)\n" in out

@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from assay.log import LogCorrupted
 from assay.passk import RepeatBody, Repeats, doubling_ks, mean_pass_at_k
-from assay.tables import Column, TableReporter, fixed, read_bodies
+from assay.tables import Column, TableReporter, fixed, read_bodies, render_matrix, render_table
 from rich.console import Console
 
 
@@ -81,6 +81,38 @@ def test_table_reporter_without_rows_prints_only_its_notes() -> None:
 
     assert _render(Quiet(), {"rows": []}) == ""
     assert _render(Quiet(), {}) == ""
+
+
+def _print(renderable: Any) -> str:
+    buf = io.StringIO()
+    Console(file=buf, width=120, color_system=None).print(renderable)
+    return buf.getvalue()
+
+
+def test_render_matrix_blanks_the_diagonal_and_shows_labels_inert() -> None:
+    wins = {
+        "a": {"[b]x": 0.25, "c\x1b[31m": None},
+        "[b]x": {"a": 0.75, "c\x1b[31m": 1.0},
+        "c\x1b[31m": {"a": None, "[b]x": 0},
+    }
+    out = _print(render_matrix("wins [red]", list(wins), lambda row, col: wins[row][col], "{:.3f}"))
+    assert out.splitlines() == [
+        "               wins [red]                ",
+        "┏━━━━━━━━━━━┳━━━━━━━┳━━━━━━━┳━━━━━━━━━━━┓",
+        "┃           ┃ a     ┃ [b]x  ┃ c\\x1b[31m ┃",  # headers are data: markup and escapes shown
+        "┡━━━━━━━━━━━╇━━━━━━━╇━━━━━━━╇━━━━━━━━━━━┩",
+        "│ a         │       │ 0.250 │ -         │",  # never met: "-"; the diagonal: blank
+        "│ [b]x      │ 0.750 │       │ 1.000     │",
+        "│ c\\x1b[31m │ -     │ 0.000 │           │",
+        "└───────────┴───────┴───────┴───────────┘",
+    ]
+
+
+def test_render_table_caption_is_shown_as_text() -> None:
+    columns = [Column("Number of rows", "n")]
+    out = _print(render_table("t", columns, [{"n": 1}], caption="2 [i]out[/i]"))
+    assert out.splitlines()[-2:] == ["└────────────────┘", "   2 [i]out[/i]   "]
+    assert _print(render_table("t", columns, [{"n": 1}])).splitlines()[-1] == "└────────────────┘"
 
 
 def test_read_bodies_reports_a_broken_line_with_its_number(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_aime.benchmark import AIME24, AIME25, AIMEAccuracy
 from assay_aime.passk import fold
+from assay_testserver.testing import main_eval, run_dirs
 
 
 def _rows(datasets_dir, name):
@@ -70,14 +71,6 @@ def test_scorer_forms():
     assert sc.value == 0.0 and sc.extracted is None
 
 
-def _eval(tmp_path, *args):
-    from assay.cli import main
-
-    assert main(["eval", *args, "--work-dir", str(tmp_path), "--no-progress"]) == 0
-    (run,) = [p for p in tmp_path.iterdir() if (p / "events.jsonl").exists()]
-    return run, json.loads((run / "report.json").read_text())
-
-
 def test_eval_against_the_http_server_with_repeats(tmp_path, datasets_dir, test_server):
     rows = _rows(datasets_dir, "aime25")[:6]
     # rows 0, 2, 4 right (boxed), row 1 wrong, row 3 malformed, row 5 right only inside <think>
@@ -90,7 +83,7 @@ def test_eval_against_the_http_server_with_repeats(tmp_path, datasets_dir, test_
         f"<think>\\boxed{{{rows[5]['answer']}}}</think>\\boxed{{1}}",
     ]
     srv = test_server(rules=[{"match": r["problem"], "answer": a} for r, a in zip(rows, answers)])
-    _, report = _eval(
+    _, report = main_eval(
         tmp_path,
         "--model",
         "m",
@@ -172,5 +165,5 @@ def test_pass_at_k_over_varying_repeats(tmp_path, datasets_dir):
     assert got["pass@2"] == pytest.approx((1 + 0.5 + 0 + 5 / 6) / 4)
     assert got["pass@4"] == pytest.approx(0.75)
     assert got["mean@4"] == pytest.approx(0.4375)
-    run_dir = next(p for p in tmp_path.iterdir() if (p / "events.jsonl").exists())
+    (run_dir,) = run_dirs(tmp_path)
     assert fold(run_dir / "events.jsonl")["rows"] == report["sections"]["aime_pass_at_k"]["rows"]  # a pure projection

@@ -14,6 +14,7 @@ from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_bbh.benchmark import BBH, parse_cot_prompt
 from assay_bbh.extract import FREE_FORM, MULTIPLE_CHOICE, TASKS, BBHExactMatch, extract_answer, is_correct
+from assay_testserver.testing import main_eval
 
 
 def _examples(datasets_dir, task):
@@ -104,14 +105,6 @@ def test_every_real_target_matches_itself_in_the_official_answer_form(datasets_d
     assert n == 6511
 
 
-def _eval(tmp_path, *args):
-    from assay.cli import main
-
-    assert main(["eval", *args, "--work-dir", str(tmp_path), "--no-progress"]) == 0
-    (run,) = [p for p in tmp_path.iterdir() if (p / "events.jsonl").exists()]
-    return run, json.loads((run / "report.json").read_text())
-
-
 def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
     tasks = ["date_understanding", "sports_understanding", "word_sorting"]
     ex = {t: _examples(datasets_dir, t)[:3] for t in tasks}
@@ -131,7 +124,7 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
         **{e["input"]: f"Sorted: So the answer is {e['target']}." for e in w},
     }
     srv = test_server(rules=[{"match": q, "answer": a} for q, a in answers.items()])
-    _, report = _eval(
+    _, report = main_eval(
         tmp_path,
         "--model",
         "m",

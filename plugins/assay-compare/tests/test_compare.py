@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 from assay.cli import main
 from assay_compare.compare import compare, mcnemar_exact, paired_bootstrap
 from assay.events import MetricReported, RunFinished, RunStarted, SampleLoaded, Scored
 from assay.log import LogWriter
+from assay_testserver.testing import assay
 
 
 def _run(path, run_id, values, model="m"):
@@ -141,10 +140,7 @@ def test_a_run_that_did_not_finish_says_so(tmp_path, capsys, monkeypatch):
 
 
 def test_the_compare_command_is_registered_by_assay_compare():
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", "plugins", "--format", "json"], capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = assay("plugins", "--format", "json", timeout=120)
     owners = {p["distribution"]: p["commands"] for p in json.loads(proc.stdout)["plugins"]}
     assert owners["assay-compare"] == ["compare"]
     assert "compare" not in owners["assay"]

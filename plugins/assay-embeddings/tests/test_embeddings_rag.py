@@ -9,6 +9,7 @@ import math
 
 import pytest
 from assay import run_task
+from assay_testserver.testing import events
 
 pytest.importorskip("assay_openai", reason="the judge goes through the assay-openai model backend")
 
@@ -240,7 +241,7 @@ def test_rag_judge_call_is_retried_after_a_server_error(tmp_path, test_server):
     )
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "rag"}
     assert rows["faithfulness"]["score"] == pytest.approx(FAITH_R1, abs=1e-9)
-    log = [json.loads(x) for x in (work / report["run_id"] / "events.jsonl").read_text().splitlines()]
+    log = events(work / report["run_id"])
     judged = [e["body"] for e in log if e["type"] == "Judged"]
     assert [(b["key"], b.get("attempt", 1)) for b in judged] == [
         ("faithfulness:statements", 2),

@@ -5,11 +5,11 @@ cross-encoder built here from the packaged MiniLM weights with a seeded, untrain
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest
 from assay import run_task
+from assay_testserver.testing import events
 
 st = pytest.importorskip("sentence_transformers")
 
@@ -51,15 +51,15 @@ def test_rerank_orders_by_the_cross_encoder(tmp_path, test_server, cross_encoder
             },
         }
     )
-    events = [json.loads(x) for x in (work / report["run_id"] / "events.jsonl").read_text().splitlines()]
+    evs = events(work / report["run_id"])
     first = {
         e["body"]["sample_id"]: e["body"]["doc_ids"]
-        for e in events
+        for e in evs
         if e["type"] == "Retrieved" and e["body"].get("stage", "retrieve") == "retrieve"
     }
     second = {
         e["body"]["sample_id"]: e["body"]["doc_ids"]
-        for e in events
+        for e in evs
         if e["type"] == "Retrieved" and e["body"].get("stage") == "rerank"
     }
     assert first["reranking/default/q1"] == ["d1", "d2", "d3"]
@@ -78,7 +78,7 @@ def test_rerank_orders_by_the_cross_encoder(tmp_path, test_server, cross_encoder
     rows = {r["metric"]: r for r in report["rows"] if r["dataset"] == "reranking"}
     assert rows["mrr_at_10"]["score"] == pytest.approx(sum(expected_mrr) / len(expected_mrr), abs=1e-9)
     # the first stage's figures ride along in the details (hand-computed in test_embeddings_retrieval)
-    reported = [e["body"] for e in events if e["type"] == "MetricReported" and e["body"]["metric"] == "ndcg_at_10"]
+    reported = [e["body"] for e in evs if e["type"] == "MetricReported" and e["body"]["metric"] == "ndcg_at_10"]
     assert reported[0]["details"]["retrieval"]["ndcg_at_10"] == pytest.approx(toy.EXPECTED["ndcg_at_10"], abs=1e-6)
-    rerank_timed = [e["body"] for e in events if e["type"] == "EncodingTimed" and e["body"]["purpose"] == "rerank"]
+    rerank_timed = [e["body"] for e in evs if e["type"] == "EncodingTimed" and e["body"]["purpose"] == "rerank"]
     assert rerank_timed[0]["texts"] == 9  # 3 queries x top 3

@@ -6,12 +6,12 @@ the same pairs (run here on a subset; on the whole STS-B dev file it gives cosin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from assay import run_task
 from assay.api import AssayError
+from assay_testserver.testing import events
 
 # its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
 pytestmark = pytest.mark.xdist_group("embeddings_sts")
@@ -53,7 +53,7 @@ def rows(report, dataset):
 
 
 def log(report, work: Path) -> list[dict]:
-    return [json.loads(x) for x in (work / report["run_id"] / "events.jsonl").read_text().splitlines()]
+    return events(work / report["run_id"])
 
 
 def test_stsb_dev_whole_file_gives_the_sentence_transformers_figure(tmp_path, datasets_dir):

@@ -13,6 +13,7 @@ from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_general_qa.benchmark import GeneralQA
 from assay_general_qa.scoring import BleuScorer, ExactMatchScorer, RougeScorer
+from assay_testserver.testing import run_dirs
 
 
 def test_plugin_is_discovered():
@@ -154,7 +155,7 @@ def test_eval_against_the_http_server(tmp_path, test_server):
         )
         == 0
     )
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(work)
     rows = json.loads((run / "report.json").read_text())["rows"]
     got = {(r["subset"], r["metric"]): (r["num"], r["score"]) for r in rows}
     assert got[("capitals", "exact_match")] == (4, 0.5)  # Paris, Tokyo right; Milan, "I do not know" wrong

@@ -10,15 +10,13 @@ fixtures/ifbench/IFBench_test.jsonl holds seven rows of allenai/IFBench's IFBenc
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.plugins import PluginHost
 from assay_ifbench import benchmark as B
+from assay_testserver.testing import assay, events, run_dirs, table_cells
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ifbench" / "IFBench_test.jsonl"
 
@@ -123,16 +121,15 @@ ANSWERS = {
 }
 
 
-def _assay(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ, OMP_NUM_THREADS="1", **env)
-    full.pop("ASSAY_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "assay", *args], capture_output=True, text=True, env=full, timeout=240, check=False
-    )
+@pytest.fixture
+def _no_data_dir(monkeypatch):
+    """The `assay` subprocesses read no local data directory: the files come from the (fake) hub."""
+    monkeypatch.delenv("ASSAY_DATA_DIR", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
 
 
 @pytest.mark.slow
-def test_eval_from_the_fake_hub_against_the_http_server(tmp_path, test_server) -> None:
+def test_eval_from_the_fake_hub_against_the_http_server(tmp_path, test_server, _no_data_dir) -> None:
     from assay_testserver.hub import FakeHub
 
     rows = {r["key"]: r for r in _rows()}
@@ -143,16 +140,16 @@ def test_eval_from_the_fake_hub_against_the_http_server(tmp_path, test_server) -
     hf_home = tmp_path / "hf"
     with FakeHub(tmp_path / "hub") as hub:
         env = {"HF_ENDPOINT": hub.url, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "0"}
-        proc = _assay(
+        proc = assay(
             "eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "ifbench",
             "--dataset-hub", "huggingface", "--work-dir", str(tmp_path / "out"), "--no-progress", env=env,
+            timeout=240, check=3,  # completed, with an errored sample (262)
         )  # fmt: skip
         asked = list(hub.requests)
-    assert proc.returncode == 3, proc.stderr[-3000:]  # completed, with an errored sample (262)
     # only the data file is downloaded (README.md is not), at the commit the hub named
     fetched = [r.split("/resolve/", 1)[1].split("/", 1)[1] for r in asked if r.startswith("GET /datasets/")]
     assert fetched == ["data/train-00000-of-00001.parquet"]
-    (run,) = [p for p in (tmp_path / "out").iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(tmp_path / "out")
     report = json.loads((run / "report.json").read_text())
     got = {r["metric"]: (r["num"], r["score"], r["errors"]) for r in report["rows"] if r.get("metric")}
     # the errored sample (262) stays in each denominator as a 0 and is counted in "errors" (the kernel's rule;
@@ -170,8 +167,14 @@ def test_eval_from_the_fake_hub_against_the_http_server(tmp_path, test_server) -
         {"category": "repeat", "num": 1, "strict": 0.0, "loose": 1.0},
     ]
     assert section["errored_samples"] == 1 and len(section["instructions"]) == 6
-    assert "IFBench by category" in proc.stdout and "1 errored sample(s) left out" in proc.stdout
-    evs = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    assert table_cells(proc.stdout, "IFBench by category") == [
+        ["Category", "Num", "Strict", "Loose"],
+        ["count", "3", "0.6667", "0.6667"],
+        ["format", "3", "0.0000", "0.3333"],
+        ["repeat", "1", "0.0000", "1.0000"],
+    ]
+    assert "1 errored sample(s) left out" in proc.stdout  # the table's caption
+    evs = events(run)
     (failed,) = [e["body"] for e in evs if e["type"] == "SampleFailed"]
     assert failed["sample_id"] == "ifbench/default/262" and failed["stage"] == "score"
     assert failed["error_type"] == "CheckerUnavailable" and "averaged_perceptron_tagger_eng" in failed["message"]
@@ -201,7 +204,7 @@ def test_full_size_load_speed(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_modelscope_is_the_default_hub(tmp_path, test_server) -> None:
+def test_modelscope_is_the_default_hub(tmp_path, test_server, _no_data_dir) -> None:
     """No --dataset-hub: ModelScope's allenai/IFBench_test, downloaded from the fake hub's ModelScope API."""
     from assay_testserver.hub import FakeHub
 
@@ -211,15 +214,14 @@ def test_modelscope_is_the_default_hub(tmp_path, test_server) -> None:
     srv = test_server(default_answer="Maybe")
     with FakeHub(tmp_path / "hub") as hub:
         env = {"MODELSCOPE_DOMAIN": hub.url, "MODELSCOPE_CACHE": str(tmp_path / "ms")}
-        proc = _assay(
+        assay(
             "eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "ifbench",
-            "--limit", "5", "--work-dir", str(tmp_path / "out"), "--no-progress", env=env,
+            "--limit", "5", "--work-dir", str(tmp_path / "out"), "--no-progress", env=env, timeout=240,
         )  # fmt: skip
         asked = list(hub.requests)
-    assert proc.returncode == 0, proc.stderr[-3000:]
     fetched = [r for r in asked if r.startswith("GET /api/v1/datasets/allenai/IFBench_test/repo?")]
     assert len(fetched) == 1 and fetched[0].endswith("FilePath=data%2Ftrain-00000-of-00001.parquet")
-    (run,) = [p for p in (tmp_path / "out").iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(tmp_path / "out")
     report = json.loads((run / "report.json").read_text())
     got = {r["metric"]: (r["num"], r["score"]) for r in report["rows"] if r.get("metric")}
     # "Maybe" follows only 100's yes/no/maybe, which --limit 5 (17, 23, 64, 83, 100) reaches last

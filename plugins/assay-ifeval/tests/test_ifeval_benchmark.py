@@ -12,6 +12,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.plugins import PluginHost
 from assay_ifeval.benchmark import IFEval
+from assay_testserver.testing import run_dirs
 
 
 def test_plugin_is_discovered():
@@ -100,7 +101,7 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
         )
         == 0
     )
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(work)
     report = json.loads((run / "report.json").read_text())
     got = {r["metric"]: (r["num"], r["score"]) for r in report["rows"]}
     # prompts fully followed: strict 1001, 1021 -> 2/6; loose adds 122 and 1128 -> 4/6

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from assay_testserver.testing import assay, events
+from assay_testserver.testing import assay, events, run_dirs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ES_TREE = FIXTURES / "evalscope" / "20261130_101112"
@@ -58,7 +58,7 @@ def test_round_trip_eval_export_import_keeps_every_score(tmp_path, datasets_dir,
         check=False,
     )  # fmt: skip
     assert proc.returncode == 3, proc.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(work)
     original = rows(run)
     assert [(r["subset"], r["num"], r["score"], r["errors"]) for r in original] == [("main", 6, 3 / 6, 1)]
 

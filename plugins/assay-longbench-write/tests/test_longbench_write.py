@@ -17,7 +17,7 @@ from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_longbench_write.benchmark import SCORER, LongBenchWrite, count_words, length_score
-from assay_testserver.testing import cli_eval, bodies, rows_by
+from assay_testserver.testing import assay, bodies, cli_eval, report_items, rows_by, run_dirs
 
 
 def _load(**kw):
@@ -150,9 +150,6 @@ def test_parse_quality_verdicts() -> None:
 
 @pytest.mark.slow
 def test_cli_quality_with_a_scripted_judge(test_server, datasets_dir, tmp_path) -> None:
-    import subprocess
-    import sys
-
     from assay_longbench_write.benchmark import DIMS
 
     s = _load(dataset_dir=str(datasets_dir))[:3]
@@ -179,16 +176,9 @@ def test_cli_quality_with_a_scripted_judge(test_server, datasets_dir, tmp_path) 
         ),
     ]
     args += ["--judge-model-args", json.dumps({"model_id": "judge", "api_url": judge.url, "api_key": "EMPTY"})]
-    proc = subprocess.run([sys.executable, "-m", "assay", *args], capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 3, proc.stderr[-2000:]  # completed, one sample not judged
-    run = next(p for p in tmp_path.iterdir() if (p / "events.jsonl").exists())
-    rep = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    rows = {r["metric"]: r for r in json.loads(rep.stdout) if r.get("subset") == "[0, 500)"}
+    assay(*args, timeout=180, check=3)  # completed, one sample not judged
+    (run,) = run_dirs(tmp_path)
+    rows = {r["metric"]: r for r in report_items(run, check=3) if r.get("subset") == "[0, 500)"}
     assert rows["score_q"]["score"] == pytest.approx(0.75)  # (1 + 0.5) / 2 judged; S_q 75
     assert rows["Relevance"]["score"] == pytest.approx(0.75)
     judged = bodies(run, "Judged")
@@ -205,19 +195,14 @@ def test_cli_quality_with_a_scripted_judge(test_server, datasets_dir, tmp_path) 
 
 @pytest.mark.slow
 def test_quality_without_a_judge_is_refused_before_the_run(datasets_dir, tmp_path) -> None:
-    import subprocess
-    import sys
-
     metrics = {"longbench_write": {"metric_list": ["longbench_write_length", "longbench_write_quality"]}}
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", "http://127.0.0.1:9/v1", "--datasets"]
-        + ["longbench_write", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress"]
-        + ["--dataset-args", json.dumps(metrics)],
-        capture_output=True,
-        text=True,
+    proc = assay(
+        *["eval", "--model", "m", "--api-url", "http://127.0.0.1:9/v1", "--datasets", "longbench_write"],
+        *["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress"],
+        *["--dataset-args", json.dumps(metrics)],
         timeout=120,
+        check=2,
     )
-    assert proc.returncode == 2
     assert (
         "longbench_write is scored by a judge (scorer longbench_write_quality): pass --judge-model-args" in proc.stderr
     )

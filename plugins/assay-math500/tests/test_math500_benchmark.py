@@ -14,6 +14,7 @@ from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
 from assay_math500.benchmark import LEVELS, Math500, MathAccuracy
+from assay_testserver.testing import bodies, main_eval
 
 
 def _rows(datasets_dir):
@@ -91,14 +92,6 @@ def test_scorer_on_real_rows(datasets_dir):
     assert _score("5", "Final Answer: The final answer is 5. I hope it is correct.").value == 1.0  # Minerva format
 
 
-def _eval(tmp_path, *args):
-    from assay.cli import main
-
-    assert main(["eval", *args, "--work-dir", str(tmp_path), "--no-progress"]) == 0
-    (run,) = [p for p in tmp_path.iterdir() if (p / "events.jsonl").exists()]
-    return run, json.loads((run / "report.json").read_text())
-
-
 def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
     rows = _rows(datasets_dir)
     first2 = {lvl: [r for r in rows if r["level"] == lvl][:2] for lvl in range(1, 6)}
@@ -120,7 +113,7 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
         for i, r in enumerate(rs)
     ]
     srv = test_server(rules=rules)
-    run, report = _eval(
+    run, report = main_eval(
         tmp_path,
         "--model",
         "m",
@@ -155,8 +148,7 @@ def test_eval_against_the_http_server(tmp_path, datasets_dir, test_server):
         n = sum(1 for rs in first2.values() for r in rs if r["subject"] == subject)
         c = sum(1 for r in right if r["subject"] == subject)
         assert extra[("subject", subject)] == (n, c / n), subject  # counted from the plan and the file
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
-    trap = next(e["body"] for e in events if e["type"] == "Generated" and "<think>" in e["body"]["output"])
+    trap = next(b for b in bodies(run, "Generated") if "<think>" in b["output"])
     assert "<think>" in trap["output"]  # the raw output, reasoning included, stays in the log
 
 
@@ -166,7 +158,7 @@ def test_reasoning_channel_is_not_the_answer(tmp_path, datasets_dir, test_server
     srv = test_server(
         rules=[{"match": row["problem"], "answer": "\\boxed{123456789}"}], reasoning=f"\\boxed{{{row['answer']}}}"
     )
-    run, report = _eval(
+    run, report = main_eval(
         tmp_path,
         "--model",
         "m",
@@ -185,7 +177,5 @@ def test_reasoning_channel_is_not_the_answer(tmp_path, datasets_dir, test_server
     )
     (row_out,) = [r for r in report["rows"] if r["metric"] == "acc"]
     assert (row_out["num"], row_out["score"]) == (1, 0.0)
-    gen = next(
-        json.loads(line)["body"] for line in (run / "events.jsonl").read_text().splitlines() if '"Generated"' in line
-    )
+    (gen,) = bodies(run, "Generated")
     assert gen["reasoning"] == f"\\boxed{{{row['answer']}}}"  # kept in the event

@@ -15,7 +15,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay_mtbench.benchmark import CATEGORIES, SCORER, MTBench
 from assay_mtbench.prompts import PROMPTS
-from assay_testserver.testing import assay, events
+from assay_testserver.testing import assay, events, report_items, run_dir_of, section
 
 
 def load(datasets_dir: Path, **kw) -> list:
@@ -145,7 +145,7 @@ def test_mt_bench_end_to_end(test_server, datasets_dir, tmp_path) -> None:
         *common,
         check=3,  # two questions could not be judged
     )
-    run = Path(re.search(r"run directory: (\S+)", proc.stderr).group(1))
+    run = run_dir_of(proc)
 
     # the second turn was asked with the model's own first answer, at the category's temperature
     second = [r for r in model.requests if len(r["messages"]) == 3]
@@ -162,9 +162,9 @@ def test_mt_bench_end_to_end(test_server, datasets_dir, tmp_path) -> None:
     failed = {e["body"]["sample_id"] for e in events(run, "SampleFailed") if e["body"]["stage"] == "judge"}
     assert failed == {"mt_bench/coding/121", "mt_bench/extraction/131"}
 
-    rows = json.loads(assay("report", str(run), "--format", "json", check=3).stdout)
-    section = next(r["section"] for r in rows if r.get("reporter") == "mt_bench")
-    by_cat = {r["category"]: r for r in section["rows"]}
+    rows = report_items(run, check=3)
+    mt = section(rows, "mt_bench")
+    by_cat = {r["category"]: r for r in mt["rows"]}
     ok = {
         c: (float(re.search(r"\[\[?(\d+\.?\d*)", a).group(1)), float(re.search(r"\[\[?(\d+\.?\d*)", b).group(1)))
         for c, (a, b) in RATINGS.items()
@@ -186,8 +186,6 @@ def test_mt_bench_end_to_end(test_server, datasets_dir, tmp_path) -> None:
     # rescore: the logged ratings are reused, the judge is not called again
     calls = len(judge.requests)
     re_proc = assay("rescore", str(run), "--work-dir", str(tmp_path / "w"), check=3)
-    rerun = Path(re.search(r"run directory: (\S+)", re_proc.stderr).group(1))
+    rerun = run_dir_of(re_proc)
     assert len(judge.requests) == calls
-    again = json.loads(assay("report", str(rerun), "--format", "json", check=3).stdout)
-    again_section = next(r["section"] for r in again if r.get("reporter") == "mt_bench")
-    assert again_section["rows"] == section["rows"]
+    assert section(report_items(rerun, check=3), "mt_bench")["rows"] == mt["rows"]

@@ -77,17 +77,9 @@ def perf(tmp_path: Path):
 @pytest.fixture
 def request_events():
     """Read a run's RequestTimed bodies straight from events.jsonl (json module, not assay)."""
+    from assay_testserver.testing import bodies
 
-    def read(run_dir: Path) -> list[dict]:
-        out = []
-        with open(run_dir / "events.jsonl", encoding="utf-8") as f:
-            for line in f:
-                ev = json.loads(line)
-                if ev["type"] == "RequestTimed":
-                    out.append(ev["body"])
-        return out
-
-    return read
+    return lambda run_dir: bodies(run_dir, "RequestTimed")
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from assay.events import RequestTimed, RunFinished, RunStarted
 from assay.log import LogWriter
+from assay_testserver.testing import assay
 
 
 def _write_log(path, bodies):
@@ -124,13 +123,7 @@ def test_report_command_folds_a_real_run(server_process, perf, request_events, t
         "50",
         "90",
     )
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run_dir), "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    report = json.loads(out.stdout)
+    report = json.loads(assay("report", str(run_dir), "--format", "json").stdout)
     section = report["sections"]["perf"] if "sections" in report else report
     assert section == json.loads((run_dir / "report.json").read_text())["sections"]["perf"]
     (p,) = section["points"]

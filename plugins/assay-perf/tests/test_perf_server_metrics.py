@@ -4,12 +4,13 @@ scrapes are counted and shown, never fail the run."""
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from assay_perf.metrics import PerfReporter
+from assay_testserver.testing import assay, table_cells
+from rich.console import Console
 
 LOAD = ("--model", "m", "--stream", "--max-tokens", "10", "--min-tokens", "10")
 LOAD += ("--min-prompt-length", "60", "--max-prompt-length", "60", "--server-metrics-interval", "0.03")
@@ -95,6 +96,18 @@ def test_vllm_prefix_cache_counters(server_process, perf):
     rate = p["server_metrics"]["prefix_cache_hit_rate"]
     assert rate is not None and 0.3 < rate < 0.7  # 40 of ~100 prompt words cached
     assert p["prefix_cache_hit_rate"] == pytest.approx(rate, abs=0.1)  # the clients' own figure (usage)
+    # the report's table: mean / max over the scrapes, the hit rate in %
+    buf = io.StringIO()
+    PerfReporter().render(rep, Console(file=buf, width=200, color_system=None))
+    sm = p["server_metrics"]
+
+    def mm(s, scale=1.0):
+        return f"{s['mean'] * scale:.1f} / {s['max'] * scale:.1f}"
+
+    assert table_cells(buf.getvalue(), "server metrics (Prometheus")[1:] == [
+        ["1", "8", str(sm["scrapes"]), "0", mm(sm["running"]), mm(sm["waiting"]),
+         mm(sm["kv_cache_usage"], 100), f"{rate * 100:.1f}"],
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -103,11 +116,9 @@ def test_vllm_prefix_cache_counters(server_process, perf):
 def test_failed_scrapes_are_counted_never_fatal(test_server, tmp_path, fault, kind):
     srv = test_server(ttft=0.1, metrics_fault=None if fault == "refused" else fault)
     extra = ["http://127.0.0.1:1/metrics"] if fault == "refused" else []
-    cmd = [sys.executable, "-m", "assay", "perf", "--url", srv.url, "--parallel", "2", "--number", "4"]
-    cmd += [*LOAD, "--server-metrics", *extra, "--work-dir", str(tmp_path), "--name", "r"]
-    env = {**os.environ, "COLUMNS": "200", "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    args = ["perf", "--url", srv.url, "--parallel", "2", "--number", "4", *LOAD, "--server-metrics", *extra]
+    env = {"COLUMNS": "200", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = assay(*args, "--work-dir", str(tmp_path), "--name", "r", env=env, timeout=120)
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     (p,) = report["sections"]["perf"]["points"]
     assert (p["succeeded"], p["failed"]) == (4, 0)
@@ -116,6 +127,11 @@ def test_failed_scrapes_are_counted_never_fatal(test_server, tmp_path, fault, ki
     assert sm["running"] is None and sm["kv_cache_usage"] is None
     out = proc.stdout
     assert f"{sm['scrapes']} of {sm['scrapes']} scrapes failed ({kind}={sm['scrapes']})" in out
+    n = str(sm["scrapes"])
+    assert table_cells(out, "server metrics (Prometheus") == [
+        ["Parallel", "Number", "Scrapes", "Failed", "Running", "Waiting", "KV cache %", "Prefix hit %"],
+        ["2", "4", n, n, "-", "-", "-", "-"],
+    ]
     assert "\x1b" not in out + proc.stderr  # the garbage page's escape sequence never reaches the terminal
 
 

@@ -4,13 +4,12 @@ the answer as a projection of the log, and the search logic on known curves."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import anyio
 import pytest
 from assay.api import AssayError
 from assay_perf import sla
+from assay_testserver.testing import assay, table_cells
 
 
 def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, request_events):
@@ -46,17 +45,17 @@ def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, reque
     assert len(evs) == 1 + 2 + 4 + 8 + 6 + 5
     assert {e["point"]["sla_run"] for e in evs} == {1}
     # the answer is a projection: `assay report` recomputes it from the log
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run_dir), "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(out.stdout)["sla"]["groups"][0]["answer"] == 4
-    table = subprocess.run(
-        [sys.executable, "-m", "assay", "report", str(run_dir)], capture_output=True, text=True, check=True
-    ).stdout
+    assert json.loads(assay("report", str(run_dir), "--format", "json").stdout)["sla"]["groups"][0]["answer"] == 4
+    table = assay("report", str(run_dir)).stdout
     assert "SLA G1 (p99_latency <= 0.75): highest parallel meeting it: 4" in table
+    header, *rows = table_cells(table, "SLA auto-tune over parallel")
+    assert header == ["Parallel", "Runs", "Failed", "p99_latency", "G1"]
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
+        ("1", "1", "0", "pass"), ("2", "1", "0", "pass"), ("4", "1", "0", "pass"),
+        ("5", "1", "0", "FAIL"), ("6", "1", "0", "FAIL"), ("8", "1", "0", "FAIL"),
+    ]  # fmt: skip
+    curve = {r["value"]: r["p99_latency"] for r in section["curve"]}
+    assert [r[3] for r in rows] == [f"{curve[v]:.4g}" for v in (1, 2, 4, 5, 6, 8)]
 
 
 def _rows(values: dict[int, float]) -> dict[int, dict]:

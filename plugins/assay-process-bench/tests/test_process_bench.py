@@ -16,7 +16,7 @@ import pytest
 from assay.api import AssayError, BenchmarkArgs
 from assay.events import Generated, SampleLoaded
 from assay.plugins import PluginHost
-from assay_testserver.testing import cli_eval, bodies, rows_by
+from assay_testserver.testing import assay, bodies, cli_eval, report_items, rows_by, run_dirs, section
 from assay_process_bench.benchmark import SCORER, ProcessBench, extract_index
 
 
@@ -185,7 +185,7 @@ def test_cli_exact_scores_and_f1(test_server, datasets_dir, tmp_path) -> None:
     acc = {sub: (r["num"], r["score"]) for (_c, sub), r in rows_by(report).items()}
     assert acc["gsm8k"] == (6, 0.5) and acc["math"] == (2, 0.5)  # plain match rate: 3 of 6, 1 of 2
     assert all("pending" not in r for r in report if "metric" in r)
-    [sec] = [r["section"] for r in report if r.get("reporter") == "process_bench_f1"]
+    sec = section(report, "process_bench_f1")
     by = {r["subset"]: r for r in sec["rows"]}
     assert (by["gsm8k"]["error_num"], by["gsm8k"]["correct_num"]) == (3, 3)
     assert by["gsm8k"]["f1"] == pytest.approx(4 / 9)  # 2 * 1/3 * 2/3 / (1/3 + 2/3)
@@ -199,9 +199,6 @@ def test_cli_exact_scores_and_f1(test_server, datasets_dir, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_failed_request_is_a_miss_not_a_score(test_server, datasets_dir, tmp_path) -> None:
-    import subprocess
-    import sys
-
     rows = _rows(datasets_dir, "gsm8k")
     g = [r for r in rows if r["label"] != -1][:3] + [r for r in rows if r["label"] == -1][:3]
     data = tmp_path / "data"
@@ -211,26 +208,18 @@ def test_failed_request_is_a_miss_not_a_score(test_server, datasets_dir, tmp_pat
     # fails with a 400, which is not retried
     rules = [{"match": r["problem"], "answer": f"\\boxed{{{r['label']}}}"} for r in g]
     srv = test_server(rules=rules, faults={"http_400": [4]})
-    base = [sys.executable, "-m", "assay"]
-    run = subprocess.run(
-        [*base, "eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "process_bench"]
-        + ["--dataset-dir", str(data), "--work-dir", str(tmp_path / "runs"), "--eval-batch-size", "1", "--no-progress"]
-        + ["--dataset-args", json.dumps({"process_bench": {"subset_list": ["gsm8k"]}})],
-        capture_output=True,
-        text=True,
+    assay(
+        *["eval", "--model", "m", "--api-url", srv.url, "--api-key", "EMPTY", "--datasets", "process_bench"],
+        *["--dataset-dir", str(data), "--work-dir", str(tmp_path / "runs"), "--eval-batch-size", "1", "--no-progress"],
+        *["--dataset-args", json.dumps({"process_bench": {"subset_list": ["gsm8k"]}})],
         timeout=120,
-        check=False,
+        check=3,  # completed with errored samples
     )
-    assert run.returncode == 3, run.stderr[-2000:]  # completed with errored samples
-    run_dir = next((tmp_path / "runs").iterdir())
-    rep = subprocess.run(
-        [*base, "report", str(run_dir), "--format", "json"], capture_output=True, text=True, timeout=60, check=False
-    )
-    report = json.loads(rep.stdout)
+    (run_dir,) = run_dirs(tmp_path / "runs")
+    report = report_items(run_dir, check=3)
     acc = rows_by(report)[("default", "gsm8k")]
     assert (acc["num"], acc["score"], acc["errors"]) == (6, pytest.approx(5 / 6), 1)
-    [sec] = [r["section"] for r in report if r.get("reporter") == "process_bench_f1"]
-    (row,) = sec["rows"]
+    (row,) = section(report, "process_bench_f1")["rows"]
     assert (row["error_acc"], row["correct_acc"]) == (1.0, pytest.approx(2 / 3))
     assert row["f1"] == pytest.approx(0.8)  # 2 * 1 * 2/3 / (1 + 2/3)
     assert len(bodies(run_dir, "SampleFailed")) == 1 and len(bodies(run_dir, "Scored")) == 5

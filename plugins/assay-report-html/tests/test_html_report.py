@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from assay_testserver.testing import assay
+from assay_testserver.testing import assay, bodies, run_dirs
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails, with ASSAY_REQUIRE_CHROMIUM)
     expect = None
-
-
-def run_dir(work: Path) -> Path:
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
-    return run
 
 
 # a model output that would run script, load an image and style text if it were ever parsed as HTML
@@ -52,7 +47,8 @@ def _eval(test_server, datasets_dir, work: Path, answers: list[str], faults=None
         "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress",
         "--retries", "0", "--eval-batch-size", "1", check=False,
     )  # fmt: skip
-    return run_dir(work), proc.returncode
+    (run,) = run_dirs(work)
+    return run, proc.returncode
 
 
 def _texts(page, selector: str) -> list[str]:
@@ -204,7 +200,8 @@ def test_compare_html(tmp_path, datasets_dir, test_server, open_page):
 def test_unknown_format_names_the_choices(tmp_path, datasets_dir):
     assay("eval", "--datasets", "gsm8k", "--limit", "1", "--dataset-dir", str(datasets_dir), "--work-dir",
           str(tmp_path), "--no-progress")  # fmt: skip
-    proc = assay("report", str(run_dir(tmp_path)), "--format", "pdf", check=False)
+    (run,) = run_dirs(tmp_path)
+    proc = assay("report", str(run), "--format", "pdf", check=False)
     assert proc.returncode == 2 and proc.stdout == ""
     # lines about other installed plugins that fail to load are not this test's concern
     own = "".join(x for x in proc.stderr.splitlines(keepends=True) if not x.startswith("warning: assay plugin '"))
@@ -216,12 +213,12 @@ def test_ten_thousand_samples_stay_fast(tmp_path, datasets_dir, open_page):
     filter and a search over every sample each answer well under a second."""
     assay("eval", "--datasets", "hellaswag", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path),
           "--no-progress", timeout=600)  # fmt: skip
-    run = run_dir(tmp_path)
+    (run,) = run_dirs(tmp_path)
     pg = open_page(run / "report.html")
     page = pg.page
     assert page.locator("#count").inner_text() == "10042 of 10042 samples"
     assert page.locator("#sample-table tbody tr").count() == 50  # one page drawn, not 10,042 rows
-    passed = [json.loads(line)["body"] for line in (run / "events.jsonl").open() if '"Scored"' in line]
+    passed = bodies(run, "Scored")
     n_passed = sum(1 for b in passed if b["value"] == 1.0)
     took, count = page.evaluate(
         """() => { const t = performance.now(); document.querySelector('button[data-status=passed]').click();
@@ -242,7 +239,7 @@ def test_sample_cap_is_said(tmp_path, datasets_dir, open_page, monkeypatch):
 
     assay("eval", "--datasets", "gsm8k", "--limit", "5", "--dataset-dir", str(datasets_dir), "--work-dir",
           str(tmp_path), "--no-progress")  # fmt: skip
-    run = run_dir(tmp_path)
+    (run,) = run_dirs(tmp_path)
     monkeypatch.setattr(fold, "MAX_SAMPLES", 3)
     out = REPORTER.write(build_report(run), run / "events.jsonl", tmp_path / "capped.html")
     page = open_page(out).page

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from assay.api import BenchmarkArgs
 from assay_simpleqa.benchmark import ChineseSimpleQA, SimpleQA
-from assay_testserver.testing import assay, events, report_items, run_dir_of, section
+from assay_testserver.testing import assay, events, report_items, run_dir_of, run_dirs, section
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -273,7 +273,7 @@ def test_every_sample_judge_failed_is_shown_never_a_zero(test_server, datasets_d
     assert "HTTP 500: cannot handle this request" in kind["example"]
     agg = rep["sections"]["simpleqa"]["rows"][0]
     assert agg["judge_failures"] == 2 and agg["f1"] is None and agg["is_correct"] is None
-    [run] = [p for p in tmp_path.iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(tmp_path)
     assert KEY not in (run / "events.jsonl").read_text(encoding="utf-8")
     assert KEY not in json.dumps(rep)
 

@@ -5,39 +5,19 @@ its run directory (the ``run-<id>.swanlab`` record log, with SwanLab's own reade
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("swanlab")
 
-from assay_testserver.testing import gsm8k_rules  # noqa: E402
-
-# any attempt to reach the network goes to a closed local port and fails at once (a hang is a failure)
-NO_NET = {
-    "SWANLAB_MODE": "offline",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "127.0.0.1,localhost",
-    "no_proxy": "127.0.0.1,localhost",
-}
+from assay_testserver.testing import assay, bodies, events, gsm8k_rules, no_network, run_dirs  # noqa: E402
 
 
-def assay(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SWANLAB_", "ASSAY_TRACKER"))}
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**clean, **NO_NET, **env},
-    )
-    if check and proc.returncode not in (0, 3):
-        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """The `assay` subprocesses: no SwanLab or tracker setting of this environment, SwanLab offline, no network."""
+    no_network(monkeypatch, drop=("SWANLAB_", "ASSAY_TRACKER"), SWANLAB_MODE="offline")
 
 
 class SwanRun:
@@ -89,10 +69,10 @@ def test_eval_run_streams_progress_and_logs_the_report(tmp_path, datasets_dir, t
         "eval", "--model", "m", "--api-url", srv.url, "--api-key", "sk-secret-swanlab-eval-1234", "--datasets",
         "gsm8k", "--limit", "5", "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress",
         "--retries", "0", "--eval-batch-size", "1", "--visualizer", "swanlab",
-        env={"ASSAY_TRACKER_INTERVAL": "0", "SWANLAB_API_KEY": "swanlab-secret-key-0123456789abcdef"},
+        env={"ASSAY_TRACKER_INTERVAL": "0", "SWANLAB_API_KEY": "swanlab-secret-key-0123456789abcdef"}, check=3,
     )  # fmt: skip
-    assert proc.returncode == 3 and "warning [plugin swanlab]" not in proc.stderr, proc.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    assert "warning [plugin swanlab]" not in proc.stderr, proc.stderr
+    (run,) = run_dirs(work)
     sl = SwanRun(run / "swanlog")  # SwanLab's files went into the run directory
     assert (sl.start.project, sl.start.name, list(sl.start.tags)) == ("assay", run.name, ["eval"])
     cfg = sl.config()
@@ -133,7 +113,7 @@ def test_perf_run_logs_each_point_in_local_mode(tmp_path, test_server):
         "--work-dir", str(tmp_path / "w"), "--name", "p", "--swanlab-api-key", "local",  # EvalScope's local switch
         env={"SWANLAB_LOG_DIR": str(logdir), "SWANLAB_PROJ_NAME": "perf_benchmark", "ASSAY_TRACKER_INTERVAL": "0"},
     )  # fmt: skip
-    assert proc.returncode == 0 and "warning [plugin swanlab]" not in proc.stderr, proc.stderr
+    assert "warning [plugin swanlab]" not in proc.stderr, proc.stderr
     report = json.loads((tmp_path / "w" / "p" / "report.json").read_text())["sections"]["perf"]
     sl = SwanRun(logdir)
     assert (sl.start.project, sl.start.name) == ("perf_benchmark", "p") and sl.config()["kind"] == "perf"
@@ -141,8 +121,7 @@ def test_perf_run_logs_each_point_in_local_mode(tmp_path, test_server):
     # while it ran: one step per request, with the mean latency of the point it belongs to
     assert [v for _, v in sl.scalars["progress/requests"]] == [1, 2, 3, 4, 5, 6]
     assert [v for _, v in sl.scalars["requests/parallel"]] == [1, 1, 2, 2, 2, 2]
-    timed = [json.loads(line)["body"] for line in (tmp_path / "w" / "p" / "events.jsonl").read_text().splitlines()]
-    last = [b for b in timed if "request_id" in b and b["point"]["parallel"] == 2]
+    last = [b for b in bodies(tmp_path / "w" / "p", "RequestTimed") if b["point"]["parallel"] == 2]
     assert sl.last("requests/latency_s_mean") == pytest.approx(sum(b["end"] - b["sent"] for b in last) / 4, rel=1e-9)
     assert [v for _, v in sl.scalars["perf/parallel"]] == [1, 2]
     assert [v for _, v in sl.scalars["perf/number"]] == [2, 4]
@@ -162,11 +141,10 @@ def test_a_failing_tracker_is_a_warning_and_the_run_goes_on(tmp_path, datasets_d
         "eval", "--datasets", "gsm8k", "--limit", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(work),
         "--no-progress", env={"ASSAY_TRACKERS": "swanlab", "SWANLAB_LOG_DIR": str(blocked)},
     )  # fmt: skip
-    assert proc.returncode == 0
     assert "warning [plugin swanlab]: assay_event observer of plugin 'swanlab' (assay-swanlab) raised" in proc.stderr
     assert f"Log directory {blocked} exists but is not a directory" in proc.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
-    evs = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    (run,) = run_dirs(work)
+    evs = events(run)
     (warning,) = [e for e in evs if e["type"] == "Warning"]
     assert "swanlab" in warning["body"]["message"] and sum(e["type"] == "Scored" for e in evs) == 2
     assert json.loads((run / "report.json").read_text())["rows"][0]["num"] == 2
@@ -178,18 +156,17 @@ def test_online_without_a_key_fails_at_once_instead_of_prompting(tmp_path, datas
         "eval", "--datasets", "gsm8k", "--limit", "1", "--dataset-dir", str(datasets_dir), "--work-dir", str(work),
         "--no-progress", "--visualizer", "swanlab", env={"SWANLAB_MODE": "online", "HOME": str(tmp_path)},
     )  # fmt: skip
-    assert proc.returncode == 0
     assert "no API key was provided, and interactive prompts are disabled" in proc.stderr
-    (run,) = work.iterdir()
+    (run,) = run_dirs(work)
     assert json.loads((run / "report.json").read_text())["rows"][0]["num"] == 1
 
 
 def test_off_unless_named_and_points_are_throttled(tmp_path, datasets_dir):
     args = ("eval", "--datasets", "gsm8k", "--limit", "5", "--dataset-dir", str(datasets_dir), "--no-progress")
     assay(*args, "--work-dir", str(tmp_path / "off"), env={"ASSAY_TRACKERS": "tensorboard"})
-    (run,) = (tmp_path / "off").iterdir()
+    (run,) = run_dirs(tmp_path / "off")
     assert not (run / "swanlog").exists()
     # the variable alone switches it on; at most one point per interval, and the last at the end
     assay(*args, "--work-dir", str(tmp_path / "on"), env={"ASSAY_TRACKERS": "swanlab", "ASSAY_TRACKER_INTERVAL": "60"})
-    (run,) = (tmp_path / "on").iterdir()
+    (run,) = run_dirs(tmp_path / "on")
     assert [v for _, v in SwanRun(run / "swanlog").scalars["progress/scored"]] == [1, 5]

@@ -8,8 +8,6 @@ with the model (``log_softmax`` over its logits).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,35 +16,19 @@ from assay import hookimpl
 from assay.api import Sample, Score
 from assay.log import iter_events
 from assay.plugins import PluginHost
-
-
-def _assay(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assay", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=timeout,
-    )
+from assay_testserver.testing import assay, run_dirs
 
 
 def _events(run_dir: Path) -> list:
     return list(iter_events(run_dir / "events.jsonl", PluginHost().bodies()))
 
 
-def _only_run(work: Path) -> Path:
-    runs = [p for p in work.iterdir() if p.is_dir()]
-    assert len(runs) == 1, runs
-    return runs[0]
-
-
 def test_eval_gsm8k_generation_end_to_end(tiny_model_dir, datasets_dir, tmp_path, sub_env):
     if "gsm8k" not in PluginHost().benchmarks():
         pytest.skip("assay-gsm8k is not installed: generation through the kernel runs in the in-process test below")
     work = tmp_path / "out"
-    proc = _assay(
-        [
+    proc = assay(
+        *[
             "eval",
             "--model",
             str(tiny_model_dir),
@@ -64,10 +46,9 @@ def test_eval_gsm8k_generation_end_to_end(tiny_model_dir, datasets_dir, tmp_path
             '{"max_tokens": 8, "temperature": 0}',
             "--no-progress",
         ],
-        sub_env,
+        env=sub_env,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = _only_run(work)
+    (run,) = run_dirs(work)
     events = _events(run)
     started = events[0].body
     assert started.resolved["backend"] == "transformers"  # claimed: a local dir with config.json
@@ -87,8 +68,8 @@ def test_eval_gsm8k_generation_end_to_end(tiny_model_dir, datasets_dir, tmp_path
 
 def test_eval_type_checkpoint_and_offline_hub_id_fails_fast(datasets_dir, tmp_path, sub_env):
     t0 = time.perf_counter()
-    proc = _assay(
-        [
+    proc = assay(
+        *[
             "eval",
             "--model",
             "assay-test-nonexistent/no-such-model",
@@ -104,16 +85,16 @@ def test_eval_type_checkpoint_and_offline_hub_id_fails_fast(datasets_dir, tmp_pa
             str(tmp_path),
             "--no-progress",
         ],
-        sub_env,
+        env=sub_env,
+        check=2,
         timeout=60,
     )
     took = time.perf_counter() - t0
-    assert proc.returncode == 2, proc.stderr[-2000:]
     assert "could not get model 'assay-test-nonexistent/no-such-model' from modelscope" in proc.stderr
     assert "local directory" in proc.stderr
     assert took < 20, took  # modelscope's default retries would take 20-40 s
-    proc = _assay(
-        [
+    proc = assay(
+        *[
             "eval",
             "--model",
             "assay-test-nonexistent/no-such-model",
@@ -129,18 +110,18 @@ def test_eval_type_checkpoint_and_offline_hub_id_fails_fast(datasets_dir, tmp_pa
             str(tmp_path),
             "--no-progress",
         ],
-        sub_env,
+        env=sub_env,
+        check=2,
         timeout=60,
     )
-    assert proc.returncode == 2
     assert "from huggingface" in proc.stderr
 
 
 def test_directory_without_config_is_a_clear_error(tmp_path, datasets_dir, sub_env):
     empty = tmp_path / "not-a-ckpt"
     empty.mkdir()
-    proc = _assay(
-        [
+    proc = assay(
+        *[
             "eval",
             "--model",
             str(empty),
@@ -156,10 +137,10 @@ def test_directory_without_config_is_a_clear_error(tmp_path, datasets_dir, sub_e
             str(tmp_path / "o"),
             "--no-progress",
         ],
-        sub_env,
+        env=sub_env,
+        check=2,
         timeout=60,
     )
-    assert proc.returncode == 2
     assert "without config.json" in proc.stderr and str(empty) in proc.stderr
 
 
@@ -253,7 +234,7 @@ def test_loglikelihood_eval_through_the_kernel(tiny_model_dir, tiny_loaded, data
     )
     row = next(r for r in report["rows"] if r["dataset"] == "tf_arc_ll")
     assert row["num"] == 6 and row["errors"] == 0
-    run = _only_run(tmp_path)
+    (run,) = run_dirs(tmp_path)
     events = list(iter_events(run / "events.jsonl", host.bodies()))
     loaded = {e.body.sample_id: e.body for e in events if e.type == "SampleLoaded"}
     gens = [e.body for e in events if e.type == "Generated"]
@@ -278,8 +259,8 @@ def test_arc_plugin_loglikelihood_and_gsm8k_end_to_end(tiny_model_dir, datasets_
     if "arc" not in PluginHost().benchmarks():
         pytest.skip("assay-arc is not installed: the ARC part runs through the in-process test above")
     work = tmp_path / "out"
-    proc = _assay(
-        [
+    assay(
+        *[
             "eval",
             "--model",
             str(tiny_model_dir),
@@ -300,10 +281,9 @@ def test_arc_plugin_loglikelihood_and_gsm8k_end_to_end(tiny_model_dir, datasets_
             "--dataset-args",
             '{"arc": {"mcq_mode": "loglikelihood"}}',
         ],
-        sub_env,
+        env=sub_env,
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    run = _only_run(work)
+    (run,) = run_dirs(work)
     events = _events(run)
     assert not [e for e in events if e.type == "SampleFailed"]
     loaded = {e.body.sample_id: e.body for e in events if e.type == "SampleLoaded"}
@@ -338,7 +318,8 @@ def test_generation_through_the_kernel_batch_1_and_4_agree(tiny_model_dir, datas
             plugins=host,
         )
         assert report["rows"][0]["num"] == 8 and report["rows"][0]["errors"] == 0
-        events = list(iter_events(_only_run(work) / "events.jsonl", host.bodies()))
+        (run,) = run_dirs(work)
+        events = list(iter_events(run / "events.jsonl", host.bodies()))
         assert events[0].body.resolved["backend"] == "transformers"
         gens = {e.body.sample_id: e.body for e in events if e.type == "Generated"}
         assert len(gens) == 8 and all(1 <= g.usage.completion_tokens <= 8 for g in gens.values())

@@ -5,14 +5,13 @@ sampled from ../shared/datasets by `assay collection create`, evaluated against 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from assay_tui.app import ViewApp
 from assay_tui.screens.report import ReportScreen
 from textual.widgets import Static, Tree
+from assay_testserver.testing import assay
 
 pytestmark = pytest.mark.anyio
 
@@ -47,11 +46,9 @@ def collection_run(datasets_dir, tmp_path, test_server) -> Path:
 
     (tmp_path / "schema.json").write_text(json.dumps(SCHEMA))
     out = tmp_path / "coll.jsonl"
-    subprocess.run(
-        [sys.executable, "-m", "assay", "collection", "create", str(tmp_path / "schema.json"), "-o", str(out)]
-        + ["--dataset-dir", str(datasets_dir), "--count", "12"],
-        check=True,
-        capture_output=True,
+    assay(
+        *["collection", "create", str(tmp_path / "schema.json"), "-o", str(out)],
+        *["--dataset-dir", str(datasets_dir), "--count", "12"],
     )
     recs = [json.loads(line) for line in out.read_text().splitlines()]
     rules = []

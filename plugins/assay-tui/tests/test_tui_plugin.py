@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib import metadata
+from assay_testserver.testing import assay
 
 
 def test_plugin_host_finds_assay_tui():
@@ -31,7 +32,5 @@ def test_import_is_light():
 
 
 def test_view_help_runs():
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "view", "--help"], capture_output=True, text=True, check=True
-    ).stdout
+    out = assay("view", "--help").stdout
     assert "PATH" in out and "--replay" in out

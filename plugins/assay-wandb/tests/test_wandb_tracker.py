@@ -5,41 +5,20 @@ repo's test server on the real GSM8K file; what W&B wrote is read back from its 
 from __future__ import annotations
 
 import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("wandb")
 
-from assay_testserver.testing import gsm8k_rules  # noqa: E402
-
-# any attempt to reach the network goes to a closed local port and fails at once (a hang is a failure)
-NO_NET = {
-    "WANDB_MODE": "offline",
-    "WANDB_SILENT": "true",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "127.0.0.1,localhost",
-    "no_proxy": "127.0.0.1,localhost",
-}
+from assay_testserver.testing import assay, bodies, events, gsm8k_rules, no_network, run_dirs  # noqa: E402
 
 
-def assay(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "ASSAY_TRACKER"))}
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**clean, **NO_NET, **env},
-    )
-    if check and proc.returncode not in (0, 3):
-        raise AssertionError(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch):
+    """The `assay` subprocesses: no W&B or tracker setting of this environment, W&B offline, no network."""
+    no_network(monkeypatch, drop=("WANDB_", "ASSAY_TRACKER"), WANDB_MODE="offline", WANDB_SILENT="true")
 
 
 def records(path: Path) -> list[tuple[str, object]]:
@@ -106,10 +85,10 @@ def test_eval_run_streams_progress_and_logs_the_report(tmp_path, datasets_dir, t
         "--limit", "5", "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress",
         "--retries", "0", "--eval-batch-size", "1", "--visualizer", "wandb",
         "--wandb-api-key", "wandb-secret-key-0123456789abcdef",
-        env={"ASSAY_TRACKER_INTERVAL": "0"},
+        env={"ASSAY_TRACKER_INTERVAL": "0"}, check=3,
     )  # fmt: skip
-    assert proc.returncode == 3 and "warning [plugin wandb]" not in proc.stderr, proc.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    assert "warning [plugin wandb]" not in proc.stderr, proc.stderr
+    (run,) = run_dirs(work)
     wb = OfflineRun(run)  # W&B's files went into the run directory
     assert wb.run.project == "assay" and wb.run.display_name == run.name and list(wb.run.tags) == ["eval"]
     cfg = wb.config
@@ -153,15 +132,14 @@ def test_perf_run_logs_each_point(tmp_path, test_server):
         "--work-dir", str(tmp_path / "w"), "--name", "p", "--visualizer", "wandb",
         env={"WANDB_DIR": str(wdir), "WANDB_PROJECT": "perf_benchmark", "ASSAY_TRACKER_INTERVAL": "0"},
     )  # fmt: skip
-    assert proc.returncode == 0 and "warning [plugin wandb]" not in proc.stderr, proc.stderr
+    assert "warning [plugin wandb]" not in proc.stderr, proc.stderr
     report = json.loads((tmp_path / "w" / "p" / "report.json").read_text())["sections"]["perf"]
     wb = OfflineRun(wdir)
     # while it ran: one point per request, with the mean latency / TTFT of the point it belongs to
     live = [h for h in wb.history if "progress/requests" in h]
     assert [h["progress/requests"] for h in live] == [1, 2, 3, 4, 5, 6]
     assert [h["requests/parallel"] for h in live] == [1, 1, 2, 2, 2, 2]
-    timed = [json.loads(line)["body"] for line in (tmp_path / "w" / "p" / "events.jsonl").read_text().splitlines()]
-    timed = [b for b in timed if "request_id" in b and b.get("phase", "measure") == "measure"]
+    timed = [b for b in bodies(tmp_path / "w" / "p", "RequestTimed") if b.get("phase", "measure") == "measure"]
     last = [b for b in timed if b["point"]["parallel"] == 2]
     assert live[-1]["requests/latency_s_mean"] == pytest.approx(sum(b["end"] - b["sent"] for b in last) / 4, rel=1e-9)
     assert live[-1]["requests/ttft_s_mean"] == pytest.approx(
@@ -190,12 +168,11 @@ def test_a_failing_tracker_is_a_warning_and_the_run_goes_on(tmp_path, datasets_d
         "eval", "--datasets", "gsm8k", "--limit", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(work),
         "--no-progress", env={"ASSAY_TRACKERS": "wandb", "WANDB_DIR": str(blocked)},
     )  # fmt: skip
-    assert proc.returncode == 0
     assert "warning [plugin wandb]: assay_event observer of plugin 'wandb' (assay-wandb) raised FileExistsError" in (
         proc.stderr
     )
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
-    evs = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    (run,) = run_dirs(work)
+    evs = events(run)
     (warning,) = [e for e in evs if e["type"] == "Warning"]
     assert "wandb" in warning["body"]["message"] and sum(e["type"] == "Scored" for e in evs) == 2
     assert json.loads((run / "report.json").read_text())["rows"][0]["num"] == 2
@@ -205,18 +182,30 @@ def test_a_failing_tracker_is_a_warning_and_the_run_goes_on(tmp_path, datasets_d
 def test_off_unless_named_and_points_are_throttled(tmp_path, datasets_dir):
     args = ("eval", "--datasets", "gsm8k", "--limit", "5", "--dataset-dir", str(datasets_dir), "--no-progress")
     assay(*args, "--work-dir", str(tmp_path / "off"), env={"ASSAY_TRACKERS": "tensorboard"})
-    (run,) = (tmp_path / "off").iterdir()
+    (run,) = run_dirs(tmp_path / "off")
     assert not (run / "wandb").exists()
     # the variable alone switches it on; at most one point per interval, and the last at the end
     assay(*args, "--work-dir", str(tmp_path / "on"), env={"ASSAY_TRACKERS": "wandb", "ASSAY_TRACKER_INTERVAL": "60"})
-    (run,) = (tmp_path / "on").iterdir()
+    (run,) = run_dirs(tmp_path / "on")
     points = [h["progress/scored"] for h in OfflineRun(run).history if "progress/scored" in h]
     assert points == [1, 5]
 
 
+def test_a_resumed_run_is_a_new_wandb_run_named_resumed(tmp_path, datasets_dir):
+    work = tmp_path / "w"
+    args = ("--datasets", "gsm8k", "--limit", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(work))
+    assay("eval", *args, "--no-progress", env={"ASSAY_TRACKERS": "wandb"})
+    (run,) = run_dirs(work)
+    proc = assay("resume", str(run), env={"ASSAY_TRACKERS": "wandb", "WANDB_DIR": str(tmp_path / "again")})
+    assert "0 to generate, 0 to score" in proc.stderr
+    wb = OfflineRun(tmp_path / "again")
+    # the resumed run brings no config of its own: its id and directory; the kind is eval
+    assert (wb.run.display_name, list(wb.run.tags)) == (f"{run.name} (resumed)", ["eval"])
+    assert wb.config == {"run_id": run.name, "run_dir": str(run)}
+
+
 def test_visualizer_names_a_known_tracker(tmp_path):
-    proc = assay("eval", "--datasets", "gsm8k", "--visualizer", "tensorboard", env={}, check=False)
-    assert proc.returncode == 2
+    proc = assay("eval", "--datasets", "gsm8k", "--visualizer", "tensorboard", check=2)
     assert (
         "argument --visualizer: invalid choice: 'tensorboard' (choose from 'mlflow', 'swanlab', 'wandb')" in proc.stderr
     )

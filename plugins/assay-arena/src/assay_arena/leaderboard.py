@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from assay.tables import Column, render_table
+from assay.tables import Column, render_matrix, render_table
 
 from . import bradley_terry as bt
 
@@ -151,15 +151,7 @@ class ArenaReporter:
         return fold(Path(log_path))
 
     def render(self, report: dict[str, Any], console: Any) -> None:
-        from assay.redact import inert_text
-        from rich.table import Table
         from rich.text import Text
-
-        def name(v: Any) -> Text:
-            return inert_text(str(v), multiline=False)
-
-        def num(v: Any, fmt: str = "{:.0f}") -> str:
-            return "-" if v is None else fmt.format(v)
 
         rows = report.get("leaderboard") or []
         base = report.get("baseline")
@@ -182,14 +174,8 @@ class ArenaReporter:
         console.print(render_table(title, columns, rows))
         matrix = report.get("win_rate_matrix") or {}
         if matrix:
-            models = report["models"]
-            mt = Table(title="Win rate of the row model against the column model (ties half)")
-            mt.add_column("")
-            for m in models:
-                mt.add_column(name(m))
-            for m in models:
-                mt.add_row(name(m), *["" if o == m else num(matrix[m].get(o), "{:.3f}") for o in models])
-            console.print(mt)
+            title = "Win rate of the row model against the column model (ties half)"
+            console.print(render_matrix(title, report["models"], lambda m, o: matrix[m].get(o), "{:.3f}"))
         console.print(
             Text(
                 f"{report.get('battles_judged', 0)} battles judged ({report.get('games', 0)} games), "

@@ -21,6 +21,7 @@ import msgspec
 
 from assay.api import AssayError
 from assay.log import decode_blocks, log_path
+from assay.tables import Column, render_table
 
 RESAMPLES = 10_000
 SEED = 0
@@ -373,17 +374,12 @@ def compare(runs: list[str], *, resamples: int = RESAMPLES, seed: int = SEED) ->
 # ---- console -----------------------------------------------------------------------------------------
 
 
-def _f(v: Any, spec: str = ".4f") -> str:
-    return "-" if v is None else format(v, spec)
-
-
 def _p(v: Any) -> str:
     return "-" if v is None else (f"{v:.2e}" if v < 1e-3 else f"{v:.4f}")
 
 
 def render(result: dict[str, Any], console: Any = None) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from assay.redact import inert_text, visible
 
@@ -401,33 +397,9 @@ def render(result: dict[str, Any], console: Any = None) -> None:
         if result["kind"] == "perf":
             _render_perf(comp, title, console)
             continue
-        table = Table(title=inert_text(title, multiline=False))
-        for col in ("Dataset", "Subset", "Metric", "N", "A", "B", "B-A", "95% CI", "p", "Test", "A→B flips"):
-            table.add_column(col, justify="left" if col in ("Dataset", "Subset", "Metric", "Test") else "right")
         notes = []
         for r in comp["rows"]:
-            ci = "-" if r["ci_low"] is None else f"[{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"
             aggregate = r["shared"] is None
-            if aggregate:
-                flips = "-"
-            elif r["test"] == "mcnemar_exact":
-                flips = f"-{len(r['right_in_a_only'])} / +{len(r['right_in_b_only'])}"
-            else:
-                flips = f"{r['changed']} changed"
-            test = {"mcnemar_exact": "McNemar", "paired_bootstrap": "bootstrap"}.get(r["test"], "aggregate")
-            table.add_row(
-                inert_text(r["dataset"], multiline=False),
-                inert_text(r["subset"], multiline=False),
-                inert_text(r["metric"], multiline=False),
-                f"{r['num_a']}/{r['num_b']}" if aggregate else str(r["shared"]),
-                _f(r["score_a"]),
-                _f(r["score_b"]),
-                _f(r["diff"], "+.4f"),
-                ci,
-                _p(r["p_value"]),
-                test,
-                flips,
-            )
             where = f"{visible(r['dataset'], multiline=False)}/{visible(r['subset'], multiline=False)}"
             if aggregate:
                 notes.append(f"{where}: {visible(r['metric'], multiline=False)} is reported as a whole: no test")
@@ -450,35 +422,58 @@ def render(result: dict[str, Any], console: Any = None) -> None:
                     shown = ", ".join(visible(s, multiline=False) for s in ids[:FLIPS_SHOWN])
                     more = f" (+{len(ids) - FLIPS_SHOWN} more)" if len(ids) > FLIPS_SHOWN else ""
                     notes.append(f"{where} {visible(r['metric'], multiline=False)}: {label}: {len(ids)}: {shown}{more}")
-        console.print(table)
+        console.print(render_table(inert_text(title, multiline=False), _EVAL_COLUMNS, comp["rows"]))
         for note in dict.fromkeys(notes):
             console.print(inert_text(note, multiline=False))
 
 
-def _render_perf(comp: dict[str, Any], title: str, console: Any) -> None:
-    from rich.table import Table
+def _flips(r: dict[str, Any]) -> str:
+    if r["shared"] is None:
+        return "-"
+    if r["test"] == "mcnemar_exact":
+        return f"-{len(r['right_in_a_only'])} / +{len(r['right_in_b_only'])}"
+    return f"{r['changed']} changed"
 
+
+def _right(header: str, key: Any, fmt: Any = None) -> Column:
+    return Column(header, key, fmt, justify="right")
+
+
+_EVAL_COLUMNS = (
+    Column("Dataset", "dataset"),
+    Column("Subset", "subset"),
+    Column("Metric", "metric"),
+    _right("N", lambda r: f"{r['num_a']}/{r['num_b']}" if r["shared"] is None else r["shared"]),
+    _right("A", "score_a", "{:.4f}"),
+    _right("B", "score_b", "{:.4f}"),
+    _right("B-A", "diff", "{:+.4f}"),
+    _right("95% CI", lambda r: None if r["ci_low"] is None else f"[{r['ci_low']:+.4f}, {r['ci_high']:+.4f}]"),
+    _right("p", "p_value", _p),
+    Column("Test", lambda r: {"mcnemar_exact": "McNemar", "paired_bootstrap": "bootstrap"}.get(r["test"], "aggregate")),
+    _right("A→B flips", _flips),
+)
+_PERF_COLUMNS = (
+    Column("Metric", "metric"),
+    Column("Stat", "stat"),
+    _right("A", "a", "{:.2f}"),
+    _right("B", "b", "{:.2f}"),
+    _right("B-A", "diff", "{:+.2f}"),
+    _right("B/A-1", "rel", "{:+.1%}"),
+)
+
+
+def _render_perf(comp: dict[str, Any], title: str, console: Any) -> None:
     from assay.redact import inert_text
 
     for pt in comp["points"]:
         p = pt["point"]
         label = ", ".join(f"{k}={v}" for k, v in p.items() if v is not None)
-        table = Table(title=inert_text(f"{title}  [{label}]", multiline=False))
-        for col in ("Metric", "Stat", "A", "B", "B-A", "B/A-1"):
-            table.add_column(col, justify="left" if col in ("Metric", "Stat") else "right")
-        for name in _PERF_RATES:
-            d = pt[name]
-            table.add_row(
-                name, "per s", _f(d["a"], ".2f"), _f(d["b"], ".2f"), _f(d["diff"], "+.2f"), _f(d["rel"], "+.1%")
-            )
+        rows = [{"metric": name, "stat": "per s", **pt[name]} for name in _PERF_RATES]
         for name in _PERF_STATS:
             for stat, d in pt[name].items():
                 ms = {k: (None if d[k] is None else d[k] * 1000) for k in ("a", "b", "diff")}
-                table.add_row(
-                    name.removesuffix("_s"), f"{stat} ms", _f(ms["a"], ".2f"), _f(ms["b"], ".2f"),
-                    _f(ms["diff"], "+.2f"), _f(d["rel"], "+.1%"),
-                )  # fmt: skip
-        console.print(table)
+                rows.append({"metric": name.removesuffix("_s"), "stat": f"{stat} ms", **ms, "rel": d["rel"]})
+        console.print(render_table(inert_text(f"{title}  [{label}]", multiline=False), _PERF_COLUMNS, rows))
     for key in ("only_in_a", "only_in_b"):
         if comp[key]:
             console.print(inert_text(f"points {key.replace('_', ' ')}: {comp[key]}", multiline=False))

@@ -8,7 +8,9 @@ samples that errored have no such events and are counted apart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
+
+from assay.tables import Column, TableReporter, render_table
 
 METRICS = ("inst_level_strict_acc", "inst_level_loose_acc")
 
@@ -53,33 +55,24 @@ def _row(key: str, name: str, c: list[int]) -> dict[str, Any]:
     }
 
 
-class IFBenchReporter:
-    kinds: ClassVar[set[str]] = {"eval"}
+class IFBenchReporter(TableReporter):
+    title = "IFBench by category"
+    section = "categories"
+    columns = (
+        Column("Category", "category"),
+        Column("Num", "num"),
+        Column("Strict", "strict", "{:.4f}"),
+        Column("Loose", "loose", "{:.4f}"),
+    )
 
-    def build(self, log_path: Path) -> dict[str, Any]:
-        return fold(Path(log_path))
+    def fold(self, log_path: Path) -> dict[str, Any]:
+        return fold(log_path)
 
-    def render(self, report: dict[str, Any], console: Any) -> None:
-        rows = report.get("categories") or []
-        if not rows:
-            return
-        from assay.redact import inert_text
-        from rich.table import Table
-
+    def table(self, report: dict[str, Any]) -> Any:
+        rows = self.rows_of(report)
         n = report.get("errored_samples")
-        table = Table(
-            title="IFBench by category",
-            caption=f"{n} errored sample(s) left out" if n else None,
-        )
-        for col in ("Category", "Num", "Strict", "Loose"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(
-                inert_text(r["category"], multiline=False),
-                str(r["num"]),
-                *("-" if r[k] is None else f"{r[k]:.4f}" for k in ("strict", "loose")),
-            )
-        console.print(table)
+        caption = f"{n} errored sample(s) left out" if n else None
+        return render_table(self.title, self.columns, rows, caption=caption) if rows else None
 
 
 REPORTER = IFBenchReporter()

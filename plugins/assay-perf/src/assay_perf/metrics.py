@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
-from assay.tables import Column, TableReporter, render_table
+from assay.tables import Column, TableReporter, fixed, render_table
 
 FORMULAS = {
     "ttft": "first content chunk arrival - sent",
@@ -397,35 +397,13 @@ class PerfReporter:
 
 def _render_server_metrics(report: dict[str, Any], console: Any) -> None:
     from assay.redact import inert_text
-    from rich.table import Table
 
-    table = Table(title="server metrics (Prometheus, --server-metrics): mean / max over the point's scrapes")
-    for col in ("Parallel", "Number", "Scrapes", "Failed", "Running", "Waiting", "KV cache %", "Prefix hit %"):
-        table.add_column(col, justify="right")
-
-    def mm(s: dict[str, Any] | None, scale: float = 1.0, fmt: str = ".1f") -> str:
-        return "-" if not s else f"{s['mean'] * scale:{fmt}} / {s['max'] * scale:{fmt}}"
-
-    for pt in report.get("points", []):
-        sm = pt.get("server_metrics")
-        if not sm:
-            continue
-        p = pt["point"]
-        rate = sm.get("prefix_cache_hit_rate")
-        table.add_row(
-            str(p.get("parallel")),
-            str(p.get("number")),
-            str(sm["scrapes"]),
-            str(sm["failed"]),
-            mm(sm.get("running")),
-            mm(sm.get("waiting")),
-            mm(sm.get("kv_cache_usage"), 100.0),
-            "-" if rate is None else f"{rate * 100:.1f}",
-        )
-    console.print(table)
-    for pt in report.get("points", []):
-        sm = pt.get("server_metrics")
-        if sm and sm["failed"]:
+    title = "server metrics (Prometheus, --server-metrics): mean / max over the point's scrapes"
+    points = [pt for pt in report.get("points", []) if pt.get("server_metrics")]
+    console.print(render_table(title, _SERVER_METRICS, points))
+    for pt in points:
+        sm = pt["server_metrics"]
+        if sm["failed"]:
             kinds = ", ".join(f"{k}={v}" for k, v in sm["failures"].items())
             console.print(
                 inert_text(
@@ -437,29 +415,19 @@ def _render_server_metrics(report: dict[str, Any], console: Any) -> None:
 
 
 def _render_sla(sla: dict[str, Any], console: Any) -> None:
-    from rich.table import Table
-
     metrics = [k for k in (sla["curve"][0] if sla["curve"] else {}) if k not in ("value", "runs", "requests", "failed")]
-    table = Table(
-        title=f"SLA auto-tune over {sla['variable']} (seconds; mean of {sla.get('num_runs')} run(s) per value)"
+    columns = (
+        _right(sla["variable"].capitalize(), "value", "{:g}"),
+        _right("Runs", "runs"),
+        _right("Failed", "failed"),
+        *(_right(m, m, "{:.4g}") for m in metrics),
+        *(
+            _right(f"G{i}", lambda row, g=g: "pass" if g["passes"][str(row["value"])] else "FAIL")
+            for i, g in enumerate(sla["groups"], 1)
+        ),
     )
-    for col in (
-        sla["variable"].capitalize(),
-        "Runs",
-        "Failed",
-        *metrics,
-        *(f"G{i + 1}" for i in range(len(sla["groups"]))),
-    ):
-        table.add_column(col, justify="right")
-    for row in sla["curve"]:
-        table.add_row(
-            f"{row['value']:g}",
-            str(row["runs"]),
-            str(row["failed"]),
-            *("-" if row[m] is None else f"{row[m]:.4g}" for m in metrics),
-            *("pass" if g["passes"][str(row["value"])] else "FAIL" for g in sla["groups"]),
-        )
-    console.print(table)
+    title = f"SLA auto-tune over {sla['variable']} (seconds; mean of {sla.get('num_runs')} run(s) per value)"
+    console.print(render_table(title, columns, sla["curve"]))
     for i, g in enumerate(sla["groups"], 1):
         conds = ", ".join(f"{m} {c}" for m, c in g["conditions"].items())
         got = "none of the measured values" if g["answer"] is None else f"{g['answer']:g}"
@@ -520,6 +488,22 @@ _PER_TURN = (
     _right("Prompt tok", lambda t: (t.get("prompt_tokens") or {}).get("mean"), _f),
     _right("TTFT", lambda t: _ms(t["ttft_s"], t["qs"])),
     _right("E2E", lambda t: _ms(t["e2e_latency_s"], t["qs"])),
+)
+
+
+def _mean_max(s: dict[str, Any] | None, scale: float = 1.0) -> str:
+    return "-" if not s else f"{s['mean'] * scale:.1f} / {s['max'] * scale:.1f}"
+
+
+_SERVER_METRICS = (
+    _right("Parallel", _at("parallel")),
+    _right("Number", _at("number")),
+    _right("Scrapes", lambda pt: pt["server_metrics"]["scrapes"]),
+    _right("Failed", lambda pt: pt["server_metrics"]["failed"]),
+    _right("Running", lambda pt: _mean_max(pt["server_metrics"].get("running"))),
+    _right("Waiting", lambda pt: _mean_max(pt["server_metrics"].get("waiting"))),
+    _right("KV cache %", lambda pt: _mean_max(pt["server_metrics"].get("kv_cache_usage"), 100.0)),
+    _right("Prefix hit %", lambda pt: pt["server_metrics"].get("prefix_cache_hit_rate"), fixed(1, 100.0)),
 )
 
 

@@ -30,7 +30,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_config, status_of
+from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_start, status_of
 
 
 def name(key: str) -> str:
@@ -50,10 +50,7 @@ class Tracker:
         import swanlab
 
         self.swanlab = swanlab
-        b = event.body
-        resumed = event.type == "RunResumed"
-        config = {"run_id": run.run_id, "run_dir": str(run.run_dir)} if resumed else run_config(b, run)
-        kind = config.get("kind", "eval")
+        config, kind, title = run_start(event, run)
         S = swanlab.Settings
         settings = S(
             interactive=False,
@@ -68,7 +65,7 @@ class Tracker:
         with _banner_to_stderr():
             self.run = swanlab.init(
                 project=None if os.environ.get("SWANLAB_PROJ_NAME") else "assay",
-                name=run.run_id + (" (resumed)" if resumed else ""),
+                name=title,
                 log_dir=log_dir,
                 config=config,
                 tags=[kind],

@@ -6,6 +6,9 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
 - :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
 - :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
+- :func:`no_network` keeps the subprocesses of a test off the network and off this environment's settings;
+- :func:`table_cells` reads the cells of a Rich table a command printed;
+- :func:`main_eval` runs ``assay eval`` in this process and reads its report;
 - :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
 - :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
 """
@@ -28,12 +31,15 @@ __all__ = [
     "cli_eval_hub",
     "events",
     "fake_hf_cache",
+    "main_eval",
+    "no_network",
     "report_items",
     "report_rows",
     "rows_by",
     "run_dir_of",
     "run_dirs",
     "section",
+    "table_cells",
 ]
 
 _TAIL = 3000  # characters of stdout / stderr shown when the exit status is not the expected one
@@ -117,6 +123,47 @@ def section(items: list[dict[str, Any]], reporter: str) -> dict[str, Any]:
     """The JSON section of one reporter among a report's items (there must be exactly one)."""
     (found,) = [i["section"] for i in items if i.get("reporter") == reporter]
     return found
+
+
+def no_network(monkeypatch: Any, drop: tuple[str, ...] = (), **settings: str) -> None:
+    """For the ``assay`` subprocesses of a test (through pytest's ``monkeypatch``): the variables of this
+    environment whose names start with one of ``drop`` removed, ``settings`` set, and every proxied
+    request sent to a closed local port, so an attempt to reach the network fails at once (a hang is a
+    failure) while the loopback test server stays reachable."""
+    for key in list(os.environ):
+        if key.startswith(drop):
+            monkeypatch.delenv(key)
+    closed = "http://127.0.0.1:9"
+    local = "127.0.0.1,localhost"
+    for key, value in {"HTTP_PROXY": closed, "HTTPS_PROXY": closed, "NO_PROXY": local, "no_proxy": local}.items():
+        monkeypatch.setenv(key, value)
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+
+
+def table_cells(out: str, title: str) -> list[list[str]]:
+    """The cells of the body rows of the first Rich table printed in ``out`` after the line that holds
+    ``title`` (the start of its title: a long title wraps), each stripped; the header row comes first."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if title in line)
+    rows: list[list[str]] = []
+    for line in lines[start + 1 :]:
+        if line.startswith(("┃", "│")):
+            rows.append([c.strip() for c in line.strip()[1:-1].split(line[0])])
+        elif line.startswith("└"):
+            return rows
+    raise AssertionError(f"no table after {title!r} in:\n{out[-_TAIL:]}")
+
+
+def main_eval(work_dir: Path, *args: str) -> tuple[Path, Any]:
+    """``assay eval ARGS --work-dir WORK_DIR --no-progress`` in this process (``assay.cli.main``, exit 0
+    expected); return (the one run directory of ``work_dir``, its ``report.json``)."""
+    from assay.cli import main
+
+    code = main(["eval", *args, "--work-dir", str(work_dir), "--no-progress"])
+    assert code == 0, f"assay eval {' '.join(args)}: exit {code}, expected 0"
+    (run,) = run_dirs(work_dir)
+    return run, json.loads((run / "report.json").read_text(encoding="utf-8"))
 
 
 def cli_eval(

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_config, status_of
+from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_start, status_of
 
 
 class Tracker:
@@ -31,10 +31,7 @@ class Tracker:
         import wandb
 
         self.wandb = wandb
-        b = event.body
-        resumed = event.type == "RunResumed"
-        config = {"run_id": run.run_id, "run_dir": str(run.run_dir)} if resumed else run_config(b, run)
-        kind = config.get("kind", "eval")
+        config, kind, title = run_start(event, run)
         settings = wandb.Settings(
             silent=True,
             console="off",  # the terminal is assay's: nothing of it goes to W&B
@@ -49,7 +46,7 @@ class Tracker:
             raise PermissionError(f"W&B directory {root} is not writable")
         self.run = wandb.init(
             project=os.environ.get("WANDB_PROJECT") or "assay",
-            name=run.run_id + (" (resumed)" if resumed else ""),
+            name=title,
             dir=str(root),
             config=config,
             tags=[kind],
