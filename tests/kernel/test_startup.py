@@ -1,0 +1,59 @@
+"""Start-up of ``assay eval`` (issue 18): the modules a run imports are the ones it uses.
+
+A real ``assay eval`` (its ``main``, in a child process) of GSM8K against the test server; the
+modules loaded when it returns are listed and checked: no plugin's command parsers (``perf``,
+``view``, collections...), which only ``assay --help``, ``assay plugins`` and the commands
+themselves need.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+# modules that `assay eval` of an API model must not load (each costs start-up time)
+NOT_IMPORTED = [
+    "assay_perf.cli",
+    "assay_collection.cli",
+    "assay_interop.cli",
+    "assay_transformers.speed",
+    "assay_arena.command",
+    "assay_compare.command",
+]
+
+
+def _eval_modules(url: str, datasets_dir, tmp_path, *extra: str) -> tuple[int, list[str]]:
+    out = tmp_path / "modules.json"
+    argv = [
+        "eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k", "--limit", "3",
+        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path / "runs"), "--no-progress", *extra,
+    ]  # fmt: skip
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from assay.cli import main
+        rc = main({argv!r})
+        open({str(out)!r}, "w").write(json.dumps([rc, sorted(sys.modules)]))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rc, modules = json.loads(out.read_text())
+    return rc, modules
+
+
+def test_eval_imports_no_plugin_command(test_server, datasets_dir, tmp_path):
+    srv = test_server(default_answer="#### 18")
+    rc, modules = _eval_modules(srv.url, datasets_dir, tmp_path)
+    assert rc == 0
+    assert [m for m in NOT_IMPORTED if m in modules] == []
+    assert "assay_gsm8k.benchmark" in modules and "assay_openai.model" in modules  # it did run
+
+
+def test_help_and_plugins_still_list_plugin_commands():
+    for argv in (["--help"], ["plugins"]):
+        proc = subprocess.run([sys.executable, "-m", "assay", *argv], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "perf" in proc.stdout and "view" in proc.stdout, argv
