@@ -551,6 +551,15 @@ class Server:
             }
             if cfg.report_usage:
                 payload["usage"] = usage
+            if fault == "truncate":  # a whole answer cut inside its body (Content-Length says more)
+                data = json.dumps(payload).encode()
+                resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+                resp.content_length = len(data)
+                await resp.prepare(request)
+                await resp.write(data[: len(data) // 2])
+                if request.transport is not None:
+                    request.transport.abort()
+                return resp
             return web.json_response(payload)
 
         if fault == "not_event_stream":
