@@ -46,11 +46,16 @@ def _clean(value: Any) -> Any:
 def _env() -> Any:
     import jinja2
 
+    try:  # compiled templates kept between runs (jinja2's private per-user temp directory): start-up, issue 18
+        cache: Any = jinja2.FileSystemBytecodeCache()
+    except Exception:  # noqa: BLE001 - no usable temp directory: compile each time
+        cache = None
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,  # every {{ value }} is HTML-escaped
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=cache,
     )
     env.filters["f4"] = lambda v: "-" if v is None else f"{v:.4f}"
     env.filters["ms"] = lambda v: "-" if v is None else f"{v * 1000:.1f}"
