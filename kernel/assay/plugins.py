@@ -133,8 +133,11 @@ class Observer:
     argnames: tuple[str, ...] = ("event", "run")  # the ones it declares (it may take fewer)
 
     def __call__(self, event: Any, run: Any) -> Any:
+        f, names = self.function, self.argnames
+        if names == ("event", "run"):  # the usual signature: called straight (per event: issue 18)
+            return f(event, run)
         given = {"event": event, "run": run}
-        return self.function(**{a: given[a] for a in self.argnames})
+        return f(**{a: given[a] for a in names})
 
 
 class PluginHost:
