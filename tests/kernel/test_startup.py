@@ -59,3 +59,28 @@ def test_help_and_plugins_still_list_plugin_commands():
         proc = subprocess.run([sys.executable, "-m", "assay", *argv], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert "perf" in proc.stdout and "view" in proc.stdout, argv
+
+
+def test_plugin_names_and_versions_are_importlib_metadata_s(tmp_path):
+    """Discovery reads Name and Version from the head of METADATA (no email parser): the same as
+    ``dist.name`` / ``dist.version`` for every installed distribution, and for odd headers."""
+    from importlib import metadata
+
+    from assay.plugins import _name_version
+
+    dists = list(metadata.distributions())
+    assert len(dists) > 50
+    assert [_name_version(d) for d in dists] == [(d.name, d.version) for d in dists]
+    for i, head in enumerate(
+        [
+            "Metadata-Version: 2.1\nName: Odd-Name  \nVersion: 1.0\n\nbody",  # trailing spaces are kept
+            "Metadata-Version: 2.1\nName: folded\n  name\nVersion: 2\n",  # a continued header
+            "Metadata-Version: 2.1\nVersion: 3\n",  # no Name
+            "Name:x\nVersion:\t4\nName: second\n",
+        ]
+    ):
+        info = tmp_path / f"odd{i}-1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(head)
+        d = metadata.PathDistribution(info)
+        assert _name_version(d) == (d.name, d.version), head
