@@ -159,3 +159,17 @@ print(anyio.run(go), "aiohttp" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split() == ["1", "False"]
+
+
+def test_one_model_in_two_event_loops(test_server):
+    """A backend used from one event loop and then another (two anyio.run) connects again in the second."""
+    srv = test_server(default_answer="ok")
+    m = OpenAIModel(ModelConfig(model="m", api_url=srv.url), Recorder())
+
+    async def ask():
+        return (await m.generate(GenerateRequest(sample_id="s", prompt="x"))).output
+
+    assert anyio.run(ask) == "ok"
+    assert anyio.run(ask) == "ok"
+    assert len(m._plain.all) == 1  # the first loop's connection was dropped, one made in the second
+    m._plain.close()

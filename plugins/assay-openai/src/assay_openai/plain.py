@@ -238,11 +238,13 @@ class PlainPool:
 
     async def post(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) of one POST; raises the exceptions named above, or :class:`Unsupported`."""
-        if self.loop is None:
-            try:
-                self.loop = asyncio.get_running_loop()
-            except RuntimeError:
-                raise Unsupported("not in an asyncio event loop") from None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise Unsupported("not in an asyncio event loop") from None
+        if loop is not self.loop:  # first use, or another event loop: connections belong to their loop
+            self.close()
+            self.loop = loop
         conn = None
         while self.idle:
             c = self.idle.pop()
@@ -311,6 +313,9 @@ class PlainPool:
     def close(self) -> None:
         for c in list(self.all):
             if c.transport is not None:
-                c.transport.close()
+                try:
+                    c.transport.close()
+                except RuntimeError:  # its event loop is closed already (a later anyio.run): nothing to do
+                    pass
         self.all.clear()
         self.idle.clear()
