@@ -63,7 +63,7 @@ def _facts(timed):
         ("http_400", "http_4xx"),
         ("garbage", "malformed"),
         ("reset", "connection"),
-        ("truncate", "connection"),
+        ("truncate_whole", "connection"),
         ("redirect", None),  # followed: the request is sent again (by aiohttp) and answered
     ],
 )
@@ -81,7 +81,7 @@ def test_plain_http_is_aiohttp_to_the_word(test_server, fault, kind):
 
 
 def test_truncated_answer_is_told_as_aiohttp_tells_it(test_server):
-    srv = test_server(faults={"truncate": [1]})
+    srv = test_server(faults={"truncate_whole": [1]})
     out, events, _ = _ask(srv.url, plain=True)
     ((name, kind, status, message),) = out
     assert (name, kind, status) == ("TransientError", "connection", None)
