@@ -9,16 +9,26 @@ the new/old ratios. Then the backend alone: 2,000 requests at concurrency 64 thr
 against assay perf's zero-latency loopback server (assay_perf.selftest), CPU ms per request of the client
 process, old and new. Usage:
     python benchmarks/bench_eval_http.py [--repeat 5] [--limit 1000] [--base 4b33f61] [--stream]
+        [--tree] [--startup] [--no-backend]
+
+--tree: the old path is the base commit's whole code (kernel and every plugin, on PYTHONPATH ahead of
+the installed tree), not only its assay_openai: the end-to-end comparison of issue 18's start-up and
+per-sample work. --startup: the same run with --limit 1 too (start-up alone), and the per-sample CPU
+of the steady state, (cpu(limit) - cpu(1)) / (limit - 1). Every child writes bytecode caches under a
+temporary PYTHONPYCACHEPREFIX (as an installed package has them, even where PYTHONDONTWRITEBYTECODE
+is set), and each path runs once unmeasured first.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import subprocess
 
@@ -55,6 +65,30 @@ anyio.run(main, sys.argv[1], int(sys.argv[2]), 64)
 """
 
 
+def old_tree(base: str, tmp: Path) -> str:
+    """The base commit's kernel and plugin sources, extracted into tmp; their PYTHONPATH."""
+    from bench_kernel import ROOT
+
+    dest = tmp / "old-tree"
+    dest.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", base, "kernel", "plugins"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    srcs = [str(dest / "kernel")] + sorted(str(p) for p in (dest / "plugins").glob("*/src"))
+    return os.pathsep.join(srcs)
+
+
+def child_env(path: Path | str | None, tmp: Path) -> dict[str, str]:
+    """env_for(path), with bytecode caches written under tmp (both paths alike)."""
+    env = env_for(Path(path) if isinstance(path, str) else path)
+    if isinstance(path, str):  # a whole PYTHONPATH (--tree)
+        env["PYTHONPATH"] = os.pathsep.join([path, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    return env
+
+
 def loopback(tmp: Path) -> tuple[subprocess.Popen, str]:
     port_file = tmp / "port"
     proc = subprocess.Popen([*pinned(0), sys.executable, "-m", "assay_perf.selftest", str(port_file), "64"])
@@ -76,7 +110,7 @@ def bench_backend(repeat: int, paths: dict[str, Path | None], tmp: Path, n: int 
             for name, path in paths.items():
                 out = subprocess.run(
                     [*pinned(1), sys.executable, str(script), url, str(n)],
-                    env=env_for(path),
+                    env=child_env(path, tmp),
                     capture_output=True,
                     text=True,
                     check=True,
@@ -101,6 +135,9 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--base", default="4b33f61", help="the commit whose assay_openai (SDK post) is the old path")
     p.add_argument("--stream", action="store_true", help="streamed answers instead of whole ones")
+    p.add_argument("--tree", action="store_true", help="old = the base commit's kernel and every plugin")
+    p.add_argument("--startup", action="store_true", help="also --limit 1 runs: start-up and steady state apart")
+    p.add_argument("--no-backend", action="store_true", help="skip the backend-only measure")
     args = p.parse_args()
     rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")][: args.limit]
     filler = " ".join(["step"] * (ANSWER_TOKENS - 2))
@@ -110,45 +147,56 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         (tmp / "rules.json").write_text(json.dumps(rules))
-        paths = {"old": old_plugin(args.base, tmp), "new": None}
+        paths: dict[str, Any] = {"old": old_tree(args.base, tmp) if args.tree else old_plugin(args.base, tmp)}
+        paths["new"] = None
         server, url = start_server(tmp / "rules.json")
         walls: dict[str, list[float]] = {k: [] for k in paths}
         cpus: dict[str, list[float]] = {k: [] for k in paths}
+        starts: dict[str, list[float]] = {k: [] for k in paths}
+
+        def eval_cmd(name: str, i: Any, limit: int) -> list[str]:
+            return [
+                *pinned(1),
+                sys.executable,
+                "-m",
+                "assay",
+                "eval",
+                "--model",
+                "m",
+                "--api-url",
+                url,
+                "--datasets",
+                "gsm8k",
+                "--limit",
+                str(limit),
+                "--eval-batch-size",
+                "64",
+                "--dataset-dir",
+                str(DATA),
+                "--work-dir",
+                str(tmp / f"out-{name}-{i}"),
+                "--no-progress",
+                *(["--stream"] if args.stream else []),
+            ]
+
         try:
+            for name, path in paths.items():  # unmeasured: bytecode caches written, files in the page cache
+                timed_child(eval_cmd(name, "warm", 1), child_env(path, tmp))
             for i in range(args.repeat):
                 for name, path in paths.items():
-                    cmd = [
-                        *pinned(1),
-                        sys.executable,
-                        "-m",
-                        "assay",
-                        "eval",
-                        "--model",
-                        "m",
-                        "--api-url",
-                        url,
-                        "--datasets",
-                        "gsm8k",
-                        "--limit",
-                        str(args.limit),
-                        "--eval-batch-size",
-                        "64",
-                        "--dataset-dir",
-                        str(DATA),
-                        "--work-dir",
-                        str(tmp / f"out-{name}-{i}"),
-                        "--no-progress",
-                    ]
-                    if args.stream:
-                        cmd.append("--stream")
-                    wall, cpu, _ = timed_child(cmd, env_for(path))
+                    wall, cpu, _ = timed_child(eval_cmd(name, i, args.limit), child_env(path, tmp))
                     walls[name].append(wall)
                     cpus[name].append(cpu)
-                    print(json.dumps({"path": name, "repeat": i, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}))
+                    row = {"path": name, "repeat": i, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
+                    if args.startup:
+                        _, start, _ = timed_child(eval_cmd(name, f"{i}-1", 1), child_env(path, tmp))
+                        starts[name].append(start)
+                        row["startup_cpu_s"] = round(start, 3)
+                    print(json.dumps(row), flush=True)
         finally:
             server.terminate()
             server.wait()
-        backend = bench_backend(args.repeat, paths, tmp) if not args.stream else None
+        backend = bench_backend(args.repeat, paths, tmp) if not (args.stream or args.no_backend) else None
     out: dict = {}
     for name in paths:
         w, c = statistics.median(walls[name]), statistics.median(cpus[name])
@@ -157,6 +205,10 @@ def main() -> None:
             "samples_per_s": round(args.limit / w, 1),
             "cpu_ms_per_sample": round(1000 * c / args.limit, 3),
         }
+        if starts[name]:
+            st = statistics.median(starts[name])
+            out[name]["startup_cpu_s"] = round(st, 3)
+            out[name]["steady_cpu_ms_per_sample"] = round(1000 * (c - st) / max(1, args.limit - 1), 3)
     out["new_over_old"] = {
         "wall": round(out["new"]["wall_s"] / out["old"]["wall_s"], 3),
         "cpu": round(out["new"]["cpu_ms_per_sample"] / out["old"]["cpu_ms_per_sample"], 3),
@@ -166,7 +218,8 @@ def main() -> None:
             **backend,
             "new_over_old_cpu": round(backend["new"]["cpu_ms_per_request"] / backend["old"]["cpu_ms_per_request"], 3),
         }
-    print(json.dumps({"stream": args.stream, "samples": args.limit, "repeat": args.repeat, **out}, indent=2))
+    head = {"stream": args.stream, "samples": args.limit, "repeat": args.repeat, "base": args.base, "tree": args.tree}
+    print(json.dumps({**head, **out}, indent=2))
 
 
 if __name__ == "__main__":

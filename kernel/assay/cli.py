@@ -381,7 +381,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+# the kernel's own commands that need no plugin's command parsers (`plugins` lists the commands)
+BUILTIN_COMMANDS = frozenset({"eval", "report", "resume", "rescore", "schema"})
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; given the ``command`` about to run, one of the kernel's own, the plugins'
+    ``assay_commands`` are not called (their modules are not imported: start-up, issue 18)."""
     parser = argparse.ArgumentParser(prog="assay", description="Evaluate language models; every run is an event log.")
     parser.add_argument("--version", action="version", version=f"assay {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -438,9 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
     def _(p: argparse.ArgumentParser) -> None:
         p.add_argument("--all", action="store_true", help="include event types of installed plugins")
 
-    from .plugins import host
+    if command not in BUILTIN_COMMANDS:
+        from .plugins import host
 
-    host().add_commands(cli)
+        host().add_commands(cli)
     return parser
 
 
@@ -491,8 +498,11 @@ def _plain_plugin_warnings() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _plain_plugin_warnings()
-    parser = build_parser()
-    missing = _missing_command(sys.argv[1:] if argv is None else argv, parser.get_default("_commands"))
+    given = sys.argv[1:] if argv is None else argv
+    command = next((a for a in given if not a.startswith("-")), None)
+    # `assay eval ...` builds only the kernel's commands; `-h`/`--help` before the command lists them all
+    parser = build_parser(command if "-h" not in given[:1] and "--help" not in given[:1] else None)
+    missing = _missing_command(given, parser.get_default("_commands"))
     if missing:
         print(f"assay: error: {missing}", file=sys.stderr)
         return 2

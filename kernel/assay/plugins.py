@@ -108,6 +108,33 @@ def resolve(ref: Any, label: str) -> Any:
     return obj
 
 
+def _name_version(dist: Any) -> tuple[str, str]:
+    """A distribution's ``Name`` and ``Version``, read from the head of its METADATA: what ``dist.name`` and
+    ``dist.version`` give, without the email parser they go through (per plugin, at start-up: issue 18)."""
+    if dist is None:
+        return "?", "?"
+    try:
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    except Exception:  # noqa: BLE001 - unreadable here: importlib.metadata says why, or what it can
+        text = ""
+    found: dict[str, str] = {}
+    key = ""
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the end of the headers
+        if line[:1].isspace():  # a continued header
+            if key in ("Name", "Version"):
+                found.clear()  # unusual: the email parser's reading
+                break
+            continue
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in found:
+            found[key] = value.lstrip(" \t")  # as the email parser (compat32) reads a header
+    if found.get("Name") and found.get("Version"):
+        return found["Name"], found["Version"]
+    return dist.name, dist.version
+
+
 @attrs.define
 class PluginFailure:
     plugin: str
@@ -133,8 +160,11 @@ class Observer:
     argnames: tuple[str, ...] = ("event", "run")  # the ones it declares (it may take fewer)
 
     def __call__(self, event: Any, run: Any) -> Any:
+        f, names = self.function, self.argnames
+        if names == ("event", "run"):  # the usual signature: called straight (per event: issue 18)
+            return f(event, run)
         given = {"event": event, "run": run}
-        return self.function(**{a: given[a] for a in self.argnames})
+        return f(**{a: given[a] for a in names})
 
 
 class PluginHost:
@@ -159,8 +189,7 @@ class PluginHost:
             if ep.name in seen:
                 continue
             seen.add(ep.name)
-            dist = ep.dist.name if ep.dist else "?"
-            version = ep.dist.version if ep.dist else "?"
+            dist, version = _name_version(ep.dist)
             try:
                 module = ep.load()
             except Exception as exc:  # noqa: BLE001 - any import error is the plugin's

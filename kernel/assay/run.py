@@ -73,7 +73,7 @@ class Run:
             except Exception as exc:  # noqa: BLE001 - an observer's bug must not end the run
                 self._observer_failed(obs, ev, exc)
                 continue
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 self._awaiting.append((obs, ev, result))
 
     def _observer_failed(self, obs: Observer, ev: Event, exc: BaseException) -> None:

@@ -246,3 +246,14 @@ def test_sample_cap_is_said(tmp_path, datasets_dir, open_page, monkeypatch):
     assert page.locator("#count").inner_text() == "3 of 3 samples"
     assert page.locator("#not-shown").inner_text().startswith("2 more samples are in the log but not in this file")
     assert page.locator("#score-table tbody tr td").nth(5).inner_text() == "5"  # the table counts all five
+
+
+def test_embedded_samples_are_cleaned_only_when_they_must_be():
+    """embed_clean is embed_json(_clean(...)): the same text with and without NaN and infinities."""
+    from assay_report_html.reporter import _clean, embed_clean, embed_json
+
+    plain = [{"id": "a/1", "output": "x < y & z", "score": 0.5, "scores": [{"value": 1.0}], "tokens": None}]
+    odd = [{"id": "a/2", "latency": float("nan"), "scores": [{"value": float("inf")}, {"value": -float("inf")}]}]
+    assert embed_clean(plain) == embed_json(_clean(plain)) == embed_json(plain)
+    assert embed_clean(odd) == embed_json(_clean(odd))
+    assert str(embed_clean(odd)) == '[{"id": "a/2", "latency": null, "scores": [{"value": null}, {"value": null}]}]'

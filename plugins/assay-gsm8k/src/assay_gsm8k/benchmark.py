@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections.abc import Iterator
@@ -62,10 +63,10 @@ class GSM8K:
         n = 4 if self.args.few_shot_num is None else self.args.few_shot_num
         if n <= 0:
             return []
-        rows = [row for _, row in read_jsonl(_find(root, self.args.train_split or "train"))]
+        rows = read_jsonl(_find(root, self.args.train_split or "train"))
         if self.args.few_shot_random:
-            return random.Random(self.args.seed).sample(rows, n)
-        return rows[:n]
+            return random.Random(self.args.seed).sample([row for _, row in rows], n)
+        return [row for _, row in itertools.islice(rows, n)]  # the first n: the rest of the file is not read
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         root = args.data_path(hub_id=HUB_ID)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from typing import Any
 
 import msgspec
@@ -96,13 +97,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def exception_kind(exc: BaseException) -> str | None:
     """``timeout``, ``truncated`` or ``connection`` for a client-side failure; None if it is none of these."""
-    import aiohttp
-
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, aiohttp.ServerTimeoutError)):  # noqa: UP041
+    aiohttp = sys.modules.get("aiohttp")  # not loaded (assay_openai.plain's requests): none of its errors
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) or (  # noqa: UP041
+        aiohttp is not None and isinstance(exc, aiohttp.ServerTimeoutError)
+    ):
         return "timeout"
-    if isinstance(exc, aiohttp.ClientPayloadError):
+    if aiohttp is not None and isinstance(exc, aiohttp.ClientPayloadError):
         return "truncated"
-    if isinstance(exc, (aiohttp.ClientError, ConnectionError, OSError)):
+    if isinstance(exc, (ConnectionError, OSError)) or (aiohttp is not None and isinstance(exc, aiohttp.ClientError)):
         return "connection"
     return None
 

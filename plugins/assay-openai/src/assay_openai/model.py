@@ -1,5 +1,7 @@
 """The ``openai_api`` backend: one aiohttp session (:mod:`assay_openai.http`, shared with
 ``assay perf``), msgspec bodies, the SSE parser of :mod:`assay_openai.sse`; every request timed.
+Non-streamed requests to a plain ``http://`` URL go through :mod:`assay_openai.plain` (keep-alive
+HTTP/1.1 on asyncio, no aiohttp: issue 18), with the same errors; anything it does not do, aiohttp does.
 
 No openai SDK on this path: its per-request objects cost more CPU than the whole request
 (issue 18), and its low-level ``post`` needed a private import.
@@ -12,7 +14,6 @@ import math
 import time
 from typing import Any
 
-import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
 import msgspec
 from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
@@ -132,6 +133,12 @@ def _deadline() -> float:
 
 def _retry_after(exc: BaseException) -> float | None:
     return exc.retry_after if isinstance(exc, HTTPStatusError) else None
+
+
+def _plain_origin(base_url: str, headers: dict[str, str]) -> Any:
+    from .plain import plain_origin
+
+    return plain_origin(base_url, headers)
 
 
 def _base_url(api_url: str | None) -> str:
@@ -307,6 +314,15 @@ class OpenAIModel:
         self.extra_model_args = args
         self._encoder = msgspec.json.Encoder()
         self._served: str | None = None
+        self._plain: Any = None  # the plain-HTTP pool of non-streamed requests; None: aiohttp's session
+        origin = None if self.stream else _plain_origin(self.base_url, self._headers)
+        if origin is not None:
+            from .plain import PlainPool
+
+            host, port, self._plain_path, head = origin
+            self._plain = PlainPool(host, port, head, self._timeout)
+        else:
+            import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
 
     def _http(self) -> Any:
         if self._session is None:
@@ -332,6 +348,8 @@ class OpenAIModel:
         return self._served
 
     async def aclose(self) -> None:
+        if self._plain is not None:
+            self._plain.close()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -390,12 +408,32 @@ class OpenAIModel:
             return request.prompt
         return "\n\n".join(str(m.get("content", "")) for m in request.messages or [])
 
-    async def _whole(self, body: dict[str, Any], url: str, chat: bool, timed: RequestTimed, now: Any) -> GenerateResult:
-        async with self._http().post(url, data=self._encoder.encode(body)) as resp:
+    async def _post_whole(self, url: str, data: bytes, timed: RequestTimed) -> bytes:
+        """The answer's body; an HTTP error status raised as :class:`HTTPStatusError`."""
+        if self._plain is not None:
+            from .plain import Unsupported
+
+            try:
+                status, headers, content = await self._plain.post(self._plain_path + url[len(self.base_url) :], data)
+            except Unsupported:
+                pass  # aiohttp sends it (a redirect...)
+            except Exception as exc:
+                timed.status = getattr(exc, "status", None)  # a body cut short: its answer's status
+                raise
+            else:
+                timed.status = status
+                if status >= 400:
+                    raise HTTPStatusError(status, content, headers)
+                return content
+        async with self._http().post(url, data=data) as resp:
             timed.status = resp.status
             content = await resp.read()
             if resp.status >= 400:
                 raise HTTPStatusError(resp.status, content, resp.headers)
+        return content
+
+    async def _whole(self, body: dict[str, Any], url: str, chat: bool, timed: RequestTimed, now: Any) -> GenerateResult:
+        content = await self._post_whole(url, self._encoder.encode(body), timed)
         t = now()
         timed.first_byte = t
         data = msgspec.json.decode(content)

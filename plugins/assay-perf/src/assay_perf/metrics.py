@@ -253,18 +253,12 @@ class PerfFold:
         return out
 
     def _summary(self, p: _Point, qs: list[float]) -> dict[str, Any]:
-        import numpy as np
+        from .stats import summary  # numpy's figures; numpy itself only for large samples
 
         window = p.end - p.start if p.n else 0.0
 
         def stats(values: array) -> dict[str, Any] | None:
-            if not len(values):
-                return None
-            a = np.frombuffer(values, dtype=np.float64)
-            out = {"n": int(a.size), "mean": float(a.mean()), "min": float(a.min()), "max": float(a.max())}
-            for q, v in zip(qs, np.percentile(a, qs)):
-                out[f"p{q:g}"] = float(v)
-            return out
+            return summary(values, qs) if len(values) else None
 
         def per_s(x: float) -> float | None:
             return x / window if window > 0 else None

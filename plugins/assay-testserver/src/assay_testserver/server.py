@@ -34,6 +34,7 @@ FAULT_KINDS = (
     "http_500_headers",
     "http_529",  # Anthropic's "overloaded" (a retry-after of 0 seconds)
     "redirect",  # a 307 to the same path: the client must send the request again (a new request number)
+    "truncate_whole",  # a non-streamed answer cut inside its body ("truncate" acts inside a stream only)
 )
 
 
@@ -551,6 +552,15 @@ class Server:
             }
             if cfg.report_usage:
                 payload["usage"] = usage
+            if fault == "truncate_whole":  # a whole answer cut inside its body (Content-Length says more)
+                data = json.dumps(payload).encode()
+                resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+                resp.content_length = len(data)
+                await resp.prepare(request)
+                await resp.write(data[: len(data) // 2])
+                if request.transport is not None:
+                    request.transport.abort()
+                return resp
             return web.json_response(payload)
 
         if fault == "not_event_stream":

@@ -1,0 +1,86 @@
+"""Start-up of ``assay eval`` (issue 18): the modules a run imports are the ones it uses.
+
+A real ``assay eval`` (its ``main``, in a child process) of GSM8K against the test server; the
+modules loaded when it returns are listed and checked: no plugin's command parsers (``perf``,
+``view``, collections...), which only ``assay --help``, ``assay plugins`` and the commands
+themselves need.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+# modules that `assay eval` of an API model must not load (each costs start-up time)
+NOT_IMPORTED = [
+    "aiohttp",  # assay_openai.plain sends the non-streamed requests
+    "numpy",  # assay_perf.stats folds the request times
+    "assay_perf.cli",
+    "assay_collection.cli",
+    "assay_interop.cli",
+    "assay_transformers.speed",
+    "assay_arena.command",
+    "assay_compare.command",
+]
+
+
+def _eval_modules(url: str, datasets_dir, tmp_path, *extra: str) -> tuple[int, list[str]]:
+    out = tmp_path / "modules.json"
+    argv = [
+        "eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k", "--limit", "3",
+        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path / "runs"), "--no-progress", *extra,
+    ]  # fmt: skip
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from assay.cli import main
+        rc = main({argv!r})
+        open({str(out)!r}, "w").write(json.dumps([rc, sorted(sys.modules)]))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rc, modules = json.loads(out.read_text())
+    return rc, modules
+
+
+def test_eval_imports_no_plugin_command(test_server, datasets_dir, tmp_path):
+    srv = test_server(default_answer="#### 18")
+    rc, modules = _eval_modules(srv.url, datasets_dir, tmp_path)
+    assert rc == 0
+    assert [m for m in NOT_IMPORTED if m in modules] == []
+    assert "assay_gsm8k.benchmark" in modules and "assay_openai.model" in modules  # it did run
+
+
+def test_help_and_plugins_still_list_plugin_commands():
+    for argv in (["--help"], ["plugins"]):
+        proc = subprocess.run([sys.executable, "-m", "assay", *argv], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "perf" in proc.stdout and "view" in proc.stdout, argv
+
+
+def test_plugin_names_and_versions_are_importlib_metadata_s(tmp_path):
+    """Discovery reads Name and Version from the head of METADATA (no email parser): the same as
+    ``dist.name`` / ``dist.version`` for every installed distribution, and for odd headers."""
+    from importlib import metadata
+
+    from assay.plugins import _name_version
+
+    dists = list(metadata.distributions())
+    assert len(dists) > 50
+    assert [_name_version(d) for d in dists] == [(d.name, d.version) for d in dists]
+    for i, head in enumerate(
+        [
+            "Metadata-Version: 2.1\nName: Odd-Name  \nVersion: 1.0\n\nbody",  # trailing spaces are kept
+            "Metadata-Version: 2.1\nName: folded\n  name\nVersion: 2\n",  # a continued header
+            "Metadata-Version: 2.1\nVersion: 3\n",  # no Name
+            "Name:x\nVersion:\t4\nName: second\n",
+        ]
+    ):
+        info = tmp_path / f"odd{i}-1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(head)
+        d = metadata.PathDistribution(info)
+        assert _name_version(d) == (d.name, d.version), head
