@@ -132,38 +132,38 @@ def _event(ev: bytes) -> tuple[bytes, bytes] | None:
 # ---- wire types: only the fields read are decoded; msgspec skips the rest ----------
 
 
-class Delta(msgspec.Struct):
+class Delta(msgspec.Struct, gc=False):
     content: str | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
     tool_calls: list[Any] | None = None  # function-call fragments, merged by index (model.merge_tool_deltas)
 
 
-class Message(msgspec.Struct):
+class Message(msgspec.Struct, gc=False):
     content: str | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
 
 
-class Choice(msgspec.Struct):
+class Choice(msgspec.Struct, gc=False):
     delta: Delta | None = None
     message: Message | None = None
     text: str | None = None
     finish_reason: str | None = None
 
 
-class Details(msgspec.Struct):
+class Details(msgspec.Struct, gc=False):
     reasoning_tokens: int | None = None
 
 
-class ChunkUsage(msgspec.Struct):
+class ChunkUsage(msgspec.Struct, gc=False):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
     completion_tokens_details: Details | None = None
 
 
-class StreamChunk(msgspec.Struct):
+class StreamChunk(msgspec.Struct, gc=False):
     """A ``chat.completion.chunk`` / ``text_completion`` chunk, or an error object."""
 
     choices: list[Choice] | None = None
