@@ -1,5 +1,7 @@
 """The ``openai_api`` backend: one aiohttp session (:mod:`assay_openai.http`, shared with
 ``assay perf``), msgspec bodies, the SSE parser of :mod:`assay_openai.sse`; every request timed.
+Streamed answers to plain ``http://`` URLs go through the lean client of :mod:`assay_openai.lean`
+(also ``assay perf``'s), each read handed to :class:`EventStream` as it arrives; aiohttp otherwise.
 
 No openai SDK on this path: its per-request objects cost more CPU than the whole request
 (issue 18), and its low-level ``post`` needed a private import.
