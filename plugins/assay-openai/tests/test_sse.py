@@ -87,3 +87,33 @@ def test_chunk_decoding_keeps_reasoning_apart_and_reads_usage():
     ).usage
     assert (u.prompt_tokens, u.completion_tokens, u.completion_tokens_details.reasoning_tokens) == (3, 5, 2)
     assert decode_chunk(b'{"error":{"message":"boom"}}').error == {"message": "boom"}
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        (b'data: {"a":1}\n\n', (b'[{"a":1}]', False)),
+        (b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n', (b'[{"a":1},{"b":2}]', True)),
+        (b"data: [DONE]\n\n", None),  # (no JSON object first: feed() says it)
+        (b'data: {"a":1}\ndata: {"b":2}\n\n', None),  # one event of two data lines
+        (b'data: {"a":1}\n\n\n\ndata: {"b":2}\n\n', None),  # an empty line more
+        (b'data: {"a":1}\r\n\r\n', None),
+        (b'data: {"a":1}\n\n: ping\n\n', None),
+        (b'data: {"a":1}\n\nevent: error\ndata: {"b":2}\n\n', None),
+        (b'data: {"a":1}\n\ndata: [DONE]\n\ndata: {"b":2}\n\n', None),
+        (b'data: {"a":1}\n\ndata: {"b"', None),  # a read that ends inside an event
+    ],
+)
+def test_feed_array_takes_the_common_read_only(read, expected):
+    parser = SSEParser()
+    assert parser.feed_array(read) == expected
+    if expected is None:  # the parser is untouched: feed() gives the events
+        assert [p for _, p in parser.feed(read)] == [p for _, p in SSEParser().feed(read)]
+    else:
+        array, done = expected
+        events = [p for _, p in SSEParser().feed(read)]
+        assert array == b"[" + b",".join(e for e in events if e != b"[DONE]") + b"]"
+        assert done == (events[-1] == b"[DONE]")
+    after = SSEParser()
+    after.feed(b'data: {"a"')  # a partial event waiting: never the fast path
+    assert after.feed_array(b'data: {"a":1}\n\n') is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -16,6 +17,28 @@ def test_latest_matching_rule_wins(test_server):
     assert ask("apple then pear")["choices"][0]["message"]["content"] == "P"
     assert ask("pear then apple")["choices"][0]["message"]["content"] == "A"
     assert ask("banana")["choices"][0]["message"]["content"] == "D"
+    # the choice is remembered per text, until the rules change
+    assert ask("apple then pear")["choices"][0]["message"]["content"] == "P"
+    srv.server.config.rules = [{"match": "apple", "answer": "A2"}]
+    assert ask("apple then pear")["choices"][0]["message"]["content"] == "A2"
+    srv.server.config.rules.append({"match": "pear", "answer": "P2"})
+    assert ask("apple then pear")["choices"][0]["message"]["content"] == "P2"
+
+
+def test_a_streamed_chunk_is_the_json_of_its_fields(test_server):
+    srv = test_server(default_answer='é "q" a\\b')
+    for path, body in (
+        ("/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
+        ("/completions", {"prompt": "x"}),
+    ):
+        raw = httpx.post(srv.url + path, json={"model": "m/ü", "stream": True, **body}).content
+        events = [e[len(b"data: ") :] for e in raw.split(b"\n\n") if e.startswith(b"data: {")]
+        objs = [json.loads(e) for e in events]
+        for e, o in zip(events, objs):
+            assert e == json.dumps(o, separators=(",", ":")).encode()  # the bytes json.dumps makes
+        texts = [c["delta"].get("content") if "delta" in c else c["text"] for o in objs for c in o["choices"]]
+        assert "".join(t or "" for t in texts) == 'é "q" a\\b'
+        assert {o["model"] for o in objs} == {"m/ü"}
 
 
 def test_a_rule_with_answers_gives_them_in_turn(test_server):

@@ -2,6 +2,8 @@
 ``assay perf``), msgspec bodies, the SSE parser of :mod:`assay_openai.sse`; every request timed.
 Non-streamed requests to a plain ``http://`` URL go through :mod:`assay_openai.plain` (keep-alive
 HTTP/1.1 on asyncio, no aiohttp: issue 18), with the same errors; anything it does not do, aiohttp does.
+Streamed answers to plain ``http://`` URLs go through the lean client of :mod:`assay_openai.lean`
+(also ``assay perf``'s), each read handed to :class:`EventStream` as it arrives; aiohttp otherwise.
 
 No openai SDK on this path: its per-request objects cost more CPU than the whole request
 (issue 18), and its low-level ``post`` needed a private import.
@@ -9,8 +11,10 @@ No openai SDK on this path: its per-request objects cost more CPU than the whole
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
+import os
 import time
 from typing import Any
 
@@ -19,7 +23,7 @@ from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, 
 from assay.events import RequestTimed, Usage
 
 from .http import APIError, HTTPStatusError, connection_cause, exception_kind, make_session, status_kind
-from .sse import SSEParser, decode_chunk, error_text
+from .sse import SSEParser, decode_chunk, decode_chunks, error_text
 
 _OPENAI_KEYS = {
     "max_tokens",
@@ -224,6 +228,105 @@ def merge_tool_deltas(acc: dict[int, dict[str, Any]], deltas: list[Any]) -> None
             entry["id"] = str(d["id"])
 
 
+class EventStream:
+    """One streamed answer, fed network read by network read: content and reasoning parts (apart),
+    finish reason, usage, tool-call fragments, and the request's times in ``timed``.
+
+    :meth:`read` takes one read's bytes and the time it arrived (taken before any parsing): it fills
+    ``timed.first_byte``, ``timed.chunk_times`` (one per content chunk, the time of the read that
+    completed it) and ``timed.last_content``. The one body for both HTTP clients of the eval backend:
+    the lean client calls it from ``data_received`` (:mod:`assay_openai.lean`), aiohttp's reads go
+    through :func:`read_events`. An error in the stream raises (:class:`APIError`, :class:`StreamError`,
+    ``msgspec.DecodeError``).
+    """
+
+    __slots__ = ("chat", "done", "feed", "finish", "parser", "parts", "reasoning_parts", "timed", "tool_calls", "usage")
+
+    def __init__(self, chat: bool, timed: RequestTimed, tool_calls: dict[int, dict[str, Any]] | None = None) -> None:
+        self.chat = chat
+        self.timed = timed
+        self.tool_calls = tool_calls
+        self.parts: list[str] = []
+        self.reasoning_parts: list[str] = []
+        self.finish: str | None = None
+        self.usage: Usage | None = None
+        self.done = False  # [DONE] seen: later bytes are ignored
+        self.parser = SSEParser()
+        self.feed = self.parser.feed
+
+    def read(self, data: bytes, t: float) -> bool:
+        """One network read at time ``t``; True once ``[DONE]`` has been seen."""
+        if self.done:
+            return True
+        timed = self.timed
+        if timed.first_byte is None:
+            timed.first_byte = t
+        error_event = False
+        fast = self.parser.feed_array(data)
+        if fast is not None:  # the common read: all its events decoded by one call
+            array, self.done = fast
+            chunks = decode_chunks(array)
+            payloads = None  # (found again from data if an error event needs its text)
+        else:
+            chunks = []
+            payloads = []
+            for name, payload in self.feed(data):
+                if payload == b"[DONE]":
+                    self.done = True
+                    break
+                chunks.append(decode_chunk(payload))
+                payloads.append(payload)
+                if name == b"error":  # `event: error`: nothing after it is read
+                    error_event = True
+                    break
+        if not chunks:
+            return self.done
+        parts = self.parts
+        times = timed.chunk_times
+        n = len(parts)
+        chat = self.chat
+        last = len(chunks) - 1
+        for i, chunk in enumerate(chunks):
+            choices = chunk.choices
+            if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
+                message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
+                if not message or not isinstance(message, str):
+                    message = "An error occurred during streaming"
+                raise APIError(message, body=chunk.error)
+            if (choices is None and chunk.usage is None) or (error_event and i == last):
+                # an error event (`event: error`, or a data line with no choices and no usage)
+                if payloads is None:  # a fast-path read is whole events: frame it again
+                    payloads = [p for _, p in SSEParser().feed(data)]
+                detail = chunk.message or payloads[i].decode("utf-8", "replace")
+                raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
+            if chunk.usage is not None:
+                self.usage = _usage(chunk.usage)
+            if not choices:
+                continue
+            choice = choices[0]
+            if chat:
+                delta = choice.delta
+                if delta is not None:
+                    text = delta.content
+                    r = delta.reasoning_content or delta.reasoning
+                    if r:
+                        self.reasoning_parts.append(r)
+                    if delta.tool_calls and self.tool_calls is not None:
+                        merge_tool_deltas(self.tool_calls, delta.tool_calls)
+                else:
+                    text = None
+            else:
+                text = choice.text
+            if text:
+                parts.append(text)
+                times.append(t)
+            if choice.finish_reason:
+                self.finish = choice.finish_reason
+        if len(parts) > n:
+            timed.last_content = t
+        return self.done
+
+
 async def read_events(
     reads: Any,
     now: Any,
@@ -234,63 +337,15 @@ async def read_events(
 ) -> tuple[list[str], list[str], str | None, Usage | None]:
     """Read an OpenAI event stream from its network reads: (content parts, reasoning parts, finish, usage).
 
-    ``reads`` yields the bytes of each read; ``now()`` is taken once per read, before any parsing, and
-    fills ``timed.first_byte``, ``timed.chunk_times`` (one per content chunk) and ``timed.last_content``.
+    ``reads`` yields the bytes of each read; ``now()`` is taken once per read, before any parsing
+    (:meth:`EventStream.read` fills ``timed``).
     """
-    parts: list[str] = []
-    reasoning_parts: list[str] = []
-    finish = None
-    usage = None
-    parser = SSEParser()
-    feed = parser.feed
-    decode = decode_chunk
-    done = False
+    events = EventStream(chat, timed, tool_calls)
+    read = events.read
     async for data in reads:
-        t = now()  # the read's time, taken before any parsing
-        if timed.first_byte is None:
-            timed.first_byte = t
-        for name, payload in feed(data):
-            if payload == b"[DONE]":
-                done = True
-                break
-            chunk = decode(payload)
-            choices = chunk.choices
-            if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
-                message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
-                if not message or not isinstance(message, str):
-                    message = "An error occurred during streaming"
-                raise APIError(message, body=chunk.error)
-            if name == b"error" or (choices is None and chunk.usage is None):
-                # an error event (`event: error`, or a data line with no choices and no usage)
-                detail = chunk.message or payload.decode("utf-8", "replace")
-                raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage)
-            if not choices:
-                continue
-            choice = choices[0]
-            if chat:
-                delta = choice.delta
-                if delta is not None:
-                    text = delta.content
-                    r = delta.reasoning_content or delta.reasoning
-                    if r:
-                        reasoning_parts.append(r)
-                    if delta.tool_calls and tool_calls is not None:
-                        merge_tool_deltas(tool_calls, delta.tool_calls)
-                else:
-                    text = None
-            else:
-                text = choice.text
-            if text:
-                parts.append(text)
-                timed.chunk_times.append(t)
-                timed.last_content = t
-            if choice.finish_reason:
-                finish = choice.finish_reason
-        if done:
+        if read(data, now()):  # the read's time, taken before any parsing
             break
-    return parts, reasoning_parts, finish, usage
+    return events.parts, events.reasoning_parts, events.finish, events.usage
 
 
 class OpenAIModel:
@@ -323,6 +378,42 @@ class OpenAIModel:
             self._plain = PlainPool(host, port, head, self._timeout)
         else:
             import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
+        self._pools: dict[str, Any] = {}  # the lean client's connections (assay_openai.lean), per URL
+        self._lean = os.environ.get("ASSAY_OPENAI_HTTP", "lean") != "aiohttp"  # streamed answers only
+
+    def _lean_pool(self, url: str) -> Any:
+        """The lean client's pool for ``url`` when it can serve it (plain http, no proxy, ordinary
+        headers), else None: aiohttp. Made in the running event loop, as the aiohttp session."""
+        pool = self._pools.get(url)
+        if pool is not None:
+            if pool.loop is asyncio.get_running_loop():
+                return pool
+            pool.close()  # made in another event loop (a later run of the same backend)
+        if not self._lean:
+            return None
+        try:
+            from .lean import Pool, lean_target
+        except ImportError:  # httptools not installed: aiohttp does it all
+            self._lean = False
+            return None
+        target = _plain_target(url, self._headers, lean_target)
+        if target is None:
+            return None
+        host, port, prefix = target
+        pool = self._pools[url] = Pool(
+            host,
+            port,
+            prefix,
+            stream=True,
+            on_event=None,
+            on_body=_lean_body,
+            on_read=_lean_read,
+            off=0.0,
+            connect_timeout=self._timeout,
+            read_timeout=self._timeout,
+            total_timeout=None,
+        )
+        return pool
 
     def _http(self) -> Any:
         if self._session is None:
@@ -350,6 +441,9 @@ class OpenAIModel:
     async def aclose(self) -> None:
         if self._plain is not None:
             self._plain.close()
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.close()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
@@ -376,6 +470,8 @@ class OpenAIModel:
         def now() -> float:
             return wall0 + (time.perf_counter() - t0)
 
+        off = wall0 - t0  # the lean client's clock: perf_counter() + off, as now()
+
         try:
             body: dict[str, Any] = {"model": self.name, **params, **extra}
             if chat:
@@ -383,7 +479,7 @@ class OpenAIModel:
             else:
                 body["prompt"] = self._prompt(request)
             if self.stream:
-                result = await self._streamed(body, timed.url, chat, timed, now)
+                result = await self._streamed(body, timed.url, chat, timed, now, off)
             else:
                 result = await self._whole(body, timed.url, chat, timed, now)
         except BaseException as exc:
@@ -476,26 +572,45 @@ class OpenAIModel:
         )
 
     async def _streamed(
-        self, body: dict[str, Any], url: str, chat: bool, timed: RequestTimed, now: Any
+        self, body: dict[str, Any], url: str, chat: bool, timed: RequestTimed, now: Any, off: float | None = None
     ) -> GenerateResult:
         # the event stream is parsed from raw bytes (assay_openai.sse): no per-chunk objects
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-        async with self._http().post(url, data=self._encoder.encode(body)) as resp:
-            timed.status = resp.status
-            if resp.status >= 400:
-                raise HTTPStatusError(resp.status, await resp.read(), resp.headers)
-            ctype = resp.headers.get("Content-Type", "")
-            if "text/event-stream" not in ctype.lower():
-                head = (await resp.read())[:200]
-                raise StreamError(
-                    f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
-                )
-            calls: dict[int, dict[str, Any]] = {}
-            parts, reasoning_parts, finish, usage = await read_events(
-                resp.content.iter_any(), now, chat, timed, tool_calls=calls
-            )
+        calls: dict[int, dict[str, Any]] = {}
+        events = EventStream(chat, timed, calls)
+        pool = self._lean_pool(url)
+        done = False
+        if pool is not None:
+            from .lean import LeanUnsupported
+
+            try:
+                await self._lean_stream(pool, self._encoder.encode(body), events, off)
+                done = True
+            except LeanUnsupported:  # e.g. a redirect: aiohttp from now on, this request again
+                self._lean = False
+                self._pools.pop(url, None)
+                pool.close()
+                timed.status = None
+                calls.clear()
+                events = EventStream(chat, timed, calls)
+        if not done:
+            async with self._http().post(url, data=self._encoder.encode(body)) as resp:
+                timed.status = resp.status
+                if resp.status >= 400:
+                    raise HTTPStatusError(resp.status, await resp.read(), resp.headers)
+                ctype = resp.headers.get("Content-Type", "")
+                if "text/event-stream" not in ctype.lower():
+                    head = (await resp.read())[:200]
+                    raise StreamError(
+                        f"a {timed.status} response that is not an event stream (Content-Type: {ctype!r}): {head!r}"
+                    )
+                read = events.read
+                async for data in resp.content.iter_any():
+                    if read(data, now()):  # the read's time, taken before any parsing
+                        break
         timed.end = now()
+        parts, reasoning_parts, finish, usage = events.parts, events.reasoning_parts, events.finish, events.usage
         if not parts and not reasoning_parts and not calls and finish is None:
             raise StreamError("the event stream ended with no content and no finish_reason")
         if usage is not None:
@@ -509,3 +624,91 @@ class OpenAIModel:
             finish_reason=finish,
             tool_calls=[calls[i] for i in sorted(calls)] or None,
         )
+
+    async def _lean_stream(self, pool: Any, data: bytes, events: EventStream, off: float | None) -> None:
+        """One streamed request on the lean client; its failures raised as the aiohttp path raises them."""
+        rec = _LeanRecord(events)
+        timed = events.timed
+        status, _ = await pool.request(data, rec, False, off)
+        timed.status = status
+        if rec.exc is not None:  # raised by EventStream.read (an error event, an undecodable chunk)
+            raise rec.exc
+        if status is not None and status >= 400:  # told as HTTPStatusError tells it (status_message)
+            err = HTTPStatusError(
+                status, b"", {"retry-after": rec.retry_after.decode("latin-1")} if rec.retry_after else None
+            )
+            err.args = (rec.error or f"HTTP {status}",)
+            raise err
+        if rec.error_kind is not None:
+            raise _lean_failure(rec.error_kind, rec.error or "")
+        if rec.body is not None:
+            ctype = rec.ctype.decode("latin-1")
+            raise StreamError(
+                f"a {status} response that is not an event stream (Content-Type: {ctype!r}): {rec.body[:200]!r}"
+            )
+
+
+class _LeanRecord:
+    """What the lean client fills in for one streamed eval request (its ``rec``)."""
+
+    __slots__ = ("body", "ctype", "error", "error_kind", "events", "exc", "retry_after", "sent", "status")
+
+    def __init__(self, events: EventStream) -> None:
+        self.events = events
+        self.error_kind: str | None = None
+        self.error: str | None = None
+        self.exc: BaseException | None = None
+        self.sent: float | None = None
+        self.status: int | None = None
+        self.ctype = b""
+        self.retry_after: bytes | None = None
+        self.body: bytes | None = None  # a 2xx answer that is not an event stream
+
+    def fail(self, kind: str, message: str) -> None:
+        if self.error_kind is None:
+            self.error_kind = kind
+            self.error = message
+
+    def on_headers(self, status: int, ctype: bytes, retry_after: bytes | None) -> None:
+        self.status, self.ctype, self.retry_after = status, ctype, retry_after
+
+
+def _lean_read(data: bytes, t: float, rec: _LeanRecord) -> None:
+    try:
+        rec.events.read(data, t)
+    except Exception as exc:
+        rec.exc = exc  # raised again by the request's coroutine, as aiohttp's path raises it
+        raise
+
+
+def _lean_body(body: bytes, t: float, rec: _LeanRecord) -> None:
+    rec.body = body
+
+
+def _lean_failure(kind: str, message: str) -> BaseException:
+    """The lean client's failure as the exception aiohttp raises for it (same kind, same words)."""
+
+    if kind == "timeout":
+        return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
+    if kind == "connection":
+        return aiohttp.ServerDisconnectedError()
+    if kind == "truncated":
+        return aiohttp.ClientPayloadError(message)
+    if kind == "malformed":
+        return ValueError(message)
+    return RuntimeError(message)
+
+
+def _plain_target(url: str, headers: dict[str, str], lean_target: Any) -> tuple[str, int, bytes] | None:
+    """``lean_target``, unless a proxy from the environment applies or a header is not ASCII (aiohttp's cases)."""
+    import urllib.request
+
+    if not all(str(k).isascii() and str(v).isascii() for k, v in headers.items()):
+        return None
+    target = lean_target(url, headers)
+    if target is None:
+        return None
+    proxies = urllib.request.getproxies()
+    if ("http" in proxies or "all" in proxies) and not urllib.request.proxy_bypass(target[0]):
+        return None
+    return target

@@ -16,7 +16,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["SSEParser", "StreamChunk", "decode_chunk", "error_text"]
+__all__ = ["SSEParser", "StreamChunk", "decode_chunk", "decode_chunks", "error_text"]
+
+_DONE = b"data: [DONE]\n\n"
 
 
 class SSEParser:
@@ -64,6 +66,31 @@ class SSEParser:
                 out.append(parsed)
         return out
 
+    def feed_array(self, chunk: bytes) -> tuple[bytes, bool] | None:
+        """The common read as one JSON array, or None (then call :meth:`feed` with the same bytes).
+
+        The common read is whole one-line events whose data are JSON objects (``data: {...}\n\n``,
+        one or several), possibly ending with ``data: [DONE]``: returned as ``(b"[{...},{...}]", done)``
+        without a Python object per event, for one ``decode_chunks`` call; the same events, in the
+        same order, as :meth:`feed` gives. Any other read (a partial event, CR line ends, comments,
+        named events, a [DONE] not at the end) returns None and leaves the parser as it was.
+        """
+        if self._buf or self._cr or not chunk.startswith(b"data: {") or not chunk.endswith(b"\n\n"):
+            return None
+        done = chunk.endswith(_DONE)
+        if done:
+            chunk = chunk[:-14]
+            if not chunk:
+                return b"[]", True
+            if not chunk.endswith(b"\n\n"):
+                return None
+        lf = chunk.count(b"\n")
+        n = lf >> 1
+        # every LF in a blank-line separator (the last two, or one before each other data line)
+        if lf & 1 or b"\r" in chunk or chunk.count(b"\n\ndata: {") != n - 1:
+            return None
+        return b"[" + chunk[6:-2].replace(b"\n\ndata: ", b",") + b"]", done
+
     def pending(self) -> bytes:
         """The bytes of an event not yet ended by a blank line (after the stream ends: truncation)."""
         return self._buf
@@ -105,38 +132,38 @@ def _event(ev: bytes) -> tuple[bytes, bytes] | None:
 # ---- wire types: only the fields read are decoded; msgspec skips the rest ----------
 
 
-class Delta(msgspec.Struct):
+class Delta(msgspec.Struct, gc=False):
     content: str | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
     tool_calls: list[Any] | None = None  # function-call fragments, merged by index (model.merge_tool_deltas)
 
 
-class Message(msgspec.Struct):
+class Message(msgspec.Struct, gc=False):
     content: str | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
 
 
-class Choice(msgspec.Struct):
+class Choice(msgspec.Struct, gc=False):
     delta: Delta | None = None
     message: Message | None = None
     text: str | None = None
     finish_reason: str | None = None
 
 
-class Details(msgspec.Struct):
+class Details(msgspec.Struct, gc=False):
     reasoning_tokens: int | None = None
 
 
-class ChunkUsage(msgspec.Struct):
+class ChunkUsage(msgspec.Struct, gc=False):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     total_tokens: int | None = None
     completion_tokens_details: Details | None = None
 
 
-class StreamChunk(msgspec.Struct):
+class StreamChunk(msgspec.Struct, gc=False):
     """A ``chat.completion.chunk`` / ``text_completion`` chunk, or an error object."""
 
     choices: list[Choice] | None = None
@@ -146,6 +173,7 @@ class StreamChunk(msgspec.Struct):
 
 
 decode_chunk = msgspec.json.Decoder(StreamChunk).decode
+decode_chunks = msgspec.json.Decoder(list[StreamChunk]).decode  # SSEParser.feed_array's arrays
 
 
 def error_text(err: Any) -> str:

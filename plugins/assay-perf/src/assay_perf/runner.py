@@ -464,6 +464,7 @@ class _Load:
                 stream=self.stream,
                 on_event=self.api.on_event,
                 on_body=self.api.on_body,
+                on_tail=sse_tail,
                 off=self.offset,
                 connect_timeout=opts.connect_timeout,
                 read_timeout=opts.read_timeout,

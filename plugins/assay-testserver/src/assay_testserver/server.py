@@ -150,6 +150,9 @@ class Server:
         self.in_flight = 0  # completions being answered now, and the most at once (judge_worker_num tests)
         self.max_in_flight = 0
         self._rule_uses: dict[int, int] = {}
+        self._rule_memo: dict[str, tuple[dict[str, Any] | None, int]] = {}  # rule_for, per text
+        self._rules_seen: Any = None
+        self._rules_len = 0
         self._cached_blocks: set[str] = set()
         self.running = 0  # requests being answered (admitted), and waiting for admission (max_num_seqs)
         self.waiting = 0
@@ -186,13 +189,23 @@ class Server:
 
     def rule_for(self, body: dict[str, Any]) -> tuple[dict[str, Any] | None, int]:
         """The rule whose ``match`` occurs latest in the last user message (a scripted judge keys its
-        verdicts on text of the prompt it is shown), and its index."""
+        verdicts on text of the prompt it is shown), and its index. Remembered per text (a benchmark
+        with thousands of rules asks each question again with --repeats; the rules do not change)."""
         text = _last_user_text(body)
+        rules = self.config.rules
+        if self._rules_seen is not rules or self._rules_len != len(rules):
+            self._rule_memo = {}
+            self._rules_seen, self._rules_len = rules, len(rules)
+        hit = self._rule_memo.get(text)
+        if hit is not None:
+            return hit
         best, best_pos, best_i = None, -1, -1
-        for i, rule in enumerate(self.config.rules):
+        for i, rule in enumerate(rules):
             pos = text.rfind(rule["match"])
             if pos > best_pos:
                 best, best_pos, best_i = rule, pos, i
+        if len(self._rule_memo) < 65536:
+            self._rule_memo[text] = (best, best_i)
         return best, best_i
 
     def answer_for(self, body: dict[str, Any]) -> str:
@@ -208,12 +221,7 @@ class Server:
     def tool_calls_for(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
         """The function calls of the rule that answers this request (its ``tool_calls``: a list of
         ``{"name", "arguments"}``, arguments an object or raw text sent as is), or None."""
-        text = _last_user_text(body)
-        best, best_pos = None, -1
-        for rule in self.config.rules:
-            pos = text.rfind(rule["match"])
-            if pos > best_pos:
-                best, best_pos = rule, pos
+        best, _ = self.rule_for(body)
         calls = best.get("tool_calls") if best is not None else None
         if not calls:
             return None
@@ -572,7 +580,18 @@ class Server:
         t0 = time.perf_counter()
         obj = "chat.completion.chunk" if chat else "text_completion"
 
+        # a content chunk's bytes around its text, made once (json.dumps of the whole dict gives the same)
+        head = json.dumps({"id": rid, "object": obj, "created": created, "model": model}, separators=(",", ":"))
+        head_b = (
+            b"data: "
+            + head[:-1].encode()
+            + (b',"choices":[{"index":0,"delta":{"content":' if chat else b',"choices":[{"index":0,"text":')
+        )
+        tail_b = b'},"finish_reason":null}]}\n\n' if chat else b',"finish_reason":null}]}\n\n'
+
         def chunk(delta_text: str | None, finish_reason: str | None = None, reasoning: str | None = None) -> bytes:
+            if delta_text is not None and finish_reason is None and reasoning is None:
+                return head_b + json.dumps(delta_text).encode() + tail_b
             if chat:
                 delta: dict[str, Any] = {}
                 if delta_text is not None:

@@ -1,0 +1,213 @@
+"""Streamed eval at the server's speed (issue 18): targets (a), (b) and (c), old and new in the same run.
+
+(a) `assay eval` on GSM8K (--limit samples, default 1000), 64-token answers, --eval-batch-size 64, against the
+    loopback test server with zero latency (server pinned on core 0, assay on core 1), start-up included:
+    CPU ms per sample (user+sys of the assay process), streamed and not; target: streamed <= 1.5x not.
+(b) One streamed 16k-token answer (one token per chunk) through OpenAIModel.generate: CPU ms of the client
+    process for that request; target: <= 50 ms.
+(c) A realistic server (test server with --ttft 0.1 --itl 0.005: 0.415 s per 64-token answer), all 1,319
+    GSM8K test questions twice (--repeats 2: 2,638 requests), streamed at --eval-batch-size 128 and 512,
+    not streamed at 512: wall s against the ideal, waves x latency + start-up, where start-up + one latency
+    is the wall time of the same command with --limit 1 --repeats 1; target: wall <= 1.25x ideal.
+
+"old" is the assay_openai package of --base (extracted from git and put first on PYTHONPATH), "new" the
+working tree; they alternate within each repeat, and each figure is the median of --repeat runs. On a
+machine shared with other work, compare the same-run ratios. Usage:
+    python benchmarks/bench_eval_stream.py [--repeat 3] [--limit 1000] [--base afea600] [--parts abc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_kernel import DATA, pinned, timed_child
+from bench_sse import ANSWER_TOKENS, ONE_ANSWER, env_for, old_plugin
+
+TTFT, ITL = 0.1, 0.005
+
+
+def server(rules: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [
+            *pinned(0),
+            sys.executable,
+            "-m",
+            "assay_testserver",
+            "--port",
+            "0",
+            "--no-record",
+            "--rules",
+            str(rules),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    return proc, line.split("listening on ", 1)[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait()
+
+
+def gsm8k_rules(tmp: Path) -> Path:
+    rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")]
+    filler = " ".join(["step"] * (ANSWER_TOKENS - 2))
+    rules = [
+        {"match": r["question"], "answer": f"{filler} #### {r['answer'].rsplit('####', 1)[1].strip()}"} for r in rows
+    ]
+    path = tmp / "rules.json"
+    path.write_text(json.dumps(rules))
+    return path
+
+
+def eval_cmd(url: str, out: Path, conc: int, stream: bool, *args: str) -> list[str]:
+    cmd = [*pinned(1), sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k"]
+    cmd += ["--eval-batch-size", str(conc), "--dataset-dir", str(DATA), "--work-dir", str(out), "--no-progress", *args]
+    return cmd + (["--stream"] if stream else [])
+
+
+def part_a(repeat: int, limit: int, paths: dict, tmp: Path) -> dict:
+    proc, url = server(gsm8k_rules(tmp))
+    cpu: dict = {(n, s): [] for n in paths for s in (False, True)}
+    wall: dict = {(n, s): [] for n in paths for s in (False, True)}
+    try:
+        for i in range(repeat):
+            for stream in (False, True):
+                for name, path in paths.items():
+                    w, c, _ = timed_child(
+                        eval_cmd(url, tmp / f"a-{name}-{stream}-{i}", 64, stream, "--limit", str(limit)), env_for(path)
+                    )
+                    cpu[(name, stream)].append(c)
+                    wall[(name, stream)].append(w)
+                    print(
+                        json.dumps(
+                            {"part": "a", "path": name, "stream": stream, "wall_s": round(w, 2), "cpu_s": round(c, 2)}
+                        ),
+                        flush=True,
+                    )
+    finally:
+        stop(proc)
+    out: dict = {}
+    for name in paths:
+        whole = 1000 * statistics.median(cpu[(name, False)]) / limit
+        streamed = 1000 * statistics.median(cpu[(name, True)]) / limit
+        out[name] = {
+            "whole_cpu_ms_per_sample": round(whole, 3),
+            "streamed_cpu_ms_per_sample": round(streamed, 3),
+            "streamed_over_whole": round(streamed / whole, 2),
+            "whole_wall_s": round(statistics.median(wall[(name, False)]), 2),
+            "streamed_wall_s": round(statistics.median(wall[(name, True)]), 2),
+        }
+    return out
+
+
+def part_b(repeat: int, tokens: int, paths: dict, tmp: Path) -> dict:
+    rules = tmp / "long.json"
+    rules.write_text(json.dumps([{"match": "long", "answer": " ".join(["tok"] * tokens)}]))
+    script = tmp / "one_answer.py"
+    script.write_text(ONE_ANSWER)
+    proc, url = server(rules)
+    cpus: dict = {n: [] for n in paths}
+    try:
+        for _ in range(repeat):
+            for name, path in paths.items():
+                out = subprocess.run(
+                    [*pinned(1), sys.executable, str(script), url],
+                    env=env_for(path),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout.split()
+                assert int(out[1]) == tokens, out
+                cpus[name].append(1000 * float(out[0]))
+                print(json.dumps({"part": "b", "path": name, "cpu_ms": round(cpus[name][-1], 1)}), flush=True)
+    finally:
+        stop(proc)
+    return {name: {"tokens": tokens, "cpu_ms": round(statistics.median(cpus[name]), 1)} for name in paths}
+
+
+def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]]) -> dict:
+    proc, url = server(gsm8k_rules(tmp), "--ttft", str(TTFT), "--itl", str(ITL))
+    latency = TTFT + ITL * (ANSWER_TOKENS - 1)
+    n = 1319 * 2
+    walls: dict = {}
+    try:
+        for i in range(repeat):
+            for stream, conc in runs:
+                for name, path in paths.items():
+                    env = env_for(path)
+                    one, _, _ = timed_child(
+                        eval_cmd(url, tmp / f"c1-{name}-{stream}-{conc}-{i}", conc, stream, "--limit", "1"), env
+                    )
+                    w, c, _ = timed_child(
+                        eval_cmd(url, tmp / f"c-{name}-{stream}-{conc}-{i}", conc, stream, "--repeats", "2"), env
+                    )
+                    ideal = one + (math.ceil(n / conc) - 1) * latency
+                    walls.setdefault((name, stream, conc), []).append((w, ideal, c))
+                    print(
+                        json.dumps(
+                            {
+                                "part": "c",
+                                "path": name,
+                                "stream": stream,
+                                "concurrency": conc,
+                                "wall_s": round(w, 2),
+                                "ideal_s": round(ideal, 2),
+                                "cpu_s": round(c, 2),
+                            }
+                        ),
+                        flush=True,
+                    )
+    finally:
+        stop(proc)
+    out: dict = {}
+    for (name, stream, conc), rows in walls.items():
+        w = statistics.median(r[0] for r in rows)
+        ideal = statistics.median(r[1] for r in rows)
+        out[f"{name} {'streamed' if stream else 'whole'} c={conc}"] = {
+            "wall_s": round(w, 2),
+            "ideal_s": round(ideal, 2),
+            "wall_over_ideal": round(w / ideal, 2),
+            "cpu_s": round(statistics.median(r[2] for r in rows), 2),
+        }
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--long-tokens", type=int, default=16384)
+    p.add_argument("--base", default="afea600", help="the commit whose assay_openai is the old path ('' for none)")
+    p.add_argument("--parts", default="abc")
+    p.add_argument("--c-runs", default="s128,s512,w512", help="(c): s|w (streamed or whole) and concurrency")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        paths: dict = {"old": old_plugin(args.base, tmp)} if args.base else {}
+        paths["new"] = None
+        result: dict = {"command": " ".join(["python", "benchmarks/bench_eval_stream.py", *sys.argv[1:]])}
+        if "a" in args.parts:
+            result["a"] = part_a(args.repeat, args.limit, paths, tmp)
+        if "b" in args.parts:
+            result["b"] = part_b(args.repeat, args.long_tokens, paths, tmp)
+            if "old" in paths:
+                result["b"]["new_over_old"] = round(result["b"]["new"]["cpu_ms"] / result["b"]["old"]["cpu_ms"], 3)
+        if "c" in args.parts:
+            runs = [(r[0] == "s", int(r[1:])) for r in args.c_runs.split(",")]
+            result["c"] = part_c(args.repeat, paths, tmp, runs)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""The lean HTTP/1.1 client of the OpenAI protocol: an asyncio ``Protocol`` per keep-alive connection.
+
+Shared by the perf load generator (``assay_perf.runner``, which hands each SSE event to its API's
+``on_event``) and the eval backend's streamed answers (:mod:`assay_openai.model`, which takes each
+read's body bytes through ``on_read`` and parses them with the same :class:`assay_openai.sse.SSEParser`).
+
+Plain ``http://`` only. A request is written as bytes made once per body (request line and
+headers prebuilt, the body msgspec-encoded by the caller); the response is parsed by ``httptools``
+(the llhttp binding uvicorn uses: status line, headers, chunked transfer decoding), and a streamed
+answer is framed by the SSE parser the eval backend uses (:class:`assay_openai.sse.SSEParser`)
+and handed to the API's ``on_event`` inside ``data_received``, with the time taken when the read
+arrived, before any parsing. No coroutine wakes up per chunk: the request's coroutine waits once,
+for the end of the answer. Anything else (https, a proxy, redirects, odd header values) is left to
+aiohttp by the caller; a redirect seen here hands the request back (:class:`LeanUnsupported`).
+
+Errors are the classes of the aiohttp path: ``timeout`` (connect or read timeout), ``connection``
+(refused, reset or closed before the answer's headers), ``truncated`` (closed inside the body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import httptools
+
+from .sse import SSEParser
+
+REDIRECTS = frozenset((301, 302, 303, 307, 308))
+
+
+class LeanUnsupported(Exception):
+    """This request needs the full client (aiohttp): e.g. the server answered with a redirect."""
+
+
+def lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | None:
+    """(host, port, request-line prefix) when the lean client can send to ``url``; None otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname or parts.username or parts.password:
+        return None
+    for k, v in headers.items():
+        if any(c in str(s) for s in (k, v) for c in "\r\n\0") or not k or ":" in k:
+            return None  # aiohttp rejects these per request: keep its message
+    try:
+        port = parts.port or 80
+    except ValueError:
+        return None
+    host = parts.hostname
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host_header = f"[{host}]" if ":" in host else host
+    if parts.port:
+        host_header += f":{port}"
+    lines = [f"POST {target} HTTP/1.1", f"Host: {host_header}", "Accept: */*"]
+    lines += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
+    return host, port, ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1", "replace")
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection; at most one request on it at a time."""
+
+    __slots__ = (
+        "api_on_event",
+        "body",
+        "chunked",
+        "content_type",
+        "done",
+        "first_byte",
+        "length",
+        "off",
+        "parser",
+        "pieces",
+        "pool",
+        "rec",
+        "last_read",
+        "sse",
+        "status",
+        "stream",
+        "t",
+        "transport",
+        "usable",
+        "header_name",
+        "retry_after",
+    )
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.transport: Any = None
+        self.done: asyncio.Future[None] | None = None
+        self.usable = False
+        self.off = pool.off
+        self.api_on_event = pool.on_event
+        self.header_name = b""
+        self.pieces: list[bytes] = []
+
+    # ---- asyncio.Protocol ------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.usable = True
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.usable = False
+        self.pool.forget(self)
+        done = self.done
+        if done is None or done.done():
+            return
+        rec = self.rec
+        if self.status is None:
+            rec.fail("connection", f"ServerDisconnectedError: {exc or 'Server disconnected'}")
+        elif not self.chunked and self.length is None:
+            self._message_complete()  # a body that lasts until the connection closes
+            return
+        else:
+            rec.fail("truncated", f"response ended early: {exc or 'the connection closed inside the body'}")
+        done.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        self.t = t = time.perf_counter() + self.off  # the arrival time, before any parsing
+        self.last_read = t
+        if self.done is None or self.done.done():
+            self.usable = False  # bytes nobody asked for: this connection is not reused
+            self.transport.close()
+            return
+        try:
+            self.parser.feed_data(data)
+            if self.pieces:
+                self._stream_read()
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__ or exc  # an API parser's own bug: counted, the run goes on
+            self._fail("client_error", f"{type(cause).__name__}: {cause}")
+        except httptools.HttpParserUpgrade:
+            self._fail("malformed", "the server switched protocols")
+        except httptools.HttpParserError as exc:
+            self._fail("malformed", f"unparseable HTTP response: {exc}")
+        except Exception as exc:  # noqa: BLE001 - an API parser's own bug, outside the HTTP parser
+            self._fail("client_error", f"{type(exc).__name__}: {exc}")
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport; connection_lost tells the rest
+
+    # ---- httptools callbacks -----------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name:
+            self.header_name = name.lower()
+        key = self.header_name
+        if key == b"content-type":
+            self.content_type += value
+        elif key == b"content-length":
+            try:
+                self.length = int(value)
+            except ValueError:
+                self.length = None
+        elif key == b"transfer-encoding" and b"chunked" in value.lower():
+            self.chunked = True
+        elif key == b"retry-after":
+            self.retry_after = value
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if status < 200:
+            return  # an interim answer (100 Continue): the real one follows
+        self.status = status
+        self.first_byte = self.t
+        self.stream = self.pool.stream and status < 300 and b"event-stream" in self.content_type
+        if self.stream:
+            self.sse = SSEParser()
+        on_headers = getattr(self.rec, "on_headers", None)  # the eval backend's record: what it reports
+        if on_headers is not None:
+            on_headers(status, self.content_type, self.retry_after)
+
+    def on_body(self, body: bytes) -> None:
+        if self.status is not None:
+            # one piece per chunk of a chunked body: a stream's pieces of one read are framed together
+            (self.pieces if self.stream else self.body).append(body)
+
+    def _stream_read(self) -> None:
+        """The SSE events completed by this read's body bytes, to the API's parser, at the read's time."""
+        pieces, self.pieces = self.pieces, []
+        rec = self.rec
+        t = self.t
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        on_read = self.pool.on_read
+        if on_read is not None:  # the caller frames the bytes itself (the eval backend)
+            on_read(data, t, rec)
+            return
+        on_event = self.api_on_event
+        for name, payload in self.sse.feed(data):
+            if payload == b"[DONE]":
+                rec.done = True
+            elif name == b"error":
+                rec.fail("stream_error", f"error event: {payload[:200].decode('utf-8', 'replace')}")
+            else:
+                on_event(payload, t, rec)
+
+    def on_message_complete(self) -> None:
+        if self.status is None:
+            self.content_type = b""  # after an interim answer: headers start again
+            return
+        if self.pieces:
+            self._stream_read()
+        self._message_complete()
+
+    # ---- the request -----------------------------------------------------------------
+    def _message_complete(self) -> None:
+        from .http import status_kind, status_message
+
+        rec = self.rec
+        status = self.status
+        assert status is not None
+        if status in REDIRECTS:
+            pass  # handed back to the caller (aiohttp follows redirects)
+        elif status >= 400:  # classified and told as the eval backend does (assay_openai.http)
+            rec.fail(status_kind(status)[0], status_message(status, b"".join(self.body)))
+        elif self.stream:
+            if self.pool.on_tail is not None:
+                self.pool.on_tail(self.sse, rec)
+        else:
+            self.pool.on_body(b"".join(self.body), time.perf_counter() + self.off, rec)
+        if not self.parser.should_keep_alive():
+            self.usable = False
+        done = self.done
+        if done is not None and not done.done():
+            done.set_result(None)
+
+    def _fail(self, kind: str, message: str) -> None:
+        self.rec.fail(kind, message)
+        self.usable = False
+        self.transport.close()
+        if self.done is not None and not self.done.done():
+            self.done.set_result(None)
+
+    def begin(self, wire: bytes, rec: Any, off: float | None = None) -> asyncio.Future[None]:
+        self.rec = rec
+        self.off = self.pool.off if off is None else off
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = None
+        self.first_byte = None
+        self.content_type = b""
+        self.length = None
+        self.chunked = False
+        self.retry_after = None
+        self.stream = False
+        self.body = []
+        self.pieces = []
+        self.done = fut = self.pool.loop.create_future()
+        # timed just before the write (which sends at once on an idle socket): a pause of this process
+        # right after it can only lengthen the measured TTFT, never make it shorter than the truth
+        self.last_read = rec.sent = time.perf_counter() + self.off
+        self.transport.write(wire)
+        return fut
+
+
+class Pool:
+    """Keep-alive connections to one origin; the caller bounds how many requests are in flight."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        prefix: bytes,
+        *,
+        stream: bool,
+        on_event: Any,
+        on_body: Any,
+        off: float,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        total_timeout: float | None,
+        on_read: Any = None,
+        on_tail: Any = None,
+    ) -> None:
+        """``on_event(payload, t, rec)``: each SSE event's data (``[DONE]`` and ``event: error`` are
+        handled here); ``on_read(data, t, rec)`` instead: each read's body bytes, unframed;
+        ``on_tail(sse_parser, rec)``: at the end of a stream; ``on_body(body, t, rec)``: a whole answer."""
+        self.loop = asyncio.get_running_loop()
+        self.host, self.port, self.prefix = host, port, prefix
+        self.stream = stream
+        self.on_event, self.on_body = on_event, on_body
+        self.on_read, self.on_tail = on_read, on_tail
+        self.off = off
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.total_timeout = total_timeout
+        self.idle: list[_Conn] = []
+        self.all: set[_Conn] = set()
+        self._wire: dict[bytes, bytes] = {}
+
+    def wire(self, body: bytes, keep: bool) -> bytes:
+        """The request's bytes; ``keep``: a prompt's body sent again and again, made once."""
+        w = self._wire.get(body)
+        if w is None:
+            w = self.prefix + str(len(body)).encode() + b"\r\n\r\n" + body
+            if keep and len(self._wire) < 16384:
+                self._wire[body] = w
+        return w
+
+    def forget(self, conn: _Conn) -> None:
+        self.all.discard(conn)
+        if conn in self.idle:
+            self.idle.remove(conn)
+
+    async def _connect(self) -> _Conn:
+        conn = _Conn(self)
+        coro = self.loop.create_connection(lambda: conn, self.host, self.port)
+        try:
+            if self.connect_timeout:
+                await asyncio.wait_for(coro, self.connect_timeout)
+            else:
+                await coro
+        except OSError as exc:  # as aiohttp words it: where, and why
+            raise type(exc)(
+                exc.errno, f"Cannot connect to host {self.host}:{self.port} [{exc.strerror or exc}]"
+            ) from exc
+        self.all.add(conn)
+        return conn
+
+    async def request(
+        self, body: bytes, rec: Any, keep: bool = True, off: float | None = None
+    ) -> tuple[int | None, float | None]:
+        """Send one request, wait for its whole answer (filling ``rec``); return (status, first byte time).
+        ``off``: added to ``time.perf_counter()`` for this request's times (default: the pool's).
+        Raises what connecting raises (OSError, timeouts) and :class:`LeanUnsupported`."""
+        conn = None
+        while self.idle:
+            c = self.idle.pop()
+            if c.usable and not c.transport.is_closing():
+                conn = c
+                break
+        if conn is None:
+            conn = await self._connect()
+        fut = conn.begin(self.wire(body, keep), rec, off)
+        try:
+            await self._wait(conn, fut)
+        except BaseException:
+            conn.usable = False
+            conn.transport.close()
+            raise
+        if conn.status in REDIRECTS and fut.done() and rec.error_kind is None:
+            conn.usable = False
+            conn.transport.close()
+            raise LeanUnsupported(conn.status)
+        if conn.usable and fut.done() and rec.error_kind is None:
+            conn.done = None
+            self.idle.append(conn)
+        else:
+            conn.usable = False
+            conn.transport.close()
+        return conn.status, conn.first_byte
+
+    async def _wait(self, conn: _Conn, fut: asyncio.Future[None]) -> None:
+        read, total = self.read_timeout, self.total_timeout
+        if not read and not total:
+            await fut
+            return
+        loop = self.loop
+        start = loop.time()
+        perf = time.perf_counter
+        off = conn.off  # this request's (the eval backend's may differ from the pool's)
+        handle: list[Any] = [None]
+
+        def check() -> None:
+            if fut.done():
+                return
+            now = loop.time()
+            wait = []
+            if total:
+                left = start + total - now
+                if left <= 0:
+                    conn.rec.fail("timeout", f"TimeoutError: no complete answer within {total:g} s")
+                    fut.set_result(None)
+                    return
+                wait.append(left)
+            if read:
+                left = conn.last_read + read - (perf() + off)
+                if left <= 0:
+                    conn.rec.fail(
+                        "timeout", "SocketTimeoutError: Timeout on reading data from socket"
+                    )  # as aiohttp says
+                    fut.set_result(None)
+                    return
+                wait.append(left)
+            handle[0] = loop.call_later(min(wait), check)
+
+        handle[0] = loop.call_later(min(x for x in (read, total) if x), check)
+        try:
+            await fut
+        finally:
+            handle[0].cancel()
+        if conn.rec.error_kind == "timeout":
+            conn.usable = False
+            conn.transport.close()
+
+    def close(self) -> None:
+        for c in list(self.all):
+            if c.transport is not None:
+                c.transport.close()
+        self.all.clear()
+        self.idle.clear()
