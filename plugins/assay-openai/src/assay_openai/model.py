@@ -687,6 +687,7 @@ def _lean_body(body: bytes, t: float, rec: _LeanRecord) -> None:
 
 def _lean_failure(kind: str, message: str) -> BaseException:
     """The lean client's failure as the exception aiohttp raises for it (same kind, same words)."""
+    import aiohttp  # only on a failure: a plain-http run may never import aiohttp (start-up, issue 18)
 
     if kind == "timeout":
         return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
