@@ -203,9 +203,9 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
     assert plugins["builtin"]["registers"] == {
         "executors": ["local"],
         "models": ["mock"],
-        "reporters": ["eval"],
         "scorers": ["exact_match", "includes", "llm_judge"],
     }
+    assert plugins["eval_report"]["registers"] == {"reporters": ["eval"]}
 
 
 def test_help_and_plugins_still_run(host):

@@ -1,8 +1,8 @@
-"""The eval report, a built-in reporter: a streaming fold of an eval log into rows, and their table.
+"""The eval report: a streaming fold of an eval log into rows, and their table.
 
 The fold keeps running sums per (dataset, subset, metric), so its memory is bounded by the number of
 groups (plus the ids of failed samples), not by the log. Registered through ``assay_reporters`` like any
-plugin reporter, with ``body=True``: what it builds is the report itself (rows, status, errors), the
+other reporter, with ``body=True``: what it builds is the report itself (rows, status, errors), the
 other reporters add sections to it.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import msgspec
 
-from ..events import RawEnvelope
-from ..log import TornTail, decode_blocks
+from assay.events import RawEnvelope
+from assay.log import TornTail, decode_blocks
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -314,7 +314,7 @@ class EvalFold:
         """mean@n and pass@k (k = 1, 2, 4, ..., n; the unbiased estimator) of each binary metric of a
         benchmark run with repeats > 1 (``aggregation: mean`` turns them off). A problem's n is the
         repeats loaded; an errored or unscored repeat counts as wrong."""
-        from ..passk import pass_at_k
+        from assay.passk import pass_at_k
 
         rows: list[dict[str, Any]] = []
         metrics: dict[tuple[str, str], set[str]] = {}
@@ -551,7 +551,7 @@ def fold_log(path: Path, *, workers: int | None = None) -> EvalFold:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..log import split_points
+    from assay.log import split_points
 
     ranges = split_points(path, workers)
     try:
@@ -646,7 +646,7 @@ class EvalReporter:
         from rich.table import Table
         from rich.text import Text
 
-        from ..redact import inert_text, scrub
+        from assay.redact import inert_text, scrub
 
         def cell(v: Any) -> Any:  # names come from data files and flags: shown inert (no escapes, no markup)
             return inert_text("" if v is None else scrub(str(v)), multiline=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import assay.builtin.eval_report as report
+import assay_eval_report.reporter as report
 from assay.events import Generated, RunFinished, RunResumed, RunStarted, SampleFailed, SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter
 
@@ -127,15 +127,13 @@ def test_ci_of_a_bounded_mean_is_clipped_to_0_1(tmp_path):
     assert row["ci_low"] < 0.0 and row["ci_high"] > 1.0
 
 
-def test_the_eval_report_is_the_registered_body_reporter_and_the_fallback(tmp_path):
-    from assay.plugins import PluginHost, host
+def test_the_eval_report_is_the_registered_body_reporter(tmp_path):
+    from assay.plugins import host
     from assay.report import build_report
 
     path = tmp_path / "events.jsonl"
     _log(path)
     entry = host().reporters()["eval"]
-    assert entry.options["body"] is True and entry.distribution == "assay"
-    expected = report.build_eval(path, workers=1)
-    assert build_report(path, host(), workers=1) == expected
-    # a host without entry points (tests, notebooks) still gets the kernel's eval report
-    assert build_report(path, PluginHost(entry_points=False), workers=1) == expected
+    assert entry.options["body"] is True and entry.distribution == "assay-eval-report"
+    assert entry.plugin == "eval_report" and entry.obj is report.REPORTER
+    assert build_report(path, host(), workers=1) == report.build_eval(path, workers=1)
