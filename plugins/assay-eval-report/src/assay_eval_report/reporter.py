@@ -1,7 +1,8 @@
 """The eval report: a streaming fold of an eval log into rows, and their table.
 
 The fold keeps running sums per (dataset, subset, metric), so its memory is bounded by the number of
-groups (plus the ids of failed samples), not by the log. Registered through ``assay_reporters`` like any
+groups (plus the ids of failed samples, and of the repeats of a run with ``repeats > 1``: their
+pass@k is :class:`assay.passk.Repeats`' fold), not by the log. Registered through ``assay_reporters`` like any
 other reporter, with ``body=True``: what it builds is the report itself (rows, status, errors), the
 other reporters add sections to it.
 """
@@ -18,6 +19,7 @@ import msgspec
 
 from assay.events import RawEnvelope
 from assay.log import TornTail, decode_blocks
+from assay.passk import Repeats, doubling_ks, mean_pass_at_k
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -137,9 +139,8 @@ class EvalFold:
         self.judged_groups: set[tuple[str, str]] = set()
         self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
         self.judge_why: dict[str, str] = {}  # judge-failed sample -> its message
-        # repeats: loaded and correct (value 1) repeats per problem, for pass@k / mean@k
-        self.rep_loaded: dict[tuple[str, str], dict[str, int]] = {}
-        self.rep_hits: dict[tuple[str, str, str], dict[str, int]] = {}
+        # repeats: the repeats loaded and scored per problem, for pass@k / mean@k (assay.passk's fold)
+        self.reps = Repeats(None)
         self.repeats: dict[str, int] = {}  # benchmark -> repeats > 1, from RunStarted
         self.aggregation: dict[str, str] = {}
 
@@ -197,14 +198,7 @@ class EvalFold:
         self.judge_why.update(later.judge_why)
         self.judged_groups |= later.judged_groups
         self.torn = later.torn
-        for k2, probs in later.rep_loaded.items():
-            mine2 = self.rep_loaded.setdefault(k2, {})
-            for p, n in probs.items():
-                mine2[p] = mine2.get(p, 0) + n
-        for k3, probs in later.rep_hits.items():
-            mine3 = self.rep_hits.setdefault(k3, {})
-            for p, n in probs.items():
-                mine3[p] = mine3.get(p, 0) + n
+        self.reps.merge(later.reps)
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
@@ -243,10 +237,8 @@ class EvalFold:
                     last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
-                if v == 1.0 and "#" in sid:
-                    probs = self.rep_hits.setdefault(key, {})
-                    p = sid.rsplit("#", 1)[0]
-                    probs[p] = probs.get(p, 0) + 1
+                if "#" in sid:
+                    self.reps.add(t, b)
                 if self.judge_failed and sid in self.judge_failed:
                     del self.judge_failed[sid]
                     self.rescued.add(sid)
@@ -259,9 +251,7 @@ class EvalFold:
                 key2 = (b.benchmark, b.subset)
                 loaded[key2] = loaded.get(key2, 0) + 1
                 if "#" in b.sample_id:
-                    probs = self.rep_loaded.setdefault(key2, {})
-                    p = b.sample_id.rsplit("#", 1)[0]
-                    probs[p] = probs.get(p, 0) + 1
+                    self.reps.add(t, b)
                 if b.category and key2 not in self.category:
                     self.category[key2] = b.category
                 if b.categories and key2 not in self.more_categories:
@@ -314,31 +304,26 @@ class EvalFold:
         """mean@n and pass@k (k = 1, 2, 4, ..., n; the unbiased estimator) of each binary metric of a
         benchmark run with repeats > 1 (``aggregation: mean`` turns them off). A problem's n is the
         repeats loaded; an errored or unscored repeat counts as wrong."""
-        from assay.passk import pass_at_k
-
         rows: list[dict[str, Any]] = []
         metrics: dict[tuple[str, str], set[str]] = {}
         for bench, subset, metric in self.acc:
             metrics.setdefault((bench, subset), set()).add(metric)
         by_metric: dict[tuple[str, str], list[tuple[str, list[tuple[int, int]]]]] = {}
-        for (bench, subset), probs in sorted(self.rep_loaded.items()):
+        for (bench, subset), problems in self.reps.groups().items():
             if bench not in self.repeats or self.aggregation.get(bench) == "mean":
                 continue
             for metric in sorted(metrics.get((bench, subset), ())):
                 if not self.binary.get((bench, subset, metric), False):
                     continue
-                hits = self.rep_hits.get((bench, subset, metric), {})
-                items = [(n, min(n, hits.get(p, 0))) for p, n in probs.items()]
-                by_metric.setdefault((bench, metric), []).append((subset, items))
+                by_metric.setdefault((bench, metric), []).append((subset, self.reps.counts(problems, metric)))
         for (bench, metric), subsets in by_metric.items():
             groups = list(subsets)
             if len(groups) > 1:
                 groups.append(("OVERALL", [it for _, items in subsets for it in items]))
             for subset, items in groups:
                 n_min = min(n for n, _ in items)
-                ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256) if k < n_min] + [n_min]
                 named = [(f"mean@{n_min}", sum(c / n for n, c in items) / len(items))]
-                named += [(f"pass@{k}", sum(pass_at_k(n, c, k) for n, c in items) / len(items)) for k in ks]
+                named += [(f"pass@{k}", mean_pass_at_k(items, k)) for k in doubling_ks(n_min)]
                 for name, value in named:
                     rows.append(
                         {
