@@ -209,29 +209,15 @@ def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | Non
     return written
 
 
-_TABLE_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
 _PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
                  "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
 
 
-def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """The report's table as plain values: the eval rows, or a perf run's sweep points."""
+def table(report: dict[str, Any], plugins: PluginHost | None = None) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The report's table as plain values: the eval reporter's (its ``plain_table``), or a perf run's sweep points."""
     if report.get("rows") is not None or report.get("kind", "eval") == "eval":
-        return _TABLE_COLUMNS, [
-            [
-                r["model"],
-                r["dataset"],
-                r["metric"],
-                r["category"],
-                r["subset"],
-                r["num"],
-                r["score"],
-                r["errors"],
-                r["ci_low"],
-                r["ci_high"],
-            ]  # fmt: skip
-            for r in report.get("rows", [])
-        ]
+        body = body_reporter(plugins)
+        return body.plain_table(report) if body is not None else ((), [])
     out = []
     for section in (report.get("sections") or {}).values():
         for pt in section.get("points", []) if isinstance(section, dict) else []:
@@ -244,7 +230,7 @@ def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
     return _PERF_COLUMNS, out
 
 
-def render_text_table(report: dict[str, Any], fmt: str) -> str:
+def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | None = None) -> str:
     """``--format markdown`` (a GitHub table) or ``csv`` of the report's table; text from data files is
     made inert (control characters shown as escapes; in markdown ``|`` and ``<``/``>`` escaped)."""
     import csv
@@ -252,7 +238,7 @@ def render_text_table(report: dict[str, Any], fmt: str) -> str:
 
     from .redact import scrub, visible
 
-    columns, rows = table(report)
+    columns, rows = table(report, plugins)
 
     def cell(v: Any) -> str:
         if v is None:

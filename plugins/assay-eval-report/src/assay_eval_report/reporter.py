@@ -621,11 +621,19 @@ def _fmt(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}"
 
 
+_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+
+
 class EvalReporter:
-    """``build(path)``: the eval report of a log; ``render(report, console)``: its table and error summary."""
+    """``build(path)``: the eval report of a log; ``render(report, console)``: its table and error summary;
+    ``plain_table(report)``: its table as plain values (``assay report --format markdown|csv``)."""
 
     def build(self, path: Path, *, workers: int | None = None) -> dict[str, Any]:
         return build_eval(path, workers=workers)
+
+    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+        keys = ("model", "dataset", "metric", "category", "subset", "num", "score", "errors", "ci_low", "ci_high")
+        return _COLUMNS, [[r[k] for k in keys] for r in report.get("rows", [])]
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from rich.table import Table
