@@ -70,7 +70,7 @@ def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
     """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
     0 completed, every sample evaluated; 3 completed with errored or judge-failed samples (as ``assay eval``);
     1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
-    2 (as any error) when the log holds no events."""
+    2 (as any error) when the log holds no events, or no eval reporter is installed to report an eval run."""
     if report.get("kind", "eval") == "eval" and "rows" not in report:
         return 2, next((w for w in report.get("warnings", []) if w.startswith("no eval reporter")), "no eval report")
     if report.get("kind", "eval") == "eval" and not report.get("events"):
