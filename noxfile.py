@@ -51,6 +51,8 @@ def plugin_alone(session: nox.Session, plugin: str) -> None:
         "plugins/assay-testserver",
         "-e",
         "plugins/assay-openai",
+        "-e",
+        "plugins/assay-eval-report",  # the report (report.json) its tests read
         *_local_deps(plugin),
         "-e",
         f"plugins/{plugin}",

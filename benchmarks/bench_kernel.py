@@ -130,7 +130,7 @@ def bench_log(repeat: int, n: int) -> dict:
     sys.path.insert(0, str(ROOT / "kernel"))
     from assay.events import Generated, RunStarted, SampleLoaded, Scored
     from assay.log import LogWriter, iter_raw
-    from assay.report import EvalFold, build_eval
+    from assay_eval_report.reporter import EvalFold, build_eval
 
     out: dict = {"events": n}
     with tempfile.TemporaryDirectory() as tmp:

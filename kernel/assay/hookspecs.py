@@ -124,7 +124,7 @@ def assay_reporters(register: Register) -> None:
     ``formats={"html"}`` makes it a file reporter instead: it adds no section, and the kernel calls its
     ``write(report, log_path, out) -> Path`` for ``report.<format>`` in each finished run's directory and
     ``assay report --format <format>`` (and ``write_compare(result, out)`` for ``assay compare``).
-    ``body=True`` is the kernel's own eval report (``assay.builtin.eval_report``): its ``build`` is the
+    ``body=True`` is the eval report (``assay-eval-report``, ``assay_eval_report.reporter``): its ``build`` is the
     report itself (rows, status, errors) and the sections of the other reporters are added to it.
 
     Example::

@@ -67,9 +67,12 @@ class Repeats:
     A problem is (benchmark, subset, local id); its n is the repeats loaded, its c for a metric the
     repeats scored 1 (an errored or unscored repeat counts as wrong). Feed it every event with
     :meth:`add` (bodies with :class:`RepeatBody`'s fields, e.g. from :func:`assay.tables.read_bodies`).
+
+    ``scorer=None`` (the eval report): every scorer, and the samples loaded as repeats (``#`` in the id);
+    a problem is then read from the sample id, so parts of a log folded apart merge (:meth:`merge`).
     """
 
-    def __init__(self, scorer: str) -> None:
+    def __init__(self, scorer: str | None) -> None:
         self.scorer = scorer
         self.problem_of: dict[str, Problem] = {}
         self.loaded: dict[Problem, int] = {}
@@ -78,6 +81,8 @@ class Repeats:
 
     def add(self, type: str, b: Any) -> Problem | None:
         """Fold one event; return the problem of its sample (None when not one of ``scorer``'s)."""
+        if self.scorer is None:
+            return self._add_any(type, b)
         if type == "SampleLoaded" and b.sample_id and self.scorer in (b.scorers or ()):
             key = (b.benchmark or "", b.subset or "default", b.local_id or b.sample_id.split("#")[0])
             if b.sample_id not in self.problem_of:
@@ -89,6 +94,35 @@ class Repeats:
             self.values.setdefault((key, b.metric), {})[b.sample_id or ""] = b.value or 0.0
             self.metrics.setdefault(key[:2], set()).add(b.metric)
         return key
+
+    def _add_any(self, type: str, b: Any) -> Problem | None:
+        sid = b.sample_id or ""
+        if "#" not in sid or type not in ("SampleLoaded", "Scored"):
+            return None
+        if b.benchmark is None:  # a log written before Scored carried its group
+            bench, subset, _ = sid.split("/", 2)
+        else:
+            bench, subset = b.benchmark, b.subset or "default"
+        key = (bench, subset, sid.rsplit("#", 1)[0])
+        if type == "SampleLoaded":
+            if sid not in self.problem_of:
+                self.problem_of[sid] = key
+                self.loaded[key] = self.loaded.get(key, 0) + 1
+        elif b.metric:
+            self.values.setdefault((key, b.metric), {})[sid] = b.value or 0.0
+            self.metrics.setdefault(key[:2], set()).add(b.metric)
+        return key
+
+    def merge(self, later: Repeats) -> None:
+        """Fold in the state of the part of the log that comes after this one."""
+        for sid, key in later.problem_of.items():
+            if sid not in self.problem_of:
+                self.problem_of[sid] = key
+                self.loaded[key] = self.loaded.get(key, 0) + 1
+        for k, values in later.values.items():
+            self.values.setdefault(k, {}).update(values)
+        for g, metrics in later.metrics.items():
+            self.metrics.setdefault(g, set()).update(metrics)
 
     def groups(self) -> dict[tuple[str, str], list[Problem]]:
         """The problems of each (benchmark, subset), sorted by group."""

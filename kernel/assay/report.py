@@ -1,7 +1,8 @@
 """Reports are folds over the log: nothing here reads anything but ``events.jsonl``.
 
-The report of a run is built by the reporter registered with ``body=True`` (the kernel's eval report,
-:mod:`assay.builtin.eval_report`), plus a section from each reporter registered for the run's kind.
+The report of a run is built by the reporter registered with ``body=True`` (the eval report, the
+``assay-eval-report`` distribution), plus a section from each reporter registered for the run's kind.
+Without an eval reporter a run still completes, and its report says that none is installed.
 """
 
 from __future__ import annotations
@@ -13,20 +14,37 @@ from typing import Any
 
 import msgspec
 
-from .builtin.eval_report import EvalFold, FoldBody, FoldLine, build_eval, fold_log  # noqa: F401 - public names
 from .log import LogCorrupted, log_path
 from .plugins import PluginHost, host
 
 
-def _body_reporter(plugins: PluginHost) -> Any:
-    """The reporter whose ``build`` is the report itself (registered with ``body=True``): the kernel's
-    eval report, also when the host holds no entry points (``PluginHost(entry_points=False)``)."""
-    entry = next((e for e in plugins.reporters().values() if e.options.get("body")), None)
-    if entry is None:
-        from .builtin.eval_report import REPORTER
+class _HeadBody(msgspec.Struct):
+    # the fields of RunStarted and RunFinished that the kernel reads here; the rest is skipped
+    kind: str | None = None
+    status: str | int | None = None
+    error: str | None = None
 
-        return REPORTER
-    return entry.obj
+
+class _HeadLine(msgspec.Struct):
+    type: str
+    body: _HeadBody
+
+
+def body_reporter(plugins: PluginHost | None = None) -> Any:
+    """The reporter whose ``build`` is the report itself (registered with ``body=True``: the eval report
+    of ``assay-eval-report``), or None when none is installed."""
+    entry = next((e for e in (plugins or host()).reporters().values() if e.options.get("body")), None)
+    return None if entry is None else entry.obj
+
+
+def no_eval_reporter(path: Path, plugins: PluginHost | None = None) -> str:
+    """What a report says when no eval reporter is installed (or it failed to load)."""
+    failed = next((f for f in (plugins or host()).failures if f.distribution == "assay-eval-report"), None)
+    why = f"assay-eval-report failed to load: {failed.error}" if failed else "pip install assay-eval-report"
+    return (
+        f"no eval reporter is installed ({why}): this run has no scores here; its events are in {path}, "
+        f"and `assay report {path.parent}` prints its report once one is installed"
+    )
 
 
 def _last_status(path: Path) -> tuple[str, str | None]:
@@ -38,7 +56,7 @@ def _last_status(path: Path) -> tuple[str, str | None]:
     lines = tail.split(b"\n")[:-1]  # what follows the last newline is a torn line
     for line in reversed(lines):
         try:
-            last = msgspec.json.decode(line, type=FoldLine)
+            last = msgspec.json.decode(line, type=_HeadLine)
         except (msgspec.DecodeError, msgspec.ValidationError):
             break
         if last.type == "RunFinished":
@@ -52,7 +70,9 @@ def outcome(report: dict[str, Any], path: Path) -> tuple[int, str | None]:
     """The exit status of ``assay report`` and the line that explains it (see README, exit codes):
     0 completed, every sample evaluated; 3 completed with errored or judge-failed samples (as ``assay eval``);
     1 failed or interrupted; 4 not finished (no RunFinished: running, or killed);
-    2 (as any error) when the log holds no events."""
+    2 (as any error) when the log holds no events, or no eval reporter is installed to report an eval run."""
+    if report.get("kind", "eval") == "eval" and "rows" not in report:
+        return 2, next((w for w in report.get("warnings", []) if w.startswith("no eval reporter")), "no eval report")
     if report.get("kind", "eval") == "eval" and not report.get("events"):
         torn = report.get("torn_bytes")
         what = f"only a torn last line of {torn} bytes, never acknowledged" if torn else "the file is empty"
@@ -85,7 +105,7 @@ def run_kind(path: Path) -> str:
     if not first.endswith(b"\n"):
         return "eval"
     try:
-        line = msgspec.json.decode(first, type=FoldLine)
+        line = msgspec.json.decode(first, type=_HeadLine)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise LogCorrupted(path, 1, str(exc)) from None
     return (line.body.kind or "eval") if line.type == "RunStarted" else "eval"
@@ -110,9 +130,14 @@ def build_report(
         and not e.options.get("body")
         and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
-    # the kernel's fold first: a damaged log is reported by it, with the line number
-    body = _body_reporter(plugins)
-    report = body.build(path, workers=workers) if kind == "eval" or not reporters else {"kind": kind}
+    # the eval fold first: a damaged log is reported by it, with the line number
+    body = body_reporter(plugins)
+    if kind != "eval" and reporters:
+        report: dict[str, Any] = {"kind": kind}
+    elif body is not None:
+        report = body.build(path, workers=workers)
+    else:  # no rows: `assay report` says so and exits 2 (see outcome)
+        report = {"kind": kind, "status": _last_status(path)[0], "warnings": [no_eval_reporter(path, plugins)]}
     seen = {r["dataset"] for r in report.get("rows", [])}
     # a reporter registered for some benchmarks only does not read logs that have none of them
     reporters = {
@@ -184,29 +209,15 @@ def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | Non
     return written
 
 
-_TABLE_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
 _PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
                  "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
 
 
-def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """The report's table as plain values: the eval rows, or a perf run's sweep points."""
+def table(report: dict[str, Any], plugins: PluginHost | None = None) -> tuple[tuple[str, ...], list[list[Any]]]:
+    """The report's table as plain values: the eval reporter's (its ``plain_table``), or a perf run's sweep points."""
     if report.get("rows") is not None or report.get("kind", "eval") == "eval":
-        return _TABLE_COLUMNS, [
-            [
-                r["model"],
-                r["dataset"],
-                r["metric"],
-                r["category"],
-                r["subset"],
-                r["num"],
-                r["score"],
-                r["errors"],
-                r["ci_low"],
-                r["ci_high"],
-            ]  # fmt: skip
-            for r in report.get("rows", [])
-        ]
+        body = body_reporter(plugins)
+        return body.plain_table(report) if body is not None else ((), [])
     out = []
     for section in (report.get("sections") or {}).values():
         for pt in section.get("points", []) if isinstance(section, dict) else []:
@@ -219,7 +230,7 @@ def table(report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
     return _PERF_COLUMNS, out
 
 
-def render_text_table(report: dict[str, Any], fmt: str) -> str:
+def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | None = None) -> str:
     """``--format markdown`` (a GitHub table) or ``csv`` of the report's table; text from data files is
     made inert (control characters shown as escapes; in markdown ``|`` and ``<``/``>`` escaped)."""
     import csv
@@ -227,7 +238,7 @@ def render_text_table(report: dict[str, Any], fmt: str) -> str:
 
     from .redact import scrub, visible
 
-    columns, rows = table(report)
+    columns, rows = table(report, plugins)
 
     def cell(v: Any) -> str:
         if v is None:
@@ -271,7 +282,9 @@ def render(report: dict[str, Any], plugins: PluginHost | None = None, console: A
     for w in report.get("warnings", []):
         console.print(Text.assemble(("warning:", "yellow"), " ", inert_text(scrub(str(w)))))
     plugins = plugins or host()
-    _body_reporter(plugins).render(report, console)
+    body = body_reporter(plugins)
+    if body is not None:
+        body.render(report, console)
     for name, section in report.get("sections", {}).items():
         entry = plugins.reporters().get(name)
         if entry is not None:

@@ -1,8 +1,8 @@
 """Table reporters: a declared section of rows becomes a JSON section and a Rich table of inert text.
 
 A reporter that shows one table of rows (most benchmark-specific reporters) subclasses
-:class:`TableReporter`, names its ``title`` and ``columns`` and writes ``fold(log_path)``, a
-projection of the log that returns the JSON section (``{"rows": [...], ...}``). The helper gives
+:class:`TableReporter`, names its ``title`` and ``columns`` and declares its ``projection``: a
+function of the log path that returns the JSON section (``{"rows": [...], ...}``). The helper gives
 ``build`` and ``render``: every cell is shown as inert text (names come from data files, the log
 and model output; escapes stay visible, markup is never interpreted), ``None`` is shown as ``-``,
 and a report without rows prints nothing.
@@ -104,9 +104,10 @@ def render_matrix(
 
 
 class TableReporter:
-    """A reporter of one table: ``fold`` builds the JSON section, the declared columns render it.
+    """A reporter of one table: ``projection`` builds the JSON section, the declared columns render it.
 
-    Override :meth:`rows_of` to show other rows than ``report[section]``, :meth:`title_of` and
+    ``projection = fold`` declares the fold (a function of the log path) once; override :meth:`fold`
+    instead where it needs the reporter's state. Override :meth:`rows_of` to show other rows than ``report[section]``, :meth:`title_of` and
     :meth:`columns_of` where they depend on the report, :meth:`table` to add rows to the table, and
     :meth:`notes` for lines printed after it (shown inert).
     """
@@ -115,9 +116,13 @@ class TableReporter:
     title: ClassVar[str] = ""
     columns: ClassVar[Sequence[Column]] = ()
     section: ClassVar[str] = "rows"
+    projection: ClassVar[Callable[[Path], dict[str, Any]] | None] = None
 
     def fold(self, log_path: Path) -> dict[str, Any]:
-        raise NotImplementedError
+        projection = type(self).projection  # a plain function, not bound to the reporter
+        if projection is None:
+            raise NotImplementedError(f"{type(self).__name__} declares no projection (projection = fold)")
+        return projection(log_path)
 
     def build(self, log_path: Path) -> dict[str, Any]:
         return self.fold(Path(log_path))

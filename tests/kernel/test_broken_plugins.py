@@ -203,12 +203,13 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
     assert plugins["builtin"]["registers"] == {
         "executors": ["local"],
         "models": ["mock"],
-        "reporters": ["eval"],
         "scorers": ["exact_match", "includes"],
     }
     # the judges are a plugin of their own (assay-judge), reached through the assay_judge hook
     assert plugins["judge"]["registers"] == {"scorers": ["llm_judge"]}
     assert plugins["judge"]["hooks"] == ["assay_judge", "assay_scorers"]
+    # the eval report is a plugin of its own (assay-eval-report)
+    assert plugins["eval_report"]["registers"] == {"reporters": ["eval"]}
 
 
 def test_help_and_plugins_still_run(host):

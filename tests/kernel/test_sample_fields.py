@@ -10,7 +10,7 @@ from assay.evaluate import run_eval
 from assay.events import SampleLoaded
 from assay.log import iter_events
 from assay.plugins import PluginHost
-from assay.report import build_eval
+from assay_eval_report.reporter import build_eval
 
 
 class _Slashed:

@@ -115,6 +115,27 @@ def test_render_table_caption_is_shown_as_text() -> None:
     assert _print(render_table("t", columns, [{"n": 1}])).splitlines()[-1] == "└────────────────┘"
 
 
+def _names(log_path: Path) -> dict[str, Any]:
+    return {"rows": [{"name": b.sample_id, "score": b.value, "n": 1} for _t, b in read_bodies(log_path, _Body)]}
+
+
+def test_a_table_reporter_declares_its_fold_once_as_its_projection(tmp_path: Path) -> None:
+    class Declared(TableReporter):
+        title = "declared"
+        columns = (Column("Name", "name"),)
+        projection = _names
+
+    log = _write(tmp_path / "events.jsonl", ("Scored", {"sample_id": "a", "value": 0.5}))
+    assert Declared().build(log) == {"rows": [{"name": "a", "score": 0.5, "n": 1}]}
+    assert Declared().fold(log) == Declared().build(log)
+
+    class Undeclared(TableReporter):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"^Undeclared declares no projection \(projection = fold\)$"):
+        Undeclared().build(log)
+
+
 def test_read_bodies_reports_a_broken_line_with_its_number(tmp_path: Path) -> None:
     log = _write(tmp_path / "events.jsonl", ("Scored", {"sample_id": "a", "value": 1}), tail="not json\n")
     with pytest.raises(LogCorrupted) as err:

@@ -27,15 +27,5 @@ def assay_scorers(register: Any) -> None:
 
 
 @hookimpl
-def assay_reporters(register: Any) -> None:
-    register(
-        "eval",
-        "assay.builtin.eval_report:REPORTER",
-        description="the eval report: scores per benchmark, subset and metric with 95% CIs, errors by kind",
-        body=True,
-    )
-
-
-@hookimpl
 def assay_executors(register: Any) -> None:
     register("local", "assay.evaluate:LocalExecutor", description="anyio tasks in this process (the default)")

@@ -66,9 +66,7 @@ class PassAtK(TableReporter):
         Column("Samples/problem", "samples_per_problem"),
         Column("Score", "score", "{:.4f}"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
 
 REPORTER = PassAtK()  # the instance registered by name

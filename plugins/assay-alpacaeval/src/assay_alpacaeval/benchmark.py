@@ -313,9 +313,7 @@ class AlpacaEvalReporter(TableReporter):
         Column("W/D/L", lambda r: f"{r['n_wins'] or 0}/{r['n_draws'] or 0}/{r['n_wins_base'] or 0}"),
         Column("Avg len", "avg_length"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
     def notes(self, report: dict[str, Any]) -> list[str]:
         return sorted({r.get("lc_note") for r in report.get("rows") or [] if r.get("lc_note")})

@@ -332,9 +332,7 @@ class ArenaHardReporter(TableReporter):
         Column("Judge failures", "judge_failures"),
         Column("W/T/L", lambda r: f"{r['game_wins']}/{r['game_ties']}/{r['game_losses']}"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
 
 REPORTER = ArenaHardReporter()

@@ -81,9 +81,7 @@ class PassAtK(TableReporter):
         Column("Errors", "errors", justify="right"),
         Column("Score", "score", "{:.4f}", justify="right"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
     def notes(self, report: dict[str, Any]) -> list[str]:
         return [

@@ -281,9 +281,7 @@ class CollectionReporter(TableReporter):
         Column("Macro", "macro", "{:.4f}", justify="right"),
         Column("Weighted", "weighted", "{:.4f}", justify="right"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
     def tree(self, report: dict[str, Any]) -> list[dict[str, Any]]:
         return tree(report)

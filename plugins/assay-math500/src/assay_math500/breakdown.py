@@ -61,9 +61,7 @@ class Breakdown(TableReporter):
         Column("Num", "num"),
         Column("Score", "score", "{:.4f}"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
 
 REPORTER = Breakdown()  # the instance registered by name

@@ -230,9 +230,7 @@ class MTBenchReporter(TableReporter):
         Column("Judged", "judged"),
         Column("Judge failures", "judge_failures"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
 
 REPORTER = MTBenchReporter()

@@ -90,9 +90,7 @@ class F1Report(TableReporter):
         Column("Correct acc", "correct_acc", fixed(1, 100)),
         Column("F1", "f1", fixed(1, 100)),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
     def table(self, report: dict[str, Any]) -> Any:
         table = super().table(report)

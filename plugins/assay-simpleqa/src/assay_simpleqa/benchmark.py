@@ -245,9 +245,7 @@ class SimpleQAReporter(TableReporter):
         Column("Acc|attempted", "accuracy_given_attempted", "{:.4f}"),
         Column("F1", "f1", "{:.4f}"),
     )
-
-    def fold(self, log_path: Path) -> dict[str, Any]:
-        return fold(log_path)
+    projection = fold
 
 
 REPORTER = SimpleQAReporter()

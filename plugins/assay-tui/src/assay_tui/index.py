@@ -3,7 +3,7 @@
 One streaming pass over ``events.jsonl`` keeps, per sample, the *byte offsets* of
 its lines (SampleLoaded, Generated, first Scored, SampleFailed), its status and its
 primary score -- never the decoded events. Screens decode the few lines they show
-by seeking to those offsets. The same pass feeds the kernel's ``EvalFold`` (the
+by seeking to those offsets. The same pass feeds the eval report's ``EvalFold`` (the
 report table) and a perf fold (raw timings of ``RequestTimed`` as numpy-ready
 arrays). ``update()`` resumes from the last complete line, so a log that is still
 being written is followed by calling it again (tail).
@@ -24,10 +24,9 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from assay import report as _kreport
 from assay.events import CORE_BODIES, RawEnvelope
 from assay.log import log_path
-from assay.report import EvalFold
+from assay_eval_report.reporter import EvalFold, FoldBody
 
 # Status codes of a sample (one byte each).
 PENDING, GENERATED, PASSED, FAILED, ERRORED = 0, 1, 2, 3, 4
@@ -41,8 +40,8 @@ STATUS_NAMES = {
 PASS_THRESHOLD = 0.5  # a sample "passed" when its primary metric is >= this (1 for 0/1 metrics)
 
 
-class _IndexBody(_kreport.FoldBody):  # type: ignore[misc,name-defined]
-    """The kernel fold's body fields plus what the index reads; other fields are skipped."""
+class _IndexBody(FoldBody):  # type: ignore[misc,valid-type]
+    """The eval fold's body fields plus what the index reads; other fields are skipped."""
 
     status: str | int | None = None  # RunFinished.status (str) or RequestTimed.status (int)
     config: dict[str, Any] | None = None

@@ -1,8 +1,9 @@
-"""The eval report, a built-in reporter: a streaming fold of an eval log into rows, and their table.
+"""The eval report: a streaming fold of an eval log into rows, and their table.
 
 The fold keeps running sums per (dataset, subset, metric), so its memory is bounded by the number of
-groups (plus the ids of failed samples), not by the log. Registered through ``assay_reporters`` like any
-plugin reporter, with ``body=True``: what it builds is the report itself (rows, status, errors), the
+groups (plus the ids of failed samples, and of the repeats of a run with ``repeats > 1``: their
+pass@k is :class:`assay.passk.Repeats`' fold), not by the log. Registered through ``assay_reporters`` like any
+other reporter, with ``body=True``: what it builds is the report itself (rows, status, errors), the
 other reporters add sections to it.
 """
 
@@ -16,8 +17,9 @@ from typing import Any
 
 import msgspec
 
-from ..events import RawEnvelope
-from ..log import TornTail, decode_blocks
+from assay.events import RawEnvelope
+from assay.log import TornTail, decode_blocks
+from assay.passk import Repeats, doubling_ks, mean_pass_at_k
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -137,9 +139,8 @@ class EvalFold:
         self.judged_groups: set[tuple[str, str]] = set()
         self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
         self.judge_why: dict[str, str] = {}  # judge-failed sample -> its message
-        # repeats: loaded and correct (value 1) repeats per problem, for pass@k / mean@k
-        self.rep_loaded: dict[tuple[str, str], dict[str, int]] = {}
-        self.rep_hits: dict[tuple[str, str, str], dict[str, int]] = {}
+        # repeats: the repeats loaded and scored per problem, for pass@k / mean@k (assay.passk's fold)
+        self.reps = Repeats(None)
         self.repeats: dict[str, int] = {}  # benchmark -> repeats > 1, from RunStarted
         self.aggregation: dict[str, str] = {}
 
@@ -197,14 +198,7 @@ class EvalFold:
         self.judge_why.update(later.judge_why)
         self.judged_groups |= later.judged_groups
         self.torn = later.torn
-        for k2, probs in later.rep_loaded.items():
-            mine2 = self.rep_loaded.setdefault(k2, {})
-            for p, n in probs.items():
-                mine2[p] = mine2.get(p, 0) + n
-        for k3, probs in later.rep_hits.items():
-            mine3 = self.rep_hits.setdefault(k3, {})
-            for p, n in probs.items():
-                mine3[p] = mine3.get(p, 0) + n
+        self.reps.merge(later.reps)
 
     def feed(self, lines: list[_FoldLine]) -> None:
         self.events += len(lines)
@@ -243,10 +237,8 @@ class EvalFold:
                     last_metrics.append(metric)
                 if failed and sid in failed:
                     del failed[sid]
-                if v == 1.0 and "#" in sid:
-                    probs = self.rep_hits.setdefault(key, {})
-                    p = sid.rsplit("#", 1)[0]
-                    probs[p] = probs.get(p, 0) + 1
+                if "#" in sid:
+                    self.reps.add(t, b)
                 if self.judge_failed and sid in self.judge_failed:
                     del self.judge_failed[sid]
                     self.rescued.add(sid)
@@ -259,9 +251,7 @@ class EvalFold:
                 key2 = (b.benchmark, b.subset)
                 loaded[key2] = loaded.get(key2, 0) + 1
                 if "#" in b.sample_id:
-                    probs = self.rep_loaded.setdefault(key2, {})
-                    p = b.sample_id.rsplit("#", 1)[0]
-                    probs[p] = probs.get(p, 0) + 1
+                    self.reps.add(t, b)
                 if b.category and key2 not in self.category:
                     self.category[key2] = b.category
                 if b.categories and key2 not in self.more_categories:
@@ -314,31 +304,26 @@ class EvalFold:
         """mean@n and pass@k (k = 1, 2, 4, ..., n; the unbiased estimator) of each binary metric of a
         benchmark run with repeats > 1 (``aggregation: mean`` turns them off). A problem's n is the
         repeats loaded; an errored or unscored repeat counts as wrong."""
-        from ..passk import pass_at_k
-
         rows: list[dict[str, Any]] = []
         metrics: dict[tuple[str, str], set[str]] = {}
         for bench, subset, metric in self.acc:
             metrics.setdefault((bench, subset), set()).add(metric)
         by_metric: dict[tuple[str, str], list[tuple[str, list[tuple[int, int]]]]] = {}
-        for (bench, subset), probs in sorted(self.rep_loaded.items()):
+        for (bench, subset), problems in self.reps.groups().items():
             if bench not in self.repeats or self.aggregation.get(bench) == "mean":
                 continue
             for metric in sorted(metrics.get((bench, subset), ())):
                 if not self.binary.get((bench, subset, metric), False):
                     continue
-                hits = self.rep_hits.get((bench, subset, metric), {})
-                items = [(n, min(n, hits.get(p, 0))) for p, n in probs.items()]
-                by_metric.setdefault((bench, metric), []).append((subset, items))
+                by_metric.setdefault((bench, metric), []).append((subset, self.reps.counts(problems, metric)))
         for (bench, metric), subsets in by_metric.items():
             groups = list(subsets)
             if len(groups) > 1:
                 groups.append(("OVERALL", [it for _, items in subsets for it in items]))
             for subset, items in groups:
                 n_min = min(n for n, _ in items)
-                ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128, 256) if k < n_min] + [n_min]
                 named = [(f"mean@{n_min}", sum(c / n for n, c in items) / len(items))]
-                named += [(f"pass@{k}", sum(pass_at_k(n, c, k) for n, c in items) / len(items)) for k in ks]
+                named += [(f"pass@{k}", mean_pass_at_k(items, k)) for k in doubling_ks(n_min)]
                 for name, value in named:
                     rows.append(
                         {
@@ -551,7 +536,7 @@ def fold_log(path: Path, *, workers: int | None = None) -> EvalFold:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..log import split_points
+    from assay.log import split_points
 
     ranges = split_points(path, workers)
     try:
@@ -636,17 +621,25 @@ def _fmt(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}"
 
 
+_COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+
+
 class EvalReporter:
-    """``build(path)``: the eval report of a log; ``render(report, console)``: its table and error summary."""
+    """``build(path)``: the eval report of a log; ``render(report, console)``: its table and error summary;
+    ``plain_table(report)``: its table as plain values (``assay report --format markdown|csv``)."""
 
     def build(self, path: Path, *, workers: int | None = None) -> dict[str, Any]:
         return build_eval(path, workers=workers)
+
+    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+        keys = ("model", "dataset", "metric", "category", "subset", "num", "score", "errors", "ci_low", "ci_high")
+        return _COLUMNS, [[r[k] for k in keys] for r in report.get("rows", [])]
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        from ..redact import inert_text, scrub
+        from assay.redact import inert_text, scrub
 
         def cell(v: Any) -> Any:  # names come from data files and flags: shown inert (no escapes, no markup)
             return inert_text("" if v is None else scrub(str(v)), multiline=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import assay.builtin.eval_report as report
+import assay_eval_report.reporter as report
 from assay.events import Generated, RunFinished, RunResumed, RunStarted, SampleFailed, SampleLoaded, Scored
 from assay.log import LogCorrupted, LogWriter
 
@@ -127,15 +127,43 @@ def test_ci_of_a_bounded_mean_is_clipped_to_0_1(tmp_path):
     assert row["ci_low"] < 0.0 and row["ci_high"] > 1.0
 
 
-def test_the_eval_report_is_the_registered_body_reporter_and_the_fallback(tmp_path):
-    from assay.plugins import PluginHost, host
+def test_the_eval_report_is_the_registered_body_reporter(tmp_path):
+    from assay.plugins import host
     from assay.report import build_report
 
     path = tmp_path / "events.jsonl"
     _log(path)
     entry = host().reporters()["eval"]
-    assert entry.options["body"] is True and entry.distribution == "assay"
-    expected = report.build_eval(path, workers=1)
-    assert build_report(path, host(), workers=1) == expected
-    # a host without entry points (tests, notebooks) still gets the kernel's eval report
-    assert build_report(path, PluginHost(entry_points=False), workers=1) == expected
+    assert entry.options["body"] is True and entry.distribution == "assay-eval-report"
+    assert entry.plugin == "eval_report" and entry.obj is report.REPORTER
+    assert build_report(path, host(), workers=1) == report.build_eval(path, workers=1)
+
+
+def test_repeats_give_mean_and_pass_at_k_wherever_the_log_is_cut(tmp_path):
+    # problem 0: 1 of 4 repeats right, problem 1: 0 of 4 (its last repeat errored: counted wrong)
+    path = tmp_path / "events.jsonl"
+    with LogWriter(path, "r1") as w:
+        w.append(RunStarted(kind="eval", resolved={"model": "m", "datasets": ["b"], "repeats": 4}))
+        for p in range(2):
+            for r in range(4):
+                sid = f"b/default/{p}#{r}"
+                w.append(SampleLoaded(sample_id=sid, benchmark="b", local_id=str(p), repeat=r))
+                if (p, r) == (1, 3):
+                    w.append(SampleFailed(sample_id=sid, stage="generate", error_type="X", message="boom"))
+                    continue
+                w.append(Generated(sample_id=sid, model="m", output="x"))
+                w.append(Scored(sample_id=sid, scorer="acc", metric="acc", value=float((p, r) == (0, 2))))
+        w.append(RunFinished())
+    want = {"mean@4": 0.125, "pass@1": 0.125, "pass@2": 0.25, "pass@4": 0.5}
+
+    def repeats(fold):
+        rows = [r for r in fold.rows() if r.get("average") == "repeats"]
+        assert {(r["dataset"], r["subset"], r["num"]) for r in rows} == {("b", "default", 2)}
+        return {r["metric"]: r["score"] for r in rows}
+
+    assert repeats(report.fold_log(path, workers=1)) == pytest.approx(want)
+    data = path.read_bytes()
+    for cut in [i + 1 for i, c in enumerate(data) if c == ord("\n")][:-1]:
+        first, second = report._fold_part(path, 0, cut), report._fold_part(path, cut, len(data))
+        first.merge(second)
+        assert repeats(first) == pytest.approx(want), cut

@@ -1,0 +1,69 @@
+"""Without the eval reporter (assay-eval-report blocked, as a plugin that fails to import), a run still
+completes and says that no eval reporter is installed; ``assay report`` says so and exits 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+import assay.plugins
+
+
+@pytest.fixture
+def blocked(monkeypatch):
+    """assay-eval-report's entry point fails to import (``None`` in ``sys.modules`` blocks an import)."""
+    monkeypatch.setitem(sys.modules, "assay_eval_report", None)
+    monkeypatch.setitem(sys.modules, "assay_eval_report.reporter", None)
+    monkeypatch.setattr(assay.plugins, "_host", None)  # discovered again, without it
+    yield
+    assay.plugins._host = None
+
+
+def test_a_run_completes_and_its_report_says_no_eval_reporter_is_installed(blocked, tmp_path, datasets_dir, capsys):
+    from assay.cli import main
+
+    with pytest.warns(RuntimeWarning, match="assay plugin 'eval_report' \\(assay-eval-report\\) failed at import"):
+        h = assay.plugins.host()
+    assert "eval" not in h.reporters()
+    args = ["eval", "--datasets", "gsm8k", "--limit", "3", "--dataset-dir", str(datasets_dir)]
+    code = main([*args, "--work-dir", str(tmp_path), "--no-progress"])
+    assert code == 0
+    (run,) = [p.parent for p in tmp_path.rglob("events.jsonl")]
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    assert [e["type"] for e in events].count("Scored") == 3
+    assert events[-1]["type"] == "RunFinished" and events[-1]["body"].get("status", "completed") == "completed"
+    message = (
+        "no eval reporter is installed (assay-eval-report failed to load: ModuleNotFoundError: import of "
+        "assay_eval_report halted; None in sys.modules): this run has no scores here; its events are in "
+        f"{run / 'events.jsonl'}, and `assay report {run}` prints its report once one is installed"
+    )
+    report = json.loads((run / "report.json").read_text())
+    assert report == {"kind": "eval", "status": "completed", "warnings": [message]}
+    out = capsys.readouterr().out
+    assert "warning: no eval reporter is installed" in out and "Score" not in out
+
+    assert main(["report", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"error: {message}"
+
+
+def test_a_host_without_entry_points_has_no_eval_reporter(tmp_path):
+    from assay.events import RunFinished, RunStarted
+    from assay.log import LogWriter
+    from assay.plugins import PluginHost
+    from assay.report import body_reporter, build_report, outcome
+
+    path = tmp_path / "events.jsonl"
+    with LogWriter(path, "r1") as w:
+        w.append(RunStarted(kind="eval"))
+        w.append(RunFinished())
+    bare = PluginHost(entry_points=False)
+    assert body_reporter(bare) is None
+    report = build_report(path, bare)
+    assert report["warnings"] == [
+        "no eval reporter is installed (pip install assay-eval-report): this run has no scores here; its events "
+        f"are in {path}, and `assay report {tmp_path}` prints its report once one is installed"
+    ]
+    assert outcome(report, path) == (2, report["warnings"][0])
