@@ -55,7 +55,8 @@ def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # Ray's processes would compile every module at each start
     log = open(temp / "head.log", "w")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
+        # this interpreter runs Ray's workers too, so the actors import assay from this checkout
+        [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
         + [
             "--include-dashboard=false",
             "--disable-usage-stats",
@@ -156,6 +157,7 @@ def main() -> None:
     p.add_argument("--number", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--address")
+    p.add_argument("--only", choices=["eval", "perf"], help="measure one of the two (default both)")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "ray_results.json"))
     a = p.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="bray", dir="/tmp"))
@@ -178,8 +180,11 @@ def main() -> None:
         }
         for i in range(a.repeat):
             for ex in ("local", "ray"):
-                work = temp / f"eval-{ex}-{i}"
-                runs[f"eval_{ex}"].append(eval_once(url, work, a.limit, ex, rargs if ex == "ray" else {}))
+                if a.only != "perf":
+                    work = temp / f"eval-{ex}-{i}"
+                    runs[f"eval_{ex}"].append(eval_once(url, work, a.limit, ex, rargs if ex == "ray" else {}))
+                if a.only == "eval":
+                    continue
                 work = temp / f"perf-{ex}-{i}"
                 runs[f"perf_{ex}"].append(
                     perf_once(
@@ -191,14 +196,20 @@ def main() -> None:
                         {"address": address} if ex == "ray" else {},
                     )
                 )
-                print(ex, i, runs[f"eval_{ex}"][-1], runs[f"perf_{ex}"][-1], file=sys.stderr)
+                print(ex, i, runs[f"eval_{ex}"][-1:], runs[f"perf_{ex}"][-1:], file=sys.stderr)
+            if a.only == "eval":
+                continue
             runs["perf_local_workers"].append(perf_once(url, temp / f"perf-lw-{i}", a.number, "local", a.workers, {}))
             print("local --workers", i, runs["perf_local_workers"][-1], file=sys.stderr)
 
-        def med(key: str, field: str) -> float:
-            return statistics.median(r[field] for r in runs[key])
+        def med(key: str, field: str) -> float | None:
+            return statistics.median(r[field] for r in runs[key]) if runs[key] else None
+
+        def ratio(x: float | None, y: float | None) -> float | None:
+            return x / y if x is not None and y else None
 
         result = {
+            "command": "python benchmarks/bench_ray.py " + " ".join(sys.argv[1:]),
             "host": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
             "settings": {"limit": a.limit, "eval_batch_size": 16, "perf_parallel": 16, "perf_number": a.number}
             | {"workers": a.workers, "repeat": a.repeat},
@@ -207,7 +218,7 @@ def main() -> None:
                 "local": med("eval_local", "steady_samples_per_s"),
                 "ray": med("eval_ray", "steady_samples_per_s"),
             },
-            "eval_ray_actor_start_s": statistics.median(r["actor_start_s"] for r in runs["eval_ray"]),
+            "eval_ray_actor_start_s": med("eval_ray", "actor_start_s"),
             "perf_requests_per_s": {
                 "local": med("perf_local", "requests_per_s"),
                 "ray": med("perf_ray", "requests_per_s"),
@@ -216,12 +227,14 @@ def main() -> None:
             "runs": runs,
         }
         result["ratios_ray_over_local"] = {
-            "eval_wall": result["eval_wall_s"]["ray"] / result["eval_wall_s"]["local"],
-            "eval_steady_rate": result["eval_steady_samples_per_s"]["ray"]
-            / result["eval_steady_samples_per_s"]["local"],
-            "perf_rate": result["perf_requests_per_s"]["ray"] / result["perf_requests_per_s"]["local"],
-            "perf_rate_over_local_workers": result["perf_requests_per_s"]["ray"]
-            / result["perf_requests_per_s"]["local_workers"],
+            "eval_wall": ratio(result["eval_wall_s"]["ray"], result["eval_wall_s"]["local"]),
+            "eval_steady_rate": ratio(
+                result["eval_steady_samples_per_s"]["ray"], result["eval_steady_samples_per_s"]["local"]
+            ),
+            "perf_rate": ratio(result["perf_requests_per_s"]["ray"], result["perf_requests_per_s"]["local"]),
+            "perf_rate_over_local_workers": ratio(
+                result["perf_requests_per_s"]["ray"], result["perf_requests_per_s"]["local_workers"]
+            ),
         }
         result["load_average"] = os.getloadavg()
         Path(a.out).write_text(json.dumps(result, indent=2) + "\n")
