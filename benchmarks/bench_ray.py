@@ -47,7 +47,12 @@ def start_server() -> tuple[subprocess.Popen, str]:
     return proc, line.split("listening on ", 1)[1].strip()
 
 
-def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
+def start_cluster(temp: Path, own_session: bool = False) -> tuple[list[subprocess.Popen], str]:
+    """A one-node cluster. By default in this process's session: with the kernel's autogroup scheduling
+    (``/proc/sys/kernel/sched_autogroup_enabled``) a session is one scheduling group, and a cluster in a
+    session of its own (``own_session``, as ``ray start`` typed in another terminal) gets its own share of a
+    busy host's CPU, so each server-to-actor hop waits for another group's turn while the local executor's
+    worker processes share the server's group: on 2 busy cores that alone halved Ray's req/s."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -66,7 +71,7 @@ def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
-        start_new_session=True,
+        start_new_session=own_session,
     )
     deadline = time.monotonic() + 120
     while "Ray runtime started" not in (temp / "head.log").read_text(errors="replace"):
@@ -122,9 +127,12 @@ def eval_once(url: str, work: Path, limit: int, executor: str, args: dict) -> di
     assert len(ts) == limit, len(ts)
     skip = min(50, limit // 4)
     out = {"wall_s": wall, "steady_samples_per_s": (len(ts) - skip) / (ts[-1] - ts[skip])}
+    out["first_generated_s"] = ts[0] - evs[0]["ts"]  # start-up: run start to the first answer
     joined = [e["ts"] for e in evs if e["type"] == "WorkerJoined"]
     if joined:  # actor processes started, the model backend imported and opened in each
         out["actor_start_s"] = max(joined) - evs[0]["ts"]
+        out["first_actor_s"] = min(joined) - evs[0]["ts"]
+        out["actors_joined"] = len(joined)
     return out
 
 
@@ -147,7 +155,8 @@ def perf_once(url: str, work: Path, number: int, executor: str, workers: int, ar
     _, report = run_perf(opts, PluginHost())
     point = report["sections"]["perf"]["points"][0]
     assert point["succeeded"] == number, point
-    return {"requests_per_s": point["request_throughput"]}
+    # client CPU inside the point: this process's, its worker processes' or its Ray actors' (and the driver's)
+    return {"requests_per_s": point["request_throughput"], "cpu_ms_per_request": 1000 * opts.points_cpu_s / number}
 
 
 def main() -> None:
@@ -158,6 +167,7 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--address")
     p.add_argument("--only", choices=["eval", "perf"], help="measure one of the two (default both)")
+    p.add_argument("--own-session", action="store_true", help="start the cluster in a session of its own")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "ray_results.json"))
     a = p.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="bray", dir="/tmp"))
@@ -166,7 +176,7 @@ def main() -> None:
     try:
         address = a.address
         if not address:
-            cluster, address = start_cluster(temp)
+            cluster, address = start_cluster(temp, a.own_session)
         import ray
 
         ray.init(address=address, namespace="assay", log_to_driver=False, logging_level="ERROR")
@@ -219,10 +229,20 @@ def main() -> None:
                 "ray": med("eval_ray", "steady_samples_per_s"),
             },
             "eval_ray_actor_start_s": med("eval_ray", "actor_start_s"),
+            "eval_ray_first_actor_s": med("eval_ray", "first_actor_s"),
+            "eval_first_generated_s": {
+                "local": med("eval_local", "first_generated_s"),
+                "ray": med("eval_ray", "first_generated_s"),
+            },
             "perf_requests_per_s": {
                 "local": med("perf_local", "requests_per_s"),
                 "ray": med("perf_ray", "requests_per_s"),
                 "local_workers": med("perf_local_workers", "requests_per_s"),
+            },
+            "perf_cpu_ms_per_request": {
+                "local": med("perf_local", "cpu_ms_per_request"),
+                "ray": med("perf_ray", "cpu_ms_per_request"),
+                "local_workers": med("perf_local_workers", "cpu_ms_per_request"),
             },
             "runs": runs,
         }

@@ -156,7 +156,27 @@ def worker_facts() -> dict[str, Any]:
         "node_id": ray.get_runtime_context().get_node_id(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "nice": niceness(),
     }
+
+
+def niceness() -> int | None:
+    """This thread's nice value (Ray starts its workers at nice 15: ``RAY_worker_niceness``)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError):  # pragma: no cover - not a POSIX host
+        return None
+
+
+def renice(target: int | None) -> None:
+    """Raise this thread's priority to ``target`` (the driver's) when it is lower and the host lets us."""
+    current = niceness()
+    if target is None or current is None or current <= target:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, target)
+    except OSError:  # no CAP_SYS_NICE / RLIMIT_NICE: the driver warns (WorkerJoined.nice)
+        pass
 
 
 class EvalWorker:
@@ -294,6 +314,7 @@ class Pool:
                 node_id=str(w.facts.get("node_id", "")),
                 host=str(w.facts.get("host", "")),
                 pid=w.facts.get("pid"),
+                nice=w.facts.get("nice"),
                 options={k: v for k, v in self.options.items() if k != "scheduling_strategy"},
                 clock_offset=w.offset,
                 clock_rtt=w.rtt,

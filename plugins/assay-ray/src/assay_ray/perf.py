@@ -25,7 +25,7 @@ from assay.events import RequestTimed
 from assay_perf.workers import global_id as _global_id
 from assay_perf.workers import shares as _shares
 
-from .executor import NAMESPACE, Pool, connect, worker_facts
+from .executor import NAMESPACE, Pool, connect, niceness, renice, worker_facts
 
 _TIME_FIELDS = ("scheduled", "sent", "first_byte", "last_content", "end")
 START_LEAD = 0.5  # seconds between dealing a point out and its common start
@@ -56,11 +56,17 @@ class LoadWorker:
     """One Ray actor generating load with assay-perf's own loop (the lean client, or aiohttp, on the
     actor's own event loop: uvloop when installed)."""
 
-    def __init__(self, opts: Any, api: Any, url: str, bodies: list[tuple[bytes, int | None]]) -> None:
+    def __init__(
+        self, opts: Any, api: Any, url: str, bodies: list[tuple[bytes, int | None]], nice: int | None = None
+    ) -> None:
         self.opts = opts
         self.api = api
         self.url = url
         self.bodies = bodies
+        # Ray runs its workers at nice 15: a load generator at that priority loses the CPU to anything else on
+        # its node (the server under test included) and its timestamps lag; it runs at the driver's priority
+        self.nice = nice
+        renice(nice)
         # imported now, not at the first point's start
         import aiohttp  # noqa: F401
         import assay_perf.lean  # noqa: F401
@@ -91,6 +97,7 @@ class LoadWorker:
 
         spec, self.spec = self.spec, None
         assert spec is not None, "prepare() first"
+        renice(self.nice)  # (Linux: a thread's own; this is the thread that runs the loop)
         cpu0 = time.process_time()
         late, events = _event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
         return late, time.process_time() - cpu0, _encode(events)
@@ -172,17 +179,26 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
         run,
         LoadWorker,
         "perf",
-        (opts, load.api, load.url, load.bodies),
+        (opts, load.api, load.url, load.bodies, niceness()),
         options,
         float(args.get("start_timeout", 60.0)),
     )
     try:
         workers = pool.start(n, required=n)  # the load is the whole cluster's: all N or none
+        low = [w for w in workers if (w.facts.get("nice") or 0) > (niceness() or 0)]
+        if low:
+            run.warn(
+                "executor ray",
+                f"{len(low)} load generator(s) run at nice {low[0].facts['nice']} (Ray's worker niceness), below "
+                "this process's priority, and could not be raised: on a busy node their timestamps lag; start "
+                "the cluster with RAY_worker_niceness=0 in its environment",
+            )
         run.flush()
         for pidx, (parallel, number, rate) in enumerate(points):
             if pidx and opts.sleep_interval > 0:
                 time.sleep(opts.sleep_interval)
             point = {"parallel": parallel, "number": number, "rate": rate}
+            cpu0 = time.process_time()  # the driver's share of the client CPU (the actors report theirs)
             specs = [
                 {**spec, "k": k, "n": n, "idx": idx}
                 for k, (spec, idx) in enumerate(_shares(load, opts, n, parallel, number, rate, point, pidx))
@@ -195,6 +211,7 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
                 ]
                 late = _phase(ray, workers, warm, run, opts, pidx)
             late = max(late, _phase(ray, workers, [{**spec, "warmup": 0} for spec in specs], run, opts, pidx))
+            opts.points_cpu_s += time.process_time() - cpu0
             if late > LATE_WARNING:
                 run.warn(
                     "executor ray",
