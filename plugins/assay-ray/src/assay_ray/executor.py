@@ -182,7 +182,11 @@ def renice(target: int | None) -> None:
 class EvalWorker:
     """One Ray actor: an API client (or one model replica) that generates and scores shards."""
 
-    def __init__(self, config: dict[str, Any], run_id: str, concurrency: int) -> None:
+    def __init__(self, config: dict[str, Any], run_id: str, concurrency: int, nice: int | None = None) -> None:
+        # Ray starts its workers at nice 15: on a node shared with the driver or the server (one host), such an
+        # actor gets what the others leave; it runs at the driver's priority where the host allows it
+        self.nice = nice
+        renice(nice)
         from assay.config import load
         from assay.loading import model_config, select_model
         from assay.scoring import Scoring
@@ -205,6 +209,7 @@ class EvalWorker:
         self.sem: asyncio.Semaphore | None = None
 
     def facts(self) -> dict[str, Any]:
+        renice(self.nice)  # on the thread that runs the methods: what WorkerJoined.nice reports is what works
         return worker_facts()
 
     def clock(self) -> float:
@@ -213,6 +218,7 @@ class EvalWorker:
     async def run_shard(self, samples: list[Any]) -> list[list[Any]]:
         from assay.evaluate import _generate_one
 
+        renice(self.nice)  # (Linux: a thread's own; Ray runs an async actor's methods on a thread of its own)
         if self.sem is None:
             self.sem = asyncio.Semaphore(self.concurrency)
         per_sample: list[list[list[Any]]] = [[] for _ in samples]
@@ -474,7 +480,7 @@ class RayExecutor:
             run,
             EvalWorker,
             "eval",
-            (cfg.to_dict(redact=False), run.run_id, concurrency),
+            (cfg.to_dict(redact=False), run.run_id, concurrency, niceness()),
             options,
             float(self.args.get("start_timeout", 60.0)),
         )
