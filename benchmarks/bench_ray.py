@@ -47,7 +47,12 @@ def start_server() -> tuple[subprocess.Popen, str]:
     return proc, line.split("listening on ", 1)[1].strip()
 
 
-def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
+def start_cluster(temp: Path, own_session: bool = False) -> tuple[list[subprocess.Popen], str]:
+    """A one-node cluster. By default in this process's session: with the kernel's autogroup scheduling
+    (``/proc/sys/kernel/sched_autogroup_enabled``) a session is one scheduling group, and a cluster in a
+    session of its own (``own_session``, as ``ray start`` typed in another terminal) gets its own share of a
+    busy host's CPU, so each server-to-actor hop waits for another group's turn while the local executor's
+    worker processes share the server's group: on 2 busy cores that alone halved Ray's req/s."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -55,7 +60,8 @@ def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # Ray's processes would compile every module at each start
     log = open(temp / "head.log", "w")
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
+        # this interpreter runs Ray's workers too, so the actors import assay from this checkout
+        [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
         + [
             "--include-dashboard=false",
             "--disable-usage-stats",
@@ -65,7 +71,7 @@ def start_cluster(temp: Path) -> tuple[list[subprocess.Popen], str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
-        start_new_session=True,
+        start_new_session=own_session,
     )
     deadline = time.monotonic() + 120
     while "Ray runtime started" not in (temp / "head.log").read_text(errors="replace"):
@@ -121,9 +127,12 @@ def eval_once(url: str, work: Path, limit: int, executor: str, args: dict) -> di
     assert len(ts) == limit, len(ts)
     skip = min(50, limit // 4)
     out = {"wall_s": wall, "steady_samples_per_s": (len(ts) - skip) / (ts[-1] - ts[skip])}
+    out["first_generated_s"] = ts[0] - evs[0]["ts"]  # start-up: run start to the first answer
     joined = [e["ts"] for e in evs if e["type"] == "WorkerJoined"]
     if joined:  # actor processes started, the model backend imported and opened in each
         out["actor_start_s"] = max(joined) - evs[0]["ts"]
+        out["first_actor_s"] = min(joined) - evs[0]["ts"]
+        out["actors_joined"] = len(joined)
     return out
 
 
@@ -146,7 +155,8 @@ def perf_once(url: str, work: Path, number: int, executor: str, workers: int, ar
     _, report = run_perf(opts, PluginHost())
     point = report["sections"]["perf"]["points"][0]
     assert point["succeeded"] == number, point
-    return {"requests_per_s": point["request_throughput"]}
+    # client CPU inside the point: this process's, its worker processes' or its Ray actors' (and the driver's)
+    return {"requests_per_s": point["request_throughput"], "cpu_ms_per_request": 1000 * opts.points_cpu_s / number}
 
 
 def main() -> None:
@@ -156,6 +166,8 @@ def main() -> None:
     p.add_argument("--number", type=int, default=2000)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--address")
+    p.add_argument("--only", choices=["eval", "perf"], help="measure one of the two (default both)")
+    p.add_argument("--own-session", action="store_true", help="start the cluster in a session of its own")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "ray_results.json"))
     a = p.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="bray", dir="/tmp"))
@@ -164,7 +176,7 @@ def main() -> None:
     try:
         address = a.address
         if not address:
-            cluster, address = start_cluster(temp)
+            cluster, address = start_cluster(temp, a.own_session)
         import ray
 
         ray.init(address=address, namespace="assay", log_to_driver=False, logging_level="ERROR")
@@ -178,8 +190,11 @@ def main() -> None:
         }
         for i in range(a.repeat):
             for ex in ("local", "ray"):
-                work = temp / f"eval-{ex}-{i}"
-                runs[f"eval_{ex}"].append(eval_once(url, work, a.limit, ex, rargs if ex == "ray" else {}))
+                if a.only != "perf":
+                    work = temp / f"eval-{ex}-{i}"
+                    runs[f"eval_{ex}"].append(eval_once(url, work, a.limit, ex, rargs if ex == "ray" else {}))
+                if a.only == "eval":
+                    continue
                 work = temp / f"perf-{ex}-{i}"
                 runs[f"perf_{ex}"].append(
                     perf_once(
@@ -191,14 +206,20 @@ def main() -> None:
                         {"address": address} if ex == "ray" else {},
                     )
                 )
-                print(ex, i, runs[f"eval_{ex}"][-1], runs[f"perf_{ex}"][-1], file=sys.stderr)
+                print(ex, i, runs[f"eval_{ex}"][-1:], runs[f"perf_{ex}"][-1:], file=sys.stderr)
+            if a.only == "eval":
+                continue
             runs["perf_local_workers"].append(perf_once(url, temp / f"perf-lw-{i}", a.number, "local", a.workers, {}))
             print("local --workers", i, runs["perf_local_workers"][-1], file=sys.stderr)
 
-        def med(key: str, field: str) -> float:
-            return statistics.median(r[field] for r in runs[key])
+        def med(key: str, field: str) -> float | None:
+            return statistics.median(r[field] for r in runs[key]) if runs[key] else None
+
+        def ratio(x: float | None, y: float | None) -> float | None:
+            return x / y if x is not None and y else None
 
         result = {
+            "command": "python benchmarks/bench_ray.py " + " ".join(sys.argv[1:]),
             "host": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
             "settings": {"limit": a.limit, "eval_batch_size": 16, "perf_parallel": 16, "perf_number": a.number}
             | {"workers": a.workers, "repeat": a.repeat},
@@ -207,21 +228,33 @@ def main() -> None:
                 "local": med("eval_local", "steady_samples_per_s"),
                 "ray": med("eval_ray", "steady_samples_per_s"),
             },
-            "eval_ray_actor_start_s": statistics.median(r["actor_start_s"] for r in runs["eval_ray"]),
+            "eval_ray_actor_start_s": med("eval_ray", "actor_start_s"),
+            "eval_ray_first_actor_s": med("eval_ray", "first_actor_s"),
+            "eval_first_generated_s": {
+                "local": med("eval_local", "first_generated_s"),
+                "ray": med("eval_ray", "first_generated_s"),
+            },
             "perf_requests_per_s": {
                 "local": med("perf_local", "requests_per_s"),
                 "ray": med("perf_ray", "requests_per_s"),
                 "local_workers": med("perf_local_workers", "requests_per_s"),
             },
+            "perf_cpu_ms_per_request": {
+                "local": med("perf_local", "cpu_ms_per_request"),
+                "ray": med("perf_ray", "cpu_ms_per_request"),
+                "local_workers": med("perf_local_workers", "cpu_ms_per_request"),
+            },
             "runs": runs,
         }
         result["ratios_ray_over_local"] = {
-            "eval_wall": result["eval_wall_s"]["ray"] / result["eval_wall_s"]["local"],
-            "eval_steady_rate": result["eval_steady_samples_per_s"]["ray"]
-            / result["eval_steady_samples_per_s"]["local"],
-            "perf_rate": result["perf_requests_per_s"]["ray"] / result["perf_requests_per_s"]["local"],
-            "perf_rate_over_local_workers": result["perf_requests_per_s"]["ray"]
-            / result["perf_requests_per_s"]["local_workers"],
+            "eval_wall": ratio(result["eval_wall_s"]["ray"], result["eval_wall_s"]["local"]),
+            "eval_steady_rate": ratio(
+                result["eval_steady_samples_per_s"]["ray"], result["eval_steady_samples_per_s"]["local"]
+            ),
+            "perf_rate": ratio(result["perf_requests_per_s"]["ray"], result["perf_requests_per_s"]["local"]),
+            "perf_rate_over_local_workers": ratio(
+                result["perf_requests_per_s"]["ray"], result["perf_requests_per_s"]["local_workers"]
+            ),
         }
         result["load_average"] = os.getloadavg()
         Path(a.out).write_text(json.dumps(result, indent=2) + "\n")

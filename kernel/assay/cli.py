@@ -72,8 +72,36 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
     p.add_argument("--executor", help="where generation runs: local (default) or an installed executor (ray)")
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto", "workers": 4}')
+    add_ray_address_argument(p)
     add_judge_arguments(p)
     add_tracker_arguments(p)
+
+
+def add_ray_address_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ray-address",
+        metavar="auto|ray://HOST:PORT|HOST:PORT",
+        help="run on the Ray cluster at this address (assay-ray): implies --executor ray",
+    )
+
+
+def executor_flags(args: argparse.Namespace, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``executor`` and ``executor_args`` from --executor, --executor-args and --ray-address (the
+    shorthand of ``--executor ray --executor-args address=...``, merged into the other executor args)."""
+    from .config import parse_json_arg
+
+    executor = args.executor
+    given = parse_json_arg(args.executor_args, "--executor-args") or None
+    address = getattr(args, "ray_address", None)
+    if address is None:
+        return {"executor": executor, "executor_args": given}
+    if executor not in (None, "ray"):
+        raise AssayError(f"--ray-address runs on the ray executor: it cannot go with --executor {executor}")
+    merged = dict(given if given is not None else (base or {}).get("executor_args") or {})
+    if given and "address" in given and given["address"] != address:
+        raise AssayError("the Ray address is given twice (--ray-address and --executor-args address=...): give it once")
+    merged["address"] = address
+    return {"executor": "ray", "executor_args": merged}
 
 
 def add_judge_arguments(p: argparse.ArgumentParser) -> None:
@@ -185,8 +213,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "ignore_errors": args.ignore_errors,
         "progress": args.progress,
         **judge_flags(args),
-        "executor": args.executor,
-        "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
+        **executor_flags(args, base),
     }
     base.update({k: v for k, v in flags.items() if v is not None})
     from .redact import remember

@@ -283,7 +283,7 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
     plugins = plugins or host()
     random.seed(cfg.seed)
     benches = open_benchmarks(cfg, plugins)  # fail on a typo before creating anything
-    plugins.get("executors", cfg.executor)
+    plugins.get("executors", cfg.executor).obj(cfg, plugins)  # a typo or a bad option fails before the run exists
     check_judge(cfg, plugins, benches)
     driven = [b for b in benches if is_self_driven(b[2])]
     generative = [b for b in benches if not is_self_driven(b[2])]

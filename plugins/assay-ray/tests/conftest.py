@@ -31,9 +31,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _ray_bin() -> str:
-    found = Path(sys.executable).parent / "ray"
-    return str(found) if found.exists() else (shutil.which("ray") or "ray")
+def _ray_cli() -> list[str]:
+    """``ray`` run by this interpreter: Ray starts its workers with the interpreter that ran ``ray start``,
+    so the actors import assay from this checkout (a ``ray`` script of another Python would run that
+    Python's assay in the actors)."""
+    return [sys.executable, "-m", "ray.scripts.scripts"]
 
 
 class Cluster:
@@ -94,9 +96,9 @@ def ray_cluster():
     common = ["--block", "--disable-usage-stats", "--object-store-memory=80000000"]
     procs: list[subprocess.Popen] = []
     try:
-        head = [_ray_bin(), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+        head = [*_ray_cli(), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
         procs.append(_start_node(head + [f"--temp-dir={temp}", *common], temp / "head.log", env))
-        second = [_ray_bin(), "start", f"--address={address}", "--num-cpus=0"]
+        second = [*_ray_cli(), "start", f"--address={address}", "--num-cpus=0"]
         second += [f"--resources={json.dumps({SECOND_RESOURCE: 4})}", *common]
         procs.append(_start_node(second, temp / "second.log", env))
         yield Cluster(address, temp, procs)

@@ -100,6 +100,8 @@ def test_a_killed_actor_loses_nothing_and_doubles_nothing(
     # pinned by the custom resource: both actors on the second node; API clients hold no CPU
     assert [j["body"]["node_id"] for j in joined] == [second, second]
     assert all(j["body"]["options"] == {"num_cpus": 0, "resources": {SECOND_RESOURCE: 1}} for j in joined)
+    # Ray starts its workers at nice 15: the actors run at the driver's priority where the host allows it (root)
+    assert [j["body"]["nice"] for j in joined] == [os.nice(0) if os.geteuid() == 0 else 15] * 2
     _wait_for(run_dir, "Generated", 4, proc)
     ray.kill(ray.get_actor(joined[0]["body"]["worker"], namespace="assay"))
     out, err = proc.communicate(timeout=240)

@@ -4,6 +4,7 @@ metrics a single-process run gives at the same load, on one schedule, on the dri
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,12 @@ from assay_testserver.testing import events
 
 # one cluster per session, so every test that uses it runs in the same pytest-xdist worker
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
+ROOT_USER = os.geteuid() == 0  # may raise a process's priority (CAP_SYS_NICE)
+NICE_WARNING = (
+    "warning [executor ray]: 2 load generator(s) run at nice 15 (Ray's worker niceness), below this process's "
+    "priority, and could not be raised: on a busy node their timestamps lag; start the cluster with "
+    "RAY_worker_niceness=0 in its environment\n"
+)
 pytest.importorskip("assay_perf")  # what these tests run (installed with the dev install)
 
 
@@ -22,7 +29,11 @@ def _perf(url: str, work: Path, *extra: str) -> Path:
     argv += ["--stream", "--work-dir", str(work), "--quiet", *extra]
     res = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert "warning" not in res.stderr, res.stderr  # no worker started late
+    err = res.stderr
+    if not ROOT_USER:  # load generators stay at Ray's nice 15 where this user may not raise them: said once
+        err = err.replace(NICE_WARNING, "")
+    # no worker started late (other warnings, e.g. a plugin of this environment that fails to load, are not ours)
+    assert "warning [executor ray]" not in err, res.stderr
     (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
     return run
 
@@ -53,6 +64,9 @@ def test_ray_load_matches_a_single_process_run(ray_client, ray_cluster, server_p
     joined = [e["body"] for e in evs if e["type"] == "WorkerJoined"]
     assert len(joined) == 2 and {j["role"] for j in joined} == {"perf"}
     assert all(j["options"]["num_cpus"] == 0 for j in joined)  # load generators hold no CPU: nothing starves
+    # Ray starts its workers at nice 15 (RAY_worker_niceness): load generators run at the driver's priority
+    # when the host lets them (root here), else they stay at 15 and the run says so (NICE_WARNING)
+    assert [j["nice"] for j in joined] == ([os.nice(0)] * 2 if ROOT_USER else [15, 15])
     # one host: the measured offsets are small and known within half their round trip
     assert all(abs(j["clock_offset"]) < 0.05 and 0 < j["clock_rtt"] < 0.5 for j in joined)
     bound = max(j["clock_rtt"] for j in joined) / 2

@@ -268,7 +268,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from assay.cli import add_tracker_arguments
 
     add_tracker_arguments(p)  # --visualizer wandb|swanlab|mlflow, as on assay eval
-    p.add_argument("--executor", default="local", help="where the load runs: local (default) or ray (assay-ray)")
+    p.add_argument("--executor", help="where the load runs: local (default) or ray (assay-ray)")
     p.add_argument(
         "--workers",
         type=int,
@@ -276,6 +276,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="load-generator processes (each its own event loop; one schedule, one log); with --executor ray: actors",
     )
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto"}')
+    from assay.cli import add_ray_address_argument
+
+    add_ray_address_argument(p)  # --ray-address: --executor ray on that cluster, as on assay eval
     p.add_argument(
         "--self-test",
         action="store_true",
@@ -291,8 +294,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> Any:
     from .runner import PerfOptions
-
-    from assay.config import parse_json_arg
 
     if not args.url:
         raise AssayError("assay perf needs --url (e.g. http://127.0.0.1:8000/v1/chat/completions)")
@@ -376,12 +377,18 @@ def options_from_args(args: argparse.Namespace) -> Any:
         sla_number_multiplier=args.sla_number_multiplier,
         work_dir=args.work_dir,
         name=args.name,
-        executor=args.executor,
         workers=args.workers,
-        executor_args=parse_json_arg(args.executor_args, "--executor-args"),
+        **_executor(args),
         server_metrics=None if args.server_metrics is None else list(args.server_metrics),
         server_metrics_interval=args.server_metrics_interval,
     )
+
+
+def _executor(args: argparse.Namespace) -> dict[str, Any]:
+    from assay.cli import executor_flags
+
+    chosen = executor_flags(args)
+    return {"executor": chosen["executor"] or "local", "executor_args": chosen["executor_args"] or {}}
 
 
 # perf flags the speed benchmark (``assay speed-benchmark``, assay-transformers) also takes

@@ -12,6 +12,7 @@ stay private and may change.
 - ``event_loop_run(coro)``: run ``coro`` on a fresh event loop (uvloop when installed).
 - ``shares(load, opts, n, parallel, number, rate, point, pidx)``: one point's schedule dealt out to
   ``n`` workers, as ``--workers N`` does: each worker's ``(spec, request indices)``.
+- ``preload()``: import the HTTP clients now (an actor calls it at start, not inside a point).
 - ``global_id(request_id, k, n, indices)``: the request id a single process would have given the
   request that worker ``k`` of ``n`` reports as ``request_id``.
 """
@@ -23,4 +24,11 @@ from .runner import _Load as Load
 from .runner import _quiet_gc as quiet_gc
 from .workers import global_id, shares
 
-__all__ = ["Load", "event_loop_run", "global_id", "quiet_gc", "shares"]
+
+def preload() -> None:
+    """Import what a point needs (the HTTP clients) now, so that no import lands in a measured window."""
+    import aiohttp  # noqa: F401
+    from assay_openai import lean  # noqa: F401
+
+
+__all__ = ["Load", "event_loop_run", "global_id", "preload", "quiet_gc", "shares"]

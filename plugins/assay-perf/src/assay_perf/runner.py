@@ -846,7 +846,7 @@ def run_perf(opts: PerfOptions, plugins: Any = None) -> tuple[Path, dict[str, An
     points = opts.points()
     if opts.sla_auto_tune:
         _sla_check(opts)
-    plugins.get("executors", opts.executor)  # a typo fails before the run exists
+    plugins.get("executors", opts.executor).obj(opts, plugins)  # a typo or a bad option fails before the run exists
     if opts.server_metrics is not None and not opts.server_metrics_interval > 0:
         raise AssayError(f"--server-metrics-interval must be > 0 seconds, got {opts.server_metrics_interval}")
     if opts.server_metrics is not None and opts.executor != "local":

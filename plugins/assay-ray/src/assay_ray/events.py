@@ -20,6 +20,7 @@ class WorkerJoined(Body, kw_only=True):
     options: dict[str, Any] = msgspec.field(default_factory=dict)  # num_cpus, num_gpus, resources
     clock_offset: float = 0.0  # worker wall clock minus the driver's (s), from the fastest of the pings
     clock_rtt: float = 0.0  # the round trip of that ping (s): the offset is known within +- rtt / 2
+    nice: int | None = None  # the actor's nice value as it joined (Ray's default for workers is 15)
 
 
 class WorkerLost(Body, kw_only=True):

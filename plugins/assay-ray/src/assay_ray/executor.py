@@ -54,6 +54,10 @@ def executor_options(cfg_args: dict[str, Any]) -> dict[str, Any]:
             f"--executor-args: unknown key {unknown[0]!r}{hint} for the ray executor; "
             f"it takes {', '.join(sorted(OPTIONS))}"
         )
+    if "address" in args and not _address_ok(args["address"]):
+        raise AssayError(
+            f"the Ray address must be auto, ray://HOST:PORT or HOST:PORT (--ray-address), got {args['address']!r}"
+        )
     if "resources" in args and not isinstance(args["resources"], dict):
         raise AssayError('--executor-args: resources must be a JSON object, e.g. {"resources": {"loadgen": 1}}')
     for key in ("workers", "shard_size", "max_shard_attempts"):
@@ -63,6 +67,19 @@ def executor_options(cfg_args: dict[str, Any]) -> dict[str, Any]:
         if key in args and (not isinstance(args[key], (int, float)) or args[key] < 0):
             raise AssayError(f"--executor-args: {key} must be a number >= 0, got {args[key]!r}")
     return args
+
+
+def _address_ok(address: Any) -> bool:
+    """``auto`` / ``local`` (Ray's own words), ``ray://HOST[:PORT]`` (Ray Client) or ``HOST:PORT`` (a GCS)."""
+    if not isinstance(address, str):
+        return False
+    if address in ("auto", "local"):
+        return True
+    rest = address[len("ray://") :] if address.startswith("ray://") else address
+    host, sep, port = rest.rpartition(":")
+    if not sep:
+        return address.startswith("ray://") and bool(rest) and "/" not in rest  # the client's default port
+    return bool(host) and port.isdigit() and 0 < int(port) < 65536 and "/" not in host and " " not in host
 
 
 def connect(address: str | None) -> Any:
@@ -139,13 +156,37 @@ def worker_facts() -> dict[str, Any]:
         "node_id": ray.get_runtime_context().get_node_id(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "nice": niceness(),
     }
+
+
+def niceness() -> int | None:
+    """This thread's nice value (Ray starts its workers at nice 15: ``RAY_worker_niceness``)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError):  # pragma: no cover - not a POSIX host
+        return None
+
+
+def renice(target: int | None) -> None:
+    """Raise this thread's priority to ``target`` (the driver's) when it is lower and the host lets us."""
+    current = niceness()
+    if target is None or current is None or current <= target:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, target)
+    except OSError:  # no CAP_SYS_NICE / RLIMIT_NICE: the driver warns (WorkerJoined.nice)
+        pass
 
 
 class EvalWorker:
     """One Ray actor: an API client (or one model replica) that generates and scores shards."""
 
-    def __init__(self, config: dict[str, Any], run_id: str, concurrency: int) -> None:
+    def __init__(self, config: dict[str, Any], run_id: str, concurrency: int, nice: int | None = None) -> None:
+        # Ray starts its workers at nice 15: on a node shared with the driver or the server (one host), such an
+        # actor gets what the others leave; it runs at the driver's priority where the host allows it
+        self.nice = nice
+        renice(nice)
         from assay.config import load
         from assay.loading import model_config, select_model
         from assay.scoring import Scoring, open_judge
@@ -165,6 +206,7 @@ class EvalWorker:
         self.sem: asyncio.Semaphore | None = None
 
     def facts(self) -> dict[str, Any]:
+        renice(self.nice)  # on the thread that runs the methods: what WorkerJoined.nice reports is what works
         return worker_facts()
 
     def clock(self) -> float:
@@ -173,6 +215,7 @@ class EvalWorker:
     async def run_shard(self, samples: list[Any]) -> list[list[Any]]:
         from assay.evaluate import _generate_one
 
+        renice(self.nice)  # (Linux: a thread's own; Ray runs an async actor's methods on a thread of its own)
         if self.sem is None:
             self.sem = asyncio.Semaphore(self.concurrency)
         per_sample: list[list[list[Any]]] = [[] for _ in samples]
@@ -227,6 +270,8 @@ class Pool:
         self.start_timeout = start_timeout
         self.workers: list[Worker] = []
         self.started = 0
+        self.starting: dict[Any, tuple[Worker, float]] = {}  # actors asked for, not joined yet: facts ref -> deadline
+        self.first_error: BaseException | None = None
 
     def _needs(self) -> str:
         o = self.options
@@ -237,63 +282,91 @@ class Pool:
             parts.append(f"{k}={v:g}")
         return ", ".join(parts)
 
-    def start(self, n: int, *, required: int = 1) -> list[Worker]:
-        ray = self.ray
-        made: list[Worker] = []
+    def spawn(self, n: int) -> list[Any]:
+        """Ask the cluster for ``n`` more actors; they join (:meth:`join`) as each becomes ready.
+        Returns the refs of their ``facts`` (ready when the actor is)."""
+        deadline = time.monotonic() + self.start_timeout
+        refs = []
         for _ in range(n):
             name = f"assay-{self.run.run_id}-{self.role}-{self.started}"
             self.started += 1
             actor = self.remote_cls.options(name=name, namespace=NAMESPACE, **self.options).remote(*self.init_args)
-            made.append(Worker(name, actor))
-        refs = {w.actor.facts.remote(): w for w in made}
-        ready, not_ready = ray.wait(list(refs), num_returns=len(refs), timeout=self.start_timeout)
-        for ref in not_ready:
-            ray.kill(refs[ref].actor)
-        joined: list[Worker] = []
-        first_error: BaseException | None = None
-        for ref in ready:
-            w = refs[ref]
-            try:
-                w.facts = ray.get(ref)
-                w.offset, w.rtt = measure_clock(ray, w.actor)
-            except Exception as exc:  # noqa: BLE001 - the actor's constructor failed (bad model, import error)
-                first_error = first_error or _cause(exc)
-                ray.kill(w.actor)
-                continue
-            joined.append(w)
-        if first_error is not None and not joined:
-            raise AssayError(f"the Ray workers failed to start: {type(first_error).__name__}: {first_error}")
-        if len(joined) < required:
-            raise AssayError(
-                f"the Ray cluster did not start {n} {self.role} worker(s) needing {self._needs()} each within "
-                f"{self.start_timeout:g} s (started {len(joined)}; available now: {_available(ray)}): "
-                "the cluster is full or lacks those resources; lower --executor-args num_cpus / num_gpus / "
-                "workers, free the cluster, or raise start_timeout"
+            w = Worker(name, actor)
+            ref = w.actor.facts.remote()
+            self.starting[ref] = (w, deadline)
+            refs.append(ref)
+        return refs
+
+    def join(self, ref: Any) -> Worker | None:
+        """A started actor (its ``facts`` are back) joins the run: its clock offset is measured and a
+        ``WorkerJoined`` event logged. None when its constructor failed (the first such error is kept)."""
+        from .events import WorkerJoined
+
+        w, _deadline = self.starting.pop(ref)
+        try:
+            w.facts = self.ray.get(ref)
+            w.offset, w.rtt = measure_clock(self.ray, w.actor)
+        except Exception as exc:  # noqa: BLE001 - the actor's constructor failed (bad model, import error)
+            self.first_error = self.first_error or _cause(exc)
+            self.ray.kill(w.actor)
+            return None
+        self.run.emit(
+            WorkerJoined(
+                worker=w.name,
+                role=self.role,
+                node_id=str(w.facts.get("node_id", "")),
+                host=str(w.facts.get("host", "")),
+                pid=w.facts.get("pid"),
+                nice=w.facts.get("nice"),
+                options={k: v for k, v in self.options.items() if k != "scheduling_strategy"},
+                clock_offset=w.offset,
+                clock_rtt=w.rtt,
             )
+        )
+        self.workers.append(w)
+        return w
+
+    def expire(self) -> int:
+        """Give up on the actors not placed by their deadline; how many there were."""
+        now = time.monotonic()
+        late = [ref for ref, (_w, deadline) in self.starting.items() if deadline <= now]
+        for ref in late:
+            w, _deadline = self.starting.pop(ref)
+            try:
+                self.ray.kill(w.actor)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        return len(late)
+
+    def not_started(self, n: int, joined: int) -> AssayError:
+        """The error of a run whose actors did not start (a failing constructor, else a starved cluster)."""
+        if self.first_error is not None and not joined:
+            return AssayError(f"the Ray workers failed to start: {type(self.first_error).__name__}: {self.first_error}")
+        return AssayError(
+            f"the Ray cluster did not start {n} {self.role} worker(s) needing {self._needs()} each within "
+            f"{self.start_timeout:g} s (started {joined}; available now: {_available(self.ray)}): "
+            "the cluster is full or lacks those resources; lower --executor-args num_cpus / num_gpus / "
+            "workers, free the cluster, or raise start_timeout"
+        )
+
+    def start(self, n: int, *, required: int = 1) -> list[Worker]:
+        """Start ``n`` actors and wait for them (at most ``start_timeout`` s): all of them, or at least
+        ``required`` (then a warning names the ones missing), else an error."""
+        ray = self.ray
+        refs = self.spawn(n)
+        ready, not_ready = ray.wait(refs, num_returns=len(refs), timeout=self.start_timeout)
+        for ref in not_ready:
+            w, _deadline = self.starting.pop(ref)
+            ray.kill(w.actor)
+        joined = [w for w in (self.join(ref) for ref in ready) if w is not None]
+        if (self.first_error is not None and not joined) or len(joined) < required:
+            raise self.not_started(n, len(joined))
         if not_ready:
             self.run.warn(
                 "executor ray",
                 f"{len(not_ready)} of {n} {self.role} worker(s) needing {self._needs()} could not be placed "
                 f"within {self.start_timeout:g} s; going on with {len(joined)}",
             )
-        from .events import WorkerJoined
-
-        self.run.emit_many(
-            [
-                WorkerJoined(
-                    worker=w.name,
-                    role=self.role,
-                    node_id=str(w.facts.get("node_id", "")),
-                    host=str(w.facts.get("host", "")),
-                    pid=w.facts.get("pid"),
-                    options={k: v for k, v in self.options.items() if k != "scheduling_strategy"},
-                    clock_offset=w.offset,
-                    clock_rtt=w.rtt,
-                )
-                for w in joined
-            ]
-        )
-        self.workers.extend(joined)
         return joined
 
     @property
@@ -309,6 +382,12 @@ class Pool:
                 pass
 
     def shutdown(self) -> None:
+        for w, _deadline in self.starting.values():
+            try:
+                self.ray.kill(w.actor)
+            except Exception:  # noqa: BLE001
+                pass
+        self.starting.clear()
         for w in self.workers:
             if not w.dead:
                 try:
@@ -398,7 +477,7 @@ class RayExecutor:
             run,
             EvalWorker,
             "eval",
-            (cfg.to_dict(redact=False), run.run_id, concurrency),
+            (cfg.to_dict(redact=False), run.run_id, concurrency, niceness()),
             options,
             float(self.args.get("start_timeout", 60.0)),
         )
@@ -410,8 +489,7 @@ class RayExecutor:
         depth = 2  # shards in hand per worker: one running, one queued behind it
         sent = 0
         try:
-            pool.start(n)
-            run.flush()
+            pool.spawn(n)  # actors join as each is ready: the first starts work without waiting for the others
             exhausted = False
             while True:
                 for w in pool.alive:
@@ -429,18 +507,27 @@ class RayExecutor:
                             break
                         inflight[w.actor.run_shard.remote(shard)] = (w, shard, attempts)
                         w.inflight += 1
-                if not inflight:
-                    if queue:  # work left, no worker: replacements could not be started either
-                        left = sum(len(s) for s, _ in queue)
+                if exhausted and not queue and not inflight:
+                    break  # all done: actors still starting are not waited for
+                if not inflight and not pool.starting:
+                    if not pool.workers:  # none ever joined: a failing constructor or a starved cluster
+                        raise pool.not_started(n, 0)
+                    # work left, no worker: replacements could not be started either
+                    left = sum(len(s) for s, _ in queue) + (0 if exhausted else sum(len(s) for s in source))
+                    if left:
                         raise AssayError(
                             f"no Ray worker left and none could be started: {left} sample(s) not generated; "
                             "`assay resume` finishes the run (with or without Ray)"
                         )
                     break
                 ready, _ = await anyio.to_thread.run_sync(
-                    functools.partial(ray.wait, list(inflight), num_returns=1, timeout=1.0)
+                    functools.partial(ray.wait, [*inflight, *pool.starting], num_returns=1, timeout=1.0)
                 )
                 for ref in ready:
+                    if ref in pool.starting:
+                        pool.join(ref)
+                        run.flush()
+                        continue
                     w, shard, attempts = inflight.pop(ref)
                     w.inflight -= 1
                     try:
@@ -458,6 +545,13 @@ class RayExecutor:
                     run.flush()
                     for _ in shard:
                         progress.advance()
+                expired = pool.expire()
+                if expired and pool.workers:
+                    run.warn(
+                        "executor ray",
+                        f"{expired} eval worker(s) needing {pool._needs()} could not be placed within "
+                        f"{pool.start_timeout:g} s; going on with {len(pool.alive)}",
+                    )
             if total is None:
                 progress.set_total(sent)
         finally:

@@ -19,41 +19,54 @@ from typing import Any
 
 import msgspec
 from assay.api import AssayError
+from assay.events import RequestTimed
 
 # assay-perf's public load engine: one schedule split for the local --workers processes and the Ray actors
 from assay_perf import engine
 
-from .executor import NAMESPACE, Pool, connect, worker_facts
+from .executor import NAMESPACE, Pool, connect, niceness, renice, worker_facts
 
 _TIME_FIELDS = ("scheduled", "sent", "first_byte", "last_content", "end")
 START_LEAD = 0.5  # seconds between dealing a point out and its common start
 LATE_WARNING = 0.02  # a worker that starts later than this is named in a warning
 
 
+_encode = msgspec.msgpack.Encoder().encode
+_decode_events = msgspec.msgpack.Decoder(list[RequestTimed]).decode
+
+
 class _Collector:
-    """The run a worker's load generator emits into: kept, returned with the point."""
+    """The run a worker's load generator emits into: kept (with the ids a single process gives),
+    returned with the point."""
 
-    def __init__(self) -> None:
-        self.events: list[Any] = []
+    def __init__(self, k: int, n: int, idx: list[int] | None) -> None:
+        self.k, self.n, self.idx = k, n, idx
+        self.events: list[RequestTimed] = []
 
-    def emit_many(self, bodies: Any) -> list[Any]:
+    def emit_many(self, bodies: list[RequestTimed]) -> list[Any]:
+        k, n, idx = self.k, self.n, self.idx
+        for ev in bodies:
+            ev.request_id = engine.global_id(ev.request_id, k, n, idx)
         self.events.extend(bodies)
         return []
 
-    def take(self) -> list[Any]:
-        out, self.events = self.events, []
-        return out
-
 
 class LoadWorker:
-    """One Ray actor generating load with assay-perf's own loop (aiohttp, on the actor's event loop)."""
+    """One Ray actor generating load with assay-perf's own loop (the lean client, or aiohttp, on the
+    actor's own event loop: uvloop when installed)."""
 
-    def __init__(self, opts: Any, api: Any, url: str, bodies: list[tuple[bytes, int | None]]) -> None:
+    def __init__(
+        self, opts: Any, api: Any, url: str, bodies: list[tuple[bytes, int | None]], nice: int | None = None
+    ) -> None:
         self.opts = opts
         self.api = api
         self.url = url
         self.bodies = bodies
-        import aiohttp  # noqa: F401 - imported now, not at the first point's start
+        # Ray runs its workers at nice 15: a load generator at that priority loses the CPU to anything else on
+        # its node (the server under test included) and its timestamps lag; it runs at the driver's priority
+        self.nice = nice
+        renice(nice)
+        engine.preload()  # imported now, not at the first point's start
 
         try:
             import uvloop  # noqa: F401
@@ -62,7 +75,7 @@ class LoadWorker:
         self.spec: dict[str, Any] | None = None
 
     def prepare(self, spec: dict[str, Any]) -> bool:
-        """Take this worker's share of the next point (the big message goes before the start)."""
+        """Take this worker's share of the next phase (the big message goes before the start)."""
         self.spec = spec
         return True
 
@@ -72,13 +85,16 @@ class LoadWorker:
     def clock(self) -> float:
         return time.time()
 
-    def run_point(self, start_at: float) -> tuple[float, list[Any]]:
-        """Run this worker's share of one point, starting at ``start_at`` (this actor's wall clock),
-        on an event loop of its own (uvloop when installed, as a local run); returns how late it
-        started (s) and its events."""
+    def run_point(self, start_at: float) -> tuple[float, float, bytes]:
+        """Run this worker's share of one phase of a point, starting at ``start_at`` (this actor's
+        wall clock), on an event loop of its own; returns how late it started (s), the CPU it spent
+        (s) and its ``RequestTimed`` events, msgpack-encoded (a tenth of pickle's cost)."""
         spec, self.spec = self.spec, None
         assert spec is not None, "prepare() first"
-        return engine.event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
+        renice(self.nice)  # (Linux: a thread's own; this is the thread that runs the loop)
+        cpu0 = time.process_time()
+        late, events = engine.event_loop_run(_run_point(self, spec, start_at))  # a plain actor: no loop of Ray's here
+        return late, time.process_time() - cpu0, _encode(events)
 
 
 async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) -> tuple[float, list[Any]]:
@@ -86,7 +102,7 @@ async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) 
     opts = copy.copy(worker.opts)
     opts.warmup_num = spec["warmup"]
     opts.duration = spec["duration"]
-    sink = _Collector()
+    sink = _Collector(spec["k"], spec["n"], spec["idx"])
     bodies = [worker.bodies[i % len(worker.bodies)] for i in spec["prompts"]]
     load = engine.Load(opts, worker.api, worker.url, bodies, sink)
     load.schedule = spec["schedule"]
@@ -96,18 +112,44 @@ async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) 
             await asyncio.sleep(delay)
         late = max(0.0, time.time() - start_at)
         await load.run_point(spec["parallel"], spec["number"], spec["rate"], spec["point"], spec["pidx"])
-    return late, sink.take()
+    return late, sink.events
 
 
-def _onto_driver(ev: Any, offset: float, rid: str) -> Any:
-    changes: dict[str, Any] = {"request_id": rid}
-    for name in _TIME_FIELDS:
-        v = getattr(ev, name)
-        if v is not None:
-            changes[name] = v - offset
-    if ev.chunk_times:
-        changes["chunk_times"] = [t - offset for t in ev.chunk_times]
-    return msgspec.structs.replace(ev, **changes)
+def _onto_driver(events: list[RequestTimed], offset: float) -> list[RequestTimed]:
+    """Every timestamp of a worker's events moved onto the driver's clock (in place)."""
+    if offset == 0.0:
+        return events
+    for ev in events:
+        for name in _TIME_FIELDS:
+            v = getattr(ev, name)
+            if v is not None:
+                setattr(ev, name, v - offset)
+        if ev.chunk_times:
+            ev.chunk_times = [t - offset for t in ev.chunk_times]
+    return events
+
+
+def _phase(ray: Any, workers: list[Any], specs: list[dict[str, Any]], run: Any, opts: Any, pidx: int) -> float:
+    """Deal one phase of a point out, run it from a common start on the driver's clock, append the
+    events (on the driver's clock); return how late the latest worker started (s)."""
+    try:
+        ray.get([w.actor.prepare.remote(spec) for w, spec in zip(workers, specs)])
+        start = time.time() + START_LEAD  # the driver's clock
+        results = ray.get([w.actor.run_point.remote(start + w.offset) for w in workers])
+    except ray.exceptions.RayActorError as exc:
+        raise AssayError(
+            f"a Ray load generator died during point {pidx + 1} ({type(exc).__name__}); its measurements "
+            "are incomplete, so the run stops here"
+        ) from None
+    except ray.exceptions.RayTaskError as exc:
+        cause = getattr(exc, "cause", None) or exc
+        raise AssayError(f"a Ray load generator failed: {type(cause).__name__}: {cause}") from None
+    for w, (_late, cpu, blob) in zip(workers, results):
+        opts.points_cpu_s += cpu
+        fixed = _onto_driver(_decode_events(blob), w.offset)
+        for i in range(0, len(fixed), opts.emit_batch):
+            run.emit_many(fixed[i : i + opts.emit_batch])
+    return max(r[0] for r in results)
 
 
 def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run: Any) -> None:
@@ -129,39 +171,45 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
         run,
         LoadWorker,
         "perf",
-        (opts, load.api, load.url, load.bodies),
+        (opts, load.api, load.url, load.bodies, niceness()),
         options,
         float(args.get("start_timeout", 60.0)),
     )
     try:
         workers = pool.start(n, required=n)  # the load is the whole cluster's: all N or none
+        low = [w for w in workers if (w.facts.get("nice") or 0) > (niceness() or 0)]
+        if low:
+            run.warn(
+                "executor ray",
+                f"{len(low)} load generator(s) run at nice {low[0].facts['nice']} (Ray's worker niceness), below "
+                "this process's priority, and could not be raised: on a busy node their timestamps lag; start "
+                "the cluster with RAY_worker_niceness=0 in its environment",
+            )
         run.flush()
         for pidx, (parallel, number, rate) in enumerate(points):
+            if pidx and opts.sleep_interval > 0:
+                time.sleep(opts.sleep_interval)
             point = {"parallel": parallel, "number": number, "rate": rate}
-            shares = engine.shares(load, opts, n, parallel, number, rate, point, pidx)
-            try:
-                ray.get([w.actor.prepare.remote(spec) for w, (spec, _) in zip(workers, shares)])
-                start = time.time() + START_LEAD  # the driver's clock
-                results = ray.get([w.actor.run_point.remote(start + w.offset) for w in workers])
-            except ray.exceptions.RayActorError as exc:
-                raise AssayError(
-                    f"a Ray load generator died during point {pidx + 1} ({type(exc).__name__}); its measurements "
-                    "are incomplete, so the run stops here"
-                ) from None
-            except ray.exceptions.RayTaskError as exc:
-                cause = getattr(exc, "cause", None) or exc
-                raise AssayError(f"a Ray load generator failed: {type(cause).__name__}: {cause}") from None
-            late = max(r[0] for r in results)
+            cpu0 = time.process_time()  # the driver's share of the client CPU (the actors report theirs)
+            specs = [
+                {**spec, "k": k, "n": n, "idx": idx}
+                for k, (spec, idx) in enumerate(engine.shares(load, opts, n, parallel, number, rate, point, pidx))
+            ]
+            late = 0.0
+            if opts.warmup_num:  # every worker's warm-up ends before any worker measures (as assay_perf.workers)
+                warm = [
+                    {**spec, "number": 0, "duration": None, "schedule": None if spec["schedule"] is None else []}
+                    for spec in specs
+                ]
+                late = _phase(ray, workers, warm, run, opts, pidx)
+            late = max(late, _phase(ray, workers, [{**spec, "warmup": 0} for spec in specs], run, opts, pidx))
+            opts.points_cpu_s += time.process_time() - cpu0
             if late > LATE_WARNING:
                 run.warn(
                     "executor ray",
                     f"point {pidx + 1}: a load generator started {late * 1000:.0f} ms after the common start "
                     f"(the driver waits {START_LEAD:g} s); its share of the load came that much late",
                 )
-            for k, (w, (_spec, idx), (_late, events)) in enumerate(zip(workers, shares, results)):
-                fixed = [_onto_driver(ev, w.offset, engine.global_id(ev.request_id, k, n, idx)) for ev in events]
-                for i in range(0, len(fixed), opts.emit_batch):
-                    run.emit_many(fixed[i : i + opts.emit_batch])
             run.flush()
     finally:
         pool.shutdown()
