@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import sys
 import types
 from typing import Any
 
@@ -90,7 +91,9 @@ def test_the_engine_is_the_runners_one_copy():
     assert engine.quiet_gc is runner_module._quiet_gc
     assert engine.event_loop_run is runner_module._event_loop_run
     assert (engine.shares, engine.global_id) == (workers_module.shares, workers_module.global_id)
-    assert sorted(engine.__all__) == ["Load", "event_loop_run", "global_id", "quiet_gc", "shares"]
+    assert sorted(engine.__all__) == ["Load", "event_loop_run", "global_id", "preload", "quiet_gc", "shares"]
+    engine.preload()
+    assert "aiohttp" in sys.modules and "assay_openai.lean" in sys.modules
 
 
 def test_an_executor_built_on_the_engine_logs_the_local_runs_requests(server_process, tmp_path):
