@@ -32,7 +32,7 @@ from typing import Any
 
 import subprocess
 
-from bench_kernel import DATA, pinned, start_server, timed_child
+from bench_kernel import eval_cmd, gsm8k_answers, pinned, start_server, timed_child
 from bench_sse import ANSWER_TOKENS, env_for, old_plugin
 
 BACKEND = r"""
@@ -139,57 +139,30 @@ def main() -> None:
     p.add_argument("--startup", action="store_true", help="also --limit 1 runs: start-up and steady state apart")
     p.add_argument("--no-backend", action="store_true", help="skip the backend-only measure")
     args = p.parse_args()
-    rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")][: args.limit]
-    filler = " ".join(["step"] * (ANSWER_TOKENS - 2))
-    rules = [
-        {"match": r["question"], "answer": f"{filler} #### {r['answer'].rsplit('####', 1)[1].strip()}"} for r in rows
-    ]
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        (tmp / "rules.json").write_text(json.dumps(rules))
+        rules_path = gsm8k_answers(tmp, ANSWER_TOKENS, args.limit)
         paths: dict[str, Any] = {"old": old_tree(args.base, tmp) if args.tree else old_plugin(args.base, tmp)}
         paths["new"] = None
-        server, url = start_server(tmp / "rules.json")
+        server, url = start_server(rules_path)
         walls: dict[str, list[float]] = {k: [] for k in paths}
         cpus: dict[str, list[float]] = {k: [] for k in paths}
         starts: dict[str, list[float]] = {k: [] for k in paths}
 
-        def eval_cmd(name: str, i: Any, limit: int) -> list[str]:
-            return [
-                *pinned(1),
-                sys.executable,
-                "-m",
-                "assay",
-                "eval",
-                "--model",
-                "m",
-                "--api-url",
-                url,
-                "--datasets",
-                "gsm8k",
-                "--limit",
-                str(limit),
-                "--eval-batch-size",
-                "64",
-                "--dataset-dir",
-                str(DATA),
-                "--work-dir",
-                str(tmp / f"out-{name}-{i}"),
-                "--no-progress",
-                *(["--stream"] if args.stream else []),
-            ]
+        def gsm8k_eval(name: str, i: Any, limit: int) -> list[str]:
+            return eval_cmd(url, tmp / f"out-{name}-{i}", 64, args.stream, "--limit", str(limit))
 
         try:
             for name, path in paths.items():  # unmeasured: bytecode caches written, files in the page cache
-                timed_child(eval_cmd(name, "warm", 1), child_env(path, tmp))
+                timed_child(gsm8k_eval(name, "warm", 1), child_env(path, tmp))
             for i in range(args.repeat):
                 for name, path in paths.items():
-                    wall, cpu, _ = timed_child(eval_cmd(name, i, args.limit), child_env(path, tmp))
+                    wall, cpu, _ = timed_child(gsm8k_eval(name, i, args.limit), child_env(path, tmp))
                     walls[name].append(wall)
                     cpus[name].append(cpu)
                     row = {"path": name, "repeat": i, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
                     if args.startup:
-                        _, start, _ = timed_child(eval_cmd(name, f"{i}-1", 1), child_env(path, tmp))
+                        _, start, _ = timed_child(gsm8k_eval(name, f"{i}-1", 1), child_env(path, tmp))
                         starts[name].append(start)
                         row["startup_cpu_s"] = round(start, 3)
                     print(json.dumps(row), flush=True)

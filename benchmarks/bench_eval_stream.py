@@ -27,31 +27,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_kernel import DATA, pinned, timed_child
+from bench_kernel import eval_cmd, gsm8k_answers, pinned, timed_child
+from bench_kernel import start_server as server
 from bench_sse import ANSWER_TOKENS, ONE_ANSWER, env_for, old_plugin
 
 TTFT, ITL = 0.1, 0.005
-
-
-def server(rules: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [
-            *pinned(0),
-            sys.executable,
-            "-m",
-            "assay_testserver",
-            "--port",
-            "0",
-            "--no-record",
-            "--rules",
-            str(rules),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline().strip()
-    return proc, line.split("listening on ", 1)[1]
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -60,20 +40,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def gsm8k_rules(tmp: Path) -> Path:
-    rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")]
-    filler = " ".join(["step"] * (ANSWER_TOKENS - 2))
-    rules = [
-        {"match": r["question"], "answer": f"{filler} #### {r['answer'].rsplit('####', 1)[1].strip()}"} for r in rows
-    ]
-    path = tmp / "rules.json"
-    path.write_text(json.dumps(rules))
-    return path
-
-
-def eval_cmd(url: str, out: Path, conc: int, stream: bool, *args: str) -> list[str]:
-    cmd = [*pinned(1), sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k"]
-    cmd += ["--eval-batch-size", str(conc), "--dataset-dir", str(DATA), "--work-dir", str(out), "--no-progress", *args]
-    return cmd + (["--stream"] if stream else [])
+    return gsm8k_answers(tmp, ANSWER_TOKENS)
 
 
 def part_a(repeat: int, limit: int, paths: dict, tmp: Path) -> dict:

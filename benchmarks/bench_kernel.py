@@ -30,7 +30,8 @@ def pinned(core: int) -> list[str]:
     return ["taskset", "-c", str(core % CORES)] if shutil.which("taskset") and CORES > 1 else []
 
 
-def start_server(rules_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(rules_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """The test server on core 0, answering by ``rules_path`` (``extra``: e.g. ``--ttft 0.1 --itl 0.005``)."""
     proc = subprocess.Popen(
         [
             *pinned(0),
@@ -42,12 +43,32 @@ def start_server(rules_path: Path) -> tuple[subprocess.Popen, str]:
             "--no-record",
             "--rules",
             str(rules_path),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
     line = proc.stdout.readline().strip()
     return proc, line.split("listening on ", 1)[1]
+
+
+def gsm8k_answers(tmp: Path, answer_tokens: int, limit: int | None = None) -> Path:
+    """Rules for the test server: each GSM8K test question answered right in ``answer_tokens`` tokens."""
+    rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")][:limit]
+    filler = " ".join(["step"] * (answer_tokens - 2))
+    rules = [
+        {"match": r["question"], "answer": f"{filler} #### {r['answer'].rsplit('####', 1)[1].strip()}"} for r in rows
+    ]
+    path = tmp / "rules.json"
+    path.write_text(json.dumps(rules))
+    return path
+
+
+def eval_cmd(url: str, out: Path, conc: int, stream: bool, *args: str) -> list[str]:
+    """``assay eval`` of GSM8K against ``url`` on core 1, at concurrency ``conc`` (``args``: e.g. ``--limit``)."""
+    cmd = [*pinned(1), sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k"]
+    cmd += ["--eval-batch-size", str(conc), "--dataset-dir", str(DATA), "--work-dir", str(out), "--no-progress", *args]
+    return cmd + (["--stream"] if stream else [])
 
 
 def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_kernel import DATA, ROOT, pinned, start_server, timed_child
+from bench_kernel import ROOT, eval_cmd, gsm8k_answers, pinned, start_server, timed_child
 
 ANSWER_TOKENS = 64
 
@@ -69,13 +69,7 @@ def env_for(path: Path | None) -> dict[str, str]:
 
 
 def bench_eval(repeat: int, limit: int, paths: dict[str, Path | None], tmp: Path) -> list[dict]:
-    rows = [json.loads(line) for line in open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8")][:limit]
-    filler = " ".join(["step"] * (ANSWER_TOKENS - 2))
-    rules = [
-        {"match": r["question"], "answer": f"{filler} #### {r['answer'].rsplit('####', 1)[1].strip()}"} for r in rows
-    ]
-    rules_path = tmp / "rules.json"
-    rules_path.write_text(json.dumps(rules))
+    rules_path = gsm8k_answers(tmp, ANSWER_TOKENS, limit)
     server, url = start_server(rules_path)
     results = []
     try:
@@ -83,30 +77,7 @@ def bench_eval(repeat: int, limit: int, paths: dict[str, Path | None], tmp: Path
             for name, path in paths.items():
                 walls, cpus = [], []
                 for i in range(repeat):
-                    cmd = [
-                        *pinned(1),
-                        sys.executable,
-                        "-m",
-                        "assay",
-                        "eval",
-                        "--model",
-                        "m",
-                        "--api-url",
-                        url,
-                        "--datasets",
-                        "gsm8k",
-                        "--limit",
-                        str(limit),
-                        "--eval-batch-size",
-                        "64",
-                        "--dataset-dir",
-                        str(DATA),
-                        "--work-dir",
-                        str(tmp / f"out-{name}-{stream}-{i}"),
-                        "--no-progress",
-                    ]
-                    if stream:
-                        cmd.append("--stream")
+                    cmd = eval_cmd(url, tmp / f"out-{name}-{stream}-{i}", 64, stream, "--limit", str(limit))
                     wall, cpu, _ = timed_child(cmd, env_for(path))
                     walls.append(wall)
                     cpus.append(cpu)
