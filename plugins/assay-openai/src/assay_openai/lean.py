@@ -223,8 +223,6 @@ class _Conn(asyncio.Protocol):
 
     # ---- the request -----------------------------------------------------------------
     def _message_complete(self) -> None:
-        from .http import status_kind, status_message
-
         rec = self.rec
         status = self.status
         assert status is not None
@@ -236,6 +234,8 @@ class _Conn(asyncio.Protocol):
         if status in REDIRECTS or body is None:
             pass  # handed back to the caller (aiohttp follows redirects, knows more encodings), or failed
         elif status >= 400:  # classified and told as the eval backend does (assay_openai.http)
+            from .http import status_kind, status_message
+
             rec.fail(status_kind(status)[0], status_message(status, body))
         elif self.stream:
             if self.pool.on_tail is not None:
@@ -299,6 +299,8 @@ class _Conn(asyncio.Protocol):
 
 class Pool:
     """Keep-alive connections to one origin; the caller bounds how many requests are in flight."""
+
+    Unsupported = LeanUnsupported  # what :meth:`request` raises to hand a request back (no import per request)
 
     def __init__(
         self,
@@ -432,7 +434,7 @@ class Pool:
                 wait.append(left)
             handle[0] = loop.call_later(min(wait), check)
 
-        handle[0] = loop.call_later(min(x for x in (read, total) if x), check)
+        handle[0] = loop.call_later(min(read, total) if read and total else (read or total), check)
         try:
             await fut
         finally:

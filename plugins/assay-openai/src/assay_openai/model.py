@@ -498,12 +498,12 @@ class OpenAIModel:
         """The answer's body; an HTTP error status raised as :class:`HTTPStatusError`."""
         pool = self._lean_pool(url)
         if pool is not None:
-            from .lean import LeanUnsupported
-
             rec = _LeanRecord(None)
             try:
-                status = await _lean_request(pool, data, rec, None, url)
-            except LeanUnsupported:  # e.g. a redirect: aiohttp from now on, this request again
+                status, _ = await pool.request(data, rec, False)
+            except OSError as exc:  # connecting failed
+                raise _connect_failure(exc, pool, url)  # noqa: B904 - its cause set there
+            except pool.Unsupported:  # e.g. a redirect: aiohttp from now on, this request again
                 self._no_lean(url, pool)
             else:
                 timed.status = status  # a body cut short: its answer's status, as aiohttp's path has it
@@ -574,12 +574,10 @@ class OpenAIModel:
         pool = self._lean_pool(url)
         done = False
         if pool is not None:
-            from .lean import LeanUnsupported
-
             try:
                 await self._lean_stream(pool, self._encoder.encode(body), events, off)
                 done = True
-            except LeanUnsupported:  # e.g. a redirect: aiohttp from now on, this request again
+            except pool.Unsupported:  # e.g. a redirect: aiohttp from now on, this request again
                 self._no_lean(url, pool)
                 timed.status = None
                 calls.clear()
@@ -619,7 +617,10 @@ class OpenAIModel:
         """One streamed request on the lean client; its failures raised as the aiohttp path raises them."""
         rec = _LeanRecord(events)
         timed = events.timed
-        status = await _lean_request(pool, data, rec, off, timed.url)
+        try:
+            status, _ = await pool.request(data, rec, False, off)
+        except OSError as exc:  # connecting failed
+            raise _connect_failure(exc, pool, timed.url)  # noqa: B904 - its cause set there
         timed.status = status
         if rec.exc is not None:  # raised by EventStream.read (an error event, an undecodable chunk)
             raise rec.exc
@@ -659,19 +660,18 @@ class _LeanRecord:
         self.status, self.ctype, self.retry_after = status, ctype, retry_after
 
 
-async def _lean_request(pool: Any, data: bytes, rec: _LeanRecord, off: float | None, url: str) -> int | None:
-    """One request on the lean client; the answer's status. A failure to connect is raised as aiohttp
-    raises it (same class name, same words, the cause chained)."""
-    try:
-        status, _ = await pool.request(data, rec, False, off)
-    except TimeoutError as exc:
-        raise ConnectionTimeoutError(f"Connection timeout to host {url}") from exc
-    except OSError as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
-        raise ClientConnectorError(
-            f"Cannot connect to host {pool.host}:{pool.port} ssl:default [{cause.strerror or cause}]"
-        ) from cause
-    return status
+def _connect_failure(exc: OSError, pool: Any, url: str) -> BaseException:
+    """The lean client's failure to connect as aiohttp raises it (same class name, same words), the cause chained."""
+    if isinstance(exc, TimeoutError):
+        err: BaseException = ConnectionTimeoutError(f"Connection timeout to host {url}")
+        err.__cause__ = exc
+        return err
+    cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+    err = ClientConnectorError(
+        f"Cannot connect to host {pool.host}:{pool.port} ssl:default [{cause.strerror or cause}]"
+    )
+    err.__cause__ = cause
+    return err
 
 
 def _status_error(status: int, rec: _LeanRecord) -> HTTPStatusError:
