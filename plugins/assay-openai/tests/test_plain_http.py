@@ -187,3 +187,39 @@ def test_one_model_in_two_event_loops(test_server):
     (pool,) = m._pools.values()
     assert len(pool.all) == 1  # the first loop's connection was dropped, one made in the second
     pool.close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_answer_that_is_not_http_fails_alike_on_both_clients(test_server, monkeypatch, stream):
+    """Bytes that are not an HTTP answer: aiohttp's ClientResponseError (kind connection) on both clients,
+    streamed or not, and the next request is served (the lean client in its own words, aiohttp in its)."""
+    got = {}
+    for lean in (True, False):
+        if lean:
+            monkeypatch.delenv("ASSAY_OPENAI_HTTP", raising=False)
+        else:
+            monkeypatch.setenv("ASSAY_OPENAI_HTTP", "aiohttp")
+        srv = test_server(faults={"bad_http": [1]}, default_answer="one two")
+        run = Recorder()
+
+        async def go(url, run, lean):
+            m = OpenAIModel(ModelConfig(model="m", api_url=url, stream=stream), run)
+            assert m._lean == lean
+            out = []
+            for i in range(2):
+                try:
+                    out.append((await m.generate(GenerateRequest(sample_id=f"s/{i}", prompt="x"))).output)
+                except Exception as exc:  # noqa: BLE001
+                    out.append((type(exc).__name__, exc.kind, exc.status, str(exc)))
+            await m.aclose()
+            return out
+
+        (name, kind, status, message), second = anyio.run(go, srv.url, run, lean)
+        assert (name, kind, status, second) == ("TransientError", "connection", None, "one two")
+        assert message.startswith("ClientResponseError: 400, message=")
+        assert [(e.ok, e.status, e.error_kind, e.error) for e in run.events] == [
+            (False, None, "connection", message),
+            (True, 200, None, None),
+        ]
+        got[lean] = message
+    assert got[True] == "ClientResponseError: 400, message='Invalid status code'"

@@ -37,6 +37,7 @@ FAULT_KINDS = (
     "truncate_whole",  # a non-streamed answer cut inside its body ("truncate" acts inside a stream only)
     "gzip_whole",  # a non-streamed answer sent gzip-compressed (Content-Encoding: gzip), unasked
     "unknown_encoding_whole",  # a non-streamed answer with a Content-Encoding no client knows (the body as is)
+    "bad_http",  # bytes that are not an HTTP answer (a bad status line), then the connection closes
 )
 
 
@@ -456,6 +457,11 @@ class Server:
         if fault == "reset":
             if request.transport is not None:
                 request.transport.abort()
+            raise asyncio.CancelledError
+        if fault == "bad_http":
+            if request.transport is not None:
+                request.transport.write(b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}")
+                request.transport.close()
             raise asyncio.CancelledError
         return body, n, fault, None
 
