@@ -15,7 +15,7 @@ import textwrap
 
 # modules that `assay eval` of an API model must not load (each costs start-up time)
 NOT_IMPORTED = [
-    "aiohttp",  # assay_openai.plain sends the non-streamed requests
+    "aiohttp",  # assay_openai.lean sends the requests to plain http://
     "numpy",  # assay_perf.stats folds the request times
     "assay_perf.cli",
     "assay_collection.cli",

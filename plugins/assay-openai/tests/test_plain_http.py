@@ -1,4 +1,4 @@
-"""Non-streamed requests over plain http:// (assay_openai.plain, issue 18) against aiohttp's path:
+"""Non-streamed requests over plain http:// (the one lean client, assay_openai.lean, issue 18) against aiohttp's path:
 the same answers, the same RequestTimed, the same errors with the same words, for every fault the
 test server makes; and aiohttp is not imported by a backend that does not need it."""
 
@@ -24,14 +24,15 @@ class Recorder:
 
 
 def _ask(url, *, plain: bool, timeout=None, n=1):
-    """n requests one after the other; (results or the exception, the RequestTimed events, used plain?)."""
+    """n requests one after the other; (results or the exception, the RequestTimed events, the lean client
+    chosen?, the lean client served to the end?)."""
     run = Recorder()
 
     async def go():
         m = OpenAIModel(ModelConfig(model="m", api_url=url, timeout=timeout), run)
-        used = m._plain is not None
+        used = m._lean
         if not plain:
-            m._plain = None  # aiohttp's session, as before issue 18
+            m._lean = False  # aiohttp's session, as before issue 18
         out = []
         try:
             for i in range(n):
@@ -43,11 +44,12 @@ def _ask(url, *, plain: bool, timeout=None, n=1):
                 except Exception as exc:  # noqa: BLE001
                     out.append((type(exc).__name__, getattr(exc, "kind", None), getattr(exc, "status", None), str(exc)))
         finally:
+            served = bool(m._pools) and m._session is None
             await m.aclose()
-        return out, used
+        return out, used, served
 
-    out, used = anyio.run(go)
-    return out, run.events, used
+    out, used, served = anyio.run(go)
+    return out, run.events, used, served
 
 
 def _facts(timed):
@@ -65,14 +67,18 @@ def _facts(timed):
         ("reset", "connection"),
         ("truncate_whole", "connection"),
         ("redirect", None),  # followed: the request is sent again (by aiohttp) and answered
+        ("gzip_whole", None),  # decoded, as aiohttp decodes it (the lean client keeps serving)
+        ("unknown_encoding_whole", None),  # handed to aiohttp, which gives the body as it is (JSON here)
     ],
 )
 def test_plain_http_is_aiohttp_to_the_word(test_server, fault, kind):
     results = {}
     for plain in (True, False):
         srv = test_server(faults={fault: [1]} if fault else {}, default_answer="one two three")
-        out, events, used = _ask(srv.url, plain=plain, n=2)
-        assert used  # a plain http:// URL, no proxy: the plain client is the backend's choice
+        out, events, used, served = _ask(srv.url, plain=plain, n=2)
+        assert used  # a plain http:// URL, no proxy: the lean client is the backend's choice
+        # a redirect, an unknown encoding: aiohttp from then on
+        assert served == (plain and fault not in ("redirect", "unknown_encoding_whole"))
         assert out[1] == ("one two three", "stop", out[1][2])  # the connection after a fault serves again
         assert [e.error_kind for e in events][-1] is None
         assert events[0].error_kind == kind
@@ -82,7 +88,8 @@ def test_plain_http_is_aiohttp_to_the_word(test_server, fault, kind):
 
 def test_truncated_answer_is_told_as_aiohttp_tells_it(test_server):
     srv = test_server(faults={"truncate_whole": [1]})
-    out, events, _ = _ask(srv.url, plain=True)
+    out, events, _, served = _ask(srv.url, plain=True)
+    assert served
     ((name, kind, status, message),) = out
     assert (name, kind, status) == ("TransientError", "connection", None)
     got = re.fullmatch(
@@ -103,7 +110,8 @@ def test_read_timeout_as_aiohttp(test_server):
     results = {}
     for plain in (True, False):
         srv = test_server(faults={"hang": [1]}, hang_seconds=3)
-        out, events, _ = _ask(srv.url, plain=plain, timeout=0.3)
+        out, events, _, served = _ask(srv.url, plain=plain, timeout=0.3)
+        assert served == plain
         results[plain] = (out, [_facts(e) for e in events])
     assert results[True] == results[False]
     assert results[True][0] == [
@@ -128,15 +136,19 @@ def test_refused_connection_as_aiohttp():
 
 
 def test_proxy_or_https_goes_through_aiohttp(monkeypatch):
-    def chosen(url):
-        return OpenAIModel(ModelConfig(model="m", api_url=url), Recorder())._plain is not None
+    """The one choice of client, streamed or not."""
+
+    def chosen(url, stream=False):
+        return OpenAIModel(ModelConfig(model="m", api_url=url, stream=stream), Recorder())._lean
 
     assert chosen("http://127.0.0.1:1/v1") and not chosen("https://127.0.0.1:1/v1")
+    assert chosen("http://127.0.0.1:1/v1", stream=True) and not chosen("https://127.0.0.1:1/v1", stream=True)
     assert not chosen("http://user:pw@127.0.0.1:1/v1")
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    assert not chosen("http://127.0.0.1:1/v1")
+    assert not chosen("http://127.0.0.1:1/v1") and not chosen("http://127.0.0.1:1/v1", stream=True)
     monkeypatch.delenv("HTTP_PROXY")
-    assert not OpenAIModel(ModelConfig(model="m", api_url="http://127.0.0.1:1/v1", stream=True), Recorder())._plain
+    monkeypatch.setenv("ASSAY_OPENAI_HTTP", "aiohttp")
+    assert not chosen("http://127.0.0.1:1/v1") and not chosen("http://127.0.0.1:1/v1", stream=True)
 
 
 def test_keep_alive_and_no_aiohttp_import(test_server):
@@ -152,7 +164,8 @@ async def go():
     m = OpenAIModel(ModelConfig(model="m", api_url={srv.url!r}), R())
     for i in range(10):
         assert (await m.generate(GenerateRequest(sample_id="s", prompt="x"))).output == "ok"
-    n = len(m._plain.all)
+    (pool,) = m._pools.values()
+    n = len(pool.all)
     await m.aclose()
     return n
 print(anyio.run(go), "aiohttp" in sys.modules)
@@ -171,5 +184,42 @@ def test_one_model_in_two_event_loops(test_server):
 
     assert anyio.run(ask) == "ok"
     assert anyio.run(ask) == "ok"
-    assert len(m._plain.all) == 1  # the first loop's connection was dropped, one made in the second
-    m._plain.close()
+    (pool,) = m._pools.values()
+    assert len(pool.all) == 1  # the first loop's connection was dropped, one made in the second
+    pool.close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_answer_that_is_not_http_fails_alike_on_both_clients(test_server, monkeypatch, stream):
+    """Bytes that are not an HTTP answer: aiohttp's ClientResponseError (kind connection) on both clients,
+    streamed or not, and the next request is served (the lean client in its own words, aiohttp in its)."""
+    got = {}
+    for lean in (True, False):
+        if lean:
+            monkeypatch.delenv("ASSAY_OPENAI_HTTP", raising=False)
+        else:
+            monkeypatch.setenv("ASSAY_OPENAI_HTTP", "aiohttp")
+        srv = test_server(faults={"bad_http": [1]}, default_answer="one two")
+        run = Recorder()
+
+        async def go(url, run, lean):
+            m = OpenAIModel(ModelConfig(model="m", api_url=url, stream=stream), run)
+            assert m._lean == lean
+            out = []
+            for i in range(2):
+                try:
+                    out.append((await m.generate(GenerateRequest(sample_id=f"s/{i}", prompt="x"))).output)
+                except Exception as exc:  # noqa: BLE001
+                    out.append((type(exc).__name__, exc.kind, exc.status, str(exc)))
+            await m.aclose()
+            return out
+
+        (name, kind, status, message), second = anyio.run(go, srv.url, run, lean)
+        assert (name, kind, status, second) == ("TransientError", "connection", None, "one two")
+        assert message.startswith("ClientResponseError: 400, message=")
+        assert [(e.ok, e.status, e.error_kind, e.error) for e in run.events] == [
+            (False, None, "connection", message),
+            (True, 200, None, None),
+        ]
+        got[lean] = message
+    assert got[True] == "ClientResponseError: 400, message='Invalid status code'"

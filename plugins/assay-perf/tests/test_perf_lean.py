@@ -1,4 +1,4 @@
-"""The lean HTTP client (assay_perf.lean) against the real test server, next to the aiohttp path.
+"""The lean HTTP client (assay_openai.lean, shared with the eval backend) against the real test server, next to the aiohttp path.
 
 ``ASSAY_PERF_HTTP=aiohttp`` selects the aiohttp client; the default is the lean one for plain
 ``http://`` URLs. Both must classify every fault the same way and give the same events.

@@ -97,7 +97,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def exception_kind(exc: BaseException) -> str | None:
     """``timeout``, ``truncated`` or ``connection`` for a client-side failure; None if it is none of these."""
-    aiohttp = sys.modules.get("aiohttp")  # not loaded (assay_openai.plain's requests): none of its errors
+    aiohttp = sys.modules.get("aiohttp")  # not loaded (the lean client's requests): none of its errors
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) or (  # noqa: UP041
         aiohttp is not None and isinstance(exc, aiohttp.ServerTimeoutError)
     ):

@@ -11,7 +11,9 @@ answer is framed by the SSE parser the eval backend uses (:class:`assay_openai.s
 and handed to the API's ``on_event`` inside ``data_received``, with the time taken when the read
 arrived, before any parsing. No coroutine wakes up per chunk: the request's coroutine waits once,
 for the end of the answer. Anything else (https, a proxy, redirects, odd header values) is left to
-aiohttp by the caller; a redirect seen here hands the request back (:class:`LeanUnsupported`).
+aiohttp by the caller; a redirect seen here hands the request back (:class:`LeanUnsupported`), as
+does a ``Content-Encoding`` other than gzip or deflate (those are decoded when the pool is made with
+``decompress=True``: the eval backend's whole answers, as aiohttp decodes them).
 
 Errors are the classes of the aiohttp path: ``timeout`` (connect or read timeout), ``connection``
 (refused, reset or closed before the answer's headers), ``truncated`` (closed inside the body).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,7 +69,9 @@ class _Conn(asyncio.Protocol):
         "chunked",
         "content_type",
         "done",
+        "encoding",
         "first_byte",
+        "handback",
         "length",
         "off",
         "parser",
@@ -111,8 +116,21 @@ class _Conn(asyncio.Protocol):
         elif not self.chunked and self.length is None:
             self._message_complete()  # a body that lasts until the connection closes
             return
-        else:
+        elif self.chunked:  # as aiohttp words it
+            rec.fail(
+                "truncated",
+                "Response payload is not completed: <TransferEncodingError: 400, message='Not enough data to "
+                "satisfy transfer length header.'>",
+            )
+        elif self.stream:
             rec.fail("truncated", f"response ended early: {exc or 'the connection closed inside the body'}")
+        else:
+            got = sum(map(len, self.body))
+            rec.fail(
+                "truncated",
+                "Response payload is not completed: <ContentLengthError: 400, message='Not enough data to "
+                f"satisfy content length header (received {got} of {self.length} bytes).'>",
+            )
         done.set_result(None)
 
     def data_received(self, data: bytes) -> None:
@@ -155,6 +173,8 @@ class _Conn(asyncio.Protocol):
             self.chunked = True
         elif key == b"retry-after":
             self.retry_after = value
+        elif key == b"content-encoding":
+            self.encoding += value
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
@@ -195,7 +215,7 @@ class _Conn(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self.status is None:
-            self.content_type = b""  # after an interim answer: headers start again
+            self.content_type = self.encoding = b""  # after an interim answer: headers start again
             return
         if self.pieces:
             self._stream_read()
@@ -203,25 +223,49 @@ class _Conn(asyncio.Protocol):
 
     # ---- the request -----------------------------------------------------------------
     def _message_complete(self) -> None:
-        from .http import status_kind, status_message
-
         rec = self.rec
         status = self.status
         assert status is not None
-        if status in REDIRECTS:
-            pass  # handed back to the caller (aiohttp follows redirects)
+        body = b""
+        if not self.stream and status not in REDIRECTS:
+            body = b"".join(self.body)
+            if self.encoding and self.pool.decompress:
+                body = self._decoded(body)
+        if status in REDIRECTS or body is None:
+            pass  # handed back to the caller (aiohttp follows redirects, knows more encodings), or failed
         elif status >= 400:  # classified and told as the eval backend does (assay_openai.http)
-            rec.fail(status_kind(status)[0], status_message(status, b"".join(self.body)))
+            from .http import status_kind, status_message
+
+            rec.fail(status_kind(status)[0], status_message(status, body))
         elif self.stream:
             if self.pool.on_tail is not None:
                 self.pool.on_tail(self.sse, rec)
         else:
-            self.pool.on_body(b"".join(self.body), time.perf_counter() + self.off, rec)
+            self.pool.on_body(body, time.perf_counter() + self.off, rec)
         if not self.parser.should_keep_alive():
             self.usable = False
         done = self.done
         if done is not None and not done.done():
             done.set_result(None)
+
+    def _decoded(self, body: bytes) -> bytes | None:
+        """A gzip or deflate body decoded (aiohttp's ``auto_decompress``); None: an encoding for aiohttp."""
+        encoding = self.encoding.decode("latin-1").strip().lower()
+        if encoding in ("identity", ""):
+            return body
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            self.handback = True
+            return None
+        try:
+            return zlib.decompress(body, 47 if "gzip" in encoding else 15)
+        except zlib.error:
+            try:
+                if encoding == "deflate":
+                    return zlib.decompress(body, -15)  # raw deflate, as some servers send it
+            except zlib.error:
+                pass
+        self.rec.fail("truncated", f"400, message='Can not decode content-encoding: {encoding}'")
+        return None
 
     def _fail(self, kind: str, message: str) -> None:
         self.rec.fail(kind, message)
@@ -237,6 +281,8 @@ class _Conn(asyncio.Protocol):
         self.status = None
         self.first_byte = None
         self.content_type = b""
+        self.encoding = b""
+        self.handback = False
         self.length = None
         self.chunked = False
         self.retry_after = None
@@ -254,6 +300,8 @@ class _Conn(asyncio.Protocol):
 class Pool:
     """Keep-alive connections to one origin; the caller bounds how many requests are in flight."""
 
+    Unsupported = LeanUnsupported  # what :meth:`request` raises to hand a request back (no import per request)
+
     def __init__(
         self,
         host: str,
@@ -269,15 +317,19 @@ class Pool:
         total_timeout: float | None,
         on_read: Any = None,
         on_tail: Any = None,
+        decompress: bool = False,
     ) -> None:
         """``on_event(payload, t, rec)``: each SSE event's data (``[DONE]`` and ``event: error`` are
         handled here); ``on_read(data, t, rec)`` instead: each read's body bytes, unframed;
-        ``on_tail(sse_parser, rec)``: at the end of a stream; ``on_body(body, t, rec)``: a whole answer."""
+        ``on_tail(sse_parser, rec)``: at the end of a stream; ``on_body(body, t, rec)``: a whole answer;
+        ``decompress``: a whole answer's gzip or deflate body is decoded (another encoding hands the
+        request back)."""
         self.loop = asyncio.get_running_loop()
         self.host, self.port, self.prefix = host, port, prefix
         self.stream = stream
         self.on_event, self.on_body = on_event, on_body
         self.on_read, self.on_tail = on_read, on_tail
+        self.decompress = decompress
         self.off = off
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -336,7 +388,7 @@ class Pool:
             conn.usable = False
             conn.transport.close()
             raise
-        if conn.status in REDIRECTS and fut.done() and rec.error_kind is None:
+        if (conn.status in REDIRECTS or conn.handback) and fut.done() and rec.error_kind is None:
             conn.usable = False
             conn.transport.close()
             raise LeanUnsupported(conn.status)
@@ -382,7 +434,7 @@ class Pool:
                 wait.append(left)
             handle[0] = loop.call_later(min(wait), check)
 
-        handle[0] = loop.call_later(min(x for x in (read, total) if x), check)
+        handle[0] = loop.call_later(min(read, total) if read and total else (read or total), check)
         try:
             await fut
         finally:
@@ -394,6 +446,9 @@ class Pool:
     def close(self) -> None:
         for c in list(self.all):
             if c.transport is not None:
-                c.transport.close()
+                try:
+                    c.transport.close()
+                except RuntimeError:  # its event loop is closed already (a later anyio.run): nothing to do
+                    pass
         self.all.clear()
         self.idle.clear()

@@ -1,9 +1,9 @@
 """The ``openai_api`` backend: one aiohttp session (:mod:`assay_openai.http`, shared with
 ``assay perf``), msgspec bodies, the SSE parser of :mod:`assay_openai.sse`; every request timed.
-Non-streamed requests to a plain ``http://`` URL go through :mod:`assay_openai.plain` (keep-alive
-HTTP/1.1 on asyncio, no aiohttp: issue 18), with the same errors; anything it does not do, aiohttp does.
-Streamed answers to plain ``http://`` URLs go through the lean client of :mod:`assay_openai.lean`
-(also ``assay perf``'s), each read handed to :class:`EventStream` as it arrives; aiohttp otherwise.
+Requests to a plain ``http://`` URL, streamed or not, go through the one lean client of
+:mod:`assay_openai.lean` (also ``assay perf``'s; keep-alive HTTP/1.1 on asyncio, no aiohttp: issue 18),
+a stream's reads handed to :class:`EventStream` as they arrive, with aiohttp's errors and words;
+anything it does not do (https, a proxy, a redirect), aiohttp does (``ASSAY_OPENAI_HTTP=aiohttp``: always).
 
 No openai SDK on this path: its per-request objects cost more CPU than the whole request
 (issue 18), and its low-level ``post`` needed a private import.
@@ -137,12 +137,6 @@ def _deadline() -> float:
 
 def _retry_after(exc: BaseException) -> float | None:
     return exc.retry_after if isinstance(exc, HTTPStatusError) else None
-
-
-def _plain_origin(base_url: str, headers: dict[str, str]) -> Any:
-    from .plain import plain_origin
-
-    return plain_origin(base_url, headers)
 
 
 def _base_url(api_url: str | None) -> str:
@@ -369,17 +363,11 @@ class OpenAIModel:
         self.extra_model_args = args
         self._encoder = msgspec.json.Encoder()
         self._served: str | None = None
-        self._plain: Any = None  # the plain-HTTP pool of non-streamed requests; None: aiohttp's session
-        origin = None if self.stream else _plain_origin(self.base_url, self._headers)
-        if origin is not None:
-            from .plain import PlainPool
-
-            host, port, self._plain_path, head = origin
-            self._plain = PlainPool(host, port, head, self._timeout)
-        else:
-            import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
         self._pools: dict[str, Any] = {}  # the lean client's connections (assay_openai.lean), per URL
-        self._lean = os.environ.get("ASSAY_OPENAI_HTTP", "lean") != "aiohttp"  # streamed answers only
+        # the one choice, streamed or not: the lean client where it can serve the URL, else aiohttp
+        self._lean = _lean_target(self.base_url + "/completions", self._headers) is not None
+        if not self._lean:
+            import aiohttp  # noqa: F401 - imported with the backend, not inside the first (timed) request
 
     def _lean_pool(self, url: str) -> Any:
         """The lean client's pool for ``url`` when it can serve it (plain http, no proxy, ordinary
@@ -391,29 +379,33 @@ class OpenAIModel:
             pool.close()  # made in another event loop (a later run of the same backend)
         if not self._lean:
             return None
-        try:
-            from .lean import Pool, lean_target
-        except ImportError:  # httptools not installed: aiohttp does it all
-            self._lean = False
-            return None
-        target = _plain_target(url, self._headers, lean_target)
+        target = _lean_target(url, self._headers)
         if target is None:
             return None
+        from .lean import Pool
+
         host, port, prefix = target
         pool = self._pools[url] = Pool(
             host,
             port,
             prefix,
-            stream=True,
+            stream=self.stream,
             on_event=None,
             on_body=_lean_body,
-            on_read=_lean_read,
+            on_read=_lean_read if self.stream else None,
             off=0.0,
             connect_timeout=self._timeout,
             read_timeout=self._timeout,
             total_timeout=None,
+            decompress=not self.stream,  # a whole answer decoded as aiohttp decodes it
         )
         return pool
+
+    def _no_lean(self, url: str, pool: Any) -> None:
+        """The lean client handed a request back (a redirect...): aiohttp from now on."""
+        self._lean = False
+        self._pools.pop(url, None)
+        pool.close()
 
     def _http(self) -> Any:
         if self._session is None:
@@ -439,8 +431,6 @@ class OpenAIModel:
         return self._served
 
     async def aclose(self) -> None:
-        if self._plain is not None:
-            self._plain.close()
         pools, self._pools = self._pools, {}
         for pool in pools.values():
             pool.close()
@@ -506,21 +496,23 @@ class OpenAIModel:
 
     async def _post_whole(self, url: str, data: bytes, timed: RequestTimed) -> bytes:
         """The answer's body; an HTTP error status raised as :class:`HTTPStatusError`."""
-        if self._plain is not None:
-            from .plain import Unsupported
-
+        pool = self._lean_pool(url)
+        if pool is not None:
+            rec = _LeanRecord(None)
             try:
-                status, headers, content = await self._plain.post(self._plain_path + url[len(self.base_url) :], data)
-            except Unsupported:
-                pass  # aiohttp sends it (a redirect...)
-            except Exception as exc:
-                timed.status = getattr(exc, "status", None)  # a body cut short: its answer's status
-                raise
+                status, _ = await pool.request(data, rec, False)
+            except OSError as exc:  # connecting failed
+                raise _connect_failure(exc, pool, url)  # noqa: B904 - its cause set there
+            except pool.Unsupported:  # e.g. a redirect: aiohttp from now on, this request again
+                self._no_lean(url, pool)
             else:
-                timed.status = status
-                if status >= 400:
-                    raise HTTPStatusError(status, content, headers)
-                return content
+                timed.status = status  # a body cut short: its answer's status, as aiohttp's path has it
+                if status is not None and status >= 400:
+                    raise _status_error(status, rec)
+                if rec.error_kind is not None:
+                    raise _lean_failure(rec.error_kind, rec.error or "")
+                assert rec.body is not None
+                return rec.body
         async with self._http().post(url, data=data) as resp:
             timed.status = resp.status
             content = await resp.read()
@@ -582,15 +574,11 @@ class OpenAIModel:
         pool = self._lean_pool(url)
         done = False
         if pool is not None:
-            from .lean import LeanUnsupported
-
             try:
                 await self._lean_stream(pool, self._encoder.encode(body), events, off)
                 done = True
-            except LeanUnsupported:  # e.g. a redirect: aiohttp from now on, this request again
-                self._lean = False
-                self._pools.pop(url, None)
-                pool.close()
+            except pool.Unsupported:  # e.g. a redirect: aiohttp from now on, this request again
+                self._no_lean(url, pool)
                 timed.status = None
                 calls.clear()
                 events = EventStream(chat, timed, calls)
@@ -629,16 +617,15 @@ class OpenAIModel:
         """One streamed request on the lean client; its failures raised as the aiohttp path raises them."""
         rec = _LeanRecord(events)
         timed = events.timed
-        status, _ = await pool.request(data, rec, False, off)
+        try:
+            status, _ = await pool.request(data, rec, False, off)
+        except OSError as exc:  # connecting failed
+            raise _connect_failure(exc, pool, timed.url)  # noqa: B904 - its cause set there
         timed.status = status
         if rec.exc is not None:  # raised by EventStream.read (an error event, an undecodable chunk)
             raise rec.exc
-        if status is not None and status >= 400:  # told as HTTPStatusError tells it (status_message)
-            err = HTTPStatusError(
-                status, b"", {"retry-after": rec.retry_after.decode("latin-1")} if rec.retry_after else None
-            )
-            err.args = (rec.error or f"HTTP {status}",)
-            raise err
+        if status is not None and status >= 400:
+            raise _status_error(status, rec)
         if rec.error_kind is not None:
             raise _lean_failure(rec.error_kind, rec.error or "")
         if rec.body is not None:
@@ -653,7 +640,7 @@ class _LeanRecord:
 
     __slots__ = ("body", "ctype", "error", "error_kind", "events", "exc", "retry_after", "sent", "status")
 
-    def __init__(self, events: EventStream) -> None:
+    def __init__(self, events: EventStream | None) -> None:
         self.events = events
         self.error_kind: str | None = None
         self.error: str | None = None
@@ -673,9 +660,30 @@ class _LeanRecord:
         self.status, self.ctype, self.retry_after = status, ctype, retry_after
 
 
+def _connect_failure(exc: OSError, pool: Any, url: str) -> BaseException:
+    """The lean client's failure to connect as aiohttp raises it (same class name, same words), the cause chained."""
+    if isinstance(exc, TimeoutError):
+        err: BaseException = ConnectionTimeoutError(f"Connection timeout to host {url}")
+        err.__cause__ = exc
+        return err
+    cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+    err = ClientConnectorError(
+        f"Cannot connect to host {pool.host}:{pool.port} ssl:default [{cause.strerror or cause}]"
+    )
+    err.__cause__ = cause
+    return err
+
+
+def _status_error(status: int, rec: _LeanRecord) -> HTTPStatusError:
+    """An error status on the lean client, told as :class:`HTTPStatusError` tells it (status_message)."""
+    err = HTTPStatusError(status, b"", {"retry-after": rec.retry_after.decode("latin-1")} if rec.retry_after else None)
+    err.args = (rec.error or f"HTTP {status}",)
+    return err
+
+
 def _lean_read(data: bytes, t: float, rec: _LeanRecord) -> None:
     try:
-        rec.events.read(data, t)
+        rec.events.read(data, t)  # type: ignore[union-attr] - a streamed request's record has its events
     except Exception as exc:
         rec.exc = exc  # raised again by the request's coroutine, as aiohttp's path raises it
         raise
@@ -685,26 +693,60 @@ def _lean_body(body: bytes, t: float, rec: _LeanRecord) -> None:
     rec.body = body
 
 
+# The exceptions aiohttp raises for the lean client's failures, by name and wording, so that errors read
+# the same on both clients (:func:`classify` sorts them into the same kinds), without importing aiohttp.
+class ClientConnectorError(ConnectionError):
+    pass
+
+
+class ServerDisconnectedError(ConnectionError):
+    def __init__(self, message: str = "Server disconnected") -> None:
+        super().__init__(message)
+
+
+class ClientPayloadError(ConnectionError):
+    pass
+
+
+class ClientResponseError(ConnectionError):
+    pass
+
+
+class SocketTimeoutError(TimeoutError):
+    pass
+
+
+class ConnectionTimeoutError(TimeoutError):
+    pass
+
+
 def _lean_failure(kind: str, message: str) -> BaseException:
     """The lean client's failure as the exception aiohttp raises for it (same kind, same words)."""
-    import aiohttp  # only on a failure: a plain-http run may never import aiohttp (start-up, issue 18)
-
     if kind == "timeout":
-        return aiohttp.SocketTimeoutError("Timeout on reading data from socket")
+        return SocketTimeoutError("Timeout on reading data from socket")
     if kind == "connection":
-        return aiohttp.ServerDisconnectedError()
+        return ServerDisconnectedError()
     if kind == "truncated":
-        return aiohttp.ClientPayloadError(message)
-    if kind == "malformed":
-        return ValueError(message)
+        return ClientPayloadError(message)
+    if kind == "malformed":  # an unparseable HTTP answer: aiohttp's ClientResponseError (400, message=...)
+        detail = message.removeprefix("unparseable HTTP response: ")
+        return ClientResponseError(f"400, message={detail!r}")
     return RuntimeError(message)
 
 
-def _plain_target(url: str, headers: dict[str, str], lean_target: Any) -> tuple[str, int, bytes] | None:
-    """``lean_target``, unless a proxy from the environment applies or a header is not ASCII (aiohttp's cases)."""
+def _lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | None:
+    """Where the lean client sends ``url`` (:func:`assay_openai.lean.lean_target`); None: aiohttp does,
+    for https, a proxy from the environment, a header that is not ASCII, ``ASSAY_OPENAI_HTTP=aiohttp``,
+    or no httptools. The one choice of client, streamed or not."""
     import urllib.request
 
+    if os.environ.get("ASSAY_OPENAI_HTTP", "lean") == "aiohttp":
+        return None
     if not all(str(k).isascii() and str(v).isascii() for k, v in headers.items()):
+        return None
+    try:
+        from .lean import lean_target
+    except ImportError:  # httptools not installed: aiohttp does it all
         return None
     target = lean_target(url, headers)
     if target is None:

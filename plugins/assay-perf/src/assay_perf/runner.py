@@ -1,5 +1,6 @@
-"""The load generator: the lean HTTP client (:mod:`assay_perf.lean`; aiohttp for https, redirects and
-anything unusual), incremental SSE framing, raw timestamps; ``--workers N``: :mod:`assay_perf.workers`.
+"""The load generator: the lean HTTP client (:mod:`assay_openai.lean`, the eval backend's too; aiohttp for
+https, redirects and anything unusual), incremental SSE framing, raw timestamps; ``--workers N``:
+:mod:`assay_perf.workers`.
 
 Every request, warm-up included, becomes exactly one ``RequestTimed`` event holding raw
 wall-clock times (``time.perf_counter`` shifted by one offset taken at start, so gaps are
@@ -218,7 +219,7 @@ def _lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | 
     if os.environ.get("ASSAY_PERF_HTTP", "lean") == "aiohttp":
         return None
     try:
-        from .lean import lean_target
+        from assay_openai.lean import lean_target
     except ImportError:  # httptools not installed: aiohttp does it all
         return None
     return lean_target(url, headers)
@@ -250,7 +251,7 @@ class _Load:
         self.schedule: list[float] | None = None  # trace replay: offsets in seconds from the point's start
         self.conversations: list[list[Any]] | None = None  # --multi-turn: each conversation's user turns
         self.encoder = msgspec.json.Encoder()
-        self.lean = _lean_target(url, self.headers)  # the lean client (assay_perf.lean) when it can serve the URL
+        self.lean = _lean_target(url, self.headers)  # the lean client (assay_openai.lean) when it can serve the URL
         self.pool: Any = None  # its connections, during a point
         self.start_at: float | None = None  # assay_perf.workers: the open loop's t0, common to all workers
         self.scrapers: list[Any] = []  # --server-metrics (the driver's load only, never a worker's)
@@ -285,7 +286,7 @@ class _Load:
         start = perf() + off
         pool = self.pool
         if pool is not None:
-            from .lean import LeanUnsupported
+            from assay_openai.lean import LeanUnsupported
 
             try:
                 status, first_byte = await pool.request(body, rec, given is None)
@@ -454,7 +455,7 @@ class _Load:
             return made[0]
 
         if self.lean is not None:
-            from .lean import Pool
+            from assay_openai.lean import Pool
 
             host, port, prefix = self.lean
             pool = self.pool = Pool(

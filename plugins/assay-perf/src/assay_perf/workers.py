@@ -161,7 +161,7 @@ async def _share(state: dict[str, Any], sink: _Sink, spec: dict[str, Any], start
 
 
 def _worker_main(rfd: int, wfd: int) -> None:
-    from . import lean  # noqa: F401 - imported before the first point's start, not in it
+    import assay_openai.lean  # noqa: F401 - imported before the first point's start, not in it
     from .runner import _event_loop_run
 
     try:

@@ -35,6 +35,9 @@ FAULT_KINDS = (
     "http_529",  # Anthropic's "overloaded" (a retry-after of 0 seconds)
     "redirect",  # a 307 to the same path: the client must send the request again (a new request number)
     "truncate_whole",  # a non-streamed answer cut inside its body ("truncate" acts inside a stream only)
+    "gzip_whole",  # a non-streamed answer sent gzip-compressed (Content-Encoding: gzip), unasked
+    "unknown_encoding_whole",  # a non-streamed answer with a Content-Encoding no client knows (the body as is)
+    "bad_http",  # bytes that are not an HTTP answer (a bad status line), then the connection closes
 )
 
 
@@ -455,6 +458,11 @@ class Server:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError
+        if fault == "bad_http":
+            if request.transport is not None:
+                request.transport.write(b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}")
+                request.transport.close()
+            raise asyncio.CancelledError
         return body, n, fault, None
 
     def _refuse(self, request: web.Request, body: dict[str, Any]) -> web.Response | None:
@@ -569,6 +577,15 @@ class Server:
                 if request.transport is not None:
                     request.transport.abort()
                 return resp
+            if fault in ("gzip_whole", "unknown_encoding_whole"):
+                import gzip
+
+                data = json.dumps(payload).encode()
+                gz = fault == "gzip_whole"
+                return web.Response(
+                    body=gzip.compress(data) if gz else data,
+                    headers={"Content-Type": "application/json", "Content-Encoding": "gzip" if gz else "x-unknown"},
+                )
             return web.json_response(payload)
 
         if fault == "not_event_stream":
