@@ -357,7 +357,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     tools: dict[str, Any] = {
-        "assay": assay,  # the lean HTTP client (assay_perf.lean)
+        "assay": assay,  # the lean HTTP client (assay_openai.lean)
         "assay-aiohttp": lambda *a: assay(*a, http="aiohttp"),  # the client before it, same commit
         "assay-w2": lambda *a: assay(*a, workers=2),  # --workers 2 (on the one client core: its overhead)
     }
