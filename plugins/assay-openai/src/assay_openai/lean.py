@@ -38,6 +38,19 @@ class LeanUnsupported(Exception):
     """This request needs the full client (aiohttp): e.g. the server answered with a redirect."""
 
 
+def deliver_events(events: Any, t: float, rec: Any, on_event: Any) -> None:
+    """One read's SSE ``(name, payload)`` events to a request record: ``[DONE]`` ends it, an ``event: error``
+    fails it as a stream error, any other payload goes to ``on_event(payload, t, rec)`` with the read's time.
+    The lean client and perf's aiohttp reader both deliver through it."""
+    for name, payload in events:
+        if payload == b"[DONE]":
+            rec.done = True
+        elif name == b"error":
+            rec.fail("stream_error", f"error event: {payload[:200].decode('utf-8', 'replace')}")
+        else:
+            on_event(payload, t, rec)
+
+
 def lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | None:
     """(host, port, request-line prefix) when the lean client can send to ``url``; None otherwise."""
     parts = urlsplit(url)
@@ -204,14 +217,7 @@ class _Conn(asyncio.Protocol):
         if on_read is not None:  # the caller frames the bytes itself (the eval backend)
             on_read(data, t, rec)
             return
-        on_event = self.api_on_event
-        for name, payload in self.sse.feed(data):
-            if payload == b"[DONE]":
-                rec.done = True
-            elif name == b"error":
-                rec.fail("stream_error", f"error event: {payload[:200].decode('utf-8', 'replace')}")
-            else:
-                on_event(payload, t, rec)
+        deliver_events(self.sse.feed(data), t, rec, self.api_on_event)
 
     def on_message_complete(self) -> None:
         if self.status is None:

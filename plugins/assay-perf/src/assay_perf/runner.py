@@ -406,6 +406,7 @@ class _Load:
 
         One timestamp per network read, taken before any parsing; an ``event: error`` is a stream error.
         """
+        from assay_openai.lean import deliver_events
         from assay_openai.sse import SSEParser
 
         on_event = self.api.on_event
@@ -413,13 +414,7 @@ class _Load:
         feed = parser.feed
         async for chunk in resp.content.iter_any():
             t = perf() + off  # timestamp before any parsing
-            for name, payload in feed(chunk):
-                if payload == b"[DONE]":
-                    rec.done = True
-                elif name == b"error":
-                    rec.fail("stream_error", f"error event: {payload[:200].decode('utf-8', 'replace')}")
-                else:
-                    on_event(payload, t, rec)
+            deliver_events(feed(chunk), t, rec, on_event)
         sse_tail(parser, rec)
 
     async def run_point(
