@@ -91,7 +91,19 @@ def test_the_engine_is_the_runners_one_copy():
     assert engine.quiet_gc is runner_module._quiet_gc
     assert engine.event_loop_run is runner_module._event_loop_run
     assert (engine.shares, engine.global_id) == (workers_module.shares, workers_module.global_id)
-    assert sorted(engine.__all__) == ["Load", "event_loop_run", "global_id", "preload", "quiet_gc", "shares"]
+    assert sorted(engine.__all__) == [
+        "LATE_WARNING",
+        "Load",
+        "START_LEAD",
+        "event_loop_run",
+        "global_id",
+        "measured_phase",
+        "preload",
+        "quiet_gc",
+        "shares",
+        "warmup_phase",
+    ]
+    assert (engine.warmup_phase, engine.measured_phase) == (workers_module.warmup_phase, workers_module.measured_phase)
     engine.preload()
     assert "aiohttp" in sys.modules and "assay_openai.lean" in sys.modules
 

@@ -13,6 +13,9 @@ stay private and may change.
 - ``shares(load, opts, n, parallel, number, rate, point, pidx)``: one point's schedule dealt out to
   ``n`` workers, as ``--workers N`` does: each worker's ``(spec, request indices)``.
 - ``preload()``: import the HTTP clients now (an actor calls it at start, not inside a point).
+- ``warmup_phase(spec)`` / ``measured_phase(spec)``: a worker's share of a point as its two phases (every
+  worker's warm-up ends before any worker measures); ``START_LEAD`` / ``LATE_WARNING``: the common start's
+  lead and the lateness that is warned about.
 - ``global_id(request_id, k, n, indices)``: the request id a single process would have given the
   request that worker ``k`` of ``n`` reports as ``request_id``.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 from .runner import _event_loop_run as event_loop_run
 from .runner import _Load as Load
 from .runner import _quiet_gc as quiet_gc
-from .workers import global_id, shares
+from .workers import LATE_WARNING, START_LEAD, global_id, measured_phase, shares, warmup_phase
 
 
 def preload() -> None:
@@ -31,4 +34,15 @@ def preload() -> None:
     from assay_openai import lean  # noqa: F401
 
 
-__all__ = ["Load", "event_loop_run", "global_id", "preload", "quiet_gc", "shares"]
+__all__ = [
+    "LATE_WARNING",
+    "START_LEAD",
+    "Load",
+    "event_loop_run",
+    "global_id",
+    "measured_phase",
+    "preload",
+    "quiet_gc",
+    "shares",
+    "warmup_phase",
+]

@@ -97,6 +97,16 @@ def shares(
     return out
 
 
+def warmup_phase(spec: dict[str, Any]) -> dict[str, Any]:
+    """A worker's share of a point, its warm-up requests only (every worker's warm-up ends before any measures)."""
+    return {**spec, "number": 0, "duration": None, "schedule": None if spec["schedule"] is None else []}
+
+
+def measured_phase(spec: dict[str, Any]) -> dict[str, Any]:
+    """A worker's share of a point, its measured requests only (the warm-up ran as its own phase)."""
+    return {**spec, "warmup": 0}
+
+
 def global_id(rid: str, k: int, n: int, idx: list[int] | None) -> str:
     """The request id a single process gives: ``P-I`` / ``P-w-I`` with I the request's global index."""
     head, _, j = rid.rpartition("-")
@@ -275,12 +285,8 @@ def run_workers(opts: Any, load: Any, points: list[Any], run: Any) -> None:
             specs = shares(load, opts, n, parallel, number, rate, point, pidx)
             late = 0.0
             if opts.warmup_num:  # every worker's warm-up ends before any worker measures
-                warm = [
-                    ({**spec, "number": 0, "duration": None, "schedule": None if spec["schedule"] is None else []}, idx)
-                    for spec, idx in specs
-                ]
-                late = _phase(workers, warm, run, opts)
-            late = max(late, _phase(workers, [({**spec, "warmup": 0}, idx) for spec, idx in specs], run, opts))
+                late = _phase(workers, [(warmup_phase(spec), idx) for spec, idx in specs], run, opts)
+            late = max(late, _phase(workers, [(measured_phase(spec), idx) for spec, idx in specs], run, opts))
             opts.points_cpu_s += time.process_time() - cpu0
             if late > LATE_WARNING:
                 run.warn(

@@ -27,8 +27,7 @@ from assay_perf import engine
 from .executor import NAMESPACE, Pool, connect, niceness, renice, worker_facts
 
 _TIME_FIELDS = ("scheduled", "sent", "first_byte", "last_content", "end")
-START_LEAD = 0.5  # seconds between dealing a point out and its common start
-LATE_WARNING = 0.02  # a worker that starts later than this is named in a warning
+START_LEAD, LATE_WARNING = engine.START_LEAD, engine.LATE_WARNING  # as the local --workers
 
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -197,12 +196,8 @@ def run_perf_on_ray(executor: Any, opts: Any, load: Any, points: list[Any], run:
             ]
             late = 0.0
             if opts.warmup_num:  # every worker's warm-up ends before any worker measures (as assay_perf.workers)
-                warm = [
-                    {**spec, "number": 0, "duration": None, "schedule": None if spec["schedule"] is None else []}
-                    for spec in specs
-                ]
-                late = _phase(ray, workers, warm, run, opts, pidx)
-            late = max(late, _phase(ray, workers, [{**spec, "warmup": 0} for spec in specs], run, opts, pidx))
+                late = _phase(ray, workers, [engine.warmup_phase(spec) for spec in specs], run, opts, pidx)
+            late = max(late, _phase(ray, workers, [engine.measured_phase(spec) for spec in specs], run, opts, pidx))
             opts.points_cpu_s += time.process_time() - cpu0
             if late > LATE_WARNING:
                 run.warn(
