@@ -11,19 +11,10 @@ from typing import Any
 import anyio
 import attrs
 
-from .api import (
-    AssayError,
-)
+from .api import AssayError
 from .config import TaskConfig, redact_secrets
 from .config import load as load_config
-from .events import (
-    Generated,
-    Judged,
-    RunResumed,
-    RunStarted,
-    SampleFailed,
-    SampleLoaded,
-)
+from .events import Generated, Judged, RunResumed, RunStarted, SampleFailed, SampleLoaded
 from .lifecycle import RunLifecycle
 from .log import iter_events, log_path
 from .plugins import PluginHost, host
@@ -56,6 +47,7 @@ class LogState:
     """What a replay of an eval log tells: the config and each sample's progress."""
 
     started: RunStarted | None = None
+    run_id: str = ""  # the envelope's run_id of the first RunStarted
     loaded: dict[str, SampleLoaded] = attrs.field(factory=dict)
     generated: dict[str, Generated] = attrs.field(factory=dict)
     scored: set[str] = attrs.field(factory=set)
@@ -83,7 +75,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
     ):
         b = ev.body
         if ev.type == "RunStarted" and state.started is None:
-            state.started = b
+            state.started, state.run_id = b, ev.run_id
         elif ev.type == "SampleLoaded":
             if not b.self_driven:  # a self-driven benchmark's items are not generated
                 state.loaded[b.sample_id] = b
@@ -107,6 +99,18 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
     return state
 
 
+def read_log(source: str | Path, plugins: PluginHost) -> tuple[Path, LogState]:
+    """The log of a run directory (or the log file itself) and its replay; an AssayError when there is
+    no log or the log holds no ``RunStarted``."""
+    path = log_path(source)
+    if not path.exists():
+        raise AssayError(f"no event log at {path}")
+    state = replay(path, plugins)
+    if state.started is None:
+        raise AssayError(f"{path}: the log has no RunStarted event")
+    return path, state
+
+
 def config_from_log(state: RunStarted, overrides: dict[str, Any]) -> TaskConfig:
     given = strip_redacted(state.config)  # a redacted secret is asked for again (--api-key), never sent as ***
     given.update({k: v for k, v in overrides.items() if v is not None})
@@ -118,12 +122,7 @@ def run_resume(
 ) -> dict[str, Any]:
     """Finish an interrupted run in place: generate what has no Generated, score what has none."""
     plugins = plugins or host()
-    path = log_path(run_dir)
-    if not path.exists():
-        raise AssayError(f"no event log at {path}")
-    state = replay(path, plugins)
-    if state.started is None:
-        raise AssayError(f"{path}: the log has no RunStarted event; nothing to resume")
+    path, state = read_log(run_dir, plugins)
     if state.started.kind != "eval":
         hint = f"; finish it with `assay arena --resume {path.parent}`" if state.started.kind == "arena" else ""
         raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run{hint}")
@@ -134,7 +133,7 @@ def run_resume(
         cfg = attrs.evolve(cfg, executor="local")
     run_dir = path.parent
     with RunLifecycle(
-        plugins, cfg, run_dir=run_dir, run_id=_run_id_of(path), fsync_interval=cfg.fsync_interval, resumable=True
+        plugins, cfg, run_dir=run_dir, run_id=state.run_id, fsync_interval=cfg.fsync_interval, resumable=True
     ) as life:
         run = life.run
         benches = open_benchmarks(cfg, plugins)
@@ -197,12 +196,6 @@ async def _score_all(
         run.flush()
 
 
-def _run_id_of(path: Path) -> str:
-    for ev in iter_events(path, types={"RunStarted"}):
-        return ev.run_id
-    return path.parent.name
-
-
 def run_rescore(
     source: str | Path,
     *,
@@ -217,12 +210,7 @@ def run_rescore(
     Judged scorers reuse the source's logged verdicts and call no judge, unless ``rejudge``: then every
     sample is judged again (``judge_overrides``: ``judge_model_args`` and the other judge settings)."""
     plugins = plugins or host()
-    path = log_path(source)
-    if not path.exists():
-        raise AssayError(f"no event log at {path}")
-    state = replay(path, plugins)
-    if state.started is None:
-        raise AssayError(f"{path}: the log has no RunStarted event")
+    path, state = read_log(source, plugins)
     cfg = config_from_log(state.started, {**({"work_dir": work_dir} if work_dir else {}), **(judge_overrides or {})})
     for name in scorers or sorted({n for s in state.loaded.values() for n in s.scorers}):
         try:

@@ -144,10 +144,9 @@ def plan(runs: list[dict[str, Any]], labels: list[str], pairs: str, baseline: in
 def run_arena(args: argparse.Namespace) -> int:
     from assay.cli import judge_flags
     from assay.config import from_dict
-    from assay.resume import config_from_log, replay
+    from assay.resume import config_from_log, read_log
     from assay_judge import judge_specs
     from assay.lifecycle import RunLifecycle
-    from assay.log import log_path
     from assay.plugins import host
     from assay.redact import remember
     from assay.report import render
@@ -162,19 +161,14 @@ def run_arena(args: argparse.Namespace) -> int:
     if args.resume:
         if args.runs or args.baseline:
             raise AssayError("--resume takes the arena run only: its runs and settings are in its log")
-        path = log_path(args.resume)
-        if not path.exists():
-            raise AssayError(f"no event log at {path}")
-        state = replay(path, plugins)
-        if state.started is None or state.started.kind != "arena":
+        path, state = read_log(args.resume, plugins)
+        if state.started.kind != "arena":
             raise AssayError(f"{path}: not an arena run")
         cfg = config_from_log(state.started, flags)
         settings = dict(state.started.resolved["arena"])
         reuse = state.judged
         done = set(state.scored)
-        from assay.resume import _run_id_of
-
-        life_kwargs: dict[str, Any] = {"run_dir": path.parent, "run_id": _run_id_of(path)}
+        life_kwargs: dict[str, Any] = {"run_dir": path.parent, "run_id": state.run_id}
     else:
         paths = list(args.runs)
         if args.baseline and os.path.abspath(args.baseline) not in [os.path.abspath(p) for p in paths]:
