@@ -20,7 +20,6 @@ __all__ = [
     "FatalError",
     "GenerateRequest",
     "GenerateResult",
-    "JudgedScorer",
     "Model",
     "ModelConfig",
     "ModelError",
@@ -34,6 +33,7 @@ __all__ = [
     "BENCHMARK_HONOURED",
     "check_extra_args",
     "check_honoured",
+    "did_you_mean",
     "shuffled_choices",
 ]
 
@@ -66,6 +66,14 @@ class FatalError(ModelError):
 
 class AssayError(Exception):
     """A user-facing error: printed without a traceback by the CLI."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` naming the known name closest to a misspelled one, or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # ---- benchmarks --------------------------------------------------------------
@@ -134,13 +142,8 @@ def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
     unknown = sorted(set(args.extra) - allowed)
     if not unknown:
         return
-    import difflib
-
     known = sorted(allowed | {f.name for f in attrs.fields(BenchmarkArgs)} - {"name", "extra"})
-    hints = []
-    for k in unknown:
-        close = difflib.get_close_matches(k, known, n=1)
-        hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    hints = [f"{k!r}{did_you_mean(k, known)}" for k in unknown]
     raise AssayError(
         f"dataset_args.{args.name}: unknown key(s) {', '.join(hints)}; {args.name} accepts {', '.join(known)}"
     )
@@ -174,15 +177,12 @@ NO_OP_VALUES: dict[str, tuple[Any, ...]] = {
 }
 
 
-def check_honoured(args: BenchmarkArgs, given: Iterable[str], honours: Iterable[str] | None) -> None:
-    """Reject a ``dataset_args.<name>`` key the benchmark cannot honour, naming the key (``given``: the
-    keys, or the ``dataset_args.<name>`` mapping, whose no-op values -- ``few_shot_num: 0`` -- pass)."""
+def check_honoured(args: BenchmarkArgs, given: Mapping[str, Any], honours: Iterable[str] | None) -> None:
+    """Reject a key of ``given`` (the ``dataset_args.<name>`` mapping) the benchmark cannot honour, naming
+    the key; its no-op values (``few_shot_num: 0``) pass."""
     can = set(LEGACY_HONOURED if honours is None else honours)
-    for key in given:
-        value = given[key] if isinstance(given, Mapping) else None
-        if isinstance(given, Mapping) and any(
-            value is v or (type(value) is type(v) and value == v) for v in NO_OP_VALUES.get(key, ())
-        ):
+    for key, value in given.items():
+        if any(value is v or (type(value) is type(v) and value == v) for v in NO_OP_VALUES.get(key, ())):
             continue
         if key in BENCHMARK_HONOURED and key not in can:
             ok = ", ".join(k for k in BENCHMARK_HONOURED if k in can) or "none of them"
@@ -293,17 +293,6 @@ class Score:
 
 class Scorer(Protocol):
     def score(self, sample: SampleLoaded, generated: Generated) -> list[Score]: ...
-
-
-class JudgedScorer(Protocol):
-    """A scorer that asks an LLM judge: the kernel awaits it, passing the run's judge (from the ``assay_judge``
-    hook: :class:`assay_judge.JudgeView`). ``await judge.ask(sample, prompt, parse=..., key=..., order=...,
-    candidates=..., logprobs=N)`` logs each call as ``Judged`` and returns a :class:`assay_judge.JudgeResult`;
-    raise :class:`assay_judge.JudgeFailed` (``result.require()``) when the sample cannot be judged: it is
-    counted as a judge failure and left out of the score. ``rule = True`` (class attribute): it can score
-    without a judge under ``judge_strategy: rule`` (read ``judge.strategy``)."""
-
-    async def score(self, sample: SampleLoaded, generated: Generated, judge: Any) -> list[Score]: ...
 
 
 class Reporter(Protocol):

@@ -325,24 +325,16 @@ class BodyRegistry:
     def types(self) -> dict[str, type[Body]]:
         return dict(self._types)
 
-    def decode_body(self, type_: str, raw: bytes | msgspec.Raw) -> Any:
-        decoder = self._decoders.get(type_)
-        if decoder is None:
-            body_type = self._types.get(type_)
-            if body_type is None:
-                return self._opaque.decode(raw)
-            decoder = self._decoders[type_] = msgspec.json.Decoder(body_type)
-        return decoder.decode(raw)
-
     def event(self, env: RawEnvelope) -> Event:
-        return Event(
-            v=env.v,
-            type=env.type,
-            seq=env.seq,
-            ts=env.ts,
-            run_id=env.run_id,
-            body=self.decode_body(env.type, env.body),
-        )
+        """The envelope with its body decoded: the registered Struct, or a dict for an unknown type."""
+        decoder = self._decoders.get(env.type)
+        if decoder is None:
+            body_type = self._types.get(env.type)
+            if body_type is None:
+                decoder = self._opaque
+            else:
+                decoder = self._decoders[env.type] = msgspec.json.Decoder(body_type)
+        return Event(v=env.v, type=env.type, seq=env.seq, ts=env.ts, run_id=env.run_id, body=decoder.decode(env.body))
 
 
 def _normalise_text(node: Any) -> Any:

@@ -22,7 +22,6 @@ from .api import AssayError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 EXIT_ERRORS = 3
 
 # Errors that retrying cannot fix and that hit every request alike: nothing listens at the URL

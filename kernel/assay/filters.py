@@ -16,12 +16,11 @@ resume and rescore filter the same way.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from typing import Any
 
-from .api import AssayError
+from .api import AssayError, did_you_mean
 
 Filter = Callable[[str], str]
 
@@ -57,17 +56,14 @@ def _regex(regex_pattern: str = r"#### (\-?[0-9\.\,]+)", group_select: int = 0, 
     return apply
 
 
-def _plain(fn: Callable[[str], str]) -> Callable[[], Filter]:
-    return lambda: fn
-
-
+# name -> factory of the filter from its arguments
 FILTERS: dict[str, Callable[..., Filter]] = {
     "remove_until": _remove_until,
     "regex": _regex,
     "extract": _regex,
-    "remove_whitespace": _plain(str.lstrip),
-    "strip": _plain(str.strip),
-    "lower": _plain(str.lower),
+    "remove_whitespace": lambda: str.lstrip,
+    "strip": lambda: str.strip,
+    "lower": lambda: str.lower,
 }
 
 
@@ -81,11 +77,8 @@ def build(spec: dict[str, Any] | None, where: str = "filters") -> list[Filter]:
     for name, given in spec.items():
         make = FILTERS.get(name)
         if make is None:
-            close = difflib.get_close_matches(name, FILTERS, n=1)
             raise AssayError(
-                f"{where}: unknown filter {name!r}"
-                + (f" (did you mean {close[0]!r}?)" if close else "")
-                + f"; known: {', '.join(sorted(FILTERS))}"
+                f"{where}: unknown filter {name!r}{did_you_mean(name, FILTERS)}; known: {', '.join(sorted(FILTERS))}"
             )
         try:
             if isinstance(given, list):

@@ -97,8 +97,9 @@ def assay_scorers(register: Register) -> None:
     parse=...)`` asks the run's judges (``judge_model_args``; concurrent up to ``judge_worker_num``, retried,
     each call a ``Judged`` event) and returns a :class:`assay_judge.JudgeResult` (``label``, ``value``, each
     judge's ``verdicts``). Raise :class:`assay_judge.JudgeFailed` (``result.require()``) when the sample
-    cannot be judged: it is counted as a judge failure, never scored. ``assay rescore`` and ``resume``
-    reuse logged verdicts. Helpers in :mod:`assay_judge` (the assay-judge distribution, a dependency of
+    cannot be judged: it is counted as a judge failure, never scored. ``rule = True`` (class attribute): it
+    can also score without a judge under ``judge_strategy: rule`` (read ``judge.strategy``). ``assay rescore``
+    and ``resume`` reuse logged verdicts. Helpers in :mod:`assay_judge` (the assay-judge distribution, a dependency of
     judged plugins): ``render_template``, ``parse_label``, ``parse_rating``, ``expected_from_logprobs``,
     ``pairwise_orders``, ``aggregate``.
 

@@ -4,7 +4,6 @@ Everything here runs before the run directory exists, so a typo fails before any
 
 from __future__ import annotations
 
-import difflib
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
@@ -14,17 +13,9 @@ from typing import Any
 import attrs
 
 from . import filters
-from .api import (
-    AssayError,
-    BenchmarkArgs,
-    check_extra_args,
-    check_honoured,
-    ModelConfig,
-)
+from .api import AssayError, BenchmarkArgs, ModelConfig, check_extra_args, check_honoured, did_you_mean
 from .config import TaskConfig
-from .events import (
-    SampleLoaded,
-)
+from .events import SampleLoaded
 from .plugins import PluginHost
 from .scoring import is_judged_scorer
 
@@ -111,10 +102,9 @@ def check_kernel_args(args: BenchmarkArgs) -> None:
     ):
         raise AssayError(f"{where}.limit = {args.limit!r}: expected a count (int) or a fraction (0 < float < 1)")
     if args.aggregation is not None and args.aggregation not in AGGREGATIONS:
-        close = difflib.get_close_matches(str(args.aggregation), AGGREGATIONS, n=1)
         raise AssayError(
             f"{where}.aggregation = {args.aggregation!r}: expected one of {', '.join(AGGREGATIONS)}"
-            + (f" (did you mean {close[0]!r}?)" if close else "")
+            + did_you_mean(str(args.aggregation), AGGREGATIONS)
         )
     if args.system_prompt is not None and not isinstance(args.system_prompt, str):
         raise AssayError(f"{where}.system_prompt: expected text")
@@ -152,10 +142,9 @@ def limited(
 def open_benchmarks(cfg: TaskConfig, plugins: PluginHost) -> list[tuple[str, BenchmarkArgs, Any]]:
     for name in cfg.dataset_args:
         if name not in cfg.datasets:
-            close = difflib.get_close_matches(name, cfg.datasets, n=1)
             raise AssayError(
                 f"dataset_args.{name}: {name!r} is not in --datasets ({', '.join(cfg.datasets)})"
-                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + did_you_mean(name, cfg.datasets)
                 + f"; add {name} to --datasets or drop its dataset_args"
             )
     out = []
@@ -174,13 +163,15 @@ def check_scorers(name: str, args: BenchmarkArgs, bench: Any, plugins: PluginHos
     """Every scorer a benchmark will use is installed: a typo fails before the run exists."""
     if is_self_driven(bench):  # its metric_list names its own corpus-level metrics
         return
-    given = args.metric_list is not None
-    for scorer in args.metric_list if given else getattr(bench, "default_scorers", []):
+    for scorer in scorer_names(args, bench):
         try:
             plugins.get("scorers", scorer)
         except AssayError as exc:
-            where = f"dataset_args.{name}.metric_list" if given else f"{name}'s default scorers"
+            where = f"dataset_args.{name}.metric_list" if args.metric_list else f"{name}'s default scorers"
             raise AssayError(f"{where}: {exc}") from None
+
+
+_JUDGE_ARGS = '--judge-model-args \'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\''
 
 
 def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, BenchmarkArgs, Any]]) -> None:
@@ -188,16 +179,13 @@ def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, B
     before the run exists."""
     configured = bool(cfg.judge_model_args)  # checked by the judge plugin (assay_judge) with the config
     if cfg.judge_strategy in ("llm", "llm_recall") and not configured:
-        raise AssayError(
-            f"judge_strategy {cfg.judge_strategy!r} asks a judge: pass --judge-model-args "
-            '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\''
-        )
+        raise AssayError(f"judge_strategy {cfg.judge_strategy!r} asks a judge: pass {_JUDGE_ARGS}")
     if configured and cfg.judge_strategy != "rule":
         return
     for name, args, bench in benches:
         if is_self_driven(bench):
             continue
-        for scorer in args.metric_list or getattr(bench, "default_scorers", []):
+        for scorer in scorer_names(args, bench):
             scorer_obj = plugins.get("scorers", scorer).obj
             if is_judged_scorer(scorer_obj) and cfg.judge_strategy == "rule" and not getattr(scorer_obj, "rule", False):
                 raise AssayError(
@@ -206,14 +194,17 @@ def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, B
                 )
             if is_judged_scorer(scorer_obj) and not configured:
                 raise AssayError(
-                    f"{name} is scored by a judge (scorer {scorer}): pass --judge-model-args "
-                    '\'{"model_id": "NAME", "api_url": "http://HOST/v1", "api_key": "..."}\' '
-                    "(any model backend can judge)"
+                    f"{name} is scored by a judge (scorer {scorer}): pass {_JUDGE_ARGS} (any model backend can judge)"
                 )
 
 
 def is_self_driven(bench: Any) -> bool:
     return callable(getattr(bench, "run", None)) and not callable(getattr(bench, "load", None))
+
+
+def scorer_names(args: BenchmarkArgs, bench: Any) -> list[str]:
+    """The scorers of a benchmark's samples: ``metric_list``, else the benchmark's defaults."""
+    return list(args.metric_list or getattr(bench, "default_scorers", []))
 
 
 def load_samples(
@@ -222,7 +213,7 @@ def load_samples(
     for name, args, bench in benches if benches is not None else open_benchmarks(cfg, plugins):
         if is_self_driven(bench):
             continue
-        defaults = list(args.metric_list or getattr(bench, "default_scorers", []))
+        defaults = scorer_names(args, bench)
         seen: set[str] = set()
         source: Iterable[Any] = bench.load(args)
         if args.shuffle:  # EvalScope's order: shuffle, then limit (the whole set is read to shuffle it)

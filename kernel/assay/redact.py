@@ -21,7 +21,7 @@ Three rules, written down in the README ("Secrets and inert terminal text"):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -90,17 +90,42 @@ def _hides(value: Any) -> bool:
     return value is not None and value != "" and not isinstance(value, bool)
 
 
-def redact_secrets(value: Any, *, header: bool = False) -> Any:
-    """A copy of ``value`` with the value of every secret-named key (any depth) replaced by ``***``."""
+def redact_secrets(value: Any, *, header: bool = False, found: set[str] | None = None) -> Any:
+    """A copy of ``value`` with the value of every secret-named key (any depth) replaced by ``***``.
+
+    ``found``, when given, receives every string the copy hides (and the credential after a scheme).
+    """
     if isinstance(value, dict):
         secret = is_secret_header if header else is_secret_name
-        return {
-            k: (REDACTED if secret(k) and _hides(v) else redact_secrets(v, header=_is_header_map(k, v)))
-            for k, v in value.items()
-        }
+        out = {}
+        for k, v in value.items():
+            if secret(k) and _hides(v):
+                out[k] = REDACTED
+                if found is not None:
+                    found.update(_strings(v))
+            else:
+                out[k] = redact_secrets(v, header=_is_header_map(k, v), found=found)
+        return out
     if isinstance(value, (list, tuple)):
-        return [redact_secrets(v) for v in value]
+        return [redact_secrets(v, found=found) for v in value]
     return value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The strings in a secret value (any depth), each with the credential after a scheme too."""
+    if isinstance(value, str):
+        value = value.strip()
+        yield value
+        low = value.lower()
+        for scheme in _SCHEMES:
+            if low.startswith(scheme):
+                yield value[len(scheme) :].strip()
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
 
 
 def strip_redacted(value: Any) -> Any:
@@ -130,35 +155,8 @@ def _plain(obj: Any) -> Any:
 def secret_values(*sources: Any) -> set[str]:
     """The secret values held by configs (dicts, attrs classes, structs) under secret names, any depth."""
     found: set[str] = set()
-
-    def take(v: Any) -> None:
-        if isinstance(v, str):
-            v = v.strip()
-            found.add(v)
-            low = v.lower()
-            for scheme in _SCHEMES:
-                if low.startswith(scheme):
-                    found.add(v[len(scheme) :].strip())
-        elif isinstance(v, dict):
-            for x in v.values():
-                take(x)
-        elif isinstance(v, list):
-            for x in v:
-                take(x)
-
-    def walk(v: Any, header: bool = False) -> None:
-        if isinstance(v, dict):
-            for k, x in v.items():
-                if is_secret_header(k) if header else is_secret_name(k):
-                    take(x)
-                else:
-                    walk(x, _is_header_map(k, x))
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
     for src in sources:
-        walk(_plain(src))
+        redact_secrets(_plain(src), found=found)
     return {s for s in found if len(s) >= MIN_SECRET_LEN and s != REDACTED}
 
 
@@ -325,7 +323,8 @@ def _table(keep: str) -> dict[int, str]:
     return {cp: _escape_of(cp) for cp in cps if chr(cp) not in keep}
 
 
-_TABLES = {"\n\t": _table("\n\t"), "": _table("")}
+_MULTILINE = _table("\n\t")
+_ONE_LINE = _table("")
 
 
 def visible(text: Any, *, multiline: bool = True) -> str:
@@ -336,7 +335,7 @@ def visible(text: Any, *, multiline: bool = True) -> str:
     """
     if not isinstance(text, str):
         text = str(text)
-    return text.translate(_TABLES["\n\t" if multiline else ""])
+    return text.translate(_MULTILINE if multiline else _ONE_LINE)
 
 
 def inert_text(text: Any, style: str | None = None, *, multiline: bool = True) -> Any:
