@@ -25,23 +25,6 @@ from .loading import is_self_driven, load_samples, open_benchmarks
 from .scoring import Scoring, open_judge
 
 
-def _load_into(
-    run: Run, cfg: TaskConfig, plugins: PluginHost, known: set[str], benches: list[Any] | None = None
-) -> list[SampleLoaded]:
-    pending: list[SampleLoaded] = []
-    batch: list[SampleLoaded] = []
-    for s in load_samples(cfg, plugins, benches):
-        pending.append(s)
-        if s.sample_id not in known:
-            batch.append(s)
-            if len(batch) >= 512:
-                run.emit_many(batch)
-                batch = []
-    if batch:
-        run.emit_many(batch)
-    return pending
-
-
 @attrs.define
 class LogState:
     """What a replay of an eval log tells: the config and each sample's progress."""
@@ -138,11 +121,16 @@ def run_resume(
         run = life.run
         benches = open_benchmarks(cfg, plugins)
         driven = [b for b in benches if is_self_driven(b[2]) and b[0] not in state.reported]
-        loaded = _load_into(
-            run, cfg, plugins, known=set(state.loaded), benches=[b for b in benches if not is_self_driven(b[2])]
-        )
-        for s in loaded:
-            state.loaded.setdefault(s.sample_id, s)
+        batch: list[SampleLoaded] = []  # the samples the log does not hold yet, appended 512 at a time
+        for s in load_samples(cfg, plugins, [b for b in benches if not is_self_driven(b[2])]):
+            if s.sample_id not in state.loaded:
+                state.loaded[s.sample_id] = s
+                batch.append(s)
+                if len(batch) >= 512:
+                    run.emit_many(batch)
+                    batch = []
+        if batch:
+            run.emit_many(batch)
         to_generate = [s for sid, s in state.loaded.items() if sid not in state.generated]
         to_score = [sid for sid in state.generated if sid not in state.scored]
         run.emit(RunResumed(host=host_facts(), pending_generate=len(to_generate), pending_score=len(to_score)))
