@@ -363,7 +363,7 @@ def json_schema(registry: BodyRegistry | None = None) -> dict[str, Any]:
     registry = registry or BodyRegistry()
     types = registry.types()
     names = sorted(types)
-    (envelope_schema, *_), components = msgspec.json.schema_components(
+    _, components = msgspec.json.schema_components(
         [RawEnvelope] + [types[n] for n in names], ref_template="#/$defs/{name}"
     )
     envelope = components.pop("RawEnvelope")

@@ -187,12 +187,14 @@ def check_judge(cfg: TaskConfig, plugins: PluginHost, benches: list[tuple[str, B
             continue
         for scorer in scorer_names(args, bench):
             scorer_obj = plugins.get("scorers", scorer).obj
-            if is_judged_scorer(scorer_obj) and cfg.judge_strategy == "rule" and not getattr(scorer_obj, "rule", False):
+            if not is_judged_scorer(scorer_obj):
+                continue
+            if cfg.judge_strategy == "rule" and not getattr(scorer_obj, "rule", False):
                 raise AssayError(
                     f"{name} is scored by a judge (scorer {scorer}) and has no rule-based scoring: "
                     "judge_strategy 'rule' cannot score it (use auto or llm)"
                 )
-            if is_judged_scorer(scorer_obj) and not configured:
+            if not configured:
                 raise AssayError(
                     f"{name} is scored by a judge (scorer {scorer}): pass {_JUDGE_ARGS} (any model backend can judge)"
                 )
