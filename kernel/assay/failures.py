@@ -62,9 +62,9 @@ class FailureWatch:
     first success the watch is off: later errors are counted and reported, the run goes on.
     """
 
-    def __init__(self, total: int | None, threshold: int = FAIL_FAST_SAMPLES) -> None:
+    def __init__(self, total: int | None) -> None:
         # total: None while samples are still being loaded (an eval streams them)
-        self.needed = max(1, min(threshold, total)) if total is not None else threshold
+        self.needed = max(1, min(FAIL_FAST_SAMPLES, total)) if total is not None else FAIL_FAST_SAMPLES
         self.succeeded = False
         self.streak: tuple[str, Any] | None = None
         self.count = 0
