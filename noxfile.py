@@ -51,6 +51,7 @@ def plugin_alone(session: nox.Session, plugin: str) -> None:
         "plugins/assay-testserver",
         "-e",
         "plugins/assay-openai",
+        *_local_deps("assay-eval-report"),  # its shared library (assay-reportkit)
         "-e",
         "plugins/assay-eval-report",  # the report (report.json) its tests read
         *_local_deps(plugin),

@@ -126,14 +126,6 @@ class BenchmarkArgs:
     dataset_hub: str = "modelscope"
     extra: dict[str, Any] = attrs.field(factory=dict)
 
-    def data_path(
-        self, *candidates: str, hub_id: str | dict[str, str] | None = None, hub_files: list[str] | None = None
-    ) -> Path:
-        """Locate this benchmark's files; see :func:`assay.data.locate`."""
-        from .data import locate
-
-        return locate(self, *candidates, hub_id=hub_id, hub_files=hub_files)
-
 
 def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
     """Reject ``dataset_args.<name>`` keys that are neither :class:`BenchmarkArgs` fields nor in

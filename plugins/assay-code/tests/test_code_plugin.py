@@ -12,7 +12,7 @@ from pathlib import Path
 from assay.api import AssayError, BenchmarkArgs, Score
 from assay.events import Executed, Generated, SampleLoaded
 from assay_code.extract import extract_code
-from assay.passk import pass_at_k
+from assay_reportkit.passk import pass_at_k
 from assay_code.scorer import SCORER
 
 # the sandbox tests' worker (see assay-sandbox's tests): time-limited executions never beside hostile programs

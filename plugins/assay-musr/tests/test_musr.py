@@ -104,7 +104,7 @@ def test_cli_exact_scores(test_server, tmp_path) -> None:
 
 @pytest.mark.slow
 def test_hub_snapshot_through_kernel_download(tmp_path) -> None:
-    """No local files: the kernel's hub download (huggingface_hub, offline) finds the cached snapshot."""
+    """No local files: assay-datasets' hub download (huggingface_hub, offline) finds the cached snapshot."""
     snap = fake_hf_cache(
         tmp_path / "hf",
         "TAUR-Lab/MuSR",

@@ -16,6 +16,7 @@ from assay import hookimpl
 from assay.api import Sample, Score
 from assay.log import iter_events
 from assay.plugins import PluginHost
+from assay_datasets import locate
 from assay_testserver.testing import assay, run_dirs
 
 
@@ -157,7 +158,7 @@ class _ArcLoglik:
         self.args = args
 
     def load(self, args):
-        path = args.data_path("arc") / "ARC-Easy" / "ARC-Easy-Test.jsonl"
+        path = locate(args, "arc") / "ARC-Easy" / "ARC-Easy-Test.jsonl"
         with open(path, encoding="utf-8") as f:
             for line_no, line in enumerate(f, 1):
                 row = json.loads(line)
@@ -183,7 +184,7 @@ class _Gsm8kGen:
         self.args = args
 
     def load(self, args):
-        path = args.data_path("gsm8k") / "test.jsonl"
+        path = locate(args, "gsm8k") / "test.jsonl"
         with open(path, encoding="utf-8") as f:
             for line_no, line in enumerate(f, 1):
                 row = json.loads(line)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from importlib import resources
 
 from assay.api import BenchmarkArgs, Sample, Score
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 
 
@@ -21,9 +21,9 @@ class ExampleQA:
         self.args = args
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        # the kernel's reader: streaming; a bad line, a non-UTF-8 byte or an empty file is an error naming file:line
+        # assay-datasets' reader: streaming; a bad line, a non-UTF-8 byte or an empty file is an error naming file:line
         if args.local_path:  # a user's own file in the same format
-            rows = read_jsonl(args.data_path())
+            rows = read_jsonl(locate(args))
         else:
             with resources.as_file(resources.files(__package__).joinpath("questions.jsonl")) as path:
                 rows = list(read_jsonl(path))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -42,7 +42,7 @@ class _AIME:
                 raise AssayError(f"{self.name}: unknown subset {s!r}; the only subset is 'default'")
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        base = args.data_path(self.folder, hub_id=self.hub_id)
+        base = locate(args, self.folder, hub_id=self.hub_id)
         path = base / "test.jsonl" if base.is_dir() else base
         if not path.exists():
             raise AssayError(f"{self.name}: {path} not found (expected test.jsonl in {base})")

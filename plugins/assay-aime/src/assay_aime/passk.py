@@ -5,7 +5,7 @@ c = repeats whose ``acc`` is 1 (an errored or unscored repeat counts as wrong). 
 the unbiased estimator 1 - C(n-c, k)/C(n, k) (Chen et al., 2021), averaged over problems,
 for k = 1, 2, 4, ... and k = n; mean@k is the mean over problems of c/n (equal to the
 kernel's mean of ``acc`` when no sample errored). The fold is the kernel's
-(:class:`assay.passk.Repeats`).
+(:class:`assay_reportkit.passk.Repeats`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assay.passk import RepeatBody, Repeats, doubling_ks, mean_pass_at_k
-from assay.tables import Column, TableReporter, read_bodies
+from assay_reportkit.passk import RepeatBody, Repeats, doubling_ks, mean_pass_at_k
+from assay_reportkit.tables import Column, TableReporter, read_bodies
 
 SCORER = "aime_acc"
 

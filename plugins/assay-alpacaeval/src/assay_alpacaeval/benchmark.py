@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
-from assay.data import read_json, read_jsonl
+from assay_datasets import locate, read_json, read_jsonl
 from assay_judge import Parsed, logprob_share
-from assay.tables import Column, TableReporter
+from assay_reportkit.tables import Column, TableReporter
 
 from .prompts import ALPACA_EVAL_CLF_GPT4_TURBO
 
@@ -57,7 +57,7 @@ class AlpacaEval:
         chosen = args.subset_list or ["default"]
         if list(chosen) != ["default"]:
             raise AssayError(f"dataset_args.alpaca_eval.subset_list: unknown subset(s) {chosen}; known: ['default']")
-        root = args.data_path(hub_id=self.hub_id, hub_files=self.hub_files)
+        root = locate(args, hub_id=self.hub_id, hub_files=self.hub_files)
         path = root / EVAL_FILE if root.is_dir() else root
         if root.is_dir() and not path.exists() and (root / "alpaca_eval.json").exists():
             path = root / "alpaca_eval.json"  # the hub's layout: one JSON list

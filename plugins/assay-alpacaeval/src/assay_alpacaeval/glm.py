@@ -13,7 +13,7 @@ The length-controlled win rate is 100 * the mean predicted preference with ``std
 
 The baseline data (``df_gamed.csv`` in the Hugging Face dataset ``tatsu-lab/alpaca_eval``; its
 ``instruction_difficulty`` column) is read from ``<alpaca_eval data dir>/df_gamed.csv`` when present, else
-downloaded through the kernel's hub code (:func:`assay.data.download`). Without it, the report says why
+downloaded through assay-datasets' hub code (:func:`assay_datasets.download`). Without it, the report says why
 and gives no length-controlled figure (never a made-up one).
 """
 
@@ -45,7 +45,7 @@ class GamedData:
     @classmethod
     def read(cls, path: str | Path) -> GamedData:
         from assay.api import AssayError
-        from assay.data import read_csv_dicts
+        from assay_datasets import read_csv_dicts
 
         rows = []
         need = ("index", "preference", "std_delta_len", "instruction_difficulty")
@@ -77,7 +77,7 @@ def find_gamed(data_dirs: Sequence[str | Path] = (), download: bool = True) -> t
         looked.append("huggingface: not asked (HF_HUB_OFFLINE is set)")
     elif download:
         from assay.api import AssayError
-        from assay.data import download as hub_download
+        from assay_datasets import download as hub_download
 
         try:
             root = hub_download(HUB_REPO, "huggingface", allow_patterns=[GAMED_FILE])

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 
 import anyio
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_judge import JudgeFailed, pairwise_outcome, parse_pairwise, render_template
-from assay.tables import Column, TableReporter, fixed
+from assay_reportkit.tables import Column, TableReporter, fixed
 from assay.text import split_reasoning
 
 from .prompts import CREATIVE_WRITING_PROMPT, PROMPT_TEMPLATE, SYSTEM_PROMPT
@@ -115,7 +115,7 @@ class ArenaHard:
         weight = args.extra.get("strong_weight", STRONG_WEIGHT)
         if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
             raise AssayError(f"dataset_args.arena_hard.strong_weight must be an integer >= 1, got {weight!r}")
-        root = args.data_path("arena_hard", hub_id=self.hub_id)
+        root = locate(args, "arena_hard", hub_id=self.hub_id)
         folder = root / folder_name if (root / folder_name).is_dir() else root
         qfile = folder / "question.jsonl"
         if not qfile.exists():

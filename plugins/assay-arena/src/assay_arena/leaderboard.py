@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from assay.tables import Column, render_matrix, render_table
+from assay_reportkit.tables import Column, render_matrix, render_table
 
 from . import bradley_terry as bt
 

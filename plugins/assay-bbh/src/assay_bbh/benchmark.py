@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_json, read_text
+from assay_datasets import locate, read_json, read_text
 
 from .extract import MULTIPLE_CHOICE, TASKS
 
@@ -75,7 +75,7 @@ class BBH:
                 raise AssayError(f"bbh: unknown subset {s!r}{hint}; the 27 tasks are: {', '.join(TASKS)}")
 
     def _root(self) -> Path:
-        base = self.args.data_path("bbh", "BIG-Bench-Hard", hub_id=HUB_ID)
+        base = locate(self.args, "bbh", "BIG-Bench-Hard", hub_id=HUB_ID)
         for cand in (base, base / "bbh"):
             if (cand / "bbh").is_dir() and (cand / "cot-prompts").is_dir():
                 return cand

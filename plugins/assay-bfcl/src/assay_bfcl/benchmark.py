@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import msgspec
 from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 
 from .checker import language_of
 
@@ -202,7 +202,7 @@ class BFCLv3:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("bfcl_v3", "bfcl", hub_id=self.hub_id, hub_files=HUB_FILES)
+        root = locate(args, "bfcl_v3", "bfcl", hub_id=self.hub_id, hub_files=HUB_FILES)
         if root.is_file():
             root = root.parent
         for cat in args.subset_list or SUPPORTED:

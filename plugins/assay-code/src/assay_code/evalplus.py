@@ -21,7 +21,7 @@ from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
 from .humaneval import DEFAULT_TEMPLATE as HUMANEVAL_TEMPLATE
@@ -74,7 +74,7 @@ class HumanEvalPlus:
         self.args = args
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        path = find_file(args.data_path(hub_id=self.hub_id), self.files, self.name).resolve()
+        path = find_file(locate(args, hub_id=self.hub_id), self.files, self.name).resolve()
         template = args.prompt_template or self.template
         if "{prompt}" not in template:
             raise AssayError(f"dataset_args.{self.name}.prompt_template must contain '{{prompt}}'")

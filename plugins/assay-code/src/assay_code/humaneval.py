@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
 
@@ -30,7 +30,7 @@ class HumanEval:
         self.args = args
 
     def rows(self, args: BenchmarkArgs) -> Iterator[tuple[str, dict]]:
-        path = find_file(args.data_path(hub_id=HUB_ID), self.files, self.name)
+        path = find_file(locate(args, hub_id=HUB_ID), self.files, self.name)
         for line, row in read_jsonl(path):
             require(row, ("task_id", "prompt", "entry_point", "test"), f"{path}:{line}")
             yield str(row["task_id"]), row

@@ -28,7 +28,7 @@ from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 
 from .common import SPEC_KEYS, require, spec
 
@@ -124,7 +124,7 @@ class LiveCodeBench:
         version = str(extra.get("release_version", "release_latest"))
         start = _date(extra["start_date"], "start_date") if extra.get("start_date") else None
         end = _date(extra["end_date"], "end_date") if extra.get("end_date") else None
-        root = args.data_path(hub_id=HUB_ID)
+        root = locate(args, hub_id=HUB_ID)
         for path in release_files(root, version):
             for line, row in read_jsonl(path):
                 where = f"{path}:{line}"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 
 from .common import SPEC_KEYS, find_file, require, spec
 
@@ -35,7 +35,7 @@ class MBPP:
         self.args = args
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        path = find_file(args.data_path(hub_id=HUB_ID), self.files, self.name)
+        path = find_file(locate(args, hub_id=HUB_ID), self.files, self.name)
         rows: dict[int, dict] = {}
         for line, row in read_jsonl(path):
             require(row, ("task_id", "text", "code", "test_list"), f"{path}:{line}")

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assay.passk import RepeatBody, Repeats, mean_pass_at_k
-from assay.tables import Column, TableReporter, read_bodies
+from assay_reportkit.passk import RepeatBody, Repeats, mean_pass_at_k
+from assay_reportkit.tables import Column, TableReporter, read_bodies
 
 SCORER = "code_pass"
 KS = (1, 5, 10)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from assay import data
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay_datasets import locate, read_jsonl
 
 REQUIRED = ("index", "benchmark", "subset", "schema_path", "sample")
 
@@ -33,12 +33,12 @@ class DataCollection:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        path = args.data_path()
+        path = locate(args)
         from assay.plugins import host
 
         scorers = host().scorers()
         checked: set[str] = set()
-        for line, rec in data.read_jsonl(path):
+        for line, rec in read_jsonl(path):
             missing = [k for k in REQUIRED if k not in rec]
             if missing:
                 raise AssayError(

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 from assay.redact import scrub
-from assay.tables import Column, TableReporter, read_bodies
+from assay_reportkit.tables import Column, TableReporter, read_bodies
 
 from . import BENCHMARKS
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from assay import data
 from assay.api import AssayError
+from assay_datasets import read_json, read_text
 
 NODE_KEYS = ("name", "weight", "datasets")
 LEAF_KEYS = ("name", "weight", "task_type", "tags", "args")
@@ -124,11 +124,11 @@ def load(path: str | Path) -> Node:
         import yaml
 
         try:
-            obj = yaml.safe_load(data.read_text(path))
+            obj = yaml.safe_load(read_text(path))
         except yaml.YAMLError as exc:
             raise AssayError(f"{path}: invalid YAML: {exc}") from None
     else:
-        obj = data.read_json(path)
+        obj = read_json(path)
     return parse(obj, str(path))
 
 

@@ -21,7 +21,7 @@ import msgspec
 
 from assay.api import AssayError
 from assay.log import decode_blocks, log_path
-from assay.tables import Column, render_table
+from assay_reportkit.tables import Column, render_table
 
 RESAMPLES = 10_000
 SEED = 0

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
+from assay_datasets import locate
 
 MS_ID = "AI-ModelScope/DROP"  # EvalScope's dataset_id
 HF_ID = "EleutherAI/drop"
@@ -292,7 +293,7 @@ class DROP:
         args = args or self.args
         hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
         files = [SPLIT_FILES[self.split], f"data/{self.split}-*"]
-        path = self.data_file(args.data_path("drop", "DROP", hub_id=hubs, hub_files=files))
+        path = self.data_file(locate(args, "drop", "DROP", hub_id=hubs, hub_files=files))
         if args.subset_list and args.subset_list != ["default"]:
             raise AssayError(f"dataset_args.{args.name}.subset_list: drop has one subset (default)")
         template = args.prompt_template or TEMPLATE

@@ -16,6 +16,7 @@ import numpy as np
 from assay.api import AssayError, BenchmarkArgs
 from assay.loading import limited
 from assay.events import MetricReported, SampleLoaded
+from assay_datasets import locate
 
 from . import data as D
 from .encoders import ENCODER_ARGS, CrossEncoderScorer, encode, make_encoder, open_cache
@@ -47,7 +48,7 @@ class _Base:
         self.args = args
 
     def _path(self, args: BenchmarkArgs) -> Path:
-        return args.data_path(hub_id=self.hub_id)
+        return locate(args, hub_id=self.hub_id)
 
 
 # ---- STS ----------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class STSB(STSBenchmark):
     description = "STS Benchmark (original sts-<split>.csv files); cosine Spearman as MTEB"
 
     def pairs(self, args: BenchmarkArgs) -> list[D.Pair]:
-        return D.read_stsb(args.data_path("stsbenchmark", "STSBenchmark"), _split(args))
+        return D.read_stsb(locate(args, "stsbenchmark", "STSBenchmark"), _split(args))
 
 
 class SICKR(STSBenchmark):
@@ -147,7 +148,7 @@ class SICKR(STSBenchmark):
     description = "SICK-R relatedness (SICK.txt, split from its SemEval_set column); cosine Spearman as MTEB"
 
     def pairs(self, args: BenchmarkArgs) -> list[D.Pair]:
-        return D.read_sick(args.data_path("sick-r", "sickr", "SICK"), _split(args))
+        return D.read_sick(locate(args, "sick-r", "sickr", "SICK"), _split(args))
 
 
 class CustomSTS(STSBenchmark):

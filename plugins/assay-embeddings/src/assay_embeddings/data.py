@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 from assay.api import AssayError
-from assay.data import read_csv, read_csv_dicts, read_jsonl
+from assay_datasets import read_csv, read_csv_dicts, read_jsonl
 
 
 @attrs.define

@@ -35,7 +35,7 @@ import anyio
 import attrs
 import numpy as np
 from assay.api import AssayError, BenchmarkArgs
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay.events import SampleFailed, SampleLoaded, Scored
 
 from .encoders import ENCODER_ARGS, encode, make_encoder, open_cache
@@ -275,7 +275,7 @@ class RAG:
 
     async def run(self, run: Any, args: BenchmarkArgs, config: Any) -> None:
         subset = "default"
-        path = args.data_path()
+        path = locate(args)
         if path.is_dir():
             split = args.eval_split or "test"
             cand = path / f"{split}.jsonl"

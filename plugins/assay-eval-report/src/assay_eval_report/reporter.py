@@ -2,7 +2,7 @@
 
 The fold keeps running sums per (dataset, subset, metric), so its memory is bounded by the number of
 groups (plus the ids of failed samples, and of the repeats of a run with ``repeats > 1``: their
-pass@k is :class:`assay.passk.Repeats`' fold), not by the log. Registered through ``assay_reporters`` like any
+pass@k is :class:`assay_reportkit.passk.Repeats`' fold), not by the log. Registered through ``assay_reporters`` like any
 other reporter, with ``body=True``: what it builds is the report itself (rows, status, errors), the
 other reporters add sections to it.
 """
@@ -19,7 +19,7 @@ import msgspec
 
 from assay.events import RawEnvelope
 from assay.log import TornTail, decode_blocks
-from assay.passk import Repeats, doubling_ks, mean_pass_at_k
+from assay_reportkit.passk import Repeats, doubling_ks, mean_pass_at_k
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
@@ -139,7 +139,7 @@ class EvalFold:
         self.judged_groups: set[tuple[str, str]] = set()
         self.rescued: set[str] = set()  # judge-failed samples scored later in the log (parallel merge)
         self.judge_why: dict[str, str] = {}  # judge-failed sample -> its message
-        # repeats: the repeats loaded and scored per problem, for pass@k / mean@k (assay.passk's fold)
+        # repeats: the repeats loaded and scored per problem, for pass@k / mean@k (assay_reportkit.passk's fold)
         self.reps = Repeats(None)
         self.repeats: dict[str, int] = {}  # benchmark -> repeats > 1, from RunStarted
         self.aggregation: dict[str, str] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs
+from assay_datasets import locate
 from assay_mcq import MCQBenchmark, MCQItem, read_csv_dicts, read_jsonl
 
 __version__ = "0.1.0"
@@ -85,7 +86,7 @@ class GeneralMCQ(MCQBenchmark):
         self._files: dict[str, dict[str, Path]] = {}
 
     def root(self, args: BenchmarkArgs) -> Path:
-        return args.data_path()
+        return locate(args)
 
     def subjects(self, root: Path) -> list[str]:
         files: dict[str, dict[str, Path]] = {}

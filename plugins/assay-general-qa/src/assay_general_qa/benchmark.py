@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 
 ROLES = {"system", "user", "assistant"}
 
@@ -62,7 +62,7 @@ class GeneralQA:
         self.args = args
 
     def files(self) -> list[Path]:
-        base = self.args.data_path()
+        base = locate(self.args)
         if base.is_file():
             files = [base]
         else:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_csv_dicts, read_jsonl
+from assay_datasets import locate, read_csv_dicts, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
@@ -80,7 +80,7 @@ class GPQADiamond:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("gpqa_diamond", "gpqa", hub_id=self.hub_id, hub_files=[FILE, "*.jsonl"])
+        root = locate(args, "gpqa_diamond", "gpqa", hub_id=self.hub_id, hub_files=[FILE, "*.jsonl"])
         path = root / FILE if root.is_dir() else root
         if root.is_dir() and not path.exists():
             found = sorted(root.glob("*.csv")) or sorted(root.glob("train.jsonl"))

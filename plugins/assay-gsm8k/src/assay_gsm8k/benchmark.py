@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assay import data
 from assay.api import AssayError, BenchmarkArgs, Sample
+from assay_datasets import files, locate
 
 from .extract import target_of
 
@@ -25,8 +25,8 @@ DEFAULT_TEMPLATE = "Question: {question}\nAnswer: Let's think step by step."
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The kernel's reader, plus GSM8K's row shape."""
-    for i, row in data.read_jsonl(path):
+    """assay-datasets' reader, plus GSM8K's row shape."""
+    for i, row in files.read_jsonl(path):
         if not isinstance(row.get("question"), str) or not isinstance(row.get("answer"), str):
             raise AssayError(f"{path}:{i}: expected an object with string keys 'question' and 'answer'")
         yield i, row
@@ -69,7 +69,7 @@ class GSM8K:
         return [row for _, row in itertools.islice(rows, n)]  # the first n: the rest of the file is not read
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        root = args.data_path(hub_id=HUB_ID)
+        root = locate(args, hub_id=HUB_ID)
         shots = self.few_shot(root)
         template = args.prompt_template or DEFAULT_TEMPLATE
         if "{question}" not in template:

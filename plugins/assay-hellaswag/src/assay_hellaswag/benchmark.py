@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER, fill
 
@@ -126,7 +126,7 @@ class HellaSwag:
             raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: only validation has labels")
 
     def path(self, args: BenchmarkArgs) -> Path:
-        root = args.data_path("hellaswag", "HellaSwag", hub_id=self.hub_id)
+        root = locate(args, "hellaswag", "HellaSwag", hub_id=self.hub_id)
         if not root.is_dir():
             return root
         for name in (*JSONL_NAMES, *TEXT_NAMES):

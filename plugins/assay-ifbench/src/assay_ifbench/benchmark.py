@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_ifeval.benchmark import IFEvalScorer
 
 from .instructions import KwargsError, build
@@ -97,7 +97,7 @@ class IFBench:
                 ) from None
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        path = data_file(args.data_path("ifbench", "IFBench", hub_id=HUB_ID, hub_files=HUB_FILES))
+        path = data_file(locate(args, "ifbench", "IFBench", hub_id=HUB_ID, hub_files=HUB_FILES))
         for where, row in rows(path):
             for key in COLUMNS:
                 if key not in row:

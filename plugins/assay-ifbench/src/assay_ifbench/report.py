@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assay.tables import Column, TableReporter, render_table
+from assay_reportkit.tables import Column, TableReporter, render_table
 
 METRICS = ("inst_level_strict_acc", "inst_level_loose_acc")
 

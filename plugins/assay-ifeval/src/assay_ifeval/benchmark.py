@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 
@@ -44,7 +44,7 @@ class IFEval:
                 raise AssayError(f"ifeval: unknown subset {s!r}; the only subset is 'default'")
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
-        base = args.data_path("ifeval", "IFEval", hub_id=HUB_ID)
+        base = locate(args, "ifeval", "IFEval", hub_id=HUB_ID)
         path = base / "input_data.jsonl" if base.is_dir() else base
         if not path.exists():
             raise AssayError(f"ifeval: {path} not found (expected input_data.jsonl in {base})")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError
-from assay.data import read_json
+from assay_datasets import read_json
 from assay.events import Usage
 
 from .common import Imported, as_float, name_part
@@ -34,7 +34,7 @@ _FINISH = {v: k for k, v in _STOP.items()}
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    from assay.data import read_jsonl
+    from assay_datasets import read_jsonl
 
     return [obj for _, obj in read_jsonl(path, allow_empty=True)]
 

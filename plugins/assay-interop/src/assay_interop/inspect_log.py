@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError
-from assay.data import read_json
+from assay_datasets import read_json
 from assay.events import Usage
 
 from .common import Imported, name_part

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError
-from assay.data import read_json, read_jsonl
+from assay_datasets import read_json, read_jsonl
 
 from .common import Imported, as_float, name_part
 

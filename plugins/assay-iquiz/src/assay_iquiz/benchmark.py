@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import fill
 
@@ -54,7 +54,7 @@ class IQuiz:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("iquiz", "IQuiz", hub_id={"modelscope": self.hub_id})  # no Hugging Face copy
+        root = locate(args, "iquiz", "IQuiz", hub_id={"modelscope": self.hub_id})  # no Hugging Face copy
         for subset in select_subsets(args, SUBSETS, root):
             path = subset_file(root, subset)
             for index, (line, row) in enumerate(read_jsonl(path)):

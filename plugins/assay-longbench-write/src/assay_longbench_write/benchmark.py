@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 
@@ -90,7 +90,7 @@ class LongBenchWrite:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("longbench_write", "LongWriter", hub_id=self.hub_id)
+        root = locate(args, "longbench_write", "LongWriter", hub_id=self.hub_id)
         path = root if root.is_file() else root / f"{self.file}.jsonl"
         if not path.exists():
             found = sorted(root.rglob(f"{self.file}.jsonl"))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
-from assay.data import read_csv_dicts, read_json, read_jsonl
+from assay_datasets import locate, read_csv_dicts, read_json, read_jsonl
 from assay_mathkit import chat_messages, format_prompt, last_boxed
 
 # EvalScope's competition_math PROMPT_TEMPLATE (0-shot)
@@ -161,7 +161,7 @@ class MATH:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("math", "competition_math", "MATH", hub_id=self.hub_id)
+        root = locate(args, "math", "competition_math", "MATH", hub_id=self.hub_id)
         layout, problems = read_problems(root)
         wanted = set(args.subset_list or [])
         if layout == "csv" and wanted - {CSV_SUBSET}:

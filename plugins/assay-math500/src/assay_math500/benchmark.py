@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -60,7 +60,7 @@ class Math500:
                 )
 
     def _file(self):
-        base = self.args.data_path("math500", "MATH-500", hub_id=HUB_ID)
+        base = locate(self.args, "math500", "MATH-500", hub_id=HUB_ID)
         path = base / "test.jsonl" if base.is_dir() else base
         if not path.exists():
             raise AssayError(f"math_500: {path} not found (expected test.jsonl in {base})")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from assay.tables import Column, TableReporter, read_bodies
+from assay_reportkit.tables import Column, TableReporter, read_bodies
 
 SCORER = "math_acc"
 

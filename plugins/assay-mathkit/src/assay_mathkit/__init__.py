@@ -16,7 +16,7 @@ import re
 import threading
 from functools import lru_cache
 
-from assay.passk import pass_at_k  # the kernel's, re-exported for the math benchmarks
+from assay_reportkit.passk import pass_at_k  # assay-reportkit's, re-exported for the math benchmarks
 
 __all__ = [
     "chat_messages",
@@ -163,8 +163,8 @@ def extract_aime_integer(text: str | None) -> int | None:
 
 
 def read_jsonl(path) -> list[tuple[int, dict]]:
-    """(line number, object) for each non-empty line, through the kernel's reader (errors name file:line)."""
-    from assay.data import read_jsonl as read
+    """(line number, object) for each non-empty line, through assay-datasets' reader (errors name file:line)."""
+    from assay_datasets import read_jsonl as read
 
     return list(read(path))
 

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import attrs
 from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, shuffled_choices
+from assay_datasets import locate
 
 from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
 
@@ -228,7 +229,7 @@ class MCQBenchmark:
     # ---- the Benchmark protocol ---------------------------------------------------
 
     def root(self, args: BenchmarkArgs) -> Path:
-        return args.data_path(*self.folders, hub_id=self.hub_id)
+        return locate(args, *self.folders, hub_id=self.hub_id)
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
+from assay_datasets import locate
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.prompt import LETTERS
 from assay_mcq.templates import fill
@@ -165,7 +166,7 @@ class MMLUPro:
             )
 
     def files(self, args: BenchmarkArgs) -> dict[str, Path]:
-        root = args.data_path("mmlu_pro", "MMLU-Pro", hub_id=self.hub_id)
+        root = locate(args, "mmlu_pro", "MMLU-Pro", hub_id=self.hub_id)
         base = root.parent if root.is_file() else root
         out: dict[str, Path] = {}
         for split in SPLITS:

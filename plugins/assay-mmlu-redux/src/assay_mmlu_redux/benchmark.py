@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
+from assay_datasets import locate
 from assay_mcq import MCQItem, PromptStyle, extract_letter, make_sample, parse_options, select_subsets
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
@@ -154,7 +155,7 @@ class MMLURedux:
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
         hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
-        root = args.data_path("mmlu_redux", "mmlu-redux-2.0", hub_id=hubs)
+        root = locate(args, "mmlu_redux", "mmlu-redux-2.0", hub_id=hubs)
         present = [s for s in SUBJECT_CATEGORY if (root / s / ARROW).is_file()]
         if not present:
             raise AssayError(

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 import anyio
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_judge import parse_rating, render_template
-from assay.tables import Column, TableReporter
+from assay_reportkit.tables import Column, TableReporter
 
 from .prompts import PROMPTS
 
@@ -78,7 +78,7 @@ class MTBench:
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
         wanted = set(_subsets(args))
-        root = args.data_path("mt_bench", hub_id=self.hub_id)
+        root = locate(args, "mt_bench", hub_id=self.hub_id)
         path = root / QUESTIONS if root.is_dir() else root
         if not path.exists():
             raise AssayError(f"mt_bench: no {QUESTIONS} in {root}")

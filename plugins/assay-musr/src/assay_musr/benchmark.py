@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_csv_dicts
+from assay_datasets import locate, read_csv_dicts
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
@@ -73,7 +73,7 @@ class MuSR:
 
     def root(self, args: BenchmarkArgs) -> Path:
         hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
-        root = args.data_path("musr", "MuSR", hub_id=hubs, hub_files=list(FILES.values()))
+        root = locate(args, "musr", "MuSR", hub_id=hubs, hub_files=list(FILES.values()))
         return root if root.is_dir() else root.parent
 
     def items(self, path: Path, subset: str) -> Iterator[MCQItem]:

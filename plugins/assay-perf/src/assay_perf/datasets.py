@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 from assay.api import AssayError
-from assay.data import read_jsonl, read_lines
+from assay_datasets import read_jsonl, read_lines
 
 
 @attrs.define

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
-from assay.tables import Column, TableReporter, fixed, render_table
+from assay_reportkit.tables import Column, TableReporter, fixed, render_table
 
 FORMULAS = {
     "ttft": "first content chunk arrival - sent",

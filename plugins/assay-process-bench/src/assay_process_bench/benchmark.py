@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
-from assay.data import read_text
+from assay_datasets import locate, read_text
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 
@@ -147,7 +147,7 @@ class ProcessBench:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("process_bench", "ProcessBench", hub_id=self.hub_id)
+        root = locate(args, "process_bench", "ProcessBench", hub_id=self.hub_id)
         for subset in args.subset_list or SUBSETS:
             if root.is_file():
                 if root.stem != subset:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from assay.tables import Column, TableReporter, fixed, read_bodies
+from assay_reportkit.tables import Column, TableReporter, fixed, read_bodies
 
 SCORER = "process_bench_match"
 BENCHMARK = "process_bench"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, pick_shots, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, choice_lines, fill
 
@@ -94,7 +94,7 @@ class RACE:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("race", "RACE", hub_id=self.hub_id)
+        root = locate(args, "race", "RACE", hub_id=self.hub_id)
         if not root.is_dir():
             raise AssayError(f"race: {root} must be a folder holding {self.split}/<subset>.jsonl")
         split_dir = root / ("validation" if self.split == "dev" and (root / "validation").is_dir() else self.split)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
-from assay.data import read_csv_dicts, read_jsonl
+from assay_datasets import locate, read_csv_dicts, read_jsonl
 from assay_judge import parse_label, render_template
-from assay.tables import Column, TableReporter
+from assay_reportkit.tables import Column, TableReporter
 
 from .prompts import CHINESE_SIMPLEQA_GRADER, SIMPLEQA_GRADER
 
@@ -23,7 +23,7 @@ METRICS = ("is_correct", "is_incorrect", "is_not_attempted")
 
 
 def _file(args: BenchmarkArgs, name: str, file: str, hub_id: str) -> Path:
-    root = args.data_path(name, hub_id=hub_id)
+    root = locate(args, name, hub_id=hub_id)
     path = root / file if root.is_dir() else root
     if not path.exists():
         raise AssayError(f"{name}: no {file} in {root}")

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
@@ -147,7 +147,7 @@ class SuperGPQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("super_gpqa", "SuperGPQA", hub_id=self.hub_id, hub_files=[FILE])
+        root = locate(args, "super_gpqa", "SuperGPQA", hub_id=self.hub_id, hub_files=[FILE])
         path = data_file(root)
         by_field = self.rows(path)
         order = [f for f in FIELD_DISCIPLINE if f in by_field] + sorted(set(by_field) - set(FIELD_DISCIPLINE))

@@ -3,7 +3,7 @@
 - RunStarted (or RunResumed): an experiment named after the assay run (project ``$SWANLAB_PROJ_NAME``,
   default ``assay``; logs under ``$SWANLAB_LOG_DIR``, default ``swanlog/`` in the run directory; mode
   ``$SWANLAB_MODE``), tagged with the run's kind; its config is the run's config with every secret removed
-  (see :func:`assay.trackers.run_config`). SwanLab never prompts (``interactive=False``: without a key
+  (see :func:`assay_reportkit.trackers.run_config`). SwanLab never prompts (``interactive=False``: without a key
   an online run fails, as a warning), does not copy the terminal, and records no command line, host
   or git metadata (a key given as a flag stays out).
 - While samples are scored: ``progress/loaded|scored|failed`` and the running mean of each
@@ -30,7 +30,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_start, status_of
+from assay_reportkit.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_start, status_of
 
 
 def name(key: str) -> str:

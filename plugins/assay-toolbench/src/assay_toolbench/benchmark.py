@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
-from assay.data import read_json
+from assay_datasets import locate, read_json
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 
@@ -155,7 +155,7 @@ class ToolBenchStatic:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        root = args.data_path("toolbench_static", "tool_bench", "toolbench", hub_id=self.hub_id)
+        root = locate(args, "toolbench_static", "tool_bench", "toolbench", hub_id=self.hub_id)
         wanted = set(args.subset_list or [])
         files = self._files(root)
         if wanted:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.api import AssayError
-from assay.hub import HUBS, snapshot, why
+from assay_datasets.hub import HUBS, snapshot, why
 
 # owner/name, as ModelScope and Hugging Face spell repository ids
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
@@ -67,7 +67,7 @@ def resolve_model_dir(model: str, model_args: dict[str, Any]) -> Path:
 
 
 def download(model_id: str, *, hub: str = "modelscope", revision: str | None = None) -> Path:
-    """A checkpoint snapshot from a hub: the kernel's hub download (its settings, mirrors and cache)."""
+    """A checkpoint snapshot from a hub: assay-datasets' hub download (its settings, mirrors and cache)."""
     if hub not in HUBS:
         raise AssayError(f"model_args.hub must be 'modelscope' or 'huggingface', got {hub!r}")
     hint = (

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 from assay.events import Body
 from assay.redact import inert_text
-from assay.tables import Column, TableReporter, fixed, render_table
+from assay_reportkit.tables import Column, TableReporter, fixed, render_table
 
 DEFAULT_LENGTHS = [1, 6144, 14336, 30720]
 DEFAULT_MAX_TOKENS = 2048

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
+from assay_datasets import locate
 
 MS_ID = "evalscope/trivia_qa"  # EvalScope's dataset_id
 HF_ID = "mandarjoshi/trivia_qa"
@@ -95,7 +96,7 @@ class TriviaQA:
         hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
         # only the shards of this split: the whole hub repository (every configuration) is tens of GB
         files = [f"{s}/{self.split}-*" for s in subsets]
-        root = args.data_path("trivia_qa", "TriviaQA", hub_id=hubs, hub_files=files)
+        root = locate(args, "trivia_qa", "TriviaQA", hub_id=hubs, hub_files=files)
         for subset in subsets:
             if subset not in SUBSETS:
                 raise AssayError(f"dataset_args.{args.name}.subset_list: no subset {subset!r}; available: rc.wikipedia")

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
+from assay_datasets import locate
 from assay_mcq import (
     MCQItem,
     PromptStyle,
@@ -108,7 +109,7 @@ class TruthfulQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Any:
         args = args or self.args
-        root = args.data_path("truthfulqa", "TruthfulQA", "truthful_qa", hub_id=self.hub_id)
+        root = locate(args, "truthfulqa", "TruthfulQA", "truthful_qa", hub_id=self.hub_id)
         path = root / "TruthfulQA.csv" if root.is_dir() else root
         select_subsets(args, [SUBSET], path)
         for r in read_rows(path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from assay import hookimpl
-from assay.trackers import enabled
+from assay_reportkit.trackers import enabled
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 
 - RunStarted (or RunResumed): a W&B run named after the assay run (project ``$WANDB_PROJECT``, default
   ``assay``; files under ``$WANDB_DIR``, default the run directory), tagged and typed with the run's kind;
-  its config is the run's config with every secret removed (see :func:`assay.trackers.run_config`).
+  its config is the run's config with every secret removed (see :func:`assay_reportkit.trackers.run_config`).
 - While samples are scored: ``progress/loaded|scored|failed`` and the running mean of each
   ``running/<dataset>/<subset>/<metric>``, at most one point per ``$ASSAY_TRACKER_INTERVAL`` seconds,
   charted against ``progress/scored``.
@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from assay.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_start, status_of
+from assay_reportkit.trackers import PerRun, Running, perf_points, report_metrics, report_table, run_start, status_of
 
 
 class Tracker:

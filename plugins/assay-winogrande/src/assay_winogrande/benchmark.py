@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
-from assay.data import read_jsonl
+from assay_datasets import locate, read_jsonl
 from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER, fill
 
@@ -68,7 +68,7 @@ class Winogrande:
             )
 
     def path(self, args: BenchmarkArgs) -> Path:
-        root = args.data_path("winogrande", "WinoGrande", hub_id=self.hub_id)
+        root = locate(args, "winogrande", "WinoGrande", hub_id=self.hub_id)
         if not root.is_dir():
             return root
         path = root / SPLITS[self.split]

@@ -1,4 +1,4 @@
-"""The kernel's table-reporter helper and the repeats fold the pass@k reporters share."""
+"""The table-reporter helper (assay-reportkit) and the repeats fold the pass@k reporters share."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 from assay.log import LogCorrupted
-from assay.passk import RepeatBody, Repeats, doubling_ks, mean_pass_at_k
-from assay.tables import Column, TableReporter, fixed, read_bodies, render_matrix, render_table
+from assay_reportkit.passk import RepeatBody, Repeats, doubling_ks, mean_pass_at_k
+from assay_reportkit.tables import Column, TableReporter, fixed, read_bodies, render_matrix, render_table
 from rich.console import Console
 
 

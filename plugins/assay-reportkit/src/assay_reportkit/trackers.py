@@ -32,7 +32,7 @@ def interval() -> float:
 def run_config(body: Any, run: Any) -> dict[str, Any]:
     """The run's config as a tracker shows it: what the user gave, with every secret removed (the log
     already has them out; removed again here so that a config from elsewhere cannot bring one in)."""
-    from .redact import redact_secrets
+    from assay.redact import redact_secrets
 
     config = dict(redact_secrets(getattr(body, "config", None) or {}))
     resolved = redact_secrets(getattr(body, "resolved", None) or {})

@@ -66,7 +66,7 @@ class Repeats:
 
     A problem is (benchmark, subset, local id); its n is the repeats loaded, its c for a metric the
     repeats scored 1 (an errored or unscored repeat counts as wrong). Feed it every event with
-    :meth:`add` (bodies with :class:`RepeatBody`'s fields, e.g. from :func:`assay.tables.read_bodies`).
+    :meth:`add` (bodies with :class:`RepeatBody`'s fields, e.g. from :func:`assay_reportkit.tables.read_bodies`).
 
     ``scorer=None`` (the eval report): every scorer, and the samples loaded as repeats (``#`` in the id);
     a problem is then read from the sample id, so parts of a log folded apart merge (:meth:`merge`).

@@ -1,6 +1,6 @@
 """The hubs (ModelScope, Hugging Face): one place for their settings and their snapshot download.
 
-Used by the dataset download (:func:`assay.data.download`) and by model plugins that fetch a
+Used by the dataset download (:func:`assay_datasets.sources.download`) and by model plugins that fetch a
 checkpoint (assay-transformers). Hugging Face honours ``HF_ENDPOINT`` (a mirror), ``HF_HUB_OFFLINE``
 and ``HF_HUB_CACHE``; ModelScope honours ``MODELSCOPE_DOMAIN`` (``http://host:port`` for a mirror)
 and ``MODELSCOPE_CACHE``. Both are set to fail within seconds when offline (:data:`HUB_ENV`, each

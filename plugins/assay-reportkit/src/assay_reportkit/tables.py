@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from .log import decode_blocks
-from .redact import inert_markup, inert_text
+from assay.log import decode_blocks
+from assay.redact import inert_markup, inert_text
 
 __all__ = ["Column", "TableReporter", "fixed", "read_bodies", "render_matrix", "render_table"]
 

@@ -1,4 +1,4 @@
-"""The kernel's data readers: one error contract (file:line, byte offset, empty, missing) and long CSV fields."""
+"""assay-datasets' readers: one error contract (file:line, byte offset, empty, missing) and long CSV fields."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 from assay.api import AssayError
-from assay.data import DataError, read_csv, read_csv_dicts, read_json, read_jsonl, read_lines, read_text
+from assay_datasets.files import DataError, read_csv, read_csv_dicts, read_json, read_jsonl, read_lines, read_text
 
 
 def test_not_utf8_names_line_and_byte_offset(tmp_path) -> None:
