@@ -42,6 +42,34 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
 }
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _MISSING: Any = object()
+# what pluggy looks at for hook implementations (plain and bound functions, static and class methods)
+_HOOKABLE = (types.FunctionType, types.MethodType, staticmethod, classmethod)
+
+
+def _specs() -> dict[str, list[str]]:
+    """Each hookspec's parameter names, by hook name (computed once)."""
+    global _SPECS
+    if _SPECS is None:
+        _SPECS = {
+            n: list(inspect.signature(getattr(hookspecs, n)).parameters)
+            for n in dir(hookspecs)
+            if n.startswith("assay_")
+        }
+    return _SPECS
+
+
+_SPECS: dict[str, list[str]] | None = None
+
+
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, which looks at a plugin module's functions only: its other attributes (imports,
+    constants, classes) are never hook implementations, and pluggy's static lookup of each cost start-up
+    time (issue 18). Objects other than modules are parsed as pluggy does."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if isinstance(plugin, types.ModuleType) and not isinstance(vars(plugin).get(name), _HOOKABLE):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
 
 
 def _closest(name: str, candidates: Any, cutoff: float = 0.6) -> str:
@@ -169,7 +197,7 @@ class Observer:
 
 class PluginHost:
     def __init__(self, *, entry_points: bool = True) -> None:
-        self.pm = pluggy.PluginManager(GROUP)
+        self.pm = _Manager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.loaded: list[LoadedPlugin] = []
         self.failures: list[PluginFailure] = []
@@ -213,7 +241,7 @@ class PluginHost:
         that is not the hookspec's (``def assay_scorers(reg)``) are failures of this plugin; its
         valid hooks are registered all the same.
         """
-        specs = {n: getattr(hookspecs, n) for n in dir(hookspecs) if n.startswith("assay_")}
+        specs = _specs()
         good: dict[str, Any] = {}
         bad = False
         for attr in dir(module):
@@ -232,7 +260,7 @@ class PluginHost:
                     self._fail(name, dist, hook_name, PluginError(msg))
                     bad = True
                 continue
-            allowed = list(inspect.signature(specs[hook_name]).parameters)
+            allowed = specs[hook_name]
             try:  # the parameters pluggy fills: positional, without a default (as pluggy.varnames)
                 params = [
                     p.name
