@@ -16,6 +16,7 @@ from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
+import msgspec
 from markupsafe import Markup
 
 from . import svg
@@ -23,23 +24,27 @@ from . import svg
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
+# what may not appear raw inside <script>: \u escapes of "&", "<", ">" and of the JS line separators
+_SCRIPT_SAFE = tuple((ch.encode(), f"\\u{ord(ch):04x}".encode()) for ch in ("&", "<", ">", "\u2028", "\u2029"))
+
+
 def embed_json(data: Any) -> Markup:
     """JSON to place inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` survives, so no
-    text in it can close the element or open a comment; the script reads it with ``JSON.parse``."""
-    text = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
-    for a, b in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(a, b)
-    return Markup(text)
+    text in it can close the element or open a comment; the script reads it with ``JSON.parse``.
+
+    msgspec writes it (compact; a NaN or an infinity as ``null``, anything else unknown as its ``str``),
+    and the escapes are made on the bytes: for a run's samples (megabytes) a few times faster than
+    ``json.dumps`` and ``str.replace`` (issue 18)."""
+    raw = msgspec.json.encode(data, enc_hook=str)
+    for ch, escape in _SCRIPT_SAFE:
+        if ch in raw:
+            raw = raw.replace(ch, escape)
+    return Markup(raw.decode())
 
 
 def embed_clean(data: Any) -> Markup:
-    """``embed_json(_clean(data))``, walking ``data`` to clean it only when it holds a NaN or an infinity
-    (``embed_json`` refuses them): the samples of a run have none, and the walk cost a tenth of a
-    millisecond per sample (issue 18)."""
-    try:
-        return embed_json(data)
-    except ValueError:
-        return embed_json(_clean(data))
+    """``embed_json(_clean(data))``: the same text (``embed_json`` writes NaN and infinities as null)."""
+    return embed_json(data)
 
 
 def _clean(value: Any) -> Any:
