@@ -225,7 +225,8 @@ async def _evaluate(
             await bench.run(run, args, cfg)
             run.flush()
         if pending:  # an empty list, None, or a LoadedStream whose benchmarks yielded nothing: no model opened
-            judge = open_judge(cfg, plugins, run, reuse=reuse)
+            # an eval that configures no judge has no judged scorer (check_judge): none is opened (nor imported)
+            judge = open_judge(cfg, plugins, run, reuse=reuse) if reuse is not None or cfg.judge_model_args else None
             scoring = Scoring(plugins, judge=judge)
             try:
                 executor = plugins.get("executors", cfg.executor).obj(cfg, plugins)  # --executor (default local)

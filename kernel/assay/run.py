@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import os
 import platform
-import secrets
 import socket
 import sys
 import time
@@ -20,7 +19,8 @@ from .redact import Scrubber, redact_argv, remember, scrub, visible
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%d_%H%M%S") + "_" + secrets.token_hex(3)
+    # secrets.token_hex(3) is os.urandom(3).hex(); the secrets module would import hmac and OpenSSL (start-up)
+    return time.strftime("%Y%m%d_%H%M%S") + "_" + os.urandom(3).hex()
 
 
 def host_facts() -> dict[str, Any]:

@@ -29,6 +29,7 @@ NOT_IMPORTED = [
     "assay_mlflow.tracker",  # trackers that are off import nothing per event
     "assay_wandb.tracker",
     "assay_swanlab.tracker",
+    "assay_judge.judge",  # no judge configured: none is opened
 ]
 
 
