@@ -489,14 +489,14 @@ PROVIDED_BY = {
 
 def _missing_command(argv: list[str], commands: Any) -> str | None:
     """A message for an unknown command: the distribution that provides it, or the closest known command."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is None or command in commands:
+        return None
     import difflib
 
     from .plugins import host
     from .redact import visible
 
-    command = next((a for a in argv if not a.startswith("-")), None)
-    if command is None or command in commands:
-        return None
     if command not in PROVIDED_BY or command in host().commands:
         close = difflib.get_close_matches(command, sorted(commands), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -176,13 +176,16 @@ async def _generate_all(
     total = len(pending) if isinstance(pending, list) else None
     progress = open_display(total, cfg.progress, inert_markup(model_name, multiline=False))  # a markup column
     watch = FailureWatch(total)
-    send, receive = anyio.create_memory_object_stream[SampleLoaded](0)  # backpressure
+    samples = iter(pending)  # one iterator that every free worker takes its next sample from (backpressure)
+    sent = 0
 
-    async def worker(inbox: Any) -> None:
-        async with inbox:
-            async for sample in inbox:
-                await _generate_one(sample, model, cfg, run, scoring, model_name, watch)
-                progress.advance()
+    async def worker() -> None:
+        nonlocal sent
+        for sample in samples:  # no await inside next(): the workers never run it at the same time
+            sent += 1
+            await _generate_one(sample, model, cfg, run, scoring, model_name, watch)
+            progress.advance()
+        progress.set_total(sent)  # every sample was handed out
 
     async def flusher() -> None:
         while True:
@@ -194,18 +197,7 @@ async def _generate_all(
             tg.start_soon(flusher)
             async with anyio.create_task_group() as workers:
                 for _ in range(min(cfg.eval_batch_size, max(1, total if total is not None else cfg.eval_batch_size))):
-                    workers.start_soon(worker, receive.clone())
-                receive.close()
-                sent = 0
-                async with send:
-                    for s in pending:
-                        try:
-                            await send.send(s)
-                        except anyio.BrokenResourceError:
-                            break  # every worker has stopped (the run failed): their error is raised
-                        sent += 1
-                    else:
-                        progress.set_total(sent)
+                    workers.start_soon(worker)
             watch.finished(sent)  # fewer samples than the fail-fast streak, all failed alike: the run failed
             tg.cancel_scope.cancel()
     finally:
@@ -233,7 +225,8 @@ async def _evaluate(
             await bench.run(run, args, cfg)
             run.flush()
         if pending:  # an empty list, None, or a LoadedStream whose benchmarks yielded nothing: no model opened
-            judge = open_judge(cfg, plugins, run, reuse=reuse)
+            # an eval that configures no judge has no judged scorer (check_judge): none is opened (nor imported)
+            judge = open_judge(cfg, plugins, run, reuse=reuse) if reuse is not None or cfg.judge_model_args else None
             scoring = Scoring(plugins, judge=judge)
             try:
                 executor = plugins.get("executors", cfg.executor).obj(cfg, plugins)  # --executor (default local)

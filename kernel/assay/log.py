@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 
 from .api import AssayError
-from .events import SCHEMA_VERSION, Body, BodyRegistry, Envelope, Event, RawEnvelope, type_name
+from .events import SCHEMA_VERSION, Body, BodyRegistry, Event, RawEnvelope, type_name
 from .redact import ERROR_FIELDS
 
 LOG_NAME = "events.jsonl"
@@ -321,11 +321,8 @@ class LogWriter:
                 run_id=self.run_id,
                 body=body,
             )
-            self._encoder.encode_into(
-                Envelope(type=ev.type, seq=ev.seq, ts=ts, run_id=self.run_id, body=body),
-                self._buf,
-                -1,
-            )
+            # the Event is the line as written: Envelope's fields, in its order (no second object per event)
+            self._encoder.encode_into(ev, self._buf, -1)
             self._buf += b"\n"
             self.next_seq += 1
             out.append(ev)

@@ -10,12 +10,14 @@ one; the others work. Registries are filled lazily, one hook at a time, on first
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
+import os
 import re
+import sys
 import types
 import warnings
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
 import attrs
@@ -42,6 +44,34 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
 }
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _MISSING: Any = object()
+# what pluggy looks at for hook implementations (plain and bound functions, static and class methods)
+_HOOKABLE = (types.FunctionType, types.MethodType, staticmethod, classmethod)
+
+
+def _specs() -> dict[str, list[str]]:
+    """Each hookspec's parameter names, by hook name (computed once)."""
+    global _SPECS
+    if _SPECS is None:
+        _SPECS = {
+            n: list(inspect.signature(getattr(hookspecs, n)).parameters)
+            for n in dir(hookspecs)
+            if n.startswith("assay_")
+        }
+    return _SPECS
+
+
+_SPECS: dict[str, list[str]] | None = None
+
+
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, which looks at a plugin module's functions only: its other attributes (imports,
+    constants, classes) are never hook implementations, and pluggy's static lookup of each cost start-up
+    time (issue 18). Objects other than modules are parsed as pluggy does."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if isinstance(plugin, types.ModuleType) and not isinstance(vars(plugin).get(name), _HOOKABLE):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
 
 
 def _closest(name: str, candidates: Any, cutoff: float = 0.6) -> str:
@@ -135,6 +165,105 @@ def _name_version(dist: Any) -> tuple[str, str]:
     return dist.name, dist.version
 
 
+class _Dist:
+    """A ``*.dist-info`` / ``*.egg-info`` directory read as importlib.metadata's ``PathDistribution``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def read_text(self, filename: str) -> str | None:
+        try:
+            with open(os.path.join(self.path, filename), encoding="utf-8") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    @property
+    def name(self) -> str:  # what only importlib.metadata reads right (see _name_version)
+        return self._library().name
+
+    @property
+    def version(self) -> str:
+        return self._library().version
+
+    def _library(self) -> Any:
+        from importlib import metadata
+        from pathlib import Path
+
+        return metadata.PathDistribution(Path(self.path))
+
+
+@attrs.define
+class _EntryPoint:
+    name: str
+    value: str
+    dist: Any
+
+    def load(self) -> Any:  # importlib.metadata.EntryPoint.load: "module", "module:attr.attr", [extras] ignored
+        module, _, attr = self.value.partition("[")[0].partition(":")
+        obj = importlib.import_module(module.strip())
+        for part in filter(None, attr.strip().split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+
+def entry_points(group: str) -> list[Any]:
+    """``importlib.metadata.entry_points(group=group)``: the same entry points in the same order (the first
+    distribution of a name on ``sys.path`` wins), read without importing importlib.metadata and
+    without parsing the entry points of the hundreds of distributions that have none in ``group``
+    (start-up, issue 18). Where the path holds what only importlib.metadata reads (a zip, an egg, a
+    meta path finder of distributions), importlib.metadata does it all."""
+    from importlib.machinery import PathFinder
+
+    odd = [f for f in sys.meta_path if f is not PathFinder and hasattr(f, "find_distributions")]
+    dirs = []
+    for root in sys.path:
+        root = root or "."
+        if root.lower().endswith(".egg") or (os.path.exists(root) and not os.path.isdir(root)):
+            odd.append(root)
+        dirs.append(root)
+    if odd:
+        from importlib import metadata
+
+        return list(metadata.entry_points(group=group))
+    found: list[Any] = []
+    seen: set[str] = set()
+    for root in dirs:
+        try:
+            children = os.listdir(root)
+        except OSError:
+            continue
+        infos: dict[str, list[str]] = {}  # as importlib.metadata's Lookup: by normalized name, listing order
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):
+                name = re.sub(r"[-_.]+", "_", low.rpartition(".")[0].partition("-")[0])
+                infos.setdefault(name, []).append(child)
+        for name, paths in infos.items():
+            if name in seen:
+                continue
+            seen.add(name)
+            dist = _Dist(os.path.join(root, paths[0]))
+            text = dist.read_text("entry_points.txt") or ""
+            if f"[{group}]" in text:
+                found += _group_of(text, group, dist)
+    return found
+
+
+def _group_of(text: str, group: str, dist: _Dist) -> list[_EntryPoint]:
+    """The entry points of ``group`` in an ``entry_points.txt`` (importlib.metadata's ``Sectioned``)."""
+    out, section = [], None
+    for line in map(str.strip, text.splitlines()):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]")
+        elif section == group:
+            name, _, value = line.partition("=")
+            out.append(_EntryPoint(name.strip(), value.strip(), dist))
+    return out
+
+
 @attrs.define
 class PluginFailure:
     plugin: str
@@ -169,7 +298,7 @@ class Observer:
 
 class PluginHost:
     def __init__(self, *, entry_points: bool = True) -> None:
-        self.pm = pluggy.PluginManager(GROUP)
+        self.pm = _Manager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.loaded: list[LoadedPlugin] = []
         self.failures: list[PluginFailure] = []
@@ -185,7 +314,7 @@ class PluginHost:
 
     def _discover(self) -> None:
         seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+        for ep in sorted(entry_points(GROUP), key=lambda e: e.name):
             if ep.name in seen:
                 continue
             seen.add(ep.name)
@@ -213,7 +342,7 @@ class PluginHost:
         that is not the hookspec's (``def assay_scorers(reg)``) are failures of this plugin; its
         valid hooks are registered all the same.
         """
-        specs = {n: getattr(hookspecs, n) for n in dir(hookspecs) if n.startswith("assay_")}
+        specs = _specs()
         good: dict[str, Any] = {}
         bad = False
         for attr in dir(module):
@@ -232,7 +361,7 @@ class PluginHost:
                     self._fail(name, dist, hook_name, PluginError(msg))
                     bad = True
                 continue
-            allowed = list(inspect.signature(specs[hook_name]).parameters)
+            allowed = specs[hook_name]
             try:  # the parameters pluggy fills: positional, without a default (as pluggy.varnames)
                 params = [
                     p.name

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import os
 import platform
-import secrets
 import socket
 import sys
 import time
@@ -20,7 +19,8 @@ from .redact import Scrubber, redact_argv, remember, scrub, visible
 
 
 def new_run_id() -> str:
-    return time.strftime("%Y%m%d_%H%M%S") + "_" + secrets.token_hex(3)
+    # secrets.token_hex(3) is os.urandom(3).hex(); the secrets module would import hmac and OpenSSL (start-up)
+    return time.strftime("%Y%m%d_%H%M%S") + "_" + os.urandom(3).hex()
 
 
 def host_facts() -> dict[str, Any]:
@@ -32,6 +32,12 @@ def host_facts() -> dict[str, Any]:
         "argv": redact_argv(sys.argv),
         "cpus": os.cpu_count(),
     }
+
+
+def _calls(observers: list[Observer]) -> tuple[tuple[Observer, Any], ...]:
+    """Each observer with what to call per event: its function itself for the usual ``(event, run)``
+    signature (no wrapper frame per event: issue 18)."""
+    return tuple((o, o.function if o.argnames == ("event", "run") else o) for o in observers)
 
 
 class Run:
@@ -48,6 +54,7 @@ class Run:
         self.scrubber = Scrubber(remember(config))
         self.writer = LogWriter(run_dir / LOG_NAME, run_id, fsync_interval=fsync_interval, scrubber=self.scrubber)
         self._observers = plugins.observers()
+        self._calls = _calls(self._observers)
         self._observed = bool(self._observers)
         self._awaiting: list[Any] = []
 
@@ -67,9 +74,9 @@ class Run:
 
     def _observe(self, ev: Event) -> None:
         """Call each ``assay_event`` observer; one that raises is named, recorded and switched off."""
-        for obs in list(self._observers):
+        for obs, call in self._calls:
             try:
-                result = obs(ev, self)
+                result = call(ev, self)
             except Exception as exc:  # noqa: BLE001 - an observer's bug must not end the run
                 self._observer_failed(obs, ev, exc)
                 continue
@@ -80,6 +87,7 @@ class Run:
         if obs not in self._observers:
             return
         self._observers.remove(obs)  # first, so the warning below is not dispatched to it
+        self._calls = _calls(self._observers)
         self.warn(
             f"plugin {obs.plugin}",
             f"assay_event observer of plugin {obs.plugin!r} ({obs.distribution}) raised "

@@ -52,6 +52,16 @@ class Scoring:
         self.override = override
         self.judge = judge  # for scorers with ``async def score(sample, generated, judge)`` (see assay_judge)
         self._filters: dict[str, list[Any]] = {}
+        # per sample, the same few scorer lists: what each needs is looked up once (issue 18)
+        self._judged: dict[tuple[str, ...], bool] = {}
+        self._blocking: dict[tuple[str, ...], bool] = {}
+        self._scorers: dict[str, Any] = {}
+
+    def _scorer(self, name: str) -> Any:
+        scorer = self._scorers.get(name)
+        if scorer is None:
+            scorer = self._scorers[name] = self.plugins.get("scorers", name).obj
+        return scorer
 
     def _judge_failed(self, exc: Exception) -> bool:
         """Whether a judged scorer's exception is the judge's ``Failed``: a judge failure, not a scorer error."""
@@ -59,11 +69,14 @@ class Scoring:
 
     def judged(self, sample: SampleLoaded) -> bool:
         """Whether a scorer of this sample is async (it asks a judge), or the judge strategy asks one."""
-        registry = self.plugins.scorers()
-        names = self.override or sample.scorers
-        return self._strategy(names) is not None or any(
-            n in registry and is_judged_scorer(registry[n].obj) for n in names
-        )
+        names = tuple(self.override or sample.scorers)
+        judged = self._judged.get(names)
+        if judged is None:
+            registry = self.plugins.scorers()
+            judged = self._judged[names] = self._strategy(list(names)) is not None or any(
+                n in registry and is_judged_scorer(registry[n].obj) for n in names
+            )
+        return judged
 
     def _strategy(self, names: list[str]) -> str | None:
         """``llm`` / ``llm_recall`` when a judge is configured and the sample is scored by rules only
@@ -171,17 +184,21 @@ class Scoring:
 
     def blocking(self, sample: SampleLoaded) -> bool:
         """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
-        registry = self.plugins.scorers()
-        return any(
-            n in registry and getattr(registry[n].obj, "blocking", False) for n in self.override or sample.scorers
-        )
+        names = tuple(self.override or sample.scorers)
+        blocking = self._blocking.get(names)
+        if blocking is None:
+            registry = self.plugins.scorers()
+            blocking = self._blocking[names] = any(
+                n in registry and getattr(registry[n].obj, "blocking", False) for n in names
+            )
+        return blocking
 
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         gen = self._filtered(sample, gen)
         scored: list[Scored] = []
         failed: list[SampleFailed] = []
         for name in self.override or sample.scorers:
-            s, f = self._score_with(name, self.plugins.get("scorers", name).obj, sample, gen)
+            s, f = self._score_with(name, self._scorer(name), sample, gen)
             scored += s
             failed += f
         return scored, failed

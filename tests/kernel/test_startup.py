@@ -23,6 +23,13 @@ NOT_IMPORTED = [
     "assay_transformers.speed",
     "assay_arena.command",
     "assay_compare.command",
+    "importlib.metadata",  # assay.plugins.entry_points reads the entry points itself
+    "urllib.request",  # no proxy variable set: the lean client's target needs no urllib
+    "email",  # (both of those import it)
+    "assay_mlflow.tracker",  # trackers that are off import nothing per event
+    "assay_wandb.tracker",
+    "assay_swanlab.tracker",
+    "assay_judge.judge",  # no judge configured: none is opened
 ]
 
 
@@ -84,3 +91,44 @@ def test_plugin_names_and_versions_are_importlib_metadata_s(tmp_path):
         (info / "METADATA").write_text(head)
         d = metadata.PathDistribution(info)
         assert _name_version(d) == (d.name, d.version), head
+
+
+def _site(root, name: str, dist: str, entry_points: str) -> None:
+    info = root / f"{dist}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+def test_entry_points_are_importlib_metadata_s(tmp_path, monkeypatch):
+    """assay.plugins.entry_points(group) gives what importlib.metadata.entry_points(group=...) gives: the
+    same entry points of the same distributions in the same order, for this environment's groups and for
+    a path where a distribution is shadowed, sections are odd, and names need normalising."""
+    from importlib import metadata
+
+    from assay.plugins import entry_points
+
+    def same(group: str) -> None:
+        mine = [(e.name, e.value, str(e.dist.path)) for e in entry_points(group)]
+        lib = [(e.name, e.value, str(e.dist._path)) for e in metadata.entry_points(group=group)]
+        assert mine == lib, group
+
+    for group in ("assay", "console_scripts", "pytest11"):
+        same(group)
+    assert len(entry_points("assay")) > 40
+    loaded = [e.load() for e in entry_points("console_scripts") if e.name in ("pytest", "assay")]
+    assert loaded == [
+        e.load() for e in metadata.entry_points(group="console_scripts") if e.name in ("pytest", "ruff", "assay")
+    ]
+    assert len(loaded) == 2 and callable(loaded[0])
+    a, b = tmp_path / "a", tmp_path / "b"
+    _site(a, "Shadow.Plugin", "Shadow.Plugin-2.0", "[assay]\nfirst = mod_a:hook.attr\n")
+    _site(b, "shadow_plugin", "shadow_plugin-1.0", "[assay]\nfirst = mod_b\nonly_in_b = mod_b\n")
+    _site(b, "other", "other-1.0", "# a comment\n[console_scripts]\nx = y:z\n\n[assay]\n  spaced =  mod_c [extra]  \n")
+    _site(b, "none", "none-1.0", "[assay.more]\nnot = this\n")
+    monkeypatch.setattr(sys, "path", [str(a), str(b), str(tmp_path / "missing")])
+    same("assay")
+    assert [(e.name, e.value) for e in entry_points("assay")] == [
+        ("first", "mod_a:hook.attr"),
+        ("spaced", "mod_c [extra]"),
+    ]

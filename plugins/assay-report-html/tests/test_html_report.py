@@ -256,4 +256,6 @@ def test_embedded_samples_are_cleaned_only_when_they_must_be():
     odd = [{"id": "a/2", "latency": float("nan"), "scores": [{"value": float("inf")}, {"value": -float("inf")}]}]
     assert embed_clean(plain) == embed_json(_clean(plain)) == embed_json(plain)
     assert embed_clean(odd) == embed_json(_clean(odd))
-    assert str(embed_clean(odd)) == '[{"id": "a/2", "latency": null, "scores": [{"value": null}, {"value": null}]}]'
+    assert str(embed_clean(odd)) == '[{"id":"a/2","latency":null,"scores":[{"value":null},{"value":null}]}]'
+    text = str(embed_json([{"s": "</script><!-- & \u2028 \u2029 é"}]))  # nothing closes the script element
+    assert text == '[{"s":"\\u003c/script\\u003e\\u003c!-- \\u0026 \\u2028 \\u2029 é"}]'

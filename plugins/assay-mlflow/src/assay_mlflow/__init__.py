@@ -8,11 +8,13 @@ experiment (``MLFLOW_EXPERIMENT_NAME``, default ``assay``). mlflow is imported o
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from assay import hookimpl
 
 __version__ = "0.1.0"
+_TRACKER = __name__ + ".tracker"
 
 
 def enabled() -> bool:
@@ -21,8 +23,11 @@ def enabled() -> bool:
 
 @hookimpl
 def assay_event(event: Any, run: Any) -> None:
-    if event.type in ("RunStarted", "RunResumed") and not enabled():
-        return
+    if event.type in ("RunStarted", "RunResumed"):
+        if not enabled():
+            return
+    elif _TRACKER not in sys.modules:
+        return  # no run is tracked: the tracker module is imported when a tracked run starts (issue 18)
     from .tracker import observe
 
     observe(event, run)

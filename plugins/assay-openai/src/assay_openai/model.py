@@ -15,6 +15,7 @@ import asyncio
 import itertools
 import math
 import os
+import sys
 import time
 from typing import Any
 
@@ -738,8 +739,6 @@ def _lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | 
     """Where the lean client sends ``url`` (:func:`assay_openai.lean.lean_target`); None: aiohttp does,
     for https, a proxy from the environment, a header that is not ASCII, ``ASSAY_OPENAI_HTTP=aiohttp``,
     or no httptools. The one choice of client, streamed or not."""
-    import urllib.request
-
     if os.environ.get("ASSAY_OPENAI_HTTP", "lean") == "aiohttp":
         return None
     if not all(str(k).isascii() and str(v).isascii() for k, v in headers.items()):
@@ -751,7 +750,17 @@ def _lean_target(url: str, headers: dict[str, str]) -> tuple[str, int, bytes] | 
     target = lean_target(url, headers)
     if target is None:
         return None
+    if not _may_proxy():
+        return target
+    import urllib.request
+
     proxies = urllib.request.getproxies()
     if ("http" in proxies or "all" in proxies) and not urllib.request.proxy_bypass(target[0]):
         return None
     return target
+
+
+def _may_proxy() -> bool:
+    """Whether urllib could find a proxy: on Linux only in ``*_proxy`` variables (macOS and Windows also
+    have system settings). Without one, urllib (and http.client, email) is not imported: start-up, issue 18."""
+    return sys.platform in ("darwin", "win32") or any(k.lower().endswith("_proxy") for k in os.environ)

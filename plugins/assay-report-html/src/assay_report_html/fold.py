@@ -181,7 +181,7 @@ def fold_requests(path: Path) -> dict[str, Any]:
                 continue
             origin = b.scheduled if b.scheduled is not None else b.sent
             t0 = origin if t0 is None else min(t0, origin)
-            key = json.dumps(b.point, sort_keys=True)
+            key = "null" if b.point is None else json.dumps(b.point, sort_keys=True)  # an eval's requests: one point
             p = points.setdefault(key, {"point": b.point, "ttft": array("d"), "e2e": array("d")})
             if not b.ok:
                 continue

@@ -8,14 +8,15 @@ forbids every request and every script but the report's own (a nonce), on top of
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
-import secrets
 from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
+import msgspec
 from markupsafe import Markup
 
 from . import svg
@@ -23,23 +24,32 @@ from . import svg
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
+# what may not appear raw inside <script>: \u escapes of "&", "<", ">" and of the JS line separators
+_SCRIPT_SAFE = tuple((ch.encode(), f"\\u{ord(ch):04x}".encode()) for ch in ("&", "<", ">", "\u2028", "\u2029"))
+
+
 def embed_json(data: Any) -> Markup:
     """JSON to place inside ``<script type="application/json">``: no ``<``, ``>`` or ``&`` survives, so no
-    text in it can close the element or open a comment; the script reads it with ``JSON.parse``."""
-    text = json.dumps(data, ensure_ascii=False, default=str, allow_nan=False)
-    for a, b in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(a, b)
-    return Markup(text)
+    text in it can close the element or open a comment; the script reads it with ``JSON.parse``.
+
+    msgspec writes it (compact; a NaN or an infinity as ``null``, anything else unknown as its ``str``),
+    and the escapes are made on the bytes: for a run's samples (megabytes) a few times faster than
+    ``json.dumps`` and ``str.replace`` (issue 18)."""
+    raw = msgspec.json.encode(data, enc_hook=str)
+    for ch, escape in _SCRIPT_SAFE:
+        if ch in raw:
+            raw = raw.replace(ch, escape)
+    return Markup(raw.decode())
 
 
 def embed_clean(data: Any) -> Markup:
-    """``embed_json(_clean(data))``, walking ``data`` to clean it only when it holds a NaN or an infinity
-    (``embed_json`` refuses them): the samples of a run have none, and the walk cost a tenth of a
-    millisecond per sample (issue 18)."""
-    try:
-        return embed_json(data)
-    except ValueError:
-        return embed_json(_clean(data))
+    """``embed_json(_clean(data))``: the same text (``embed_json`` writes NaN and infinities as null)."""
+    return embed_json(data)
+
+
+def _nonce() -> str:
+    """``secrets.token_urlsafe(16)``, without importing secrets (and with it hmac and OpenSSL: start-up)."""
+    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode("ascii")
 
 
 def _clean(value: Any) -> Any:
@@ -205,7 +215,7 @@ class HtmlReporter:
         if perf:  # a perf run's report is its section: the header shows its run, status and model
             report = {**report, **{k: perf.get(k) for k in ("run_id", "status", "model") if not report.get(k)}}
         ctx: dict[str, Any] = {
-            "nonce": secrets.token_urlsafe(16),
+            "nonce": _nonce(),
             "report": report,
             "run_dir": str(log_path.parent),
             "perf": perf,
@@ -225,7 +235,7 @@ class HtmlReporter:
         return _write(out, _env().get_template("report.html.j2").render(**ctx))
 
     def write_compare(self, result: dict[str, Any], out: Path) -> Path:
-        ctx = {"nonce": secrets.token_urlsafe(16), "result": _clean(result)}
+        ctx = {"nonce": _nonce(), "result": _clean(result)}
         return _write(out, _env().get_template("compare.html.j2").render(**ctx))
 
 

@@ -9,18 +9,23 @@ only then (it is slow to import).
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from assay import hookimpl
 from assay_reportkit.trackers import enabled
 
 __version__ = "0.1.0"
+_TRACKER = __name__ + ".tracker"
 
 
 @hookimpl
 def assay_event(event: Any, run: Any) -> None:
-    if event.type in ("RunStarted", "RunResumed") and not enabled("swanlab"):
-        return
+    if event.type in ("RunStarted", "RunResumed"):
+        if not enabled("swanlab"):
+            return
+    elif _TRACKER not in sys.modules:
+        return  # no run is tracked: the tracker module is imported when a tracked run starts (issue 18)
     from .tracker import observe
 
     observe(event, run)
