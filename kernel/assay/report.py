@@ -209,25 +209,37 @@ def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | Non
     return written
 
 
-_PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
-                 "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
-
-
-def table(report: dict[str, Any], plugins: PluginHost | None = None) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """The report's table as plain values: the eval reporter's (its ``plain_table``), or a perf run's sweep points."""
+def table(
+    report: dict[str, Any], plugins: PluginHost | None = None
+) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
+    """The report's table as plain values, from the reporters (the kernel names no column): the body
+    reporter's ``plain_table(report)`` for an eval run; else ``plain_table(section)`` of the first reporter
+    of the run's kind that has one, given its own section. Each returns ``(columns, rows, numeric)``: the
+    headers, rows of plain values (None: an empty cell) and the headers whose values are numbers (aligned
+    right in markdown); a reporter written for the two-item form has no numeric column. No table: an error."""
+    plugins = plugins or host()
     if report.get("rows") is not None or report.get("kind", "eval") == "eval":
         body = body_reporter(plugins)
-        return body.plain_table(report) if body is not None else ((), [])
-    out = []
-    for section in (report.get("sections") or {}).values():
-        for pt in section.get("points", []) if isinstance(section, dict) else []:
-            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
-            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
-            out.append(
-                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
-                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
-            )  # fmt: skip
-    return _PERF_COLUMNS, out
+        got = body.plain_table(report) if body is not None else ((), [])
+    else:
+        entries = plugins.reporters()
+        got = next(
+            (
+                entries[name].obj.plain_table(section)
+                for name, section in (report.get("sections") or {}).items()
+                if name in entries and hasattr(entries[name].obj, "plain_table")
+            ),
+            None,
+        )
+        if got is None:
+            from .api import AssayError
+
+            raise AssayError(
+                f"no reporter of this {report.get('kind')} run gives a table for --format markdown or csv: "
+                "use --format table or json"
+            )
+    columns, rows, *numeric = got
+    return tuple(columns), rows, set(numeric[0]) if numeric else set()
 
 
 def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | None = None) -> str:
@@ -238,7 +250,7 @@ def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | No
 
     from .redact import scrub, visible
 
-    columns, rows = table(report, plugins)
+    columns, rows, numeric = table(report, plugins)
 
     def cell(v: Any) -> str:
         if v is None:
@@ -259,14 +271,10 @@ def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | No
 
     lines = [
         "| " + " | ".join(columns) + " |",
-        "|" + "|".join("---:" if c in _NUMERIC else "---" for c in columns) + "|",
+        "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|",
     ]
     lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
-
-
-_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high", "Requests", "OK", "Failed", "Req/s", "Out tok/s",
-            "TTFT p50 (s)", "TTFT p99 (s)", "E2E p50 (s)", "E2E p99 (s)"}  # fmt: skip
 
 
 def render(report: dict[str, Any], plugins: PluginHost | None = None, console: Any = None) -> None:

@@ -622,18 +622,21 @@ def _fmt(v: Any) -> str:
 
 
 _COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high"}  # aligned right in --format markdown
 
 
 class EvalReporter:
     """``build(path)``: the eval report of a log; ``render(report, console)``: its table and error summary;
-    ``plain_table(report)``: its table as plain values (``assay report --format markdown|csv``)."""
+    ``plain_table(report)``: its table as plain values and its numeric columns (``assay report --format
+    markdown|csv``)."""
 
     def build(self, path: Path, *, workers: int | None = None) -> dict[str, Any]:
         return build_eval(path, workers=workers)
 
-    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
+        """Columns, rows of plain values and the numeric columns (see ``assay.report.table``)."""
         keys = ("model", "dataset", "metric", "category", "subset", "num", "score", "errors", "ci_low", "ci_high")
-        return _COLUMNS, [[r[k] for k in keys] for r in report.get("rows", [])]
+        return _COLUMNS, [[r[k] for k in keys] for r in report.get("rows", [])], _NUMERIC
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from rich.table import Table

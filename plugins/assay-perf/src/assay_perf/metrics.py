@@ -347,11 +347,28 @@ def server_metrics_summary(scrapes: list[Any]) -> dict[str, Any]:
 CEILING_SHARE = 0.7  # AIPerf's pitfall: a client can saturate before the server does
 
 
+_PLAIN_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
+                  "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
+
+
 class PerfReporter:
     kinds: ClassVar[set[str]] = {"perf"}
 
     def build(self, log_path: Path) -> dict[str, Any]:
         return PerfFold().build(Path(log_path))
+
+    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
+        """``assay report --format markdown|csv`` of a perf run: one row per sweep point, plain values;
+        every column but the point is numeric."""
+        rows = []
+        for pt in report.get("points", []):
+            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
+            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
+            rows.append(
+                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
+                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
+            )  # fmt: skip
+        return _PLAIN_COLUMNS, rows, set(_PLAIN_COLUMNS[1:])
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from assay.redact import inert_text
