@@ -555,7 +555,26 @@ def fold_log(path: Path, *, workers: int | None = None) -> EvalFold:
 
 
 def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
-    fold = fold_log(path, workers=workers)
+    return _report_of(fold_log(path, workers=workers), path)
+
+
+class _Pass:
+    """The eval fold fed by the kernel's one read of the log (:func:`assay.log.fold_together`)."""
+
+    line = _FoldLine
+    strict_types = _FOLDED
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fold = EvalFold()
+        self.feed = self.fold.feed
+
+    def result(self, torn: TornTail) -> dict[str, Any]:
+        self.fold.torn = torn
+        return _report_of(self.fold, self.path)
+
+
+def _report_of(fold: EvalFold, path: Path) -> dict[str, Any]:
     fold.run_id = _first_run_id(path)
     out: dict[str, Any] = {
         "kind": "eval",
@@ -632,6 +651,13 @@ class EvalReporter:
 
     def build(self, path: Path, *, workers: int | None = None) -> dict[str, Any]:
         return build_eval(path, workers=workers)
+
+    def pass_fold(self, path: Path, *, workers: int | None = None) -> _Pass | None:
+        """The fold for the kernel's one read of the log; None for a log large enough to fold in parallel."""
+        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+        if workers >= 2 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+            return None
+        return _Pass(path)
 
     def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
         """Columns, rows of plain values and the numeric columns (see ``assay.report.table``)."""

@@ -151,6 +151,7 @@ class PerfFold:
         elif t == "RunStarted":
             self.run_id = line.run_id
             self.config = b.config or {}
+            self._slo = self.slo() or None  # the first line: known before any request is folded
         elif t == "RunFinished":
             self.status = b.status or "completed"
 
@@ -224,6 +225,10 @@ class PerfFold:
                 self.config = line.body.config or {}
         self._slo = self.slo() or None
         self.feed_path(path)
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        """The perf report of what was fed."""
         percentiles = [float(q) for q in self.config.get("percentiles") or [50, 90, 95, 99]]
         out = {
             "kind": "perf",
@@ -351,11 +356,33 @@ _PLAIN_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TT
                   "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
 
 
+class _Pass:
+    """A perf fold fed by the kernel's one read of the log (:func:`assay.log.fold_together`)."""
+
+    line = _Line
+    strict_types = None
+
+    def __init__(self, finish: Any) -> None:
+        self.fold = PerfFold()
+        self.finish = finish
+
+    def feed(self, lines: list[_Line]) -> None:
+        feed = self.fold.feed
+        for line in lines:
+            feed(line)
+
+    def result(self, torn: Any) -> dict[str, Any]:
+        return self.finish(self.fold.summary())
+
+
 class PerfReporter:
     kinds: ClassVar[set[str]] = {"perf"}
 
     def build(self, log_path: Path) -> dict[str, Any]:
         return PerfFold().build(Path(log_path))
+
+    def pass_fold(self, log_path: Path) -> _Pass:
+        return _Pass(lambda report: report)
 
     def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
         """``assay report --format markdown|csv`` of a perf run: one row per sweep point, plain values;
@@ -534,7 +561,13 @@ class EvalLatencyReporter(TableReporter):
     )
 
     def fold(self, log_path: Path) -> dict[str, Any]:
-        report = PerfFold().build(log_path)
+        return self._section(PerfFold().build(log_path))
+
+    def pass_fold(self, log_path: Path) -> _Pass:
+        return _Pass(self._section)
+
+    @staticmethod
+    def _section(report: dict[str, Any]) -> dict[str, Any]:
         points = report.get("points") or []
         if not points:
             return {}
