@@ -244,7 +244,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .report import build_report, outcome, render
 
     writer = _file_writer(args.format)
-    report = build_report(args.run)
+    folded: dict[str, Any] | None = {} if writer is not None else None  # its fold, made in the report's read
+    report = build_report(args.run, folded=folded)
     code, message = outcome(report, log_path(args.run))
     if code == 2:
         raise AssayError(message)
@@ -252,7 +253,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         from pathlib import Path
 
         out = Path(args.output) if args.output else log_path(args.run).parent / f"report.{args.format}"
-        print(f"wrote {_shown(writer.obj.write(report, log_path(args.run), out))}")
+        more = {"folded": folded[writer.name]} if folded and writer.name in folded else {}
+        print(f"wrote {_shown(writer.obj.write(report, log_path(args.run), out, **more))}")
     elif args.format in ("markdown", "csv"):
         from .report import render_text_table
 

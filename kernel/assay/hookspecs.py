@@ -127,6 +127,10 @@ def assay_reporters(register: Register) -> None:
     ``assay report --format <format>`` (and ``write_compare(result, out)`` for ``assay compare``).
     ``body=True`` is the eval report (``assay-eval-report``, ``assay_eval_report.reporter``): its ``build`` is the
     report itself (rows, status, errors) and the sections of the other reporters are added to it.
+    Optional: ``plain_table(report)`` (the body reporter; another kind's reporter: ``plain_table(section)``)
+    returns ``(columns, rows, numeric)`` for ``assay report --format markdown|csv``; ``pass_fold(log_path)``
+    returns an :class:`assay.log.Fold` with ``result(torn)`` (what ``build`` returns), so that the end of a run
+    feeds every reporter from one read of the log (a file reporter gets its fold as ``write(..., folded=)``).
 
     Example::
 

@@ -138,6 +138,13 @@ class RunLifecycle:
             from .report import build_report, write_files, write_report
 
             # in-process, after a run whose backend may hold threads: no forking here
-            self.report = build_report(run.log_path, self.plugins, workers=1)
+            folded: dict[str, Any] = {}  # the file reporters' folds, made in the report's one read of the log
+            self.report = build_report(run.log_path, self.plugins, workers=1, folded=folded)
+            if "errored_samples" not in self.report and run.failed_samples:  # no eval reporter folded the log
+                n = len(run.failed_samples)
+                self.report["errored_samples"] = n  # the exit status: 3 (assay.cli)
+                self.report.setdefault("warnings", []).append(
+                    f"{n} sample{'s' * (n != 1)} errored in this run: their SampleFailed events are in {run.log_path}"
+                )
             write_report(self.run_dir, self.report)
-            write_files(self.run_dir, self.report, self.plugins)  # report.html...
+            write_files(self.run_dir, self.report, self.plugins, folded)  # report.html...

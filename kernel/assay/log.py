@@ -14,12 +14,13 @@ Reader: streams the file in blocks and decodes each block with msgspec's
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -129,26 +130,121 @@ def decode_blocks(
     path = log_path(run)
     envelope = msgspec.json.Decoder(RawEnvelope)
     for chunk, first in iter_blocks(path, torn=torn, block=block, start=start, end=end):
-        try:
-            items = decoder.decode_lines(chunk)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            items = []
-            for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
-                if not line.strip():
-                    raise LogCorrupted(path, i, "blank line") from None
+        yield _decode_chunk(path, chunk, first, decoder, strict_types, envelope)
+
+
+def _decode_chunk(
+    path: Path,
+    chunk: bytes,
+    first: int,
+    decoder: msgspec.json.Decoder,
+    strict_types: set[str] | None,
+    envelope: msgspec.json.Decoder,
+) -> list[Any]:
+    try:
+        items = decoder.decode_lines(chunk)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        items = []
+        for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
+            if not line.strip():
+                raise LogCorrupted(path, i, "blank line") from None
+            try:
+                env = envelope.decode(line)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise LogCorrupted(path, i, str(exc)) from None
+            try:
+                items.append(decoder.decode(line))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                if strict_types is None or env.type in strict_types:
+                    raise LogCorrupted(path, i, f"{env.type}: {exc}") from None
+    else:
+        if len(items) != chunk.count(b"\n"):
+            _check_blank_lines(chunk, path, first)  # decode_lines skips blank lines
+    return items
+
+
+class Fold(Protocol):
+    """A projection fed by :func:`fold_together`: ``line`` is its Struct of a log line (``type``, ``body``:
+    its own Struct of the fields it reads), ``strict_types`` as for :func:`decode_blocks`, and ``feed``
+    takes the decoded lines of each block, in log order."""
+
+    line: type[msgspec.Struct]
+    strict_types: set[str] | None
+
+    def feed(self, lines: list[Any]) -> None: ...
+
+
+def fold_together(run: str | os.PathLike[str], folds: Sequence[Fold], *, torn: TornTail | None = None) -> None:
+    """Feed several projections from one read of the log (the end of a run folds its report this way).
+
+    Each block is read once. When the folds' line Structs agree on every field they share (name, type,
+    default), the block is also decoded once, as the union of their fields, and each fold is handed the
+    same lines; otherwise (or for a block with a line that does not fit the union) each fold decodes the
+    block with its own Struct, with :func:`decode_blocks`' rules (a broken line named by its number)."""
+    path = log_path(run)
+    envelope = msgspec.json.Decoder(RawEnvelope)
+    own = [msgspec.json.Decoder(f.line) for f in folds]
+    union = _union_line(tuple(f.line for f in folds)) if len(folds) > 1 else None
+    shared = msgspec.json.Decoder(union) if union is not None else None
+    was_enabled = gc.isenabled()
+    gc.disable()  # projections allocate no cycles; collection passes over their many objects only cost time
+    try:
+        for chunk, first in iter_blocks(path, torn=torn):
+            if shared is not None:
                 try:
-                    env = envelope.decode(line)
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                    raise LogCorrupted(path, i, str(exc)) from None
-                try:
-                    items.append(decoder.decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                    if strict_types is None or env.type in strict_types:
-                        raise LogCorrupted(path, i, f"{env.type}: {exc}") from None
-        else:
-            if len(items) != chunk.count(b"\n"):
-                _check_blank_lines(chunk, path, first)  # decode_lines skips blank lines
-        yield items
+                    lines = shared.decode_lines(chunk)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    pass
+                else:
+                    if len(lines) != chunk.count(b"\n"):
+                        _check_blank_lines(chunk, path, first)
+                    for f in folds:
+                        f.feed(lines)
+                    continue
+            for f, decoder in zip(folds, own):
+                f.feed(_decode_chunk(path, chunk, first, decoder, f.strict_types, envelope))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _union_line(lines: tuple[type[msgspec.Struct], ...]) -> type[msgspec.Struct] | None:
+    """One Struct holding every field of ``lines`` (and of their ``body`` Structs), or None where two
+    declare the same field differently (type, default, options), so that a line that fits it fits each."""
+
+    def fields(struct: type[msgspec.Struct], into: dict[str, Any]) -> bool:
+        cfg = struct.__struct_config__
+        if cfg.forbid_unknown_fields or cfg.array_like or cfg.tag is not None:
+            return False
+        for f in msgspec.structs.fields(struct):
+            if f.encode_name != f.name:
+                return False
+            if f.name == "body":
+                continue
+            spec = (f.type, f.default, f.default_factory)
+            seen = into.setdefault(f.name, spec)
+            if seen[1:] != spec[1:] or (seen[0] != f.type and Any not in (seen[0], f.type)):
+                return False
+            if seen[0] is Any:  # the narrower type: a value that fits it fits Any as well
+                into[f.name] = spec
+        return True
+
+    top: dict[str, Any] = {}
+    body: dict[str, Any] = {}
+    for line in lines:
+        (body_type,) = [f.type for f in msgspec.structs.fields(line) if f.name == "body"] or [None]
+        if not isinstance(body_type, type) or not issubclass(body_type, msgspec.Struct):
+            return None
+        if not fields(line, top) or not fields(body_type, body):
+            return None
+
+    def spec(name: str, t: Any, default: Any, factory: Any) -> tuple[Any, ...]:
+        if factory is not msgspec.NODEFAULT:
+            return (name, t, msgspec.field(default_factory=factory))
+        return (name, t) if default is msgspec.NODEFAULT else (name, t, default)
+
+    union_body = msgspec.defstruct("UnionBody", [spec(n, *v) for n, v in body.items()], kw_only=True)
+    return msgspec.defstruct("UnionLine", [*(spec(n, *v) for n, v in top.items()), ("body", union_body)], kw_only=True)
 
 
 def iter_raw(

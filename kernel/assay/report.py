@@ -112,9 +112,18 @@ def run_kind(path: Path) -> str:
 
 
 def build_report(
-    run: str | os.PathLike[str], plugins: PluginHost | None = None, *, workers: int | None = None
+    run: str | os.PathLike[str],
+    plugins: PluginHost | None = None,
+    *,
+    workers: int | None = None,
+    folded: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report of a run: the eval fold, or the reporters registered for its kind."""
+    """The report of a run: the eval fold, or the reporters registered for its kind.
+
+    One read of the log feeds every reporter that offers a fold of it (``pass_fold(path)``, see
+    :func:`_pass_folds`); the others (a reporter registered for some benchmarks only is chosen by the
+    eval fold's rows) read it after. ``folded``: a dict to receive, by reporter name, the folds of the file
+    reporters (``formats``) made in the same read, for :func:`write_files`."""
     path = log_path(run)
     if not path.exists():
         from .api import AssayError
@@ -133,11 +142,19 @@ def build_report(
     # the eval fold first: a damaged log is reported by it, with the line number
     body = body_reporter(plugins)
     if kind != "eval" and reporters:
+        body = None
+    joined = {n: e for n, e in reporters.items() if not e.options.get("benchmarks")}
+    if folded is not None:
+        joined.update((n, e) for n, e in plugins.reporters().items() if e.options.get("formats"))
+    results, failed = _pass_folds(path, body, joined, workers)
+    if kind != "eval" and reporters:
         report: dict[str, Any] = {"kind": kind}
     elif body is not None:
-        report = body.build(path, workers=workers)
+        report = results.pop(None) if None in results else body.build(path, workers=workers)
     else:  # no rows: `assay report` says so and exits 2 (see outcome)
         report = {"kind": kind, "status": _last_status(path)[0], "warnings": [no_eval_reporter(path, plugins)]}
+    if folded is not None:
+        folded.update((n, results[n]) for n, e in joined.items() if n in results and e.options.get("formats"))
     seen = {r["dataset"] for r in report.get("rows", [])}
     # a reporter registered for some benchmarks only does not read logs that have none of them
     reporters = {
@@ -146,7 +163,9 @@ def build_report(
     sections: dict[str, Any] = {}
     for name, entry in reporters.items():
         try:
-            built = entry.obj.build(path)
+            if name in failed:
+                raise failed[name]
+            built = results[name] if name in results else entry.obj.build(path)
             if built:  # an empty section: nothing to report for this run (an eval with no timed requests)
                 sections[name] = built
         except LogCorrupted:
@@ -162,6 +181,61 @@ def build_report(
         if own and report.get("rows"):
             report["rows"] = [r for r in report["rows"] if not (r.get("average") == "repeats" and r["dataset"] in own)]
     return report
+
+
+class _Guarded:
+    """A reporter's fold in the shared read: one that raises stops being fed, and its error is kept for the
+    report's warnings (as a reporter whose ``build`` raises); the read goes on for the others."""
+
+    def __init__(self, fold: Any) -> None:
+        self.fold, self.line, self.strict_types = fold, fold.line, fold.strict_types
+        self.error: Exception | None = None
+
+    def feed(self, lines: list[Any]) -> None:
+        if self.error is None:
+            try:
+                self.fold.feed(lines)
+            except Exception as exc:  # noqa: BLE001 - see the class
+                self.error = exc
+
+
+def _pass_folds(
+    path: Path, body: Any, entries: dict[str, Any], workers: int | None
+) -> tuple[dict[str | None, Any], dict[str, Exception]]:
+    """Fold the log once for every reporter that offers it: ``pass_fold(path)`` (the body reporter:
+    ``pass_fold(path, workers=...)``, None where it folds alone, e.g. a large log in parallel) returns an
+    :class:`assay.log.Fold` with ``result(torn)``, what ``build(path)`` returns. Results by reporter name
+    (the body's under None), and the errors of those that failed."""
+    from .log import TornTail, fold_together
+
+    folds: dict[str | None, _Guarded] = {}
+    results: dict[str | None, Any] = {}
+    failed: dict[str, Exception] = {}
+    if body is not None and hasattr(body, "pass_fold"):
+        fold = body.pass_fold(path, workers=workers)
+        if fold is not None:
+            folds[None] = _Guarded(fold)
+    for name, entry in entries.items():
+        if hasattr(entry.obj, "pass_fold"):
+            try:
+                folds[name] = _Guarded(entry.obj.pass_fold(path))
+            except Exception as exc:  # noqa: BLE001 - as in the read
+                failed[name] = exc
+    if not folds:
+        return results, failed
+    torn = TornTail()
+    fold_together(path, list(folds.values()), torn=torn)
+    for name, f in folds.items():
+        if f.error is None:
+            try:
+                results[name] = f.fold.result(torn)
+                continue
+            except Exception as exc:  # noqa: BLE001 - as in the read
+                f.error = exc
+        if name is None:
+            raise f.error  # the report itself: as when the body reporter's build raises
+        failed[name] = f.error
+    return results, failed
 
 
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
@@ -193,8 +267,12 @@ def file_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
     return None
 
 
-def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None) -> list[Path]:
-    """``report.<format>`` in the run directory from each file reporter; one that fails is a warning."""
+def write_files(
+    run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None, folded: dict[str, Any] | None = None
+) -> list[Path]:
+    """``report.<format>`` in the run directory from each file reporter; one that fails is a warning.
+    A reporter whose fold was made in :func:`build_report`'s read (``folded``) gets it: ``write(...,
+    folded=...)``; the others read the log themselves."""
     import sys
 
     from .redact import visible
@@ -203,31 +281,44 @@ def write_files(run_dir: Path, report: dict[str, Any], plugins: PluginHost | Non
     for name, entry in (plugins or host()).reporters().items():
         for fmt in sorted(entry.options.get("formats") or ()):
             try:
-                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}"))
+                more = {"folded": folded[name]} if folded and name in folded else {}
+                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}", **more))
             except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
                 print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
     return written
 
 
-_PERF_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
-                 "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
-
-
-def table(report: dict[str, Any], plugins: PluginHost | None = None) -> tuple[tuple[str, ...], list[list[Any]]]:
-    """The report's table as plain values: the eval reporter's (its ``plain_table``), or a perf run's sweep points."""
+def table(
+    report: dict[str, Any], plugins: PluginHost | None = None
+) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
+    """The report's table as plain values, from the reporters (the kernel names no column): the body
+    reporter's ``plain_table(report)`` for an eval run; else ``plain_table(section)`` of the first reporter
+    of the run's kind that has one, given its own section. Each returns ``(columns, rows, numeric)``: the
+    headers, rows of plain values (None: an empty cell) and the headers whose values are numbers (aligned
+    right in markdown); a reporter written for the two-item form has no numeric column. No table: an error."""
+    plugins = plugins or host()
     if report.get("rows") is not None or report.get("kind", "eval") == "eval":
         body = body_reporter(plugins)
-        return body.plain_table(report) if body is not None else ((), [])
-    out = []
-    for section in (report.get("sections") or {}).values():
-        for pt in section.get("points", []) if isinstance(section, dict) else []:
-            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
-            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
-            out.append(
-                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
-                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
-            )  # fmt: skip
-    return _PERF_COLUMNS, out
+        got = body.plain_table(report) if body is not None else ((), [])
+    else:
+        entries = plugins.reporters()
+        got = next(
+            (
+                entries[name].obj.plain_table(section)
+                for name, section in (report.get("sections") or {}).items()
+                if name in entries and hasattr(entries[name].obj, "plain_table")
+            ),
+            None,
+        )
+        if got is None:
+            from .api import AssayError
+
+            raise AssayError(
+                f"no reporter of this {report.get('kind')} run gives a table for --format markdown or csv: "
+                "use --format table or json"
+            )
+    columns, rows, *numeric = got
+    return tuple(columns), rows, set(numeric[0]) if numeric else set()
 
 
 def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | None = None) -> str:
@@ -238,7 +329,7 @@ def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | No
 
     from .redact import scrub, visible
 
-    columns, rows = table(report, plugins)
+    columns, rows, numeric = table(report, plugins)
 
     def cell(v: Any) -> str:
         if v is None:
@@ -259,14 +350,10 @@ def render_text_table(report: dict[str, Any], fmt: str, plugins: PluginHost | No
 
     lines = [
         "| " + " | ".join(columns) + " |",
-        "|" + "|".join("---:" if c in _NUMERIC else "---" for c in columns) + "|",
+        "|" + "|".join("---:" if c in numeric else "---" for c in columns) + "|",
     ]
     lines += ["| " + " | ".join(md(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
-
-
-_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high", "Requests", "OK", "Failed", "Req/s", "Out tok/s",
-            "TTFT p50 (s)", "TTFT p99 (s)", "E2E p50 (s)", "E2E p99 (s)"}  # fmt: skip
 
 
 def render(report: dict[str, Any], plugins: PluginHost | None = None, console: Any = None) -> None:

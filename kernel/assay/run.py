@@ -57,6 +57,9 @@ class Run:
         self._calls = _calls(self._observers)
         self._observed = bool(self._observers)
         self._awaiting: list[Any] = []
+        # samples with a SampleFailed appended by this process: `assay eval` exits 3 on them even when no
+        # eval reporter is installed to fold the log (see assay.lifecycle)
+        self.failed_samples: set[str] = set()
 
     @property
     def log_path(self) -> Path:
@@ -67,6 +70,9 @@ class Run:
 
     def emit_many(self, bodies: Iterable[Body]) -> list[Event]:
         events = self.writer.append_many(bodies)
+        for ev in events:
+            if ev.type == "SampleFailed":
+                self.failed_samples.add(ev.body.sample_id)  # type: ignore[attr-defined]
         if self._observed:
             for ev in events:
                 self._observe(ev)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import pytest
 from helpers import assay, gold, gsm8k_rows, run_dirs
 
 
@@ -46,3 +47,20 @@ def test_markdown_and_csv_tables(tmp_path, datasets_dir, test_server):
     no = assay("compare", str(run), str(run), "--format", "csv", check=False)
     assert (no.returncode, no.stdout) == (2, "")
     assert own(no.stderr) == "error: assay compare has no --format csv: table, json or a file reporter's (html)\n"
+
+
+def test_a_run_whose_reporters_give_no_table_is_an_error(tmp_path):
+    # a speed run: its reporter shows a Rich table but declares no plain table (it got perf's columns before)
+    from assay.events import RunFinished, RunStarted
+    from assay.log import LogWriter
+
+    pytest.importorskip("assay_transformers")  # the speed reporter
+    with LogWriter(tmp_path / "events.jsonl", "s") as w:
+        w.append_many([RunStarted(kind="speed"), RunFinished()])
+    for fmt in ("markdown", "csv"):
+        out = assay("report", str(tmp_path), "--format", fmt, check=2)
+        assert out.stdout == ""
+        assert own(out.stderr) == (
+            "error: no reporter of this speed run gives a table for --format markdown or csv: "
+            "use --format table or json\n"
+        )

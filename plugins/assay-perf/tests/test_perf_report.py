@@ -174,3 +174,33 @@ def test_cli_prints_tables_and_report_renders(test_server, tmp_path, capsys):
         == 2
     )
     assert "already holds a run" in capsys.readouterr().err
+
+
+def test_markdown_and_csv_are_the_perf_reporters_table(tmp_path):
+    # the kernel names no perf column: `assay report --format markdown|csv` is PerfReporter.plain_table
+    pt = {"parallel": 2, "number": 3, "rate": None}
+    _write_log(
+        tmp_path,
+        [
+            RunStarted(kind="perf", config={"model": "m"}),
+            RequestTimed(
+                request_id="a", sent=100.0, chunk_times=[100.05, 100.09], end=100.1, output_tokens=2, point=pt
+            ),
+            RequestTimed(request_id="b", sent=100.1, chunk_times=[100.2, 100.3], end=100.3, output_tokens=3, point=pt),
+            RequestTimed(request_id="c", sent=100.1, end=101.1, ok=False, error_kind="timeout", point=pt),
+            RunFinished(),
+        ],
+    )
+    # window 101.1 - 100.0 = 1.1 s: 2 ok -> 1.8182 req/s, 5 tokens -> 4.5455 tok/s; TTFT .05 and .1, E2E .09 and .2
+    md = assay("report", str(tmp_path), "--format", "markdown").stdout
+    assert md == (
+        "| Point | Requests | OK | Failed | Req/s | Out tok/s | TTFT p50 (s) | TTFT p99 (s) | E2E p50 (s) | "
+        "E2E p99 (s) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| parallel=2, number=3 | 3 | 2 | 1 | 1.8182 | 4.5455 | 0.0750 | 0.0995 | 0.1450 | 0.1989 |\n"
+    )
+    rows = assay("report", str(tmp_path), "--format", "csv").stdout.splitlines()
+    assert rows[0] == "Point,Requests,OK,Failed,Req/s,Out tok/s,TTFT p50 (s),TTFT p99 (s),E2E p50 (s),E2E p99 (s)"
+    cells = rows[1].split('",', 1)[1].split(",")
+    assert rows[1].startswith('"parallel=2, number=3",') and cells[:3] == ["3", "2", "1"]
+    assert [float(c) for c in cells[3:]] == pytest.approx([2 / 1.1, 5 / 1.1, 0.075, 0.0995, 0.145, 0.1989])

@@ -555,7 +555,26 @@ def fold_log(path: Path, *, workers: int | None = None) -> EvalFold:
 
 
 def build_eval(path: Path, *, workers: int | None = None) -> dict[str, Any]:
-    fold = fold_log(path, workers=workers)
+    return _report_of(fold_log(path, workers=workers), path)
+
+
+class _Pass:
+    """The eval fold fed by the kernel's one read of the log (:func:`assay.log.fold_together`)."""
+
+    line = _FoldLine
+    strict_types = _FOLDED
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fold = EvalFold()
+        self.feed = self.fold.feed
+
+    def result(self, torn: TornTail) -> dict[str, Any]:
+        self.fold.torn = torn
+        return _report_of(self.fold, self.path)
+
+
+def _report_of(fold: EvalFold, path: Path) -> dict[str, Any]:
     fold.run_id = _first_run_id(path)
     out: dict[str, Any] = {
         "kind": "eval",
@@ -622,18 +641,28 @@ def _fmt(v: Any) -> str:
 
 
 _COLUMNS = ("Model", "Dataset", "Metric", "Category", "Subset", "Num", "Score", "Errors", "CI low", "CI high")
+_NUMERIC = {"Num", "Score", "Errors", "CI low", "CI high"}  # aligned right in --format markdown
 
 
 class EvalReporter:
     """``build(path)``: the eval report of a log; ``render(report, console)``: its table and error summary;
-    ``plain_table(report)``: its table as plain values (``assay report --format markdown|csv``)."""
+    ``plain_table(report)``: its table as plain values and its numeric columns (``assay report --format
+    markdown|csv``)."""
 
     def build(self, path: Path, *, workers: int | None = None) -> dict[str, Any]:
         return build_eval(path, workers=workers)
 
-    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]]]:
+    def pass_fold(self, path: Path, *, workers: int | None = None) -> _Pass | None:
+        """The fold for the kernel's one read of the log; None for a log large enough to fold in parallel."""
+        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+        if workers >= 2 and path.stat().st_size >= PARALLEL_MIN_BYTES:
+            return None
+        return _Pass(path)
+
+    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
+        """Columns, rows of plain values and the numeric columns (see ``assay.report.table``)."""
         keys = ("model", "dataset", "metric", "category", "subset", "num", "score", "errors", "ci_low", "ci_high")
-        return _COLUMNS, [[r[k] for k in keys] for r in report.get("rows", [])]
+        return _COLUMNS, [[r[k] for k in keys] for r in report.get("rows", [])], _NUMERIC
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from rich.table import Table

@@ -151,6 +151,7 @@ class PerfFold:
         elif t == "RunStarted":
             self.run_id = line.run_id
             self.config = b.config or {}
+            self._slo = self.slo() or None  # the first line: known before any request is folded
         elif t == "RunFinished":
             self.status = b.status or "completed"
 
@@ -224,6 +225,10 @@ class PerfFold:
                 self.config = line.body.config or {}
         self._slo = self.slo() or None
         self.feed_path(path)
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        """The perf report of what was fed."""
         percentiles = [float(q) for q in self.config.get("percentiles") or [50, 90, 95, 99]]
         out = {
             "kind": "perf",
@@ -347,11 +352,50 @@ def server_metrics_summary(scrapes: list[Any]) -> dict[str, Any]:
 CEILING_SHARE = 0.7  # AIPerf's pitfall: a client can saturate before the server does
 
 
+_PLAIN_COLUMNS = ("Point", "Requests", "OK", "Failed", "Req/s", "Out tok/s", "TTFT p50 (s)", "TTFT p99 (s)",
+                  "E2E p50 (s)", "E2E p99 (s)")  # fmt: skip
+
+
+class _Pass:
+    """A perf fold fed by the kernel's one read of the log (:func:`assay.log.fold_together`)."""
+
+    line = _Line
+    strict_types = None
+
+    def __init__(self, finish: Any) -> None:
+        self.fold = PerfFold()
+        self.finish = finish
+
+    def feed(self, lines: list[_Line]) -> None:
+        feed = self.fold.feed
+        for line in lines:
+            feed(line)
+
+    def result(self, torn: Any) -> dict[str, Any]:
+        return self.finish(self.fold.summary())
+
+
 class PerfReporter:
     kinds: ClassVar[set[str]] = {"perf"}
 
     def build(self, log_path: Path) -> dict[str, Any]:
         return PerfFold().build(Path(log_path))
+
+    def pass_fold(self, log_path: Path) -> _Pass:
+        return _Pass(lambda report: report)
+
+    def plain_table(self, report: dict[str, Any]) -> tuple[tuple[str, ...], list[list[Any]], set[str]]:
+        """``assay report --format markdown|csv`` of a perf run: one row per sweep point, plain values;
+        every column but the point is numeric."""
+        rows = []
+        for pt in report.get("points", []):
+            where = ", ".join(f"{k}={v}" for k, v in pt["point"].items() if v is not None)
+            ttft, e2e = pt.get("ttft_s") or {}, pt.get("e2e_latency_s") or {}
+            rows.append(
+                [where, pt["requests"], pt["succeeded"], pt["failed"], pt["request_throughput"],
+                 pt["output_token_throughput"], ttft.get("p50"), ttft.get("p99"), e2e.get("p50"), e2e.get("p99")]
+            )  # fmt: skip
+        return _PLAIN_COLUMNS, rows, set(_PLAIN_COLUMNS[1:])
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         from assay.redact import inert_text
@@ -517,7 +561,13 @@ class EvalLatencyReporter(TableReporter):
     )
 
     def fold(self, log_path: Path) -> dict[str, Any]:
-        report = PerfFold().build(log_path)
+        return self._section(PerfFold().build(log_path))
+
+    def pass_fold(self, log_path: Path) -> _Pass:
+        return _Pass(self._section)
+
+    @staticmethod
+    def _section(report: dict[str, Any]) -> dict[str, Any]:
         points = report.get("points") or []
         if not points:
             return {}

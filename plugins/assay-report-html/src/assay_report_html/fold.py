@@ -85,122 +85,152 @@ def _input(b: _Body) -> str:
     return b.prompt or ""
 
 
+class RunFold:
+    """Both folds in one read of the log: fed a block of lines at a time, by :func:`fold_run` or by the
+    kernel's one read at the end of a run (``HtmlReporter.pass_fold``, :func:`assay.log.fold_together`)."""
+
+    line = _Line
+    strict_types: set[str] = set()  # another plugin's event with clashing fields is skipped
+
+    def __init__(self) -> None:
+        self.samples: dict[str, dict[str, Any]] = {}
+        self.dropped = 0
+        self.chars = 0
+        self.points: dict[str, dict[str, Any]] = {}
+        self.t0: float | None = None
+        # flat arrays of doubles (8 bytes a value): a million requests stay small
+        self.ends, self.tokens = array("d"), array("d")  # end and output tokens of each succeeded request
+
+    def feed(self, lines: list[Any]) -> None:
+        for line in lines:
+            t = line.type
+            if t == "RequestTimed":
+                self._request(line.body)
+            elif t in _SAMPLE_TYPES and line.body.sample_id is not None:
+                self._sample(t, line.body)
+
+    def result(self, torn: Any = None) -> dict[str, Any]:
+        return {**self.sample_result(), "requests": self.request_result()}
+
+    def _sample(self, t: str, b: _Body) -> None:
+        s = self.samples.get(b.sample_id)
+        if s is None:
+            if len(self.samples) >= MAX_SAMPLES or self.chars > MAX_CHARS:
+                self.dropped += t == "SampleLoaded"
+                return
+            s = self.samples[b.sample_id] = {
+                "id": b.sample_id,
+                "benchmark": b.benchmark or b.sample_id.split("/", 1)[0],
+                "subset": b.subset,
+                "input": "",
+                "target": "",
+                "output": "",
+                "reasoning": "",
+                "scores": [],
+                "errors": [],
+            }
+        if t == "SampleLoaded":
+            s["benchmark"], s["subset"] = b.benchmark or s["benchmark"], b.subset
+            s["input"] = _cut(_input(b))
+            self.chars += len(s["input"])
+            s["target"] = _cut(b.target)
+            if b.choices:
+                s["choices"] = [_cut(c) for c in b.choices]
+        elif t == "Generated":
+            s["output"] = _cut(b.output)
+            s["reasoning"] = _cut(b.reasoning)
+            self.chars += len(s["output"]) + len(s["reasoning"])
+            s["latency"] = b.latency
+            if b.usage:
+                s["tokens"] = b.usage.get("completion_tokens")
+            s["errors"] = [e for e in s["errors"] if e["stage"] != "generate"]  # a retry that succeeded
+        elif t == "Scored":
+            s["scores"].append(
+                {
+                    "metric": b.metric,
+                    "value": b.value,
+                    "extracted": _cut(b.extracted),
+                    "explanation": _cut(b.explanation),
+                }
+            )
+        elif t == "SampleFailed":
+            s["errors"].append(
+                {
+                    "stage": b.stage or "",
+                    "kind": b.error_kind or b.error_type or "error",
+                    "message": _cut(b.message),
+                }
+            )
+        elif t == "Executed":
+            s.setdefault("executions", []).append(f"{b.verdict}" + (f" ({b.reason})" if b.reason else ""))
+
+    def _request(self, b: _Body) -> None:
+        if b.phase != "measure" or b.sent is None or b.end is None:
+            return
+        origin = b.scheduled if b.scheduled is not None else b.sent
+        self.t0 = origin if self.t0 is None else min(self.t0, origin)
+        key = "null" if b.point is None else json.dumps(b.point, sort_keys=True)  # an eval's requests: one point
+        p = self.points.setdefault(key, {"point": b.point, "ttft": array("d"), "e2e": array("d")})
+        if not b.ok:
+            return
+        if b.chunk_times:
+            p["ttft"].append(b.chunk_times[0] - b.sent)
+            p["e2e"].append(b.chunk_times[-1] - b.sent)
+        self.ends.append(b.end)
+        self.tokens.append(b.output_tokens or 0)
+
+    def sample_result(self) -> dict[str, Any]:
+        out = []
+        for s in self.samples.values():
+            if s["scores"]:
+                first = s["scores"][0]["value"]
+                s["status"] = "passed" if first >= 0.5 else "failed"
+                s["score"] = first
+            elif s["errors"]:
+                s["status"] = "errored"
+            else:
+                s["status"] = "pending"
+            out.append(s)
+        return {"samples": out, "not_shown": self.dropped}
+
+    def request_result(self) -> dict[str, Any]:
+        timeline = []
+        ends, tokens, t0 = self.ends, self.tokens, self.t0
+        if ends and t0 is not None:
+            span = max(ends) - t0
+            width = max(span / 30, 1e-3)  # 30 bins over the run
+            bins: dict[int, list[float]] = {}
+            for end, n_tokens in zip(ends, tokens):
+                k = int((end - t0) / width)
+                acc = bins.setdefault(k, [0, 0])
+                acc[0] += 1
+                acc[1] += n_tokens
+            for k in range(max(bins) + 1):
+                n, tok = bins.get(k, [0, 0])
+                timeline.append(((k + 0.5) * width, n / width, tok / width))
+        return {"points": list(self.points.values()), "timeline": timeline}
+
+
+def fold_run(path: Path) -> dict[str, Any]:
+    """:func:`fold_samples` and :func:`fold_requests` in one read: ``samples``, ``not_shown``, ``requests``."""
+    from assay.log import decode_blocks
+
+    fold = RunFold()
+    for lines in decode_blocks(path, msgspec.json.Decoder(_Line), strict_types=RunFold.strict_types):
+        fold.feed(lines)
+    return fold.result()
+
+
 def fold_samples(path: Path) -> dict[str, Any]:
     """Every sample of an eval log: input, output, reasoning, scores, errors, and a status
     (``passed``/``failed`` by its first metric, ``errored`` when it failed and has no score).
 
     At most MAX_SAMPLES samples and MAX_CHARS characters of their text are kept (the first ones in the
     log); the samples left out are counted in ``not_shown``."""
-    from assay.log import decode_blocks
-
-    samples: dict[str, dict[str, Any]] = {}
-    dropped = 0
-    chars = 0
-    decoder = msgspec.json.Decoder(_Line)
-    for lines in decode_blocks(path, decoder, strict_types=set()):
-        for line in lines:
-            t, b = line.type, line.body
-            if t not in _SAMPLE_TYPES or b.sample_id is None:
-                continue
-            s = samples.get(b.sample_id)
-            if s is None:
-                if len(samples) >= MAX_SAMPLES or chars > MAX_CHARS:
-                    dropped += t == "SampleLoaded"
-                    continue
-                s = samples[b.sample_id] = {
-                    "id": b.sample_id,
-                    "benchmark": b.benchmark or b.sample_id.split("/", 1)[0],
-                    "subset": b.subset,
-                    "input": "",
-                    "target": "",
-                    "output": "",
-                    "reasoning": "",
-                    "scores": [],
-                    "errors": [],
-                }
-            if t == "SampleLoaded":
-                s["benchmark"], s["subset"] = b.benchmark or s["benchmark"], b.subset
-                s["input"] = _cut(_input(b))
-                chars += len(s["input"])
-                s["target"] = _cut(b.target)
-                if b.choices:
-                    s["choices"] = [_cut(c) for c in b.choices]
-            elif t == "Generated":
-                s["output"] = _cut(b.output)
-                s["reasoning"] = _cut(b.reasoning)
-                chars += len(s["output"]) + len(s["reasoning"])
-                s["latency"] = b.latency
-                if b.usage:
-                    s["tokens"] = b.usage.get("completion_tokens")
-                s["errors"] = [e for e in s["errors"] if e["stage"] != "generate"]  # a retry that succeeded
-            elif t == "Scored":
-                s["scores"].append(
-                    {
-                        "metric": b.metric,
-                        "value": b.value,
-                        "extracted": _cut(b.extracted),
-                        "explanation": _cut(b.explanation),
-                    }
-                )
-            elif t == "SampleFailed":
-                s["errors"].append(
-                    {
-                        "stage": b.stage or "",
-                        "kind": b.error_kind or b.error_type or "error",
-                        "message": _cut(b.message),
-                    }
-                )
-            elif t == "Executed":
-                s.setdefault("executions", []).append(f"{b.verdict}" + (f" ({b.reason})" if b.reason else ""))
-    out = []
-    for s in samples.values():
-        if s["scores"]:
-            first = s["scores"][0]["value"]
-            s["status"] = "passed" if first >= 0.5 else "failed"
-            s["score"] = first
-        elif s["errors"]:
-            s["status"] = "errored"
-        else:
-            s["status"] = "pending"
-        out.append(s)
-    return {"samples": out, "not_shown": dropped}
+    folded = fold_run(path)
+    return {"samples": folded["samples"], "not_shown": folded["not_shown"]}
 
 
 def fold_requests(path: Path) -> dict[str, Any]:
     """Per sweep point, each measured request's TTFT and latency, and completions over run time."""
-    from assay.log import decode_blocks
-
-    points: dict[str, dict[str, Any]] = {}
-    t0 = None
-    # flat arrays of doubles (8 bytes a value): a million requests stay small
-    ends, tokens = array("d"), array("d")  # end and output tokens of each succeeded request
-    for lines in decode_blocks(path, msgspec.json.Decoder(_Line), strict_types=set()):
-        for line in lines:
-            b = line.body
-            if line.type != "RequestTimed" or b.phase != "measure" or b.sent is None or b.end is None:
-                continue
-            origin = b.scheduled if b.scheduled is not None else b.sent
-            t0 = origin if t0 is None else min(t0, origin)
-            key = "null" if b.point is None else json.dumps(b.point, sort_keys=True)  # an eval's requests: one point
-            p = points.setdefault(key, {"point": b.point, "ttft": array("d"), "e2e": array("d")})
-            if not b.ok:
-                continue
-            if b.chunk_times:
-                p["ttft"].append(b.chunk_times[0] - b.sent)
-                p["e2e"].append(b.chunk_times[-1] - b.sent)
-            ends.append(b.end)
-            tokens.append(b.output_tokens or 0)
-    timeline = []
-    if ends and t0 is not None:
-        span = max(ends) - t0
-        width = max(span / 30, 1e-3)  # 30 bins over the run
-        bins: dict[int, list[float]] = {}
-        for end, n_tokens in zip(ends, tokens):
-            k = int((end - t0) / width)
-            acc = bins.setdefault(k, [0, 0])
-            acc[0] += 1
-            acc[1] += n_tokens
-        for k in range(max(bins) + 1):
-            n, tok = bins.get(k, [0, 0])
-            timeline.append(((k + 0.5) * width, n / width, tok / width))
-    return {"points": list(points.values()), "timeline": timeline}
+    return fold_run(path)["requests"]

@@ -104,10 +104,7 @@ def _write(out: Path, html: str) -> Path:
     return out
 
 
-def _perf_charts(section: dict[str, Any], log: Path) -> list[Markup]:
-    from .fold import fold_requests
-
-    raw = fold_requests(log)
+def _perf_charts(section: dict[str, Any], raw: dict[str, Any]) -> list[Markup]:
     charts: list[Markup] = []
     points = section.get("points") or []
     # percentiles against concurrency (or rate) when the run swept several points
@@ -168,11 +165,8 @@ def _percentile(values: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-def _eval_latency(log: Path) -> dict[str, Any] | None:
+def _eval_latency(raw: dict[str, Any]) -> dict[str, Any] | None:
     """An eval run's own request times (RequestTimed of the backend): a table and two histograms."""
-    from .fold import fold_requests
-
-    raw = fold_requests(log)
     ttft = array("d", (v for p in raw["points"] for v in p["ttft"]))
     e2e = array("d", (v for p in raw["points"] for v in p["e2e"]))
     if not e2e:
@@ -202,10 +196,19 @@ class HtmlReporter:
     def render(self, report: dict[str, Any], console: Any) -> None:
         return None
 
-    def write(self, report: dict[str, Any], log_path: Path, out: Path) -> Path:
-        from .fold import fold_samples
+    def pass_fold(self, log_path: Path) -> Any:
+        """The samples and request times, folded in the kernel's one read of the log at the end of a run
+        (handed back to :meth:`write` as ``folded``)."""
+        from .fold import RunFold
+
+        return RunFold()
+
+    def write(self, report: dict[str, Any], log_path: Path, out: Path, folded: dict[str, Any] | None = None) -> Path:
+        """``folded``: :class:`RunFold`'s result for this log, else read here (one read for both folds)."""
+        from .fold import fold_run
 
         log_path = Path(log_path)
+        is_eval = report.get("kind", "eval") == "eval" and report.get("rows") is not None
         report = _clean(report)
         sections = dict(report.get("sections") or {})
         perf = sections.pop("perf", None)
@@ -214,24 +217,24 @@ class HtmlReporter:
             sections = {k: v for k, v in sections.items() if v is not perf}
         if perf:  # a perf run's report is its section: the header shows its run, status and model
             report = {**report, **{k: perf.get(k) for k in ("run_id", "status", "model") if not report.get(k)}}
+        raw = folded if folded is not None else fold_run(log_path) if is_eval or perf else None
         ctx: dict[str, Any] = {
             "nonce": _nonce(),
             "report": report,
             "run_dir": str(log_path.parent),
             "perf": perf,
-            "perf_charts": _perf_charts(perf, log_path) if perf else [],
+            "perf_charts": _perf_charts(perf, raw["requests"]) if perf and raw is not None else [],
             "subset_charts": _subset_charts(report.get("rows") or []),
             "sections": sections,
             "samples": None,
             "not_shown": 0,
             "latency": None,
         }
-        if report.get("kind", "eval") == "eval" and report.get("rows") is not None:
-            folded = fold_samples(log_path)
-            ctx["samples"] = embed_clean(folded["samples"])
-            ctx["sample_count"] = len(folded["samples"])
-            ctx["not_shown"] = folded["not_shown"]
-            ctx["latency"] = _eval_latency(log_path)
+        if is_eval and raw is not None:
+            ctx["samples"] = embed_clean(raw["samples"])
+            ctx["sample_count"] = len(raw["samples"])
+            ctx["not_shown"] = raw["not_shown"]
+            ctx["latency"] = _eval_latency(raw["requests"])
         return _write(out, _env().get_template("report.html.j2").render(**ctx))
 
     def write_compare(self, result: dict[str, Any], out: Path) -> Path:

@@ -1,0 +1,174 @@
+"""One read of the log for several projections (issue 18): ``assay.log.fold_together`` and the end of a run."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from assay.events import SampleLoaded, Scored
+from assay.log import LogCorrupted, LogWriter, TornTail, decode_blocks, fold_together
+
+
+class _ABody(msgspec.Struct):
+    sample_id: str | None = None
+    value: float | None = None
+
+
+class _ALine(msgspec.Struct):
+    type: str
+    body: _ABody
+
+
+class _CBody(msgspec.Struct):
+    sample_id: int | None = None  # clashes with the others' str
+
+
+class _CLine(msgspec.Struct):
+    type: str
+    body: _CBody
+
+
+class Collect:
+    def __init__(self, line, strict_types=None):
+        self.line, self.strict_types = line, strict_types
+        self.blocks = []
+
+    def feed(self, lines):
+        self.blocks.append(lines)
+
+    def lines(self):
+        return [x for b in self.blocks for x in b]
+
+
+def _log(tmp_path, n=5):
+    path = tmp_path / "events.jsonl"
+    with LogWriter(path, "r1") as w:
+        for i in range(n):
+            w.append_many(
+                [
+                    SampleLoaded(sample_id=f"b/s/{i}", benchmark="b", prompt="p"),
+                    Scored(sample_id=f"b/s/{i}", scorer="x", metric="acc", value=float(i % 2)),
+                ]
+            )
+    return path
+
+
+def _alone(path, line, strict_types=None):
+    return [x for b in decode_blocks(path, msgspec.json.Decoder(line), strict_types=strict_types) for x in b]
+
+
+def test_folds_that_agree_share_one_decode_of_each_block(tmp_path):
+    from typing import Any
+
+    b_body = msgspec.defstruct(
+        "B", [("sample_id", str | None, None), ("benchmark", str | None, None), ("value", Any, None)]
+    )
+    b_line = msgspec.defstruct("BLine", [("type", str), ("body", b_body)])
+    path = _log(tmp_path)
+    a, b = Collect(_ALine), Collect(b_line)
+    torn = TornTail()
+    fold_together(path, [a, b], torn=torn)
+    assert a.blocks[0] is b.blocks[0]  # the same decoded lines: the block was decoded once, for both
+    got = [(x.type, x.body.sample_id, x.body.value, x.body.benchmark) for x in a.lines()]
+    assert got == [(x.type, x.body.sample_id, x.body.value, x.body.benchmark) for x in _alone(path, b_line)]
+    assert [(x.body.sample_id, x.body.value) for x in a.lines()] == [
+        (x.body.sample_id, x.body.value) for x in _alone(path, _ALine)
+    ]
+    assert len(got) == 10 and torn.length == 0
+
+
+def test_folds_that_clash_decode_each_block_with_their_own_struct(tmp_path):
+    path = _log(tmp_path)
+    with open(path, "ab") as f:
+        f.write(b'{"v":1,"type":"Sca')  # a torn tail: never acknowledged, skipped
+    a, c = Collect(_ALine), Collect(_CLine, strict_types=set())  # c: a str sample_id does not fit, skipped
+    torn = TornTail()
+    fold_together(path, [a, c], torn=torn)
+    assert a.blocks[0] is not c.blocks[0]
+    assert [type(x) for x in a.lines()] == [_ALine] * 10
+    assert c.lines() == []  # every line clashes with c's Struct; it is not strict about any type
+    assert torn.length == len(b'{"v":1,"type":"Sca')
+
+
+def test_a_broken_line_is_named_by_its_number_as_decode_blocks_does(tmp_path):
+    path = _log(tmp_path, 2)
+    with open(path, "ab") as f:
+        f.write(b'{"v":1,"type":"Scored","seq":4,"ts":1.0,"run_id":"r1","body":{"value":"high"}}\n')
+    with pytest.raises(LogCorrupted) as alone:
+        _alone(path, _ALine)
+    a, c = Collect(_ALine), Collect(_CLine, strict_types=set())
+    with pytest.raises(LogCorrupted) as together:
+        fold_together(path, [a, c])
+    assert str(together.value) == str(alone.value)
+    assert str(together.value) == (
+        f"{path}:5: corrupted event log line: Scored: Expected `float | null`, got `str` - at `$.body.value`"
+    )
+
+
+def test_the_end_of_an_eval_reads_its_log_once(tmp_path, datasets_dir, test_server, monkeypatch):
+    # the eval fold, the eval_latency section and the HTML writer's samples and request times: one read
+    import assay.log
+    from assay.cli import main
+    from assay.plugins import host
+    from assay.report import build_report, write_files
+
+    srv = test_server(default_answer="#### 0")
+    args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "4", "--no-progress"]
+    assert main([*args, "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path)]) == 0
+    (run,) = [p.parent for p in tmp_path.rglob("events.jsonl")]
+    written = (run / "report.html").read_text()
+    reads = []
+    real = assay.log.iter_blocks
+    monkeypatch.setattr(assay.log, "iter_blocks", lambda *a, **k: reads.append(a) or real(*a, **k))
+    folded: dict = {}
+    report = build_report(run, host(), workers=1, folded=folded)
+    write_files(run, report, host(), folded)
+    assert len(reads) == 1
+    assert set(folded) == {"html"} and set(report["sections"]) == {"eval_latency"}
+    assert [r["num"] for r in report["rows"]] == [4]
+    # what the writer made from the shared read is what it makes reading the log itself
+    alone = build_report(run, host(), workers=1)
+    write_files(run, alone, host())
+    assert len(reads) == 3  # the report's read, then the writer's own
+    nonce = __import__("re").compile(r'nonce-[\w-]+|nonce="[^"]+"')
+    assert nonce.sub("N", (run / "report.html").read_text()) == nonce.sub("N", written)
+
+
+def test_a_reporter_whose_fold_raises_is_a_warning_and_the_others_are_folded(tmp_path):
+    from assay import hookimpl
+    from assay.plugins import PluginHost
+    from assay.report import build_report
+
+    class Counting(Collect):
+        def result(self, torn):
+            return {"lines": len(self.lines())}
+
+    class Broken(Counting):
+        def feed(self, lines):
+            raise ValueError("boom")
+
+    class Reporter:
+        kinds = {"eval"}
+
+        def __init__(self, fold):
+            self.fold = fold
+
+        def pass_fold(self, path):
+            return self.fold(_ALine)
+
+        def build(self, path):
+            raise AssertionError("folded in the shared read, never alone")
+
+        def render(self, report, console):
+            pass
+
+    class Plugin:
+        @hookimpl
+        def assay_reporters(self, register):
+            register("boom", Reporter(Broken))
+            register("count", Reporter(Counting))
+
+    host = PluginHost(entry_points=False)
+    host.register_module(Plugin(), "p", "assay-p")
+    report = build_report(_log(tmp_path), host, workers=1)
+    assert report["sections"] == {"count": {"lines": 10}}
+    assert report["warnings"][1:] == ["reporter boom (assay-p) failed: ValueError: boom"]
