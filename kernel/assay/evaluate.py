@@ -350,20 +350,3 @@ class LoadedStream:
 
 
 # names that lived here before the split, for code written against them (resolved on first use: no cycle)
-_MOVED = {
-    **dict.fromkeys(
-        ("select_model", "model_config", "benchmark_args", "check_kernel_args", "limited", "open_benchmarks")
-        + ("check_scorers", "check_judge", "is_self_driven", "load_samples", "AGGREGATIONS"),
-        "loading",
-    ),
-    **dict.fromkeys(("Scoring", "is_judged_scorer"), "scoring"),
-    **dict.fromkeys(("LogState", "replay", "config_from_log", "run_resume", "run_rescore", "_run_id_of"), "resume"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"assay.{_MOVED[name]}"), name)
-    raise AttributeError(f"module 'assay.evaluate' has no attribute {name!r}")
