@@ -66,6 +66,14 @@ def log_path(run: str | os.PathLike[str]) -> Path:
     return p / LOG_NAME if p.is_dir() else p
 
 
+def existing_log(run: str | os.PathLike[str]) -> Path:
+    """:func:`log_path`, or the one error every command gives when there is no log there."""
+    path = log_path(run)
+    if not path.exists():
+        raise AssayError(f"no event log at {path}")
+    return path
+
+
 class TornTail(msgspec.Struct):
     """What a reader found after the last newline (the torn tail), if anything."""
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from .log import LogCorrupted, log_path
+from .log import LogCorrupted, existing_log, log_path
 from .plugins import PluginHost, host
 
 
@@ -124,11 +124,7 @@ def build_report(
     :func:`_pass_folds`); the others (a reporter registered for some benchmarks only is chosen by the
     eval fold's rows) read it after. ``folded``: a dict to receive, by reporter name, the folds of the file
     reporters (``formats``) made in the same read, for :func:`write_files`."""
-    path = log_path(run)
-    if not path.exists():
-        from .api import AssayError
-
-        raise AssayError(f"no event log at {path}")
+    path = existing_log(run)
     kind = run_kind(path)
     plugins = plugins or host()
     reporters = {

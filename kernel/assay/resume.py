@@ -16,7 +16,7 @@ from .config import TaskConfig, redact_secrets
 from .config import load as load_config
 from .events import Generated, Judged, RunResumed, RunStarted, SampleFailed, SampleLoaded
 from .lifecycle import RunLifecycle
-from .log import iter_events, log_path
+from .log import existing_log, iter_events
 from .plugins import PluginHost, host
 from .redact import strip_redacted, visible
 from .run import Run, host_facts
@@ -85,9 +85,7 @@ def replay(path: Path, plugins: PluginHost) -> LogState:
 def read_log(source: str | Path, plugins: PluginHost) -> tuple[Path, LogState]:
     """The log of a run directory (or the log file itself) and its replay; an AssayError when there is
     no log or the log holds no ``RunStarted``."""
-    path = log_path(source)
-    if not path.exists():
-        raise AssayError(f"no event log at {path}")
+    path = existing_log(source)
     state = replay(path, plugins)
     if state.started is None:
         raise AssayError(f"{path}: the log has no RunStarted event")

@@ -70,11 +70,9 @@ def _digest(sample: Any) -> str:
 
 def read_run(path: str) -> dict[str, Any]:
     """A source run's model and, per sample id, its prompt and logged answer."""
-    from assay.log import iter_events, log_path
+    from assay.log import existing_log, iter_events
 
-    log = log_path(path)
-    if not log.exists():
-        raise AssayError(f"no event log at {log}")
+    log = existing_log(path)
     started = None
     run_id = log.parent.name
     loaded: dict[str, Any] = {}

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from assay.api import AssayError
-from assay.log import decode_blocks, log_path
+from assay.log import decode_blocks, existing_log
 from assay_reportkit.tables import Column, render_table
 
 RESAMPLES = 10_000
@@ -107,9 +107,7 @@ class SampleFold:
 
 
 def _checked_path(run: str) -> Path:
-    path = log_path(run)
-    if not path.exists():
-        raise AssayError(f"no event log at {path}")
+    path = existing_log(run)
     if path.stat().st_size == 0:
         raise AssayError(f"{path} is empty: not a run")
     return path

@@ -206,12 +206,10 @@ def export_tree(run: Path, out: Path) -> dict[str, int]:
     """Write EvalScope's output tree for one assay eval run; returns counts of what was written."""
     import yaml
     from assay.events import BodyRegistry
-    from assay.log import iter_events, log_path
+    from assay.log import existing_log, iter_events
     from assay.report import build_report
 
-    path = log_path(run)
-    if not path.exists():
-        raise AssayError(f"no event log at {path}")
+    path = existing_log(run)
     report = build_report(path)
     if report.get("kind", "eval") != "eval":
         raise AssayError(f"{path}: only eval runs export to EvalScope's layout (this is a {report['kind']!r} run)")
