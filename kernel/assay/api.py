@@ -68,11 +68,11 @@ class AssayError(Exception):
     """A user-facing error: printed without a traceback by the CLI."""
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
+def did_you_mean(name: str, known: Iterable[str], cutoff: float = 0.6) -> str:
     """``" (did you mean 'x'?)"`` naming the known name closest to a misspelled one, or ``""``."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(known), n=1)
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import __version__
-from .api import AssayError
+from .api import AssayError, did_you_mean
 
 
 class Commands:
@@ -494,14 +494,11 @@ def _missing_command(argv: list[str], commands: Any) -> str | None:
     command = next((a for a in argv if not a.startswith("-")), None)
     if command is None or command in commands:
         return None
-    import difflib
-
     from .plugins import host
     from .redact import visible
 
     if command not in PROVIDED_BY or command in host().commands:
-        close = difflib.get_close_matches(command, sorted(commands), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(command, commands)
         return visible(f"unknown command {command!r}{hint}; commands: {', '.join(sorted(commands))}", multiline=False)
     dist = PROVIDED_BY[command]
     msg = f"'{command}' is a command of the {dist} distribution, "

@@ -6,7 +6,6 @@ mistyped key is an error that names it (and the closest known key).
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from .api import AssayError
+from .api import AssayError, did_you_mean
 from .redact import REDACTED, SECRET_NAMES, redact_secrets
 
 __all__ = ["REDACTED", "SECRET_NAMES", "TaskConfig", "from_dict", "load", "parse_json_arg", "redact_secrets"]
@@ -137,9 +136,7 @@ def _describe(exc: BaseException, source: str) -> str:
     def walk(e: BaseException, path: str) -> None:
         if isinstance(e, cattrs.errors.ForbiddenExtraKeysError):
             for key in sorted(e.extra_fields):
-                hint = difflib.get_close_matches(key, _FIELDS, n=1)
-                more = f" (did you mean {hint[0]!r}?)" if hint else ""
-                lines.append(f"unknown key {key!r}{more}")
+                lines.append(f"unknown key {key!r}{did_you_mean(key, _FIELDS)}")
             return
         if isinstance(e, cattrs.BaseValidationError):
             for sub, note in zip(e.exceptions, [getattr(x, "__notes__", [""]) for x in e.exceptions]):

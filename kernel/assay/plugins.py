@@ -9,7 +9,6 @@ one; the others work. Registries are filled lazily, one hook at a time, on first
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import os
@@ -24,7 +23,7 @@ import attrs
 import pluggy
 
 from . import hookspecs
-from .api import AssayError
+from .api import AssayError, did_you_mean
 from .events import Body, BodyRegistry
 
 GROUP = "assay"
@@ -72,11 +71,6 @@ class _Manager(pluggy.PluginManager):
         if isinstance(plugin, types.ModuleType) and not isinstance(vars(plugin).get(name), _HOOKABLE):
             return None
         return super().parse_hookimpl_opts(plugin, name)
-
-
-def _closest(name: str, candidates: Any, cutoff: float = 0.6) -> str:
-    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=cutoff)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class PluginError(Exception):
@@ -357,7 +351,7 @@ class PluginHost:
             function = getattr(module, attr)
             if hook_name not in specs:
                 if not opts.get("optionalhook"):
-                    msg = f"unknown hook {hook_name!r}{_closest(hook_name, specs)}; it is never called"
+                    msg = f"unknown hook {hook_name!r}{did_you_mean(hook_name, specs)}; it is never called"
                     self._fail(name, dist, hook_name, PluginError(msg))
                     bad = True
                 continue
@@ -372,7 +366,7 @@ class PluginHost:
                 params = []
             unknown = [p for p in params if p not in allowed]
             if unknown:
-                wrong = ", ".join(f"{p!r}{_closest(p, allowed, 0.3)}" for p in unknown)
+                wrong = ", ".join(f"{p!r}{did_you_mean(p, allowed, 0.3)}" for p in unknown)
                 msg = (
                     f"{hook_name}({', '.join(params)}): unknown parameter {wrong}; the hook's parameters are "
                     f"({', '.join(allowed)}); it is not called"
@@ -515,10 +509,7 @@ class PluginHost:
         if name in registry:
             return registry[name]
         label = kind.rstrip("s").replace("_", " ")
-        msg = f"unknown {label} {name!r}"
-        close = difflib.get_close_matches(name, list(registry), n=1)
-        if close:
-            msg += f" (did you mean {close[0]!r}?)"
+        msg = f"unknown {label} {name!r}{did_you_mean(name, registry)}"
         failed = [f for f in self.failures if f.stage == "import"]
         if failed:
             msg += "; plugins that failed to import: " + ", ".join(f"{f.plugin} ({f.distribution})" for f in failed)
@@ -542,7 +533,7 @@ def _check_registration(hook: str, name: Any, obj: Any, description: Any, option
     allowed = {"description"} | REGISTER_OPTIONS.get(hook, frozenset())
     unknown = sorted(set(options) - allowed) if hook in REGISTER_OPTIONS else []
     if unknown:
-        return f"{call}: unknown keyword {unknown[0]!r}{_closest(unknown[0], allowed)}; it takes {', '.join(sorted(allowed))}"
+        return f"{call}: unknown keyword {unknown[0]!r}{did_you_mean(unknown[0], allowed)}; it takes {', '.join(sorted(allowed))}"
     if isinstance(obj, str):
         if not _REF.match(obj):
             hint = " (arguments swapped? the name comes first)" if _REF.match(name) else ""
