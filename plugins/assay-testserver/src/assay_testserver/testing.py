@@ -2,7 +2,9 @@
 
 One copy for the kernel's end-to-end tests and every plugin's (they all depend on the test server):
 
-- :func:`assay` runs ``python -m assay ARGS`` and checks its exit status exactly;
+- :func:`assay` runs ``python -m assay ARGS`` and checks its exit status exactly, :func:`assay_popen` starts
+  it (for a test that watches or kills it), :func:`own_lines` is its stderr without other plugins' warnings;
+- :func:`serve` / :func:`server_processes` run the test server in a process of its own;
 - :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
 - :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
@@ -15,17 +17,19 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "assay",
+    "assay_popen",
     "bodies",
     "cli_eval",
     "cli_eval_hub",
@@ -33,25 +37,39 @@ __all__ = [
     "fake_hf_cache",
     "main_eval",
     "no_network",
+    "own_lines",
     "report_items",
     "report_rows",
     "rows_by",
     "run_dir_of",
     "run_dirs",
     "section",
+    "serve",
+    "server_processes",
     "table_cells",
 ]
 
 _TAIL = 3000  # characters of stdout / stderr shown when the exit status is not the expected one
 
 
+def _environ(env: Mapping[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with ``env`` added (a value None removes the variable)."""
+    out = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
 def assay(
     *args: str,
     check: int | Iterable[int] | bool | None = 0,
     timeout: float = 300,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m assay ARGS`` (``env`` added to this process's environment).
+    """Run ``python -m assay ARGS`` (``env`` added to this process's environment, None removing a variable).
 
     ``check``: the exit status expected (an int, or several), True for 0; None or False for any.
     """
@@ -60,7 +78,7 @@ def assay(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=_environ(env),
         check=False,
     )
     if check is True:
@@ -75,6 +93,69 @@ def assay(
     return proc
 
 
+def assay_popen(
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    prefix: Iterable[str] = (),
+    **popen: Any,
+) -> subprocess.Popen[str]:
+    """Start ``python -m assay ARGS`` (after ``prefix``, e.g. ``nohup``; ``env`` as for :func:`assay`) and
+    return the process: stdout and stderr piped as text unless ``popen`` says otherwise."""
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([*prefix, sys.executable, "-m", "assay", *args], env=_environ(env), **popen)
+
+
+def own_lines(stderr: str) -> list[str]:
+    """The lines of a command's stderr without the import warnings of broken plugins that another test
+    or this environment installed (``warning: assay plugin ...``)."""
+    return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
+
+
+def serve(*flags: str, prefix: Iterable[str] = (), **settings: Any) -> tuple[subprocess.Popen[str], str]:
+    """Start ``python -m assay_testserver --port 0 FLAGS`` in a process of its own (after ``prefix``, e.g.
+    ``taskset -c 0``) and return (the process, its base URL ``http://127.0.0.1:PORT/v1``) once it listens.
+
+    ``settings`` are flags too: ``ttft=0.05`` is ``--ttft 0.05``, ``no_usage=True`` is ``--no-usage`` (False
+    or None: left out), a dict or list is given as JSON (``faults={"http_500": [1]}``). The server's
+    output goes to its stdout pipe (stderr with it); stop it with ``terminate()``."""
+    for key, value in settings.items():
+        if value is None or value is False:
+            continue
+        flags += (f"--{key.replace('_', '-')}",)
+        if value is not True:
+            flags += (json.dumps(value) if isinstance(value, dict | list) else str(value),)
+    cmd = [*prefix, sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said = []
+    for line in proc.stdout:  # type: ignore[union-attr]
+        if line.startswith("listening on "):
+            return proc, line.split("listening on ", 1)[1].strip()
+        said.append(line)  # e.g. "uvloop is not installed"
+    proc.kill()
+    proc.wait()
+    raise RuntimeError(f"test server did not start (exit {proc.returncode}): {''.join(said)[-_TAIL:]!r}")
+
+
+@contextlib.contextmanager
+def server_processes() -> Iterator[Any]:
+    """A factory of test servers in processes of their own, all stopped on exit (a fixture's body):
+    ``url = start("--ttft", "0.05", itl=0.01)`` takes :func:`serve`'s arguments and returns the base URL."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*flags: str, **settings: Any) -> str:
+        proc, url = serve(*flags, **settings)
+        procs.append(proc)
+        return url
+
+    try:
+        yield start
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
+
+
 def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
     """The run directory a command announced on stderr (``run directory: PATH``)."""
     m = re.search(r"run directory: (\S+)", proc.stderr)
@@ -87,15 +168,17 @@ def run_dirs(work_dir: Path) -> list[Path]:
     return sorted(p for p in Path(work_dir).iterdir() if (p / "events.jsonl").exists())
 
 
-def events(run: Path, type_: str | None = None) -> list[dict[str, Any]]:
+def events(run: Path, type_: str | None = None, *, whole: bool = False) -> list[dict[str, Any]]:
     """The events of a run (its directory or its ``events.jsonl``), optionally of one type.
 
     Every complete line is decoded (a broken one fails the test); an unterminated last line (a torn
-    tail, left by a killed writer) is not an event and is skipped, as the kernel's reader does."""
+    tail, left by a killed writer) is not an event and is skipped, as the kernel's reader does; with
+    ``whole`` (a run that ended) there must be none."""
     path = Path(run)
     if path.is_dir():
         path = path / "events.jsonl"
-    *lines, _torn = path.read_text(encoding="utf-8").split("\n")
+    *lines, torn = path.read_text(encoding="utf-8").split("\n")
+    assert not (whole and torn), f"{path}: a torn last line: {torn[:200]!r}"
     out = [json.loads(line) for line in lines]
     return [e for e in out if type_ is None or e["type"] == type_]
 
@@ -224,11 +307,9 @@ def fake_hf_cache(cache: Path, repo_id: str, files: dict[str, Path]) -> Path:
 def cli_eval_hub(dataset: str, hub: str, cache: Path, work_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``assay eval --datasets DATASET --dataset-hub HUB`` (mock model) with no local files, offline,
     the Hugging Face cache at ``cache``; returns the finished process (not checked)."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), OMP_NUM_THREADS="1")
-    env.pop("ASSAY_DATA_DIR", None)
-    cmd = [sys.executable, "-m", "assay", "eval", "--datasets", dataset, "--dataset-hub", hub]
-    cmd += ["--work-dir", str(work_dir), "--no-progress", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "OMP_NUM_THREADS": "1", "ASSAY_DATA_DIR": None}
+    args = ["eval", "--datasets", dataset, "--dataset-hub", hub, "--work-dir", str(work_dir), "--no-progress"]
+    return assay(*args, *extra, check=None, env=env, timeout=120)
 
 
 def gsm8k_rules(datasets_dir: Path, right: Iterable[bool]) -> list[dict[str, str]]:
