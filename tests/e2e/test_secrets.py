@@ -10,10 +10,9 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 
 from helpers import assay, gold, gsm8k_rows, run_dirs
+from assay_testserver.testing import assay_popen, wait_for_events
 from assay_testserver.testing import events as _events
 
 KEY = "sk-test-Zq9XlR2mN7vB4cT1yW8eK3hJ"
@@ -154,18 +153,8 @@ def test_resume_sends_the_real_max_tokens(tmp_path, datasets_dir, test_server):
         str(tmp_path),
         "--no-progress",
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    run = None
-    while time.monotonic() < deadline:
-        runs = run_dirs(tmp_path) if tmp_path.exists() else []
-        if runs and (runs[0] / "events.jsonl").read_bytes().count(b'"type":"Generated"') >= 1:
-            run = runs[0]
-            break
-        time.sleep(0.01)
-    assert run is not None, "the run never generated"
+    proc = assay_popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run, _ = wait_for_events(tmp_path, "Generated", 1, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = len(srv.requests)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from assay_testserver.testing import server_processes  # noqa: E402
 from ray_helpers import SECOND_RESOURCE  # noqa: E402
 
 
@@ -158,20 +159,6 @@ def ray_client(ray_cluster):
 
 @pytest.fixture
 def server_process():
-    """The OpenAI-compatible test server in its own process: ``url = server_process(ttft=0.05)``."""
-    procs: list[subprocess.Popen] = []
-
-    def start(*flags: str) -> str:
-        cmd = [sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(proc)
-        line = proc.stdout.readline()
-        if "listening on " not in line:
-            proc.kill()
-            raise RuntimeError(f"test server did not start: {line!r}")
-        return line.split("listening on ", 1)[1].strip()
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(10)
+    """The OpenAI-compatible test server in its own process: ``url = server_process("--ttft", "0.05")``."""
+    with server_processes() as start:
+        yield start

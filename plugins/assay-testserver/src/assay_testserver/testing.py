@@ -6,7 +6,8 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
   it (for a test that watches or kills it), :func:`own_lines` is its stderr without other plugins' warnings;
 - :func:`serve` / :func:`server_processes` run the test server in a process of its own;
 - :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
-- :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
+- :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader),
+  :func:`wait_for_events` waits for a running command's log to hold some;
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
 - :func:`no_network` keeps the subprocesses of a test off the network and off this environment's settings;
 - :func:`table_cells` reads the cells of a Rich table a command printed;
@@ -23,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,7 @@ __all__ = [
     "serve",
     "server_processes",
     "table_cells",
+    "wait_for_events",
 ]
 
 _TAIL = 3000  # characters of stdout / stderr shown when the exit status is not the expected one
@@ -68,8 +71,10 @@ def assay(
     check: int | Iterable[int] | bool | None = 0,
     timeout: float = 300,
     env: Mapping[str, str | None] | None = None,
+    **run: Any,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m assay ARGS`` (``env`` added to this process's environment, None removing a variable).
+    """Run ``python -m assay ARGS`` (``env`` added to this process's environment, None removing a variable;
+    ``run``: more of ``subprocess.run``'s arguments, e.g. ``preexec_fn``).
 
     ``check``: the exit status expected (an int, or several), True for 0; None or False for any.
     """
@@ -80,6 +85,7 @@ def assay(
         timeout=timeout,
         env=_environ(env),
         check=False,
+        **run,
     )
     if check is True:
         check = 0
@@ -116,8 +122,8 @@ def serve(*flags: str, prefix: Iterable[str] = (), **settings: Any) -> tuple[sub
     ``taskset -c 0``) and return (the process, its base URL ``http://127.0.0.1:PORT/v1``) once it listens.
 
     ``settings`` are flags too: ``ttft=0.05`` is ``--ttft 0.05``, ``no_usage=True`` is ``--no-usage`` (False
-    or None: left out), a dict or list is given as JSON (``faults={"http_500": [1]}``). The server's
-    output goes to its stdout pipe (stderr with it); stop it with ``terminate()``."""
+    or None: left out), a dict or list is given as JSON (``faults={"http_500": [1]}``). Its first line of
+    output (stderr with stdout) must say where it listens; stop it with ``terminate()``."""
     for key, value in settings.items():
         if value is None or value is False:
             continue
@@ -126,14 +132,12 @@ def serve(*flags: str, prefix: Iterable[str] = (), **settings: Any) -> tuple[sub
             flags += (json.dumps(value) if isinstance(value, dict | list) else str(value),)
     cmd = [*prefix, sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    said = []
-    for line in proc.stdout:  # type: ignore[union-attr]
-        if line.startswith("listening on "):
-            return proc, line.split("listening on ", 1)[1].strip()
-        said.append(line)  # e.g. "uvloop is not installed"
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"test server did not start (exit {proc.returncode}): {''.join(said)[-_TAIL:]!r}")
+    first = proc.stdout.readline()  # type: ignore[union-attr]
+    if not first.startswith("listening on "):
+        proc.kill()
+        said = first + proc.communicate()[0]
+        raise RuntimeError(f"test server did not start (exit {proc.returncode}): {said[-_TAIL:]!r}")
+    return proc, first.split("listening on ", 1)[1].strip()
 
 
 @contextlib.contextmanager
@@ -181,6 +185,30 @@ def events(run: Path, type_: str | None = None, *, whole: bool = False) -> list[
     assert not (whole and torn), f"{path}: a torn last line: {torn[:200]!r}"
     out = [json.loads(line) for line in lines]
     return [e for e in out if type_ is None or e["type"] == type_]
+
+
+def wait_for_events(
+    work_dir: Path,
+    type_: str,
+    count: int = 1,
+    proc: subprocess.Popen[str] | None = None,
+    timeout: float = 60,
+) -> tuple[Path, list[dict[str, Any]]]:
+    """Wait until the run directory of ``work_dir`` (the first, as :func:`run_dirs` sorts them) holds at
+    least ``count`` events of ``type_``; return (the run directory, those events). Fails when ``timeout``
+    seconds pass first, or when ``proc`` (the command writing it) exits first (its stderr shown if piped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = run_dirs(work_dir) if Path(work_dir).is_dir() else []
+        found = events(runs[0], type_) if runs else []
+        if len(found) >= count:
+            return runs[0], found
+        if proc is not None and proc.poll() is not None:
+            said = proc.stderr.read()[-_TAIL:] if proc.stderr else ""
+            raise AssertionError(f"assay exited with {proc.returncode} before {count} {type_} events: {said}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} {type_} events under {work_dir} in {timeout} s")
+        time.sleep(0.02)
 
 
 def bodies(run: Path, type_: str) -> list[dict[str, Any]]:
