@@ -117,13 +117,16 @@ def own_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
 
 
-def serve(*flags: str, prefix: Iterable[str] = (), **settings: Any) -> tuple[subprocess.Popen[str], str]:
+def serve(
+    *flags: str, prefix: Iterable[str] = (), stderr: int | None = subprocess.STDOUT, **settings: Any
+) -> tuple[subprocess.Popen[str], str]:
     """Start ``python -m assay_testserver --port 0 FLAGS`` in a process of its own (after ``prefix``, e.g.
     ``taskset -c 0``) and return (the process, its base URL ``http://127.0.0.1:PORT/v1``) once it listens.
 
     ``settings`` are flags too: ``ttft=0.05`` is ``--ttft 0.05``, ``no_usage=True`` is ``--no-usage`` (False
     or None: left out), a dict or list is given as JSON (``faults={"http_500": [1]}``). Its first line of
-    output (stderr with stdout) must say where it listens; stop it with ``terminate()``."""
+    output (stderr with stdout, unless ``stderr`` is None: this process's) must say where it listens;
+    stop it with ``terminate()``."""
     for key, value in settings.items():
         if value is None or value is False:
             continue
@@ -131,7 +134,7 @@ def serve(*flags: str, prefix: Iterable[str] = (), **settings: Any) -> tuple[sub
         if value is not True:
             flags += (json.dumps(value) if isinstance(value, dict | list) else str(value),)
     cmd = [*prefix, sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
     first = proc.stdout.readline()  # type: ignore[union-attr]
     if not first.startswith("listening on "):
         proc.kill()
