@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import events as _events
 from assay_testserver.testing import assay
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
@@ -134,7 +135,7 @@ def test_eval_of_a_collection_folds_per_level(tmp_path, datasets_dir, test_serve
     )
     assert proc.returncode == 3, proc.stderr  # completed, one errored item
     (run,) = [p for p in runs.iterdir() if (p / "events.jsonl").exists()]
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     loaded = [e["body"] for e in events if e["type"] == "SampleLoaded"]
     assert len(loaded) == 12
     first = loaded[8]

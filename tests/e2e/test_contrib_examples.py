@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import events as _events
 from assay_testserver import testing
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib"
@@ -141,7 +142,7 @@ def test_every_walkthrough_step_runs(tmp_path, test_server):
         *("--work-dir", str(tmp_path / "perf"), "--quiet"),
     )
     (run,) = list((tmp_path / "perf").iterdir())
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
     assert len(timed) == 6 and [t.get("ok", True) for t in timed] == [True] * 6
     asked = sorted(m["content"] for body in srv.requests for m in body["messages"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from assay_testserver.testing import events as _events
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
@@ -48,7 +49,7 @@ def test_n_completions_are_all_kept_and_scored(tmp_path, datasets_dir, test_serv
     assert len(srv.requests) == 8
     assert all("n" not in r and r["temperature"] == 0.7 for r in srv.requests)
     (run,) = run_dirs(tmp_path / "runs")
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     started = next(e["body"] for e in events if e["type"] == "RunStarted")
     assert started["resolved"]["repeats"] == 4
     assert started["config"]["generation_config"] == {"temperature": 0.7}

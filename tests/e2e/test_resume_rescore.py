@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections import Counter
 
-from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, report_rows, run_dirs
 from assay_testserver.testing import assay_popen, wait_for_events
 from assay_testserver.testing import events as _events
 
@@ -63,22 +63,7 @@ def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir,
 def test_rescore_needs_no_server(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, 10)
     srv = test_server(rules=[{"match": r["question"], "answer": f"#### {gold(r['answer'])}"} for r in rows[:4]])
-    assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "10",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-    )
+    eval_gsm8k(srv.url, datasets_dir, tmp_path, limit=10)
     served = len(srv.requests)
     srv.stop()
     (source,) = run_dirs(tmp_path)

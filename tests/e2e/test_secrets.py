@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 
-from helpers import assay, gold, gsm8k_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, run_dirs
 from assay_testserver.testing import assay_popen, wait_for_events
 from assay_testserver.testing import events as _events
 
@@ -34,27 +34,17 @@ def test_eval_never_writes_or_prints_the_key(tmp_path, datasets_dir, test_server
         rules=[{"match": r["question"], "answer": f"#### {gold(r['answer'])}"} for r in rows],
         faults={"http_400_headers": [1], "http_401_key": [2], "http_500_headers": [3]},
     )
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
+    proc = eval_gsm8k(
         srv.url,
+        datasets_dir,
+        tmp_path,
         "--api-key",
         KEY,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "5",
         "--retries",
         "0",
         "--eval-batch-size",
         "1",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+        limit=5,
         check=False,
     )
     (run,) = run_dirs(tmp_path)

@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import events as _events
 from assay_testserver import testing
 
 # its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
@@ -221,7 +222,7 @@ def test_help_and_plugins_still_run(host):
 def test_a_raising_observer_is_recorded_and_the_eval_goes_on(host):
     res, run = host
     assert res["eval"].returncode == 0, res["eval"].stderr
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     first_scored = next(e["seq"] for e in events if e["type"] == "Scored")
     message = (
         "assay_event observer of plugin 'brk_observer' (assay-brk-observer) raised RuntimeError: "
