@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from assay_testserver.testing import assay, events, report_rows, run_dir_of, run_dirs
+from assay_testserver.testing import assay, events, report_rows, run_dir_of, run_dirs, served_eval
 
 __all__ = ["assay", "eval_gsm8k", "events", "gold", "gsm8k_rows", "report_rows", "run_dir_of", "run_dirs"]
 
@@ -36,6 +36,5 @@ def eval_gsm8k(
     """``assay eval`` of the first ``limit`` GSM8K test questions against the model served at ``url`` (the
     test server): ``--model MODEL --api-url URL --datasets gsm8k --limit LIMIT --dataset-dir DATASETS_DIR
     --work-dir WORK_DIR --no-progress EXTRA``; ``kw`` as for :func:`assay` (by default exit 0 expected)."""
-    args = ["eval", "--model", model, "--api-url", url, "--datasets", "gsm8k", "--limit", str(limit)]
-    args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(work_dir), "--no-progress"]
-    return assay(*args, *extra, **kw)
+    args = ["--datasets", "gsm8k", "--limit", str(limit), "--dataset-dir", str(datasets_dir), *extra]
+    return served_eval(url, work_dir, *args, model=model, **kw)

@@ -6,33 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from assay_testserver.testing import served_eval
 from assay_testserver.testing import events as _events
-from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from helpers import gold, gsm8k_rows, report_rows, run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 
 def _eval(tmp_path, datasets_dir, url, gen, *more, check=True):
-    return assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        url,
-        "--datasets",
-        "gsm8k",
-        "--dataset-args",
-        json.dumps({"gsm8k": {"limit": 2, "few_shot_num": 0}}),
-        "--generation-config",
-        json.dumps(gen),
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        *more,
-        check=check,
-    )
+    args = ["--datasets", "gsm8k", "--dataset-args", json.dumps({"gsm8k": {"limit": 2, "few_shot_num": 0}})]
+    args += ["--generation-config", json.dumps(gen), "--dataset-dir", str(datasets_dir)]
+    return served_eval(url, tmp_path / "runs", *args, *more, check=check)
 
 
 def test_n_completions_are_all_kept_and_scored(tmp_path, datasets_dir, test_server) -> None:

@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from assay_testserver.testing import own_lines
 from helpers import assay, run_dirs
 
 from assay.api import BENCHMARK_HONOURED
@@ -31,10 +32,6 @@ VALUES = {
 }
 
 
-def _lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
-
-
 def _eval(tmp_path, name: str, args: dict) -> tuple[int, list[str]]:
     proc = assay(
         "eval",
@@ -49,7 +46,7 @@ def _eval(tmp_path, name: str, args: dict) -> tuple[int, list[str]]:
         "--no-progress",
         check=False,
     )
-    return proc.returncode, _lines(proc.stderr)
+    return proc.returncode, own_lines(proc.stderr)
 
 
 def test_every_benchmark_declares_what_it_honours() -> None:

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
-from assay_testserver.testing import assay_popen, wait_for_events
+from assay_testserver.testing import assay_popen, served_eval, wait_for_events
 from assay_testserver.testing import events as _events
 
 
@@ -28,9 +28,8 @@ def _right_answers(rows):
 
 
 def _eval(tmp_path, datasets_dir, url, *extra, limit=5, check=False, timeout=120):
-    args = ["eval", "--api-url", url, "--datasets", "gsm8k", "--limit", str(limit)]
-    args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress", *extra]
-    return assay(*args, check=check, timeout=timeout)
+    args = ["--datasets", "gsm8k", "--limit", str(limit), "--dataset-dir", str(datasets_dir), *extra]
+    return served_eval(url, tmp_path, *args, model=None, check=check, timeout=timeout)
 
 
 # ---- a broken setup stops the run -------------------------------------------------

@@ -11,9 +11,11 @@ One copy for the kernel's end-to-end tests and every plugin's (they all depend o
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
 - :func:`no_network` keeps the subprocesses of a test off the network and off this environment's settings;
 - :func:`table_cells` reads the cells of a Rich table a command printed;
-- :func:`main_eval` runs ``assay eval`` in this process and reads its report;
+- :func:`main_eval` runs ``assay eval`` in this process and reads its report, :func:`served_eval` runs it
+  against a served model (the test server);
 - :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
-- :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
+- :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache;
+- :func:`ray_start` / :func:`stop_trees` start a local Ray node and stop processes with their descendants.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "main_eval",
     "no_network",
     "own_lines",
+    "ray_start",
     "report_items",
     "report_rows",
     "rows_by",
@@ -47,7 +50,9 @@ __all__ = [
     "run_dirs",
     "section",
     "serve",
+    "served_eval",
     "server_processes",
+    "stop_trees",
     "table_cells",
     "wait_for_events",
 ]
@@ -109,6 +114,15 @@ def assay_popen(
     return the process: stdout and stderr piped as text unless ``popen`` says otherwise."""
     popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
     return subprocess.Popen([*prefix, sys.executable, "-m", "assay", *args], env=_environ(env), **popen)
+
+
+def served_eval(
+    url: str, work_dir: Path, *args: str, model: str | None = "m", **kw: Any
+) -> subprocess.CompletedProcess[str]:
+    """``assay eval --model MODEL --api-url URL ARGS --work-dir WORK_DIR --no-progress`` (``model`` None: no
+    ``--model``; ``kw`` as for :func:`assay`: by default exit 0 expected)."""
+    named = ["--model", model] if model is not None else []
+    return assay("eval", *named, "--api-url", url, *args, "--work-dir", str(work_dir), "--no-progress", **kw)
 
 
 def own_lines(stderr: str) -> list[str]:
@@ -357,3 +371,65 @@ def gsm8k_rules(datasets_dir: Path, right: Iterable[bool]) -> list[dict[str, str
         {"match": r["question"], "answer": "#### " + (r["answer"].rsplit("####", 1)[1].strip() if ok else "0")}
         for r, ok in zip(rows, right)
     ]
+
+
+def ray_start(*flags: str, log: Path, env: dict[str, str], own_session: bool = True, timeout: float = 120):
+    """``ray start --block FLAGS``, its output to ``log``; returns the process once the log says the node
+    started. Run by this interpreter (``python -m ray.scripts.scripts``): Ray starts its workers with the
+    Python that ran ``ray start``, so the actors import this checkout's assay. ``own_session``: in a session
+    (and process group) of its own. RuntimeError with the log's tail when it exits first or after
+    ``timeout`` seconds (the node stopped)."""
+    argv = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", *flags]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=own_session)
+    deadline = time.monotonic() + timeout
+    while "Ray runtime started" not in Path(log).read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            said = (
+                "exited with " + str(proc.returncode) if proc.poll() is not None else f"did not come up in {timeout} s"
+            )
+            stop_trees([proc])
+            raise RuntimeError(f"ray start {said}: {Path(log).read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+    return proc
+
+
+def stop_trees(procs: list[subprocess.Popen[Any]]) -> None:
+    """Stop processes and all their descendants (a Ray node's raylet, workers, ...): SIGTERM, the last first
+    (``ray start --block`` cleans up on it), 15 s, then SIGKILL to what is left of each family. Without
+    psutil, each process's group, where it leads one."""
+    try:
+        import psutil
+    except ImportError:
+        for p in reversed(procs):
+            try:
+                if os.getpgid(p.pid) == p.pid:
+                    os.killpg(p.pid, 15)
+                else:
+                    p.terminate()
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            p.wait(30)
+        return
+    family: list[Any] = []
+    for p in procs:
+        try:
+            root = psutil.Process(p.pid)
+            family += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    _gone, alive = psutil.wait_procs(family, timeout=5)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
