@@ -32,8 +32,17 @@ from typing import Any
 
 import subprocess
 
-from bench_kernel import eval_cmd, gsm8k_answers, pinned, start_server, timed_child
-from bench_sse import ANSWER_TOKENS, env_for, old_plugin
+from bench_kernel import (
+    ANSWER_TOKENS,
+    checkout,
+    env_for,
+    eval_cmd,
+    gsm8k_answers,
+    old_plugin,
+    pinned,
+    start_server,
+    timed_child,
+)
 
 BACKEND = r"""
 import sys, time, anyio
@@ -67,23 +76,14 @@ anyio.run(main, sys.argv[1], int(sys.argv[2]), 64)
 
 def old_tree(base: str, tmp: Path) -> str:
     """The base commit's kernel and plugin sources, extracted into tmp; their PYTHONPATH."""
-    from bench_kernel import ROOT
-
-    dest = tmp / "old-tree"
-    dest.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", base, "kernel", "plugins"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    dest = checkout(base, tmp / "old-tree", "kernel", "plugins")
     srcs = [str(dest / "kernel")] + sorted(str(p) for p in (dest / "plugins").glob("*/src"))
     return os.pathsep.join(srcs)
 
 
 def child_env(path: Path | str | None, tmp: Path) -> dict[str, str]:
     """env_for(path), with bytecode caches written under tmp (both paths alike)."""
-    env = env_for(Path(path) if isinstance(path, str) else path)
-    if isinstance(path, str):  # a whole PYTHONPATH (--tree)
-        env["PYTHONPATH"] = os.pathsep.join([path, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = env_for(path)  # a folder, or a whole PYTHONPATH (--tree)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     return env

@@ -27,9 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_kernel import eval_cmd, gsm8k_answers, pinned, timed_child
+from bench_kernel import ANSWER_TOKENS, ONE_ANSWER, env_for, eval_cmd, gsm8k_answers, old_plugin, pinned, timed_child
 from bench_kernel import start_server as server
-from bench_sse import ANSWER_TOKENS, ONE_ANSWER, env_for, old_plugin
 
 TTFT, ITL = 0.1, 0.005
 

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from assay_testserver.testing import serve
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("ASSAY_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 CORES = os.cpu_count() or 1
@@ -32,24 +34,7 @@ def pinned(core: int) -> list[str]:
 
 def start_server(rules_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     """The test server on core 0, answering by ``rules_path`` (``extra``: e.g. ``--ttft 0.1 --itl 0.005``)."""
-    proc = subprocess.Popen(
-        [
-            *pinned(0),
-            sys.executable,
-            "-m",
-            "assay_testserver",
-            "--port",
-            "0",
-            "--no-record",
-            "--rules",
-            str(rules_path),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline().strip()
-    return proc, line.split("listening on ", 1)[1]
+    return serve("--no-record", "--rules", str(rules_path), *extra, prefix=pinned(0), stderr=None)
 
 
 def gsm8k_answers(tmp: Path, answer_tokens: int, limit: int | None = None) -> Path:
@@ -69,6 +54,54 @@ def eval_cmd(url: str, out: Path, conc: int, stream: bool, *args: str) -> list[s
     cmd = [*pinned(1), sys.executable, "-m", "assay", "eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k"]
     cmd += ["--eval-batch-size", str(conc), "--dataset-dir", str(DATA), "--work-dir", str(out), "--no-progress", *args]
     return cmd + (["--stream"] if stream else [])
+
+
+ANSWER_TOKENS = 64  # the GSM8K answer length of the streamed-eval benchmarks (bench_eval_stream, bench_eval_http)
+
+# One streamed answer through the openai_api backend: CPU s of the request (after a warm-up), chunks, characters.
+ONE_ANSWER = r"""
+import sys, time, anyio
+from assay.api import GenerateRequest, ModelConfig
+from assay_openai.model import OpenAIModel
+
+class Run:
+    def emit(self, event): self.last = event
+
+async def main():
+    run = Run()
+    m = OpenAIModel(ModelConfig(model="m", api_url=sys.argv[1], stream=True), run)
+    req = GenerateRequest(sample_id="s/1", messages=[{"role": "user", "content": "long"}])
+    await m.generate(req)  # warm: connection, imports
+    c0 = time.process_time()
+    r = await m.generate(req)
+    c = time.process_time() - c0
+    await m.aclose()
+    print(c, len(run.last.chunk_times), len(r.output))
+
+anyio.run(main)
+"""
+
+
+def checkout(base: str, dest: Path, *paths: str) -> Path:
+    """``paths`` of the commit ``base`` (``git archive``), extracted under ``dest``; returns ``dest``."""
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", base, *paths], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def old_plugin(base: str, tmp: Path) -> Path:
+    """The base commit's assay_openai package, extracted into tmp (to go first on PYTHONPATH)."""
+    checkout(base, tmp / "old", "plugins/assay-openai/src/assay_openai")
+    return tmp / "old" / "plugins" / "assay-openai" / "src"
+
+
+def env_for(path: Path | str | None) -> dict[str, str]:
+    """This environment with ``path`` (a folder, or a whole PYTHONPATH) first on PYTHONPATH."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(path), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
 
 
 def timed_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
@@ -105,28 +138,7 @@ def bench_gsm8k(repeat: int, limit: int | None) -> list[dict]:
             for batch in (1, 64):
                 walls, cpus = [], []
                 for _ in range(repeat):
-                    cmd = [
-                        *pinned(1),
-                        sys.executable,
-                        "-m",
-                        "assay",
-                        "eval",
-                        "--model",
-                        "m",
-                        "--api-url",
-                        url,
-                        "--datasets",
-                        "gsm8k",
-                        "--eval-batch-size",
-                        str(batch),
-                        "--dataset-dir",
-                        str(DATA),
-                        "--work-dir",
-                        str(Path(tmp) / "out"),
-                        "--no-progress",
-                    ]
-                    if limit:
-                        cmd += ["--limit", str(limit)]
+                    cmd = eval_cmd(url, Path(tmp) / "out", batch, False, *(["--limit", str(limit)] if limit else []))
                     wall, cpu, _ = timed_child(cmd)
                     walls.append(wall)
                     cpus.append(cpu)

@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from assay_testserver.testing import serve
+
 TOKENS = 32
 
 
@@ -65,27 +67,8 @@ def proc_cpu(pid: int) -> float:
 
 class Server:
     def __init__(self, ttft: float, itl: float, core: str, uv: bool = False) -> None:
-        cmd = [
-            "taskset",
-            "-c",
-            core,
-            sys.executable,
-            "-m",
-            "assay_testserver",
-            "--port",
-            "0",
-            "--no-record",
-            "--ttft",
-            str(ttft),
-            "--itl",
-            str(itl),
-            "--timing",
-        ] + (["--uvloop"] if uv else [])
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.proc.stdout.readline()
-        if "listening on " not in line:
-            raise RuntimeError(f"server did not start: {line!r}")
-        self.url = line.split("listening on ", 1)[1].strip()
+        settings = {"ttft": ttft, "itl": itl, "timing": True, "uvloop": uv}
+        self.proc, self.url = serve("--no-record", prefix=["taskset", "-c", core], stderr=None, **settings)
 
     def take_timings(self, last: int) -> dict[str, float]:
         """The server's own view of the last ``last`` streamed answers (warm-ups come first):
@@ -130,30 +113,8 @@ class Loopback(Server):
 
 def prompts_file(path: Path) -> Path:
     rng = random.Random(0)
-    words = [
-        "the",
-        "of",
-        "and",
-        "to",
-        "in",
-        "is",
-        "you",
-        "that",
-        "it",
-        "he",
-        "was",
-        "for",
-        "on",
-        "are",
-        "as",
-        "with",
-        "his",
-        "they",
-        "at",
-        "be",
-        "this",
-        "have",
-    ]
+    # 22 common words, one token each after a space (fixed here, so the prompts and figures stay comparable)
+    words = "the of and to in is you that it he was for on are as with his they at be this have".split()
     with open(path, "w") as f:
         f.writelines(" ".join(rng.choice(words) for _ in range(rng.randint(64, 128))) + "\n" for _ in range(256))
     return path
@@ -324,6 +285,28 @@ def med(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
+def slopes(
+    tools: dict[str, Any], srv: Server, n1: int, n2: int, args: argparse.Namespace, label: str, tmp: Path, prompts: Path
+) -> dict[str, list[dict[str, float]]]:
+    """Each tool's client CPU per request at concurrency 64, (CPU(n2) - CPU(n1)) / (n2 - n1) (start-up and
+    imports cancel out), with its req/s and the server's CPU share at n2: ``args.repeats`` rows per tool,
+    the tools interleaved, so load drift hits every tool alike."""
+    rows: dict[str, list[dict[str, float]]] = {}
+    for r in range(args.repeats):
+        for tool, fn in tools.items():
+            name = f"{label}-{r}-{tool}"
+            cpu1, _, _, _ = fn(srv, tmp, f"{name}-a", 64, n1, 0, prompts, args.client_core)
+            cpu2, wall2, scpu2, m2 = fn(srv, tmp, f"{name}-b", 64, n2, 0, prompts, args.client_core)
+            row = {
+                "cpu_ms_per_req": (cpu2 - cpu1) / (n2 - n1) * 1e3,
+                "rps": m2["rps"],
+                "server_cpu_share": scpu2 / wall2,
+            }
+            rows.setdefault(tool, []).append(row)
+            print(tool, label, "run", r, row, file=sys.stderr)
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3)
@@ -385,19 +368,7 @@ def main() -> int:
         if not args.skip_cpu:
             srv = Server(0.0, 0.0, args.server_core, uv=args.server_uvloop)
             try:
-                allrows: dict[str, list[dict[str, float]]] = {}
-                for r in range(args.repeats):  # interleaved, so load drift hits every tool alike
-                    for tool, fn in {**floors, **tools}.items():
-                        k += 1
-                        cpu1, _, _, _ = fn(srv, tmp, f"c{k}a", 64, args.n1, 0, prompts, args.client_core)
-                        cpu2, wall2, scpu2, m2 = fn(srv, tmp, f"c{k}b", 64, args.n2, 0, prompts, args.client_core)
-                        row = {
-                            "cpu_ms_per_req": (cpu2 - cpu1) / (args.n2 - args.n1) * 1e3,
-                            "rps": m2["rps"],
-                            "server_cpu_share": scpu2 / wall2,
-                        }
-                        allrows.setdefault(tool, []).append(row)
-                        print(tool, "cpu run", r, row, file=sys.stderr)
+                allrows = slopes({**floors, **tools}, srv, args.n1, args.n2, args, "cpu", tmp, prompts)
                 for tool, rows in allrows.items():
                     results["cpu"][tool] = {
                         "runs": rows,
@@ -410,21 +381,9 @@ def main() -> int:
         if args.ceiling:
             srv = Loopback(args.server_core, tmp)
             try:
-                crows: dict[str, list[dict[str, float]]] = {}
-                for r in range(args.repeats):
-                    for tool in ("assay", "assay-aiohttp"):
-                        fn = {"assay": assay, "assay-aiohttp": lambda *a: assay(*a, http="aiohttp")}[tool]
-                        k += 1
-                        n1, n2 = args.ceiling_number // 5, args.ceiling_number
-                        cpu1, _, _, _ = fn(srv, tmp, f"l{k}a", 64, n1, 0, prompts, args.client_core)
-                        cpu2, wall2, scpu2, m2 = fn(srv, tmp, f"l{k}b", 64, n2, 0, prompts, args.client_core)
-                        row = {
-                            "cpu_ms_per_req": (cpu2 - cpu1) / (n2 - n1) * 1e3,
-                            "rps": m2["rps"],
-                            "server_cpu_share": scpu2 / wall2,
-                        }
-                        crows.setdefault(tool, []).append(row)
-                        print(tool, "ceiling run", r, row, file=sys.stderr)
+                clients = {"assay": assay, "assay-aiohttp": lambda *a: assay(*a, http="aiohttp")}
+                n1, n2 = args.ceiling_number // 5, args.ceiling_number
+                crows = slopes(clients, srv, n1, n2, args, "ceiling", tmp, prompts)
                 results["ceiling"] = {
                     tool: {
                         "runs": rows,

@@ -29,22 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from assay_testserver.testing import ray_start, serve, stop_trees
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("ASSAY_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay_testserver", "--port", "0", "--no-record", "--uvloop"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    if "listening on " not in line:
-        proc.kill()
-        raise SystemExit(f"test server did not start: {line!r}")
-    return proc, line.split("listening on ", 1)[1].strip()
+    return serve("--no-record", uvloop=True, stderr=None)
 
 
 def start_cluster(temp: Path, own_session: bool = False) -> tuple[list[subprocess.Popen], str]:
@@ -58,49 +50,10 @@ def start_cluster(temp: Path, own_session: bool = False) -> tuple[list[subproces
         port = s.getsockname()[1]
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # Ray's processes would compile every module at each start
-    log = open(temp / "head.log", "w")
-    proc = subprocess.Popen(
-        # this interpreter runs Ray's workers too, so the actors import assay from this checkout
-        [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}", "--num-cpus=2"]
-        + [
-            "--include-dashboard=false",
-            "--disable-usage-stats",
-            "--object-store-memory=80000000",
-            f"--temp-dir={temp}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        start_new_session=own_session,
-    )
-    deadline = time.monotonic() + 120
-    while "Ray runtime started" not in (temp / "head.log").read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"ray start failed: {(temp / 'head.log').read_text()[-2000:]}")
-        time.sleep(0.2)
+    flags = ["--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"]
+    flags += ["--object-store-memory=80000000", f"--temp-dir={temp}"]
+    proc = ray_start(*flags, log=temp / "head.log", env=env, own_session=own_session)
     return [proc], f"127.0.0.1:{port}"
-
-
-def stop_cluster(procs: list[subprocess.Popen]) -> None:
-    import psutil
-
-    family = []
-    for p in procs:
-        try:
-            root = psutil.Process(p.pid)
-            family += [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            pass
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    _, alive = psutil.wait_procs(family, timeout=5)
-    for proc in alive:
-        proc.kill()
 
 
 def eval_once(url: str, work: Path, limit: int, executor: str, args: dict) -> dict:
@@ -267,7 +220,7 @@ def main() -> None:
         except ImportError:
             pass
         server.terminate()
-        stop_cluster(cluster)
+        stop_trees(cluster)
         import shutil
 
         shutil.rmtree(temp, ignore_errors=True)

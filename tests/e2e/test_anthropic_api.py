@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import events as _events
+from helpers import eval_gsm8k, gold, gsm8k_rows, report_rows, run_dirs
 
 KEY = "sk-ant-SECRET-4242"
 THINKING = "Let me add the numbers up carefully first."
@@ -23,16 +24,21 @@ def _rules(rows, correct):
 
 
 def _eval(srv, tmp_path, datasets_dir, limit, *extra, key=KEY, check=True):
-    return assay(
-        "eval", "--eval-type", "anthropic_api", "--model", "claude-test", "--api-url", srv.url,
-        "--api-key", key, "--datasets", "gsm8k", "--limit", str(limit), "--dataset-dir", str(datasets_dir),
-        "--dataset-args", json.dumps({"gsm8k": {"system_prompt": SYSTEM}}),
-        "--work-dir", str(tmp_path), "--no-progress", *extra, check=check,
-    )  # fmt: skip
-
-
-def _events(run):
-    return [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    return eval_gsm8k(
+        srv.url,
+        datasets_dir,
+        tmp_path,
+        "--eval-type",
+        "anthropic_api",
+        "--api-key",
+        key,
+        "--dataset-args",
+        json.dumps({"gsm8k": {"system_prompt": SYSTEM}}),
+        *extra,
+        limit=limit,
+        model="claude-test",
+        check=check,
+    )
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -50,7 +56,7 @@ def test_gsm8k_exact_score_reasoning_apart_key_hidden(tmp_path, datasets_dir, te
         assert body["system"] == SYSTEM and body["model"] == "claude-test"
         assert [m["role"] for m in body["messages"]] == ["user"] and body["max_tokens"] > 0
         assert body.get("stream", False) is stream and "stream_options" not in body
-    events = _events(run)
+    events = _events(run, whole=True)
     generated = [e["body"] for e in events if e["type"] == "Generated"]
     assert len(generated) == 12
     for g in generated:
@@ -76,7 +82,7 @@ def test_overloaded_and_rate_limited_are_retried(tmp_path, datasets_dir, test_se
     (run,) = run_dirs(tmp_path)
     (row,) = report_rows(run)
     assert (row["score"], row["errors"]) == (1.0, 0)
-    timed = [e["body"] for e in _events(run) if e["type"] == "RequestTimed"]
+    timed = [e["body"] for e in _events(run, whole=True) if e["type"] == "RequestTimed"]
     assert len(timed) == 7  # 4 answers + 3 retried failures
     failed = sorted((t["error_kind"], t.get("status")) for t in timed if t.get("ok", True) is False)
     assert failed == [("http_429", 429), ("http_5xx", 529), ("stream_error", 200)]
@@ -91,7 +97,7 @@ def test_bad_request_is_not_retried(tmp_path, datasets_dir, test_server):
     (row,) = report_rows(run)
     assert (row["num"], row["errors"], row["score"]) == (3, 1, 2 / 3)
     assert srv.server.count == 3  # the 400 was not retried
-    (failed,) = [e["body"] for e in _events(run) if e["type"] == "SampleFailed"]
+    (failed,) = [e["body"] for e in _events(run, whole=True) if e["type"] == "SampleFailed"]
     assert failed["message"] == "HTTP 400: injected bad request" and failed.get("attempt", 1) == 1
 
 

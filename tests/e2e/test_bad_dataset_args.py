@@ -9,29 +9,15 @@ from assay.api import BenchmarkArgs
 from assay.config import TaskConfig
 from assay.loading import open_benchmarks
 from assay.plugins import host
-from helpers import assay
+from assay_testserver.testing import served_eval
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 
 def _eval(tmp_path, datasets_dir, datasets: list[str], dataset_args: dict):
-    return assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        "http://127.0.0.1:9/v1",  # never reached: validation comes first
-        "--datasets",
-        *datasets,
-        "--dataset-args",
-        json.dumps(dataset_args),
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        check=False,
-    )
+    args = ["--datasets", *datasets, "--dataset-args", json.dumps(dataset_args), "--dataset-dir", str(datasets_dir)]
+    # the URL is never reached: validation comes first
+    return served_eval("http://127.0.0.1:9/v1", tmp_path / "runs", *args, check=False)
 
 
 def _accepts(name: str, *extra: str) -> str:

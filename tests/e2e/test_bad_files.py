@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assay, report_rows, run_dirs
+from assay_testserver.testing import served_eval
+from helpers import report_rows, run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 
 def _eval(srv, tmp_path, dataset: str, *more: str, check: bool = False):
-    return assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        dataset,
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        *more,
-        check=check,
-    )
+    return served_eval(srv.url, tmp_path / "runs", "--datasets", dataset, *more, check=check)
 
 
 def _finished(run_dir):

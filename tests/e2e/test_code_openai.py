@@ -7,8 +7,9 @@ import json
 import shutil
 
 import pytest
-from helpers import assay, report_rows, run_dirs
+from assay_testserver.testing import served_eval
 from assay_testserver.testing import events as _events
+from helpers import assay, report_rows, run_dirs
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -38,12 +39,9 @@ def test_humaneval_pass_at_k_is_exact_and_every_execution_is_logged(tmp_path, da
         answers = [right] * c + ([wrong, loop] * 5)[: 5 - c]
         rules.append({"match": f"def {row['entry_point']}(", "answers": answers})
     srv = test_server(rules=rules)
-    out = assay(
-        "eval",
-        "--model",
-        "coder",
-        "--api-url",
+    out = served_eval(
         srv.url,
+        tmp_path,
         "--api-key",
         "sk-test-SECRET-913",
         "--datasets",
@@ -58,9 +56,7 @@ def test_humaneval_pass_at_k_is_exact_and_every_execution_is_logged(tmp_path, da
         json.dumps({"humaneval": {"timeout": 1.0}}),
         "--dataset-dir",
         str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+        model="coder",
         env={"ASSAY_TEST_PARENT_SECRET": "parent-secret-5521"},
     )
     (run,) = run_dirs(tmp_path)
@@ -118,21 +114,8 @@ def test_mbpp_answers_with_begin_done_markers(tmp_path, datasets_dir, test_serve
         answer = f"{row['code']}\n[DONE]" if task_id % 2 else "def nothing():\n    pass\n[DONE]"
         rules.append({"match": row["text"], "answer": answer})
     srv = test_server(rules=rules)
-    assay(
-        "eval",
-        "--model",
-        "coder",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "mbpp",
-        "--limit",
-        "4",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+    served_eval(
+        srv.url, tmp_path, "--datasets", "mbpp", "--limit", "4", "--dataset-dir", str(datasets_dir), model="coder"
     )
     (run,) = run_dirs(tmp_path)
     by_metric = {r["metric"]: r for r in _rows(run)}
@@ -161,21 +144,16 @@ def test_live_code_bench_fixture_through_the_cli(tmp_path, test_server):
         {"match": "Return the list reversed.", "answer": "I cannot do that."},
     ]
     srv = test_server(rules=rules)
-    assay(
-        "eval",
-        "--model",
-        "coder",
-        "--api-url",
+    served_eval(
         srv.url,
+        tmp_path,
         "--datasets",
         "live_code_bench",
         "--dataset-args",
         json.dumps({"live_code_bench": {"release_version": "release_v2"}}),
         "--dataset-dir",
         str(fixture),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+        model="coder",
     )
     (run,) = run_dirs(tmp_path)
     rows = [r for r in _rows(run) if r["metric"] == "pass@1"]

@@ -8,14 +8,10 @@ import random
 from pathlib import Path
 
 import pytest
-from assay_testserver.testing import assay
+from assay_testserver.testing import assay, own_lines, served_eval
+from assay_testserver.testing import events as _events
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
-
-
-def _lines(stderr: str) -> list[str]:
-    """stderr without warnings about other plugins installed in the environment (not ours to test)."""
-    return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
 
 
 SCHEMA = {
@@ -55,7 +51,7 @@ def _records(path: Path) -> list[dict]:
 def test_weighted_sampling_is_seeded_and_keeps_where_items_came_from(tmp_path, datasets_dir) -> None:
     proc, out = _create(tmp_path, datasets_dir, "--count", "12")
     assert proc.stdout.splitlines() == [f"wrote 12 items to {out} (weighted sampler, seed 42)"]
-    assert _lines(proc.stderr) == [
+    assert own_lines(proc.stderr) == [
         "mix/math/gsm8k: 8 of 1319 items (share 0.6667)",
         "mix/knowledge/mmlu: 2 of 287 items (share 0.1667)",
         "mix/knowledge/arc: 2 of 3548 items (share 0.1667)",
@@ -115,26 +111,20 @@ def test_eval_of_a_collection_folds_per_level(tmp_path, datasets_dir, test_serve
         rules.append({"match": r["sample"]["messages"][-1]["content"], "answer": answer})
     srv = test_server(rules=rules, faults={"http_400": [12]})  # the last item (arc) errors
     runs = tmp_path / "runs"
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
+    proc = served_eval(
         srv.url,
+        runs,
         "--datasets",
         "data_collection",
         "--dataset-args",
         json.dumps({"data_collection": {"local_path": str(out)}}),
         "--eval-batch-size",
         "1",
-        "--work-dir",
-        str(runs),
-        "--no-progress",
         check=False,
     )
     assert proc.returncode == 3, proc.stderr  # completed, one errored item
     (run,) = [p for p in runs.iterdir() if (p / "events.jsonl").exists()]
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     loaded = [e["body"] for e in events if e["type"] == "SampleLoaded"]
     assert len(loaded) == 12
     first = loaded[8]
@@ -194,14 +184,14 @@ def test_eval_of_a_collection_folds_per_level(tmp_path, datasets_dir, test_serve
 )
 def test_a_bad_schema_is_one_error_naming_the_place(tmp_path, datasets_dir, schema, message) -> None:
     proc, out = _create(tmp_path, datasets_dir, schema=schema, check=False)
-    assert (proc.returncode, _lines(proc.stderr)) == (2, [message.format(schema=tmp_path / "schema.json")])
+    assert (proc.returncode, own_lines(proc.stderr)) == (2, [message.format(schema=tmp_path / "schema.json")])
     assert not out.exists()
 
 
 def test_data_collection_needs_its_file(tmp_path) -> None:
     proc = assay("eval", "--datasets", "data_collection", "--work-dir", str(tmp_path), check=False)
     assert proc.returncode == 2
-    assert _lines(proc.stderr) == [
+    assert own_lines(proc.stderr) == [
         "error: dataset_args.data_collection.local_path: give the collection file made by `assay collection "
         'create` (--dataset-args \'{"data_collection": {"local_path": "coll.jsonl"}}\')'
     ]
@@ -221,7 +211,7 @@ def test_data_collection_needs_its_file(tmp_path) -> None:
     assert (
         f"error: {other}:1: not a collection item (missing index, benchmark, subset, schema_path, sample); "
         "make the file with `assay collection create`"
-    ) in _lines(proc.stderr)
+    ) in own_lines(proc.stderr)
 
 
 def test_a_yaml_schema_and_the_sample_alias(tmp_path, datasets_dir) -> None:
@@ -239,7 +229,7 @@ def test_a_yaml_schema_and_the_sample_alias(tmp_path, datasets_dir) -> None:
         "collection", "sample", str(tmp_path / "schema.yaml"), "-o", str(out), "--count", "8",
         "--dataset-dir", str(datasets_dir),
     )  # fmt: skip
-    assert _lines(proc.stderr) == [
+    assert own_lines(proc.stderr) == [
         "mix/gsm8k: 6 of 1319 items (share 0.7500)",
         "mix/mmlu: 2 of 135 items (share 0.2500)",
     ]

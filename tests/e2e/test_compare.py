@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import math
 
-from helpers import assay, gold, gsm8k_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, run_dirs
+from assay_testserver.testing import events as _events
 
 WIDE = {"COLUMNS": "250"}  # one console line per note, table cells not squeezed
 
@@ -26,24 +27,7 @@ def _rules(rows, correct):
 def _eval(test_server, datasets_dir, work, rows, correct, limit, *extra, faults=None, check=True):
     srv = test_server(rules=_rules(rows, correct), faults=faults or {})
     work.mkdir()
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        str(limit),
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(work),
-        "--no-progress",
-        *extra,
-        check=check,
-    )
+    proc = eval_gsm8k(srv.url, datasets_dir, work, *extra, limit=limit, check=check)
     (run,) = run_dirs(work)
     return run, proc
 
@@ -56,7 +40,7 @@ def _binom_two_sided(b, c):
 
 
 def _ids(run):
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     return [e["body"]["sample_id"] for e in events if e["type"] == "SampleLoaded"]
 
 
@@ -154,7 +138,7 @@ def test_errored_samples_are_left_out_and_counted(tmp_path, datasets_dir, test_s
         check=False,
     )
     assert proc.returncode == 3, proc.stderr
-    events = [json.loads(line) for line in (run_b / "events.jsonl").read_text().splitlines()]
+    events = _events(run_b, whole=True)
     (failed,) = [e["body"]["sample_id"] for e in events if e["type"] == "SampleFailed"]
     (row,) = json.loads(assay("compare", str(run_a), str(run_b), "--format", "json").stdout)["comparisons"][0]["rows"]
     assert row["shared"] == 5 and row["errored_a"] == 0 and row["errored_b"] == 1 and row["unpaired"] == 1

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import events as _events
+from assay_testserver import testing
 
 CONTRIB = Path(__file__).resolve().parents[2] / "contrib"
 
@@ -82,14 +84,10 @@ def test_the_walkthrough_shows_its_example_files_verbatim():
 def test_every_walkthrough_step_runs(tmp_path, test_server):
     site = tmp_path / "site"
     _pip_install_target(CAPITALS, site)
-    env = {**os.environ, "PYTHONPATH": str(site) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env = {"PYTHONPATH": str(site) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
     def assay(*argv: str) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "assay", *argv], capture_output=True, text=True, env=env, timeout=300
-        )
-        assert proc.returncode == 0, proc.stderr
-        return proc
+        return testing.assay(*argv, env=env)
 
     # 1: discovered, with every step's registration
     listing = json.loads(assay("plugins", "--format", "json").stdout)
@@ -144,7 +142,7 @@ def test_every_walkthrough_step_runs(tmp_path, test_server):
         *("--work-dir", str(tmp_path / "perf"), "--quiet"),
     )
     (run,) = list((tmp_path / "perf").iterdir())
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
     assert len(timed) == 6 and [t.get("ok", True) for t in timed] == [True] * 6
     asked = sorted(m["content"] for body in srv.requests for m in body["messages"])

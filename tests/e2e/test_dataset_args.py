@@ -10,35 +10,15 @@ import random
 
 import pytest
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import own_lines, served_eval
 from assay_testserver.testing import events as _events
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 
-def _lines(stderr: str) -> list[str]:
-    """stderr without warnings about other plugins installed in the environment (not ours to test)."""
-    return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
-
-
 def _eval(tmp_path, datasets_dir, url, datasets, dataset_args, *more, check=True):
-    return assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        url,
-        "--datasets",
-        *datasets,
-        "--dataset-args",
-        json.dumps(dataset_args),
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        *more,
-        check=check,
-    )
+    args = ["--datasets", *datasets, "--dataset-args", json.dumps(dataset_args), "--dataset-dir", str(datasets_dir)]
+    return served_eval(url, tmp_path / "runs", *args, *more, check=check)
 
 
 def test_filters_apply_before_scoring_and_raw_output_is_kept(tmp_path, datasets_dir, test_server) -> None:
@@ -242,7 +222,7 @@ def test_system_prompt_reaches_a_benchmark_that_does_not_place_it(tmp_path, data
 )
 def test_a_key_that_cannot_be_honoured_is_an_error_naming_it(tmp_path, datasets_dir, datasets, dataset_args, message):
     proc = _eval(tmp_path, datasets_dir, "http://127.0.0.1:9/v1", datasets, dataset_args, check=False)
-    assert (proc.returncode, _lines(proc.stderr)) == (2, [message])
+    assert (proc.returncode, own_lines(proc.stderr)) == (2, [message])
     assert not (tmp_path / "runs").exists()
 
 

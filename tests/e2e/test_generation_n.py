@@ -6,32 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import served_eval
+from assay_testserver.testing import events as _events
+from helpers import gold, gsm8k_rows, report_rows, run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
 
 def _eval(tmp_path, datasets_dir, url, gen, *more, check=True):
-    return assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        url,
-        "--datasets",
-        "gsm8k",
-        "--dataset-args",
-        json.dumps({"gsm8k": {"limit": 2, "few_shot_num": 0}}),
-        "--generation-config",
-        json.dumps(gen),
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        *more,
-        check=check,
-    )
+    args = ["--datasets", "gsm8k", "--dataset-args", json.dumps({"gsm8k": {"limit": 2, "few_shot_num": 0}})]
+    args += ["--generation-config", json.dumps(gen), "--dataset-dir", str(datasets_dir)]
+    return served_eval(url, tmp_path / "runs", *args, *more, check=check)
 
 
 def test_n_completions_are_all_kept_and_scored(tmp_path, datasets_dir, test_server) -> None:
@@ -48,7 +33,7 @@ def test_n_completions_are_all_kept_and_scored(tmp_path, datasets_dir, test_serv
     assert len(srv.requests) == 8
     assert all("n" not in r and r["temperature"] == 0.7 for r in srv.requests)
     (run,) = run_dirs(tmp_path / "runs")
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     started = next(e["body"] for e in events if e["type"] == "RunStarted")
     assert started["resolved"]["repeats"] == 4
     assert started["config"]["generation_config"] == {"temperature": 0.7}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import events as _events
 
 
 def _rules(rows, correct):
@@ -24,25 +25,16 @@ def test_accuracy_is_the_exact_fraction_answered_correctly(tmp_path, datasets_di
     rows = gsm8k_rows(datasets_dir, 20)
     correct = {i for i in range(20) if i % 3 == 0}  # 7 of 20
     srv = test_server(rules=_rules(rows, correct))
-    out = assay(
-        "eval",
-        "--model",
-        "qwen2.5",
-        "--api-url",
+    out = eval_gsm8k(
         srv.url,
+        datasets_dir,
+        tmp_path,
         "--api-key",
         "sk-test-SECRET-777",
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "20",
         "--eval-batch-size",
         "16",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+        limit=20,
+        model="qwen2.5",
     )
     (run,) = run_dirs(tmp_path)
     rows_out = report_rows(run)
@@ -57,7 +49,7 @@ def test_accuracy_is_the_exact_fraction_answered_correctly(tmp_path, datasets_di
     # the key never reaches the log, the report or the screen
     for text in ((run / "events.jsonl").read_text(), (run / "report.json").read_text(), out.stdout, out.stderr):
         assert "SECRET-777" not in text
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     kinds = [e["type"] for e in events]
     assert kinds.count("Generated") == 20 and kinds.count("RequestTimed") == 20 and kinds.count("Scored") == 20
     # the prompt actually sent is in the log: 4 few-shot examples from train, then the question
@@ -69,23 +61,7 @@ def test_accuracy_is_the_exact_fraction_answered_correctly(tmp_path, datasets_di
 def test_streaming_gives_the_same_scores(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, 6)
     srv = test_server(rules=_rules(rows, {0, 1, 2}), itl=0.001)
-    assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "6",
-        "--stream",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-    )
+    eval_gsm8k(srv.url, datasets_dir, tmp_path, "--stream", limit=6)
     (run,) = run_dirs(tmp_path)
     assert report_rows(run)[0]["score"] == 3 / 6
     timed = [
@@ -98,33 +74,13 @@ def test_server_errors_are_retried_then_counted(tmp_path, datasets_dir, test_ser
     rows = gsm8k_rows(datasets_dir, 5)
     # request 1: 500 then retried; requests 2..: 429s for one sample until retries run out
     srv = test_server(rules=_rules(rows, set(range(5))), faults={"http_500": [1], "garbage": [3, 4, 5]})
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "5",
-        "--retries",
-        "2",
-        "--eval-batch-size",
-        "1",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-        check=False,
-    )
+    proc = eval_gsm8k(srv.url, datasets_dir, tmp_path, "--retries", "2", "--eval-batch-size", "1", limit=5, check=False)
     assert proc.returncode == 3, proc.stderr  # completed, some samples errored
     (run,) = run_dirs(tmp_path)
     (row,) = report_rows(run)
     # sample 0: 500, retried, right. sample 1: garbage x3 (retries=2) -> errored. samples 2-4 right.
     assert row["errors"] == 1 and row["num"] == 5 and row["score"] == 4 / 5
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     failed = [e["body"] for e in events if e["type"] == "SampleFailed"]
     assert len(failed) == 1 and failed[0]["stage"] == "generate" and failed[0]["attempt"] == 3
     timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
@@ -138,27 +94,17 @@ def test_server_errors_are_retried_then_counted(tmp_path, datasets_dir, test_ser
 
 def test_a_hanging_server_times_out(tmp_path, datasets_dir, test_server):
     srv = test_server(default_answer="#### 1", faults={"hang": [1, 2]}, hang_seconds=30)
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
+    proc = eval_gsm8k(
         srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "2",
+        datasets_dir,
+        tmp_path,
         "--retries",
         "0",
         "--timeout",
         "0.5",
         "--eval-batch-size",
         "2",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+        limit=2,
         timeout=60,
         check=False,
     )
@@ -194,26 +140,10 @@ def test_streaming_in_crlf_framing_with_reasoning_gives_exact_scores_and_chunk_t
     srv = test_server(
         rules=_rules(rows, {0, 3, 5}), sse_framing="crlf", tokens_per_chunk=2, reasoning="let me think", itl=0.001
     )
-    assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "8",
-        "--stream",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-    )
+    eval_gsm8k(srv.url, datasets_dir, tmp_path, "--stream", limit=8)
     (run,) = run_dirs(tmp_path)
     assert report_rows(run)[0]["score"] == 3 / 8
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     timed = [e["body"] for e in events if e["type"] == "RequestTimed"]
     assert len(timed) == 8 and all("error_kind" not in t and t["stream"] and t["usage_reported"] for t in timed)
     done = [e["body"] for e in events if e["type"] == "Generated"]

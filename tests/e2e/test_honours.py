@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from assay_testserver.testing import bodies, own_lines
 from helpers import assay, run_dirs
 
 from assay.api import BENCHMARK_HONOURED
@@ -31,25 +32,15 @@ VALUES = {
 }
 
 
-def _lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
+def _mock_eval(work, name: str, args: dict, *more: str, check=0):
+    """``assay eval --model mock --datasets NAME --dataset-args {NAME: ARGS} MORE`` into ``work``."""
+    flags = ["--model", "mock", "--datasets", name, "--dataset-args", json.dumps({name: args}), *more]
+    return assay("eval", *flags, "--work-dir", str(work), "--no-progress", check=check)
 
 
 def _eval(tmp_path, name: str, args: dict) -> tuple[int, list[str]]:
-    proc = assay(
-        "eval",
-        "--model",
-        "mock",
-        "--datasets",
-        name,
-        "--dataset-args",
-        json.dumps({name: args}),
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        check=False,
-    )
-    return proc.returncode, _lines(proc.stderr)
+    proc = _mock_eval(tmp_path / "runs", name, args, check=False)
+    return proc.returncode, own_lines(proc.stderr)
 
 
 def test_every_benchmark_declares_what_it_honours() -> None:
@@ -102,8 +93,7 @@ def test_a_no_op_value_is_taken_by_any_benchmark(tmp_path) -> None:
 
 
 def _loaded(run) -> list[dict]:
-    lines = (run / "events.jsonl").read_text().splitlines()
-    return [e["body"] for e in map(json.loads, lines) if e["type"] == "SampleLoaded"]
+    return bodies(run, "SampleLoaded")
 
 
 @pytest.mark.parametrize(
@@ -111,20 +101,8 @@ def _loaded(run) -> list[dict]:
 )
 def test_shuffle_choices_in_the_newer_mcq_benchmarks(tmp_path, datasets_dir, name, more) -> None:
     def run(where, args):
-        assay(
-            "eval",
-            "--model",
-            "mock",
-            "--datasets",
-            name,
-            "--dataset-args",
-            json.dumps({name: {"limit": 5, "few_shot_num": 0, **more, **args}}),
-            "--dataset-dir",
-            str(datasets_dir),
-            "--work-dir",
-            str(tmp_path / where),
-            "--no-progress",
-        )
+        settings = {"limit": 5, "few_shot_num": 0, **more, **args}
+        _mock_eval(tmp_path / where, name, settings, "--dataset-dir", str(datasets_dir))
         (d,) = run_dirs(tmp_path / where)
         return _loaded(d)
 

@@ -14,7 +14,8 @@ import time
 
 import pytest
 from assay_testserver.hub import FakeHub
-from helpers import assay, run_dirs
+from assay_testserver.testing import served_eval
+from helpers import run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -32,22 +33,8 @@ def _loaded(run):
 
 
 def _eval(work, url, *more, env=None, check=True):
-    return assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        url,
-        "--datasets",
-        "gpqa_diamond",
-        "--limit",
-        "5",
-        "--work-dir",
-        str(work),
-        "--no-progress",
-        *more,
-        env={**NO_LOCAL, **(env or {})},
-        check=check,
+    return served_eval(
+        url, work, "--datasets", "gpqa_diamond", "--limit", "5", *more, env={**NO_LOCAL, **(env or {})}, check=check
     )
 
 

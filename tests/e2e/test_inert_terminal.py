@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 
-from helpers import assay, gold, gsm8k_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, run_dirs
 
 TITLE = "\x1b]0;pwned\x07"  # OSC: sets the terminal window title
 CLEAR = "\x1b[2J"  # CSI: clears the screen
@@ -94,25 +94,7 @@ def test_error_message_quoting_untrusted_names_is_inert(tmp_path, datasets_dir):
 def test_server_error_messages_are_inert_on_screen(tmp_path, datasets_dir, test_server):
     """A model id and a server's failure text shown by `assay report`: no sequence gets through."""
     srv = test_server(default_answer=f"{TITLE}[link=http://x]y[/link]{CLEAR}", faults={"http_400_headers": [1]})
-    proc = assay(
-        "eval",
-        "--model",
-        f"m{TITLE}",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "2",
-        "--retries",
-        "0",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-        check=False,
-    )
+    proc = eval_gsm8k(srv.url, datasets_dir, tmp_path, "--retries", "0", limit=2, model=f"m{TITLE}", check=False)
     _assert_inert(proc.stdout + proc.stderr)
     (run,) = run_dirs(tmp_path)
     report = assay("report", str(run), check=False)

@@ -14,6 +14,7 @@ import pytest
 from assay.api import BenchmarkArgs
 from assay_judge.llm_judge import PATTERN_TEMPLATE
 from assay_testserver.testing import assay, run_dir_of
+from helpers import eval_gsm8k
 
 pytestmark = pytest.mark.slow
 
@@ -96,25 +97,15 @@ def test_llm_recall_asks_the_judge_only_about_rule_zeros(test_server, datasets_d
             {"match": "[Predicted Answer]\n#### 888888", "answer": "B"},
         ]
     )
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
+    proc = eval_gsm8k(
         model.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "4",
-        "--dataset-dir",
-        str(datasets_dir),
+        datasets_dir,
+        tmp_path / "w",
         "--judge-strategy",
         "llm_recall",
         "--judge-model-args",
         json.dumps({"model_id": "judge", "api_url": judge.url}),
-        "--no-progress",
-        "--work-dir",
-        str(tmp_path / "w"),
+        limit=4,
     )
     run = run_dir_of(proc)
     assert len(judge.requests) == 2  # only the two answers the rules scored 0

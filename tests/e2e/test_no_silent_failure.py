@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 
 import pytest
 from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import assay_popen, served_eval, wait_for_events
 from assay_testserver.testing import events as _events
 
 
@@ -30,9 +28,8 @@ def _right_answers(rows):
 
 
 def _eval(tmp_path, datasets_dir, url, *extra, limit=5, check=False, timeout=120):
-    args = ["eval", "--api-url", url, "--datasets", "gsm8k", "--limit", str(limit)]
-    args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress", *extra]
-    return assay(*args, check=check, timeout=timeout)
+    args = ["--datasets", "gsm8k", "--limit", str(limit), "--dataset-dir", str(datasets_dir), *extra]
+    return served_eval(url, tmp_path, *args, model=None, check=check, timeout=timeout)
 
 
 # ---- a broken setup stops the run -------------------------------------------------
@@ -233,24 +230,10 @@ def test_signals_interrupt_then_resume_finishes(tmp_path, datasets_dir, test_ser
     work = tmp_path / "w"
     args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", str(n)]
     args += ["--eval-batch-size", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(work), "--no-progress"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # the child must not inherit an ignored signal (nohup ignores SIGHUP, a background job SIGINT): assay
-        # rightly keeps an ignored signal ignored, which is not what this test is about
-        preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 90
-    run = None
-    while time.monotonic() < deadline:
-        dirs = run_dirs(work) if work.exists() else []
-        if dirs and (dirs[0] / "events.jsonl").read_bytes().count(b'"type":"Generated"') >= 3:
-            run = dirs[0]
-            break
-        time.sleep(0.02)
-    assert run is not None, "the run did not start generating"
+    # the child must not inherit an ignored signal (nohup ignores SIGHUP, a background job SIGINT): assay
+    # rightly keeps an ignored signal ignored, which is not what this test is about
+    proc = assay_popen(*args, preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
+    run, _ = wait_for_events(work, "Generated", 3, proc, timeout=90)
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
@@ -283,19 +266,8 @@ def test_nohup_keeps_sighup_ignored(tmp_path, datasets_dir, test_server):
     srv = test_server(rules=_right_answers(rows), ttft=0.15)
     args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "6"]
     args += ["--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress"]
-    proc = subprocess.Popen(
-        ["nohup", sys.executable, "-m", "assay", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        dirs = run_dirs(tmp_path)
-        if dirs and (dirs[0] / "events.jsonl").read_bytes().count(b'"type":"Generated"') >= 1:
-            break
-        time.sleep(0.02)
+    proc = assay_popen(*args, prefix=["nohup"], cwd=tmp_path)
+    wait_for_events(tmp_path, "Generated", 1, proc, timeout=90)
     proc.send_signal(signal.SIGHUP)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import serve
 from helpers import assay, report_rows, run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
@@ -25,36 +26,13 @@ def test_readme_names_the_shipped_rules_file_and_limits_the_checkpoint_example()
 
 
 def test_test_server_with_the_example_rules_serves_the_readme_eval(tmp_path, datasets_dir) -> None:
-    srv = subprocess.Popen(
-        [sys.executable, "-m", "assay_testserver", "--port", "0", "--rules", str(REPO / RULES)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    srv, url = serve("--rules", str(REPO / RULES))
     try:
-        first = srv.stdout.readline()
-        url = re.fullmatch(r"listening on (http://127\.0\.0\.1:\d+/v1)\n", first).group(1)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", url)
         # the README's eval against a served model, with --limit 5 (the questions the rules answer)
-        assay(
-            "eval",
-            "--model",
-            "qwen2.5",
-            "--api-url",
-            url,
-            "--api-key",
-            "EMPTY",
-            "--datasets",
-            "gsm8k",
-            "--limit",
-            "5",
-            "--eval-batch-size",
-            "16",
-            "--dataset-dir",
-            str(datasets_dir),
-            "--work-dir",
-            str(tmp_path),
-            "--no-progress",
-        )
+        args = ["eval", "--model", "qwen2.5", "--api-url", url, "--api-key", "EMPTY", "--datasets", "gsm8k"]
+        args += ["--limit", "5", "--eval-batch-size", "16", "--dataset-dir", str(datasets_dir)]
+        assay(*args, "--work-dir", str(tmp_path), "--no-progress")
     finally:
         srv.terminate()
         srv.communicate(timeout=30)

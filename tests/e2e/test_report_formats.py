@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from helpers import assay, gold, gsm8k_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, run_dirs
 
 
 def own(stderr: str) -> str:
@@ -19,10 +19,7 @@ def test_markdown_and_csv_tables(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, 3)
     answers = [f"#### {gold(rows[0]['answer'])}", "#### 0", f"#### {gold(rows[2]['answer'])}"]
     srv = test_server(rules=[{"match": r["question"], "answer": a} for r, a in zip(rows, answers)])
-    assay(
-        "eval", "--model", "m", "--model-id", "m|<b>\x1b[31m", "--api-url", srv.url, "--datasets", "gsm8k",
-        "--limit", "3", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
-    )  # fmt: skip
+    eval_gsm8k(srv.url, datasets_dir, tmp_path, "--model-id", "m|<b>\x1b[31m", limit=3)
     (run,) = run_dirs(tmp_path)
     (row,) = [r for r in json.loads(assay("report", str(run), "--format", "json").stdout) if "reporter" not in r]
     md = assay("report", str(run), "--format", "markdown").stdout

@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
+from assay_testserver.testing import assay_popen
 from helpers import assay, run_dirs
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
@@ -42,26 +41,9 @@ def test_log_with_only_a_torn_line(tmp_path) -> None:
 
 
 def _gsm8k(tmp_path, srv, data_dir, *more):
-    return [
-        sys.executable,
-        "-m",
-        "assay",
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--dataset-dir",
-        str(data_dir),
-        "--dataset-args",
-        '{"gsm8k": {"few_shot_num": 0}}',
-        "--work-dir",
-        str(tmp_path / "runs"),
-        "--no-progress",
-        *more,
-    ]
+    args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--dataset-dir", str(data_dir)]
+    args += ["--dataset-args", '{"gsm8k": {"few_shot_num": 0}}', "--work-dir", str(tmp_path / "runs")]
+    return [*args, "--no-progress", *more]
 
 
 def test_failed_run(tmp_path, test_server) -> None:
@@ -69,8 +51,7 @@ def test_failed_run(tmp_path, test_server) -> None:
     data.mkdir(parents=True)
     (data / "test.jsonl").write_text('{"question": "q", "answer": "#### 1"}\n{"question": 2}\n', encoding="utf-8")
     srv = test_server()
-    proc = subprocess.run(_gsm8k(tmp_path, srv, tmp_path / "data"), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
+    assay(*_gsm8k(tmp_path, srv, tmp_path / "data"), check=2, timeout=120)
     (run,) = run_dirs(tmp_path / "runs")
     rep = assay("report", str(run), check=False)
     assert rep.returncode == 1
@@ -82,12 +63,7 @@ def test_failed_run(tmp_path, test_server) -> None:
 
 def test_interrupted_and_killed_runs(tmp_path, test_server, datasets_dir) -> None:
     srv = test_server(ttft=60.0)  # no answer comes while the test runs
-    proc = subprocess.Popen(
-        _gsm8k(tmp_path, srv, datasets_dir, "--limit", "3"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = assay_popen(*_gsm8k(tmp_path, srv, datasets_dir, "--limit", "3"))
     deadline = time.monotonic() + 60
     while len(srv.requests) < 1 and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -6,31 +6,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 
-from helpers import assay, gold, gsm8k_rows, report_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, report_rows, run_dirs
+from assay_testserver.testing import assay_popen, wait_for_events
 from assay_testserver.testing import events as _events
 
 N = 40
 
 
-def _start(args):
-    return subprocess.Popen(
-        [sys.executable, "-m", "assay", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def _wait_for(path_glob, predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for p in path_glob():
-            log = p / "events.jsonl"
-            if log.exists() and predicate(log.read_bytes()):
-                return p
-        time.sleep(0.01)
-    raise AssertionError("condition not reached")
+def _start(*args):
+    return assay_popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir, test_server):
@@ -46,36 +33,16 @@ def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir,
     # kill points: after the first event, after some generations, after most of them
     for attempt, after in enumerate([1, 6, 25]):
         work = tmp_path / f"w{attempt}"
-        proc = _start(
-            [
-                "eval",
-                "--model",
-                "m",
-                "--api-url",
-                srv.url,
-                "--datasets",
-                "gsm8k",
-                "--limit",
-                str(N),
-                "--eval-batch-size",
-                "2",
-                "--work-dir",
-                str(work),
-                *common,
-            ]
-        )
-        marker = b'"type":"RunStarted"' if after == 1 else b'"type":"Generated"'
-        run = _wait_for(
-            lambda work=work: run_dirs(work) if work.exists() else [],
-            lambda data, marker=marker, after=after: data.count(marker) >= after,
-        )
+        args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", str(N)]
+        proc = _start(*args, "--eval-batch-size", "2", "--work-dir", str(work), *common)
+        run, _ = wait_for_events(work, "RunStarted" if after == 1 else "Generated", after, proc)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         before = Counter(e["type"] for e in _events(run))
         assert before["RunFinished"] == 0
         # the first resume is itself killed once mid-way when there is enough left to do
         if attempt == 0:
-            proc = _start(["resume", str(run)])
+            proc = _start("resume", str(run))
             time.sleep(0.8)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -96,22 +63,7 @@ def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir,
 def test_rescore_needs_no_server(tmp_path, datasets_dir, test_server):
     rows = gsm8k_rows(datasets_dir, 10)
     srv = test_server(rules=[{"match": r["question"], "answer": f"#### {gold(r['answer'])}"} for r in rows[:4]])
-    assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "10",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-    )
+    eval_gsm8k(srv.url, datasets_dir, tmp_path, limit=10)
     served = len(srv.requests)
     srv.stop()
     (source,) = run_dirs(tmp_path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import assay
+from helpers import eval_gsm8k
 
 
 @pytest.mark.parametrize(
@@ -22,25 +22,7 @@ from helpers import assay
 def test_a_misspelled_scorer_fails_before_the_run(tmp_path, datasets_dir, test_server, dataset_args, message):
     srv = test_server(default_answer="#### 18")
     work = tmp_path / "out"
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        srv.url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "2",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--dataset-args",
-        dataset_args,
-        "--work-dir",
-        str(work),
-        "--no-progress",
-        check=False,
-    )
+    proc = eval_gsm8k(srv.url, datasets_dir, work, "--dataset-args", dataset_args, limit=2, check=False)
     assert proc.returncode == 2
     assert proc.stderr.startswith(message)
     assert "Installed: " in proc.stderr and "gsm8k_acc" in proc.stderr

@@ -10,10 +10,9 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 
-from helpers import assay, gold, gsm8k_rows, run_dirs
+from helpers import assay, eval_gsm8k, gold, gsm8k_rows, run_dirs
+from assay_testserver.testing import assay_popen, wait_for_events
 from assay_testserver.testing import events as _events
 
 KEY = "sk-test-Zq9XlR2mN7vB4cT1yW8eK3hJ"
@@ -35,27 +34,17 @@ def test_eval_never_writes_or_prints_the_key(tmp_path, datasets_dir, test_server
         rules=[{"match": r["question"], "answer": f"#### {gold(r['answer'])}"} for r in rows],
         faults={"http_400_headers": [1], "http_401_key": [2], "http_500_headers": [3]},
     )
-    proc = assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
+    proc = eval_gsm8k(
         srv.url,
+        datasets_dir,
+        tmp_path,
         "--api-key",
         KEY,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "5",
         "--retries",
         "0",
         "--eval-batch-size",
         "1",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
+        limit=5,
         check=False,
     )
     (run,) = run_dirs(tmp_path)
@@ -154,18 +143,8 @@ def test_resume_sends_the_real_max_tokens(tmp_path, datasets_dir, test_server):
         str(tmp_path),
         "--no-progress",
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    run = None
-    while time.monotonic() < deadline:
-        runs = run_dirs(tmp_path) if tmp_path.exists() else []
-        if runs and (runs[0] / "events.jsonl").read_bytes().count(b'"type":"Generated"') >= 1:
-            run = runs[0]
-            break
-        time.sleep(0.01)
-    assert run is not None, "the run never generated"
+    proc = assay_popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run, _ = wait_for_events(tmp_path, "Generated", 1, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = len(srv.requests)

@@ -99,14 +99,7 @@ def test_file_size_limit_then_resume(tmp_path, datasets_dir, test_server) -> Non
     def limit() -> None:  # in the child: its files may not grow past FULL_AT bytes
         resource.setrlimit(resource.RLIMIT_FSIZE, (FULL_AT, FULL_AT))
 
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", *_eval_args(srv.url, datasets_dir, work)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=limit,
-    )
-    assert proc.returncode == 2
+    proc = assay(*_eval_args(srv.url, datasets_dir, work), check=2, preexec_fn=limit)
     (run,) = list(work.iterdir())
     before = _events(run / "events.jsonl")
     assert (run / "events.jsonl").stat().st_size == FULL_AT  # filled up to the limit, the last line torn

@@ -18,6 +18,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import events as _events
+from assay_testserver import testing
 
 # its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
 pytestmark = pytest.mark.xdist_group("broken_plugins")
@@ -117,12 +119,10 @@ def host(tmp_path_factory):
     site.mkdir()
     for name, body in BROKEN.items():
         _install(site, name, body)
-    env = {**os.environ, "PYTHONPATH": str(site) + os.pathsep + os.environ.get("PYTHONPATH", ""), "NO_COLOR": "1"}
+    env = {"PYTHONPATH": str(site) + os.pathsep + os.environ.get("PYTHONPATH", ""), "NO_COLOR": "1"}
 
     def assay(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "assay", *argv], capture_output=True, text=True, env=env, timeout=180
-        )
+        return testing.assay(*argv, check=None, env=env, timeout=180)
 
     out = tmp / "out"
     res: dict[str, subprocess.CompletedProcess[str]] = {
@@ -222,7 +222,7 @@ def test_help_and_plugins_still_run(host):
 def test_a_raising_observer_is_recorded_and_the_eval_goes_on(host):
     res, run = host
     assert res["eval"].returncode == 0, res["eval"].stderr
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     first_scored = next(e["seq"] for e in events if e["type"] == "Scored")
     message = (
         "assay_event observer of plugin 'brk_observer' (assay-brk-observer) raised RuntimeError: "
@@ -248,9 +248,8 @@ def test_report_and_rescore_still_run(host):
 def test_a_command_whose_distribution_failed_to_load_names_it(tmp_path):
     # a module that shadows assay_tui and fails to import: the tui entry point of assay-tui fails
     (tmp_path / "assay_tui.py").write_text("raise ImportError('textual is missing')\n")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, "-m", "assay", "view"], capture_output=True, text=True, env=env, timeout=60)
-    assert proc.returncode == 2
+    env = {"PYTHONPATH": str(tmp_path) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = testing.assay("view", check=2, env=env, timeout=60)
     assert proc.stderr.endswith(
         "assay: error: 'view' is a command of the assay-tui distribution, which failed to load: "
         "ImportError: textual is missing\n"
@@ -270,10 +269,7 @@ def test_a_command_whose_distribution_is_not_installed_names_it():
 
 
 def test_an_unknown_command_names_the_closest_one():
-    proc = subprocess.run(
-        [sys.executable, "-m", "assay", "evl", "--limit", "1"], capture_output=True, text=True, timeout=60
-    )
-    assert proc.returncode == 2
+    proc = testing.assay("evl", "--limit", "1", check=2, timeout=60)
     last = proc.stderr.splitlines()[-1]  # (after any warning about other installed plugins)
     head, _, listed = last.partition("; commands: ")
     assert head == "assay: error: unknown command 'evl' (did you mean 'eval'?)"

@@ -7,6 +7,7 @@ import json
 import sys
 
 import pytest
+from assay_testserver.testing import events as _events
 
 import assay.plugins
 
@@ -31,7 +32,7 @@ def test_a_run_completes_and_its_report_says_no_eval_reporter_is_installed(block
     code = main([*args, "--work-dir", str(tmp_path), "--no-progress"])
     assert code == 0
     (run,) = [p.parent for p in tmp_path.rglob("events.jsonl")]
-    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = _events(run, whole=True)
     assert [e["type"] for e in events].count("Scored") == 3
     assert events[-1]["type"] == "RunFinished" and events[-1]["body"].get("status", "completed") == "completed"
     message = (

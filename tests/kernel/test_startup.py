@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+from assay_testserver.testing import assay
+
 # modules that `assay eval` of an API model must not load (each costs start-up time)
 NOT_IMPORTED = [
     "aiohttp",  # assay_openai.lean sends the requests to plain http://
@@ -63,8 +65,7 @@ def test_eval_imports_no_plugin_command(test_server, datasets_dir, tmp_path):
 
 def test_help_and_plugins_still_list_plugin_commands():
     for argv in (["--help"], ["plugins"]):
-        proc = subprocess.run([sys.executable, "-m", "assay", *argv], capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
+        proc = assay(*argv, timeout=120)
         assert "perf" in proc.stdout and "view" in proc.stdout, argv
 
 

@@ -9,15 +9,12 @@ import json
 import math
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from assay_arena_hard.prompts import SYSTEM_PROMPT
-from assay_testserver.testing import assay, events, run_dir_of
+from assay_testserver.testing import assay, assay_popen, events, run_dir_of, wait_for_events
 
 # its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("arena_e2e")]
@@ -207,14 +204,9 @@ def test_arena_baseline_anchor_and_pairs(three_runs, test_server, tmp_path) -> N
 def test_arena_resume_after_kill_never_rejudges(three_runs, test_server, tmp_path) -> None:
     judge = test_server(rules=judge_rules(), require_api_key=KEY, ttft=0.25)
     work = tmp_path / "arena"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *arena_args(three_runs, judge, work, "--name", "killed")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = assay_popen(*arena_args(three_runs, judge, work, "--name", "killed"))
+    wait_for_events(work, "Judged", 5, proc)
     log = work / "killed" / "events.jsonl"
-    deadline = time.time() + 60
-    while time.time() < deadline and (not log.exists() or log.read_text().count('"type":"Judged"') < 5):
-        time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {(e["body"]["sample_id"], e["body"]["key"]) for e in events(work / "killed", "Judged")}

@@ -3,58 +3,18 @@ is not disturbed by the client's GIL), and a runner of ``assay perf`` in-process
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from assay_testserver.testing import server_processes
 
 
 @pytest.fixture
 def server_process():
-    """Factory: ``url = server_process(ttft=0.05, itl=0.01, faults={...})`` -> base URL (.../v1)."""
-    procs: list[subprocess.Popen] = []
-
-    def start(
-        ttft: float = 0.0,
-        itl: float = 0.0,
-        faults: dict | None = None,
-        no_usage: bool = False,
-        timing: bool = False,
-        extra: tuple[str, ...] = (),
-    ) -> str:
-        cmd = [
-            sys.executable,
-            "-m",
-            "assay_testserver",
-            "--port",
-            "0",
-            "--no-record",
-            "--ttft",
-            str(ttft),
-            "--itl",
-            str(itl),
-        ]
-        if faults:
-            cmd += ["--faults", json.dumps(faults)]
-        if no_usage:
-            cmd.append("--no-usage")
-        if timing:
-            cmd.append("--timing")
-        cmd += extra
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(proc)
-        line = proc.stdout.readline()
-        if "listening on " not in line:
-            proc.kill()
-            raise RuntimeError(f"test server did not start: {line!r}")
-        return line.split("listening on ", 1)[1].strip()
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(10)
+    """Factory: ``url = server_process(ttft=0.05, itl=0.01, faults={...})`` -> base URL (.../v1); the
+    server keeps no request bodies (``--no-record``)."""
+    with server_processes() as start:
+        yield lambda *flags, **settings: start("--no-record", *flags, **settings)
 
 
 @pytest.fixture

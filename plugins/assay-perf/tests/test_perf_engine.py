@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import sys
 import types
 from typing import Any
@@ -23,6 +22,7 @@ from assay_perf import runner as runner_module
 from assay_perf import workers as workers_module
 from assay_perf.cli import options_from_args
 from assay_perf.runner import run_perf
+from assay_testserver.testing import events as _events
 
 SHARES = 2
 
@@ -82,7 +82,7 @@ def _perf(tmp_path, *flags: str):
     host.register_module(types.SimpleNamespace(assay_executors=assay_executors), "engine_test_plugin")
     args = build_parser().parse_args(["perf", *flags, "--work-dir", str(tmp_path), "--quiet"])
     run_dir, report = run_perf(options_from_args(args), host)
-    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    events = _events(run_dir, whole=True)
     return report["sections"]["perf"], events
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_perf_faults import EXPECTED, FAULTS
+from .test_perf_faults import FAULTS, expected_failures
 
 FLAGS = ("--model", "m", "--parallel", "1", "--max-tokens", "8", "--min-tokens", "8")
 PROMPTS = ("--min-prompt-length", "4", "--max-prompt-length", "8")
@@ -40,11 +40,7 @@ def test_both_clients_classify_faults_alike(server_process, perf, request_events
         flags = ["--url", url, *FLAGS, "--number", "24", "--read-timeout", "1.0", *PROMPTS]
         run_dir, rep = perf(*flags, "--stream" if stream else "--no-stream")
         (pt,) = rep["points"]
-        expected = dict(EXPECTED)
-        if not stream:
-            expected.pop("truncated")
-            expected.pop("stream_error")
-        assert pt["failures"] == dict(sorted(expected.items())), client
+        assert pt["failures"] == expected_failures(stream), client
         events = sorted(request_events(run_dir), key=lambda e: int(e["request_id"].rsplit("-", 1)[1]))
         out[client] = [
             (

@@ -4,22 +4,14 @@ ceiling it keeps reaches later runs' logs, and their reports warn near it."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+
+from assay_testserver.testing import assay, events
 
 
 def test_self_test_measures_the_client_and_keeps_its_ceiling(tmp_path):
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "perf", "--self-test", "--parallel", "1", "4", "--number", "20", "60"]
-        + ["--work-dir", str(tmp_path / "runs"), "--quiet"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    flags = ["--self-test", "--parallel", "1", "4", "--number", "20", "60", "--quiet"]
+    out = assay("perf", *flags, "--work-dir", str(tmp_path / "runs"), env=env, timeout=120)
     line = next(x for x in out.stdout.splitlines() if x.startswith("self-test: "))
     assert " requests/s at --parallel " in line and "(32 streamed tokens each)" in line
     ceiling = json.loads((tmp_path / "cache" / "assay" / "perf-self-test.json").read_text())
@@ -43,31 +35,17 @@ def test_runs_near_the_ceiling_are_warned(tmp_path, test_server):
     # a ceiling of 1 request/s: any run of this test reaches 70% of it
     cache.joinpath("perf-self-test.json").write_text(json.dumps({"requests_per_s": 1.0, "stream": True}))
     srv = test_server()
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "perf", "--url", srv.url, "--model", "m", "--number", "5"]
-        + ["--work-dir", str(tmp_path / "runs")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    args = ("perf", "--url", srv.url, "--model", "m", "--number", "5")
+    out = assay(*args, "--work-dir", str(tmp_path / "runs"), env=env, timeout=120)
     warning = (
         "warning: 1 point(s) reached 70% or more of this client's own ceiling (1 requests/s, assay perf "
         "--self-test): the client may be the bottleneck there"
     )
     assert warning in " ".join(out.stdout.split())
     (run_dir,) = (tmp_path / "runs").iterdir()
-    first = json.loads((run_dir / "events.jsonl").read_text().splitlines()[0])
+    first = events(run_dir, whole=True)[0]
     assert first["body"]["config"]["client_ceiling"]["requests_per_s"] == 1.0
     cache.joinpath("perf-self-test.json").write_text(json.dumps({"requests_per_s": 1e9}))
-    out = subprocess.run(
-        [sys.executable, "-m", "assay", "perf", "--url", srv.url, "--model", "m", "--number", "5"]
-        + ["--work-dir", str(tmp_path / "runs2")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert out.returncode == 0 and "own ceiling" not in out.stdout
+    out = assay(*args, "--work-dir", str(tmp_path / "runs2"), env=env, timeout=120)
+    assert "own ceiling" not in out.stdout

@@ -27,7 +27,7 @@ def _scrapes(run_dir):
 
 
 def test_vllm_metrics_follow_the_load(server_process, perf, request_events):
-    url = server_process(ttft=0.15, itl=0.01, extra=("--kv-cache-tokens", "1000"))
+    url = server_process(ttft=0.15, itl=0.01, kv_cache_tokens=1000)
     run_dir, rep = perf("--url", url, "--parallel", "4", "--number", "12", "--server-metrics", *LOAD)
     (p,) = rep["points"]
     assert (p["succeeded"], p["failed"]) == (12, 0)
@@ -59,7 +59,7 @@ def test_vllm_metrics_follow_the_load(server_process, perf, request_events):
 
 
 def test_waiting_queue_and_sweep(server_process, perf):
-    url = server_process(ttft=0.15, itl=0.01, extra=("--max-num-seqs", "2"))
+    url = server_process(ttft=0.15, itl=0.01, max_num_seqs=2)
     _, rep = perf("--url", url, "--parallel", "1", "4", "--number", "3", "8", "--server-metrics", *LOAD)
     one, four = rep["points"]
     assert (one["point"]["parallel"], four["point"]["parallel"]) == (1, 4)
@@ -71,7 +71,7 @@ def test_waiting_queue_and_sweep(server_process, perf):
 
 @pytest.mark.parametrize("flavor", ["sglang", "tgi"])
 def test_sglang_and_tgi_names(server_process, perf, flavor):
-    url = server_process(ttft=0.15, itl=0.01, extra=("--metrics-flavor", flavor, "--prefix-cache-block", "8"))
+    url = server_process(ttft=0.15, itl=0.01, metrics_flavor=flavor, prefix_cache_block=8)
     _, rep = perf(
         "--url", url, "--parallel", "3", "--number", "6", "--server-metrics", *LOAD,
         "--prefix-length", "40", "--prefix-count", "1",
@@ -87,7 +87,7 @@ def test_sglang_and_tgi_names(server_process, perf, flavor):
 def test_vllm_prefix_cache_counters(server_process, perf):
     # every prompt starts with the same 40-word prefix (5 blocks of 8); after the first request,
     # each one finds those 5 blocks cached: the server's counters say so between two scrapes
-    url = server_process(ttft=0.1, extra=("--prefix-cache-block", "8"))
+    url = server_process(ttft=0.1, prefix_cache_block=8)
     _, rep = perf(
         "--url", url, "--parallel", "1", "--number", "8", "--server-metrics", *LOAD,
         "--prefix-length", "40", "--prefix-count", "1",

@@ -16,7 +16,7 @@ def test_sla_auto_tune_finds_the_highest_concurrency(server_process, perf, reque
     # latency = 0.05 s + 0.2 s per other request in flight; one wave of P requests (multiplier 1):
     # the last to arrive waits 0.05 + 0.2 (P - 1) s, so p99 <= 0.75 s holds up to P = 4 (0.65 s)
     # and fails from P = 5 (0.85 s), with 0.1 s of margin either side for a loaded machine
-    url = server_process(ttft=0.05, extra=("--ttft-per-active", "0.2"))
+    url = server_process(ttft=0.05, ttft_per_active=0.2)
     run_dir, _ = perf(
         "--url",
         url,

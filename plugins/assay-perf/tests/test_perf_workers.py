@@ -7,12 +7,11 @@ counts, tokens), a dense ``seq``, and TTFT / E2E within a few milliseconds of ea
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
+
+from assay_testserver.testing import assay, assay_popen, events, own_lines
 
 FLAGS = (
     "--model",
@@ -28,12 +27,8 @@ FLAGS = (
 )
 
 
-def _log(run_dir):
-    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
-
-
-def _measured(events):
-    return {e["body"]["request_id"]: e["body"] for e in events if e["type"] == "RequestTimed"}
+def _measured(log):
+    return {e["body"]["request_id"]: e["body"] for e in log if e["type"] == "RequestTimed"}
 
 
 def test_two_workers_give_the_run_of_one(server_process, perf):
@@ -44,13 +39,13 @@ def test_two_workers_give_the_run_of_one(server_process, perf):
         run_dir, rep = perf(*args, "--workers", str(w), "--name", f"w{w}")
         (pt,) = rep["points"]
         assert (pt["requests"], pt["succeeded"], pt["failed"]) == (48, 48, 0)
-        events = _log(run_dir)
-        assert [e["seq"] for e in events] == list(range(len(events)))  # one writer: dense
-        others = [e for e in events if e["type"] not in ("RequestTimed", "Warning")]
+        log = events(run_dir, whole=True)
+        assert [e["seq"] for e in log] == list(range(len(log)))  # one writer: dense
+        others = [e for e in log if e["type"] not in ("RequestTimed", "Warning")]
         assert [e["type"] for e in others] == ["RunStarted", "RunFinished"]
         # a loaded machine may start a worker late: said in a warning, never silently
-        assert all(e["body"]["source"] == "workers" for e in events if e["type"] == "Warning")
-        runs[w] = (pt, _measured(events))
+        assert all(e["body"]["source"] == "workers" for e in log if e["type"] == "Warning")
+        runs[w] = (pt, _measured(log))
     (p1, e1), (p2, e2) = runs[1], runs[2]
     ids = {f"0-{i}" for i in range(48)} | {f"0-w-{i}" for i in range(4)}
     assert set(e1) == set(e2) == ids  # the request ids a single process gives
@@ -77,17 +72,16 @@ def test_workers_share_one_open_loop_schedule(server_process, perf):
         run_dir, rep = perf(*args, "--workers", str(w), "--name", f"r{w}")
         (pt,) = rep["points"]
         assert pt["succeeded"] == 40
-        events = _measured(_log(run_dir))
-        t0 = min(e["scheduled"] for e in events.values())
-        offsets[w] = [events[f"0-{i}"]["scheduled"] - t0 for i in range(40)]
+        timed = _measured(events(run_dir, whole=True))
+        t0 = min(e["scheduled"] for e in timed.values())
+        offsets[w] = [timed[f"0-{i}"]["scheduled"] - t0 for i in range(40)]
     # the same seeded arrival times, whichever process sent the request: counted from one common start
     assert max(abs(b - a) for a, b in zip(offsets[1], offsets[2])) < 1e-6
     assert offsets[1][-1] > 0.2  # 40 arrivals at 100/s: the schedule really spreads them
 
 
 def test_workers_refuse_what_one_process_must_do(tmp_path):
-    base = [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1", *FLAGS, "--number", "4"]
-    base += ["--work-dir", str(tmp_path)]
+    base = ["perf", "--url", "http://127.0.0.1:9/v1", *FLAGS, "--number", "4", "--work-dir", str(tmp_path)]
     cases = {
         ("--parallel", "1", "--workers", "2"): "error: --parallel 1 is less than --workers 2: each worker needs a slot",
         ("--parallel", "2", "--workers", "2", "--multi-turn"): (
@@ -96,10 +90,8 @@ def test_workers_refuse_what_one_process_must_do(tmp_path):
         ("--parallel", "2", "--workers", "0"): "error: --workers must be >= 1, got 0",
     }
     for flags, message in cases.items():
-        proc = subprocess.run([*base, *flags], capture_output=True, text=True)
-        # (a broken plugin installed elsewhere in this environment may add its own import warning)
-        lines = [x for x in proc.stderr.splitlines() if not x.startswith("warning: assay plugin ")]
-        assert (proc.returncode, lines, proc.stdout) == (2, [message], "")
+        proc = assay(*base, *flags, check=2)
+        assert (own_lines(proc.stderr), proc.stdout) == ([message], "")
     assert not list(tmp_path.iterdir())  # refused before a run directory exists
 
 
@@ -118,9 +110,8 @@ def _children(pid: int) -> list[int]:
 
 def test_a_worker_that_dies_stops_the_run_with_the_cause(server_process, tmp_path):
     url = server_process(ttft=0.05, itl=0.01)
-    cmd = [sys.executable, "-m", "assay", "perf", "--url", url, *FLAGS, "--parallel", "4", "--number", "400"]
-    cmd += ["--stream", "--workers", "2", "--work-dir", str(tmp_path), "--name", "dies"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = ["perf", "--url", url, *FLAGS, "--parallel", "4", "--number", "400", "--stream", "--workers", "2"]
+    proc = assay_popen(*args, "--work-dir", str(tmp_path), "--name", "dies")
     deadline = time.monotonic() + 60
     while len(_children(proc.pid)) < 2:  # both workers started
         assert time.monotonic() < deadline and proc.poll() is None
@@ -135,9 +126,9 @@ def test_a_worker_that_dies_stops_the_run_with_the_cause(server_process, tmp_pat
         "error: a load-generator worker process ended (exit status -9); its measurements are incomplete, "
         "so the run stops here"
     ) in err
-    events = _log(tmp_path / "dies")
-    assert [e["seq"] for e in events] == list(range(len(events)))
-    (fin,) = [e["body"] for e in events if e["type"] == "RunFinished"]
+    log = events(tmp_path / "dies", whole=True)
+    assert [e["seq"] for e in log] == list(range(len(log)))
+    (fin,) = [e["body"] for e in log if e["type"] == "RunFinished"]
     assert fin["status"] == "failed"
-    assert sum(e["type"] == "RequestTimed" for e in events) < 400
+    assert sum(e["type"] == "RequestTimed" for e in log) < 400
     assert _children(proc.pid) == []  # the other worker did not outlive the run

@@ -14,6 +14,7 @@ import pytest
 from assay.api import AssayError
 from assay_perf import datasets as ds
 from assay_perf.runner import PerfOptions
+from assay_testserver.testing import assay, events
 
 
 def _gaps(events):
@@ -257,17 +258,12 @@ def test_prefix_cache_workload(test_server, perf):
 
 def test_cli_subprocess_multi_turn_and_trace(server_process, tmp_path):
     """The real ``assay perf`` command in its own process against the test server's process."""
-    import subprocess
-    import sys
-
     url = server_process(itl=0.001)
-    base = [sys.executable, "-m", "assay", "perf", "--url", url, "--model", "m", "--work-dir", str(tmp_path)]
-    proc = subprocess.run(
-        [*base, "--multi-turn", "--min-turns", "3", "--max-turns", "3", "--number", "9", "--parallel", "3",
-         "--stream", "--max-tokens", "4", "--name", "mt"],
-        capture_output=True, text=True, timeout=120,
+    base = ["perf", "--url", url, "--model", "m", "--work-dir", str(tmp_path)]
+    proc = assay(
+        *base, "--multi-turn", "--min-turns", "3", "--max-turns", "3", "--number", "9", "--parallel", "3",
+        "--stream", "--max-tokens", "4", "--name", "mt", timeout=120,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
     assert "per turn (--multi-turn)" in proc.stdout and f"report: {tmp_path / 'mt' / 'report.json'}" in proc.stdout
     report = json.loads((tmp_path / "mt" / "report.json").read_text(encoding="utf-8"))
     (point,) = report["sections"]["perf"]["points"]
@@ -276,16 +272,12 @@ def test_cli_subprocess_multi_turn_and_trace(server_process, tmp_path):
     assert [t["turn"] for t in point["turns"]] == [1, 2, 3] and sum(counts) == 9 == point["succeeded"]
     assert counts == sorted(counts, reverse=True) and counts[0] >= 3
     trace = _write_trace(tmp_path / "t.jsonl", TRACE)
-    proc = subprocess.run(
-        [*base, "--trace", str(trace), "--parallel", "5", "--quiet", "--name", "tr"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    started = json.loads((tmp_path / "tr" / "events.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assay(*base, "--trace", str(trace), "--parallel", "5", "--quiet", "--name", "tr", timeout=120)
+    started = events(tmp_path / "tr", whole=True)[0]
     assert started["type"] == "RunStarted" and started["body"]["config"]["trace"] == str(trace)
     assert started["body"]["config"]["seed"] == 42
-    proc = subprocess.run([*base, "--trace", str(trace), "--rate", "4"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "--trace replays the trace's own arrival times: give no --rate" in proc.stderr
+    proc = assay(*base, "--trace", str(trace), "--rate", "4", check=2, timeout=120)
+    assert "--trace replays the trace's own arrival times: give no --rate" in proc.stderr
 
 
 def test_prefix_cache_hits_reported_by_the_server(test_server, perf, request_events):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from assay_testserver.testing import ray_start, server_processes, stop_trees  # noqa: E402
 from ray_helpers import SECOND_RESOURCE  # noqa: E402
 
 
@@ -31,53 +31,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _ray_cli() -> list[str]:
-    """``ray`` run by this interpreter: Ray starts its workers with the interpreter that ran ``ray start``,
-    so the actors import assay from this checkout (a ``ray`` script of another Python would run that
-    Python's assay in the actors)."""
-    return [sys.executable, "-m", "ray.scripts.scripts"]
-
-
 class Cluster:
     def __init__(self, address: str, temp: Path, procs: list[subprocess.Popen]) -> None:
         self.address = address
         self.temp = temp
         self.procs = procs
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    try:
-        import psutil
-    except ImportError:  # installed alone: each `ray start` leads a process group of its own
-        for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for p in procs:
-            p.wait(30)
-        return
-    family: list[psutil.Process] = []
-    for p in procs:
-        try:
-            root = psutil.Process(p.pid)
-            family += [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            pass
-    for p in reversed(procs):  # the second node first; `ray start --block` cleans up on SIGTERM
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    _gone, alive = psutil.wait_procs(family, timeout=5)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.NoSuchProcess:
-            pass
 
 
 @pytest.fixture(scope="session")
@@ -93,14 +51,13 @@ def ray_cluster():
     # Ray's processes import hundreds of modules each: without bytecode caches (PYTHONDONTWRITEBYTECODE)
     # every agent and worker compiles them again, and on a loaded host the raylet's agent misses its deadline
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    common = ["--block", "--disable-usage-stats", "--object-store-memory=80000000"]
+    common = ["--disable-usage-stats", "--object-store-memory=80000000"]
     procs: list[subprocess.Popen] = []
     try:
-        head = [*_ray_cli(), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
-        procs.append(_start_node(head + [f"--temp-dir={temp}", *common], temp / "head.log", env))
-        second = [*_ray_cli(), "start", f"--address={address}", "--num-cpus=0"]
-        second += [f"--resources={json.dumps({SECOND_RESOURCE: 4})}", *common]
-        procs.append(_start_node(second, temp / "second.log", env))
+        head = ["--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false", f"--temp-dir={temp}"]
+        procs.append(_start_node([*head, *common], temp / "head.log", env))
+        second = [f"--address={address}", "--num-cpus=0", f"--resources={json.dumps({SECOND_RESOURCE: 4})}"]
+        procs.append(_start_node([*second, *common], temp / "second.log", env))
         yield Cluster(address, temp, procs)
     finally:
         try:
@@ -110,35 +67,20 @@ def ray_cluster():
                 ray.shutdown()
         except ImportError:
             pass
-        _stop(procs)
+        stop_trees(procs)
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def _start_node(argv: list[str], log: Path, env: dict[str, str], attempts: int = 3) -> subprocess.Popen:
-    """``ray start --block``, once more when it fails: on an overloaded host the raylet gives up when its
+def _start_node(flags: list[str], log: Path, env: dict[str, str], attempts: int = 3) -> subprocess.Popen:
+    """``ray start --block FLAGS``, once more when it fails: on an overloaded host the raylet gives up when its
     dashboard agent takes more than Ray's fixed ~15 s to start (it crashes, and `ray start` exits)."""
     for attempt in range(1, attempts + 1):
-        with open(log, "w") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         try:
-            _wait_for(log, "Ray runtime started", proc, 120)
-            return proc
+            return ray_start(*flags, log=log, env=env)
         except RuntimeError:
-            _stop([proc])
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")
-
-
-def _wait_for(log: Path, text: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in log.read_text(errors="replace"):
-            return
-        if proc.poll() is not None:
-            raise RuntimeError(f"ray start exited with {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.2)
-    raise RuntimeError(f"ray start did not come up in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -158,20 +100,6 @@ def ray_client(ray_cluster):
 
 @pytest.fixture
 def server_process():
-    """The OpenAI-compatible test server in its own process: ``url = server_process(ttft=0.05)``."""
-    procs: list[subprocess.Popen] = []
-
-    def start(*flags: str) -> str:
-        cmd = [sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs.append(proc)
-        line = proc.stdout.readline()
-        if "listening on " not in line:
-            proc.kill()
-            raise RuntimeError(f"test server did not start: {line!r}")
-        return line.split("listening on ", 1)[1].strip()
-
-    yield start
-    for p in procs:
-        p.terminate()
-        p.wait(10)
+    """The OpenAI-compatible test server in its own process: ``url = server_process("--ttft", "0.05")``."""
+    with server_processes() as start:
+        yield start

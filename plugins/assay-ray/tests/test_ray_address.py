@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import collections
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from assay_testserver.testing import events
+from assay_testserver.testing import assay, events, run_dirs
 
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 pytest.importorskip("assay_gsm8k")
 pytest.importorskip("assay_perf")
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _assay(*argv: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assay", *argv], capture_output=True, text=True, timeout=timeout)
-
-
-def _run_dir(work: Path) -> Path:
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
-    return run
 
 
 def test_the_cluster_runs_this_checkout(ray_client):
@@ -42,30 +31,12 @@ def test_the_cluster_runs_this_checkout(ray_client):
 
 def test_eval_with_ray_address(ray_client, ray_cluster, server_process, tmp_path, datasets_dir):
     url = server_process("--no-record")
-    res = _assay(
-        "eval",
-        "--model",
-        "m",
-        "--api-url",
-        url,
-        "--datasets",
-        "gsm8k",
-        "--limit",
-        "12",
-        "--eval-batch-size",
-        "4",
-        "--dataset-dir",
-        str(datasets_dir),
-        "--work-dir",
-        str(tmp_path),
-        "--no-progress",
-        "--ray-address",
-        ray_cluster.address,
-        "--executor-args",
-        "workers=2",  # merged with the address
-    )
-    assert res.returncode == 0, res.stderr
-    evs = events(_run_dir(tmp_path))
+    args = ["eval", "--model", "m", "--api-url", url, "--datasets", "gsm8k", "--limit", "12"]
+    args += ["--eval-batch-size", "4", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path)]
+    # the address merged with the other --executor-args
+    assay(*args, "--no-progress", "--ray-address", ray_cluster.address, "--executor-args", "workers=2")
+    (run_dir,) = run_dirs(tmp_path)
+    evs = events(run_dir)
     assert [e["seq"] for e in evs] == list(range(len(evs)))
     started = evs[0]["body"]["config"]
     assert started["executor"] == "ray" and started["executor_args"] == {"workers": 2, "address": ray_cluster.address}
@@ -78,32 +49,12 @@ def test_eval_with_ray_address(ray_client, ray_cluster, server_process, tmp_path
 
 def test_perf_with_ray_address_and_a_warmup(ray_client, ray_cluster, server_process, tmp_path):
     url = server_process("--no-record")
-    res = _assay(
-        "perf",
-        "--url",
-        f"{url}/chat/completions",
-        "--model",
-        "m",
-        "--parallel",
-        "4",
-        "--number",
-        "30",
-        "--max-tokens",
-        "8",
-        "--stream",
-        "--warmup-num",
-        "6",
-        "--workers",
-        "2",
-        "--work-dir",
-        str(tmp_path),
-        "--quiet",
-        "--ray-address",
-        ray_cluster.address,
-    )
-    assert res.returncode == 0, res.stderr
+    args = ["perf", "--url", f"{url}/chat/completions", "--model", "m", "--parallel", "4", "--number", "30"]
+    args += ["--max-tokens", "8", "--stream", "--warmup-num", "6", "--workers", "2", "--work-dir", str(tmp_path)]
+    res = assay(*args, "--quiet", "--ray-address", ray_cluster.address)
     assert "warning [executor ray]" not in res.stderr, res.stderr  # no worker started late
-    evs = events(_run_dir(tmp_path))
+    (run_dir,) = run_dirs(tmp_path)
+    evs = events(run_dir)
     assert [e["seq"] for e in evs] == list(range(len(evs)))
     started = evs[0]["body"]["config"]
     assert started["executor"] == "ray" and started["executor_args"] == {"address": ray_cluster.address}
@@ -115,7 +66,7 @@ def test_perf_with_ray_address_and_a_warmup(ray_client, ray_cluster, server_proc
     assert sorted(t["request_id"] for t in measured) == sorted(f"0-{i}" for i in range(30))
     assert sorted(t["request_id"] for t in warm) == sorted(f"0-w-{i}" for i in range(6))
     assert max(t["end"] for t in warm) <= min(t["scheduled"] for t in measured)
-    point = json.loads((_run_dir(tmp_path) / "report.json").read_text())["sections"]["perf"]["points"][0]
+    point = json.loads((run_dir / "report.json").read_text())["sections"]["perf"]["points"][0]
     assert point["requests"] == point["succeeded"] == 30
 
 
@@ -142,7 +93,6 @@ def test_a_bad_ray_address_is_an_error_before_the_run(command, flags, message, t
         argv = ["eval", "--datasets", "gsm8k", "--limit", "2", "--dataset-dir", str(datasets_dir), "--no-progress"]
     else:
         argv = ["perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m", "--number", "2"]
-    res = _assay(*argv, "--work-dir", str(tmp_path / "w"), *flags, timeout=120)
-    assert res.returncode == 2, res.stderr
+    res = assay(*argv, "--work-dir", str(tmp_path / "w"), *flags, check=2, timeout=120)
     assert res.stderr.strip().splitlines()[-1] == message
     assert not (tmp_path / "w").exists()  # no run made

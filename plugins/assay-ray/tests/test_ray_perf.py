@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from assay_testserver.testing import events
+from assay_testserver.testing import assay, events, run_dirs
 
 # one cluster per session, so every test that uses it runs in the same pytest-xdist worker
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
@@ -24,17 +22,15 @@ pytest.importorskip("assay_perf")  # what these tests run (installed with the de
 
 
 def _perf(url: str, work: Path, *extra: str) -> Path:
-    argv = [sys.executable, "-m", "assay", "perf", "--url", f"{url}/chat/completions", "--model", "m"]
-    argv += ["--parallel", "4", "8", "--number", "40", "40", "--rate", "-1", "40", "--max-tokens", "16"]
-    argv += ["--stream", "--work-dir", str(work), "--quiet", *extra]
-    res = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
+    args = ["perf", "--url", f"{url}/chat/completions", "--model", "m"]
+    args += ["--parallel", "4", "8", "--number", "40", "40", "--rate", "-1", "40", "--max-tokens", "16"]
+    res = assay(*args, "--stream", "--work-dir", str(work), "--quiet", *extra)
     err = res.stderr
     if not ROOT_USER:  # load generators stay at Ray's nice 15 where this user may not raise them: said once
         err = err.replace(NICE_WARNING, "")
     # no worker started late (other warnings, e.g. a plugin of this environment that fails to load, are not ours)
     assert "warning [executor ray]" not in err, res.stderr
-    (run,) = [p for p in work.iterdir() if (p / "events.jsonl").exists()]
+    (run,) = run_dirs(work)
     return run
 
 
@@ -109,27 +105,23 @@ def test_ray_load_matches_a_single_process_run(ray_client, ray_cluster, server_p
 
 
 def test_parallel_below_workers_is_an_error(ray_cluster, tmp_path):
-    res = subprocess.run(
-        [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m"]
-        + ["--parallel", "1", "--number", "4", "--work-dir", str(tmp_path), "--executor", "ray", "--workers", "2"]
-        + ["--executor-args", f"address={ray_cluster.address}"],
-        capture_output=True,
-        text=True,
+    res = assay(
+        *["perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m", "--parallel", "1"],
+        *["--number", "4", "--work-dir", str(tmp_path), "--executor", "ray", "--workers", "2"],
+        *["--executor-args", f"address={ray_cluster.address}"],
+        check=2,
         timeout=120,
     )
-    assert res.returncode == 2
     assert "error: --parallel 1 is less than --workers 2: each worker needs a slot" in res.stderr
 
 
 def test_workers_on_the_local_executor_need_a_slot_each(tmp_path):
     # --workers without --executor ray runs worker processes on this host (assay_perf.workers)
-    res = subprocess.run(
-        [sys.executable, "-m", "assay", "perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m"]
-        + ["--number", "4", "--work-dir", str(tmp_path), "--workers", "3"],
-        capture_output=True,
-        text=True,
+    res = assay(
+        *["perf", "--url", "http://127.0.0.1:9/v1/chat/completions", "--model", "m"],
+        *["--number", "4", "--work-dir", str(tmp_path), "--workers", "3"],
+        check=2,
         timeout=120,
     )
-    assert res.returncode == 2
     assert "error: --parallel 1 is less than --workers 3: each worker needs a slot" in res.stderr
     assert not list(tmp_path.iterdir())  # no run made

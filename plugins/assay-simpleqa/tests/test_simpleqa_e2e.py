@@ -5,18 +5,23 @@ call); rescore without a judge call, rescore --rejudge, resume after kill -9 wit
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from assay.api import BenchmarkArgs
 from assay_simpleqa.benchmark import ChineseSimpleQA, SimpleQA
-from assay_testserver.testing import assay, events, report_items, run_dir_of, run_dirs, section
+from assay_testserver.testing import (
+    assay,
+    assay_popen,
+    events,
+    report_items,
+    run_dir_of,
+    run_dirs,
+    section,
+    wait_for_events,
+)
 
 pytestmark = pytest.mark.slow  # starts `assay` subprocesses
 
@@ -180,21 +185,12 @@ def test_resume_after_kill_does_not_rejudge(test_server, datasets_dir, tmp_path)
     work = tmp_path / "w"
     args = eval_args(model, judge, datasets_dir, work, n)
     args[args.index("--eval-batch-size") + 1] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assay", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    log = None
-    while time.monotonic() < deadline:
-        logs = list(work.glob("*/events.jsonl")) if work.exists() else []
-        if logs and logs[0].read_bytes().count(b'"type":"Judged"') >= 3:
-            log = logs[0]
-            break
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert log is not None, "the eval did not judge 3 samples in time"
-    run = log.parent
+    proc = assay_popen(*args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        run, _ = wait_for_events(work, "Judged", 3, proc)
+    finally:
+        proc.kill()
+        proc.wait()
     before = {e["body"]["sample_id"] for e in events(run, "Judged")}
     assert 3 <= len(before) < n and not events(run, "RunFinished")
     calls = judge.server.count

@@ -2,30 +2,38 @@
 
 One copy for the kernel's end-to-end tests and every plugin's (they all depend on the test server):
 
-- :func:`assay` runs ``python -m assay ARGS`` and checks its exit status exactly;
+- :func:`assay` runs ``python -m assay ARGS`` and checks its exit status exactly, :func:`assay_popen` starts
+  it (for a test that watches or kills it), :func:`own_lines` is its stderr without other plugins' warnings;
+- :func:`serve` / :func:`server_processes` run the test server in a process of its own;
 - :func:`run_dir_of` is the run directory the command announced, :func:`run_dirs` those of a work dir;
-- :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader);
+- :func:`events` / :func:`bodies` read ``events.jsonl`` with the json module (not assay's reader),
+  :func:`wait_for_events` waits for a running command's log to hold some;
 - :func:`report_items` / :func:`report_rows` / :func:`section` read ``assay report --format json``;
 - :func:`no_network` keeps the subprocesses of a test off the network and off this environment's settings;
 - :func:`table_cells` reads the cells of a Rich table a command printed;
-- :func:`main_eval` runs ``assay eval`` in this process and reads its report;
+- :func:`main_eval` runs ``assay eval`` in this process and reads its report, :func:`served_eval` runs it
+  against a served model (the test server);
 - :func:`cli_eval` runs one eval and reads its report, :func:`rows_by` keys a report's rows;
-- :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache.
+- :func:`fake_hf_cache` / :func:`cli_eval_hub` run an eval offline against a Hugging Face cache;
+- :func:`ray_start` / :func:`stop_trees` start a local Ray node and stop processes with their descendants.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "assay",
+    "assay_popen",
     "bodies",
     "cli_eval",
     "cli_eval_hub",
@@ -33,25 +41,45 @@ __all__ = [
     "fake_hf_cache",
     "main_eval",
     "no_network",
+    "own_lines",
+    "ray_start",
     "report_items",
     "report_rows",
     "rows_by",
     "run_dir_of",
     "run_dirs",
     "section",
+    "serve",
+    "served_eval",
+    "server_processes",
+    "stop_trees",
     "table_cells",
+    "wait_for_events",
 ]
 
 _TAIL = 3000  # characters of stdout / stderr shown when the exit status is not the expected one
+
+
+def _environ(env: Mapping[str, str | None] | None) -> dict[str, str]:
+    """This process's environment with ``env`` added (a value None removes the variable)."""
+    out = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 def assay(
     *args: str,
     check: int | Iterable[int] | bool | None = 0,
     timeout: float = 300,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
+    **run: Any,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m assay ARGS`` (``env`` added to this process's environment).
+    """Run ``python -m assay ARGS`` (``env`` added to this process's environment, None removing a variable;
+    ``run``: more of ``subprocess.run``'s arguments, e.g. ``preexec_fn``).
 
     ``check``: the exit status expected (an int, or several), True for 0; None or False for any.
     """
@@ -60,8 +88,9 @@ def assay(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env=_environ(env),
         check=False,
+        **run,
     )
     if check is True:
         check = 0
@@ -73,6 +102,79 @@ def assay(
                 f"{proc.stdout[-_TAIL:]}\n{proc.stderr[-_TAIL:]}"
             )
     return proc
+
+
+def assay_popen(
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    prefix: Iterable[str] = (),
+    **popen: Any,
+) -> subprocess.Popen[str]:
+    """Start ``python -m assay ARGS`` (after ``prefix``, e.g. ``nohup``; ``env`` as for :func:`assay`) and
+    return the process: stdout and stderr piped as text unless ``popen`` says otherwise."""
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([*prefix, sys.executable, "-m", "assay", *args], env=_environ(env), **popen)
+
+
+def served_eval(
+    url: str, work_dir: Path, *args: str, model: str | None = "m", **kw: Any
+) -> subprocess.CompletedProcess[str]:
+    """``assay eval --model MODEL --api-url URL ARGS --work-dir WORK_DIR --no-progress`` (``model`` None: no
+    ``--model``; ``kw`` as for :func:`assay`: by default exit 0 expected)."""
+    named = ["--model", model] if model is not None else []
+    return assay("eval", *named, "--api-url", url, *args, "--work-dir", str(work_dir), "--no-progress", **kw)
+
+
+def own_lines(stderr: str) -> list[str]:
+    """The lines of a command's stderr without the import warnings of broken plugins that another test
+    or this environment installed (``warning: assay plugin ...``)."""
+    return [line for line in stderr.splitlines() if not line.startswith("warning: assay plugin ")]
+
+
+def serve(
+    *flags: str, prefix: Iterable[str] = (), stderr: int | None = subprocess.STDOUT, **settings: Any
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``python -m assay_testserver --port 0 FLAGS`` in a process of its own (after ``prefix``, e.g.
+    ``taskset -c 0``) and return (the process, its base URL ``http://127.0.0.1:PORT/v1``) once it listens.
+
+    ``settings`` are flags too: ``ttft=0.05`` is ``--ttft 0.05``, ``no_usage=True`` is ``--no-usage`` (False
+    or None: left out), a dict or list is given as JSON (``faults={"http_500": [1]}``). Its first line of
+    output (stderr with stdout, unless ``stderr`` is None: this process's) must say where it listens;
+    stop it with ``terminate()``."""
+    for key, value in settings.items():
+        if value is None or value is False:
+            continue
+        flags += (f"--{key.replace('_', '-')}",)
+        if value is not True:
+            flags += (json.dumps(value) if isinstance(value, dict | list) else str(value),)
+    cmd = [*prefix, sys.executable, "-m", "assay_testserver", "--port", "0", *flags]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    first = proc.stdout.readline()  # type: ignore[union-attr]
+    if not first.startswith("listening on "):
+        proc.kill()
+        said = first + proc.communicate()[0]
+        raise RuntimeError(f"test server did not start (exit {proc.returncode}): {said[-_TAIL:]!r}")
+    return proc, first.split("listening on ", 1)[1].strip()
+
+
+@contextlib.contextmanager
+def server_processes() -> Iterator[Any]:
+    """A factory of test servers in processes of their own, all stopped on exit (a fixture's body):
+    ``url = start("--ttft", "0.05", itl=0.01)`` takes :func:`serve`'s arguments and returns the base URL."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(*flags: str, **settings: Any) -> str:
+        proc, url = serve(*flags, **settings)
+        procs.append(proc)
+        return url
+
+    try:
+        yield start
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
 
 
 def run_dir_of(proc: subprocess.CompletedProcess[str]) -> Path:
@@ -87,17 +189,43 @@ def run_dirs(work_dir: Path) -> list[Path]:
     return sorted(p for p in Path(work_dir).iterdir() if (p / "events.jsonl").exists())
 
 
-def events(run: Path, type_: str | None = None) -> list[dict[str, Any]]:
+def events(run: Path, type_: str | None = None, *, whole: bool = False) -> list[dict[str, Any]]:
     """The events of a run (its directory or its ``events.jsonl``), optionally of one type.
 
     Every complete line is decoded (a broken one fails the test); an unterminated last line (a torn
-    tail, left by a killed writer) is not an event and is skipped, as the kernel's reader does."""
+    tail, left by a killed writer) is not an event and is skipped, as the kernel's reader does; with
+    ``whole`` (a run that ended) there must be none."""
     path = Path(run)
     if path.is_dir():
         path = path / "events.jsonl"
-    *lines, _torn = path.read_text(encoding="utf-8").split("\n")
+    *lines, torn = path.read_text(encoding="utf-8").split("\n")
+    assert not (whole and torn), f"{path}: a torn last line: {torn[:200]!r}"
     out = [json.loads(line) for line in lines]
     return [e for e in out if type_ is None or e["type"] == type_]
+
+
+def wait_for_events(
+    work_dir: Path,
+    type_: str,
+    count: int = 1,
+    proc: subprocess.Popen[str] | None = None,
+    timeout: float = 60,
+) -> tuple[Path, list[dict[str, Any]]]:
+    """Wait until the run directory of ``work_dir`` (the first, as :func:`run_dirs` sorts them) holds at
+    least ``count`` events of ``type_``; return (the run directory, those events). Fails when ``timeout``
+    seconds pass first, or when ``proc`` (the command writing it) exits first (its stderr shown if piped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = run_dirs(work_dir) if Path(work_dir).is_dir() else []
+        found = events(runs[0], type_) if runs else []
+        if len(found) >= count:
+            return runs[0], found
+        if proc is not None and proc.poll() is not None:
+            said = proc.stderr.read()[-_TAIL:] if proc.stderr else ""
+            raise AssertionError(f"assay exited with {proc.returncode} before {count} {type_} events: {said}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {count} {type_} events under {work_dir} in {timeout} s")
+        time.sleep(0.02)
 
 
 def bodies(run: Path, type_: str) -> list[dict[str, Any]]:
@@ -224,11 +352,9 @@ def fake_hf_cache(cache: Path, repo_id: str, files: dict[str, Path]) -> Path:
 def cli_eval_hub(dataset: str, hub: str, cache: Path, work_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     """``assay eval --datasets DATASET --dataset-hub HUB`` (mock model) with no local files, offline,
     the Hugging Face cache at ``cache``; returns the finished process (not checked)."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), OMP_NUM_THREADS="1")
-    env.pop("ASSAY_DATA_DIR", None)
-    cmd = [sys.executable, "-m", "assay", "eval", "--datasets", dataset, "--dataset-hub", hub]
-    cmd += ["--work-dir", str(work_dir), "--no-progress", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache), "OMP_NUM_THREADS": "1", "ASSAY_DATA_DIR": None}
+    args = ["eval", "--datasets", dataset, "--dataset-hub", hub, "--work-dir", str(work_dir), "--no-progress"]
+    return assay(*args, *extra, check=None, env=env, timeout=120)
 
 
 def gsm8k_rules(datasets_dir: Path, right: Iterable[bool]) -> list[dict[str, str]]:
@@ -245,3 +371,65 @@ def gsm8k_rules(datasets_dir: Path, right: Iterable[bool]) -> list[dict[str, str
         {"match": r["question"], "answer": "#### " + (r["answer"].rsplit("####", 1)[1].strip() if ok else "0")}
         for r, ok in zip(rows, right)
     ]
+
+
+def ray_start(*flags: str, log: Path, env: dict[str, str], own_session: bool = True, timeout: float = 120):
+    """``ray start --block FLAGS``, its output to ``log``; returns the process once the log says the node
+    started. Run by this interpreter (``python -m ray.scripts.scripts``): Ray starts its workers with the
+    Python that ran ``ray start``, so the actors import this checkout's assay. ``own_session``: in a session
+    (and process group) of its own. RuntimeError with the log's tail when it exits first or after
+    ``timeout`` seconds (the node stopped)."""
+    argv = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", *flags]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=own_session)
+    deadline = time.monotonic() + timeout
+    while "Ray runtime started" not in Path(log).read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            said = (
+                "exited with " + str(proc.returncode) if proc.poll() is not None else f"did not come up in {timeout} s"
+            )
+            stop_trees([proc])
+            raise RuntimeError(f"ray start {said}: {Path(log).read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+    return proc
+
+
+def stop_trees(procs: list[subprocess.Popen[Any]]) -> None:
+    """Stop processes and all their descendants (a Ray node's raylet, workers, ...): SIGTERM, the last first
+    (``ray start --block`` cleans up on it), 15 s, then SIGKILL to what is left of each family. Without
+    psutil, each process's group, where it leads one."""
+    try:
+        import psutil
+    except ImportError:
+        for p in reversed(procs):
+            try:
+                if os.getpgid(p.pid) == p.pid:
+                    os.killpg(p.pid, 15)
+                else:
+                    p.terminate()
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            p.wait(30)
+        return
+    family: list[Any] = []
+    for p in procs:
+        try:
+            root = psutil.Process(p.pid)
+            family += [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    _gone, alive = psutil.wait_procs(family, timeout=5)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
