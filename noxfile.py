@@ -82,6 +82,8 @@ def lock(session: nox.Session) -> None:
 
     The lock is for CPython 3.11 on x86-64 Linux, what CI runs. torch stays pinned in requirements-dev.in
     (its CPU build is a local wheel); the local distributions are installed editable, not pinned.
+    Pins already in the lock are kept (a new local distribution must not move every pin at once);
+    ``nox -s lock -- --upgrade`` moves them all to the newest releases.
     """
     args = ["--python-version", "3.11", "--python-platform", "x86_64-unknown-linux-gnu"]
     if LOCAL_WHEELS.is_dir():
@@ -93,7 +95,6 @@ def lock(session: nox.Session) -> None:
         "pip",
         "compile",
         "requirements-dev.in",
-        "--upgrade",
         "--quiet",
         "--no-header",
         "-o",
