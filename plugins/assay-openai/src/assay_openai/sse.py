@@ -66,6 +66,23 @@ class SSEParser:
                 out.append(parsed)
         return out
 
+    def feed_one(self, chunk: bytes) -> bytes | None:
+        """The data of a read that is one whole one-line event with a JSON object as its data
+        (``data: {...}\n\n``, a quiet stream's common read: one chunk per read), or None (then call
+        :meth:`feed_array` or :meth:`feed` with the same bytes). The same data :meth:`feed` gives; the
+        parser's state is left as it was (empty).
+        """
+        if (
+            self._buf
+            or self._cr
+            or not chunk.startswith(b"data: {")
+            or chunk.count(b"\n") != 2
+            or not chunk.endswith(b"\n\n")
+            or b"\r" in chunk
+        ):
+            return None
+        return chunk[6:-2]
+
     def feed_array(self, chunk: bytes) -> tuple[bytes, bool] | None:
         """The common read as one JSON array, or None (then call :meth:`feed` with the same bytes).
 
