@@ -135,6 +135,10 @@ def test_feed_array_takes_the_common_read_only(read, expected):
         (b": ping\n\n", None),
         (b'event: error\ndata: {"b":2}\n\n', None),
         (b'data:{"a":1}\n\n', None),  # no space after the colon: left to feed()
+        (b'data: {"a":1}\r\n\n', None),
+        (b"", None),
+        (b"\n", None),
+        (b"\n\n", None),
     ],
 )
 def test_feed_one_takes_one_whole_event_only(read, expected):
