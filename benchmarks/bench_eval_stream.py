@@ -10,9 +10,10 @@
     not streamed at 512: wall s against the ideal, waves x latency + start-up, where start-up + one latency
     is the wall time of the same command with --limit 1 --repeats 1; target: wall <= 1.25x ideal.
 
-"old" is the assay_openai package of --base (extracted from git and put first on PYTHONPATH), "new" the
-working tree; they alternate within each repeat, and each figure is the median of --repeat runs. On a
-machine shared with other work, compare the same-run ratios. Usage:
+"old" is the assay_openai package of --base (extracted from git and put first on PYTHONPATH) on the event loop
+--base-loop (default asyncio's, as eval ran until e9331af; ASSAY_EVAL_LOOP), "new" the working tree; they
+alternate within each repeat, and each figure is the median of --repeat runs. On a machine shared with other
+work, compare the same-run ratios. Usage:
     python benchmarks/bench_eval_stream.py [--repeat 3] [--limit 1000] [--base afea600] [--parts abc]
 """
 
@@ -27,10 +28,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_kernel import ANSWER_TOKENS, ONE_ANSWER, env_for, eval_cmd, gsm8k_answers, old_plugin, pinned, timed_child
+from bench_kernel import ANSWER_TOKENS, ONE_ANSWER, eval_cmd, gsm8k_answers, old_plugin, pinned, timed_child
+from bench_kernel import env_for as plain_env
 from bench_kernel import start_server as server
 
 TTFT, ITL = 0.1, 0.005
+BASE_LOOP = ["asyncio"]
+
+
+def env_for(path: Path | None) -> dict[str, str]:
+    """The child's environment: the old package first on PYTHONPATH and the old event loop, or the working tree."""
+    env = plain_env(path)
+    if path is not None:
+        env["ASSAY_EVAL_LOOP"] = BASE_LOOP[0]
+    return env
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -155,9 +166,11 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--long-tokens", type=int, default=16384)
     p.add_argument("--base", default="afea600", help="the commit whose assay_openai is the old path ('' for none)")
+    p.add_argument("--base-loop", default="asyncio", help="the event loop of the old path: asyncio or uvloop")
     p.add_argument("--parts", default="abc")
     p.add_argument("--c-runs", default="s128,s512,w512", help="(c): s|w (streamed or whole) and concurrency")
     args = p.parse_args()
+    BASE_LOOP[0] = args.base_loop
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         paths: dict = {"old": old_plugin(args.base, tmp)} if args.base else {}

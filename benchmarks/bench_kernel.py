@@ -63,6 +63,7 @@ ONE_ANSWER = r"""
 import sys, time, anyio
 from assay.api import GenerateRequest, ModelConfig
 from assay_openai.model import OpenAIModel
+from assay.evaluate import _run_async
 
 class Run:
     def emit(self, event): self.last = event
@@ -78,7 +79,7 @@ async def main():
     await m.aclose()
     print(c, len(run.last.chunk_times), len(r.output))
 
-anyio.run(main)
+_run_async(main)  # on the event loop of eval runs (uvloop's when installed; ASSAY_EVAL_LOOP=asyncio)
 """
 
 

@@ -8,6 +8,7 @@ group (one write), so after a ``kill -9`` a sample is either done or not started
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import sys
 import time
@@ -263,9 +264,21 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 def _run_async(*args: Any) -> None:
     try:
-        anyio.run(*args)
+        anyio.run(*args, backend_options={"loop_factory": _loop_factory()})
     except BaseExceptionGroup as group:
         raise _unwrap(group) from None
+
+
+def _loop_factory() -> Any:
+    """uvloop's event loop when installed (less CPU per network read: a streamed answer wakes the loop per chunk),
+    else asyncio's (None); ``ASSAY_EVAL_LOOP=asyncio`` forces asyncio's."""
+    if os.environ.get("ASSAY_EVAL_LOOP", "uvloop") == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:  # not installed (Windows): asyncio's
+        return None
+    return uvloop.new_event_loop
 
 
 def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHost | None = None) -> dict[str, Any]:

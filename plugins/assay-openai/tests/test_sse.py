@@ -117,3 +117,39 @@ def test_feed_array_takes_the_common_read_only(read, expected):
     after = SSEParser()
     after.feed(b'data: {"a"')  # a partial event waiting: never the fast path
     assert after.feed_array(b'data: {"a":1}\n\n') is None
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        (b'data: {"a":1}\n\n', b'{"a":1}'),
+        (b'data: {"a":"x\\ny"}\n\n', b'{"a":"x\\ny"}'),  # an escaped newline inside the JSON is no line end
+        (b'data: {"a":1}\n\ndata: {"b":2}\n\n', None),  # two events: feed_array's
+        (b'data: {"a":1}\n\ndata: [DONE]\n\n', None),
+        (b"data: [DONE]\n\n", None),
+        (b'data: {"a":1}\ndata: {"b":2}\n\n', None),  # one event of two data lines
+        (b'data: {"a":1}\n\n\n', None),  # an empty line more
+        (b'data: {"a":1}\r\n\r\n', None),
+        (b'data: {"a":1}\n', None),  # not ended yet
+        (b'data: {"a":1}\r\n', None),
+        (b": ping\n\n", None),
+        (b'event: error\ndata: {"b":2}\n\n', None),
+        (b'data:{"a":1}\n\n', None),  # no space after the colon: left to feed()
+        (b'data: {"a":1}\r\n\n', None),
+        (b"", None),
+        (b"\n", None),
+        (b"\n\n", None),
+    ],
+)
+def test_feed_one_takes_one_whole_event_only(read, expected):
+    parser = SSEParser()
+    assert parser.feed_one(read) == expected
+    assert parser.pending() == b""  # untouched either way
+    if expected is not None:
+        assert SSEParser().feed(read) == [(b"", expected)]
+    after = SSEParser()
+    after.feed(b'data: {"a"')  # a partial event waiting: never the fast path
+    assert after.feed_one(b'data: {"a":1}\n\n') is None
+    cr = SSEParser()
+    cr.feed(b'data: {"a":1}\r\n\r')  # a CRLF split across reads: the LF that follows is the old event's
+    assert cr.feed_one(b'\ndata: {"a":1}\n\n') is None

@@ -257,11 +257,13 @@ class EventStream:
         if timed.first_byte is None:
             timed.first_byte = t
         error_event = False
-        fast = self.parser.feed_array(data)
-        if fast is not None:  # the common read: all its events decoded by one call
+        payloads = None  # (found again from data if an error event needs its text)
+        one = self.parser.feed_one(data)
+        if one is not None:  # a quiet stream's read: one event
+            chunks = [decode_chunk(one)]
+        elif (fast := self.parser.feed_array(data)) is not None:  # whole events: all decoded by one call
             array, self.done = fast
             chunks = decode_chunks(array)
-            payloads = None  # (found again from data if an error event needs its text)
         else:
             chunks = []
             payloads = []

@@ -66,6 +66,24 @@ class SSEParser:
                 out.append(parsed)
         return out
 
+    def feed_one(self, chunk: bytes) -> bytes | None:
+        """The data of a read that is one whole one-line event with a JSON object as its data
+        (``data: {...}\n\n``, a quiet stream's common read: one chunk per read), or None (then call
+        :meth:`feed_array` or :meth:`feed` with the same bytes). The same data :meth:`feed` gives; the
+        parser's state is left as it was (empty).
+        """
+        end = len(chunk) - 2  # the first LF is the last but one byte, and the last byte is LF: "\n\n"
+        if (
+            self._buf
+            or self._cr
+            or chunk.find(b"\n") != end
+            or chunk[-1] != 10
+            or chunk.find(b"\r") != -1  # (find: cheaper than `in` on bytes)
+            or not chunk.startswith(b"data: {")
+        ):
+            return None
+        return chunk[6:end]
+
     def feed_array(self, chunk: bytes) -> tuple[bytes, bool] | None:
         """The common read as one JSON array, or None (then call :meth:`feed` with the same bytes).
 

@@ -1,0 +1,133 @@
+"""Cost of one network read of a streamed eval answer, one chunk per read (issue 18, target (b)).
+
+A lock-step server sends the next SSE chunk only after the client's ``data_received`` has returned (the client
+writes one byte to a FIFO after each read), so every read holds exactly one chunk, as on a quiet machine where
+the client keeps up with the server, whatever the load. The client is ``OpenAIModel.generate`` on the event
+loop of eval runs (``ASSAY_EVAL_LOOP``), one streamed answer of N chunks. Reported: CPU ms of that request and,
+with ``--callgrind``, user-space instructions per read: (instructions at N=2112 - at N=64) / 2048, which do not
+depend on the machine's load (valgrind must be installed). Both include the FIFO write per read (the same for
+every path). ``--base <commit>``: that commit's assay_openai too, on ``--base-loop``. Usage:
+    python benchmarks/bench_stream_reads.py [--tokens 16384] [--callgrind] [--base e9331af]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_kernel import env_for, old_plugin
+
+SERVER = r"""
+import socket, sys
+n, fifo = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(1)
+print(f"http://127.0.0.1:{s.getsockname()[1]}/v1", flush=True)
+sig = open(fifo, "rb", buffering=0)
+def chunk(d): return b"%x\r\n%s\r\n" % (len(d), d)
+pre = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+one = chunk(pre + b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n')
+tail = (chunk(pre + b'"delta":{},"finish_reason":"length"}]}\n\n') + chunk(b'data: {"choices":[],"usage":'
+        b'{"prompt_tokens":1,"completion_tokens":%d}}\n\n' % n) + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
+c, _ = s.accept(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+buf = b""
+while b"\r\n\r\n" not in buf or len(buf.partition(b"\r\n\r\n")[2]) < int(
+        buf.lower().split(b"content-length:")[1].split(b"\r\n")[0]):
+    d = c.recv(65536)
+    if not d: sys.exit(0)
+    buf += d
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+for _ in range(n):
+    if not sig.read(1): sys.exit(0)
+    c.sendall(one)
+sig.read(1)
+c.sendall(tail)
+c.recv(1)
+"""
+
+CLIENT = r"""
+import os, sys, time
+from assay.api import GenerateRequest, ModelConfig
+from assay.evaluate import _run_async
+from assay_openai import lean
+from assay_openai.model import OpenAIModel
+url, fifo = sys.argv[1], sys.argv[2]
+fd = os.open(fifo, os.O_WRONLY)
+orig = lean._Conn.data_received
+def data_received(self, data, orig=orig, write=os.write, fd=fd):
+    orig(self, data)
+    write(fd, b"x")  # the server may send the next chunk
+lean._Conn.data_received = data_received
+class Run:
+    def emit(self, event): self.last = event
+async def main():
+    run = Run()
+    m = OpenAIModel(ModelConfig(model="m", api_url=url, stream=True), run)
+    req = GenerateRequest(sample_id="s/1", messages=[{"role": "user", "content": "x"}])
+    c0 = time.process_time()
+    await m.generate(req)
+    cpu = time.process_time() - c0
+    await m.aclose()
+    times = run.last.chunk_times
+    print(cpu, len(times), len(set(times)))
+_run_async(main)
+"""
+
+
+def one(tmp: Path, n: int, env: dict, callgrind: bool) -> tuple[float, int, int | None]:
+    """(CPU s of the request, distinct chunk times, instructions or None) of one answer of n chunks."""
+    fifo = tmp / f"fifo-{os.getpid()}-{n}"
+    os.mkfifo(fifo)
+    srv = subprocess.Popen([sys.executable, "-c", SERVER, str(n), str(fifo)], stdout=subprocess.PIPE, text=True)
+    try:
+        url = srv.stdout.readline().strip()
+        cmd = [sys.executable, "-c", CLIENT, url, str(fifo)]
+        if callgrind:
+            cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        cpu, chunks, distinct = out.stdout.split()
+        assert int(chunks) == n == int(distinct), out.stdout  # one read per chunk
+        m = re.search(r"Collected : (\d+)", out.stderr)
+        return float(cpu), int(distinct), int(m.group(1)) if m else None
+    finally:
+        srv.kill()
+        srv.wait()
+        fifo.unlink()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--tokens", type=int, default=16384)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--callgrind", action="store_true")
+    p.add_argument("--base", default="", help="also measure this commit's assay_openai")
+    p.add_argument("--base-loop", default="asyncio")
+    p.add_argument("--loops", default="uvloop,asyncio", help="the event loops of the working tree to measure")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        arms = [(f"new {loop}", env_for(None) | {"ASSAY_EVAL_LOOP": loop}) for loop in args.loops.split(",")]
+        if args.base:
+            arms.append(
+                (f"old {args.base_loop}", env_for(old_plugin(args.base, tmp)) | {"ASSAY_EVAL_LOOP": args.base_loop})
+            )
+        result: dict = {"command": " ".join(["python", "benchmarks/bench_stream_reads.py", *sys.argv[1:]])}
+        for name, env in arms:
+            cpus = sorted(one(tmp, args.tokens, env, False)[0] for _ in range(args.repeat))
+            row = {"tokens": args.tokens, "cpu_ms_median": round(1000 * cpus[len(cpus) // 2], 1)}
+            if args.callgrind:
+                lo, hi = one(tmp, 64, env, True)[2], one(tmp, 2112, env, True)[2]
+                row["instructions_per_read"] = round((hi - lo) / 2048)
+            result[name] = row
+            print(json.dumps({name: row}), flush=True)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
