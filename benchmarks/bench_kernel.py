@@ -67,7 +67,10 @@ ONE_ANSWER = r"""
 import sys, time, anyio
 from assay.api import GenerateRequest, ModelConfig
 from assay_openai.model import OpenAIModel
-from assay.evaluate import _run_async
+try:
+    from assay.evaluate import run_async
+except ImportError:  # a base commit from before its rename
+    from assay.evaluate import _run_async as run_async
 
 class Run:
     def emit(self, event): self.last = event
@@ -83,7 +86,7 @@ async def main():
     await m.aclose()
     print(c, len(run.last.chunk_times), len(r.output))
 
-_run_async(main)  # on the event loop of eval runs (uvloop's when installed; ASSAY_EVAL_LOOP=asyncio)
+run_async(main)  # on the event loop of eval runs (uvloop's when installed; ASSAY_EVAL_LOOP=asyncio)
 """
 
 

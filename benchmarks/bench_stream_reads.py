@@ -54,7 +54,10 @@ c.recv(1)
 CLIENT = r"""
 import os, sys, time
 from assay.api import GenerateRequest, ModelConfig
-from assay.evaluate import _run_async
+try:
+    from assay.evaluate import run_async
+except ImportError:  # a base commit from before its rename
+    from assay.evaluate import _run_async as run_async
 from assay_openai import lean
 from assay_openai.model import OpenAIModel
 url, fifo = sys.argv[1], sys.argv[2]
@@ -76,7 +79,7 @@ async def main():
     await m.aclose()
     times = run.last.chunk_times
     print(cpu, len(times), len(set(times)))
-_run_async(main)
+run_async(main)
 """
 
 

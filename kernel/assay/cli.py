@@ -241,9 +241,9 @@ def _status_of(report: dict[str, Any]) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .log import log_path
-    from .report import build_report, outcome, render
+    from .report import build_report, format_writer, outcome, render
 
-    writer = _file_writer(args.format)
+    writer = format_writer(args.format)
     folded: dict[str, Any] | None = {} if writer is not None else None  # its fold, made in the report's read
     report = build_report(args.run, folded=folded)
     code, message = outcome(report, log_path(args.run))
@@ -282,21 +282,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if message:
         print(message, file=sys.stderr)
     return code
-
-
-def _file_writer(fmt: str) -> Any:
-    """The reporter that writes ``--format`` files (html...); None for the built-in formats."""
-    if fmt in ("table", "json", "markdown", "csv"):
-        return None
-    from .report import file_writer
-
-    writer = file_writer(fmt)
-    if writer is None:
-        hint = " (pip install assay-report-html)" if fmt == "html" else ""
-        raise AssayError(
-            f"no installed reporter writes --format {fmt!r}{hint}; table, json, markdown and csv are built in"
-        )
-    return writer
 
 
 def _shown(path: Any) -> str:

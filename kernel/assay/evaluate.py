@@ -82,7 +82,7 @@ def _sum_usage(usages: list[Usage | None]) -> Usage | None:
     )
 
 
-async def _generate_one(
+async def generate_one(
     sample: SampleLoaded,
     model: Model,
     cfg: TaskConfig,
@@ -184,7 +184,7 @@ async def _generate_all(
         nonlocal sent
         for sample in samples:  # no await inside next(): the workers never run it at the same time
             sent += 1
-            await _generate_one(sample, model, cfg, run, scoring, model_name, watch)
+            await generate_one(sample, model, cfg, run, scoring, model_name, watch)
             progress.advance()
         progress.set_total(sent)  # every sample was handed out
 
@@ -262,7 +262,7 @@ def _unwrap(exc: BaseException) -> BaseException:
     return exc
 
 
-def _run_async(*args: Any) -> None:
+def run_async(*args: Any) -> None:
     try:
         anyio.run(*args, backend_options={"loop_factory": _loop_factory()})
     except BaseExceptionGroup as group:
@@ -305,7 +305,7 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
         # with their number (the first batch is read now, so a bad file fails before a model is opened)
         pending = LoadedStream(run, load_samples(cfg, plugins, generative)) if generative else None
         run.flush()
-        _run_async(_evaluate, cfg, plugins, run, pending, driven)
+        run_async(_evaluate, cfg, plugins, run, pending, driven)
     return life.report  # type: ignore[return-value]
 
 

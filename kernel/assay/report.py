@@ -263,6 +263,22 @@ def file_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
     return None
 
 
+def format_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
+    """The reporter that writes ``--format fmt`` files (html...), None for the built-in formats; an
+    AssayError naming the format when no installed reporter writes it."""
+    if fmt in ("table", "json", "markdown", "csv"):
+        return None
+    writer = file_writer(fmt, plugins)
+    if writer is None:
+        from .api import AssayError
+
+        hint = " (pip install assay-report-html)" if fmt == "html" else ""
+        raise AssayError(
+            f"no installed reporter writes --format {fmt!r}{hint}; table, json, markdown and csv are built in"
+        )
+    return writer
+
+
 def write_files(
     run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None, folded: dict[str, Any] | None = None
 ) -> list[Path]:

@@ -20,7 +20,7 @@ from .log import existing_log, iter_events
 from .plugins import PluginHost, host
 from .redact import strip_redacted, visible
 from .run import Run, host_facts
-from .evaluate import _evaluate, _run_async
+from .evaluate import _evaluate, run_async
 from .loading import is_self_driven, load_samples, open_benchmarks
 from .scoring import Scoring, open_judge
 
@@ -138,9 +138,9 @@ def run_resume(
         )
         if to_score:  # verdicts already logged are reused, never asked again
             pairs = [(state.loaded[sid], state.generated[sid]) for sid in to_score]
-            _run_async(_score_all, cfg, plugins, run, pairs, open_judge(cfg, plugins, run, reuse=state.judged), None)
+            run_async(_score_all, cfg, plugins, run, pairs, open_judge(cfg, plugins, run, reuse=state.judged), None)
         if to_generate or driven:
-            _run_async(_evaluate, cfg, plugins, run, to_generate, driven, state.judged)
+            run_async(_evaluate, cfg, plugins, run, to_generate, driven, state.judged)
     return life.report  # type: ignore[return-value]
 
 
@@ -251,5 +251,5 @@ def run_rescore(
             judge = open_judge(
                 cfg, plugins, run, reuse=None if rejudge else state.judged, reuse_from=str(path.parent), call=rejudge
             )
-            _run_async(_score_all, cfg, plugins, run, deferred, judge, scorers)
+            run_async(_score_all, cfg, plugins, run, deferred, judge, scorers)
     return life.report  # type: ignore[return-value]

@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 import pytest
-from assay.evaluate import _loop_factory, _run_async
+from assay.evaluate import _loop_factory, run_async
 
 
 async def _loop_type(out: list) -> None:
@@ -15,7 +15,7 @@ async def _loop_type(out: list) -> None:
 
 def _run_loop_type() -> str:
     out: list = []
-    _run_async(_loop_type, out)
+    run_async(_loop_type, out)
     return out[0]
 
 

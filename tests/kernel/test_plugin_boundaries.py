@@ -179,6 +179,8 @@ def check_module(path: Path, own: Dist, owners: dict[str, Dist], shown: Path) ->
 def violations(repo: Path) -> list[str]:
     dists = distributions(repo)
     owners = {pkg: d for d in dists for pkg in d.packages}
+    # the kernel's API is every module of it, but not its private names (assay.evaluate._helper)
+    owners.setdefault("assay", Dist("assay", repo, {"assay"}, set(), shared=True))
     problems: list[str] = []
     for dist in dists:
         for path in sorted((dist.root / "src").rglob("*.py")):
@@ -270,12 +272,17 @@ def tree(tmp_path: Path) -> Path:
     )
     lonely = _plugin(tmp_path, "lonely", ["assay"])
     _write(lonely / "m.py", "from lib import thing\n")  # (c) lib is not a dependency of lonely
+    # the kernel: any module, no private name, and listed as a dependency
+    _write(lonely / "k.py", "from assay.evaluate import run_eval\nfrom assay.evaluate import _run_async\n")
+    _write(lib / "k.py", "import assay.log\n")
     return tmp_path
 
 
 def test_the_checker_names_each_violation_by_file_and_line(tree: Path):
     bad = "plugins/user/src/user/bad.py"
     assert violations(tree) == [
+        "plugins/lib/src/lib/k.py:1: import assay.log: lib does not list assay in [project].dependencies",
+        "plugins/lonely/src/lonely/k.py:2: from assay.evaluate import _run_async: _run_async is private to assay",
         "plugins/lonely/src/lonely/m.py:1: from lib import thing: lonely does not list lib in [project].dependencies",
         f"{bad}:1: import api.runner: api.runner is not public API of api (its pyproject's [tool.assay] declares "
         "['api.wire'])",

@@ -217,9 +217,9 @@ def run_arena(args: argparse.Namespace) -> int:
                 settings.update(models=labels, run_ids=[r["run_id"] for r in runs], pairs_prompts=differ)
                 life.start(kind="arena", config=cfg.to_dict(), resolved={"arena": settings}, seed=cfg.seed)
                 print(f"arena: {len(labels)} models, {len(battles)} battles (2 games each)", file=sys.stderr)
-            from assay.evaluate import _run_async
+            from assay.evaluate import run_async
 
-            _run_async(_judge_all, cfg, plugins, life.run, todo, reuse)
+            run_async(_judge_all, cfg, plugins, life.run, todo, reuse)
         except BaseException as exc:
             try:
                 exc.assay_resume = f"assay arena --resume {shlex.quote(str(life.run_dir))}"  # type: ignore[attr-defined]

@@ -11,14 +11,14 @@ from typing import Any
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from assay.api import AssayError
-    from assay.cli import _file_writer
     from assay.redact import json_inert, visible
+    from assay.report import format_writer
 
     from .compare import compare, render
 
     if args.format in ("markdown", "csv"):
         raise AssayError(f"assay compare has no --format {args.format}: table, json or a file reporter's (html)")
-    writer = _file_writer(args.format)
+    writer = format_writer(args.format)
     result = compare(args.runs, resamples=args.resamples, seed=args.seed)
     if writer is not None:
         out = Path(args.output or f"compare.{args.format}")

@@ -213,7 +213,7 @@ class EvalWorker:
         return time.time()
 
     async def run_shard(self, samples: list[Any]) -> list[list[Any]]:
-        from assay.evaluate import _generate_one
+        from assay.evaluate import generate_one
 
         renice(self.nice)  # (Linux: a thread's own; Ray runs an async actor's methods on a thread of its own)
         if self.sem is None:
@@ -224,7 +224,7 @@ class EvalWorker:
             assert self.sem is not None
             async with self.sem:
                 _groups.set(per_sample[i])  # this task's own context
-                await _generate_one(
+                await generate_one(
                     sample, self.model, self.cfg, self.sink, self.scoring, self.cfg.model_name, self.watch
                 )
 
