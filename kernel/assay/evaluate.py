@@ -360,6 +360,3 @@ class LoadedStream:
             batch, self._batch = self._batch, []
             yield from batch
             self._batch = self._next_batch()
-
-
-# names that lived here before the split, for code written against them (resolved on first use: no cycle)

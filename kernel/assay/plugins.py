@@ -9,6 +9,7 @@ one; the others work. Registries are filled lazily, one hook at a time, on first
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import os
@@ -47,19 +48,12 @@ _MISSING: Any = object()
 _HOOKABLE = (types.FunctionType, types.MethodType, staticmethod, classmethod)
 
 
+@functools.cache
 def _specs() -> dict[str, list[str]]:
     """Each hookspec's parameter names, by hook name (computed once)."""
-    global _SPECS
-    if _SPECS is None:
-        _SPECS = {
-            n: list(inspect.signature(getattr(hookspecs, n)).parameters)
-            for n in dir(hookspecs)
-            if n.startswith("assay_")
-        }
-    return _SPECS
-
-
-_SPECS: dict[str, list[str]] | None = None
+    return {
+        n: list(inspect.signature(getattr(hookspecs, n)).parameters) for n in dir(hookspecs) if n.startswith("assay_")
+    }
 
 
 class _Manager(pluggy.PluginManager):

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from .api import AssayError
 from .log import LogCorrupted, existing_log, log_path
 from .plugins import PluginHost, host
 
@@ -243,8 +244,6 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
     except OSError as exc:
         from contextlib import suppress
 
-        from .api import AssayError
-
         with suppress(OSError):
             tmp.unlink(missing_ok=True)
 
@@ -270,8 +269,6 @@ def format_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
         return None
     writer = file_writer(fmt, plugins)
     if writer is None:
-        from .api import AssayError
-
         hint = " (pip install assay-report-html)" if fmt == "html" else ""
         raise AssayError(
             f"no installed reporter writes --format {fmt!r}{hint}; table, json, markdown and csv are built in"
@@ -323,8 +320,6 @@ def table(
             None,
         )
         if got is None:
-            from .api import AssayError
-
             raise AssayError(
                 f"no reporter of this {report.get('kind')} run gives a table for --format markdown or csv: "
                 "use --format table or json"
