@@ -241,7 +241,7 @@ def _status_of(report: dict[str, Any]) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .log import log_path
-    from .report import build_report, format_writer, outcome, render
+    from .report import build_report, format_writer, outcome, render, write_file
 
     writer = format_writer(args.format)
     folded: dict[str, Any] | None = {} if writer is not None else None  # its fold, made in the report's read
@@ -253,8 +253,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from pathlib import Path
 
         out = Path(args.output) if args.output else log_path(args.run).parent / f"report.{args.format}"
-        more = {"folded": folded[writer.name]} if folded and writer.name in folded else {}
-        print(f"wrote {_shown(writer.obj.write(report, log_path(args.run), out, **more))}")
+        print(f"wrote {_shown(write_file(writer, report, out, log_path(args.run), folded))}")
     elif args.format in ("markdown", "csv"):
         from .report import render_text_table
 

@@ -276,6 +276,13 @@ def format_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
     return writer
 
 
+def write_file(entry: Any, report: dict[str, Any], out: Path, log: Path, folded: dict[str, Any] | None) -> Path:
+    """``entry``'s reporter writes ``out``, handed its fold when :func:`build_report`'s read made it
+    (``folded``, by reporter name: ``write(..., folded=...)``); otherwise it reads the log itself."""
+    more = {"folded": folded[entry.name]} if folded and entry.name in folded else {}
+    return entry.obj.write(report, log, out, **more)
+
+
 def write_files(
     run_dir: Path, report: dict[str, Any], plugins: PluginHost | None = None, folded: dict[str, Any] | None = None
 ) -> list[Path]:
@@ -290,8 +297,7 @@ def write_files(
     for name, entry in (plugins or host()).reporters().items():
         for fmt in sorted(entry.options.get("formats") or ()):
             try:
-                more = {"folded": folded[name]} if folded and name in folded else {}
-                written.append(entry.obj.write(report, log_path(run_dir), run_dir / f"report.{fmt}", **more))
+                written.append(write_file(entry, report, run_dir / f"report.{fmt}", log_path(run_dir), folded))
             except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
                 print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
     return written
