@@ -72,108 +72,22 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false", default=None)
     p.add_argument("--executor", help="where generation runs: local (default) or an installed executor (ray)")
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto", "workers": 4}')
-    add_ray_address_argument(p)
-    add_judge_arguments(p)
-    add_tracker_arguments(p)
 
 
-def add_ray_address_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--ray-address",
-        metavar="auto|ray://HOST:PORT|HOST:PORT",
-        help="run on the Ray cluster at this address (assay-ray): implies --executor ray",
-    )
-
-
-def executor_flags(args: argparse.Namespace, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``executor`` and ``executor_args`` from --executor, --executor-args and --ray-address (the
-    shorthand of ``--executor ray --executor-args address=...``, merged into the other executor args)."""
-    from .config import parse_json_arg
-
-    executor = args.executor
-    given = parse_json_arg(args.executor_args, "--executor-args") or None
-    address = getattr(args, "ray_address", None)
-    if address is None:
-        return {"executor": executor, "executor_args": given}
-    if executor not in (None, "ray"):
-        raise AssayError(f"--ray-address runs on the ray executor: it cannot go with --executor {executor}")
-    merged = dict(given if given is not None else (base or {}).get("executor_args") or {})
-    if given and "address" in given and given["address"] != address:
-        raise AssayError("the Ray address is given twice (--ray-address and --executor-args address=...): give it once")
-    merged["address"] = address
-    return {"executor": "ray", "executor_args": merged}
-
-
-def add_judge_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--judge-strategy", choices=["auto", "rule", "llm", "llm_recall"], help="when to ask a judge")
-    p.add_argument(
-        "--judge-model-args",
-        help='JSON: {"model_id": ..., "api_url": ..., "api_key": ..., "generation_config": {...}} or a list of them',
-    )
-    p.add_argument("--judge-worker-num", type=int, help="concurrent judge calls (default 1)")
-    p.add_argument("--judge-aggregation", choices=["mean", "majority", "all_agree"], help="several judges: combine")
-    p.add_argument("--judge-min-valid", type=int, help="several judges: valid verdicts needed (default 1)")
-
-
-# experiment trackers (EvalScope's --visualizer): each is the plugin of that name, on when $ASSAY_TRACKERS names it
-TRACKERS = {"wandb": "assay-wandb", "swanlab": "assay-swanlab", "mlflow": "assay-mlflow"}
-
-
-def add_tracker_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--visualizer",
-        nargs="+",
-        choices=sorted(TRACKERS),
-        metavar="TRACKER",
-        help="log the run to experiment trackers: wandb, swanlab, mlflow (adds them to $ASSAY_TRACKERS)",
-    )
-    p.add_argument("--wandb-api-key", help="W&B key (never logged; prefer $WANDB_API_KEY); implies --visualizer wandb")
-    p.add_argument(
-        "--swanlab-api-key",
-        help="SwanLab key, or 'local' for its local mode (never logged; prefer $SWANLAB_API_KEY); implies --visualizer swanlab",
-    )
-
-
-def switch_on_trackers(args: argparse.Namespace) -> None:
-    """``--visualizer`` (and the key flags) as ``$ASSAY_TRACKERS`` and the trackers' own variables."""
-    names = list(getattr(args, "visualizer", None) or [])
-    keys = {"wandb": getattr(args, "wandb_api_key", None), "swanlab": getattr(args, "swanlab_api_key", None)}
-    if not names and not any(keys.values()):
-        return
+def add_options(command: str, parser: argparse.ArgumentParser) -> None:
+    """The installed plugins' flags of ``command`` (``assay_options``): a plugin's command calls it to take
+    the flags other plugins offer it (``assay perf``: ``--ray-address``, ``--visualizer``)."""
     from .plugins import host
-    from .redact import remember
 
-    remember({"wandb_api_key": keys["wandb"], "swanlab_api_key": keys["swanlab"]})
-    if keys["wandb"]:
-        os.environ["WANDB_API_KEY"] = keys["wandb"]
-    if keys["swanlab"] == "local":
-        os.environ["SWANLAB_MODE"] = "local"
-    elif keys["swanlab"]:
-        os.environ["SWANLAB_API_KEY"] = keys["swanlab"]
-    names += [n for n, k in keys.items() if k and n not in names]
-    loaded = {p.name for p in host().loaded}
-    for name in names:
-        if name not in loaded:
-            raise AssayError(
-                f"--visualizer {name}: the {TRACKERS[name]} distribution is not installed: pip install {TRACKERS[name]}"
-            )
-    on = [t.strip() for t in os.environ.get("ASSAY_TRACKERS", "").split(",") if t.strip()]
-    os.environ["ASSAY_TRACKERS"] = ",".join(dict.fromkeys(on + names))
+    host().add_options(command, parser)
 
 
-def judge_flags(args: argparse.Namespace) -> dict[str, Any]:
-    from .plugins import judges
+def option_values(command: str, args: argparse.Namespace, config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The settings the plugins' flags of ``command`` give (``assay_option_values``); ``config``: the settings
+    so far, which they may read."""
+    from .plugins import host
 
-    judge_args = args.judge_model_args
-    if judge_args:  # parsed by the plugin that provides judges (assay-judge)
-        judge_args = judges("--judge-model-args").parse_args(judge_args)
-    return {
-        "judge_strategy": args.judge_strategy,
-        "judge_model_args": judge_args or None,
-        "judge_worker_num": args.judge_worker_num,
-        "judge_aggregation": args.judge_aggregation,
-        "judge_min_valid": args.judge_min_valid,
-    }
+    return host().option_values(command, args, config or {})
 
 
 def _number(text: str) -> int | float:
@@ -212,10 +126,11 @@ def config_from_args(args: argparse.Namespace) -> Any:
         "chat_template": args.chat_template,
         "ignore_errors": args.ignore_errors,
         "progress": args.progress,
-        **judge_flags(args),
-        **executor_flags(args, base),
+        "executor": args.executor,
+        "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
     base.update({k: v for k, v in flags.items() if v is not None})
+    base.update({k: v for k, v in option_values("eval", args, base).items() if v is not None})
     from .redact import remember
 
     remember(base)  # kept out of whatever this process prints
@@ -298,7 +213,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_key": args.api_key or os.environ.get("ASSAY_API_KEY"),
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
-        **judge_flags(args),
+        **option_values("resume", args),
         "executor": args.executor,
         "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
@@ -311,7 +226,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from .resume import run_rescore
     from .report import render
 
-    overrides = {k: v for k, v in judge_flags(args).items() if v is not None}
+    overrides = {k: v for k, v in option_values("rescore", args).items() if v is not None}
     if overrides and not args.rejudge:
         raise AssayError("judge settings are used only with --rejudge (rescore otherwise reuses the logged verdicts)")
     report = run_rescore(
@@ -407,8 +322,16 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.set_defaults(_commands=sub.choices)  # for the unknown-command message
     cli = Commands(sub)
 
+    def plugin_options(name: str) -> Callable[[argparse.ArgumentParser], None]:
+        def add(p: argparse.ArgumentParser) -> None:
+            if command in (None, name):  # only the parser about to be used (or all, for --help)
+                add_options(name, p)
+
+        return add
+
     ev = cli.command("eval", help="evaluate a model on benchmarks")(cmd_eval)
     ev.arguments(add_eval_arguments)
+    ev.arguments(plugin_options("eval"))
 
     rep = cli.command("report", help="print a run's report, folded from its log")(cmd_report)
 
@@ -428,7 +351,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--api-key", help="the key, if the server needs one (keys are never logged)")
         p.add_argument("--api-url", help="serve from another URL than the original run")
         p.add_argument("--eval-batch-size", type=int)
-        add_judge_arguments(p)
+        plugin_options("resume")(p)
         p.add_argument("--executor", help="finish on another executor than the run's own (e.g. local)")
         p.add_argument("--executor-args", help="the executor's options, in place of the run's (JSON or k=v)")
 
@@ -440,7 +363,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--scorers", nargs="+", help="scorer names (default: the samples' own)")
         p.add_argument("--work-dir", help="where the new run goes (default: the source's work dir)")
         p.add_argument("--rejudge", action="store_true", help="ask the judge again (default: reuse logged verdicts)")
-        add_judge_arguments(p)
+        plugin_options("rescore")(p)
 
     pl = cli.command("plugins", help="list installed plugin distributions and what they register")(cmd_plugins)
 
@@ -525,7 +448,6 @@ def main(argv: list[str] | None = None) -> int:
 
     install_signal_handlers()  # SIGTERM and SIGHUP end a run as Ctrl-C does
     try:
-        switch_on_trackers(args)
         return int(handler(args) or 0)
     except AssayError as exc:
         from .redact import scrub, visible

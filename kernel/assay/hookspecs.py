@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+
     from .api import RunContext
     from .cli import Commands
     from .events import Event
@@ -218,10 +220,9 @@ def assay_judge() -> Any:
     returns something wins (assay-judge returns ``"assay_judge.judge:Judge"``; a ``"module:attribute"`` is
     imported on first use). When none does, a run whose settings ask for a judge fails before its directory
     exists, naming the assay-judge distribution. The factory has ``check(cfg)`` (raise
-    :class:`assay.api.AssayError` on bad judge settings of a :class:`assay.config.TaskConfig`),
-    ``parse_args(text, flag)`` (``--judge-model-args``), ``Failed`` (the exception a judged scorer raises
-    when a sample cannot be judged: recorded as ``SampleFailed(stage="judge")``, its ``kind`` as
-    ``error_kind``), and ``factory(cfg, plugins, run, reuse=None, reuse_from=None, call=True)`` returns the
+    :class:`assay.api.AssayError` on bad judge settings of a :class:`assay.config.TaskConfig`), ``Failed``
+    (the exception a judged scorer raises when a sample cannot be judged: recorded as
+    ``SampleFailed(stage="judge")``, its ``kind`` as ``error_kind``), and ``factory(cfg, plugins, run, reuse=None, reuse_from=None, call=True)`` returns the
     run's judge: ``configured``, ``strategy``, ``view(scorer)`` (what a scorer receives) and
     ``async aclose()``. ``reuse`` holds the ``Judged`` events of the log (``assay resume``, ``rescore``),
     ``reuse_from`` the source run of a rescore, ``call=False`` forbids new judge calls.
@@ -269,6 +270,44 @@ def assay_commands(cli: Commands) -> None:
             @hello.arguments
             def _(parser):
                 parser.add_argument("--name", default="world")
+    """
+
+
+@hookspec
+def assay_options(command: str, parser: argparse.ArgumentParser) -> None:
+    """Add a plugin's flags to a command: the kernel's ``eval``, ``resume`` and ``rescore``, or a plugin's
+    command that asks for them with :func:`assay.cli.add_options` (``assay perf`` does).
+
+    ``command`` is the command's name; add flags only to the commands they serve. Called while the parser is
+    built (``assay eval --help`` too): import nothing heavy here. A flag whose plugin is not installed is
+    simply absent. Pair it with ``assay_option_values``, which turns the flags into settings.
+
+    Example::
+
+        @hookimpl
+        def assay_options(command, parser):
+            if command == "eval":
+                parser.add_argument("--my-level", type=int, help="how hard to try")
+    """
+
+
+@hookspec
+def assay_option_values(command: str, args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any] | None:
+    """Turn a plugin's flags (added by ``assay_options``) into settings, when the command runs.
+
+    ``args`` is the parsed command line; ``config`` the settings so far (for ``eval``: the ``--config`` file's
+    keys under the kernel's flags; read it, do not change it). Return the :class:`assay.config.TaskConfig` keys
+    the flags set (a ``None`` value: not given), or ``None``; later plugins' keys win. The kernel calls it for
+    ``eval``, ``resume`` and ``rescore``; a plugin command calls :func:`assay.cli.option_values`. It may also
+    apply what a flag stands for in the process (an environment variable such as ``$ASSAY_TRACKERS``), and
+    raise :class:`assay.api.AssayError` for flags that contradict each other.
+
+    Example::
+
+        @hookimpl
+        def assay_option_values(command, args, config):
+            if command == "eval" and args.my_level is not None:
+                return {"model_args": {**(config.get("model_args") or {}), "level": args.my_level}}
     """
 
 

@@ -485,6 +485,23 @@ class PluginHost:
                 self.commands[command] = impl.plugin_name
                 self.command_help[command] = getattr(choices[command], "description", None) or ""
 
+    def add_options(self, command: str, parser: Any) -> None:
+        """The plugins' flags of ``command`` (``assay_options``): one that raises is reported, the others stand."""
+        given = {"command": command, "parser": parser}
+        for impl in reversed(self.pm.hook.assay_options.get_hookimpls()):
+            try:
+                impl.function(**{a: given[a] for a in impl.argnames})  # it may take fewer parameters
+            except Exception as exc:  # noqa: BLE001
+                self._fail(impl.plugin_name, self._dist_of(impl.plugin_name), "assay_options", exc)
+
+    def option_values(self, command: str, args: Any, config: dict[str, Any]) -> dict[str, Any]:
+        """The settings the plugins' flags of ``command`` give (``assay_option_values``), merged in call order."""
+        out: dict[str, Any] = {}
+        given = {"command": command, "args": args, "config": config}
+        for impl in reversed(self.pm.hook.assay_option_values.get_hookimpls()):
+            out.update(impl.function(**{a: given[a] for a in impl.argnames}) or {})
+        return out
+
     def observers(self) -> list[Observer]:
         """The ``assay_event`` implementations, in call order, with the plugin each belongs to."""
         return [

@@ -1,5 +1,6 @@
 """`--visualizer` and the trackers' key flags (EvalScope's) become $ASSAY_TRACKERS and the trackers'
-own variables, through the real parser of `assay eval` / `assay perf`; keys are remembered as secrets."""
+own variables, through the real parser of `assay eval` / `assay perf` and the tracker plugins' flag hooks
+(``assay_option_values``); keys are remembered as secrets."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import os
 
 import pytest
 
-from assay.api import AssayError
-from assay.cli import build_parser, switch_on_trackers
+from assay import plugins
+from assay.cli import build_parser, option_values
 from assay.plugins import host
 from assay.redact import scrub
 
@@ -18,7 +19,7 @@ _BEFORE = {k: os.environ.get(k) for k in _SWITCHES}
 
 @pytest.fixture
 def env():
-    """switch_on_trackers sets os.environ: the whole environment is put back after each test (else the
+    """the trackers' hooks set os.environ: the whole environment is put back after each test (else the
     trackers it switched on would log every later in-process run of the session)."""
     saved = dict(os.environ)
     for k in _SWITCHES:
@@ -37,7 +38,7 @@ def _loaded(*names: str) -> None:
 def test_visualizer_adds_to_assay_trackers(env):
     _loaded("wandb", "mlflow")
     os.environ["ASSAY_TRACKERS"] = "mlflow"
-    switch_on_trackers(build_parser().parse_args(["eval", "--visualizer", "wandb", "mlflow"]))
+    option_values("eval", build_parser().parse_args(["eval", "--visualizer", "wandb", "mlflow"]))
     assert os.environ["ASSAY_TRACKERS"] == "mlflow,wandb"
 
 
@@ -54,7 +55,7 @@ def test_key_flags_imply_the_tracker_and_stay_secret(env):
             "local",
         ]
     )
-    switch_on_trackers(args)
+    option_values("perf", args)
     assert os.environ["ASSAY_TRACKERS"] == "wandb,swanlab"
     assert os.environ["WANDB_API_KEY"] == "wb-flag-key-0123456789" and os.environ["SWANLAB_MODE"] == "local"
     assert "SWANLAB_API_KEY" not in os.environ
@@ -62,18 +63,21 @@ def test_key_flags_imply_the_tracker_and_stay_secret(env):
 
 
 def test_nothing_asked_changes_nothing(env):
-    switch_on_trackers(build_parser().parse_args(["eval", "--datasets", "gsm8k"]))
+    option_values("eval", build_parser().parse_args(["eval", "--datasets", "gsm8k"]))
     assert "ASSAY_TRACKERS" not in os.environ
 
 
-def test_a_tracker_that_is_not_installed_is_named(env, monkeypatch):
-    # the host as it is where assay-wandb is not installed: its plugin not among the loaded ones
-    monkeypatch.setattr(host(), "loaded", [p for p in host().loaded if p.name != "wandb"])
-    with pytest.raises(
-        AssayError,
-        match=r"^--visualizer wandb: the assay-wandb distribution is not installed: pip install assay-wandb$",
-    ):
-        switch_on_trackers(build_parser().parse_args(["eval", "--visualizer", "wandb"]))
+def test_a_tracker_that_is_not_installed_is_no_choice(env, monkeypatch, capsys):
+    # the host as it is where assay-wandb is not installed (blocked in-process): --visualizer offers the others
+    _loaded("wandb", "swanlab", "mlflow")
+    without = plugins.PluginHost()
+    without.pm.set_blocked("wandb")
+    monkeypatch.setattr(plugins, "_host", without)
+    with pytest.raises(SystemExit) as exit_:
+        build_parser("eval").parse_args(["eval", "--visualizer", "wandb"])
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == "assay eval: error: argument --visualizer: invalid choice: 'wandb' (choose from 'mlflow', 'swanlab')"
     assert "ASSAY_TRACKERS" not in os.environ
 
 

@@ -25,7 +25,7 @@ def register(cli: Any) -> None:
 
     @arena.arguments
     def _(p: argparse.ArgumentParser) -> None:
-        from assay.cli import add_judge_arguments
+        from assay_judge import add_judge_arguments
 
         p.add_argument("runs", nargs="*", help="eval run directories (two or more, with --baseline one or more)")
         p.add_argument(
@@ -140,10 +140,9 @@ def plan(runs: list[dict[str, Any]], labels: list[str], pairs: str, baseline: in
 
 
 def run_arena(args: argparse.Namespace) -> int:
-    from assay.cli import judge_flags
     from assay.config import from_dict
     from assay.resume import config_from_log, read_log
-    from assay_judge import judge_specs
+    from assay_judge import judge_flags, judge_specs
     from assay.lifecycle import RunLifecycle
     from assay.plugins import host
     from assay.redact import remember

@@ -265,9 +265,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-dir", "--outputs-dir", dest="work_dir", default="./outputs")
     p.add_argument("--name", help="run directory name (default: a timestamped id)")
     p.add_argument("--quiet", action="store_true", help="print no tables")
-    from assay.cli import add_tracker_arguments
-
-    add_tracker_arguments(p)  # --visualizer wandb|swanlab|mlflow, as on assay eval
     p.add_argument("--executor", help="where the load runs: local (default) or ray (assay-ray)")
     p.add_argument(
         "--workers",
@@ -276,9 +273,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="load-generator processes (each its own event loop; one schedule, one log); with --executor ray: actors",
     )
     p.add_argument("--executor-args", help='JSON or k=v for the executor, e.g. {"address": "auto"}')
-    from assay.cli import add_ray_address_argument
+    from assay.cli import add_options
 
-    add_ray_address_argument(p)  # --ray-address: --executor ray on that cluster, as on assay eval
+    add_options("perf", p)  # other plugins' flags, as on assay eval: --ray-address (assay-ray), --visualizer
     p.add_argument(
         "--self-test",
         action="store_true",
@@ -385,9 +382,13 @@ def options_from_args(args: argparse.Namespace) -> Any:
 
 
 def _executor(args: argparse.Namespace) -> dict[str, Any]:
-    from assay.cli import executor_flags
+    """--executor and --executor-args, as the other plugins' flags of perf leave them (assay-ray's --ray-address);
+    those flags also switch on what they stand for (--visualizer: the trackers)."""
+    from assay.cli import option_values
+    from assay.config import parse_json_arg
 
-    chosen = executor_flags(args)
+    chosen = {"executor": args.executor, "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None}
+    chosen.update(option_values("perf", args, chosen))
     return {"executor": chosen["executor"] or "local", "executor_args": chosen["executor_args"] or {}}
 
 
@@ -468,7 +469,9 @@ def register_command(cli: Any) -> None:
     def cmd_perf(args: argparse.Namespace) -> int:
         if args.speed_benchmark:
             # handed to the command assay-transformers registers, through the kernel's CLI
-            from assay.cli import main
+            from assay.cli import main, option_values
+
+            option_values("perf", args)  # what the other plugins' flags switch on (--visualizer) holds for it too
 
             argv, ignored = speed_benchmark_argv(cmd_perf.parser, args)
             if ignored:

@@ -12,9 +12,42 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from typing import Any
 
 DEFAULT_INTERVAL = 2.0
+COMMANDS = frozenset({"eval", "perf"})  # the commands that take the trackers' flags
+_ORDER = ("wandb", "swanlab", "mlflow")  # as --visualizer's help lists them (EvalScope's); others after
+_KEY_FLAGS: dict[str, str] = {}  # tracker -> the dest of its key flag (--NAME-api-key)
+_VISUALIZER: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # parser -> its --visualizer
+
+
+def _ordered(names: Any) -> list[str]:
+    return sorted(names, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
+
+
+def add_options(parser: Any, name: str, key_help: str = "") -> None:
+    """Tracker ``name``'s flags on an argparse ``parser``: ``name`` among the choices of ``--visualizer`` (EvalScope's
+    switch, which every installed tracker shares: the first adds it) and, given ``key_help``, ``--NAME-api-key``."""
+    action = _VISUALIZER.get(parser)
+    if action is None:
+        action = _VISUALIZER[parser] = parser.add_argument("--visualizer", nargs="+", choices=[], metavar="TRACKER")
+    action.choices = sorted({*action.choices, name})
+    action.help = (
+        f"log the run to experiment trackers: {', '.join(_ordered(action.choices))} (adds them to $ASSAY_TRACKERS)"
+    )
+    if key_help:
+        _KEY_FLAGS[name] = parser.add_argument(f"--{name}-api-key", help=key_help).dest
+
+
+def switch_on(args: Any) -> None:
+    """Add to ``$ASSAY_TRACKERS`` the trackers that ``--visualizer`` names and those whose key flag is given.
+    Each tracker plugin calls it with the parsed flags; calls after the first change nothing."""
+    names = list(getattr(args, "visualizer", None) or [])
+    names += [n for n in _ordered(_KEY_FLAGS) if getattr(args, _KEY_FLAGS[n], None) and n not in names]
+    if names:
+        on = [t.strip() for t in os.environ.get("ASSAY_TRACKERS", "").split(",") if t.strip()]
+        os.environ["ASSAY_TRACKERS"] = ",".join(dict.fromkeys(on + names))
 
 
 def enabled(name: str) -> bool:
