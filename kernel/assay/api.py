@@ -34,7 +34,6 @@ __all__ = [
     "check_extra_args",
     "check_honoured",
     "did_you_mean",
-    "shuffled_choices",
 ]
 
 
@@ -182,16 +181,6 @@ def check_honoured(args: BenchmarkArgs, given: Mapping[str, Any], honours: Itera
                 f"dataset_args.{args.name}.{key}: {args.name} cannot honour {key!r}; "
                 f"of the benchmark-specific keys it honours {ok}"
             )
-
-
-def shuffled_choices(choices: list[Any], answer: int, seed: int, key: str) -> tuple[list[Any], int, list[int]]:
-    """A seeded permutation of ``choices`` (the same for the same seed and ``key``, e.g. the sample id):
-    the shuffled list, where the answer went, and ``order`` (``shuffled[i] = choices[order[i]]``)."""
-    import random
-
-    order = list(range(len(choices)))
-    random.Random(f"{seed}:{key}").shuffle(order)
-    return [choices[i] for i in order], order.index(answer), order
 
 
 class Benchmark(Protocol):

@@ -267,20 +267,6 @@ def iter_raw(
         yield from items
 
 
-def split_points(run: str | os.PathLike[str], parts: int) -> list[tuple[int, int]]:
-    """Cut a log into ``parts`` byte ranges that each begin at a line start."""
-    path = log_path(run)
-    size = path.stat().st_size
-    cuts = [0]
-    with open(path, "rb") as f:
-        for k in range(1, parts):
-            f.seek(max(cuts[-1], size * k // parts))
-            f.readline()  # to the start of the next line
-            cuts.append(min(size, f.tell()))
-    cuts.append(size)
-    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
-
-
 def _check_blank_lines(chunk: bytes, path: Path, first: int) -> None:
     for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
         if not line.strip():

@@ -136,15 +136,15 @@ def build_report(
         and not e.options.get("body")
         and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
     }
-    # the eval fold first: a damaged log is reported by it, with the line number
-    body = body_reporter(plugins)
-    if kind != "eval" and reporters:
-        body = None
+    # a run of another kind that has reporters is theirs alone; else the eval fold comes first (a damaged
+    # log is reported by it, with the line number)
+    theirs = kind != "eval" and bool(reporters)
+    body = None if theirs else body_reporter(plugins)
     joined = {n: e for n, e in reporters.items() if not e.options.get("benchmarks")}
     if folded is not None:
         joined.update((n, e) for n, e in plugins.reporters().items() if e.options.get("formats"))
     results, failed = _pass_folds(path, body, joined, workers)
-    if kind != "eval" and reporters:
+    if theirs:
         report: dict[str, Any] = {"kind": kind}
     elif body is not None:
         report = results.pop(None) if None in results else body.build(path, workers=workers)

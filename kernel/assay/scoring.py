@@ -10,13 +10,7 @@ from typing import Any
 import msgspec
 
 from . import filters
-from .events import (
-    Body,
-    Generated,
-    SampleFailed,
-    SampleLoaded,
-    Scored,
-)
+from .events import Body, Generated, SampleFailed, SampleLoaded, Scored
 from .failures import RunFailed
 from .plugins import PluginHost
 
@@ -52,9 +46,8 @@ class Scoring:
         self.override = override
         self.judge = judge  # for scorers with ``async def score(sample, generated, judge)`` (see assay_judge)
         self._filters: dict[str, list[Any]] = {}
-        # per sample, the same few scorer lists: what each needs is looked up once (issue 18)
-        self._judged: dict[tuple[str, ...], bool] = {}
-        self._blocking: dict[tuple[str, ...], bool] = {}
+        # per sample, the same few scorer lists: what each needs (judged, blocking) is looked up once (issue 18)
+        self._needs: dict[tuple[str, ...], tuple[bool, bool]] = {}
         self._scorers: dict[str, Any] = {}
 
     def _scorer(self, name: str) -> Any:
@@ -67,16 +60,25 @@ class Scoring:
         """Whether a judged scorer's exception is the judge's ``Failed``: a judge failure, not a scorer error."""
         return isinstance(exc, getattr(self.judge, "Failed", ()))
 
+    def _needs_of(self, sample: SampleLoaded) -> tuple[bool, bool]:
+        names = tuple(self.override or sample.scorers)
+        needs = self._needs.get(names)
+        if needs is None:
+            registry = self.plugins.scorers()
+            found = [registry[n].obj for n in names if n in registry]
+            needs = self._needs[names] = (
+                self._strategy(list(names)) is not None or any(map(is_judged_scorer, found)),
+                any(getattr(scorer, "blocking", False) for scorer in found),
+            )
+        return needs
+
     def judged(self, sample: SampleLoaded) -> bool:
         """Whether a scorer of this sample is async (it asks a judge), or the judge strategy asks one."""
-        names = tuple(self.override or sample.scorers)
-        judged = self._judged.get(names)
-        if judged is None:
-            registry = self.plugins.scorers()
-            judged = self._judged[names] = self._strategy(list(names)) is not None or any(
-                n in registry and is_judged_scorer(registry[n].obj) for n in names
-            )
-        return judged
+        return self._needs_of(sample)[0]
+
+    def blocking(self, sample: SampleLoaded) -> bool:
+        """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
+        return self._needs_of(sample)[1]
 
     def _strategy(self, names: list[str]) -> str | None:
         """``llm`` / ``llm_recall`` when a judge is configured and the sample is scored by rules only
@@ -100,7 +102,7 @@ class Scoring:
         if strategy == "llm":
             names = ["llm_judge"]
         for name in names:
-            scorer = self.plugins.get("scorers", name).obj
+            scorer = self._scorer(name)
             if not is_judged_scorer(scorer):
                 s, f = self._score_with(name, scorer, sample, gen)
                 scored += s
@@ -129,7 +131,7 @@ class Scoring:
     ) -> tuple[list[Scored], list[SampleFailed]]:
         """``llm_recall``: the rules gave the main metric 0; the judge's verdict replaces it."""
         main = scored[0].metric
-        judge_scorer = self.plugins.get("scorers", "llm_judge").obj
+        judge_scorer = self._scorer("llm_judge")
         assert self.judge is not None
         try:
             items = await judge_scorer.score(sample, gen, self.judge.view("llm_judge"), metric=main)
@@ -181,17 +183,6 @@ class Scoring:
             return self._collect(name, sample, scorer.score(sample, gen))
         except Exception as exc:  # noqa: BLE001 - a scorer bug fails the sample, not the run
             return [], [self._failure(name, sample, exc)]
-
-    def blocking(self, sample: SampleLoaded) -> bool:
-        """Whether a scorer of this sample blocks for long (runs code): it then runs in a worker thread."""
-        names = tuple(self.override or sample.scorers)
-        blocking = self._blocking.get(names)
-        if blocking is None:
-            registry = self.plugins.scorers()
-            blocking = self._blocking[names] = any(
-                n in registry and getattr(registry[n].obj, "blocking", False) for n in names
-            )
-        return blocking
 
     def score(self, sample: SampleLoaded, gen: Generated) -> tuple[list[Scored], list[SampleFailed]]:
         gen = self._filtered(sample, gen)

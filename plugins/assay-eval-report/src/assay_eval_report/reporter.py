@@ -505,6 +505,19 @@ def _first_run_id(path: Path) -> str:
 PARALLEL_MIN_BYTES = 32 << 20
 
 
+def _split_points(path: Path, parts: int) -> list[tuple[int, int]]:
+    """Cut a log into ``parts`` byte ranges that each begin at a line start."""
+    size = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as f:
+        for k in range(1, parts):
+            f.seek(max(cuts[-1], size * k // parts))
+            f.readline()  # to the start of the next line
+            cuts.append(min(size, f.tell()))
+    cuts.append(size)
+    return [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
 def _fold_part(path: Path, start: int, end: int) -> EvalFold:
     fold = EvalFold()
     fold.feed_path(path, start=start, end=end)
@@ -536,9 +549,7 @@ def fold_log(path: Path, *, workers: int | None = None) -> EvalFold:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from assay.log import split_points
-
-    ranges = split_points(path, workers)
+    ranges = _split_points(path, workers)
     try:
         with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("fork")) as pool:
             parts = list(pool.map(_fold_part, [path] * len(ranges), *zip(*ranges)))

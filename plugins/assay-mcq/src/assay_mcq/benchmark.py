@@ -18,13 +18,15 @@ and ``fewshot_ids``.
 
 from __future__ import annotations
 
+import random
+
 import difflib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, shuffled_choices
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
 from assay_datasets import locate
 
 from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
@@ -81,6 +83,14 @@ def select_subsets(args: BenchmarkArgs, available: list[str], where: Path | str)
             )
         out.append(s)
     return out
+
+
+def shuffled_choices(choices: list[Any], answer: int, seed: int, key: str) -> tuple[list[Any], int, list[int]]:
+    """A seeded permutation of ``choices`` (the same for the same seed and ``key``, e.g. the sample id):
+    the shuffled list, where the answer went, and ``order`` (``shuffled[i] = choices[order[i]]``)."""
+    order = list(range(len(choices)))
+    random.Random(f"{seed}:{key}").shuffle(order)
+    return [choices[i] for i in order], order.index(answer), order
 
 
 def shuffle_item(item: MCQItem, args: BenchmarkArgs) -> MCQItem:
