@@ -241,12 +241,11 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     h = host()
     kinds = ["benchmarks", "models", "scorers", "reporters", "perf_datasets", "perf_apis", "sandboxes", "executors"]
-    by_dist: dict[str, dict[str, list[str]]] = {}
     described: dict[str, dict[str, dict[str, str]]] = {}
     for kind in kinds:
         for name, entry in getattr(h, kind)().items():
-            by_dist.setdefault(entry.plugin, {}).setdefault(kind, []).append(name)
             described.setdefault(entry.plugin, {}).setdefault(kind, {})[name] = entry.description
+    registers = {plugin: {kind: list(names) for kind, names in d.items()} for plugin, d in described.items()}
     for command, owner in h.commands.items():
         described.setdefault(owner, {}).setdefault("commands", {})[command] = h.command_help.get(command, "")
     observers = {o.plugin for o in h.observers()}
@@ -257,7 +256,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
                 "distribution": p.distribution,
                 "version": p.version,
                 "entry_point": p.name,
-                "registers": by_dist.get(p.name, {}),
+                "registers": registers.get(p.name, {}),
                 "descriptions": described.get(p.name, {}),
                 "commands": sorted(c for c, owner in h.commands.items() if owner == p.name),
                 "observes_events": p.name in observers,

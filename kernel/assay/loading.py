@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter
 from typing import Any
@@ -123,10 +124,7 @@ def limited(
         return
     if isinstance(limit, float) and limit < 1:
         items = list(samples)
-        totals: dict[str, int] = {}
-        for s in items:
-            totals[subset(s)] = totals.get(subset(s), 0) + 1
-        caps = {k: max(1, math.floor(v * limit)) for k, v in totals.items()}
+        caps = {k: max(1, math.floor(v * limit)) for k, v in Counter(map(subset, items)).items()}
     else:
         items = samples  # type: ignore[assignment]
         caps = None

@@ -150,7 +150,7 @@ def _decode_chunk(
     envelope: msgspec.json.Decoder,
 ) -> list[Any]:
     try:
-        items = decoder.decode_lines(chunk)
+        return _decode_lines(decoder, chunk, path, first)
     except (msgspec.DecodeError, msgspec.ValidationError):
         items = []
         for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
@@ -165,9 +165,16 @@ def _decode_chunk(
             except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                 if strict_types is None or env.type in strict_types:
                     raise LogCorrupted(path, i, f"{env.type}: {exc}") from None
-    else:
-        if len(items) != chunk.count(b"\n"):
-            _check_blank_lines(chunk, path, first)  # decode_lines skips blank lines
+    return items
+
+
+def _decode_lines(decoder: msgspec.json.Decoder, chunk: bytes, path: Path, first: int) -> list[Any]:
+    """``decoder.decode_lines(chunk)``, which skips blank lines: a blank line is corruption here."""
+    items = decoder.decode_lines(chunk)
+    if len(items) != chunk.count(b"\n"):
+        for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
+            if not line.strip():
+                raise LogCorrupted(path, i, "blank line")
     return items
 
 
@@ -200,12 +207,10 @@ def fold_together(run: str | os.PathLike[str], folds: Sequence[Fold], *, torn: T
         for chunk, first in iter_blocks(path, torn=torn):
             if shared is not None:
                 try:
-                    lines = shared.decode_lines(chunk)
+                    lines = _decode_lines(shared, chunk, path, first)
                 except (msgspec.DecodeError, msgspec.ValidationError):
                     pass
                 else:
-                    if len(lines) != chunk.count(b"\n"):
-                        _check_blank_lines(chunk, path, first)
                     for f in folds:
                         f.feed(lines)
                     continue
@@ -265,12 +270,6 @@ def iter_raw(
     """
     for items in decode_blocks(run, msgspec.json.Decoder(RawEnvelope), torn=torn, block=block):
         yield from items
-
-
-def _check_blank_lines(chunk: bytes, path: Path, first: int) -> None:
-    for i, line in enumerate(chunk.split(b"\n")[:-1], start=first + 1):
-        if not line.strip():
-            raise LogCorrupted(path, i, "blank line")
 
 
 def iter_events(

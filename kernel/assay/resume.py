@@ -40,22 +40,12 @@ class LogState:
     finished: bool = False
 
 
+_REPLAYED = frozenset("RunStarted SampleLoaded Generated Scored RunFinished SampleFailed MetricReported Judged".split())
+
+
 def replay(path: Path, plugins: PluginHost) -> LogState:
     state = LogState()
-    for ev in iter_events(
-        path,
-        plugins.bodies(),
-        types={
-            "RunStarted",
-            "SampleLoaded",
-            "Generated",
-            "Scored",
-            "RunFinished",
-            "SampleFailed",
-            "MetricReported",
-            "Judged",
-        },
-    ):
+    for ev in iter_events(path, plugins.bodies(), types=_REPLAYED):
         b = ev.body
         if ev.type == "RunStarted" and state.started is None:
             state.started, state.run_id = b, ev.run_id
