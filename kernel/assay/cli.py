@@ -213,10 +213,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         "api_key": args.api_key or os.environ.get("ASSAY_API_KEY"),
         "api_url": args.api_url,
         "eval_batch_size": args.eval_batch_size,
-        **option_values("resume", args),
         "executor": args.executor,
         "executor_args": parse_json_arg(args.executor_args, "--executor-args") or None,
     }
+    overrides.update({k: v for k, v in option_values("resume", args, overrides).items() if v is not None})
     report = run_resume(args.run, overrides)
     render(report)
     return _status_of(report)
