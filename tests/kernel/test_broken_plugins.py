@@ -205,9 +205,10 @@ def test_the_valid_parts_of_broken_plugins_still_register(host):
         "models": ["mock"],
         "scorers": ["exact_match", "includes"],
     }
-    # the judges are a plugin of their own (assay-judge), reached through the assay_judge hook
+    # the judges are a plugin of their own (assay-judge), reached through the assay_judge hook; its --judge-*
+    # flags come through assay_options / assay_option_values
     assert plugins["judge"]["registers"] == {"scorers": ["llm_judge"]}
-    assert plugins["judge"]["hooks"] == ["assay_judge", "assay_scorers"]
+    assert plugins["judge"]["hooks"] == ["assay_judge", "assay_option_values", "assay_options", "assay_scorers"]
     # the eval report is a plugin of its own (assay-eval-report)
     assert plugins["eval_report"]["registers"] == {"reporters": ["eval"]}
 
