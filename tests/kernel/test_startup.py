@@ -32,6 +32,7 @@ NOT_IMPORTED = [
     "assay_wandb.tracker",
     "assay_swanlab.tracker",
     "assay_judge.judge",  # no judge configured: none is opened
+    "jinja2",  # report.html is rendered by assay_report_html.page
 ]
 
 
