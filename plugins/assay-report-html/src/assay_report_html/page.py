@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from markupsafe import escape as _e
+from markupsafe import Markup, escape
 
 from .filters import f4, ms, num, point, pretty
 
@@ -43,6 +43,11 @@ def _pieces() -> tuple[str, str, str, str, str]:
 
 
 _HEAD, _META, _STYLE, _CONTROLS, _SCRIPT = _pieces()
+
+
+def _e(value: Any) -> str:
+    """``escape(value)``; Markup as it is (escape would copy it: the samples' JSON is megabytes)."""
+    return value if type(value) is Markup else escape(value)
 
 
 class _Undefined:
