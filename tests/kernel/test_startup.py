@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from assay_testserver.testing import assay
 
 # modules that `assay eval` of an API model must not load (each costs start-up time)
@@ -147,3 +149,59 @@ def test_entry_points_are_importlib_metadata_s(tmp_path, monkeypatch):
         ("first", "mod_a:hook.attr"),
         ("spaced", "mod_c [extra]"),
     ]
+
+
+def _signature_positional(f) -> list[str]:
+    import inspect
+
+    return [
+        p.name
+        for p in inspect.signature(f).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+
+
+def test_hook_parsing_is_pluggys():
+    """Registration reads a module function's hook marker and parameters without pluggy's static lookup
+    and inspect.signature per attribute: the same answers as theirs, for every attribute of every
+    installed plugin module and for odd functions."""
+    import functools
+    import types
+
+    import pluggy
+
+    from assay import hookimpl
+    from assay.plugins import GROUP, _Manager, _positional, entry_points
+
+    mine, theirs = _Manager(GROUP), pluggy.PluginManager(GROUP)
+    modules = [ep.load() for ep in entry_points(GROUP)]
+    assert len(modules) > 40
+    hooks = 0
+    for module in modules:
+        for attr in dir(module):
+            got = mine.parse_hookimpl_opts(module, attr)
+            assert got == theirs.parse_hookimpl_opts(module, attr), (module, attr)
+            if got is not None:
+                hooks += 1
+                f = getattr(module, attr)
+                assert _positional(f) == _signature_positional(f), (module, attr)
+    assert hooks > 60
+
+    def odd(a, /, b, c=1, *args, d, e=2, **kw): ...
+
+    def hook(register): ...
+
+    odd.assay_impl = "not a dict"  # a marker that is not options: not a hook, as pluggy says
+    wrapped = functools.wraps(hook)(lambda *a: None)
+    hook_too = hookimpl(lambda register, extra=None: None)
+    mod = types.ModuleType("m")
+    mod.odd, mod.hook, mod.hook_too, mod.wrapped, mod.part = odd, hook, hook_too, wrapped, functools.partial(odd, 1)
+    for attr in ("odd", "hook", "hook_too", "wrapped", "part", "__name__", "missing"):
+        assert mine.parse_hookimpl_opts(mod, attr) == theirs.parse_hookimpl_opts(mod, attr), attr
+    assert mine.parse_hookimpl_opts(mod, "hook_too")["optionalhook"] is False  # (a hook: options)
+    assert mine.parse_hookimpl_opts(mod, "odd") is None
+    assert _positional(odd) == _signature_positional(odd) == ["a", "b"]
+    assert _positional(hook_too) == ["register"]
+    for f in (wrapped, functools.partial(odd, 1), print):
+        with pytest.raises(LookupError):
+            _positional(f)
