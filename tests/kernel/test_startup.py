@@ -205,3 +205,34 @@ def test_hook_parsing_is_pluggys():
     for f in (wrapped, functools.partial(odd, 1), print):
         with pytest.raises(LookupError):
             _positional(f)
+
+
+def test_generation_freezes_start_up_and_gives_it_back(tmp_path, datasets_dir):
+    """While samples are generated, start-up's objects are frozen out of the collector's passes and the
+    young generation is larger; before and after, the collector is as the caller had it."""
+    import gc
+
+    from assay import hookimpl
+    from assay.evaluate import run_eval
+    from assay.plugins import PluginHost
+
+    seen: list[tuple[int, tuple[int, int, int]]] = []
+
+    class Probe:
+        @hookimpl
+        def assay_event(self, event, run):
+            if type(event.body).__name__ == "Generated":
+                seen.append((gc.get_freeze_count(), gc.get_threshold()))
+
+    host = PluginHost()
+    host.register_module(Probe(), "probe")
+    before = gc.get_threshold()
+    gc.set_threshold(500, 7, 9)
+    try:
+        cfg = {"datasets": ["gsm8k"], "limit": 3, "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path)}
+        report = run_eval({**cfg, "progress": False}, plugins=host)
+        assert (gc.get_threshold(), gc.get_freeze_count()) == ((500, 7, 9), 0)
+    finally:
+        gc.set_threshold(*before)
+    assert report["status"] == "completed" and len(seen) == 3
+    assert all(frozen > 10_000 and threshold == (10_000, 7, 9) for frozen, threshold in seen), seen
