@@ -285,10 +285,10 @@ def _loop_factory() -> Any:
 
 @contextlib.contextmanager
 def _generation_gc() -> Iterator[None]:
-    """While the samples are generated: what start-up made (modules, plugins, config) frozen out of the
-    collector's passes, and a larger young generation, so that a pass does not walk the requests in flight
-    again and again; as it was after (issue 18: the collector's passes were ~7% of an eval's CPU). Only
-    performance changes: what is frozen is collectable again when the run ends."""
+    """While a run generates and folds its report: what start-up made (modules, plugins, config) frozen out
+    of the collector's passes, and a larger young generation, so that a pass does not walk the requests in
+    flight again and again; as it was after (issue 18: the collector's passes were ~7% of an eval's CPU).
+    Only performance changes: what is frozen is collectable again when the run ends."""
     before = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(10_000, *before[1:])
@@ -316,15 +316,17 @@ def run_eval(config: TaskConfig | dict[str, Any] | str | Path, plugins: PluginHo
         cfg = served_model(cfg, plugins, backend)
     resolved = cfg.to_dict()
     resolved["backend"] = backend
-    with RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval, resumable=True) as life:
+    with (
+        _generation_gc(),
+        RunLifecycle(plugins, cfg, work_dir=cfg.work_dir, fsync_interval=cfg.fsync_interval, resumable=True) as life,
+    ):
         run = life.run
         life.start(kind="eval", config=cfg.to_dict(), resolved=resolved, seed=cfg.seed)
         # samples stream from the benchmark's files through the log to the workers: memory does not grow
         # with their number (the first batch is read now, so a bad file fails before a model is opened)
         pending = LoadedStream(run, load_samples(cfg, plugins, generative)) if generative else None
         run.flush()
-        with _generation_gc():
-            run_async(_evaluate, cfg, plugins, run, pending, driven)
+        run_async(_evaluate, cfg, plugins, run, pending, driven)
     return life.report  # type: ignore[return-value]
 
 
