@@ -42,6 +42,22 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
     "assay_event_types": frozenset(),
     "assay_executors": frozenset(),
 }
+
+
+def _positional(function: Any) -> list[str]:
+    """A plain function's positional parameters without a default, from its code (what
+    ``inspect.signature`` gives it, for less); LookupError for anything else (wrapped, partial...)."""
+    if (
+        type(function) is not types.FunctionType
+        or hasattr(function, "__wrapped__")
+        or hasattr(function, "__signature__")
+    ):
+        raise LookupError(function)
+    code = function.__code__
+    names = code.co_varnames[: code.co_argcount]
+    return list(names[: len(names) - len(function.__defaults__ or ())])
+
+
 _REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _MISSING: Any = object()
 # what pluggy looks at for hook implementations (plain and bound functions, static and class methods)
@@ -62,8 +78,19 @@ class _Manager(pluggy.PluginManager):
     time (issue 18). Objects other than modules are parsed as pluggy does."""
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
-        if isinstance(plugin, types.ModuleType) and not isinstance(vars(plugin).get(name), _HOOKABLE):
-            return None
+        if isinstance(plugin, types.ModuleType):
+            value = vars(plugin).get(name)
+            if not isinstance(value, _HOOKABLE):
+                return None
+            if type(value) is types.FunctionType and not name.startswith("__"):
+                # what pluggy's static lookup finds for a module's function (the function itself), and its
+                # marker read as pluggy reads it, without inspect.getattr_static per attribute (issue 18)
+                attr = self.project_name + "_impl"
+                opts = getattr(value, attr, None)
+                if opts is None:
+                    func = getattr(value, "__func__", None)
+                    opts = None if func is None else getattr(func, attr, None)
+                return opts if isinstance(opts, dict) else None
         return super().parse_hookimpl_opts(plugin, name)
 
 
@@ -351,13 +378,16 @@ class PluginHost:
                 continue
             allowed = specs[hook_name]
             try:  # the parameters pluggy fills: positional, without a default (as pluggy.varnames)
-                params = [
-                    p.name
-                    for p in inspect.signature(function).parameters.values()
-                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-                ]
-            except (TypeError, ValueError):
-                params = []
+                params = _positional(function)
+            except LookupError:
+                try:
+                    params = [
+                        p.name
+                        for p in inspect.signature(function).parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+                    ]
+                except (TypeError, ValueError):
+                    params = []
             unknown = [p for p in params if p not in allowed]
             if unknown:
                 wrong = ", ".join(f"{p!r}{did_you_mean(p, allowed, 0.3)}" for p in unknown)

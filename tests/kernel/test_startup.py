@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from assay_testserver.testing import assay
 
 # modules that `assay eval` of an API model must not load (each costs start-up time)
@@ -32,6 +34,7 @@ NOT_IMPORTED = [
     "assay_wandb.tracker",
     "assay_swanlab.tracker",
     "assay_judge.judge",  # no judge configured: none is opened
+    "jinja2",  # report.html is rendered by assay_report_html.page
 ]
 
 
@@ -146,3 +149,90 @@ def test_entry_points_are_importlib_metadata_s(tmp_path, monkeypatch):
         ("first", "mod_a:hook.attr"),
         ("spaced", "mod_c [extra]"),
     ]
+
+
+def _signature_positional(f) -> list[str]:
+    import inspect
+
+    return [
+        p.name
+        for p in inspect.signature(f).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+
+
+def test_hook_parsing_is_pluggys():
+    """Registration reads a module function's hook marker and parameters without pluggy's static lookup
+    and inspect.signature per attribute: the same answers as theirs, for every attribute of every
+    installed plugin module and for odd functions."""
+    import functools
+    import types
+
+    import pluggy
+
+    from assay import hookimpl
+    from assay.plugins import GROUP, _Manager, _positional, entry_points
+
+    mine, theirs = _Manager(GROUP), pluggy.PluginManager(GROUP)
+    modules = [ep.load() for ep in entry_points(GROUP)]
+    assert len(modules) > 40
+    hooks = 0
+    for module in modules:
+        for attr in dir(module):
+            got = mine.parse_hookimpl_opts(module, attr)
+            assert got == theirs.parse_hookimpl_opts(module, attr), (module, attr)
+            if got is not None:
+                hooks += 1
+                f = getattr(module, attr)
+                assert _positional(f) == _signature_positional(f), (module, attr)
+    assert hooks > 60
+
+    def odd(a, /, b, c=1, *args, d, e=2, **kw): ...
+
+    def hook(register): ...
+
+    odd.assay_impl = "not a dict"  # a marker that is not options: not a hook, as pluggy says
+    wrapped = functools.wraps(hook)(lambda *a: None)
+    hook_too = hookimpl(lambda register, extra=None: None)
+    mod = types.ModuleType("m")
+    mod.odd, mod.hook, mod.hook_too, mod.wrapped, mod.part = odd, hook, hook_too, wrapped, functools.partial(odd, 1)
+    for attr in ("odd", "hook", "hook_too", "wrapped", "part", "__name__", "missing"):
+        assert mine.parse_hookimpl_opts(mod, attr) == theirs.parse_hookimpl_opts(mod, attr), attr
+    assert mine.parse_hookimpl_opts(mod, "hook_too")["optionalhook"] is False  # (a hook: options)
+    assert mine.parse_hookimpl_opts(mod, "odd") is None
+    assert _positional(odd) == _signature_positional(odd) == ["a", "b"]
+    assert _positional(hook_too) == ["register"]
+    for f in (wrapped, functools.partial(odd, 1), print):
+        with pytest.raises(LookupError):
+            _positional(f)
+
+
+def test_generation_freezes_start_up_and_gives_it_back(tmp_path, datasets_dir):
+    """While samples are generated, start-up's objects are frozen out of the collector's passes and the
+    young generation is larger; before and after, the collector is as the caller had it."""
+    import gc
+
+    from assay import hookimpl
+    from assay.evaluate import run_eval
+    from assay.plugins import PluginHost
+
+    seen: list[tuple[int, tuple[int, int, int]]] = []
+
+    class Probe:
+        @hookimpl
+        def assay_event(self, event, run):
+            if type(event.body).__name__ == "Generated":
+                seen.append((gc.get_freeze_count(), gc.get_threshold()))
+
+    host = PluginHost()
+    host.register_module(Probe(), "probe")
+    before = gc.get_threshold()
+    gc.set_threshold(500, 7, 9)
+    try:
+        cfg = {"datasets": ["gsm8k"], "limit": 3, "dataset_dir": str(datasets_dir), "work_dir": str(tmp_path)}
+        report = run_eval({**cfg, "progress": False}, plugins=host)
+        assert (gc.get_threshold(), gc.get_freeze_count()) == ((500, 7, 9), 0)
+    finally:
+        gc.set_threshold(*before)
+    assert report["status"] == "completed" and len(seen) == 3
+    assert all(frozen > 10_000 and threshold == (10_000, 7, 9) for frozen, threshold in seen), seen

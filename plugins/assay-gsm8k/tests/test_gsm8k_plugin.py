@@ -49,6 +49,15 @@ def test_normalize():
     assert normalize("1,234.0") == "1234" and normalize("12%") == "12" and normalize("abc") is None
 
 
+def test_normalize_of_whole_numbers_is_decimals():
+    """Whole numbers take a short path (per sample: the gold answer and the extracted one): Decimal's text."""
+    from decimal import Decimal
+
+    for s in ["0", "000", "007", "18", "1,234", "$ 5", "12%", "9" * 28, "1" + "0" * 27, "١٢"]:
+        t = s.replace(",", "").replace("$", "").replace(" ", "").rstrip("%")
+        assert normalize(s) == str(Decimal(t).quantize(Decimal(1))), s
+
+
 def test_prompt_has_few_shots_and_question(datasets_dir):
     args = BenchmarkArgs(name="gsm8k", dataset_dir=str(datasets_dir), few_shot_num=2)
     first = next(iter(GSM8K(args).load(args)))

@@ -19,6 +19,8 @@ _ANY = re.compile(_NUM)
 def normalize(number: str) -> str | None:
     s = number.replace(",", "").replace("$", "").replace(" ", "").rstrip(".").strip()
     s = s.rstrip("%")
+    if s.isascii() and s.isdigit() and len(s) <= 28:  # a whole number within Decimal's precision: the same text
+        return str(int(s))
     try:
         d = Decimal(s)
     except InvalidOperation:

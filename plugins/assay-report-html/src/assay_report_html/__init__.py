@@ -1,8 +1,9 @@
 """assay-report-html: ``assay report RUN --format html`` and ``assay compare ... --format html``.
 
 Registers a file reporter (``formats={"html"}``): the kernel hands it the report it built (its rows
-and every other reporter's section), and it writes one self-contained HTML file. Jinja2 is imported
-only when a file is written.
+and every other reporter's section), and it writes one self-contained HTML file. A run's report.html
+is rendered without Jinja2 (:mod:`.page`, the template's bytes); Jinja2 is imported for comparisons
+and as the fallback.
 """
 
 from __future__ import annotations

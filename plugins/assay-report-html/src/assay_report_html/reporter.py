@@ -9,7 +9,6 @@ forbids every request and every script but the report's own (a nonce), on top of
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
 from array import array
@@ -20,6 +19,7 @@ import msgspec
 from markupsafe import Markup
 
 from . import svg
+from .filters import FILTERS
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -77,13 +77,22 @@ def _env() -> Any:
         lstrip_blocks=True,
         bytecode_cache=cache,
     )
-    env.filters["f4"] = lambda v: "-" if v is None else f"{v:.4f}"
-    env.filters["ms"] = lambda v: "-" if v is None else f"{v * 1000:.1f}"
-    env.filters["num"] = lambda v, d=2: "-" if v is None else f"{v:.{d}f}"
-    env.filters["pct"] = lambda v: "-" if v is None else f"{v * 100:+.1f}%"
-    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False, default=str)
-    env.filters["point"] = lambda p: ", ".join(f"{k}={v}" for k, v in p.items() if v is not None) or "-"
+    env.filters.update(FILTERS)
     return env
+
+
+def _render_report(ctx: dict[str, Any]) -> str:
+    """report.html: rendered without Jinja2 (:mod:`.page`, the same bytes), by Jinja2 where that raises."""
+    try:
+        from .page import render
+    except Exception:  # noqa: BLE001 - the templates' static parts not found: Jinja2 renders them
+        pass
+    else:
+        try:
+            return render(ctx)
+        except Exception:  # noqa: BLE001 - what the template would do with odd values is Jinja2's to say
+            pass
+    return _env().get_template("report.html.j2").render(**ctx)
 
 
 def _write(out: Path, html: str) -> Path:
@@ -235,7 +244,7 @@ class HtmlReporter:
             ctx["sample_count"] = len(raw["samples"])
             ctx["not_shown"] = raw["not_shown"]
             ctx["latency"] = _eval_latency(raw["requests"])
-        return _write(out, _env().get_template("report.html.j2").render(**ctx))
+        return _write(out, _render_report(ctx))
 
     def write_compare(self, result: dict[str, Any], out: Path) -> Path:
         ctx = {"nonce": _nonce(), "result": _clean(result)}
