@@ -2,12 +2,13 @@
 
 A lock-step server sends the next SSE chunk only after the client's ``data_received`` has returned (the client
 writes one byte to a FIFO after each read), so every read holds exactly one chunk, as on a quiet machine where
-the client keeps up with the server, whatever the load. The client is ``OpenAIModel.generate`` on the event
+the client keeps up with the server, whatever the load (``--per-read k``: k chunks sent at once and read at once,
+as when the server writes freely: ~6.6 chunks per read measured on a quiet machine). The client is ``OpenAIModel.generate`` on the event
 loop of eval runs (``ASSAY_EVAL_LOOP``), one streamed answer of N chunks. Reported: CPU ms of that request and,
 with ``--callgrind``, user-space instructions per read: (instructions at N=2112 - at N=64) / 2048, which do not
 depend on the machine's load (valgrind must be installed). Both include the FIFO write per read (the same for
 every path). ``--base <commit>``: that commit's assay_openai too, on ``--base-loop``. Usage:
-    python benchmarks/bench_stream_reads.py [--tokens 16384] [--callgrind] [--base e9331af]
+    python benchmarks/bench_stream_reads.py [--tokens 16384] [--callgrind] [--base e9331af] [--per-read 8]
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from bench_kernel import env_for, old_plugin
 
 SERVER = r"""
 import socket, sys
-n, fifo = int(sys.argv[1]), sys.argv[2]
+n, fifo, k = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen(1)
 print(f"http://127.0.0.1:{s.getsockname()[1]}/v1", flush=True)
 sig = open(fifo, "rb", buffering=0)
 def chunk(d): return b"%x\r\n%s\r\n" % (len(d), d)
 pre = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
-one = chunk(pre + b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n')
+one = chunk(pre + b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n') * k
 tail = (chunk(pre + b'"delta":{},"finish_reason":"length"}]}\n\n') + chunk(b'data: {"choices":[],"usage":'
         b'{"prompt_tokens":1,"completion_tokens":%d}}\n\n' % n) + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
 c, _ = s.accept(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -43,7 +44,7 @@ while b"\r\n\r\n" not in buf or len(buf.partition(b"\r\n\r\n")[2]) < int(
     if not d: sys.exit(0)
     buf += d
 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-for _ in range(n):
+for _ in range(n // k):
     if not sig.read(1): sys.exit(0)
     c.sendall(one)
 sig.read(1)
@@ -83,11 +84,11 @@ run_async(main)
 """
 
 
-def one(tmp: Path, n: int, env: dict, callgrind: bool) -> tuple[float, int, int | None]:
-    """(CPU s of the request, distinct chunk times, instructions or None) of one answer of n chunks."""
+def one(tmp: Path, n: int, env: dict, callgrind: bool, k: int = 1) -> tuple[float, int, int | None]:
+    """(CPU s of the request, distinct chunk times, instructions or None) of one answer of n chunks, k per read."""
     fifo = tmp / f"fifo-{os.getpid()}-{n}"
     os.mkfifo(fifo)
-    srv = subprocess.Popen([sys.executable, "-c", SERVER, str(n), str(fifo)], stdout=subprocess.PIPE, text=True)
+    srv = subprocess.Popen([sys.executable, "-c", SERVER, str(n), str(fifo), str(k)], stdout=subprocess.PIPE, text=True)
     try:
         url = srv.stdout.readline().strip()
         cmd = [sys.executable, "-c", CLIENT, url, str(fifo)]
@@ -95,7 +96,7 @@ def one(tmp: Path, n: int, env: dict, callgrind: bool) -> tuple[float, int, int 
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         cpu, chunks, distinct = out.stdout.split()
-        assert int(chunks) == n == int(distinct), out.stdout  # one read per chunk
+        assert int(chunks) == n and int(distinct) == n // k, out.stdout  # one read per k chunks
         m = re.search(r"Collected : (\d+)", out.stderr)
         return float(cpu), int(distinct), int(m.group(1)) if m else None
     finally:
@@ -112,6 +113,7 @@ def main() -> None:
     p.add_argument("--base", default="", help="also measure this commit's assay_openai")
     p.add_argument("--base-loop", default="asyncio")
     p.add_argument("--loops", default="uvloop,asyncio", help="the event loops of the working tree to measure")
+    p.add_argument("--per-read", type=int, default=1, help="chunks per read (k HTTP chunks sent at once)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
@@ -122,11 +124,13 @@ def main() -> None:
             )
         result: dict = {"command": " ".join(["python", "benchmarks/bench_stream_reads.py", *sys.argv[1:]])}
         for name, env in arms:
-            cpus = sorted(one(tmp, args.tokens, env, False)[0] for _ in range(args.repeat))
-            row = {"tokens": args.tokens, "cpu_ms_median": round(1000 * cpus[len(cpus) // 2], 1)}
+            k = args.per_read
+            cpus = sorted(one(tmp, args.tokens, env, False, k)[0] for _ in range(args.repeat))
+            row = {"tokens": args.tokens, "per_read": k, "cpu_ms_median": round(1000 * cpus[len(cpus) // 2], 1)}
             if args.callgrind:
-                lo, hi = one(tmp, 64, env, True)[2], one(tmp, 2112, env, True)[2]
+                lo, hi = one(tmp, 64 * k, env, True, k)[2], one(tmp, 2112 * k, env, True, k)[2]
                 row["instructions_per_read"] = round((hi - lo) / 2048)
+                row["instructions_per_chunk"] = round((hi - lo) / 2048 / k)
             result[name] = row
             print(json.dumps({name: row}), flush=True)
     print(json.dumps(result, indent=2))

@@ -78,7 +78,6 @@ class _Conn(asyncio.Protocol):
 
     __slots__ = (
         "api_on_event",
-        "body",
         "chunked",
         "content_type",
         "done",
@@ -87,6 +86,7 @@ class _Conn(asyncio.Protocol):
         "handback",
         "length",
         "off",
+        "on_body",
         "parser",
         "pieces",
         "pool",
@@ -138,7 +138,7 @@ class _Conn(asyncio.Protocol):
         elif self.stream:
             rec.fail("truncated", f"response ended early: {exc or 'the connection closed inside the body'}")
         else:
-            got = sum(map(len, self.body))
+            got = sum(map(len, self.pieces))
             rec.fail(
                 "truncated",
                 "Response payload is not completed: <ContentLengthError: 400, message='Not enough data to "
@@ -155,7 +155,7 @@ class _Conn(asyncio.Protocol):
             return
         try:
             self.parser.feed_data(data)
-            if self.pieces:
+            if self.stream and self.pieces:
                 self._stream_read()
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__ or exc  # an API parser's own bug: counted, the run goes on
@@ -202,17 +202,16 @@ class _Conn(asyncio.Protocol):
         if on_headers is not None:
             on_headers(status, self.content_type, self.retry_after)
 
-    def on_body(self, body: bytes) -> None:
-        if self.status is not None:
-            # one piece per chunk of a chunked body: a stream's pieces of one read are framed together
-            (self.pieces if self.stream else self.body).append(body)
+    # on_body: the request's ``pieces.append`` (set in :meth:`begin`; no Python call per chunk): one piece per
+    # chunk of a chunked body; a stream's pieces of one read are framed together, a whole answer's joined at its end
 
     def _stream_read(self) -> None:
         """The SSE events completed by this read's body bytes, to the API's parser, at the read's time."""
-        pieces, self.pieces = self.pieces, []
+        pieces = self.pieces
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        pieces.clear()
         rec = self.rec
         t = self.t
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         on_read = self.pool.on_read
         if on_read is not None:  # the caller frames the bytes itself (the eval backend)
             on_read(data, t, rec)
@@ -223,7 +222,7 @@ class _Conn(asyncio.Protocol):
         if self.status is None:
             self.content_type = self.encoding = b""  # after an interim answer: headers start again
             return
-        if self.pieces:
+        if self.stream and self.pieces:
             self._stream_read()
         self._message_complete()
 
@@ -234,7 +233,7 @@ class _Conn(asyncio.Protocol):
         assert status is not None
         body = b""
         if not self.stream and status not in REDIRECTS:
-            body = b"".join(self.body)
+            body = b"".join(self.pieces)
             if self.encoding and self.pool.decompress:
                 body = self._decoded(body)
         if status in REDIRECTS or body is None:
@@ -283,6 +282,8 @@ class _Conn(asyncio.Protocol):
     def begin(self, wire: bytes, rec: Any, off: float | None = None) -> asyncio.Future[None]:
         self.rec = rec
         self.off = self.pool.off if off is None else off
+        self.pieces = []
+        self.on_body = self.pieces.append  # read by httptools when the parser is made
         self.parser = httptools.HttpResponseParser(self)
         self.status = None
         self.first_byte = None
@@ -293,8 +294,6 @@ class _Conn(asyncio.Protocol):
         self.chunked = False
         self.retry_after = None
         self.stream = False
-        self.body = []
-        self.pieces = []
         self.done = fut = self.pool.loop.create_future()
         # timed just before the write (which sends at once on an idle socket): a pause of this process
         # right after it can only lengthen the measured TTFT, never make it shorter than the truth

@@ -24,7 +24,16 @@ from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, 
 from assay.events import RequestTimed, Usage
 
 from .http import APIError, HTTPStatusError, connection_cause, exception_kind, make_session, status_kind
-from .sse import SSEParser, decode_chunk, decode_chunks, error_text
+from .sse import (
+    SSEParser,
+    decode_chunk,
+    decode_chunks,
+    decode_plain,
+    decode_plain_text,
+    decode_plain_texts,
+    decode_plains,
+    error_text,
+)
 
 _OPENAI_KEYS = {
     "max_tokens",
@@ -260,10 +269,29 @@ class EventStream:
         payloads = None  # (found again from data if an error event needs its text)
         one = self.parser.feed_one(data)
         if one is not None:  # a quiet stream's read: one event
-            chunks = [decode_chunk(one)]
+            try:
+                plain = (decode_plain if self.chat else decode_plain_text)(one)
+            except msgspec.DecodeError:  # not a plain chunk (usage, reasoning, an error...): the general path
+                chunks = [decode_chunk(one)]
+            else:
+                choice = plain.choices[0]
+                text = choice.delta.content if self.chat else choice.text
+                if text:
+                    self.parts.append(text)
+                    timed.chunk_times.append(t)
+                    timed.last_content = t
+                if choice.finish_reason:
+                    self.finish = choice.finish_reason
+                return False
         elif (fast := self.parser.feed_array(data)) is not None:  # whole events: all decoded by one call
             array, self.done = fast
-            chunks = decode_chunks(array)
+            try:
+                plains = (decode_plains if self.chat else decode_plain_texts)(array)
+            except msgspec.DecodeError:
+                chunks = decode_chunks(array)
+            else:
+                self._plain(plains, t)
+                return self.done
         else:
             chunks = []
             payloads = []
@@ -322,6 +350,33 @@ class EventStream:
         if len(parts) > n:
             timed.last_content = t
         return self.done
+
+    def _plain(self, chunks: list[Any], t: float) -> None:
+        """A read of plain chunks (:class:`assay_openai.sse.PlainChunk`: content and finish_reason only,
+        checked while decoding): what the general loop of :meth:`read` does with them, with none of its
+        checks (msgspec made them)."""
+        parts = self.parts
+        n = len(parts)
+        if self.chat:
+            for chunk in chunks:
+                choice = chunk.choices[0]
+                text = choice.delta.content
+                if text:
+                    parts.append(text)
+                if choice.finish_reason:
+                    self.finish = choice.finish_reason
+        else:
+            for chunk in chunks:
+                choice = chunk.choices[0]
+                text = choice.text
+                if text:
+                    parts.append(text)
+                if choice.finish_reason:
+                    self.finish = choice.finish_reason
+        if len(parts) > n:
+            timed = self.timed
+            timed.chunk_times += itertools.repeat(t, len(parts) - n)
+            timed.last_content = t
 
 
 async def read_events(

@@ -12,11 +12,21 @@ error event); ``id:`` and ``retry:`` carry nothing for us. A data-less event is 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-__all__ = ["SSEParser", "StreamChunk", "decode_chunk", "decode_chunks", "error_text"]
+__all__ = [
+    "SSEParser",
+    "StreamChunk",
+    "decode_chunk",
+    "decode_chunks",
+    "decode_plain",
+    "decode_plains",
+    "decode_plain_text",
+    "decode_plain_texts",
+    "error_text",
+]
 
 _DONE = b"data: [DONE]\n\n"
 
@@ -102,12 +112,12 @@ class SSEParser:
                 return b"[]", True
             if not chunk.endswith(b"\n\n"):
                 return None
-        lf = chunk.count(b"\n")
-        n = lf >> 1
-        # every LF in a blank-line separator (the last two, or one before each other data line)
-        if lf & 1 or b"\r" in chunk or chunk.count(b"\n\ndata: {") != n - 1:
+        if b"\r" in chunk:
             return None
-        return b"[" + chunk[6:-2].replace(b"\n\ndata: ", b",") + b"]", done
+        array = chunk[6:-2].replace(b"\n\ndata: {", b",{")
+        if b"\n" in array:  # an LF not in a blank line followed by a data line: not the common read
+            return None
+        return b"[" + array + b"]", done
 
     def pending(self) -> bytes:
         """The bytes of an event not yet ended by a blank line (after the stream ends: truncation)."""
@@ -192,6 +202,55 @@ class StreamChunk(msgspec.Struct, gc=False):
 
 decode_chunk = msgspec.json.Decoder(StreamChunk).decode
 decode_chunks = msgspec.json.Decoder(list[StreamChunk]).decode  # SSEParser.feed_array's arrays
+
+
+# ---- the plain chunks: content (or text) and finish_reason only, checked by msgspec while decoding ----
+# A read whose chunks all decode as these needs no per-chunk checks in Python (EventStream.read's fast
+# path): no error, no usage, at least one choice, and for chat a delta with no reasoning and no tool calls.
+# Every field of StreamChunk is declared here with a type at least as strict, so a chunk that decodes
+# here decodes as a StreamChunk too, to the same content, text and finish_reason; any other chunk raises
+# msgspec.ValidationError and the read is decoded again as StreamChunks (the general path).
+
+
+class PlainDelta(msgspec.Struct, gc=False):
+    content: str | None = None
+    reasoning_content: None = None
+    reasoning: None = None
+    tool_calls: None = None
+
+
+class PlainChoice(msgspec.Struct, gc=False):
+    delta: PlainDelta  # required, not null
+    message: Message | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+
+
+class PlainTextChoice(msgspec.Struct, gc=False):
+    delta: Delta | None = None
+    message: Message | None = None
+    text: str | None = None
+    finish_reason: str | None = None
+
+
+class PlainChunk(msgspec.Struct, gc=False):
+    choices: Annotated[list[PlainChoice], msgspec.Meta(min_length=1)]
+    usage: None = None
+    error: None = None
+    message: Any = None
+
+
+class PlainTextChunk(msgspec.Struct, gc=False):
+    choices: Annotated[list[PlainTextChoice], msgspec.Meta(min_length=1)]
+    usage: None = None
+    error: None = None
+    message: Any = None
+
+
+decode_plain = msgspec.json.Decoder(PlainChunk).decode  # chat
+decode_plains = msgspec.json.Decoder(list[PlainChunk]).decode
+decode_plain_text = msgspec.json.Decoder(PlainTextChunk).decode  # completions
+decode_plain_texts = msgspec.json.Decoder(list[PlainTextChunk]).decode
 
 
 def error_text(err: Any) -> str:
