@@ -38,7 +38,7 @@ def _content_arrivals(
 
 
 def test_concurrent_streams_follow_ttft_and_itl(test_server):
-    ttft, itl, n = 0.2, 0.04, 8
+    ttft, itl, n, late = 0.2, 0.1, 8, 0.5  # late: what a loaded machine may add
     srv = test_server(default_answer=" ".join(f"w{i}" for i in range(n)), ttft=ttft, itl=itl, timing=True)
     streams: list[list[tuple[float, str]]] = [[] for _ in range(6)]
     sent: list[float] = []
@@ -53,19 +53,20 @@ def test_concurrent_streams_follow_ttft_and_itl(test_server):
         assert len(s) == n  # one chunk per token: each was written on its own deadline
         for i, (at, _) in enumerate(s):
             assert at >= ttft + i * itl - 1e-5, (i, at)  # never early
-            assert at < ttft + i * itl + 0.35, (i, at)  # nor late by more than a loaded machine's delay
+            assert at < ttft + i * itl + late, (i, at)  # nor late by more than a loaded machine's delay
+        assert s[-1][0] - s[0][0] > (n - 1) * itl - late  # spread out, not written at once
     # the server's own record of each stream: first and last content write
     assert len(srv.server.timings) == 6
     for arrived, first, last in srv.server.timings:
-        assert ttft - 0.01 < first - arrived < ttft + 0.3
-        assert (n - 1) * itl - 0.01 < last - first < (n - 1) * itl + 0.3
+        assert ttft - 0.01 < first - arrived < ttft + late
+        assert (n - 1) * itl - late < last - first < (n - 1) * itl + late
     assert srv.server.max_in_flight >= 2  # streams overlapped (all six, unless the machine is loaded)
 
 
 def test_a_stalled_server_catches_up_on_its_deadlines(test_server):
     """A server that falls behind writes the chunks already due together, then keeps to the original
     deadlines: the lag does not accumulate."""
-    ttft, itl, n, stall = 0.1, 0.05, 16, 0.4
+    ttft, itl, n, stall = 0.1, 0.05, 16, 0.6
     srv = test_server(default_answer=" ".join(["tok"] * n), ttft=ttft, itl=itl)
     got: list[tuple[float, str]] = []
     sent: list[float] = []
