@@ -122,3 +122,24 @@ def test_paced_faults_strike_mid_stream(test_server):
                 got += part
     assert got.count(b'"content":"') - got.count(b'"content":""') == 3
     assert got.endswith(b'"choi')  # the cut event
+
+
+def test_a_paced_stream_carries_the_same_events_as_an_unpaced_one(test_server):
+    answer = 'é "q" a\\b  c\nd'
+    seen = []
+    for itl in (0.0, 0.002):
+        srv = test_server(default_answer=answer, itl=itl, reasoning="hm")
+        for path, body in (
+            ("/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
+            ("/completions", {"prompt": "x"}),
+        ):
+            raw = httpx.post(
+                srv.url + path, json={"model": "m", "stream": True, "stream_options": {"include_usage": True}, **body}
+            ).content
+            events = [json.loads(e[6:]) if e != b"data: [DONE]" else e for e in raw.split(b"\n\n") if e]
+            for e in events:
+                if isinstance(e, dict):
+                    e.pop("created")
+            seen.append(events)
+    assert seen[0] == seen[2] and seen[1] == seen[3]
+    assert len(seen[0]) == 1 + 1 + 5 + 1 + 1 + 1  # role, reasoning, 5 words, finish, usage, [DONE]

@@ -747,7 +747,7 @@ class Server:
             mid = max(1, len(groups) // 2)
             start = mid if fault in ("truncate", "error_event", "stream_error") and mid < len(groups) else len(groups)
             first = asyncio.get_running_loop().time() + (t0 + ttft - time.perf_counter())
-            frames = [chunk("".join(group)) for group in groups[:start]]
+            frames = [head_b + _json_text("".join(group)) + tail_b for group in groups[:start]]  # = chunk(text)
             sent = await self._pacer.send(request.transport, frames, first, cfg.itl)
             first_write, last_write = sent.first_write, sent.last_write
         for i in range(start, len(groups)):
