@@ -10,7 +10,8 @@
     not streamed at 512: wall s against the ideal, waves x latency + start-up, where start-up + one latency
     is the wall time of the same command with --limit 1 --repeats 1; target: wall <= 1.25x ideal. Each run
     also gives the server's CPU s (user+sys) and the s it waited for its core (a sign of a shared machine),
-    after one unmeasured pass (the server finds each question's rule once). With --server-base COMMIT, every
+    after one unmeasured pass (the server finds each question's rule once), and where the wall time went:
+    before the first request (start-up, loading), requests, after the last answer (the end-of-run report). With --server-base COMMIT, every
     run goes against that commit's test server too ("old-server"; both on core 0, used in turn).
 
 "old" is the assay_openai package of --base (extracted from git and put first on PYTHONPATH) on the event loop
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from assay_testserver.testing import serve
@@ -143,6 +145,20 @@ def server_cpu(pid: int) -> tuple[float, float]:
     return cpu, waited / 1e9
 
 
+def phases(work_dir: Path, t0: float, t1: float) -> tuple[float, float, float]:
+    """Where a run's wall time went (wall clock of this process and of the run's RequestTimed events): s from
+    the command's start to its first request sent (start-up, loading), from then to the last answer's end,
+    and from then to the command's exit (the end-of-run report)."""
+    (log,) = work_dir.glob("*/events.jsonl")
+    first, last = math.inf, 0.0
+    with open(log, encoding="utf-8") as f:
+        for line in f:
+            if '"RequestTimed"' in line:
+                body = json.loads(line)["body"]
+                first, last = min(first, body["sent"]), max(last, body["end"])
+    return first - t0, last - first, t1 - last
+
+
 def start_c_server(rules: Path, old_server: Path | None) -> tuple[subprocess.Popen, str]:
     """The realistic test server on core 0: the working tree's, or (``old_server``) the package of --server-base."""
     flags = ("--no-record", "--rules", str(rules), "--ttft", str(TTFT), "--itl", str(ITL))
@@ -170,10 +186,12 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
                         tag = f"{server_name}-{name}-{stream}-{conc}-{i}"
                         one, _, _ = timed_child(eval_cmd(url, tmp / f"c1-{tag}", conc, stream, "--limit", "1"), env)
                         cpu0, wait0 = server_cpu(proc.pid)
+                        t0 = time.time()
                         w, c, _ = timed_child(eval_cmd(url, tmp / f"c-{tag}", conc, stream, "--repeats", "2"), env)
+                        t1 = time.time()
                         cpu1, wait1 = server_cpu(proc.pid)
                         ideal = one + (math.ceil(n / conc) - 1) * latency
-                        row = (w, ideal, c, cpu1 - cpu0, wait1 - wait0)
+                        row = (w, ideal, c, cpu1 - cpu0, wait1 - wait0, *phases(tmp / f"c-{tag}", t0, t1))
                         walls.setdefault((server_name, name, stream, conc), []).append(row)
                         print(
                             json.dumps(
@@ -188,6 +206,9 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
                                     "cpu_s": round(c, 2),
                                     "server_cpu_s": round(row[3], 2),
                                     "server_waited_s": round(row[4], 2),
+                                    "before_first_request_s": round(row[5], 2),
+                                    "requests_s": round(row[6], 2),
+                                    "after_last_answer_s": round(row[7], 2),
                                     "load_1min": round(os.getloadavg()[0], 2),
                                 }
                             ),
@@ -208,6 +229,9 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
             "cpu_s": round(statistics.median(r[2] for r in rows), 2),
             "server_cpu_s": round(statistics.median(r[3] for r in rows), 2),
             "server_waited_s": round(statistics.median(r[4] for r in rows), 2),
+            "before_first_request_s": round(statistics.median(r[5] for r in rows), 2),
+            "requests_s": round(statistics.median(r[6] for r in rows), 2),
+            "after_last_answer_s": round(statistics.median(r[7] for r in rows), 2),
         }
     out["load_1min_at_end"] = round(os.getloadavg()[0], 2)
     return out
