@@ -222,7 +222,7 @@ _TOKEN = re.compile(r"\s+|\S+\s*")  # leading whitespace alone, then each word w
 
 def tokens_of(text: str) -> list[str]:
     """The server's 'tokens': words with their following whitespace (leading whitespace is a token of its own).
-    A regular expression: the character loop it replaces took 2 s of the server's CPU per 2,638 GSM8K prompts."""
+    One regular expression (the character loop it replaced cost ~0.4 ms per 2,000-character prompt)."""
     return _TOKEN.findall(text) if text else []
 
 
