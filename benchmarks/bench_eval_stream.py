@@ -8,13 +8,18 @@
 (c) A realistic server (test server with --ttft 0.1 --itl 0.005: 0.415 s per 64-token answer), all 1,319
     GSM8K test questions twice (--repeats 2: 2,638 requests), streamed at --eval-batch-size 128 and 512,
     not streamed at 512: wall s against the ideal, waves x latency + start-up, where start-up + one latency
-    is the wall time of the same command with --limit 1 --repeats 1; target: wall <= 1.25x ideal.
+    is the wall time of the same command with --limit 1 --repeats 1; target: wall <= 1.25x ideal. Each run
+    also gives the server's CPU s (user+sys) and the s it waited for its core (a sign of a shared machine),
+    after one unmeasured pass (the server finds each question's rule once), and where the wall time went:
+    before the first request (start-up, loading), requests, after the last answer (the end-of-run report). With --server-base COMMIT, every
+    run goes against that commit's test server too ("old-server"; both on core 0, used in turn).
 
 "old" is the assay_openai package of --base (extracted from git and put first on PYTHONPATH) on the event loop
 --base-loop (default asyncio's, as eval ran until e9331af; ASSAY_EVAL_LOOP), "new" the working tree; they
 alternate within each repeat, and each figure is the median of --repeat runs. On a machine shared with other
 work, compare the same-run ratios. Usage:
     python benchmarks/bench_eval_stream.py [--repeat 3] [--limit 1000] [--base afea600] [--parts abc]
+        [--c-runs s128,s512,w512] [--server-base b6b0ee6]
 """
 
 from __future__ import annotations
@@ -22,13 +27,25 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from bench_kernel import ANSWER_TOKENS, ONE_ANSWER, eval_cmd, gsm8k_answers, old_plugin, pinned, timed_child
+from assay_testserver.testing import serve
+from bench_kernel import (
+    ANSWER_TOKENS,
+    ONE_ANSWER,
+    checkout,
+    eval_cmd,
+    gsm8k_answers,
+    old_plugin,
+    pinned,
+    timed_child,
+)
 from bench_kernel import env_for as plain_env
 from bench_kernel import start_server as server
 
@@ -42,6 +59,12 @@ def env_for(path: Path | None) -> dict[str, str]:
     if path is not None:
         env["ASSAY_EVAL_LOOP"] = BASE_LOOP[0]
     return env
+
+
+def checkout_server(base: str, tmp: Path) -> Path:
+    """The base commit's assay_testserver package, extracted into tmp (PYTHONPATH of the old server)."""
+    checkout(base, tmp / "old-server", "plugins/assay-testserver/src/assay_testserver")
+    return tmp / "old-server" / "plugins" / "assay-testserver" / "src"
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -113,50 +136,104 @@ def part_b(repeat: int, tokens: int, paths: dict, tmp: Path) -> dict:
     return {name: {"tokens": tokens, "cpu_ms": round(statistics.median(cpus[name]), 1)} for name in paths}
 
 
-def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]]) -> dict:
-    proc, url = server(gsm8k_rules(tmp), "--ttft", str(TTFT), "--itl", str(ITL))
+def server_cpu(pid: int) -> tuple[float, float]:
+    """(CPU s user+sys, s runnable but waiting for a core) of the server process so far: the wait is the sign
+    of a machine shared with other work (the server is pinned to one core)."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    waited = sum(int(Path(t, "schedstat").read_text().split()[1]) for t in Path(f"/proc/{pid}/task").iterdir())
+    return cpu, waited / 1e9
+
+
+def phases(work_dir: Path, t0: float, t1: float) -> tuple[float, float, float]:
+    """Where a run's wall time went (wall clock of this process and of the run's RequestTimed events): s from
+    the command's start to its first request sent (start-up, loading), from then to the last answer's end,
+    and from then to the command's exit (the end-of-run report)."""
+    (log,) = work_dir.glob("*/events.jsonl")
+    first, last = math.inf, 0.0
+    with open(log, encoding="utf-8") as f:
+        for line in f:
+            if '"RequestTimed"' in line:
+                body = json.loads(line)["body"]
+                first, last = min(first, body["sent"]), max(last, body["end"])
+    return first - t0, last - first, t1 - last
+
+
+def start_c_server(rules: Path, old_server: Path | None) -> tuple[subprocess.Popen, str]:
+    """The realistic test server on core 0: the working tree's, or (``old_server``) the package of --server-base."""
+    flags = ("--no-record", "--rules", str(rules), "--ttft", str(TTFT), "--itl", str(ITL))
+    if old_server is None:
+        return server(rules, *flags[3:])
+    return serve(*flags, prefix=[*pinned(0), "env", f"PYTHONPATH={old_server}"], stderr=None)
+
+
+def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], servers: dict) -> dict:
     latency = TTFT + ITL * (ANSWER_TOKENS - 1)
     n = 1319 * 2
     walls: dict = {}
+    rules = gsm8k_rules(tmp)
+    started: dict = {}
     try:
+        for server_name, server_path in servers.items():
+            proc, url = started[server_name] = start_c_server(rules, server_path)
+            # one unmeasured pass over the questions: the server finds each question's rule once and remembers it
+            timed_child(eval_cmd(url, tmp / f"c-warm-{server_name}", 512, False), env_for(None))
         for i in range(repeat):
             for stream, conc in runs:
                 for name, path in paths.items():
-                    env = env_for(path)
-                    one, _, _ = timed_child(
-                        eval_cmd(url, tmp / f"c1-{name}-{stream}-{conc}-{i}", conc, stream, "--limit", "1"), env
-                    )
-                    w, c, _ = timed_child(
-                        eval_cmd(url, tmp / f"c-{name}-{stream}-{conc}-{i}", conc, stream, "--repeats", "2"), env
-                    )
-                    ideal = one + (math.ceil(n / conc) - 1) * latency
-                    walls.setdefault((name, stream, conc), []).append((w, ideal, c))
-                    print(
-                        json.dumps(
-                            {
-                                "part": "c",
-                                "path": name,
-                                "stream": stream,
-                                "concurrency": conc,
-                                "wall_s": round(w, 2),
-                                "ideal_s": round(ideal, 2),
-                                "cpu_s": round(c, 2),
-                            }
-                        ),
-                        flush=True,
-                    )
+                    for server_name, (proc, url) in started.items():
+                        env = env_for(path)
+                        tag = f"{server_name}-{name}-{stream}-{conc}-{i}"
+                        one, _, _ = timed_child(eval_cmd(url, tmp / f"c1-{tag}", conc, stream, "--limit", "1"), env)
+                        cpu0, wait0 = server_cpu(proc.pid)
+                        t0 = time.time()
+                        w, c, _ = timed_child(eval_cmd(url, tmp / f"c-{tag}", conc, stream, "--repeats", "2"), env)
+                        t1 = time.time()
+                        cpu1, wait1 = server_cpu(proc.pid)
+                        ideal = one + (math.ceil(n / conc) - 1) * latency
+                        row = (w, ideal, c, cpu1 - cpu0, wait1 - wait0, *phases(tmp / f"c-{tag}", t0, t1))
+                        walls.setdefault((server_name, name, stream, conc), []).append(row)
+                        print(
+                            json.dumps(
+                                {
+                                    "part": "c",
+                                    "server": server_name,
+                                    "path": name,
+                                    "stream": stream,
+                                    "concurrency": conc,
+                                    "wall_s": round(w, 2),
+                                    "ideal_s": round(ideal, 2),
+                                    "cpu_s": round(c, 2),
+                                    "server_cpu_s": round(row[3], 2),
+                                    "server_waited_s": round(row[4], 2),
+                                    "before_first_request_s": round(row[5], 2),
+                                    "requests_s": round(row[6], 2),
+                                    "after_last_answer_s": round(row[7], 2),
+                                    "load_1min": round(os.getloadavg()[0], 2),
+                                }
+                            ),
+                            flush=True,
+                        )
     finally:
-        stop(proc)
+        for proc, _ in started.values():
+            stop(proc)
     out: dict = {}
-    for (name, stream, conc), rows in walls.items():
+    for (server_name, name, stream, conc), rows in walls.items():
         w = statistics.median(r[0] for r in rows)
         ideal = statistics.median(r[1] for r in rows)
-        out[f"{name} {'streamed' if stream else 'whole'} c={conc}"] = {
+        key = f"{name} {'streamed' if stream else 'whole'} c={conc}"
+        out[key if len(servers) == 1 else f"{key} {server_name}-server"] = {
             "wall_s": round(w, 2),
             "ideal_s": round(ideal, 2),
             "wall_over_ideal": round(w / ideal, 2),
             "cpu_s": round(statistics.median(r[2] for r in rows), 2),
+            "server_cpu_s": round(statistics.median(r[3] for r in rows), 2),
+            "server_waited_s": round(statistics.median(r[4] for r in rows), 2),
+            "before_first_request_s": round(statistics.median(r[5] for r in rows), 2),
+            "requests_s": round(statistics.median(r[6] for r in rows), 2),
+            "after_last_answer_s": round(statistics.median(r[7] for r in rows), 2),
         }
+    out["load_1min_at_end"] = round(os.getloadavg()[0], 2)
     return out
 
 
@@ -169,6 +246,7 @@ def main() -> None:
     p.add_argument("--base-loop", default="asyncio", help="the event loop of the old path: asyncio or uvloop")
     p.add_argument("--parts", default="abc")
     p.add_argument("--c-runs", default="s128,s512,w512", help="(c): s|w (streamed or whole) and concurrency")
+    p.add_argument("--server-base", default="", help="(c): also against the test server of this commit ('' for none)")
     args = p.parse_args()
     BASE_LOOP[0] = args.base_loop
     with tempfile.TemporaryDirectory() as t:
@@ -184,7 +262,9 @@ def main() -> None:
                 result["b"]["new_over_old"] = round(result["b"]["new"]["cpu_ms"] / result["b"]["old"]["cpu_ms"], 3)
         if "c" in args.parts:
             runs = [(r[0] == "s", int(r[1:])) for r in args.c_runs.split(",")]
-            result["c"] = part_c(args.repeat, paths, tmp, runs)
+            servers: dict = {"old": checkout_server(args.server_base, tmp)} if args.server_base else {}
+            servers["new"] = None
+            result["c"] = part_c(args.repeat, paths, tmp, runs, servers)
     print(json.dumps(result, indent=2))
 
 

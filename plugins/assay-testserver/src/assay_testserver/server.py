@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import hashlib
 import json
 import math
 import random
+import re
 import threading
 import time
 from typing import Any
 
 import attrs
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 FAULT_KINDS = (
     "http_500",
@@ -52,6 +54,97 @@ def _crlf_writer(write: Any) -> Any:
         await write(data[half:])
 
     return crlf_write
+
+
+_EARLY = 1e-6  # a deadline this close counts as due: the loop runs a timer up to its clock resolution early
+
+
+class _Paced:
+    """One stream's content chunks in the :class:`Pacer`: chunk ``i`` is due at ``first + i * itl`` (loop time)."""
+
+    __slots__ = ("transport", "frames", "first", "itl", "sent", "done", "first_write", "last_write")
+
+    def __init__(self, transport: asyncio.Transport, frames: list[bytes], first: float, itl: float, done: Any) -> None:
+        self.transport, self.frames, self.first, self.itl, self.done = transport, frames, first, itl, done
+        self.sent = 0
+        self.first_write = self.last_write = 0.0
+
+
+class Pacer:
+    """The content chunks of every paced stream, written from one timer instead of one sleep per chunk per stream.
+
+    Each stream's chunk ``i`` is due at the absolute deadline ``first + i * itl`` (so errors do not accumulate)
+    and is never written early. At each tick every stream gets, in one write, the chunks that are due (one when
+    the server keeps up; all that are due when it falls behind, as a real server's next write would carry them),
+    and the timer is set to the earliest next deadline. The bytes go to the transport as HTTP/1.1 chunks: one
+    ``transport.write`` per stream per tick, without aiohttp's per-write coroutine. At 512 streams of 200 chunks/s
+    this is what lets one core keep pace (one sleep and one ``resp.write`` per chunk per stream did not)."""
+
+    def __init__(self) -> None:
+        self._streams: list[_Paced] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def send(self, transport: asyncio.Transport, frames: list[bytes], first: float, itl: float) -> _Paced:
+        """Write ``frames`` (the body bytes of each chunk, in order) to ``transport`` of a response with chunked
+        transfer encoding, frame ``i`` at loop time ``first + i * itl``; return when all are written (the
+        stream, with the wall-clock times of its first and last write), or raise ConnectionResetError when the
+        client went away. Frames already due are written at once; a cancelled caller's stream is dropped."""
+        loop = asyncio.get_running_loop()
+        stream = _Paced(transport, frames, first, itl, loop.create_future())
+        if not frames:
+            return stream
+        if not self._write_due(stream, loop.time() + _EARLY, time.time()):
+            self._streams.append(stream)
+            upcoming = first + stream.sent * itl
+            if self._timer is None or upcoming < self._timer.when():
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = loop.call_at(upcoming, self._tick, loop)
+        try:
+            return await stream.done
+        finally:
+            if stream.done.cancelled() or not stream.done.done():  # the caller was cancelled (client gone)
+                stream.done.cancel()
+                self._streams.remove(stream)
+                if not self._streams and self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+
+    @staticmethod
+    def _write_due(s: _Paced, now: float, wall: float) -> bool:
+        """Write the frames of ``s`` due by loop time ``now`` in one write; True when ``s`` is finished."""
+        if now < s.first:
+            return False
+        due = len(s.frames) if s.itl <= 0 else min(len(s.frames), int((now - s.first) / s.itl) + 1)
+        if due <= s.sent:
+            return False
+        if s.transport.is_closing():
+            s.done.set_exception(ConnectionResetError("Cannot write to closing transport"))
+            return True
+        data = b"".join(s.frames[s.sent : due])
+        s.transport.write(b"%x\r\n%b\r\n" % (len(data), data))
+        if not s.sent:
+            s.first_write = wall
+        s.last_write = wall
+        s.sent = due
+        if due == len(s.frames):
+            s.done.set_result(s)
+            return True
+        return False
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time() + _EARLY
+        wall = time.time()
+        keep: list[_Paced] = []
+        upcoming = math.inf
+        for s in self._streams:
+            if not self._write_due(s, now, wall):
+                keep.append(s)
+                upcoming = min(upcoming, s.first + s.sent * s.itl)
+        self._streams = keep
+        if keep:
+            self._timer = loop.call_at(upcoming, self._tick, loop)
 
 
 @attrs.define
@@ -124,23 +217,24 @@ def _all_text(body: dict[str, Any]) -> str:
     return str(body.get("prompt", ""))
 
 
+_TOKEN = re.compile(r"\s+|\S+\s*")  # leading whitespace alone, then each word with the whitespace after it
+
+
 def tokens_of(text: str) -> list[str]:
-    """The server's 'tokens': words with their following whitespace."""
-    if not text:
-        return []
-    out: list[str] = []
-    cur = ""
-    for ch in text:
-        if ch.isspace() and cur and not cur[-1].isspace():
-            cur += ch
-        elif not ch.isspace() and cur and cur[-1].isspace():
-            out.append(cur)
-            cur = ch
-        else:
-            cur += ch
-    if cur:
-        out.append(cur)
-    return out
+    """The server's 'tokens': words with their following whitespace (leading whitespace is a token of its own).
+    One regular expression (the character loop it replaced cost ~0.4 ms per 2,000-character prompt)."""
+    return _TOKEN.findall(text) if text else []
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _json_text(text: str) -> bytes:
+    """A chunk's text as JSON bytes, remembered (an answer repeats its words, a benchmark run its answers)."""
+    return json.dumps(text).encode()
+
+
+def count_tokens(text: str) -> int:
+    """``len(tokens_of(text))`` without making the tokens (a prompt's length, counted for every request)."""
+    return len(text.split()) + (1 if text[:1].isspace() else 0)
 
 
 class Server:
@@ -168,6 +262,7 @@ class Server:
         self.finished_requests = 0
         self.metrics_auth: list[bool] = []  # GET /metrics: whether each scrape carried a credential
         self._rng = random.Random(self.config.seed)
+        self._pacer = Pacer()  # the content chunks of paced streams (ttft / itl), from one timer
         self.app = web.Application(client_max_size=64 * 1024 * 1024)
         self.app.add_routes(
             [
@@ -362,7 +457,7 @@ class Server:
 
     @staticmethod
     def _prompt_tokens(body: dict[str, Any]) -> int:
-        return len(tokens_of(_all_text(body)))
+        return count_tokens(_all_text(body))
 
     # ---- handlers ----------------------------------------------------------------
 
@@ -591,6 +686,8 @@ class Server:
         if fault == "not_event_stream":
             return web.json_response({"id": rid, "object": "chat.completion", "model": model, "choices": []})
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        if request.version >= HttpVersion11:
+            resp.enable_chunked_encoding()  # as aiohttp would for HTTP/1.1; said here, so the Pacer may frame chunks
         await resp.prepare(request)
         if cfg.sse_framing == "crlf":
             resp.write = _crlf_writer(resp.write)  # type: ignore[method-assign]
@@ -608,7 +705,7 @@ class Server:
 
         def chunk(delta_text: str | None, finish_reason: str | None = None, reasoning: str | None = None) -> bytes:
             if delta_text is not None and finish_reason is None and reasoning is None:
-                return head_b + json.dumps(delta_text).encode() + tail_b
+                return head_b + _json_text(delta_text) + tail_b
             if chat:
                 delta: dict[str, Any] = {}
                 if delta_text is not None:
@@ -643,7 +740,18 @@ class Server:
             await resp.write(chunk(None, reasoning=cfg.reasoning))
         per = max(1, cfg.tokens_per_chunk)
         groups = [toks[i : i + per] for i in range(0, len(toks), per)]
-        for i, group in enumerate(groups):
+        start = 0  # the first content chunk the loop below writes
+        first_write = last_write = 0.0
+        if (ttft > 0 or cfg.itl > 0) and resp.chunked and cfg.sse_framing == "lf" and request.transport is not None:
+            # paced: the chunks before a mid-stream fault (all of them without one) from the server's one timer
+            mid = max(1, len(groups) // 2)
+            start = mid if fault in ("truncate", "error_event", "stream_error") and mid < len(groups) else len(groups)
+            first = asyncio.get_running_loop().time() + (t0 + ttft - time.perf_counter())
+            frames = [head_b + _json_text("".join(group)) + tail_b for group in groups[:start]]  # = chunk(text)
+            sent = await self._pacer.send(request.transport, frames, first, cfg.itl)
+            first_write, last_write = sent.first_write, sent.last_write
+        for i in range(start, len(groups)):
+            group = groups[i]
             # sleep to absolute deadlines so timing errors do not accumulate
             due = t0 + ttft + cfg.itl * i
             delay = due - time.perf_counter()
@@ -712,7 +820,7 @@ class Server:
         data = [{"object": "embedding", "index": i, "embedding": embed(str(t), dim)} for i, t in enumerate(inputs)]
         if fault == "empty_list":
             data = []
-        ntok = sum(len(tokens_of(str(t))) for t in inputs)
+        ntok = sum(count_tokens(str(t)) for t in inputs)
         return web.json_response(
             {
                 "object": "list",
@@ -741,7 +849,7 @@ class Server:
         order = sorted(range(len(docs)), key=lambda i: -scores[i])[: body.get("top_n") or len(docs)]
         if fault == "empty_list":
             order = []
-        ntok = len(tokens_of(query)) + sum(len(tokens_of(d)) for d in docs)
+        ntok = count_tokens(query) + sum(count_tokens(d) for d in docs)
         return web.json_response(
             {
                 "id": f"rerank-{n}",

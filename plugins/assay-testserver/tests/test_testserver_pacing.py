@@ -1,0 +1,145 @@
+"""The test server's paced streams (--ttft / --itl): written by one timer for all streams (issue 18).
+
+Lower bounds are exact (a chunk is never written before its deadline, and the client's clock is the same
+monotonic clock as the server's); upper bounds leave room for a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+BODY = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]}
+
+
+def _content_arrivals(
+    url: str, sent: list[float], out: list[tuple[float, str]], stop_after: int = 0, barrier: Any = None
+) -> None:
+    """Stream one chat answer; ``out``: (seconds after the request was sent, text) of each content chunk."""
+    with httpx.Client(timeout=30) as client:
+        if barrier is not None:
+            barrier.wait(10)
+        t0 = time.perf_counter()
+        sent.append(t0)
+        with client.stream("POST", url + "/chat/completions", json=BODY) as r:
+            for line in r.iter_lines():
+                if not line.startswith("data: {"):
+                    continue
+                delta = json.loads(line[6:])["choices"][0].get("delta", {})
+                if delta.get("content"):
+                    out.append((time.perf_counter() - t0, delta["content"]))
+                    if stop_after and len(out) == stop_after:
+                        return
+
+
+def test_concurrent_streams_follow_ttft_and_itl(test_server):
+    ttft, itl, n, late = 0.2, 0.1, 8, 0.5  # late: what a loaded machine may add
+    srv = test_server(default_answer=" ".join(f"w{i}" for i in range(n)), ttft=ttft, itl=itl, timing=True)
+    streams: list[list[tuple[float, str]]] = [[] for _ in range(6)]
+    sent: list[float] = []
+    barrier = threading.Barrier(len(streams))
+    threads = [threading.Thread(target=_content_arrivals, args=(srv.url, sent, s, 0, barrier)) for s in streams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for s in streams:
+        assert "".join(text for _, text in s) == " ".join(f"w{i}" for i in range(n))
+        assert len(s) == n  # one chunk per token: each was written on its own deadline
+        for i, (at, _) in enumerate(s):
+            assert at >= ttft + i * itl - 1e-5, (i, at)  # never early
+            assert at < ttft + i * itl + late, (i, at)  # nor late by more than a loaded machine's delay
+        assert s[-1][0] - s[0][0] > (n - 1) * itl - late  # spread out, not written at once
+    # the server's own record of each stream: first and last content write
+    assert len(srv.server.timings) == 6
+    for arrived, first, last in srv.server.timings:
+        assert ttft - 0.01 < first - arrived < ttft + late
+        assert (n - 1) * itl - late < last - first < (n - 1) * itl + late
+    assert srv.server.max_in_flight >= 2  # streams overlapped (all six, unless the machine is loaded)
+
+
+def test_a_stalled_server_catches_up_on_its_deadlines(test_server):
+    """A server that falls behind writes the chunks already due together, then keeps to the original
+    deadlines: the lag does not accumulate."""
+    ttft, itl, n, stall = 0.1, 0.05, 16, 0.6
+    srv = test_server(default_answer=" ".join(["tok"] * n), ttft=ttft, itl=itl)
+    got: list[tuple[float, str]] = []
+    sent: list[float] = []
+    reader = threading.Thread(target=_content_arrivals, args=(srv.url, sent, got))
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert got
+    srv._loop.call_soon_threadsafe(time.sleep, stall)  # block the server's event loop
+    reader.join(30)
+    times = [at for at, _ in got]
+    assert len(times) == n
+    assert all(at >= ttft + i * itl - 1e-5 for i, at in enumerate(times))
+    # the last chunk on its own deadline (+ slack), not pushed back by the stall
+    assert ttft + (n - 1) * itl - 1e-5 <= times[-1] < ttft + (n - 1) * itl + stall - 0.1
+    # the chunks due during the stall came at once, right after it
+    bunched = sum(1 for a, b in zip(times, times[1:]) if b - a < 0.01)
+    assert bunched >= 4, times
+
+
+def test_a_client_that_leaves_mid_stream_frees_its_stream(test_server):
+    srv = test_server(default_answer=" ".join(["tok"] * 40), ttft=0.05, itl=0.05)
+    got: list[tuple[float, str]] = []
+    _content_arrivals(srv.url, [], got, stop_after=3)  # reads 3 chunks, then closes the connection
+    assert len(got) == 3
+    deadline = time.monotonic() + 5
+    while srv.server.in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert srv.server.in_flight == 0  # the handler ended long before its 40 chunks were due
+    assert srv.server._pacer._streams == []
+    srv.config.update({"default_answer": "a b", "itl": 0.01})
+    again: list[tuple[float, str]] = []
+    _content_arrivals(srv.url, [], again)
+    assert "".join(t for _, t in again) == "a b"
+
+
+def test_paced_faults_strike_mid_stream(test_server):
+    """truncate / error_event / stream_error: the chunks before the middle, paced, then the fault."""
+    for fault, marker in (("error_event", b"event: error"), ("stream_error", b"injected stream error")):
+        srv = test_server(default_answer="a b c d e f", ttft=0.05, itl=0.02, faults={fault: [1]})
+        t0 = time.perf_counter()
+        raw = httpx.post(srv.url + "/chat/completions", json=BODY, timeout=30).content
+        took = time.perf_counter() - t0
+        assert raw.count(b'"content":"') - raw.count(b'"content":""') == 3  # a, b, c; then the fault
+        assert marker in raw and b"[DONE]" not in raw
+        assert took >= 0.05 + 3 * 0.02 - 1e-5  # the fault came on the deadline of the 4th chunk
+    srv = test_server(default_answer="a b c d e f", ttft=0.05, itl=0.02, faults={"truncate": [1]})
+    got = b""
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):  # the connection cut inside the stream
+        with httpx.stream("POST", srv.url + "/chat/completions", json=BODY, timeout=30) as r:
+            for part in r.iter_raw():
+                got += part
+    assert got.count(b'"content":"') - got.count(b'"content":""') == 3
+    assert got.endswith(b'"choi')  # the cut event
+
+
+def test_a_paced_stream_carries_the_same_events_as_an_unpaced_one(test_server):
+    answer = 'é "q" a\\b  c\nd'
+    seen = []
+    for itl in (0.0, 0.002):
+        srv = test_server(default_answer=answer, itl=itl, reasoning="hm")
+        for path, body in (
+            ("/chat/completions", {"messages": [{"role": "user", "content": "x"}]}),
+            ("/completions", {"prompt": "x"}),
+        ):
+            raw = httpx.post(
+                srv.url + path, json={"model": "m", "stream": True, "stream_options": {"include_usage": True}, **body}
+            ).content
+            events = [json.loads(e[6:]) if e != b"data: [DONE]" else e for e in raw.split(b"\n\n") if e]
+            for e in events:
+                if isinstance(e, dict):
+                    e.pop("created")
+            seen.append(events)
+    assert seen[0] == seen[2] and seen[1] == seen[3]
+    assert len(seen[0]) == 1 + 1 + 5 + 1 + 1 + 1  # role, reasoning, 5 words, finish, usage, [DONE]
