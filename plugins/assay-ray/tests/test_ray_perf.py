@@ -102,16 +102,17 @@ def test_ray_load_matches_a_single_process_run(ray_client, ray_cluster, server_p
         assert pa["succeeded"] == pb["succeeded"] == 40
         assert pa["output_tokens"]["mean"] == pb["output_tokens"]["mean"]
         # server-paced latencies (50 ms to the first token, 10 ms between tokens): at least the truth, and
-        # agreeing within 30 ms plus what the host's load added to the faster run: the two runs are minutes
-        # apart on a host whose cores also run the rest of the suite (pytest-xdist), and the single-process test
-        # server's own delays differ between them by up to ~25 ms on a quiet host (measured), 46 ms with TTFT
-        # medians of 53 and 99 ms under load; a timestamp not brought onto the driver's clock would be off by
-        # far more than that
+        # agreeing within 30 ms plus half of what the host's load added to the slower run: the two runs are
+        # minutes apart on a host whose cores also run the rest of the suite (pytest-xdist); the single-process
+        # test server's own delays differ between them by up to ~25 ms on a quiet host (measured), and under
+        # load (average 11-13 on 2 cores) TTFT medians of 54 vs 114 ms and 110 vs 203 ms were measured. A
+        # timestamp not brought onto the driver's clock would be off by far more than that
         least = min(pa["output_tokens"]["min"], pb["output_tokens"]["min"])
         for metric, truth in (("ttft_s", 0.050), ("e2e_latency_s", 0.050 + 0.010 * (least - 1))):
             a_, b_ = pa[metric]["p50"], pb[metric]["p50"]
             assert min(a_, b_) >= truth - 0.005, (metric, pa[metric], pb[metric])
-            assert abs(a_ - b_) < 0.030 + bound + (min(a_, b_) - truth), (metric, pa[metric], pb[metric])
+            assert abs(a_ - b_) < 0.030 + bound + (max(a_, b_) - truth) / 2, (metric, pa[metric], pb[metric])
+            assert max(a_, b_) < truth + 0.5, (metric, pa[metric], pb[metric])
         # mean gaps within 3 ms plus how far the load moved the nearer run from the truth: a late server bunches
         # chunks (means of 5.1 and 8.6 ms were measured under load), a late client stretches them
         a_, b_ = pa["itl_s"]["mean"], pb["itl_s"]["mean"]
