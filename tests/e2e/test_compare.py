@@ -198,7 +198,7 @@ def _perf(test_server, work, ttft):
 
 def test_perf_runs_compare_per_point(tmp_path, test_server):
     fast = _perf(test_server, tmp_path / "fast", 0.005)
-    slow = _perf(test_server, tmp_path / "slow", 0.08)
+    slow = _perf(test_server, tmp_path / "slow", 0.2)
     result = json.loads(assay("compare", str(fast), str(slow), "--format", "json").stdout)
     assert result["kind"] == "perf"
     (comp,) = result["comparisons"]
@@ -207,10 +207,11 @@ def test_perf_runs_compare_per_point(tmp_path, test_server):
     for pt in comp["points"]:
         ttft = pt["ttft_s"]
         assert set(ttft) >= {"mean", "p50", "p90", "p95", "p99"}
-        # the slow server waits 75 ms more before the first token
-        # (bounds leave room for a loaded machine, where the fast run is slowed too)
-        assert 0.03 < ttft["p50"]["diff"] < 0.5 and ttft["p50"]["diff"] == ttft["p50"]["b"] - ttft["p50"]["a"]
-        assert pt["e2e_latency_s"]["p99"]["diff"] > 0.03
+        # the slow server waits 195 ms more before the first token
+        # (bounds leave room for a loaded machine, where the fast run is slowed too: medians, since the p99 of 4
+        # requests is their slowest, which one late request of the fast run brought within 13 ms of the slow's)
+        assert 0.1 < ttft["p50"]["diff"] < 0.6 and ttft["p50"]["diff"] == ttft["p50"]["b"] - ttft["p50"]["a"]
+        assert pt["e2e_latency_s"]["p50"]["diff"] > 0.1 and "p99" in pt["e2e_latency_s"]
         assert set(pt["tpot_s"]) >= {"p50"} and set(pt["itl_s"]) >= {"p50"}
         rt = pt["request_throughput"]
         assert rt["b"] < rt["a"] and rt["diff"] == rt["b"] - rt["a"]

@@ -78,6 +78,8 @@ def test_faults_counted_exactly(server_process, perf, request_events, stream):
     assert sum(1 for e in events if not e.get("ok", True)) == pt["failed"]
     by_kind = {e["error_kind"]: e for e in events if not e.get("ok", True)}
     assert by_kind["http_5xx"]["status"] == 500 and "injected server error" in by_kind["http_5xx"]["error"]
-    assert by_kind["timeout"]["end"] - by_kind["timeout"]["sent"] >= 1.0  # the read timeout fired
+    # the read timeout (1 s) fired; uvloop's timers count from libuv's cached millisecond loop time, which may lag
+    # the clock (test_perf_lean measured 0.9998 s)
+    assert by_kind["timeout"]["end"] - by_kind["timeout"]["sent"] >= 0.95
     # failed requests add nothing to the latency figures
     assert pt["ttft_s"]["n"] == pt["succeeded"]

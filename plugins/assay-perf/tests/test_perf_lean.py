@@ -53,7 +53,10 @@ def test_both_clients_classify_faults_alike(server_process, perf, request_events
             for e in events
         ]
         timeout = next(e for e in events if e.get("error_kind") == "timeout")
-        assert timeout["end"] - timeout["sent"] >= 1.0  # the read timeout fired, not earlier
+        # the read timeout fired, not earlier: an event loop's timer counts from the loop's time of this
+        # iteration, which may lag the clock (uvloop's: libuv's cached, millisecond time; 0.9998 s was measured
+        # in a CI-like run under load)
+        assert timeout["end"] - timeout["sent"] >= 0.95
         assert timeout["error"] == "SocketTimeoutError: Timeout on reading data from socket"
         reset = next(e for e in events if e.get("error_kind") == "connection")
         assert reset.get("status") is None and reset.get("first_byte") is None

@@ -56,12 +56,16 @@ def test_two_workers_give_the_run_of_one(server_process, perf):
         [e for e in e2.values() if e.get("phase", "measure") == "measure"],
     )
     assert len(warm) == 4 and max(e["end"] for e in warm) < min(e["sent"] for e in measured)
-    # the same load: TTFT and E2E medians agree within 30 ms (truth: 50 ms and 85 ms). The tolerance is the
-    # scheduling noise of the shared 2-core test machine (load average 10 here): a clock or schedule error
-    # of the workers (a wrong base, a request timed from the wrong start) would be far larger
-    for metric in ("ttft_s", "e2e_latency_s"):
-        assert abs(p2[metric]["p50"] - p1[metric]["p50"]) < 0.030, (metric, p1[metric], p2[metric])
-    assert 0.045 <= p2["ttft_s"]["p50"] < 0.090 and 0.045 <= p1["ttft_s"]["p50"] < 0.090
+    # the same load: TTFT and E2E medians of at least the truth (50 ms and 85 ms: the server waits them), and
+    # agreeing within 30 ms plus what the host's load added to the faster run: a loaded host slows the one
+    # process that serves all 8 streams more than two (CI's 2 cores, a worker per core: 135 ms against 95 ms
+    # median TTFT; 30 ms flat failed 1 run in 5). A clock or schedule error of the workers (a wrong base, a
+    # request timed from the wrong start) shows on a quiet host from 35 ms on
+    for metric, truth in (("ttft_s", 0.050), ("e2e_latency_s", 0.085)):
+        one, two = p1[metric]["p50"], p2[metric]["p50"]
+        assert min(one, two) >= truth - 0.005, (metric, p1[metric], p2[metric])
+        assert abs(two - one) < 0.030 + (min(one, two) - truth), (metric, p1[metric], p2[metric])
+    assert p2["ttft_s"]["p50"] < 0.250 and p1["ttft_s"]["p50"] < 0.250  # (5x the truth: no unit or base slip)
 
 
 def test_workers_share_one_open_loop_schedule(server_process, perf):

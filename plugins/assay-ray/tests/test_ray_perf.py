@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ NICE_WARNING = (
     "priority, and could not be raised: on a busy node their timestamps lag; start the cluster with "
     "RAY_worker_niceness=0 in its environment\n"
 )
+LATE_WARNING = (
+    r"warning \[executor ray\]: point \d+: a load generator started \d+ ms after the common start \(the driver "
+    r"waits [\d.]+ s\); its share of the load came that much late\n"
+)
 pytest.importorskip("assay_perf")  # what these tests run (installed with the dev install)
 
 
@@ -28,7 +33,9 @@ def _perf(url: str, work: Path, *extra: str) -> Path:
     err = res.stderr
     if not ROOT_USER:  # load generators stay at Ray's nice 15 where this user may not raise them: said once
         err = err.replace(NICE_WARNING, "")
-    # no worker started late (other warnings, e.g. a plugin of this environment that fails to load, are not ours)
+    # a loaded host may start a load generator late: said in a warning, never silently; no other warning of the
+    # executor (other warnings, e.g. a plugin of this environment that fails to load, are not ours)
+    err = re.sub(LATE_WARNING, "", err)
     assert "warning [executor ray]" not in err, res.stderr
     (run,) = run_dirs(work)
     return run
@@ -94,13 +101,22 @@ def test_ray_load_matches_a_single_process_run(ray_client, ray_cluster, server_p
         assert pa["point"] == pb["point"] and pa["requests"] == pb["requests"] == 40
         assert pa["succeeded"] == pb["succeeded"] == 40
         assert pa["output_tokens"]["mean"] == pb["output_tokens"]["mean"]
-        # server-paced latencies (50 ms to the first token, 10 ms between tokens) agree within 30 ms: the two
-        # runs are minutes apart on a host whose cores also run the rest of the suite (pytest-xdist), and the
-        # single-process test server's own delays differ between them by up to ~25 ms (measured); a timestamp
-        # not brought onto the driver's clock would be off by far more than that
-        for metric in ("ttft_s", "e2e_latency_s"):
-            assert abs(pa[metric]["p50"] - pb[metric]["p50"]) < 0.030 + bound, (metric, pa[metric], pb[metric])
-        assert abs(pa["itl_s"]["mean"] - pb["itl_s"]["mean"]) < 0.003
+        # server-paced latencies (50 ms to the first token, 10 ms between tokens): at least the truth, and
+        # agreeing within 30 ms plus half of what the host's load added to the slower run: the two runs are
+        # minutes apart on a host whose cores also run the rest of the suite (pytest-xdist); the single-process
+        # test server's own delays differ between them by up to ~25 ms on a quiet host (measured), and under
+        # load (average 11-13 on 2 cores) TTFT medians of 54 vs 114 ms and 110 vs 203 ms were measured. A
+        # timestamp not brought onto the driver's clock would be off by far more than that
+        least = min(pa["output_tokens"]["min"], pb["output_tokens"]["min"])
+        for metric, truth in (("ttft_s", 0.050), ("e2e_latency_s", 0.050 + 0.010 * (least - 1))):
+            a_, b_ = pa[metric]["p50"], pb[metric]["p50"]
+            assert min(a_, b_) >= truth - 0.005, (metric, pa[metric], pb[metric])
+            assert abs(a_ - b_) < 0.030 + bound + (max(a_, b_) - truth) / 2, (metric, pa[metric], pb[metric])
+            assert max(a_, b_) < truth + 0.5, (metric, pa[metric], pb[metric])
+        # mean gaps within 3 ms plus how far the load moved the nearer run from the truth: a late server bunches
+        # chunks (means of 5.1 and 8.6 ms were measured under load), a late client stretches them
+        a_, b_ = pa["itl_s"]["mean"], pb["itl_s"]["mean"]
+        assert abs(a_ - b_) < 0.003 + min(abs(a_ - 0.010), abs(b_ - 0.010)), (pa["itl_s"], pb["itl_s"])
         assert pb["request_throughput"] == pytest.approx(pa["request_throughput"], rel=0.25)
 
 

@@ -20,13 +20,16 @@ def _metrics(srv) -> dict[str, float]:
 
 
 def test_metrics_follow_running_and_waiting_requests(test_server):
-    srv = test_server(ttft=0.6, max_num_seqs=2, kv_cache_tokens=100, default_answer="a b c d")
+    # each answer held 1.5 s: the three requests must be in at once, and /metrics read before the first two
+    # end, on a loaded host too (at 0.6 s, 2 runs in 2 failed under load)
+    srv = test_server(ttft=1.5, max_num_seqs=2, kv_cache_tokens=100, default_answer="a b c d")
     m = _metrics(srv)
     assert m["vllm:num_requests_running"] == 0 and m["vllm:kv_cache_usage_perc"] == 0
     body = {"model": "m", "messages": [{"role": "user", "content": "one two three"}]}
+    # the clients made before the threads start (each builds an SSL context: ~0.5 s apart under load)
+    clients = [httpx.Client(timeout=10) for _ in range(3)]
     threads = [
-        threading.Thread(target=httpx.post, args=(srv.url + "/chat/completions",), kwargs={"json": body, "timeout": 10})
-        for _ in range(3)
+        threading.Thread(target=c.post, args=(srv.url + "/chat/completions",), kwargs={"json": body}) for c in clients
     ]
     for t in threads:
         t.start()
@@ -38,6 +41,8 @@ def test_metrics_follow_running_and_waiting_requests(test_server):
     assert m["vllm:kv_cache_usage_perc"] == 2 * (3 + 4) / 100  # prompt + answer tokens of each running one
     for t in threads:
         t.join()
+    for c in clients:
+        c.close()
     m = _metrics(srv)
     assert (m["vllm:num_requests_running"], m["vllm:num_requests_waiting"], m["vllm:kv_cache_usage_perc"]) == (0, 0, 0)
     assert m["vllm:request_success_total"] == 3

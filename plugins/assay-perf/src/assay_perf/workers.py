@@ -246,7 +246,10 @@ def _phase(workers: list[_Worker], specs: list[tuple[dict[str, Any], list[int] |
     how late the latest worker started (s)."""
     start_at = time.perf_counter() + START_LEAD
     for w, (spec, idx) in zip(workers, specs):
-        w.out.send_bytes(pickle.dumps((spec, idx, start_at)))
+        try:
+            w.out.send_bytes(pickle.dumps((spec, idx, start_at)))
+        except OSError:  # it died before reading its share (the CLI takes a BrokenPipeError for a closed stdout)
+            raise _dead(w) from None
     pending = {w.inbox: w for w in workers}
     late = 0.0
     while pending:

@@ -52,6 +52,7 @@ __all__ = [
     "serve",
     "served_eval",
     "server_processes",
+    "session_members",
     "stop_trees",
     "table_cells",
     "wait_for_events",
@@ -377,11 +378,16 @@ def ray_start(*flags: str, log: Path, env: dict[str, str], own_session: bool = T
     """``ray start --block FLAGS``, its output to ``log``; returns the process once the log says the node
     started. Run by this interpreter (``python -m ray.scripts.scripts``): Ray starts its workers with the
     Python that ran ``ray start``, so the actors import this checkout's assay. ``own_session``: in a session
-    (and process group) of its own. RuntimeError with the log's tail when it exits first or after
+    (and process group) of its own, which a reaper process watches (:func:`session_members`): when this
+    process ends however it ends (a finished run, Ctrl-C, SIGTERM, an xdist worker killed with SIGKILL)
+    without :func:`stop_trees`, the reaper stops every process of that session, the node's raylet and
+    workers included, and nothing else. RuntimeError with the log's tail when it exits first or after
     ``timeout`` seconds (the node stopped)."""
     argv = [sys.executable, "-m", "ray.scripts.scripts", "start", "--block", *flags]
     with open(log, "w") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=own_session)
+    if own_session:
+        _watch_session(proc)
     deadline = time.monotonic() + timeout
     while "Ray runtime started" not in Path(log).read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -392,6 +398,70 @@ def ray_start(*flags: str, log: Path, env: dict[str, str], own_session: bool = T
             raise RuntimeError(f"ray start {said}: {Path(log).read_text(errors='replace')[-2000:]}")
         time.sleep(0.2)
     return proc
+
+
+def session_members(sid: int) -> list[int]:
+    """The live processes (zombies left out) of session ``sid``, from /proc."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()  # (the command in parentheses may hold anything)
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if len(fields) > 3 and int(fields[3]) == sid and fields[0] not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
+# The reaper: blocks on a pipe whose only writer is the test process, so EOF comes when that process closes it
+# (stop_trees) or dies, however. Then SIGTERM to the session's leader (`ray start --block` stops its node on
+# it; to all when it is gone), to the rest of the session after 15 s and SIGKILL after 25 s. Meanwhile, every 2 s, it leaves once the
+# session has no process left: a session id is only reused after that.
+_REAPER_MAIN = """
+import os, select, signal, sys, time
+sid, me = int(sys.argv[1]), os.getpid()
+def alive():
+    return [p for p in session_members(sid) if p != me]
+while not select.select([0], [], [], 2.0)[0]:
+    if not alive():
+        sys.exit(0)
+start = time.monotonic()
+sent = {}
+while alive() and time.monotonic() - start < 30:
+    late = time.monotonic() - start
+    pids = alive()
+    for pid in pids:
+        first = pid == sid or sid not in pids  # the leader, or everyone once the leader is gone
+        sig = signal.SIGKILL if late > 25 else signal.SIGTERM if first or late > 15 else None
+        if sig is not None and sent.get(pid) != sig:
+            try:
+                os.kill(pid, sig)
+                sent[pid] = sig
+            except OSError:
+                pass
+    time.sleep(0.1)
+"""
+_reapers: dict[int, tuple[subprocess.Popen[bytes], int]] = {}  # session leader's pid -> (reaper, pipe's writer)
+
+
+def _watch_session(proc: subprocess.Popen[Any]) -> None:
+    import inspect
+
+    read, write = os.pipe()  # (neither end is inherited by other children: Python's pipes are non-inheritable)
+    code = inspect.getsource(session_members) + _REAPER_MAIN
+    try:
+        reaper = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", code, str(proc.pid)],
+            stdin=read,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,  # not in the test's process group: Ctrl-C does not end it
+        )
+    finally:
+        os.close(read)
+    _reapers[proc.pid] = (reaper, write)
 
 
 def stop_trees(procs: list[subprocess.Popen[Any]]) -> None:
@@ -411,6 +481,7 @@ def stop_trees(procs: list[subprocess.Popen[Any]]) -> None:
                 pass
         for p in procs:
             p.wait(30)
+        _release_reapers(procs)
         return
     family: list[Any] = []
     for p in procs:
@@ -433,3 +504,19 @@ def stop_trees(procs: list[subprocess.Popen[Any]]) -> None:
             proc.kill()
         except psutil.NoSuchProcess:
             pass
+    _release_reapers(procs)
+
+
+def _release_reapers(procs: list[subprocess.Popen[Any]]) -> None:
+    """Close each process's reaper pipe: it stops what is left of the session (a worker the family missed),
+    and ends."""
+    for p in procs:
+        reaper, write = _reapers.pop(p.pid, (None, -1))
+        if reaper is None:
+            continue
+        os.close(write)
+        try:
+            reaper.wait(40)
+        except subprocess.TimeoutExpired:
+            reaper.kill()
+            reaper.wait()
