@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -458,8 +459,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"interrupted ({signal_name()})", file=sys.stderr)
         print_resume_hint(exc)
         return interrupted_exit_code()
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError as exc:
+        if _stdout_closed():  # `assay report RUN | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (the exit's flush would fail)
+            return 0
+        # any other pipe (a worker process, a server socket) is a failure, not a closed stdout
+        from .redact import scrub, visible
+
+        print(f"error: broken pipe: {visible(scrub(str(exc)))}", file=sys.stderr)
+        return 1
+
+
+def _stdout_closed() -> bool:
+    """Whether nobody reads standard output any more (a pipe whose reader has exited: POLLERR)."""
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no real stdout (captured)
+        return False
 
 
 if __name__ == "__main__":
