@@ -83,6 +83,7 @@ class Pacer:
     def __init__(self) -> None:
         self._streams: list[_Paced] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf  # when the timer fires (uvloop's timer handles have no when())
 
     async def send(self, transport: asyncio.Transport, frames: list[bytes], first: float, itl: float) -> _Paced:
         """Write ``frames`` (the body bytes of each chunk, in order) to ``transport`` of a response with chunked
@@ -96,10 +97,10 @@ class Pacer:
         if not self._write_due(stream, loop.time() + _EARLY, time.time()):
             self._streams.append(stream)
             upcoming = first + stream.sent * itl
-            if self._timer is None or upcoming < self._timer.when():
+            if self._timer is None or upcoming < self._timer_at:
                 if self._timer is not None:
                     self._timer.cancel()
-                self._timer = loop.call_at(upcoming, self._tick, loop)
+                self._timer, self._timer_at = loop.call_at(upcoming, self._tick, loop), upcoming
         try:
             return await stream.done
         finally:
@@ -144,7 +145,7 @@ class Pacer:
                 upcoming = min(upcoming, s.first + s.sent * s.itl)
         self._streams = keep
         if keep:
-            self._timer = loop.call_at(upcoming, self._tick, loop)
+            self._timer, self._timer_at = loop.call_at(upcoming, self._tick, loop), upcoming
 
 
 @attrs.define
