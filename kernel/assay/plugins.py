@@ -527,9 +527,8 @@ class PluginHost:
     def option_values(self, command: str, args: Any, config: dict[str, Any]) -> dict[str, Any]:
         """The settings the plugins' flags of ``command`` give (``assay_option_values``), merged in call order."""
         out: dict[str, Any] = {}
-        given = {"command": command, "args": args, "config": config}
-        for impl in reversed(self.pm.hook.assay_option_values.get_hookimpls()):
-            out.update(impl.function(**{a: given[a] for a in impl.argnames}) or {})
+        for values in self.pm.hook.assay_option_values(command=command, args=args, config=config):
+            out.update(values)
         return out
 
     def observers(self) -> list[Observer]:
