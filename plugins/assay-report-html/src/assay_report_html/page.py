@@ -117,6 +117,15 @@ def _none(value: Any) -> bool:
     return value is None
 
 
+def _cells(w: Any, values: Any, numeric: bool = False) -> None:
+    """``<td>{{ value }}</td>`` for each value (``<td class="n">``: a numeric column)."""
+    start = '<td class="n">' if numeric else "<td>"
+    for value in values:
+        w(start)
+        w(_e(value))
+        w("</td>")
+
+
 def render(ctx: dict[str, Any]) -> str:
     """``report.html.j2`` rendered with ``ctx`` (the reporter's context)."""
     get = ctx.get
@@ -168,23 +177,10 @@ def render(ctx: dict[str, Any]) -> str:
             w("      <tr")
             if _defined(_ga(r, "average")):
                 w(' class="avg"')
-            w("><td>")
-            w(_e(_ga(r, "model")))
-            w("</td><td>")
-            w(_e(_ga(r, "dataset")))
-            w("</td><td>")
-            w(_e(_ga(r, "metric")))
-            w("</td><td>")
-            w(_e(_ga(r, "category")))
-            w("</td><td>")
-            w(_e(_ga(r, "subset")))
-            w('</td><td class="n">')
-            w(_e(_ga(r, "num")))
-            w('</td><td class="n">')
-            w(_e(f4(_ga(r, "score"))))
-            w('</td><td class="n">')
-            w(_e(_ga(r, "errors")))
-            w("</td><td>")
+            w(">")
+            _cells(w, [_ga(r, k) for k in ("model", "dataset", "metric", "category", "subset")])
+            _cells(w, [_ga(r, "num"), f4(_ga(r, "score")), _ga(r, "errors")], numeric=True)
+            w("<td>")
             if not _none(_ga(r, "ci_low")):
                 w("[")
                 w(_e(f4(_ga(r, "ci_low"))))
@@ -193,9 +189,9 @@ def render(ctx: dict[str, Any]) -> str:
                 w("]")
             else:
                 w("-")
-            w('</td><td class="n">')
-            w(_e(_default(_ga(r, "pending"), "", True)))
-            w("</td></tr>\n")
+            w("</td>")
+            _cells(w, [_default(_ga(r, "pending"), "", True)], numeric=True)
+            w("</tr>\n")
         w('    </tbody>\n  </table>\n  <p class="note">Errored samples: ')
         w(_e(_default(_ga(report, "errored_samples"), 0)))
         w("; denominator: ")
@@ -213,13 +209,10 @@ def render(ctx: dict[str, Any]) -> str:
                 '  <h2>Why samples errored</h2>\n  <table id="error-table"><thead><tr><th class="n">Count</th><th>Kind</th><th>Example</th></tr></thead><tbody>\n'
             )
             for e in _ga(report, "errors_by_kind"):
-                w('<tr><td class="n">')
-                w(_e(_ga(e, "count")))
-                w("</td><td>")
-                w(_e(_ga(e, "kind")))
-                w("</td><td>")
-                w(_e(_ga(e, "example")))
-                w("</td></tr>")
+                w("<tr>")
+                _cells(w, [_ga(e, "count")], numeric=True)
+                _cells(w, [_ga(e, "kind"), _ga(e, "example")])
+                w("</tr>")
             w("  </tbody></table>\n")
         w("</section>\n")
         if subset_charts:
@@ -270,23 +263,14 @@ def render(ctx: dict[str, Any]) -> str:
             '</h2>\n  <table id="perf-table"><thead><tr><th>Point</th><th class="n">Requests</th><th class="n">OK</th><th class="n">Failed</th><th class="n">Req/s</th><th class="n">Out tok/s</th><th class="n">Total tok/s</th><th class="n">Window (s)</th></tr></thead><tbody>\n'
         )
         for pt in _ga(perf, "points"):
-            w("<tr><td>")
-            w(_e(point(_ga(pt, "point"))))
-            w('</td><td class="n">')
-            w(_e(_ga(pt, "requests")))
-            w('</td><td class="n">')
-            w(_e(_ga(pt, "succeeded")))
-            w('</td><td class="n">')
-            w(_e(_ga(pt, "failed")))
-            w('</td><td class="n">')
-            w(_e(num(_ga(pt, "request_throughput"))))
-            w('</td><td class="n">')
-            w(_e(num(_ga(pt, "output_token_throughput"))))
-            w('</td><td class="n">')
-            w(_e(num(_ga(pt, "total_token_throughput"))))
-            w('</td><td class="n">')
-            w(_e(num(_ga(pt, "window_s"), 3)))
-            w("</td></tr>")
+            w("<tr>")
+            _cells(w, [point(_ga(pt, "point"))])
+            counts = [_ga(pt, k) for k in ("requests", "succeeded", "failed")]
+            rates = [
+                num(_ga(pt, k)) for k in ("request_throughput", "output_token_throughput", "total_token_throughput")
+            ]
+            _cells(w, [*counts, *rates, num(_ga(pt, "window_s"), 3)], numeric=True)
+            w("</tr>")
         w(
             '  </tbody></table>\n  <h2 style="margin-top:12px">Latency percentiles (ms)</h2>\n  <table id="percentile-table"><thead><tr><th>Point</th><th>Metric</th><th class="n">n</th><th class="n">mean</th>'
         )
@@ -305,22 +289,11 @@ def render(ctx: dict[str, Any]) -> str:
             ]:
                 st = _gi(pt, key)
                 if st:
-                    w("  <tr><td>")
-                    w(_e(point(_ga(pt, "point"))))
-                    w("</td><td>")
-                    w(_e(label))
-                    w('</td><td class="n">')
-                    w(_e(_ga(st, "n")))
-                    w('</td><td class="n">')
-                    w(_e(ms(_ga(st, "mean"))))
-                    w("</td>")
-                    for q in _ga(perf, "percentiles"):
-                        w('<td class="n">')
-                        w(_e(ms(_gi(st, "p%g" % q))))  # noqa: UP031
-                        w("</td>")
-                    w('<td class="n">')
-                    w(_e(ms(_ga(st, "max"))))
-                    w("</td></tr>\n")
+                    w("  <tr>")
+                    _cells(w, [point(_ga(pt, "point")), label])
+                    quantiles = [ms(_gi(st, "p%g" % q)) for q in _ga(perf, "percentiles")]  # noqa: UP031
+                    _cells(w, [_ga(st, "n"), ms(_ga(st, "mean")), *quantiles, ms(_ga(st, "max"))], numeric=True)
+                    w("</tr>\n")
         w("  </tbody></table>\n")
         if _ga(perf, "formulas"):
             w("<details><summary>Formulas</summary><ul>")
@@ -341,21 +314,10 @@ def render(ctx: dict[str, Any]) -> str:
             '<section id="eval-latency">\n  <h2>Request latency (ms), from the eval\'s RequestTimed events</h2>\n  <table id="latency-table"><thead><tr><th>Metric</th><th class="n">n</th><th class="n">mean</th><th class="n">p50</th><th class="n">p90</th><th class="n">p99</th><th class="n">max</th></tr></thead><tbody>\n'
         )
         for r in _ga(latency, "rows"):
-            w("<tr><td>")
-            w(_e(_ga(r, "metric")))
-            w('</td><td class="n">')
-            w(_e(_ga(r, "n")))
-            w('</td><td class="n">')
-            w(_e(ms(_ga(r, "mean"))))
-            w('</td><td class="n">')
-            w(_e(ms(_ga(r, "p50"))))
-            w('</td><td class="n">')
-            w(_e(ms(_ga(r, "p90"))))
-            w('</td><td class="n">')
-            w(_e(ms(_ga(r, "p99"))))
-            w('</td><td class="n">')
-            w(_e(ms(_ga(r, "max"))))
-            w("</td></tr>")
+            w("<tr>")
+            _cells(w, [_ga(r, "metric")])
+            _cells(w, [_ga(r, "n"), *(ms(_ga(r, k)) for k in ("mean", "p50", "p90", "p99", "max"))], numeric=True)
+            w("</tr>")
         w('  </tbody></table>\n  <div class="charts">')
         for c in _ga(latency, "charts"):
             w(_e(c))
