@@ -37,17 +37,23 @@ def _content_arrivals(
                         return
 
 
-def test_concurrent_streams_follow_ttft_and_itl(test_server):
-    ttft, itl, n, late = 0.2, 0.1, 8, 0.5  # late: what a loaded machine may add
-    srv = test_server(default_answer=" ".join(f"w{i}" for i in range(n)), ttft=ttft, itl=itl, timing=True)
-    streams: list[list[tuple[float, str]]] = [[] for _ in range(6)]
+def _concurrent_streams(url: str, count: int) -> list[list[tuple[float, str]]]:
+    """``count`` chat answers streamed at once (threads released together): each one's content arrivals."""
+    streams: list[list[tuple[float, str]]] = [[] for _ in range(count)]
     sent: list[float] = []
-    barrier = threading.Barrier(len(streams))
-    threads = [threading.Thread(target=_content_arrivals, args=(srv.url, sent, s, 0, barrier)) for s in streams]
+    barrier = threading.Barrier(count)
+    threads = [threading.Thread(target=_content_arrivals, args=(url, sent, s, 0, barrier)) for s in streams]
     for t in threads:
         t.start()
     for t in threads:
         t.join(30)
+    return streams
+
+
+def test_concurrent_streams_follow_ttft_and_itl(test_server):
+    ttft, itl, n, late = 0.2, 0.1, 8, 0.5  # late: what a loaded machine may add
+    srv = test_server(default_answer=" ".join(f"w{i}" for i in range(n)), ttft=ttft, itl=itl, timing=True)
+    streams = _concurrent_streams(srv.url, 6)
     for s in streams:
         assert "".join(text for _, text in s) == " ".join(f"w{i}" for i in range(n))
         assert len(s) == n  # one chunk per token: each was written on its own deadline
@@ -154,15 +160,7 @@ def test_paced_streams_on_uvloop():
     ttft, itl, n, late = 0.2, 0.1, 6, 0.5
     proc, url = serve("--uvloop", ttft=ttft, itl=itl, default_answer=" ".join(f"w{i}" for i in range(n)))
     try:
-        streams: list[list[tuple[float, str]]] = [[] for _ in range(3)]
-        sent: list[float] = []
-        barrier = threading.Barrier(len(streams))
-        threads = [threading.Thread(target=_content_arrivals, args=(url, sent, s, 0, barrier)) for s in streams]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        for s in streams:
+        for s in _concurrent_streams(url, 3):
             assert "".join(text for _, text in s) == " ".join(f"w{i}" for i in range(n))
             for i, (at, _) in enumerate(s):
                 assert ttft + i * itl - 1e-3 <= at < ttft + i * itl + late, (i, at)
