@@ -18,9 +18,8 @@ and ``fewshot_ids``.
 
 from __future__ import annotations
 
-import random
-
 import difflib
+import random
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
