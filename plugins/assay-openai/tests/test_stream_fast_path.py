@@ -61,6 +61,7 @@ CHAT = {
     "falsy error": [_chat('{"content":"a"}', "null", ',"error":""'), _chat('{"content":"b"}')],
     "message only": [_chat('{"content":"a"}'), b'{"message":"rate limited"}'],
     "choices null": [b'{"choices":null}'],
+    "choices empty, no usage": [_chat('{"content":"a"}'), b'{"choices":[]}', _chat('{"content":"b"}')],
     "no choices": [b'{"id":"x"}'],
     "content not a string": [_chat('{"content":"a"}'), _chat('{"content":5}')],
     "a choice's message of the wrong type": [b'{"choices":[{"delta":{"content":"a"},"message":5}]}'],
@@ -153,6 +154,13 @@ def test_plain_reads_take_the_fast_path_and_others_do_not(monkeypatch):
     calls.clear()
     _run(True, _ways(CHAT["reasoning_content"])["all in one read"])
     assert calls == ["decode_plains", "decode_chunks"]
+    calls.clear()
+    # the last read of an answer: its last content, the finish and the usage chunk (no choices), decoded once
+    _run(True, _ways(CHAT["finish"])["all in one read"])
+    assert calls == ["decode_plains"]
+    calls.clear()
+    _run(True, _ways(CHAT["finish"])["one per read"])
+    assert calls == ["decode_plain"] * 3
 
 
 def test_the_fast_path_times_each_chunk_by_its_read():

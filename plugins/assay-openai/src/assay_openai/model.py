@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 import msgspec
-from assay.api import FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
+from assay.api import AssayError, FatalError, GenerateRequest, GenerateResult, ModelConfig, TransientError
 from assay.events import RequestTimed, Usage
 
 from .http import APIError, HTTPStatusError, connection_cause, exception_kind, make_session, status_kind
@@ -143,6 +143,18 @@ def _deadline() -> float:
         return anyio.current_effective_deadline()
     except Exception:  # noqa: BLE001 - not in an anyio event loop
         return math.inf
+
+
+READ_COALESCE_MS = 0.2  # the default of model_args' read_coalesce_ms (assay_openai.lean.Pool.pause)
+
+
+def _coalesce(value: Any) -> float:
+    """model_args' ``read_coalesce_ms`` (None: the default) in seconds; a clear error for a bad value."""
+    if value is None:
+        value = READ_COALESCE_MS
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise AssayError(f"model_args: read_coalesce_ms must be a number of milliseconds from 0 to 100, not {value!r}")
+    return value / 1000
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -271,17 +283,10 @@ class EventStream:
         if one is not None:  # a quiet stream's read: one event
             try:
                 plain = (decode_plain if self.chat else decode_plain_text)(one)
-            except msgspec.DecodeError:  # not a plain chunk (usage, reasoning, an error...): the general path
+            except msgspec.DecodeError:  # not a plain chunk (reasoning, tool calls, an error...): the general path
                 chunks = [decode_chunk(one)]
             else:
-                choice = plain.choices[0]
-                text = choice.delta.content if self.chat else choice.text
-                if text:
-                    self.parts.append(text)
-                    timed.chunk_times.append(t)
-                    timed.last_content = t
-                if choice.finish_reason:
-                    self.finish = choice.finish_reason
+                self._plain((plain,), t)
                 return False
         elif (fast := self.parser.feed_array(data)) is not None:  # whole events: all decoded by one call
             array, self.done = fast
@@ -352,27 +357,36 @@ class EventStream:
         return self.done
 
     def _plain(self, chunks: list[Any], t: float) -> None:
-        """A read of plain chunks (:class:`assay_openai.sse.PlainChunk`: content and finish_reason only,
-        checked while decoding): what the general loop of :meth:`read` does with them, with none of its
-        checks (msgspec made them)."""
+        """A read of plain chunks (:class:`assay_openai.sse.PlainChunk`: content, finish_reason and usage
+        only, checked while decoding): what the general loop of :meth:`read` does with them, with none of
+        its other checks (msgspec made them). The usage chunk that ends a stream (no choices) is plain too,
+        so the last read of an answer, which often holds most of it, is decoded once."""
         parts = self.parts
         n = len(parts)
         if self.chat:
             for chunk in chunks:
-                choice = chunk.choices[0]
-                text = choice.delta.content
-                if text:
-                    parts.append(text)
-                if choice.finish_reason:
-                    self.finish = choice.finish_reason
+                choices = chunk.choices
+                if choices:
+                    choice = choices[0]
+                    text = choice.delta.content
+                    if text:
+                        parts.append(text)
+                    if choice.finish_reason:
+                        self.finish = choice.finish_reason
+                if chunk.usage is not None:
+                    self.usage = _usage(chunk.usage)
         else:
             for chunk in chunks:
-                choice = chunk.choices[0]
-                text = choice.text
-                if text:
-                    parts.append(text)
-                if choice.finish_reason:
-                    self.finish = choice.finish_reason
+                choices = chunk.choices
+                if choices:
+                    choice = choices[0]
+                    text = choice.text
+                    if text:
+                        parts.append(text)
+                    if choice.finish_reason:
+                        self.finish = choice.finish_reason
+                if chunk.usage is not None:
+                    self.usage = _usage(chunk.usage)
         if len(parts) > n:
             timed = self.timed
             timed.chunk_times += itertools.repeat(t, len(parts) - n)
@@ -417,6 +431,7 @@ class OpenAIModel:
             **(args.pop("headers", None) or {}),
         }
         self._timeout = config.timeout or 600.0
+        self._coalesce = _coalesce(args.pop("read_coalesce_ms", None))
         self._session: Any = None  # made in the event loop, on the first request
         self.extra_model_args = args
         self._encoder = msgspec.json.Encoder()
@@ -456,6 +471,7 @@ class OpenAIModel:
             read_timeout=self._timeout,
             total_timeout=None,
             decompress=not self.stream,  # a whole answer decoded as aiohttp decodes it
+            coalesce=self._coalesce,
         )
         return pool
 

@@ -12,7 +12,7 @@ error event); ``id:`` and ``retry:`` carry nothing for us. A data-less event is 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
@@ -204,9 +204,10 @@ decode_chunk = msgspec.json.Decoder(StreamChunk).decode
 decode_chunks = msgspec.json.Decoder(list[StreamChunk]).decode  # SSEParser.feed_array's arrays
 
 
-# ---- the plain chunks: content (or text) and finish_reason only, checked by msgspec while decoding ----
-# A read whose chunks all decode as these needs no per-chunk checks in Python (EventStream.read's fast
-# path): no error, no usage, at least one choice, and for chat a delta with no reasoning and no tool calls.
+# ---- the plain chunks: content (or text), finish_reason and usage only, checked by msgspec while decoding ----
+# A read whose chunks all decode as these needs few per-chunk checks in Python (EventStream.read's fast
+# path): no error, a list of choices (empty only in the usage chunk that ends a stream: EventStream._plain
+# treats an empty list as the general loop does), and for chat a delta with no reasoning and no tool calls.
 # Every field of StreamChunk is declared here with a type at least as strict, so a chunk that decodes
 # here decodes as a StreamChunk too, to the same content, text and finish_reason; any other chunk raises
 # msgspec.ValidationError and the read is decoded again as StreamChunks (the general path).
@@ -234,15 +235,15 @@ class PlainTextChoice(msgspec.Struct, gc=False):
 
 
 class PlainChunk(msgspec.Struct, gc=False):
-    choices: Annotated[list[PlainChoice], msgspec.Meta(min_length=1)]
-    usage: None = None
+    choices: list[PlainChoice]  # required, not null
+    usage: ChunkUsage | None = None
     error: None = None
     message: Any = None
 
 
 class PlainTextChunk(msgspec.Struct, gc=False):
-    choices: Annotated[list[PlainTextChoice], msgspec.Meta(min_length=1)]
-    usage: None = None
+    choices: list[PlainTextChoice]
+    usage: ChunkUsage | None = None
     error: None = None
     message: Any = None
 
