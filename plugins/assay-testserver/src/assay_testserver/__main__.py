@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from pathlib import Path
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         site = web.TCPSite(runner, args.host, args.port, backlog=2048)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        # what start-up made (modules, the app, the rules) out of the collector's passes, and a larger young
+        # generation: with 512 streams in flight the collector's passes were ~11% of the server's CPU
+        gc.freeze()
+        gc.set_threshold(10_000, *gc.get_threshold()[1:])
         print(f"listening on http://{args.host}:{port}/v1", flush=True)
         await asyncio.Event().wait()
 
