@@ -31,20 +31,21 @@ def _pairwise_sum(a: Sequence[float], lo: int, n: int) -> float:
             res += a[i]
         return res
     if n <= 128:
-        r = [a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]]
+        # numpy's eight partial sums r0..r7 (r_j = a[lo + j] + a[lo + j + 8] + ..., left to right), in locals
+        # and fed eight values a step by one iterator (the same additions in the same order as numpy's loop)
         end = lo + n - n % 8
-        i = lo + 8
-        while i < end:
-            r[0] += a[i]
-            r[1] += a[i + 1]
-            r[2] += a[i + 2]
-            r[3] += a[i + 3]
-            r[4] += a[i + 4]
-            r[5] += a[i + 5]
-            r[6] += a[i + 6]
-            r[7] += a[i + 7]
-            i += 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[lo : lo + 8]
+        it = iter(a[lo + 8 : end])
+        for x0, x1, x2, x3, x4, x5, x6, x7 in zip(it, it, it, it, it, it, it, it):
+            r0 += x0
+            r1 += x1
+            r2 += x2
+            r3 += x3
+            r4 += x4
+            r5 += x5
+            r6 += x6
+            r7 += x7
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
         for j in range(end, lo + n):
             res += a[j]
         return res

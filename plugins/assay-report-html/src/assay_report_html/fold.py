@@ -7,6 +7,7 @@ The score tables come from the kernel's report and the other reporters' sections
 from __future__ import annotations
 
 import json
+import math
 from array import array
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,8 @@ def _cut(text: Any) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
+        if type(text) is int or (type(text) is float and math.isfinite(text)):
+            return repr(text)  # what json.dumps writes for them (an extracted answer is often a number)
         text = json.dumps(text, ensure_ascii=False, default=str)
     if len(text) > MAX_TEXT:
         return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more characters not shown]"
