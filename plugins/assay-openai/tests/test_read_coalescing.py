@@ -44,18 +44,38 @@ def _ask(url: str, model_args: dict) -> tuple:
     return out["result"], timed, out["coalesce"]
 
 
-def test_reads_of_a_fast_stream_are_at_least_the_window_apart(test_server, monkeypatch):
+def test_a_fast_stream_is_read_in_paced_wake_ups(test_server, monkeypatch):
     monkeypatch.delenv("ASSAY_OPENAI_HTTP", raising=False)
     answer = " ".join(f"w{i}" for i in range(3000))  # a zero-latency server writes 3,000 chunks as fast as it can
     srv = test_server(default_answer=answer)
     result, timed, coalesce = _ask(srv.url, {"read_coalesce_ms": 5})
     assert coalesce == 0.005 and result.output == answer and len(timed.chunk_times) == 3000
-    # each read is timed as it is handed over, once per wake-up of the loop (one connection: one read per
-    # wake-up): two reads are at least the window apart, whatever the host's load (a sleep is never short)
+    # each read is timed as it is handed over (one connection: one read per wake-up of the loop). A wake-up
+    # that came less than two windows after the one before is followed by a pause, so the next read comes at
+    # least one window later: no two gaps in a row are both short, whatever the host's load (a sleep is never
+    # short). Without pausing, a fast server's reads are microseconds apart, gap after gap.
     reads = sorted(set(timed.chunk_times))
     gaps = [b - a for a, b in zip(reads, reads[1:])]
-    assert all(g >= 0.005 - 1e-6 for g in gaps), min(gaps)
+    w = 0.005 - 1e-6
+    assert not [(g, h) for g, h in zip(gaps, gaps[1:]) if g < 2 * w and h < w], gaps
+    assert len(reads) < 1500  # chunks were gathered: fewer reads than half the chunks
     assert timed.first_byte <= reads[0] and timed.last_content == reads[-1]
+
+
+def test_a_stream_of_spaced_chunks_is_not_paced(test_server, monkeypatch):
+    """Chunks 50 ms apart (a model generating): a pause would gather nothing, so the loop does not pause
+    (a pause is due only after a wake-up less than two windows after the one before)."""
+    monkeypatch.delenv("ASSAY_OPENAI_HTTP", raising=False)
+    from assay_openai import lean
+
+    pauses = []
+    real = lean.Pool.pause
+    monkeypatch.setattr(lean.Pool, "pause", lambda self: pauses.append(time.perf_counter()) or real(self))
+    srv = test_server(default_answer="a b c d e f g h i j", ttft=0.05, itl=0.05)
+    result, timed, _ = _ask(srv.url, {"read_coalesce_ms": 2})
+    assert result.output == "a b c d e f g h i j" and len(set(timed.chunk_times)) >= 8  # ~one read per chunk
+    # the start (headers, the role chunk) and the end (finish, usage, [DONE]) may come in quick reads
+    assert len(pauses) <= 3, pauses
 
 
 def test_the_default_window_and_off(test_server, monkeypatch):

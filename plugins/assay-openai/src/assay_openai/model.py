@@ -285,8 +285,19 @@ class EventStream:
                 plain = (decode_plain if self.chat else decode_plain_text)(one)
             except msgspec.DecodeError:  # not a plain chunk (reasoning, tool calls, an error...): the general path
                 chunks = [decode_chunk(one)]
-            else:
-                self._plain((plain,), t)
+            else:  # (what _plain does, for one chunk: the common read of a quiet stream, without a call)
+                choices = plain.choices
+                if choices:
+                    choice = choices[0]
+                    text = choice.delta.content if self.chat else choice.text
+                    if text:
+                        self.parts.append(text)
+                        timed.chunk_times.append(t)
+                        timed.last_content = t
+                    if choice.finish_reason:
+                        self.finish = choice.finish_reason
+                if plain.usage is not None:
+                    self.usage = _usage(plain.usage)
                 return False
         elif (fast := self.parser.feed_array(data)) is not None:  # whole events: all decoded by one call
             array, self.done = fast
