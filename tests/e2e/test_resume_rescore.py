@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 
 from helpers import assay, eval_gsm8k, gold, gsm8k_rows, report_rows, run_dirs
@@ -43,9 +42,11 @@ def test_kill_9_then_resume_does_everything_exactly_once(tmp_path, datasets_dir,
         # the first resume is itself killed once mid-way when there is enough left to do
         if attempt == 0:
             proc = _start("resume", str(run))
-            time.sleep(0.8)
+            wait_for_events(work, "Generated", before["Generated"] + 2, proc)  # it has done some of the rest
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+            mid = Counter(e["type"] for e in _events(run))
+            assert before["Generated"] + 2 <= mid["Generated"] < N and mid["RunFinished"] == 0  # killed mid-way
         assay("resume", str(run), "--eval-batch-size", "8")
         events = _events(run)
         loaded = Counter(e["body"]["sample_id"] for e in events if e["type"] == "SampleLoaded")
