@@ -169,7 +169,7 @@ def bench_gsm8k(repeat: int, limit: int | None) -> list[dict]:
 
 def bench_log(repeat: int, n: int) -> dict:
     sys.path.insert(0, str(ROOT / "kernel"))
-    from assay.events import Generated, RunStarted, SampleLoaded, Scored
+    from assay.events import Generated, RunFinished, RunStarted, SampleLoaded, Scored
     from assay.log import LogWriter, iter_raw
     from assay_eval_report.reporter import EvalFold, build_eval
 
@@ -192,7 +192,7 @@ def bench_log(repeat: int, n: int) -> dict:
                 bodies.append(Generated(sample_id=sid, model="m", output="#### 4", latency=0.01))
                 bodies.append(Scored(sample_id=sid, scorer="acc", metric="acc", value=float(i % 2)))
             bodies.insert(0, RunStarted(kind="eval"))
-            bodies = bodies[:n]
+            bodies = [*bodies[: n - 1], RunFinished()]  # a finished run (`assay report` refuses an unfinished one)
             t0 = time.perf_counter()
             with LogWriter(path, "bench", fsync_interval=1.0) as w:
                 for j in range(0, len(bodies), 64):
@@ -225,9 +225,11 @@ def bench_log(repeat: int, n: int) -> dict:
         small.mkdir()
         with open(path, "rb") as src, open(small / "events.jsonl", "wb") as dst:
             for k, line in enumerate(src):
-                if k >= n // 4:
+                if k >= n // 4 - 1:
                     break
                 dst.write(line)
+        with LogWriter(small / "events.jsonl", "bench") as w:
+            w.append(RunFinished())
         _, _, peak_small = timed_child([sys.executable, "-m", "assay", "report", str(small), "--format", "json"])
         out["report_peak_rss_mib_quarter_log"] = round(peak_small / 1024, 1)
     return out

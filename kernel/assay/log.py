@@ -127,6 +127,7 @@ def decode_blocks(
     block: int = _BLOCK,
     start: int = 0,
     end: int | None = None,
+    types: Iterable[str] | None = None,
 ) -> Iterator[list[Any]]:
     """Decode a log a block at a time with ``decoder`` (a projection's own Struct).
 
@@ -134,10 +135,16 @@ def decode_blocks(
     number). A valid envelope whose body does not fit ``decoder`` is corruption when its
     type is in ``strict_types`` (None: every type); otherwise it is skipped, so a
     projection is not broken by an unrelated plugin's event with a clashing field.
+    ``types``: the event types the projection reads; a block that names none of them
+    (``"Type"``, quoted, nowhere in its bytes) is not decoded (an empty list for it).
     """
     path = log_path(run)
     envelope = msgspec.json.Decoder(RawEnvelope)
+    names = None if types is None else [b'"' + t.encode() + b'"' for t in types]
     for chunk, first in iter_blocks(path, torn=torn, block=block, start=start, end=end):
+        if names is not None and not any(n in chunk for n in names):
+            yield []
+            continue
         yield _decode_chunk(path, chunk, first, decoder, strict_types, envelope)
 
 

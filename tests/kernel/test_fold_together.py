@@ -172,3 +172,23 @@ def test_a_reporter_whose_fold_raises_is_a_warning_and_the_others_are_folded(tmp
     report = build_report(_log(tmp_path), host, workers=1)
     assert report["sections"] == {"count": {"lines": 10}}
     assert report["warnings"][1:] == ["reporter boom (assay-p) failed: ValueError: boom"]
+
+
+def test_decode_blocks_skips_the_blocks_that_name_none_of_the_types_read(tmp_path):
+    path = tmp_path / "events.jsonl"
+    with LogWriter(path, "r1") as w:
+        for i in range(40):
+            w.append(SampleLoaded(sample_id=f"b/s/{i}", benchmark="b", prompt="p" * 200))
+        w.append(Scored(sample_id="b/s/7", scorer="x", metric="acc", value=1.0))
+    decoder = msgspec.json.Decoder(_ALine)
+    blocks = list(decode_blocks(path, decoder, block=2048, types=["Scored"]))
+    assert len(blocks) > 3 and not any(blocks[:-1])  # small blocks: only the last one holds the Scored line
+    # the block that names it is decoded whole (the projection picks its lines, as without types)
+    everything = [x for b in decode_blocks(path, decoder, block=2048) for x in b]
+    assert len(everything) == 41 and blocks[-1] == everything[-len(blocks[-1]) :]
+    assert [(x.type, x.body.sample_id) for x in blocks[-1] if x.type == "Scored"] == [("Scored", "b/s/7")]
+    # a block that names a type read is decoded whole, with the reader's rules: a broken line is named
+    text = path.read_bytes().replace(b'"b/s/7","scorer"', b'"b/s/7",,"scorer"')
+    path.write_bytes(text)
+    with pytest.raises(LogCorrupted, match=r":41\b"):
+        list(decode_blocks(path, decoder, block=2048, types=["Scored"]))

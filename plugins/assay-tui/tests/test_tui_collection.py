@@ -90,6 +90,8 @@ async def test_the_report_screen_shows_a_collection_as_a_tree(collection_run) ->
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReportScreen)
+        await app.workers.wait_for_complete()  # the reporters are built in a thread
+        await pilot.pause()
         tree = app.screen.query_one("#tree-collection", Tree)
         lines = _labels(tree.root)
         header = tree.root.label.plain

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, ClassVar
 
 import pytest
 from assay import hookimpl
 from assay_tui.app import ViewApp
 from assay_tui.screens.report import ReportScreen
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 pytestmark = pytest.mark.anyio
 
@@ -42,6 +43,20 @@ class Broken:
 
     def render(self, report: dict[str, Any], console: Any) -> None:
         pass
+
+
+class Slow:
+    """A reporter whose build waits until the test lets it finish (a fold over a very large log)."""
+
+    kinds: ClassVar[set[str]] = {"eval"}
+    go = threading.Event()
+
+    def build(self, log_path) -> dict[str, Any]:
+        assert self.go.wait(30), "never let go"
+        return {}
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        console.print("the slow reporter's section")
 
 
 class ReporterPlugin:
@@ -80,7 +95,40 @@ async def test_the_report_screen_shows_plugin_reporters_sections(work):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ReportScreen)
+        await app.workers.wait_for_complete()  # the reporters are built in a thread
+        await pilot.pause()
         shown = str(app.screen.query_one("#report-sections", Static).render())
     assert "samples loaded: 3 [bold]not markup[/bold]" in shown
     assert "reporter broken_one ((in-process)) failed: RuntimeError: this reporter is broken" in shown
     assert shown.count("samples loaded") == 1  # the reporter for another benchmark is not shown
+
+
+async def test_a_slow_reporter_does_not_hold_the_report_screen(work, monkeypatch):
+    """The report table is shown at once; a reporter's section follows when its build ends (the build runs in a
+    thread: the screen answers keys meanwhile)."""
+    import assay.plugins
+
+    assay.plugins._host.register_module(type("SlowPlugin", (), {"assay_reporters": hookimpl(
+        lambda self, register: register("slow_one", Slow()))})(), "slow_for_test")  # fmt: skip
+    Slow.go.clear()
+    app = ViewApp([work], live_interval=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if app.all_indexed:
+                break
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReportScreen) and screen.ready
+        assert screen.query_one("#report", DataTable).row_count == 1  # the kernel's table: gsm8k's one row
+        assert screen.query("#report-sections-wait") and not screen.query("#report-sections")
+        await pilot.press("down")  # the screen answers while the reporter is still building
+        await pilot.pause()
+        Slow.go.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = str(screen.query_one("#report-sections", Static).render())
+        assert not screen.query("#report-sections-wait")
+    assert "the slow reporter's section" in shown and "samples loaded: 3" in shown

@@ -72,11 +72,12 @@ class PerfScreen(ViewScreen):
         self.query_one("#perf-warn", Static).update(warnings_text(ix))
         now = time.monotonic()
         if ix.complete and (self.sections_at < 0 or now - self.sections_at >= 2.0 or ix.status != "running"):
+            if self.sections_at < 0:
+                self.query_one("#perf-sections", Static).update("the perf reporter's tables are being built…")
             self.sections_at = now
-            sections = reporter_sections(ix.path, set(), max(40, self.app.size.width - 2))
-            if not sections.plain.strip():
-                sections = Text("no reporter for perf runs is installed (assay-perf)")
-            self.query_one("#perf-sections", Static).update(sections)
+            width = max(40, self.app.size.width - 2)
+            # in a thread: the reporter folds the whole log; one build at a time, the newest wins
+            self.run_worker(lambda: self._build_sections(width), thread=True, group="sections", exclusive=True)
         elif self.sections_at < 0:
             self.query_one("#perf-sections", Static).update("indexing…")
         with ix.lock:
@@ -113,6 +114,16 @@ class PerfScreen(ViewScreen):
         plt.title("output tokens/s over time (1 s buckets)")
         plt.xlabel("seconds since the first request")
         plot.refresh()
+
+    def _build_sections(self, width: int) -> None:
+        sections = reporter_sections(self.ix.path, set(), width)
+        if not sections.plain.strip():
+            sections = Text("no reporter for perf runs is installed (assay-perf)")
+        self.app.call_from_thread(self._show_sections, sections)
+
+    def _show_sections(self, sections: Text) -> None:
+        if self.is_attached:  # (not closed while its reporter was built)
+            self.query_one("#perf-sections", Static).update(sections)
 
     def index_changed(self, ix: RunIndex) -> None:
         if ix is self.ix and self.ready:

@@ -87,6 +87,7 @@ class ReportScreen(ViewScreen):
         yield Static("", classes="title", id="report-title")
         yield DataTable(cursor_type="row", zebra_stripes=True, id="report")
         yield Static("", classes="warn", id="report-warn")
+        yield Static("the reporters' sections are being built…", classes="hint", id="report-sections-wait")
         yield Static("enter: the samples of a row · errors count as 0 unless the run ignored them", classes="hint")
         yield Footer()
 
@@ -96,13 +97,27 @@ class ReportScreen(ViewScreen):
         self.fill()
         table.focus()
         self.ready = True
-        # plugin reporters' sections, rendered by the reporters themselves (a new reporter needs no TUI code)
+        # plugin reporters' sections, rendered by the reporters themselves (a new reporter needs no TUI code),
+        # built in a thread: a reporter folds the whole log (seconds for a million events), the screen stays live
         datasets = {r["dataset"] for r in self.rows}
-        sections = reporter_sections(self.ix.path, datasets, max(40, self.app.size.width), trees=True)
+        width = max(40, self.app.size.width)
+        self.run_worker(
+            lambda: self._build_sections(datasets, width), thread=True, group="sections", exit_on_error=False
+        )
+
+    def _build_sections(self, datasets: set[str], width: int) -> None:
+        sections = reporter_sections(self.ix.path, datasets, width, trees=True)
+        trees = reporter_trees(self.ix.path, datasets)
+        self.app.call_from_thread(self._show_sections, sections, trees)
+
+    def _show_sections(self, sections: Text, trees: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+        if not self.is_attached:
+            return  # the screen was closed while its reporters were built
+        self.query_one("#report-sections-wait", Static).remove()
         if sections.plain.strip():
             self.mount(Static(sections, id="report-sections"), after=self.query_one("#report-warn"))
         # reporters that give a tree (a collection: collection -> dataset -> subset) get a Tree widget
-        for name, title, nodes in reversed(reporter_trees(self.ix.path, datasets)):
+        for name, title, nodes in reversed(trees):
             self.mount(report_tree(name, title, nodes), after=self.query_one("#report-warn"))
 
     def fill(self) -> None:
