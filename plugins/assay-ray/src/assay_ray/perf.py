@@ -105,6 +105,10 @@ async def _run_point(worker: LoadWorker, spec: dict[str, Any], start_at: float) 
     bodies = [worker.bodies[i % len(worker.bodies)] for i in spec["prompts"]]
     load = engine.Load(opts, worker.api, worker.url, bodies, sink)
     load.schedule = spec["schedule"]
+    # open-loop due times count from the common start (on this worker's clock, through the load's own
+    # offset, so a due time comes out as start_at + its offset exactly), not from when this worker woke
+    # up: a late worker shows as queue delay, as with --workers, instead of shifting its whole schedule
+    load.start_at = start_at - load.offset
     with engine.quiet_gc():  # its collection runs before the common start, not inside it
         delay = start_at - time.time()
         if delay > 0:
