@@ -79,19 +79,10 @@ def _labels(node, depth=0) -> list[tuple[int, str]]:
     return out
 
 
-async def test_the_report_screen_shows_a_collection_as_a_tree(collection_run) -> None:
+async def test_the_report_screen_shows_a_collection_as_a_tree(collection_run, open_report) -> None:
     app = ViewApp([collection_run], live_interval=0)
     async with app.run_test(size=(120, 60)) as pilot:
-        for _ in range(100):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if app.all_indexed:
-                break
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReportScreen)
-        await app.workers.wait_for_complete()  # the reporters are built in a thread
-        await pilot.pause()
+        await open_report(pilot)
         tree = app.screen.query_one("#tree-collection", Tree)
         lines = _labels(tree.root)
         header = tree.root.label.plain

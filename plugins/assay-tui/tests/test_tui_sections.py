@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import pytest
 from assay import hookimpl
 from assay_tui.app import ViewApp
-from assay_tui.screens.report import ReportScreen
 from textual.widgets import DataTable, Static
 
 pytestmark = pytest.mark.anyio
@@ -84,26 +83,17 @@ def work(datasets_dir, tmp_path, monkeypatch):
     return tmp_path
 
 
-async def test_the_report_screen_shows_plugin_reporters_sections(work):
+async def test_the_report_screen_shows_plugin_reporters_sections(work, open_report):
     app = ViewApp([work], live_interval=0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(50):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if app.all_indexed:
-                break
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ReportScreen)
-        await app.workers.wait_for_complete()  # the reporters are built in a thread
-        await pilot.pause()
+        await open_report(pilot)
         shown = str(app.screen.query_one("#report-sections", Static).render())
     assert "samples loaded: 3 [bold]not markup[/bold]" in shown
     assert "reporter broken_one ((in-process)) failed: RuntimeError: this reporter is broken" in shown
     assert shown.count("samples loaded") == 1  # the reporter for another benchmark is not shown
 
 
-async def test_a_slow_reporter_does_not_hold_the_report_screen(work, monkeypatch):
+async def test_a_slow_reporter_does_not_hold_the_report_screen(work, open_report):
     """The report table is shown at once; a reporter's section follows when its build ends (the build runs in a
     thread: the screen answers keys meanwhile)."""
     import assay.plugins
@@ -113,15 +103,8 @@ async def test_a_slow_reporter_does_not_hold_the_report_screen(work, monkeypatch
     Slow.go.clear()
     app = ViewApp([work], live_interval=0)
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(50):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if app.all_indexed:
-                break
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ReportScreen) and screen.ready
+        screen = await open_report(pilot, sections=False)
+        assert screen.ready
         assert screen.query_one("#report", DataTable).row_count == 1  # the kernel's table: gsm8k's one row
         assert screen.query("#report-sections-wait") and not screen.query("#report-sections")
         await pilot.press("down")  # the screen answers while the reporter is still building

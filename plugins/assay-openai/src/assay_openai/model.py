@@ -374,30 +374,18 @@ class EventStream:
         so the last read of an answer, which often holds most of it, is decoded once."""
         parts = self.parts
         n = len(parts)
-        if self.chat:
-            for chunk in chunks:
-                choices = chunk.choices
-                if choices:
-                    choice = choices[0]
-                    text = choice.delta.content
-                    if text:
-                        parts.append(text)
-                    if choice.finish_reason:
-                        self.finish = choice.finish_reason
-                if chunk.usage is not None:
-                    self.usage = _usage(chunk.usage)
-        else:
-            for chunk in chunks:
-                choices = chunk.choices
-                if choices:
-                    choice = choices[0]
-                    text = choice.text
-                    if text:
-                        parts.append(text)
-                    if choice.finish_reason:
-                        self.finish = choice.finish_reason
-                if chunk.usage is not None:
-                    self.usage = _usage(chunk.usage)
+        chat = self.chat
+        for chunk in chunks:
+            choices = chunk.choices
+            if choices:
+                choice = choices[0]
+                text = choice.delta.content if chat else choice.text
+                if text:
+                    parts.append(text)
+                if choice.finish_reason:
+                    self.finish = choice.finish_reason
+            if chunk.usage is not None:
+                self.usage = _usage(chunk.usage)
         if len(parts) > n:
             timed = self.timed
             timed.chunk_times += itertools.repeat(t, len(parts) - n)
