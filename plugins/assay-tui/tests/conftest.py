@@ -19,9 +19,14 @@ async def _open_report(pilot, *, sections: bool = True):
     await pilot.press("enter")
     await pilot.pause()
     assert isinstance(app.screen, ReportScreen)
-    if sections:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+    if sections:  # their thread starts after the table is drawn: wait until its placeholder is gone
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if not app.screen.query("#report-sections-wait"):
+                break
+        else:
+            raise AssertionError("the reporters' sections were never shown")
     return app.screen
 
 

@@ -101,8 +101,13 @@ class ReportScreen(ViewScreen):
         # built in a thread: a reporter folds the whole log (seconds for a million events), the screen stays live
         datasets = {r["dataset"] for r in self.rows}
         width = max(40, self.app.size.width)
-        self.run_worker(
-            lambda: self._build_sections(datasets, width), thread=True, group="sections", exit_on_error=False
+        # started once the table is on screen: the build competes with the screen for the interpreter
+        self.call_after_refresh(
+            self.run_worker,
+            lambda: self._build_sections(datasets, width),
+            thread=True,
+            group="sections",
+            exit_on_error=False,
         )
 
     def _build_sections(self, datasets: set[str], width: int) -> None:
