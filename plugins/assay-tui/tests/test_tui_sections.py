@@ -93,7 +93,7 @@ async def test_the_report_screen_shows_plugin_reporters_sections(work, open_repo
     assert shown.count("samples loaded") == 1  # the reporter for another benchmark is not shown
 
 
-async def test_a_slow_reporter_does_not_hold_the_report_screen(work, open_report):
+async def test_a_slow_reporter_does_not_hold_the_report_screen(work, open_report, until):
     """The report table is shown at once; a reporter's section follows when its build ends (the build runs in a
     thread: the screen answers keys meanwhile)."""
     import assay.plugins
@@ -110,11 +110,7 @@ async def test_a_slow_reporter_does_not_hold_the_report_screen(work, open_report
         await pilot.press("down")  # the screen answers while the reporter is still building
         await pilot.pause()
         Slow.go.set()
-        for _ in range(100):
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            if screen.query("#report-sections"):
-                break
+        await until(pilot, lambda: screen.query("#report-sections"), "the slow reporter's section")
         shown = str(screen.query_one("#report-sections", Static).render())
         assert not screen.query("#report-sections-wait")
     assert "the slow reporter's section" in shown and "samples loaded: 3" in shown
