@@ -103,7 +103,7 @@ def test_a_client_that_leaves_mid_stream_frees_its_stream(test_server):
     while srv.server.in_flight and time.monotonic() < deadline:
         time.sleep(0.01)
     assert srv.server.in_flight == 0  # the handler ended long before its 40 chunks were due
-    assert srv.server._pacer._streams == []
+    assert srv.server._pacer._waiting == []
     srv.config.update({"default_answer": "a b", "itl": 0.01})
     again: list[tuple[float, str]] = []
     _content_arrivals(srv.url, [], again)
@@ -201,3 +201,72 @@ def test_pacer_on_uvloop_when_the_next_deadline_is_under_a_millisecond_away():
     frames = got.split(b"\r\n")[1::2]  # HTTP/1.1 chunks: size CRLF data CRLF; due frames share one chunk
     assert sorted(b"".join(frames)) == sorted(b"abc"), got
     assert b"".join(f for f in frames if f != b"c") == b"ab", got
+
+
+def test_the_end_of_a_paced_body_goes_with_its_last_chunk():
+    """The pacer writes ``end`` (the rest of the body, framed by the caller) in the write of the last frame,
+    each frame as an HTTP/1.1 chunk of its own on its deadline: nothing is left for the handler to write
+    after its task wakes up (on a loop busy with 512 streams that was ~13 ms after the last chunk)."""
+    import asyncio
+    import socket
+
+    from assay_testserver.server import Pacer
+
+    async def main() -> tuple[list[tuple[float, bytes]], float]:
+        loop = asyncio.get_running_loop()
+        mine, theirs = socket.socketpair()
+        _, writer = await asyncio.open_connection(sock=mine)
+        transport = writer.transport
+        writes: list[tuple[float, bytes]] = []
+        real_write = transport.write
+
+        def recorded(data: bytes) -> None:  # the real transport's write, its calls recorded
+            writes.append((loop.time(), bytes(data)))
+            real_write(data)
+
+        transport.write = recorded
+        first = loop.time() + 0.02
+        await asyncio.wait_for(Pacer().send(transport, [b"a", b"b", b"c"], first, 0.02, b"END"), 5)
+        writer.close()
+        await writer.wait_closed()
+        theirs.close()
+        return writes, first
+
+    writes, first = asyncio.run(main())
+    assert [data for _, data in writes] == [b"1\r\na\r\n", b"1\r\nb\r\n", b"1\r\nc\r\nEND"]
+    for i, (at, _) in enumerate(writes):
+        assert at >= first + i * 0.02 - 1e-5  # each on its own deadline, never early
+
+
+def test_paced_answers_follow_each_other_on_one_keep_alive_connection(test_server):
+    """The server ends a paced body itself (its last chunk, then the chunk of size 0, in one write) and tells
+    aiohttp to write nothing more: a second answer on the same connection must parse (a second end of body
+    would be read as the next answer's status line)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    srv = test_server(default_answer="a b c", ttft=0.01, itl=0.01)
+    where = urlsplit(srv.url)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    body = {**BODY, "stream_options": {"include_usage": True}}
+    ports = set()
+    try:
+        for _ in range(3):
+            conn.request(
+                "POST", where.path + "/chat/completions", json.dumps(body), {"Content-Type": "application/json"}
+            )
+            resp = conn.getresponse()
+            assert resp.status == 200 and resp.getheader("Transfer-Encoding") == "chunked"
+            raw = resp.read()
+            events = [e for e in raw.split(b"\n\n") if e]
+            assert events[-1] == b"data: [DONE]"
+            assert json.loads(events[-2][6:])["usage"]["completion_tokens"] == 3
+            assert json.loads(events[-3][6:])["choices"][0]["finish_reason"] == "stop"
+            assert (
+                b"".join(json.loads(e[6:])["choices"][0]["delta"].get("content", "").encode() for e in events[1:4])
+                == b"a b c"
+            )
+            ports.add(conn.sock.getsockname()[1])
+        assert len(ports) == 1  # the same connection all along (http.client would open another when closed)
+    finally:
+        conn.close()
