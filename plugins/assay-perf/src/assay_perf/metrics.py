@@ -142,7 +142,7 @@ class PerfFold:
             if b.phase != "measure":
                 self.warmup += 1
                 return
-            key = json.dumps(b.point, sort_keys=True)
+            key = json.dumps(b.point, sort_keys=True) if b.point else "{}"  # (an eval's requests: no point)
             p = self.points.get(key)
             if p is None:
                 p = self.points[key] = _Point(b.point)
