@@ -119,3 +119,25 @@ def test_stream_faults(test_server):
     assert '"finish_reason":null' in second.text and "[DONE]" not in second.text and second.text.count("data:") == 1
     third = httpx.post(srv.url + "/chat/completions", json=body).text
     assert "event: error\ndata: " in third and "[DONE]" not in third and 'finish_reason":"stop' not in third
+
+
+def test_event_json_is_json_dumps_bytes():
+    """The events' JSON is made by msgspec where that gives json.dumps's bytes, else by json.dumps (non-ASCII
+    and DEL, which json.dumps escapes)."""
+    from assay_testserver.server import _event_json
+
+    every_ascii = "".join(map(chr, range(128)))
+    for obj in (
+        {"id": "chatcmpl-1", "created": 1, "model": "m", "choices": [{"index": 0, "finish_reason": None}]},
+        {"text": every_ascii, "ok": True, "usage": {"prompt_tokens": 3}},
+        {"model": "m/ü", "text": "é 😀"},
+    ):
+        assert _event_json(obj) == json.dumps(obj, separators=(",", ":")).encode()
+
+
+def test_a_body_that_is_not_json_is_a_400(test_server):
+    srv = test_server()
+    for raw in (b"not json", b"", b'{"model": "m", "messages": [}', b'{"model": "\xff"}'):
+        r = httpx.post(srv.url + "/chat/completions", content=raw, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, raw
+        assert r.json()["error"] == {"message": "invalid JSON body", "type": "invalid_request_error"}

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import attrs
+import msgspec
 from aiohttp import HttpVersion11, web
 
 FAULT_KINDS = (
@@ -270,6 +271,22 @@ def _json_text(text: str) -> bytes:
     return json.dumps(text).encode()
 
 
+def _event_json(obj: Any) -> bytes:
+    """``json.dumps(obj, separators=(",", ":")).encode()``, the bytes of the events the server writes (non-ASCII
+    as \\u escapes), made by msgspec where that gives the same bytes (ASCII without DEL: a few times less CPU).
+    For str, int, bool, None, and lists and dicts of them (msgspec writes some floats differently)."""
+    data = msgspec.json.encode(obj)
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _json_texts(texts: tuple[str, ...]) -> tuple[bytes, ...]:
+    """Each chunk text of an answer as JSON bytes, remembered per answer (one lookup, not one per chunk)."""
+    return tuple(map(_json_text, texts))
+
+
 @functools.lru_cache(maxsize=1 << 14)
 def count_tokens(text: str) -> int:
     """``len(tokens_of(text))`` without making the tokens (a prompt's length, counted for every request and
@@ -506,9 +523,9 @@ class Server:
     ) -> tuple[dict[str, Any] | None, int, str | None, web.StreamResponse | None]:
         self.count += 1
         n = self.count
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        try:  # msgspec on the bytes: a third of request.json()'s CPU (text decoding, then the json module)
+            body = msgspec.json.decode(await request.read())
+        except msgspec.DecodeError:
             return (
                 None,
                 n,
@@ -734,11 +751,11 @@ class Server:
         t0 = time.perf_counter()
         obj = "chat.completion.chunk" if chat else "text_completion"
 
-        # a content chunk's bytes around its text, made once (json.dumps of the whole dict gives the same)
-        head = json.dumps({"id": rid, "object": obj, "created": created, "model": model}, separators=(",", ":"))
+        # a content chunk's bytes around its text, made once (encoding the whole dict gives the same)
+        head = _event_json({"id": rid, "object": obj, "created": created, "model": model})
         head_b = (
             b"data: "
-            + head[:-1].encode()
+            + head[:-1]
             + (b',"choices":[{"index":0,"delta":{"content":' if chat else b',"choices":[{"index":0,"text":')
         )
         tail_b = b'},"finish_reason":null}]}\n\n' if chat else b',"finish_reason":null}]}\n\n'
@@ -756,21 +773,20 @@ class Server:
             else:
                 ch = {"index": 0, "text": delta_text or "", "finish_reason": finish_reason}
             data = {"id": rid, "object": obj, "created": created, "model": model, "choices": [ch]}
-            return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+            return b"data: " + _event_json(data) + b"\n\n"
 
         if chat:
             await resp.write(
                 b"data: "
-                + json.dumps(
+                + _event_json(
                     {
                         "id": rid,
                         "object": obj,
                         "created": created,
                         "model": model,
                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
-                    },
-                    separators=(",", ":"),
-                ).encode()
+                    }
+                )
                 + b"\n\n"
             )
         if fault == "empty_stream":  # (after the role chunk of a chat answer, whose content is "")
@@ -784,7 +800,7 @@ class Server:
         opts = body.get("stream_options") or {}
         if cfg.report_usage and opts.get("include_usage"):
             data = {"id": rid, "object": obj, "created": created, "model": model, "choices": [], "usage": usage}
-            end.append(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
+            end.append(b"data: " + _event_json(data) + b"\n\n")
         end.append(b"data: [DONE]\n\n")
         start = 0  # the first content chunk the loop below writes
         first_write = last_write = 0.0
@@ -793,7 +809,7 @@ class Server:
             mid = max(1, len(texts) // 2)
             start = mid if fault in ("truncate", "error_event", "stream_error") and mid < len(texts) else len(texts)
             first = asyncio.get_running_loop().time() + (t0 + ttft - time.perf_counter())
-            frames = [head_b + _json_text(text) + tail_b for text in texts[:start]]  # = chunk(text)
+            frames = [head_b + text + tail_b for text in _json_texts(tuple(texts[:start]))]  # = chunk(text)
             # nothing after the content but its end: the end of the body (and the chunk of size 0 that ends a
             # chunked body) goes in the write of the last content chunk, as a real server sends it, not after
             # this task has waited its turn on a busy loop (~13 ms at 512 streams, measured)
