@@ -13,6 +13,9 @@
     after one unmeasured pass (the server finds each question's rule once), and where the wall time went:
     before the first request (start-up, loading), requests, after the last answer (the end-of-run report). With --server-base COMMIT, every
     run goes against that commit's test server too ("old-server"; both on core 0, used in turn).
+(s) The test server's own cost (not in the default --parts): its CPU ms per streamed request while `assay eval`
+    streams all 1,319 GSM8K test questions at --s-runs concurrency:ttft:itl (e.g. 64:0.001:0, 64:0.1:0.005),
+    against the working tree's server and, with --server-base, that commit's, alternating.
 
 "old" is the assay_openai package of --base (extracted from git and put first on PYTHONPATH) on the event loop
 --base-loop (default asyncio's, as eval ran until e9331af; ASSAY_EVAL_LOOP), "new" the working tree; they
@@ -237,6 +240,39 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
     return out
 
 
+def part_s(repeat: int, tmp: Path, runs: list[tuple[int, str, str]], servers: dict) -> dict:
+    rules = gsm8k_rules(tmp)
+    n = 1319
+    out: dict = {}
+    for conc, ttft, itl in runs:
+        flags = ("--no-record", "--rules", str(rules), "--ttft", ttft, "--itl", itl)
+        started = {
+            name: server(rules, *flags[3:])
+            if path is None
+            else serve(*flags, prefix=[*pinned(0), "env", f"PYTHONPATH={path}"], stderr=None)
+            for name, path in servers.items()
+        }
+        cpu: dict = {name: [] for name in started}
+        try:
+            for name, (_, url) in started.items():  # warm: each question's rule found once
+                timed_child(eval_cmd(url, tmp / f"s-warm-{name}-{conc}-{ttft}-{itl}", conc, True), env_for(None))
+            for i in range(repeat):
+                for name, (proc, url) in started.items():
+                    c0, _ = server_cpu(proc.pid)
+                    timed_child(eval_cmd(url, tmp / f"s-{name}-{conc}-{ttft}-{itl}-{i}", conc, True), env_for(None))
+                    cpu[name].append(1000 * (server_cpu(proc.pid)[0] - c0) / n)
+                    print(json.dumps({"part": "s", "server": name, "run": f"{conc}:{ttft}:{itl}", "ms": cpu[name][-1]}), flush=True)
+        finally:
+            for proc, _ in started.values():
+                stop(proc)
+        for name, values in cpu.items():
+            out[f"{name} server c={conc} ttft={ttft} itl={itl}"] = {
+                "server_cpu_ms_per_request": round(statistics.median(values), 3),
+                "runs": [round(v, 3) for v in values],
+            }
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=3)
@@ -246,7 +282,8 @@ def main() -> None:
     p.add_argument("--base-loop", default="asyncio", help="the event loop of the old path: asyncio or uvloop")
     p.add_argument("--parts", default="abc")
     p.add_argument("--c-runs", default="s128,s512,w512", help="(c): s|w (streamed or whole) and concurrency")
-    p.add_argument("--server-base", default="", help="(c): also against the test server of this commit ('' for none)")
+    p.add_argument("--server-base", default="", help="(c), (s): also the test server of this commit ('' for none)")
+    p.add_argument("--s-runs", default="64:0.001:0,64:0.1:0.005", help="(s): concurrency:ttft:itl, comma-separated")
     args = p.parse_args()
     BASE_LOOP[0] = args.base_loop
     with tempfile.TemporaryDirectory() as t:
@@ -265,6 +302,11 @@ def main() -> None:
             servers: dict = {"old": checkout_server(args.server_base, tmp)} if args.server_base else {}
             servers["new"] = None
             result["c"] = part_c(args.repeat, paths, tmp, runs, servers)
+        if "s" in args.parts:
+            s_runs = [(int(c), t, i) for c, t, i in (r.split(":") for r in args.s_runs.split(","))]
+            servers = {"old": checkout_server(args.server_base, tmp)} if args.server_base else {}
+            servers["new"] = None
+            result["s"] = part_s(args.repeat, tmp, s_runs, servers)
     print(json.dumps(result, indent=2))
 
 
