@@ -796,7 +796,7 @@ class Server:
             await resp.write(chunk(None, reasoning=cfg.reasoning))
         texts = chunk_texts(toks, cfg.tokens_per_chunk)
         # after the content: the finish chunk, the usage chunk (when asked for) and [DONE], all at once
-        end = [chunk(None if chat else "", finish_reason=finish) if chat else chunk("", finish_reason=finish)]
+        end = [chunk(None if chat else "", finish_reason=finish)]
         opts = body.get("stream_options") or {}
         if cfg.report_usage and opts.get("include_usage"):
             data = {"id": rid, "object": obj, "created": created, "model": model, "choices": [], "usage": usage}
@@ -814,7 +814,7 @@ class Server:
             # chunked body) goes in the write of the last content chunk, as a real server sends it, not after
             # this task has waited its turn on a busy loop (~13 ms at 512 streams, measured)
             whole = bool(frames) and start == len(texts) and not calls
-            tail = b"".join(end)
+            tail = b"".join(end) if whole else b""
             framed_end = b"%x\r\n%b\r\n0\r\n\r\n" % (len(tail), tail) if whole else b""
             on_end = None
             if whole and cfg.timing:  # recorded before the client can have read the whole answer
