@@ -14,6 +14,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -65,12 +66,31 @@ _EARLY = 1e-6  # a deadline this close counts as due: the loop runs a timer up t
 class _Paced:
     """One stream's content chunks in the :class:`Pacer`: chunk ``i`` is due at ``first + i * itl`` (loop time)."""
 
-    __slots__ = ("transport", "frames", "first", "itl", "end", "on_end", "sent", "done", "first_write", "last_write")
+    __slots__ = (
+        "transport",
+        "frames",
+        "first",
+        "itl",
+        "around",
+        "end",
+        "on_end",
+        "sent",
+        "done",
+        "first_write",
+        "last_write",
+    )
 
     def __init__(
-        self, transport: asyncio.Transport, frames: list[bytes], first: float, itl: float, end: bytes, on_end: Any
+        self,
+        transport: asyncio.Transport,
+        frames: Sequence[bytes],
+        first: float,
+        itl: float,
+        around: tuple[bytes, bytes],
+        end: bytes,
+        on_end: Any,
     ) -> None:
-        self.transport, self.frames, self.first, self.itl = transport, frames, first, itl
+        self.transport, self.frames, self.first, self.itl, self.around = transport, frames, first, itl, around
         self.end, self.on_end = end, on_end  # the rest of the body, and what to call just before it is written
         self.done: asyncio.Future[_Paced] = asyncio.get_running_loop().create_future()
         self.sent = 0
@@ -98,20 +118,22 @@ class Pacer:
     async def send(
         self,
         transport: asyncio.Transport,
-        frames: list[bytes],
+        frames: Sequence[bytes],
         first: float,
         itl: float,
         end: bytes = b"",
         on_end: Any = None,
+        around: tuple[bytes, bytes] = (b"", b""),
     ) -> _Paced:
-        """Write ``frames`` (the body bytes of each chunk, in order) to ``transport`` of a response with chunked
-        transfer encoding, frame ``i`` at loop time ``first + i * itl``, and ``end`` (bytes already framed: the
-        rest of the body) in the write of the last frame, ``on_end(stream)`` called just before that write;
-        return when all are written (the stream, with the wall-clock times of its first and last write), or
-        raise ConnectionResetError when the client went away. Frames already due are written at once; a
-        cancelled caller's stream is dropped."""
+        """Write ``frames`` (the body bytes of each chunk, in order, each between the two bytes of ``around``: an
+        answer's texts are the same from request to request, the event around them is not, and is joined to
+        each in the write) to ``transport`` of a response with chunked transfer encoding, frame ``i`` at loop
+        time ``first + i * itl``, and ``end`` (bytes already framed: the rest of the body) in the write of the
+        last frame, ``on_end(stream)`` called just before that write; return when all are written (the stream,
+        with the wall-clock times of its first and last write), or raise ConnectionResetError when the client
+        went away. Frames already due are written at once; a cancelled caller's stream is dropped."""
         loop = asyncio.get_running_loop()
-        stream = _Paced(transport, frames, first, itl, end, on_end)
+        stream = _Paced(transport, frames, first, itl, around, end, on_end)
         if not frames:
             return stream
         if not self._write_due(stream, loop.time() + _EARLY, time.time()):
@@ -149,8 +171,14 @@ class Pacer:
         last = due == len(s.frames)
         if last and s.on_end is not None:
             s.on_end(s)  # before the bytes go: whoever has read the end of the body finds it recorded
-        data = s.frames[s.sent] if due == s.sent + 1 else b"".join(s.frames[s.sent : due])
-        s.transport.write(b"%x\r\n%b\r\n%b" % (len(data), data, s.end if last else b""))
+        before, after = s.around
+        if due == s.sent + 1:  # one frame: framed as an HTTP/1.1 chunk in one formatting, no copy of its own
+            data = s.frames[s.sent]
+            size = len(before) + len(data) + len(after)
+            s.transport.write(b"%x\r\n%b%b%b\r\n%b" % (size, before, data, after, s.end if last else b""))
+        else:
+            data = before + (after + before).join(s.frames[s.sent : due]) + after  # each frame between the two
+            s.transport.write(b"%x\r\n%b\r\n%b" % (len(data), data, s.end if last else b""))
         s.sent = due
         if last:
             s.done.set_result(s)
@@ -809,7 +837,7 @@ class Server:
             mid = max(1, len(texts) // 2)
             start = mid if fault in ("truncate", "error_event", "stream_error") and mid < len(texts) else len(texts)
             first = asyncio.get_running_loop().time() + (t0 + ttft - time.perf_counter())
-            frames = [head_b + text + tail_b for text in _json_texts(tuple(texts[:start]))]  # = chunk(text)
+            frames = _json_texts(tuple(texts[:start]))  # chunk(text) = head_b + frame + tail_b
             # nothing after the content but its end: the end of the body (and the chunk of size 0 that ends a
             # chunked body) goes in the write of the last content chunk, as a real server sends it, not after
             # this task has waited its turn on a busy loop (~13 ms at 512 streams, measured)
@@ -822,7 +850,9 @@ class Server:
                 def on_end(paced: _Paced) -> None:
                     self.timings.append((arrived, paced.first_write, paced.last_write))
 
-            sent = await self._pacer.send(request.transport, frames, first, cfg.itl, framed_end, on_end)
+            sent = await self._pacer.send(
+                request.transport, frames, first, cfg.itl, framed_end, on_end, around=(head_b, tail_b)
+            )
             first_write, last_write = sent.first_write, sent.last_write
             if whole:
                 request.writer.chunked = False  # the body is whole: aiohttp's end of the response writes nothing
