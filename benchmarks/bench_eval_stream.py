@@ -11,7 +11,10 @@
     is the wall time of the same command with --limit 1 --repeats 1; target: wall <= 1.25x ideal. Each run
     also gives the server's CPU s (user+sys) and the s it waited for its core (a sign of a shared machine),
     after one unmeasured pass (the server finds each question's rule once), and where the wall time went:
-    before the first request (start-up, loading), requests, after the last answer (the end-of-run report). With --server-base COMMIT, every
+    before the first request (start-up, loading), requests, after the last answer (the end-of-run report); a
+    streamed run also where its requests' time went (medians, the server's --timing matched to the run's
+    RequestTimed by order: to the server's handler, the server's TTFT, the client's read after the server's
+    last write, the request's end after that read). With --server-base COMMIT, every
     run goes against that commit's test server too ("old-server"; both on core 0, used in turn).
 (s) The test server's own cost (not in the default --parts): its CPU ms per streamed request while `assay eval`
     streams all 1,319 GSM8K test questions at --s-runs concurrency:ttft:itl (e.g. 64:0.001:0, 64:0.1:0.005),
@@ -162,11 +165,38 @@ def phases(work_dir: Path, t0: float, t1: float) -> tuple[float, float, float]:
     return first - t0, last - first, t1 - last
 
 
+def request_times(work_dir: Path, url: str) -> dict[str, float]:
+    """Where a streamed run's requests spent their time, medians in s: the server's times of each answer
+    (``--timing``: arrival, first and last content write; read and cleared here) matched to the run's
+    ``RequestTimed`` by order (both sorted): from sending to the server's handler, from arrival to the first
+    content write (TTFT), from the server's last write to the client's read of it, and from that read to the
+    end of the request in the client."""
+    import urllib.request
+
+    with urllib.request.urlopen(url.rsplit("/v1", 1)[0] + "/admin/timings?reset=1", timeout=30) as r:
+        server = json.loads(r.read())["timings"]
+    (log,) = work_dir.glob("*/events.jsonl")
+    with open(log, encoding="utf-8") as f:
+        rows = [json.loads(line)["body"] for line in f if '"RequestTimed"' in line]
+    if len(server) != len(rows) or not rows or not all(r["chunk_times"] for r in rows):
+        return {}
+
+    def median_gap(later: list[float], earlier: list[float]) -> float:
+        return round(statistics.median(a - b for a, b in zip(sorted(later), sorted(earlier), strict=True)), 4)
+
+    return {
+        "to_server_s": median_gap([t[0] for t in server], [r["sent"] for r in rows]),
+        "server_ttft_s": round(statistics.median(t[1] - t[0] for t in server), 4),
+        "read_after_write_s": median_gap([r["chunk_times"][-1] for r in rows], [t[2] for t in server]),
+        "end_after_read_s": round(statistics.median(r["end"] - r["chunk_times"][-1] for r in rows), 4),
+    }
+
+
 def start_c_server(rules: Path, old_server: Path | None) -> tuple[subprocess.Popen, str]:
     """The realistic test server on core 0: the working tree's, or (``old_server``) the package of --server-base."""
-    flags = ("--no-record", "--rules", str(rules), "--ttft", str(TTFT), "--itl", str(ITL))
+    flags = ("--no-record", "--timing", "--rules", str(rules), "--ttft", str(TTFT), "--itl", str(ITL))
     if old_server is None:
-        return server(rules, *flags[3:])
+        return server(rules, *flags[4:], "--timing")
     return serve(*flags, prefix=[*pinned(0), "env", f"PYTHONPATH={old_server}"], stderr=None)
 
 
@@ -181,6 +211,7 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
             proc, url = started[server_name] = start_c_server(rules, server_path)
             # one unmeasured pass over the questions: the server finds each question's rule once and remembers it
             timed_child(eval_cmd(url, tmp / f"c-warm-{server_name}", 512, False), env_for(None))
+            request_times(tmp / f"c-warm-{server_name}", url)  # (its timings cleared)
         for i in range(repeat):
             for stream, conc in runs:
                 for name, path in paths.items():
@@ -188,6 +219,7 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
                         env = env_for(path)
                         tag = f"{server_name}-{name}-{stream}-{conc}-{i}"
                         one, _, _ = timed_child(eval_cmd(url, tmp / f"c1-{tag}", conc, stream, "--limit", "1"), env)
+                        request_times(tmp / f"c1-{tag}", url)  # (the server's timing of that run cleared)
                         cpu0, wait0 = server_cpu(proc.pid)
                         t0 = time.time()
                         w, c, _ = timed_child(eval_cmd(url, tmp / f"c-{tag}", conc, stream, "--repeats", "2"), env)
@@ -196,6 +228,7 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
                         ideal = one + (math.ceil(n / conc) - 1) * latency
                         row = (w, ideal, c, cpu1 - cpu0, wait1 - wait0, *phases(tmp / f"c-{tag}", t0, t1))
                         walls.setdefault((server_name, name, stream, conc), []).append(row)
+                        times = request_times(tmp / f"c-{tag}", url) if stream else {}
                         print(
                             json.dumps(
                                 {
@@ -212,6 +245,7 @@ def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], se
                                     "before_first_request_s": round(row[5], 2),
                                     "requests_s": round(row[6], 2),
                                     "after_last_answer_s": round(row[7], 2),
+                                    **times,
                                     "load_1min": round(os.getloadavg()[0], 2),
                                 }
                             ),
@@ -261,7 +295,10 @@ def part_s(repeat: int, tmp: Path, runs: list[tuple[int, str, str]], servers: di
                     c0, _ = server_cpu(proc.pid)
                     timed_child(eval_cmd(url, tmp / f"s-{name}-{conc}-{ttft}-{itl}-{i}", conc, True), env_for(None))
                     cpu[name].append(1000 * (server_cpu(proc.pid)[0] - c0) / n)
-                    print(json.dumps({"part": "s", "server": name, "run": f"{conc}:{ttft}:{itl}", "ms": cpu[name][-1]}), flush=True)
+                    print(
+                        json.dumps({"part": "s", "server": name, "run": f"{conc}:{ttft}:{itl}", "ms": cpu[name][-1]}),
+                        flush=True,
+                    )
         finally:
             for proc, _ in started.values():
                 stop(proc)
