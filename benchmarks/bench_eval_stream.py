@@ -192,12 +192,18 @@ def request_times(work_dir: Path, url: str) -> dict[str, float]:
     }
 
 
-def start_c_server(rules: Path, old_server: Path | None) -> tuple[subprocess.Popen, str]:
-    """The realistic test server on core 0: the working tree's, or (``old_server``) the package of --server-base."""
-    flags = ("--no-record", "--timing", "--rules", str(rules), "--ttft", str(TTFT), "--itl", str(ITL))
+def start_test_server(rules: Path, old_server: Path | None, *extra: str) -> tuple[subprocess.Popen, str]:
+    """The test server on core 0 answering by ``rules`` (``extra``: its flags): the working tree's, or
+    (``old_server``) the package of --server-base."""
     if old_server is None:
-        return server(rules, *flags[4:], "--timing")
+        return server(rules, *extra)
+    flags = ("--no-record", "--rules", str(rules), *extra)
     return serve(*flags, prefix=[*pinned(0), "env", f"PYTHONPATH={old_server}"], stderr=None)
+
+
+def start_c_server(rules: Path, old_server: Path | None) -> tuple[subprocess.Popen, str]:
+    """The realistic test server (with its per-answer times: ``request_times``)."""
+    return start_test_server(rules, old_server, "--timing", "--ttft", str(TTFT), "--itl", str(ITL))
 
 
 def part_c(repeat: int, paths: dict, tmp: Path, runs: list[tuple[bool, int]], servers: dict) -> dict:
@@ -279,13 +285,7 @@ def part_s(repeat: int, tmp: Path, runs: list[tuple[int, str, str]], servers: di
     n = 1319
     out: dict = {}
     for conc, ttft, itl in runs:
-        flags = ("--no-record", "--rules", str(rules), "--ttft", ttft, "--itl", itl)
-        started = {
-            name: server(rules, *flags[3:])
-            if path is None
-            else serve(*flags, prefix=[*pinned(0), "env", f"PYTHONPATH={path}"], stderr=None)
-            for name, path in servers.items()
-        }
+        started = {name: start_test_server(rules, path, "--ttft", ttft, "--itl", itl) for name, path in servers.items()}
         cpu: dict = {name: [] for name in started}
         try:
             for name, (_, url) in started.items():  # warm: each question's rule found once
@@ -334,15 +334,14 @@ def main() -> None:
             result["b"] = part_b(args.repeat, args.long_tokens, paths, tmp)
             if "old" in paths:
                 result["b"]["new_over_old"] = round(result["b"]["new"]["cpu_ms"] / result["b"]["old"]["cpu_ms"], 3)
+        # the test servers of (c) and (s): the base commit's extracted once
+        servers: dict = {"old": checkout_server(args.server_base, tmp)} if args.server_base else {}
+        servers["new"] = None
         if "c" in args.parts:
             runs = [(r[0] == "s", int(r[1:])) for r in args.c_runs.split(",")]
-            servers: dict = {"old": checkout_server(args.server_base, tmp)} if args.server_base else {}
-            servers["new"] = None
             result["c"] = part_c(args.repeat, paths, tmp, runs, servers)
         if "s" in args.parts:
             s_runs = [(int(c), t, i) for c, t, i in (r.split(":") for r in args.s_runs.split(","))]
-            servers = {"old": checkout_server(args.server_base, tmp)} if args.server_base else {}
-            servers["new"] = None
             result["s"] = part_s(args.repeat, tmp, s_runs, servers)
     print(json.dumps(result, indent=2))
 
