@@ -842,8 +842,10 @@ class Server:
             # chunked body) goes in the write of the last content chunk, as a real server sends it, not after
             # this task has waited its turn on a busy loop (~13 ms at 512 streams, measured)
             whole = bool(frames) and start == len(texts) and not calls
-            tail = b"".join(end) if whole else b""
-            framed_end = b"%x\r\n%b\r\n0\r\n\r\n" % (len(tail), tail) if whole else b""
+            framed_end = b""
+            if whole:
+                tail = b"".join(end)
+                framed_end = b"%x\r\n%b\r\n0\r\n\r\n" % (len(tail), tail)
             on_end = None
             if whole and cfg.timing:  # recorded before the client can have read the whole answer
 
@@ -905,7 +907,7 @@ class Server:
                     "model": model,
                     "choices": [{"index": 0, "delta": {"tool_calls": [delta]}, "finish_reason": None}],
                 }
-                await resp.write(b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
+                await resp.write(b"data: " + _event_json(data) + b"\n\n")
         if cfg.sse_framing == "crlf":  # each event in its own writes
             for event in end:
                 await resp.write(event)
