@@ -142,23 +142,23 @@ class PerfFold:
             if b.phase != "measure":
                 self.warmup += 1
                 return
-            key = json.dumps(b.point, sort_keys=True) if b.point else "{}"  # (an eval's requests: no point)
-            p = self.points.get(key)
-            if p is None:
-                p = self.points[key] = _Point(b.point)
-            self._add(p, b)
+            self._add(self._point(b.point), b)
         elif t == "ServerMetricsSampled":
-            key = json.dumps(b.point, sort_keys=True)
-            p = self.points.get(key)
-            if p is None:
-                p = self.points[key] = _Point(b.point)
-            p.scrapes.append(b)
+            self._point(b.point).scrapes.append(b)
         elif t == "RunStarted":
             self.run_id = line.run_id
             self.config = b.config or {}
             self._slo = self.slo() or None  # the first line: known before any request is folded
         elif t == "RunFinished":
             self.status = b.status or "completed"
+
+    def _point(self, point: dict[str, Any]) -> _Point:
+        """The sweep point's fold (an eval's requests have no point: one key for all, without a json.dumps)."""
+        key = json.dumps(point, sort_keys=True) if point else "{}"
+        p = self.points.get(key)
+        if p is None:
+            p = self.points[key] = _Point(point)
+        return p
 
     def _add(self, p: _Point, b: _Body) -> None:
         if b.turn is not None:
