@@ -1,41 +1,4 @@
-"""Shared Pilot steps of the TUI tests."""
+import sys
+from pathlib import Path
 
-from __future__ import annotations
-
-import pytest
-
-
-async def _until(pilot, done, what: str) -> None:
-    """Let the app's workers (indexing, reporters' threads) finish and its messages settle until ``done()``."""
-    app = pilot.app
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if done():
-            return
-    raise AssertionError(f"{what}: not after 100 rounds")
-
-
-async def _open_report(pilot, *, sections: bool = True):
-    """From the runs list: wait until every run is indexed, press enter on the first, and return the report
-    screen; with ``sections``, once the plugin reporters' sections (built in a thread) are shown too."""
-    from assay_tui.screens.report import ReportScreen
-
-    app = pilot.app
-    await _until(pilot, lambda: app.all_indexed, "indexing")
-    await pilot.press("enter")
-    await pilot.pause()
-    assert isinstance(app.screen, ReportScreen)
-    if sections:  # their thread starts after the table is drawn: wait until its placeholder is gone
-        await _until(pilot, lambda: not app.screen.query("#report-sections-wait"), "the reporters' sections")
-    return app.screen
-
-
-@pytest.fixture
-def open_report():
-    return _open_report
-
-
-@pytest.fixture
-def until():
-    return _until
+sys.path.insert(0, str(Path(__file__).parent))  # tui_steps: the Pilot steps the tests share

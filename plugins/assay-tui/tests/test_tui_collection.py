@@ -12,6 +12,7 @@ from assay_tui.app import ViewApp
 from assay_tui.screens.report import ReportScreen
 from textual.widgets import Static, Tree
 from assay_testserver.testing import assay
+from tui_steps import open_report
 
 pytestmark = pytest.mark.anyio
 
@@ -79,7 +80,7 @@ def _labels(node, depth=0) -> list[tuple[int, str]]:
     return out
 
 
-async def test_the_report_screen_shows_a_collection_as_a_tree(collection_run, open_report) -> None:
+async def test_the_report_screen_shows_a_collection_as_a_tree(collection_run) -> None:
     app = ViewApp([collection_run], live_interval=0)
     async with app.run_test(size=(120, 60)) as pilot:
         await open_report(pilot)

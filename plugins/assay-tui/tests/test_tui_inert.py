@@ -14,6 +14,7 @@ from assay_tui.screens.runs import RunsScreen
 from assay_tui.screens.samples import SamplesScreen
 from assay_tui.vtable import VirtualTable
 from textual.widgets import DataTable, Static
+from tui_steps import settle
 
 pytestmark = pytest.mark.anyio
 SIZE = (160, 40)
@@ -61,26 +62,16 @@ def run(tmp_path, datasets_dir) -> Path:
     return d
 
 
-async def _settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.all_indexed and not any(w.is_running for w in app.workers):
-            return
-    raise AssertionError("indexing did not finish")
-
-
 async def test_view_shows_untrusted_text_inert(run):
     app = ViewApp([run.parent], live_interval=0)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, RunsScreen)
         (row,) = [[str(c) for c in app.screen.query_one("#runs", DataTable).get_row_at(0)]]
         assert row[1] == "[link=http://x]y[/link]\\x1b]0;pwned\\x07"
 
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, ReportScreen)
         title = str(app.screen.query_one("#report-title", Static).render())
         assert "[link=http://x]y[/link]\\x1b]0;pwned\\x07" in title and not _raw(title)

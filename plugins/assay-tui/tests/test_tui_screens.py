@@ -21,6 +21,7 @@ from assay_tui.synth import write_eval_log, write_perf_log
 from assay_tui.vtable import VirtualTable
 from textual.widgets import DataTable, Static
 from assay_testserver.testing import events as _events
+from tui_steps import settle
 
 # its module-scoped fixture is costly: every test of the module in one pytest-xdist worker, so it runs once
 pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("tui_screens")]
@@ -52,16 +53,6 @@ def _run(datasets_dir: Path, work: Path, **extra) -> Path:
     run_task(cfg)
     (new,) = set(work.iterdir()) - before
     return new
-
-
-async def settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.all_indexed and not any(w.is_running for w in app.workers):
-            return
-    raise AssertionError("indexing did not finish")
 
 
 def text_of(widget: Static) -> str:

@@ -9,6 +9,7 @@ import pytest
 from assay import hookimpl
 from assay_tui.app import ViewApp
 from textual.widgets import DataTable, Static
+from tui_steps import open_report, until
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +84,7 @@ def work(datasets_dir, tmp_path, monkeypatch):
     return tmp_path
 
 
-async def test_the_report_screen_shows_plugin_reporters_sections(work, open_report):
+async def test_the_report_screen_shows_plugin_reporters_sections(work):
     app = ViewApp([work], live_interval=0)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_report(pilot)
@@ -93,7 +94,7 @@ async def test_the_report_screen_shows_plugin_reporters_sections(work, open_repo
     assert shown.count("samples loaded") == 1  # the reporter for another benchmark is not shown
 
 
-async def test_a_slow_reporter_does_not_hold_the_report_screen(work, open_report, until):
+async def test_a_slow_reporter_does_not_hold_the_report_screen(work):
     """The report table is shown at once; a reporter's section follows when its build ends (the build runs in a
     thread: the screen answers keys meanwhile)."""
     import assay.plugins

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from assay_tui.app import ViewApp
 from assay_tui.synth import write_eval_log, write_perf_log
+from tui_steps import settle
 
 SIZE = (80, 24)
 
@@ -23,22 +24,14 @@ def fixed_work(tmp_path, monkeypatch) -> str:
     return "w"
 
 
-async def settle(pilot) -> None:
-    app = pilot.app
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.all_indexed and not any(w.is_running for w in app.workers):
-            break
-    await pilot.pause()
-
-
 def _keys(*keys: str):
     async def run_before(pilot) -> None:
         await settle(pilot)
+        await pilot.pause()
         for k in keys:
             await pilot.press(k)
             await settle(pilot)
+            await pilot.pause()
 
     return run_before
 
