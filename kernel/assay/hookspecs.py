@@ -117,13 +117,16 @@ def assay_scorers(register: Register) -> None:
 def assay_reporters(register: Register) -> None:
     """Register reporters: projections of a run's log into a report.
 
-    Call ``register(name, reporter, description="", kinds=None, benchmarks=None)``. ``reporter`` follows
+    Call ``register(name, reporter, description="", kinds=None, benchmarks=None, events=None)``. ``reporter`` follows
     :class:`assay.api.Reporter`: ``kinds`` (the run kinds it reports, e.g.
     ``{"eval"}``), ``build(log_path) -> dict`` (a fold over the log, JSON-able) and
     ``render(report, console)`` (console output). ``assay report`` calls every reporter
     whose ``kinds`` contains the run's kind (pass ``kinds={...}`` to ``register`` as well
     when registering by ``"module:attribute"``, so the module is imported only when needed).
     ``benchmarks={...}`` limits a reporter to runs holding one of those benchmarks.
+    ``events={...}``: the event types without which it has nothing to report (e.g. ``{"RequestTimed"}``); a
+    reader that already knows which types a log holds (``assay view``'s index) does not build it for a log
+    with none of them.
     ``formats={"html"}`` makes it a file reporter instead: it adds no section, and the kernel calls its
     ``write(report, log_path, out) -> Path`` for ``report.<format>`` in each finished run's directory and
     ``assay report --format <format>`` (and ``write_compare(result, out)`` for ``assay compare``).

@@ -36,7 +36,7 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
     "assay_models": frozenset({"eval_types", "claims", "by_name", "served_models"}),
     "assay_scorers": frozenset(),
     "assay_sandboxes": frozenset(),
-    "assay_reporters": frozenset({"kinds", "benchmarks", "formats", "body"}),
+    "assay_reporters": frozenset({"kinds", "benchmarks", "events", "formats", "body"}),
     "assay_perf_datasets": frozenset(),
     "assay_perf_apis": frozenset(),
     "assay_event_types": frozenset(),

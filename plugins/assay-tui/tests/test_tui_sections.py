@@ -59,12 +59,31 @@ class Slow:
         console.print("the slow reporter's section")
 
 
+class Typed:
+    """A reporter registered with ``events=``: says which, and counts its builds."""
+
+    kinds: ClassVar[set[str]] = {"eval"}
+    builds: ClassVar[list[str]] = []
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def build(self, log_path) -> dict[str, Any]:
+        self.builds.append(self.label)
+        return {"label": self.label}
+
+    def render(self, report: dict[str, Any], console: Any) -> None:
+        console.print(f"reporter for {report['label']} events")
+
+
 class ReporterPlugin:
     @hookimpl
     def assay_reporters(self, register):
         register("loaded_count", Loaded(), description="samples loaded")
         register("broken_one", Broken())
         register("other_benchmark", Loaded(), benchmarks={"mmlu"})
+        register("on_scored", Typed("Scored"), events={"Scored", "RequestTimed"})
+        register("on_requests", Typed("RequestTimed"), events={"RequestTimed"})
 
 
 @pytest.fixture
@@ -85,6 +104,11 @@ def work(datasets_dir, tmp_path, monkeypatch):
 
 
 async def test_the_report_screen_shows_plugin_reporters_sections(work):
+    from assay.log import iter_raw, log_path
+
+    types = {e.type for e in iter_raw(log_path(next(work.iterdir())))}
+    assert "Scored" in types and "RequestTimed" not in types  # (the mock model times no request)
+    Typed.builds.clear()
     app = ViewApp([work], live_interval=0)
     async with app.run_test(size=(100, 30)) as pilot:
         await open_report(pilot)
@@ -92,6 +116,9 @@ async def test_the_report_screen_shows_plugin_reporters_sections(work):
     assert "samples loaded: 3 [bold]not markup[/bold]" in shown
     assert "reporter broken_one ((in-process)) failed: RuntimeError: this reporter is broken" in shown
     assert shown.count("samples loaded") == 1  # the reporter for another benchmark is not shown
+    # registered with events=: built when the log holds one of them, not read at all when it holds none
+    assert "reporter for Scored events" in shown and "reporter for RequestTimed events" not in shown
+    assert Typed.builds == ["Scored"]
 
 
 async def test_a_slow_reporter_does_not_hold_the_report_screen(work):
@@ -115,3 +142,30 @@ async def test_a_slow_reporter_does_not_hold_the_report_screen(work):
         shown = str(screen.query_one("#report-sections", Static).render())
         assert not screen.query("#report-sections-wait")
     assert "the slow reporter's section" in shown and "samples loaded: 3" in shown
+
+
+@pytest.fixture
+def timed_run(datasets_dir, tmp_path, test_server):
+    """A real eval of 2 GSM8K samples against the test server: its model backend logs a RequestTimed each."""
+    pytest.importorskip("assay_openai", reason="a real eval against the test server")
+    pytest.importorskip("assay_gsm8k", reason="this real run needs the assay-gsm8k plugin")
+    from assay import run_task
+
+    srv = test_server()
+    run_task(
+        {"model": "m", "eval_type": "openai_api", "api_url": srv.url, "datasets": ["gsm8k"], "limit": 2}
+        | {"dataset_dir": str(datasets_dir), "work_dir": str(tmp_path), "progress": False}
+    )
+    return tmp_path
+
+
+async def test_the_eval_latency_section_of_a_run_that_timed_its_requests(timed_run):
+    """The installed reporters (no test plugin): assay-perf's eval_latency, registered with
+    events={"RequestTimed", ...}, is built and shown for an eval whose model backend timed its requests."""
+    pytest.importorskip("assay_perf", reason="the eval_latency reporter")
+    app = ViewApp([timed_run], live_interval=0)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_report(pilot)
+        assert "RequestTimed" in screen.ix.event_types
+        shown = str(screen.query_one("#report-sections", Static).render())
+    assert "TTFT" in shown and "Out tok/s" in shown

@@ -75,4 +75,6 @@ def assay_reporters(register: Any) -> None:
         "eval_latency",
         EvalLatencyReporter(),
         description="an eval's request latency: TTFT, end-to-end latency, output tokens/s (EvalScope's collect_perf)",
+        # its section is empty for an eval that timed no request: `assay view` skips reading such a log for it
+        events={"RequestTimed", "ServerMetricsSampled"},
     )

@@ -138,6 +138,7 @@ class RunIndex:
         self.groups: dict[tuple[str, str], Group] = {}
         self._group_list: list[Group] = []
         self.perf: dict[str, PerfData] = {}
+        self.event_types: set[str] = set()  # every event type read so far (reporters registered with events=)
         self.lock = threading.RLock()  # held while a chunk is folded; readers of the folds take it
         self._updating = threading.Lock()  # one update() at a time
         self.complete = False  # the last update reached the end of the file
@@ -230,6 +231,7 @@ class RunIndex:
             offs = (starts + base).tolist()
         self.lines += len(nl)
         self._index(lines, offs)
+        self.event_types.update({line.type for line in lines})
         self.fold.feed(lines)
         self.events += len(lines)
         return len(lines)

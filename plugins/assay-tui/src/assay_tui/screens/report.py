@@ -100,19 +100,20 @@ class ReportScreen(ViewScreen):
         # plugin reporters' sections, rendered by the reporters themselves (a new reporter needs no TUI code),
         # built in a thread: a reporter folds the whole log (seconds for a million events), the screen stays live
         datasets = {r["dataset"] for r in self.rows}
+        types = set(self.ix.event_types) if self.ix.complete else None  # (a copy: the index goes on reading)
         width = max(40, self.app.size.width)
         # started once the table is on screen: the build competes with the screen for the interpreter
         self.call_after_refresh(
             self.run_worker,
-            lambda: self._build_sections(datasets, width),
+            lambda: self._build_sections(datasets, types, width),
             thread=True,
             group="sections",
             exit_on_error=False,
         )
 
-    def _build_sections(self, datasets: set[str], width: int) -> None:
-        sections = reporter_sections(self.ix.path, datasets, width, trees=True)
-        trees = reporter_trees(self.ix.path, datasets)
+    def _build_sections(self, datasets: set[str], types: set[str] | None, width: int) -> None:
+        sections = reporter_sections(self.ix.path, datasets, width, trees=True, types=types)
+        trees = reporter_trees(self.ix.path, datasets, types)
         self.app.call_from_thread(self._show_sections, sections, trees)
 
     def _show_sections(self, sections: Text, trees: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
