@@ -46,7 +46,10 @@ REGISTER_OPTIONS: dict[str, frozenset[str]] = {
 
 def _positional(function: Any) -> list[str]:
     """A plain function's positional parameters without a default, from its code (what
-    ``inspect.signature`` gives it, for less); LookupError for anything else (wrapped, partial...)."""
+    ``inspect.signature`` gives it, for less), or a bound method's (hook objects: assay_reportkit.trackers);
+    LookupError for anything else (wrapped, partial...)."""
+    if type(function) is types.MethodType:
+        return _positional(function.__func__)[1:]
     if (
         type(function) is not types.FunctionType
         or hasattr(function, "__wrapped__")
