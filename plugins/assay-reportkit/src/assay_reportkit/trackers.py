@@ -1,4 +1,4 @@
-"""What experiment-tracker plugins (assay-wandb, assay-swanlab) share: the switch, and the figures
+"""What experiment-tracker plugins (assay-wandb, assay-swanlab, assay-mlflow) share: their hooks, the switch, and the figures
 they log, folded from the event stream.
 
 A tracker is an ``assay_event`` observer that is off unless ``$ASSAY_TRACKERS`` (a comma list) names it;
@@ -11,9 +11,13 @@ the report folded from the log, the same as ``assay report`` prints.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
+
+from assay import hookimpl
 
 DEFAULT_INTERVAL = 2.0
 COMMANDS = frozenset({"eval", "perf"})  # the commands that take the trackers' flags
@@ -48,6 +52,53 @@ def switch_on(args: Any) -> None:
     if names:
         on = [t.strip() for t in os.environ.get("ASSAY_TRACKERS", "").split(",") if t.strip()]
         os.environ["ASSAY_TRACKERS"] = ",".join(dict.fromkeys(on + names))
+
+
+class TrackerHooks:
+    """The hooks of a tracker plugin, written once: its package binds them as module attributes,
+
+        _hooks = TrackerHooks("mlflow", __name__ + ".tracker")
+        assay_event, assay_options, assay_option_values = _hooks.assay_event, _hooks.assay_options, ...
+
+    ``assay_event`` hands each event to ``observe(event, run)`` of ``tracker`` (a module path), imported
+    when a run starts with ``name`` switched on (a tracker's SDK is slow to import) and not consulted
+    otherwise; ``assay eval`` and ``assay perf`` get ``--visualizer NAME`` and, given ``key_help``,
+    ``--NAME-api-key``, whose value ``use_key(key)`` puts where the SDK reads it (never in an event: it is
+    remembered as a secret)."""
+
+    def __init__(
+        self, name: str, tracker: str, key_help: str = "", use_key: Callable[[str], None] | None = None
+    ) -> None:
+        self.name, self.tracker, self.key_help, self.use_key = name, tracker, key_help, use_key
+
+    @hookimpl
+    def assay_event(self, event: Any, run: Any) -> None:
+        if event.type in ("RunStarted", "RunResumed"):
+            if not enabled(self.name):
+                return
+        elif self.tracker not in sys.modules:
+            return  # no run is tracked: the tracker module is imported when a tracked run starts (issue 18)
+        from importlib import import_module
+
+        import_module(self.tracker).observe(event, run)
+
+    @hookimpl
+    def assay_options(self, command: str, parser: Any) -> None:
+        if command in COMMANDS:
+            add_options(parser, self.name, self.key_help)
+
+    @hookimpl
+    def assay_option_values(self, command: str, args: Any) -> None:
+        """``--visualizer NAME`` or ``--NAME-api-key``: ``$ASSAY_TRACKERS`` names the tracker."""
+        if command not in COMMANDS:
+            return
+        key = getattr(args, f"{self.name}_api_key", None)
+        if key and self.use_key is not None:
+            from assay.redact import remember
+
+            remember({f"{self.name}_api_key": key})
+            self.use_key(key)
+        switch_on(args)
 
 
 def enabled(name: str) -> bool:
