@@ -1,5 +1,5 @@
-"""What experiment-tracker plugins (assay-wandb, assay-swanlab, assay-mlflow) share: their hooks, the switch, and the figures
-they log, folded from the event stream.
+"""What experiment-tracker plugins (assay-wandb, assay-swanlab, assay-mlflow) share: their hooks, the
+switch, and the figures they log, folded from the event stream.
 
 A tracker is an ``assay_event`` observer that is off unless ``$ASSAY_TRACKERS`` (a comma list) names it;
 ``--visualizer NAME`` on ``assay eval`` / ``assay perf`` adds to that variable (EvalScope's switch).

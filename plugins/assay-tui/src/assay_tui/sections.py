@@ -16,9 +16,10 @@ from rich.text import Text
 def _reporters_for(path: Path, datasets: set[str], types: set[str] | None) -> Any:
     """``(name, entry, applies)`` of each registered reporter that names none of the run's other
     benchmarks and, registered with ``events``, one of the event types the log holds (``types``: those the
-    screen's index read, None where it has not read the whole log); ``applies()`` says whether it is registered for the run's kind (it reads the reporter's
-    ``kinds``, so the caller calls it where a reporter's bug is caught). Nothing for a log whose kind
-    cannot be read: the screen's own reader reports a damaged log."""
+    screen's index read, None where it has not read the whole log); ``applies()`` says whether it is
+    registered for the run's kind (it reads the reporter's ``kinds``, so the caller calls it where a
+    reporter's bug is caught). Nothing for a log whose kind cannot be read: the screen's own reader reports
+    a damaged log."""
     from assay.plugins import host
     from assay.report import run_kind
 
@@ -40,7 +41,8 @@ def reporter_sections(
     path: Path, datasets: set[str], width: int = 100, *, trees: bool = False, types: set[str] | None = None
 ) -> Text:
     """Every reporter registered for the run's kind (and, when it names benchmarks, one of ``datasets``; when
-    it names event types, one of ``types``); with ``trees``, not those that give a tree (see :func:`reporter_trees`: the screen shows them as one)."""
+    it names event types, one of ``types``); with ``trees``, not those that give a tree (see
+    :func:`reporter_trees`: the screen shows them as one)."""
     from rich.console import Console
 
     out = Text()
