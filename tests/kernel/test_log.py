@@ -93,6 +93,33 @@ def test_reader_streams_across_small_blocks(tmp_path):
     assert [e.seq for e in iter_raw(path, block=17)] == list(range(50))
 
 
+@pytest.mark.parametrize("torn", [b"", b'{"v":1,"type":"Sco'])
+def test_blocks_are_the_complete_lines_with_their_numbers_whatever_the_block_size(tmp_path, torn):
+    """iter_blocks (every reader's blocks): the bytes of the complete lines, in order, each block's first line
+    numbered, a line longer than a block read whole, the torn tail left out and described; also over a byte
+    range (the parallel fold's), at every block size from 1 byte to more than the file."""
+    from assay.log import iter_blocks
+
+    lines = [b'{"n":%d,"pad":"%s"}\n' % (i, b"x" * (i * 7 % 90)) for i in range(40)]
+    lines[17] = b'{"n":17,"pad":"%s"}\n' % (b"y" * 700)  # longer than most blocks below
+    data = b"".join(lines)
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(data + torn)
+    starts = [sum(map(len, lines[:i])) for i in range(len(lines) + 1)]
+    for block in [*range(1, 64), 100, 333, 699, 700, 701, 1 << 20]:
+        t = TornTail()
+        got = list(iter_blocks(path, torn=t, block=block))
+        assert b"".join(c for c, _ in got) == data, block
+        assert all(c.endswith(b"\n") for c, _ in got)
+        before = [sum(c.count(b"\n") for c, _ in got[:i]) for i in range(len(got))]
+        assert [first for _, first in got] == before, block
+        assert (t.offset, t.length) == ((len(data), len(torn)) if torn else (0, 0)), block
+        # a byte range that starts and ends at line starts (lines 5 to 29): those lines, numbered from its start
+        ranged = list(iter_blocks(path, block=block, start=starts[5], end=starts[30]))
+        assert b"".join(c for c, _ in ranged) == b"".join(lines[5:30]), block
+        assert ranged[0][1] == 0
+
+
 def test_unknown_event_types_replay_as_dicts(tmp_path):
     path = tmp_path / "events.jsonl"
     _write(path, 1)
