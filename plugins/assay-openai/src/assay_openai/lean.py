@@ -397,9 +397,9 @@ class Pool:
         conn = _Conn(self)
         coro = self.loop.create_connection(lambda: conn, self.host, self.port)
         try:
-            if self.connect_timeout:
-                await asyncio.wait_for(coro, self.connect_timeout)
-            else:
+            # not asyncio.wait_for: on Python 3.11 it loses a cancellation (Ctrl-C) that lands on the loop's turn
+            # in which the connection completes (CPython gh-86296), and the run then waits for its answer
+            async with asyncio.timeout(self.connect_timeout or None):
                 await coro
         except OSError as exc:  # as aiohttp words it: where, and why
             raise type(exc)(
