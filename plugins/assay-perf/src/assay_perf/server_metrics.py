@@ -127,9 +127,12 @@ class Scraper:
         while not stop.is_set():
             due = max(due + self.interval, loop_time())
             try:
-                await asyncio.wait_for(stop.wait(), due - loop_time())
+                # not asyncio.wait_for: on Python 3.11 a cancellation (Ctrl-C) landing as it times out or ends can
+                # be lost (CPython gh-86296), and this loop would go on scraping
+                async with asyncio.timeout(due - loop_time()):
+                    await stop.wait()
                 return
-            except (asyncio.TimeoutError, TimeoutError):  # noqa: UP041
+            except TimeoutError:
                 pass
             if stop.is_set():
                 return
