@@ -172,8 +172,8 @@ class RunFold:
             return
         origin = b.scheduled if b.scheduled is not None else b.sent
         self.t0 = origin if self.t0 is None else min(self.t0, origin)
-        # an eval's requests: no point (one key for all, without a json.dumps each)
-        key = "null" if b.point is None else json.dumps(b.point, sort_keys=True) if b.point else "{}"
+        # an eval's requests: the empty point (one key for all, without a json.dumps each; as assay_perf keys them)
+        key = json.dumps(b.point, sort_keys=True) if b.point else "{}"
         p = self.points.setdefault(key, {"point": b.point, "ttft": array("d"), "e2e": array("d")})
         if not b.ok:
             return
