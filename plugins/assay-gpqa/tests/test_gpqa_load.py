@@ -91,7 +91,10 @@ def test_extraction(reply, letter) -> None:
 def test_few_shot_and_split_rejected(datasets_dir) -> None:
     with pytest.raises(AssayError, match="gpqa_diamond has no few-shot split"):
         _load(datasets_dir, few_shot_num=5)
-    with pytest.raises(AssayError, match=r"eval_split = 'dev': gpqa_diamond has one split"):
+    with pytest.raises(
+        AssayError,
+        match=r"eval_split = 'dev': expected one of train, test \(gpqa_diamond has one split, by either name\)",
+    ):
         _load(datasets_dir, eval_split="dev")
     with pytest.raises(AssayError, match=r"unknown key\(s\) 'shuffle_choice' \(did you mean 'shuffle_choices'\?\)"):
         _load(datasets_dir, extra={"shuffle_choice": True})

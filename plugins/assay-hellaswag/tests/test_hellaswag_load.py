@@ -119,7 +119,9 @@ def test_cut_short_bz2_and_bad_args(tmp_path, datasets_dir) -> None:
     (d / "hellaswag_val_full.txt.bz2").write_bytes(whole[:-20])
     with pytest.raises(AssayError, match=r"hellaswag_val_full\.txt\.bz2: cannot read"):
         _load(tmp_path)
-    with pytest.raises(AssayError, match=r"eval_split = 'test': only validation has labels"):
+    with pytest.raises(
+        AssayError, match=r"eval_split = 'test': expected one of validation, val \(only validation has labels\)"
+    ):
         _load(datasets_dir, eval_split="test")
 
 

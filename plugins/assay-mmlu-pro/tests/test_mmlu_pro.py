@@ -105,7 +105,9 @@ def test_zero_shot_split_and_options(datasets_dir) -> None:
     assert s[0].messages[0]["content"].count("Question:") == 1
     v = _load(datasets_dir, eval_split="validation", few_shot_num=0)
     assert len(v) == 70 and Counter(x.subset for x in v) == {c: 5 for c in CATEGORIES}
-    with pytest.raises(AssayError, match="few_shot_num = 6: the validation split holds 5 exemplars"):
+    with pytest.raises(
+        AssayError, match="few_shot_num = 6: mmlu_pro takes at most 5: the validation split holds 5 exemplars"
+    ):
         _load(datasets_dir, few_shot_num=6)
     with pytest.raises(AssayError, match=r"eval_split = 'train': expected one of test, validation"):
         _load(datasets_dir, eval_split="train")

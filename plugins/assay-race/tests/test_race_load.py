@@ -75,7 +75,7 @@ def test_few_shot_from_train(tmp_path, datasets_dir) -> None:
         ids.append(f"{r['example_id']}#{seen.get(r['example_id'], 0)}")
         seen[r["example_id"]] = seen.get(r["example_id"], 0) + 1
     assert s.metadata["fewshot_ids"] == ids
-    with pytest.raises(AssayError, match="RACE takes at most 3"):
+    with pytest.raises(AssayError, match="few_shot_num = 5: race takes at most 3 examples"):
         _load(tmp_path, few_shot_num=5)
     with pytest.raises(AssayError, match=r"train/middle\.jsonl, which does not exist"):
         _load(datasets_dir, few_shot_num=3)

@@ -66,7 +66,7 @@ def test_bad_rows_and_args(tmp_path, datasets_dir) -> None:
         _load(tmp_path)
     with pytest.raises(AssayError, match=r"eval_split = 'test': expected one of dev, validation"):
         _load(datasets_dir, eval_split="test")
-    with pytest.raises(AssayError, match="winogrande is 0-shot"):
+    with pytest.raises(AssayError, match="few_shot_num = 5: winogrande has no few-shot split"):
         _load(datasets_dir, few_shot_num=5)
 
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay_datasets import locate, read_csv_dicts, read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets
+from assay_mcq import COMMON_EXTRA, MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
 __version__ = "0.1.0"
@@ -34,23 +34,18 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         yield line, obj
 
 
-class GPQADiamond:
+class GPQADiamond(OwnFilesMCQ):
     name = "gpqa_diamond"
     # ModelScope: train.jsonl (same columns); Hugging Face: the authors' gated repo holding gpqa_diamond.csv
     hub_id: ClassVar[dict[str, str]] = {"modelscope": "AI-ModelScope/gpqa_diamond", "huggingface": "Idavidrein/gpqa"}
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation", "shuffle_choices")
+    extra_args: ClassVar[tuple[str, ...]] = (*COMMON_EXTRA, "shuffle_choices")
     honours: ClassVar[tuple[str, ...]] = ("subset_list", "prompt_template", "eval_split", "shuffle_choices")
+    splits = ("train", "test")
+    split_rule = "gpqa_diamond has one split, by either name"
+    few_shot_rule = "has no few-shot split (0-shot CoT)"
 
     def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0, ("shuffle_choices",))
-        if self.opts.few_shot:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: gpqa_diamond has no few-shot split (0-shot CoT)")
-        if args.eval_split not in (None, "train", "test"):
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: gpqa_diamond has one split (train)"
-            )
+        super().__init__(args)
         shuffle = args.shuffle_choices  # EvalScope shuffles by default
         if shuffle is None:
             shuffle = self.opts.extra.get("shuffle_choices", True)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay_datasets import locate, read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
+from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER, fill
 
 __version__ = "0.1.0"
@@ -104,26 +104,12 @@ def _parse_block(first: int, block: list[str], path: Path) -> MCQItem:
     return _item(str((first - 1) // 6), ctx, block[2:], block[1], activity, where)
 
 
-class HellaSwag:
+class HellaSwag(OwnFilesMCQ):
     name = "hellaswag"
     hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/hellaswag", "huggingface": "Rowan/hellaswag"}
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0, ())
-        if self.opts.few_shot:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: hellaswag is 0-shot here (as in EvalScope)")
-        if args.eval_split not in (None, "validation", "val"):
-            raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: only validation has labels")
+    splits = ("validation", "val")
+    split_rule = "only validation has labels"
+    few_shot_rule = "is 0-shot here (as in EvalScope)"
 
     def path(self, args: BenchmarkArgs) -> Path:
         root = locate(args, "hellaswag", "HellaSwag", hub_id=self.hub_id)

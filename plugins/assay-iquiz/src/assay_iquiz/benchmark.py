@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay_datasets import locate, read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
+from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.templates import fill
 
 HUB_ID = "AI-ModelScope/IQuiz"  # EvalScope's dataset_id; ModelScope only
@@ -31,26 +30,10 @@ def subset_file(root: Path, subset: str) -> Path:
     raise AssayError(f"iquiz: no {subset}/test.jsonl in {root} ({HUB_ID} on ModelScope: one folder per subset)")
 
 
-class IQuiz:
+class IQuiz(OwnFilesMCQ):
     name = "iquiz"
     hub_id = HUB_ID
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0)
-        if self.opts.few_shot:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: iquiz has no few-shot split (0-shot CoT)")
-        if args.eval_split not in (None, "test"):
-            raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: iquiz has one split (test)")
+    few_shot_rule = "has no few-shot split (0-shot CoT)"
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -1,7 +1,7 @@
 """assay-mcq: shared multiple-choice machinery for assay benchmarks.
 
 Registers the scorers ``mcq_letter`` and ``mcq_loglik``; benchmark plugins (assay-mmlu,
-assay-arc, ...) build on :class:`MCQBenchmark`, :mod:`assay_mcq.prompt` and
+assay-arc, ...) build on :class:`MCQBenchmark` (or :class:`OwnFilesMCQ`), :mod:`assay_mcq.prompt` and
 :mod:`assay_mcq.data`.
 """
 
@@ -12,8 +12,11 @@ from typing import Any
 from assay import hookimpl
 
 _LAZY = {
+    "COMMON_EXTRA": "benchmark",
     "MCQBenchmark": "benchmark",
     "MCQOptions": "benchmark",
+    "MCQ_HONOURS": "benchmark",
+    "OwnFilesMCQ": "benchmark",
     "make_sample": "benchmark",
     "parse_options": "benchmark",
     "select_subsets": "benchmark",
@@ -45,6 +48,7 @@ def __getattr__(name: str) -> Any:
 
 __version__ = "0.1.0"
 __all__ = [
+    "COMMON_EXTRA",
     "LETTERS",
     "LetterScorer",
     "LoglikScorer",
@@ -52,6 +56,8 @@ __all__ = [
     "MCQDataError",
     "MCQItem",
     "MCQOptions",
+    "MCQ_HONOURS",
+    "OwnFilesMCQ",
     "PromptStyle",
     "build_prompt",
     "extract_letter",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -66,6 +66,40 @@ def parse_options(args: BenchmarkArgs, default_few_shot: int, allowed_extra: Ite
         few_shot=k,
         extra={k2: v for k2, v in args.extra.items() if k2 not in COMMON_EXTRA},
     )
+
+
+# the dataset_args keys an MCQ benchmark that reads its own files applies (assay.api.BENCHMARK_HONOURED)
+MCQ_HONOURS = ("subset_list", "few_shot_num", "prompt_template", "eval_split", "shuffle_choices")
+
+
+class OwnFilesMCQ:
+    """A base for MCQ benchmarks that read their own files (not through :class:`MCQBenchmark`'s
+    ``subjects`` / ``read_items``): it declares the MCQ ``dataset_args`` and checks them once, to
+    ``self.opts`` (:class:`MCQOptions`) and ``self.split``. A subclass sets ``name`` and what differs."""
+
+    name = "mcq"
+    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
+    extra_args: ClassVar[tuple[str, ...]] = COMMON_EXTRA  # dataset_args keys beyond BenchmarkArgs
+    honours: ClassVar[tuple[str, ...]] = MCQ_HONOURS
+    splits: ClassVar[tuple[str, ...]] = ("test",)  # the eval_split values taken; the first is the default
+    split_rule = ""  # why, when eval_split is none of them
+    default_few_shot = 0
+    few_shots: ClassVar[Container[int]] = (0,)  # the few_shot_num values taken
+    few_shot_rule = "has no few-shot split"  # after the name, when few_shot_num is not one of them
+
+    def __init__(self, args: BenchmarkArgs) -> None:
+        self.args = args
+        self.opts = parse_options(args, self.default_few_shot, [k for k in self.extra_args if k not in COMMON_EXTRA])
+        if self.opts.few_shot not in self.few_shots:
+            raise AssayError(
+                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: {self.name} {self.few_shot_rule}"
+            )
+        self.split = args.eval_split or self.splits[0]
+        if self.split not in self.splits:
+            raise AssayError(
+                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(self.splits)}"
+                + (f" ({self.split_rule})" if self.split_rule else "")
+            )
 
 
 def select_subsets(args: BenchmarkArgs, available: list[str], where: Path | str) -> list[str]:

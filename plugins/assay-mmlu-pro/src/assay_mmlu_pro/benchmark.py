@@ -31,7 +31,7 @@ from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_datasets import locate
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
+from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.prompt import LETTERS
 from assay_mcq.templates import fill
 
@@ -138,32 +138,14 @@ def to_item(path: Path, n: int, row: dict[str, Any]) -> MCQItem:
     )
 
 
-class MMLUPro:
+class MMLUPro(OwnFilesMCQ):
     name = "mmlu_pro"
     hub_id = HUB_ID
     default_scorers: ClassVar[list[str]] = ["mmlu_pro_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, MAX_SHOTS)
-        if self.opts.few_shot > MAX_SHOTS:
-            raise AssayError(
-                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: "
-                f"the validation split holds {MAX_SHOTS} exemplars per category"
-            )
-        self.split = args.eval_split or "test"
-        if self.split not in SPLITS:
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(SPLITS)}"
-            )
+    splits = SPLITS
+    default_few_shot = MAX_SHOTS
+    few_shots = range(MAX_SHOTS + 1)
+    few_shot_rule = f"takes at most {MAX_SHOTS}: the validation split holds {MAX_SHOTS} exemplars per category"
 
     def files(self, args: BenchmarkArgs) -> dict[str, Path]:
         root = locate(args, "mmlu_pro", "MMLU-Pro", hub_id=self.hub_id)

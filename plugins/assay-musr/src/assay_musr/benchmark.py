@@ -5,11 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay_datasets import locate, read_csv_dicts
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
+from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
 MS_ID = "AI-ModelScope/MuSR"  # EvalScope's dataset_id
@@ -46,30 +45,13 @@ def parse_choices(raw: str, where: str) -> list[str]:
     return value
 
 
-class MuSR:
+class MuSR(OwnFilesMCQ):
     name = "musr"
     hub_id = MS_ID
     hf_id = HF_ID
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0)
-        if self.opts.few_shot:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: musr has no few-shot split (0-shot CoT)")
-        if args.eval_split not in (None, "test", *SUBSETS):
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: musr's splits are its subsets; "
-                "choose them with subset_list"
-            )
+    splits = ("test", *SUBSETS)
+    split_rule = "musr's splits are its subsets: choose them with subset_list"
+    few_shot_rule = "has no few-shot split (0-shot CoT)"
 
     def root(self, args: BenchmarkArgs) -> Path:
         hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}

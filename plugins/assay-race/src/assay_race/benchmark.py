@@ -8,7 +8,16 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay_datasets import locate, read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, pick_shots, select_subsets, shuffle_item
+from assay_mcq import (
+    MCQ_HONOURS,
+    MCQItem,
+    OwnFilesMCQ,
+    PromptStyle,
+    make_sample,
+    pick_shots,
+    select_subsets,
+    shuffle_item,
+)
 from assay_mcq.templates import SINGLE_ANSWER_COT, choice_lines, fill
 
 __version__ = "0.1.0"
@@ -64,33 +73,13 @@ def example(item: MCQItem) -> str:
     return f"{item.question.strip()}\n{choice_lines(item)}\nANSWER: {item.target}"
 
 
-class RACE:
+class RACE(OwnFilesMCQ):
     name = "race"
     hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/race", "huggingface": "ehovy/race"}
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "few_shot_random",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0, ())
-        if self.opts.few_shot > MAX_SHOTS:
-            raise AssayError(
-                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: RACE takes at most {MAX_SHOTS}"
-                " examples (as EvalScope: the articles are long)"
-            )
-        self.split = args.eval_split or "test"
-        if self.split not in ("test", "validation", "dev"):
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of test, validation, dev"
-            )
+    honours = (*MCQ_HONOURS, "few_shot_random")
+    splits = ("test", "validation", "dev")
+    few_shots = range(MAX_SHOTS + 1)
+    few_shot_rule = f"takes at most {MAX_SHOTS} examples (as in EvalScope: the articles are long)"
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay_datasets import locate, read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
+from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
 from .fewshot import FEW_SHOT_SAMPLES, HEAD
@@ -105,33 +105,18 @@ def data_file(root: Path) -> Path:
     return path
 
 
-class SuperGPQA:
+class SuperGPQA(OwnFilesMCQ):
     name = "super_gpqa"
     hub_id = HUB_ID
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    splits = ("train",)
+    split_rule = "super_gpqa has one split"
+    few_shots = (0, 5)
+    few_shot_rule = "is 0-shot or 5-shot (EvalScope's five fixed examples)"
 
     def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0)
-        if self.opts.few_shot not in (0, 5):
-            raise AssayError(
-                f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: super_gpqa is 0-shot or 5-shot "
-                "(EvalScope's five fixed examples)"
-            )
+        super().__init__(args)
         if self.opts.few_shot and self.opts.mode == "loglikelihood":
             raise AssayError(f"dataset_args.{args.name}: the 5-shot prompt is for generation only")
-        if args.eval_split not in (None, "train"):
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: super_gpqa has one split (train)"
-            )
 
     def rows(self, path: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
         """The file's rows grouped by field, in file order within a field."""

@@ -12,10 +12,10 @@ from assay.events import Generated, SampleLoaded
 from assay_datasets import locate
 from assay_mcq import (
     MCQItem,
+    OwnFilesMCQ,
     PromptStyle,
     extract_letter,
     make_sample,
-    parse_options,
     read_csv_dicts,
     select_subsets,
 )
@@ -88,24 +88,16 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-class TruthfulQA:
+class TruthfulQA(OwnFilesMCQ):
     name = "truthful_qa"
     default_scorers: ClassVar[list[str]] = ["truthfulqa_mc"]
     honours: ClassVar[tuple[str, ...]] = ("subset_list", "few_shot_num", "eval_split", "system_prompt")
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
+    splits = ("validation", "test")
+    split_rule = "TruthfulQA has one split"
+    few_shot_rule = "has no few-shot split (the loglikelihood prompt carries the official 6-shot QA primer)"
 
     # EvalScope's id (its layout: TruthfulQA.csv, else the loader says what it needs)
     hub_id: ClassVar[dict[str, str]] = {"modelscope": "evalscope/truthful_qa", "huggingface": "truthfulqa/truthful_qa"}
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0, ())
-        if self.opts.few_shot:
-            raise AssayError(
-                f"dataset_args.{args.name}.few_shot_num: TruthfulQA has no few-shot split (the loglikelihood prompt carries the official 6-shot QA primer)"
-            )
-        if args.eval_split not in (None, "validation", "test"):
-            raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: TruthfulQA has one split")
 
     def load(self, args: BenchmarkArgs | None = None) -> Any:
         args = args or self.args

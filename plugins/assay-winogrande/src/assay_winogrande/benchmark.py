@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample
 from assay_datasets import locate, read_jsonl
-from assay_mcq import MCQItem, PromptStyle, make_sample, parse_options, select_subsets, shuffle_item
+from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.templates import SINGLE_ANSWER, fill
 
 __version__ = "0.1.0"
@@ -40,32 +40,13 @@ def parse_row(obj: dict[str, Any], where: str) -> MCQItem:
     )
 
 
-class Winogrande:
+class Winogrande(OwnFilesMCQ):
     name = "winogrande"
     hub_id: ClassVar[dict[str, str]] = {
         "modelscope": "AI-ModelScope/winogrande_val",
         "huggingface": "allenai/winogrande",
     }
-    default_scorers: ClassVar[list[str]] = ["mcq_letter"]
-    extra_args: ClassVar[tuple[str, ...]] = ("mcq_mode", "mcq_continuation")
-    honours: ClassVar[tuple[str, ...]] = (
-        "subset_list",
-        "few_shot_num",
-        "prompt_template",
-        "eval_split",
-        "shuffle_choices",
-    )
-
-    def __init__(self, args: BenchmarkArgs) -> None:
-        self.args = args
-        self.opts = parse_options(args, 0, ())
-        if self.opts.few_shot:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: winogrande is 0-shot (no few-shot split)")
-        self.split = args.eval_split or "dev"
-        if self.split not in SPLITS:
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(SPLITS)}"
-            )
+    splits = tuple(SPLITS)
 
     def path(self, args: BenchmarkArgs) -> Path:
         root = locate(args, "winogrande", "WinoGrande", hub_id=self.hub_id)
