@@ -34,6 +34,7 @@ __all__ = [
     "check_extra_args",
     "check_honoured",
     "did_you_mean",
+    "select_subsets",
 ]
 
 
@@ -138,6 +139,25 @@ def check_extra_args(args: BenchmarkArgs, accepted: Iterable[str] = ()) -> None:
     raise AssayError(
         f"dataset_args.{args.name}: unknown key(s) {', '.join(hints)}; {args.name} accepts {', '.join(known)}"
     )
+
+
+def select_subsets(
+    args: BenchmarkArgs, available: Iterable[str], where: object = None, noun: str = "subset"
+) -> list[str]:
+    """``subset_list`` checked against the subsets a benchmark has (all of them when none is given, in
+    the order given otherwise); a name it lacks is an error naming the key, the closest name and the list
+    (``where``: the file, folder or grouping the subsets were found for)."""
+    available = list(available)
+    if not args.subset_list:
+        return available
+    for s in args.subset_list:
+        if s not in available:
+            raise AssayError(
+                f"dataset_args.{args.name}.subset_list: no {noun} {s!r}"
+                + (f" in {where}" if where is not None else "")
+                + f"{did_you_mean(s, available)}; available: {', '.join(available)}"
+            )
+    return list(args.subset_list)
 
 
 # dataset_args keys only a benchmark's own loader can honour (it builds the prompt, knows its

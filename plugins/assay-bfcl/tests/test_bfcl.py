@@ -265,7 +265,9 @@ def test_unsupported_and_bad_rows(tmp_path, datasets_dir) -> None:
     assert set(NOT_SUPPORTED) | set(SUPPORTED) == set(COUNTS) | set(NOT_SUPPORTED) and len(NOT_SUPPORTED) == 4
     with pytest.raises(AssayError, match=r"category 'multi_turn_base' is not supported: multi-turn"):
         _load(dataset_dir=str(datasets_dir), subset_list=["multi_turn_base"])
-    with pytest.raises(AssayError, match=r"unknown category 'simpel' \(did you mean 'simple'\?\)"):
+    with pytest.raises(
+        AssayError, match=r"subset_list: no supported category 'simpel' \(did you mean 'simple'\?\); available: simple,"
+    ):
         _load(dataset_dir=str(datasets_dir), subset_list=["simpel"])
     d = tmp_path / "bfcl_v3"
     (d / "possible_answer").mkdir(parents=True)

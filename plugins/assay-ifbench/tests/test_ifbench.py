@@ -91,7 +91,7 @@ def test_bad_rows_name_file_and_row(tmp_path) -> None:
         _load(local_path=str(tmp_path / "empty"))
     with pytest.raises(AssayError, match="ifbench is evaluated 0-shot"):
         _load(local_path=str(FIXTURE), few_shot_num=3)
-    with pytest.raises(AssayError, match="unknown subset 'hard'"):
+    with pytest.raises(AssayError, match="ifbench.subset_list: no subset 'hard'; available: default$"):
         _load(local_path=str(FIXTURE), subset_list=["hard"])
     with pytest.raises(AssayError, match=r"the only placeholder is \{prompt\}"):
         _load(local_path=str(FIXTURE), prompt_template="{question}")

@@ -93,7 +93,7 @@ def test_bad_rows_and_options(tmp_path, datasets_dir) -> None:
         _load(dataset_dir=str(tmp_path))
     with pytest.raises(AssayError, match=r"file = 'ruler': expected one of"):
         _load(dataset_dir=str(datasets_dir), extra={"file": "ruler"})
-    with pytest.raises(AssayError, match=r"no subset '\[0, 100\)' \(group_by=length\)"):
+    with pytest.raises(AssayError, match=r"no subset '\[0, 100\)' in group_by=length"):
         _load(dataset_dir=str(datasets_dir), subset_list=["[0, 100)"])
     with pytest.raises(AssayError, match=r"unknown key\(s\) 'files' \(did you mean 'file'\?\)"):
         _load(dataset_dir=str(datasets_dir), extra={"files": "x"})

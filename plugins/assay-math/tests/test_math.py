@@ -123,7 +123,10 @@ def test_bad_csv_row_and_options(tmp_path) -> None:
         _load(dataset_dir=str(tmp_path))
     with pytest.raises(AssayError, match=r"group_by = 'subject': expected one of level, type"):
         _load(dataset_dir=str(tmp_path), extra={"group_by": "subject"})
-    with pytest.raises(AssayError, match=r"unknown subset 'Level 6'"):
+    with pytest.raises(
+        AssayError,
+        match=r"no subset 'Level 6' in group_by=level \(did you mean 'Level \d'\?\); available: Level 1, .*, default$",
+    ):
         _load(dataset_dir=str(tmp_path), subset_list=["Level 6"])
     with pytest.raises(AssayError, match=r"unknown key\(s\) 'groupby' \(did you mean 'group_by'\?\)"):
         _load(dataset_dir=str(tmp_path), extra={"groupby": "type"})

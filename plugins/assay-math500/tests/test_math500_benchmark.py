@@ -56,7 +56,7 @@ def test_subset_list_and_bad_options(datasets_dir):
     a = _args(datasets_dir, subset_list=["Level 1"])
     samples = list(Math500(a).load(a))
     assert len(samples) == sum(1 for r in _rows(datasets_dir) if r["level"] == 1)
-    with pytest.raises(AssayError, match="unknown subset 'Level 9'"):
+    with pytest.raises(AssayError, match="no subset 'Level 9' in group_by=level"):
         Math500(_args(datasets_dir, subset_list=["Level 9"]))
     with pytest.raises(AssayError, match="group_by"):
         Math500(_args(datasets_dir, extra={"group_by": "topic"}))

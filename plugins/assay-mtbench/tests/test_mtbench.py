@@ -62,7 +62,7 @@ def test_bad_rows_name_file_and_line(tmp_path, datasets_dir) -> None:
     (root / "reference_answer" / "gpt-4.jsonl").write_text(other[0] + "\n")
     with pytest.raises(AssayError, match=rf"question.jsonl:1: question {math_row['question_id']} \(math\) needs"):
         load(tmp_path)
-    with pytest.raises(AssayError, match="unknown subset"):
+    with pytest.raises(AssayError, match="subset_list: no subset"):
         load(datasets_dir, subset_list=["poetry"])
 
 

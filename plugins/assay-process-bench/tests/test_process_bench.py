@@ -134,7 +134,7 @@ def test_bad_rows_name_file_and_line(tmp_path) -> None:
         _load(dataset_dir=str(tmp_path), subset_list=["gsm8k"])
     with pytest.raises(AssayError, match=r"expected one math\.json under .*found none"):
         _load(dataset_dir=str(tmp_path), subset_list=["math"])
-    with pytest.raises(AssayError, match=r"unknown subset 'gsm8K' \(did you mean 'gsm8k'\?\)"):
+    with pytest.raises(AssayError, match=r"no subset 'gsm8K' \(did you mean 'gsm8k'\?\)"):
         _load(dataset_dir=str(tmp_path), subset_list=["gsm8K"])
     with pytest.raises(AssayError, match=r"unknown key\(s\) 'few_shot'"):
         _load(dataset_dir=str(tmp_path), extra={"few_shot": 1})

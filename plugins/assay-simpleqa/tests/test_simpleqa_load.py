@@ -45,7 +45,7 @@ def test_chinese_simpleqa_subset_list(datasets_dir) -> None:
     args = BenchmarkArgs(name="chinese_simpleqa", dataset_dir=str(datasets_dir), subset_list=["社会"])
     assert len(list(ChineseSimpleQA(args).load(args))) == 453
     bad = BenchmarkArgs(name="chinese_simpleqa", dataset_dir=str(datasets_dir), subset_list=["society"])
-    with pytest.raises(AssayError, match="unknown subset"):
+    with pytest.raises(AssayError, match="subset_list: no subset"):
         list(ChineseSimpleQA(bad).load(bad))
 
 

@@ -60,7 +60,9 @@ def test_errors(tmp_path) -> None:
     (tmp_path / "trivia_qa").mkdir()
     with pytest.raises(AssayError, match=r"no rc\.wikipedia/validation-\*\.parquet in .*mandarjoshi/trivia_qa"):
         _load(dataset_dir=str(tmp_path))
-    with pytest.raises(AssayError, match=r"no subset 'rc\.web'; available: rc\.wikipedia"):
+    with pytest.raises(
+        AssayError, match=r"no subset 'rc\.web'( \(did you mean 'rc\.wikipedia'\?\))?; available: rc\.wikipedia$"
+    ):
         _load(subset_list=["rc.web"])
     with pytest.raises(AssayError, match=r"eval_split = 'dev': expected one of validation, train, test"):
         _load(eval_split="dev")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from assay_datasets import locate, read_jsonl
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_mathkit import (
@@ -37,9 +37,7 @@ class _AIME:
         self.args = args
         if args.few_shot_num:
             raise AssayError(f"{self.name} is evaluated 0-shot; dataset_args.{self.name}.few_shot_num must be 0")
-        for s in args.subset_list or []:
-            if s != "default":
-                raise AssayError(f"{self.name}: unknown subset {s!r}; the only subset is 'default'")
+        select_subsets(args, ["default"])
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         base = locate(args, self.folder, hub_id=self.hub_id)

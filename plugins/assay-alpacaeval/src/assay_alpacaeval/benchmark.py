@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay_datasets import locate, read_json, read_jsonl
 from assay_judge import Parsed, logprob_share
 from assay_reportkit.tables import Column, TableReporter
@@ -54,9 +54,7 @@ class AlpacaEval:
             raise AssayError(
                 f"dataset_args.alpaca_eval.version must be one of {', '.join(REFERENCES)}, got {version!r}"
             )
-        chosen = args.subset_list or ["default"]
-        if list(chosen) != ["default"]:
-            raise AssayError(f"dataset_args.alpaca_eval.subset_list: unknown subset(s) {chosen}; known: ['default']")
+        select_subsets(args, ["default"])
         root = locate(args, hub_id=self.hub_id, hub_files=self.hub_files)
         path = root / EVAL_FILE if root.is_dir() else root
         if root.is_dir() and not path.exists() and (root / "alpaca_eval.json").exists():

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay_datasets import locate, read_jsonl
 from assay_judge import JudgeFailed, pairwise_outcome, parse_pairwise, render_template
 from assay_reportkit.tables import Column, TableReporter, fixed
@@ -108,10 +108,7 @@ class ArenaHard:
         args = args or self.args
         version = _version(args)
         folder_name, known = VERSIONS[version]
-        chosen = args.subset_list or known
-        unknown = [s for s in chosen if s not in known]
-        if unknown:
-            raise AssayError(f"dataset_args.arena_hard.subset_list: unknown subset(s) {unknown}; {version}: {known}")
+        chosen = select_subsets(args, known, where=f"version {version}")
         weight = args.extra.get("strong_weight", STRONG_WEIGHT)
         if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
             raise AssayError(f"dataset_args.arena_hard.strong_weight must be an integer >= 1, got {weight!r}")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.api import AssayError, BenchmarkArgs, Sample, select_subsets
 from assay_datasets import locate, read_json, read_text
 
 from .extract import MULTIPLE_CHOICE, TASKS
@@ -66,13 +66,7 @@ class BBH:
                 f"dataset_args.bbh.few_shot_num must be 0-3 (the official prompts have 3 exemplars), got {n}"
             )
         self.shots = n
-        for s in args.subset_list or []:
-            if s not in TASKS:
-                import difflib
-
-                close = difflib.get_close_matches(s, TASKS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise AssayError(f"bbh: unknown subset {s!r}{hint}; the 27 tasks are: {', '.join(TASKS)}")
+        select_subsets(args, TASKS, noun="task")
 
     def _root(self) -> Path:
         base = locate(self.args, "bbh", "BIG-Bench-Hard", hub_id=HUB_ID)

@@ -16,7 +16,6 @@ mapped by ``GORILLA_TO_OPENAPI`` (``dict`` -> ``object``, ``float`` -> ``number`
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
 from assay_datasets import locate, read_jsonl
 
 from .checker import language_of
@@ -192,13 +191,7 @@ class BFCLv3:
         for s in args.subset_list or []:
             if s in NOT_SUPPORTED:
                 raise AssayError(f"bfcl_v3: category {s!r} is not supported: {NOT_SUPPORTED[s]}")
-            if s not in SUPPORTED:
-                close = difflib.get_close_matches(s, SUPPORTED, n=1)
-                raise AssayError(
-                    f"dataset_args.{args.name}.subset_list: unknown category {s!r}"
-                    + (f" (did you mean {close[0]!r}?)" if close else "")
-                    + f"; supported: {', '.join(SUPPORTED)}"
-                )
+        select_subsets(args, SUPPORTED, noun="supported category")
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -10,12 +10,11 @@ as EvalScope's ``flatten_tags``).
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
 import attrs
-from assay.api import AssayError
+from assay.api import AssayError, did_you_mean
 from assay_datasets import read_json, read_text
 
 NODE_KEYS = ("name", "weight", "datasets")
@@ -52,10 +51,8 @@ class FlatLeaf:
 
 def _unknown(keys: set[str], known: tuple[str, ...], where: str) -> None:
     for k in sorted(keys - set(known)):
-        close = difflib.get_close_matches(k, known, n=1)
         raise AssayError(
-            f"{where}: unknown key {k!r}"
-            + (f" (did you mean {close[0]!r}?)" if close else "")
+            f"{where}: unknown key {k!r}{did_you_mean(k, known)}"
             + f"; a {'node' if 'datasets' in known else 'dataset'} has {', '.join(known)}"
         )
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.api import AssayError, BenchmarkArgs, Sample, select_subsets
 from assay_datasets import locate, read_jsonl
 from assay_ifeval.benchmark import IFEvalScorer
 
@@ -80,9 +80,7 @@ class IFBench:
         self.args = args
         if args.few_shot_num:
             raise AssayError("ifbench is evaluated 0-shot; dataset_args.ifbench.few_shot_num must be 0")
-        for s in args.subset_list or []:
-            if s != "default":
-                raise AssayError(f"ifbench: unknown subset {s!r}; the only subset is 'default'")
+        select_subsets(args, ["default"])
         if args.eval_split not in (None, "train", "test"):
             raise AssayError(
                 f"dataset_args.ifbench.eval_split = {args.eval_split!r}: ifbench has one split "

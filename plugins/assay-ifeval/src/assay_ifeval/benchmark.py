@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -39,9 +39,7 @@ class IFEval:
         self.args = args
         if args.few_shot_num:
             raise AssayError("ifeval is evaluated 0-shot; dataset_args.ifeval.few_shot_num must be 0")
-        for s in args.subset_list or []:
-            if s != "default":
-                raise AssayError(f"ifeval: unknown subset {s!r}; the only subset is 'default'")
+        select_subsets(args, ["default"])
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         base = locate(args, "ifeval", "IFEval", hub_id=HUB_ID)

@@ -25,7 +25,6 @@ whose (sample, scorer, key, judge index, exact prompt) was judged before returns
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -38,7 +37,7 @@ from typing import Any
 import anyio
 import attrs
 
-from assay.api import AssayError, GenerateRequest
+from assay.api import AssayError, GenerateRequest, did_you_mean
 from assay.calls import call_model
 from assay.events import Judged
 
@@ -143,11 +142,8 @@ def check_judge_config(cfg: Any) -> None:
         where = "judge_model_args" if isinstance(args, dict) else f"judge_model_args[{i}]"
         for key in spec:
             if key not in JUDGE_KEYS:
-                close = difflib.get_close_matches(key, JUDGE_KEYS, n=1)
                 raise AssayError(
-                    f"{where}: unknown key {key!r}"
-                    + (f" (did you mean {close[0]!r}?)" if close else "")
-                    + f"; known: {', '.join(JUDGE_KEYS)}"
+                    f"{where}: unknown key {key!r}{did_you_mean(key, JUDGE_KEYS)}; known: {', '.join(JUDGE_KEYS)}"
                 )
         if not spec.get("model_id"):
             raise AssayError(f"{where}: model_id is required (the judge model's name)")

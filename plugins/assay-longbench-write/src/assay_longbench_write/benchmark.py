@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
 from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -121,13 +121,7 @@ class LongBenchWrite:
                 )
             )
         if args.subset_list:
-            have = {s.subset for s in out}
-            for s in args.subset_list:
-                if s not in have:
-                    raise AssayError(
-                        f"dataset_args.{args.name}.subset_list: no subset {s!r} (group_by={self.group_by}); "
-                        f"available: {', '.join(sorted(have))}"
-                    )
+            select_subsets(args, sorted({s.subset for s in out}), where=f"group_by={self.group_by}")
             out = [s for s in out if s.subset in args.subset_list]
         order = [b[2] for b in BUCKETS] + [OVER]
         out.sort(key=lambda s: (order.index(s.subset) if s.subset in order else 0, s.subset))

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
 from assay_datasets import locate, read_csv_dicts, read_json, read_jsonl
 from assay_mathkit import chat_messages, format_prompt, last_boxed
 
@@ -148,16 +148,7 @@ class MATH:
         if args.eval_split not in (None, "test"):
             raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: only 'test' is read")
         known = LEVELS if self.group_by == "level" else TYPES
-        for s in args.subset_list or []:
-            if s not in known and s != CSV_SUBSET:
-                import difflib
-
-                close = difflib.get_close_matches(s, known, n=1)
-                raise AssayError(
-                    f"dataset_args.{args.name}.subset_list: unknown subset {s!r} (group_by={self.group_by})"
-                    + (f" (did you mean {close[0]!r}?)" if close else "")
-                    + f"; known: {', '.join(known)}"
-                )
+        select_subsets(args, [*known, CSV_SUBSET], where=f"group_by={self.group_by}")
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from assay_datasets import locate, read_jsonl
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_mathkit import (
@@ -52,12 +52,7 @@ class Math500:
             )
         if args.few_shot_num:
             raise AssayError("math_500 is evaluated 0-shot; dataset_args.math_500.few_shot_num must be 0")
-        known = LEVELS if self.group_by == "level" else SUBJECTS
-        for s in args.subset_list or []:
-            if s not in known:
-                raise AssayError(
-                    f"math_500: unknown subset {s!r} (group_by={self.group_by}); known: {', '.join(known)}"
-                )
+        select_subsets(args, LEVELS if self.group_by == "level" else SUBJECTS, where=f"group_by={self.group_by}")
 
     def _file(self):
         base = locate(self.args, "math500", "MATH-500", hub_id=HUB_ID)

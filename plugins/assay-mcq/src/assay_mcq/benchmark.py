@@ -18,14 +18,13 @@ and ``fewshot_ids``.
 
 from __future__ import annotations
 
-import difflib
 import random
 from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
 from assay_datasets import locate
 
 from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
@@ -100,22 +99,6 @@ class OwnFilesMCQ:
                 f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(self.splits)}"
                 + (f" ({self.split_rule})" if self.split_rule else "")
             )
-
-
-def select_subsets(args: BenchmarkArgs, available: list[str], where: Path | str) -> list[str]:
-    if not args.subset_list:
-        return list(available)
-    out = []
-    for s in args.subset_list:
-        if s not in available:
-            close = difflib.get_close_matches(s, available, n=1)
-            raise AssayError(
-                f"dataset_args.{args.name}.subset_list: no subset {s!r} in {where}"
-                + (f" (did you mean {close[0]!r}?)" if close else "")
-                + f"; available: {', '.join(available)}"
-            )
-        out.append(s)
-    return out
 
 
 def shuffled_choices(choices: list[Any], answer: int, seed: int, key: str) -> tuple[list[Any], int, list[int]]:

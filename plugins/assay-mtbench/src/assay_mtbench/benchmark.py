@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anyio
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay_datasets import locate, read_jsonl
 from assay_judge import parse_rating, render_template
 from assay_reportkit.tables import Column, TableReporter
@@ -41,11 +41,7 @@ METRICS = ("turn_1", "turn_2", "score")
 
 
 def _subsets(args: BenchmarkArgs) -> list[str]:
-    chosen = args.subset_list or CATEGORIES
-    unknown = [s for s in chosen if s not in CATEGORIES]
-    if unknown:
-        raise AssayError(f"dataset_args.{args.name}.subset_list: unknown subset(s) {unknown}; known: {CATEGORIES}")
-    return list(chosen)
+    return select_subsets(args, CATEGORIES)
 
 
 def _references(path: Path) -> dict[int, list[str]]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
 from assay_datasets import locate, read_text
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -134,16 +134,7 @@ class ProcessBench:
         self.args = args
         if args.few_shot_num:
             raise AssayError(f"dataset_args.{args.name}.few_shot_num = {args.few_shot_num}: process_bench is 0-shot")
-        for s in args.subset_list or []:
-            if s not in SUBSETS:
-                import difflib
-
-                close = difflib.get_close_matches(s, SUBSETS, n=1)
-                raise AssayError(
-                    f"dataset_args.{args.name}.subset_list: unknown subset {s!r}"
-                    + (f" (did you mean {close[0]!r}?)" if close else "")
-                    + f"; known: {', '.join(SUBSETS)}"
-                )
+        select_subsets(args, SUBSETS)
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from assay.api import AssayError
+from assay.api import AssayError, did_you_mean
 
 NAMESPACE = "assay"
 OPTIONS = {
@@ -46,12 +46,8 @@ def executor_options(cfg_args: dict[str, Any]) -> dict[str, Any]:
     args = dict(cfg_args)
     unknown = sorted(set(args) - set(OPTIONS))
     if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], list(OPTIONS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise AssayError(
-            f"--executor-args: unknown key {unknown[0]!r}{hint} for the ray executor; "
+            f"--executor-args: unknown key {unknown[0]!r}{did_you_mean(unknown[0], OPTIONS)} for the ray executor; "
             f"it takes {', '.join(sorted(OPTIONS))}"
         )
     if "address" in args and not _address_ok(args["address"]):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay_datasets import locate, read_csv_dicts, read_jsonl
 from assay_judge import parse_label, render_template
 from assay_reportkit.tables import Column, TableReporter
@@ -31,11 +31,7 @@ def _file(args: BenchmarkArgs, name: str, file: str, hub_id: str) -> Path:
 
 
 def _subsets(args: BenchmarkArgs, known: list[str]) -> list[str]:
-    chosen = args.subset_list or known
-    unknown = [s for s in chosen if s not in known]
-    if unknown:
-        raise AssayError(f"dataset_args.{args.name}.subset_list: unknown subset(s) {unknown}; known: {known}")
-    return list(chosen)
+    return select_subsets(args, known)
 
 
 def _prompt(args: BenchmarkArgs, question: str) -> str:

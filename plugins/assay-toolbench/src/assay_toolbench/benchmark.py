@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
 from assay_datasets import locate, read_json
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -134,12 +134,7 @@ class ToolBenchStatic:
         self.args = args
         if args.few_shot_num:
             raise AssayError(f"dataset_args.{args.name}.few_shot_num: {args.name} is 0-shot")
-        known = [*DOMAINS, *(f"{d}/{k}" for d in DOMAINS for k in KINDS)]
-        for s in args.subset_list or []:
-            if s not in known:
-                raise AssayError(
-                    f"dataset_args.{args.name}.subset_list: unknown subset {s!r}; known: {', '.join(known)}"
-                )
+        select_subsets(args, [*DOMAINS, *(f"{d}/{k}" for d in DOMAINS for k in KINDS)])
 
     def _files(self, root: Path) -> list[tuple[str, Path]]:
         found = []

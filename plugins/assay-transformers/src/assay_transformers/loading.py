@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assay.api import AssayError
+from assay.api import AssayError, did_you_mean
 from assay_datasets.hub import HUBS, snapshot, why
 
 # owner/name, as ModelScope and Hugging Face spell repository ids
@@ -111,13 +111,7 @@ def load(model: str, model_args: dict[str, Any], chat_template: str | None = Non
     """Return (model, tokenizer, device) ready for inference."""
     unknown = sorted(set(model_args) - KNOWN_MODEL_ARGS)
     if unknown:
-        import difflib
-
-        hints = [
-            f"{k!r}"
-            + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, KNOWN_MODEL_ARGS, 1)) else "")
-            for k in unknown
-        ]
+        hints = [f"{k!r}{did_you_mean(k, KNOWN_MODEL_ARGS)}" for k in unknown]
         raise AssayError(f"--model-args: unknown key {', '.join(hints)}; known: {', '.join(sorted(KNOWN_MODEL_ARGS))}")
     path = resolve_model_dir(model, model_args)
     import torch

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_datasets import locate
@@ -92,14 +92,12 @@ class TriviaQA:
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
-        subsets = args.subset_list or list(SUBSETS)
+        subsets = select_subsets(args, SUBSETS)
         hubs = {"modelscope": self.hub_id, "huggingface": self.hf_id}
         # only the shards of this split: the whole hub repository (every configuration) is tens of GB
         files = [f"{s}/{self.split}-*" for s in subsets]
         root = locate(args, "trivia_qa", "TriviaQA", hub_id=hubs, hub_files=files)
         for subset in subsets:
-            if subset not in SUBSETS:
-                raise AssayError(f"dataset_args.{args.name}.subset_list: no subset {subset!r}; available: rc.wikipedia")
             for path in split_files(root, subset, self.split):
                 for index, row in enumerate(read_rows(path)):
                     answer = row["answer"] or {}
