@@ -81,7 +81,7 @@ def test_errors(tmp_path) -> None:
     with pytest.raises(AssayError, match=r"drop: no drop_validation\.parquet in .*EleutherAI/drop"):
         _load(dataset_dir=str(tmp_path))
     (tmp_path / "drop" / "drop_validation.parquet").write_bytes(b"PAR1 nope")
-    with pytest.raises(AssayError, match=r"drop_validation\.parquet: not a parquet file"):
+    with pytest.raises(AssayError, match=r"drop_validation\.parquet: not a readable parquet file"):
         _load(dataset_dir=str(tmp_path))
     with pytest.raises(AssayError, match=r"few_shot_num = 5: drop uses EvalScope's 3 fixed examples"):
         _load(few_shot_num=5)

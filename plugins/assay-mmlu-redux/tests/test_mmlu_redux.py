@@ -85,7 +85,7 @@ def test_errors(tmp_path) -> None:
     d = tmp_path / "mmlu_redux" / "virology"
     d.mkdir()
     (d / "data-00000-of-00001.arrow").write_bytes(b"not arrow")
-    with pytest.raises(AssayError, match=r"virology/data-00000-of-00001\.arrow: not an Arrow stream"):
+    with pytest.raises(AssayError, match=r"virology/data-00000-of-00001\.arrow: not a readable Arrow stream"):
         _load(dataset_dir=str(tmp_path))
     with pytest.raises(AssayError, match=r"no subset 'virologyy' .*did you mean 'virology'"):
         _load(subset_list=["virologyy"])

@@ -1,7 +1,8 @@
 """How a benchmark's data files are read.
 
 :func:`read_jsonl`, :func:`read_csv`, :func:`read_csv_dicts`,
-:func:`read_json`, :func:`read_text` and :func:`read_lines` stream a file and share one error contract. A
+:func:`read_json`, :func:`read_text` and :func:`read_lines` stream a file and share one error contract
+(as do :func:`read_parquet` and :func:`read_arrow_stream`, rows numbered from 1). A
 missing or unreadable file, a byte that is not UTF-8 (line and byte offset named), a bad
 row and a file that holds no rows are each a :class:`DataError` (an ``AssayError``: one
 paragraph naming ``file:line``, printed without a traceback, exit status 2). CSV goes
@@ -200,3 +201,77 @@ def read_csv_dicts(
         yield line, dict(zip(names, row))
     if not seen:
         raise _empty(path)
+
+
+# ---- Arrow formats (pyarrow, imported when a file is read: the plugin that reads one declares it) ----------
+
+
+def _pyarrow(path: Path, what: str, module: str) -> Any:
+    """pyarrow's ``module`` (``pyarrow.parquet``, ``pyarrow.ipc``), or a DataError saying what to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise DataError(f"{path}: reading a {what} needs pyarrow: pip install pyarrow") from None
+
+
+@contextmanager
+def _reading_arrow(path: Path, what: str) -> Iterator[None]:
+    """pyarrow's failures as a DataError naming the file (ours pass through)."""
+    try:
+        yield
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a file") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure reads the same: the file is not what it should be
+        raise DataError(f"{path}: not a readable {what} ({type(exc).__name__}: {exc})") from None
+
+
+def _columns(path: Path, names: Sequence[str], columns: Sequence[str], only: bool) -> list[str] | None:
+    """The columns to read (None: all), after checking that ``columns`` are all there."""
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}; columns are {', '.join(names)}")
+    return list(columns) if only else None
+
+
+def _batch_rows(batches: Any, path: Path, allow_empty: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+    n = 0
+    for batch in batches:
+        for row in batch.to_pylist():
+            n += 1
+            yield n, row
+    if not n and not allow_empty:
+        raise _empty(path)
+
+
+def read_parquet(
+    path: str | Path, columns: Sequence[str] = (), *, only: bool = False, allow_empty: bool = False
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(row, record)`` for each row of a parquet file (rows numbered from 1), streamed in small batches (a
+    hub shard may hold hundreds of MB of text). ``columns`` must all be there; with ``only`` they are the
+    only ones read. A missing file, a file that is not parquet, a missing column and a file with no rows
+    are each a :class:`DataError` naming the file."""
+    path = Path(path)
+    pq = _pyarrow(path, "parquet file", "pyarrow.parquet")
+    with _reading_arrow(path, "parquet file"):
+        pf = pq.ParquetFile(path)
+        read = _columns(path, pf.schema_arrow.names, columns, only)
+        yield from _batch_rows(pf.iter_batches(batch_size=64, columns=read), path, allow_empty)
+
+
+def read_arrow_stream(
+    path: str | Path, columns: Sequence[str] = (), *, only: bool = False, allow_empty: bool = False
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """:func:`read_parquet` for an Arrow IPC stream (a shard that ``datasets``' ``save_to_disk`` wrote)."""
+    path = Path(path)
+    ipc = _pyarrow(path, "Arrow stream", "pyarrow.ipc")
+    with _reading_arrow(path, "Arrow stream (as datasets' save_to_disk writes)"), open(path, "rb") as f:
+        stream = ipc.open_stream(f)
+        read = _columns(path, stream.schema.names, columns, only)
+        batches = stream if read is None else (batch.select(read) for batch in stream)
+        yield from _batch_rows(batches, path, allow_empty)

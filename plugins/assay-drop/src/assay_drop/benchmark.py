@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
-from assay_datasets import locate
+from assay_datasets import locate, read_parquet
 
 MS_ID = "AI-ModelScope/DROP"  # EvalScope's dataset_id
 HF_ID = "EleutherAI/drop"
@@ -94,26 +94,6 @@ EXAMPLES = (
 
 
 # ---- data --------------------------------------------------------------------------
-
-
-def read_parquet(path: Path) -> list[dict[str, Any]]:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise AssayError("drop reads parquet files: pip install pyarrow") from None
-    try:
-        table = pq.read_table(path)
-    except FileNotFoundError:
-        raise AssayError(f"{path}: file not found") from None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise AssayError(f"{path}: not a parquet file ({exc})") from None
-    missing = [c for c in COLUMNS if c not in table.column_names]
-    if missing:
-        raise AssayError(f"{path}: missing column(s) {', '.join(missing)}; columns are {table.column_names}")
-    if table.num_rows == 0:
-        raise AssayError(f"{path}: holds no samples")
-    return table.to_pylist()
 
 
 def parse_answer(answer: dict[str, Any]) -> tuple[str, ...]:
@@ -297,7 +277,7 @@ class DROP:
         if args.subset_list and args.subset_list != ["default"]:
             raise AssayError(f"dataset_args.{args.name}.subset_list: drop has one subset (default)")
         template = args.prompt_template or TEMPLATE
-        for index, record in enumerate(read_parquet(path)):
+        for index, (_, record) in enumerate(read_parquet(path, COLUMNS)):
             query = f"Passage: {record['passage']}\nQuestion: {record['question']}"
             text = template.format(drop_examples=EXAMPLES if self.shots else "", query=query)
             messages = [{"role": "system", "content": args.system_prompt}] if args.system_prompt else []

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, select_subsets
-from assay_datasets import locate, read_jsonl
+from assay_datasets import locate, read_jsonl, read_parquet
 from assay_ifeval.benchmark import IFEvalScorer
 
 from .instructions import KwargsError, build
@@ -27,22 +27,6 @@ from .instructions import KwargsError, build
 HUB_ID = {"modelscope": "allenai/IFBench_test", "huggingface": "allenai/IFBench_test"}  # EvalScope's dataset_id
 HUB_FILES = ["*.jsonl", "*.parquet", "data/*"]
 COLUMNS = ("key", "prompt", "instruction_id_list", "kwargs")
-
-
-def read_parquet(path: Path) -> list[dict[str, Any]]:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise AssayError("ifbench: reading the hub's parquet file needs pyarrow (pip install pyarrow)") from None
-    try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise AssayError(f"{path}: not a parquet file ({exc})") from None
-    missing = [c for c in COLUMNS if c not in table.column_names]
-    if missing:
-        raise AssayError(f"{path}: missing column(s) {', '.join(missing)}; columns are {table.column_names}")
-    return table.to_pylist()
 
 
 def data_file(root: Path) -> Path:
@@ -61,7 +45,7 @@ def data_file(root: Path) -> Path:
 
 def rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if path.suffix == ".parquet":
-        for i, row in enumerate(read_parquet(path)):
+        for i, (_, row) in enumerate(read_parquet(path, COLUMNS)):
             yield f"{path}:row {i}", row
     else:
         for no, row in read_jsonl(path):

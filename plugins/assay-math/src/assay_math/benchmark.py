@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
-from assay_datasets import locate, read_csv_dicts, read_json, read_jsonl
+from assay_datasets import locate, read_csv_dicts, read_json, read_jsonl, read_parquet
 from assay_mathkit import chat_messages, format_prompt, last_boxed
 
 # EvalScope's competition_math PROMPT_TEMPLATE (0-shot)
@@ -68,18 +68,6 @@ def _problem(row: dict[str, Any], where: str, uid: str) -> dict[str, Any]:
     }
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise AssayError(f"{path}: reading parquet needs pyarrow: pip install pyarrow") from None
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure: not a parquet file
-        raise AssayError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
-    yield from enumerate(table.to_pylist(), 1)
-
-
 def read_problems(root: Path) -> tuple[str, Iterator[dict[str, Any]]]:
     """(layout name, problems) of the test split under ``root`` (a folder or one file)."""
     if root.is_file():
@@ -95,7 +83,7 @@ def read_problems(root: Path) -> tuple[str, Iterator[dict[str, Any]]]:
     if path.suffix == ".csv":
         return "csv", _from_csv(path)
     if path.suffix == ".parquet":
-        return "rows", (_problem(row, f"{path}:{n}", f"line{n}") for n, row in _parquet_rows(path))
+        return "rows", (_problem(row, f"{path}:{n}", f"line{n}") for n, row in read_parquet(path))
     return "rows", (_problem(row, f"{path}:{n}", f"line{n}") for n, row in read_jsonl(path))
 
 

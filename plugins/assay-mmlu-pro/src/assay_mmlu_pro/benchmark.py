@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
-from assay_datasets import locate
+from assay_datasets import locate, read_parquet
 from assay_mcq import MCQItem, OwnFilesMCQ, PromptStyle, make_sample, select_subsets, shuffle_item
 from assay_mcq.prompt import LETTERS
 from assay_mcq.templates import fill
@@ -77,30 +77,6 @@ def format_example(question: str, options: list[str], cot_content: str = "") -> 
     for i, opt in enumerate(options):
         example += f"{LETTERS[i]}. {opt}\n"
     return example + "Answer: " + cot_content + "\n\n"
-
-
-def read_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(1-based row number, row) of a parquet file; errors name the file."""
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise AssayError("mmlu_pro reads parquet files: pip install pyarrow") from None
-    try:
-        pf = pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise AssayError(f"{path}: file not found") from None
-    except Exception as exc:  # noqa: BLE001 - any reader failure reads the same: not a parquet file
-        raise AssayError(f"{path}: not a readable parquet file ({type(exc).__name__}: {exc})") from None
-    missing = [c for c in COLUMNS if c not in pf.schema_arrow.names]
-    if missing:
-        raise AssayError(f"{path}: missing column(s) {', '.join(missing)} (has: {', '.join(pf.schema_arrow.names)})")
-    n = 0
-    for batch in pf.iter_batches(columns=list(COLUMNS)):
-        for row in batch.to_pylist():
-            n += 1
-            yield n, row
-    if n == 0:
-        raise AssayError(f"{path}: no rows")
 
 
 def to_item(path: Path, n: int, row: dict[str, Any]) -> MCQItem:
@@ -171,11 +147,11 @@ class MMLUPro(OwnFilesMCQ):
         wanted = select_subsets(args, CATEGORIES, path)
         shots: dict[str, list[MCQItem]] = {c: [] for c in CATEGORIES}
         if self.opts.few_shot:
-            for n, row in read_parquet(files["validation"]):
+            for n, row in read_parquet(files["validation"], COLUMNS, only=True):
                 item = to_item(files["validation"], n, row)
                 shots[item.subject].append(item)
         by_cat: dict[str, list[MCQItem]] = {c: [] for c in wanted}
-        for n, row in read_parquet(path):
+        for n, row in read_parquet(path, COLUMNS, only=True):
             if row["category"] in by_cat or row["category"] not in CATEGORIES:
                 item = to_item(path, n, row)
                 by_cat[item.subject].append(item)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score
 from assay.events import Generated, SampleLoaded
-from assay_datasets import locate
+from assay_datasets import locate, read_arrow_stream
 from assay_mcq import MCQItem, PromptStyle, extract_letter, make_sample, parse_options, select_subsets
 from assay_mcq.templates import SINGLE_ANSWER_COT, fill
 
@@ -80,27 +79,6 @@ SUBJECT_CATEGORY = {
 }
 
 
-def read_arrow(path: Path) -> list[dict[str, Any]]:
-    """The rows of a ``datasets.save_to_disk`` shard (an Arrow IPC stream)."""
-    try:
-        import pyarrow as pa
-    except ImportError:
-        raise AssayError("mmlu_redux reads Arrow files: pip install pyarrow") from None
-    try:
-        with pa.OSFile(str(path), "rb") as f:
-            table = pa.ipc.open_stream(f).read_all()
-    except FileNotFoundError:
-        raise AssayError(f"{path}: file not found") from None
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise AssayError(f"{path}: not an Arrow stream written by datasets ({exc})") from None
-    missing = [c for c in COLUMNS if c not in table.column_names]
-    if missing:
-        raise AssayError(f"{path}: missing column(s) {', '.join(missing)}; columns are {table.column_names}")
-    if table.num_rows == 0:
-        raise AssayError(f"{path}: holds no samples")
-    return table.to_pylist()
-
-
 def accepted(record: dict[str, Any]) -> tuple[list[str], list[int]]:
     """(choices, accepted answer indexes) after the re-annotation, as EvalScope's adapter reads it:
     ``no_correct_answer`` puts the annotators' answer in place of the labelled option,
@@ -164,7 +142,7 @@ class MMLURedux:
             )
         for subject in select_subsets(args, present, root):
             path = root / subject / ARROW
-            for index, record in enumerate(read_arrow(path)):
+            for index, (_, record) in enumerate(read_arrow_stream(path, COLUMNS)):
                 where = f"{path}:row {index}"
                 try:
                     choices, targets = accepted(record)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
-from assay_datasets import locate
+from assay_datasets import locate, read_parquet
 
 MS_ID = "evalscope/trivia_qa"  # EvalScope's dataset_id
 HF_ID = "mandarjoshi/trivia_qa"
@@ -36,26 +36,6 @@ def split_files(root: Path, subset: str, split: str) -> list[Path]:
             f"{subset}/{split}-00000-of-00001.parquet)"
         )
     return files
-
-
-def read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    """The rows of one parquet shard, streamed in batches (a validation shard holds ~430 MB of text)."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise AssayError("trivia_qa reads parquet files: pip install pyarrow") from None
-    try:
-        pf = pq.ParquetFile(path)
-        missing = [c for c in COLUMNS if c not in pf.schema_arrow.names]
-        if missing:
-            raise AssayError(f"{path}: missing column(s) {', '.join(missing)}; columns are {pf.schema_arrow.names}")
-        if pf.metadata.num_rows == 0:
-            raise AssayError(f"{path}: holds no samples")
-        for batch in pf.iter_batches(batch_size=64, columns=list(COLUMNS)):
-            yield from batch.to_pylist()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise AssayError(f"{path}: not a parquet file ({exc})") from None
 
 
 class TriviaQA:
@@ -99,7 +79,7 @@ class TriviaQA:
         root = locate(args, "trivia_qa", "TriviaQA", hub_id=hubs, hub_files=files)
         for subset in subsets:
             for path in split_files(root, subset, self.split):
-                for index, row in enumerate(read_rows(path)):
+                for index, (_, row) in enumerate(read_parquet(path, COLUMNS, only=True)):
                     answer = row["answer"] or {}
                     targets = list(answer.get("aliases") or []) + list(answer.get("normalized_aliases") or [])
                     if not targets:
