@@ -25,20 +25,12 @@ from typing import Any, ClassVar
 
 from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
 from assay_datasets import locate, read_csv_dicts, read_json, read_jsonl, read_parquet
-from assay_mathkit import chat_messages, format_prompt, last_boxed
+from assay_mathkit import MATH_LEVELS, MATH_SUBJECTS, chat_messages, format_prompt, last_boxed
 
 # EvalScope's competition_math PROMPT_TEMPLATE (0-shot)
 PROMPT = "Problem:\n{question}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}.\n"
-LEVELS = [f"Level {i}" for i in range(1, 6)]
-TYPES = [
-    "Algebra",
-    "Counting & Probability",
-    "Geometry",
-    "Intermediate Algebra",
-    "Number Theory",
-    "Prealgebra",
-    "Precalculus",
-]
+LEVELS = MATH_LEVELS
+TYPES = MATH_SUBJECTS  # MATH's seven subjects
 GROUP_BY = ("level", "type")
 HUB_ID = "evalscope/competition_math"
 CSV_SUBSET = "default"

@@ -15,6 +15,8 @@ from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_mathkit import (
+    MATH_LEVELS,
+    MATH_SUBJECTS,
     chat_messages,
     format_prompt,
     last_boxed,
@@ -24,16 +26,8 @@ from assay_mathkit import (
 
 HUB_ID = {"modelscope": "AI-ModelScope/MATH-500", "huggingface": "HuggingFaceH4/MATH-500"}  # test.jsonl on both
 PROMPT = "{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}."
-LEVELS = [f"Level {i}" for i in range(1, 6)]
-SUBJECTS = [
-    "Algebra",
-    "Counting & Probability",
-    "Geometry",
-    "Intermediate Algebra",
-    "Number Theory",
-    "Prealgebra",
-    "Precalculus",
-]
+LEVELS = MATH_LEVELS
+SUBJECTS = MATH_SUBJECTS  # MATH's seven subjects
 GROUP_BY = ("level", "subject")
 
 

@@ -6,6 +6,8 @@
 - :func:`math_equal` decides mathematical equivalence with math-verify (sympy based).
 - :func:`extract_aime_integer` reads an AIME answer (an integer 0-999).
 - :func:`pass_at_k` is the unbiased estimator of Chen et al. (2021).
+- ``MATH_LEVELS`` / ``MATH_SUBJECTS``: the MATH dataset's difficulty levels and its seven subjects (the
+  ``type`` of competition_math, the ``subject`` of MATH-500), by which both benchmarks group their reports.
 
 Heavy imports (math-verify, sympy) happen inside the functions.
 """
@@ -19,6 +21,8 @@ from functools import lru_cache
 from assay_reportkit.passk import pass_at_k  # assay-reportkit's, re-exported for the math benchmarks
 
 __all__ = [
+    "MATH_LEVELS",
+    "MATH_SUBJECTS",
     "chat_messages",
     "extract_aime_integer",
     "format_prompt",
@@ -27,6 +31,17 @@ __all__ = [
     "pass_at_k",
     "read_jsonl",
     "require",
+]
+
+MATH_LEVELS = [f"Level {i}" for i in range(1, 6)]
+MATH_SUBJECTS = [
+    "Algebra",
+    "Counting & Probability",
+    "Geometry",
+    "Intermediate Algebra",
+    "Number Theory",
+    "Prealgebra",
+    "Precalculus",
 ]
 
 
