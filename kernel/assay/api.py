@@ -6,7 +6,7 @@ Plugins see only these types, the event bodies in :mod:`assay.events` and the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,7 +34,9 @@ __all__ = [
     "check_extra_args",
     "check_honoured",
     "did_you_mean",
+    "select_split",
     "select_subsets",
+    "zero_shot",
 ]
 
 
@@ -158,6 +160,26 @@ def select_subsets(
                 + f"{did_you_mean(s, available)}; available: {', '.join(available)}"
             )
     return list(args.subset_list)
+
+
+def zero_shot(args: BenchmarkArgs, why: str | None = None) -> None:
+    """For a benchmark evaluated 0-shot: a ``few_shot_num`` other than 0 is an error naming the key."""
+    if args.few_shot_num:
+        raise AssayError(
+            f"dataset_args.{args.name}.few_shot_num = {args.few_shot_num}: {args.name} is evaluated 0-shot"
+            + (f" ({why})" if why else "")
+        )
+
+
+def select_split(args: BenchmarkArgs, splits: Sequence[str], why: str | None = None) -> str:
+    """``eval_split`` checked against the splits a benchmark reads (the first is the default)."""
+    split = args.eval_split or splits[0]
+    if split not in splits:
+        raise AssayError(
+            f"dataset_args.{args.name}.eval_split = {split!r}: expected one of {', '.join(splits)}"
+            + (f" ({why})" if why else "")
+        )
+    return split
 
 
 # dataset_args keys only a benchmark's own loader can honour (it builds the prompt, knows its

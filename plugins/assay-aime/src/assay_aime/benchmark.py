@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from assay_datasets import locate, read_jsonl
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets, zero_shot
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_mathkit import (
@@ -35,8 +35,7 @@ class _AIME:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
-        if args.few_shot_num:
-            raise AssayError(f"{self.name} is evaluated 0-shot; dataset_args.{self.name}.few_shot_num must be 0")
+        zero_shot(args)
         select_subsets(args, ["default"])
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:

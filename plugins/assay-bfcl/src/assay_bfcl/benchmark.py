@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import msgspec
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets, zero_shot
 from assay_datasets import locate, read_jsonl
 
 from .checker import language_of
@@ -184,8 +184,7 @@ class BFCLv3:
     def __init__(self, args: BenchmarkArgs) -> None:
         check_extra_args(args, self.extra_args)
         self.args = args
-        if args.few_shot_num:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: bfcl_v3 is 0-shot")
+        zero_shot(args)
         if args.prompt_template:
             raise AssayError(f"dataset_args.{args.name}.prompt_template: bfcl_v3 sends the conversation as given")
         for s in args.subset_list or []:

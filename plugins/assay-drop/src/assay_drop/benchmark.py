@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_split
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_datasets import locate, read_parquet
@@ -249,9 +249,7 @@ class DROP:
                 f"dataset_args.{args.name}.few_shot_num = {self.shots!r}: drop uses EvalScope's 3 fixed examples "
                 "(3) or none (0)"
             )
-        self.split = args.eval_split or "validation"
-        if self.split not in SPLIT_FILES:
-            raise AssayError(f"dataset_args.{args.name}.eval_split = {self.split!r}: expected validation or train")
+        self.split = select_split(args, tuple(SPLIT_FILES))
         if args.prompt_template is not None:
             try:
                 args.prompt_template.format(drop_examples="", query="")

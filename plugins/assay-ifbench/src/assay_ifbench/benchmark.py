@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, select_split, select_subsets, zero_shot
 from assay_datasets import locate, read_jsonl, read_parquet
 from assay_ifeval.benchmark import IFEvalScorer
 
@@ -62,14 +62,9 @@ class IFBench:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
-        if args.few_shot_num:
-            raise AssayError("ifbench is evaluated 0-shot; dataset_args.ifbench.few_shot_num must be 0")
+        zero_shot(args)
         select_subsets(args, ["default"])
-        if args.eval_split not in (None, "train", "test"):
-            raise AssayError(
-                f"dataset_args.ifbench.eval_split = {args.eval_split!r}: ifbench has one split "
-                "(the hub calls it 'train')"
-            )
+        select_split(args, ("train", "test"), "ifbench has one split: the hub calls it 'train'")
         if args.prompt_template:
             try:
                 args.prompt_template.format(prompt="")

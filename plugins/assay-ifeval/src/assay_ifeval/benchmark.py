@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets, zero_shot
 from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -37,8 +37,7 @@ class IFEval:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
-        if args.few_shot_num:
-            raise AssayError("ifeval is evaluated 0-shot; dataset_args.ifeval.few_shot_num must be 0")
+        zero_shot(args)
         select_subsets(args, ["default"])
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets, zero_shot
 from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -85,8 +85,7 @@ class LongBenchWrite:
             raise AssayError(
                 f"dataset_args.{args.name}.group_by = {self.group_by!r}: expected one of {', '.join(GROUP_BY)}"
             )
-        if args.few_shot_num:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: {args.name} is 0-shot")
+        zero_shot(args)
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_split, select_subsets, zero_shot
 from assay_datasets import locate, read_csv_dicts, read_json, read_jsonl, read_parquet
 from assay_mathkit import MATH_LEVELS, MATH_SUBJECTS, chat_messages, format_prompt, last_boxed
 
@@ -121,12 +121,8 @@ class MATH:
             raise AssayError(
                 f"dataset_args.{args.name}.group_by = {self.group_by!r}: expected one of {', '.join(GROUP_BY)}"
             )
-        if args.few_shot_num:
-            raise AssayError(
-                f"dataset_args.{args.name}.few_shot_num = {args.few_shot_num}: {args.name} is evaluated 0-shot here"
-            )
-        if args.eval_split not in (None, "test"):
-            raise AssayError(f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: only 'test' is read")
+        zero_shot(args)
+        select_split(args, ("test",))
         known = LEVELS if self.group_by == "level" else TYPES
         select_subsets(args, [*known, CSV_SUBSET], where=f"group_by={self.group_by}")
 

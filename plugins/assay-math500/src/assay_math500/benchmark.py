@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from assay_datasets import locate, read_jsonl
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets, zero_shot
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_mathkit import (
@@ -44,8 +44,7 @@ class Math500:
             raise AssayError(
                 f"dataset_args.math_500.group_by must be one of {', '.join(GROUP_BY)}, got {self.group_by!r}"
             )
-        if args.few_shot_num:
-            raise AssayError("math_500 is evaluated 0-shot; dataset_args.math_500.few_shot_num must be 0")
+        zero_shot(args)
         select_subsets(args, LEVELS if self.group_by == "level" else SUBJECTS, where=f"group_by={self.group_by}")
 
     def _file(self):

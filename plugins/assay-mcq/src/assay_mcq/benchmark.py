@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_split, select_subsets
 from assay_datasets import locate
 
 from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
@@ -93,12 +93,7 @@ class OwnFilesMCQ:
             raise AssayError(
                 f"dataset_args.{args.name}.few_shot_num = {self.opts.few_shot}: {self.name} {self.few_shot_rule}"
             )
-        self.split = args.eval_split or self.splits[0]
-        if self.split not in self.splits:
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(self.splits)}"
-                + (f" ({self.split_rule})" if self.split_rule else "")
-            )
+        self.split = select_split(args, self.splits, self.split_rule)
 
 
 def shuffled_choices(choices: list[Any], answer: int, seed: int, key: str) -> tuple[list[Any], int, list[int]]:

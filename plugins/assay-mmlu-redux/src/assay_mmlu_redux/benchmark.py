@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_split
 from assay.events import Generated, SampleLoaded
 from assay_datasets import locate, read_arrow_stream
 from assay_mcq import MCQItem, PromptStyle, extract_letter, make_sample, parse_options, select_subsets
@@ -125,10 +125,7 @@ class MMLURedux:
             raise AssayError(f"dataset_args.{args.name}.mcq_mode: mmlu_redux is scored on generated letters only")
         if self.opts.few_shot:
             raise AssayError(f"dataset_args.{args.name}.few_shot_num: mmlu_redux has no few-shot split (0-shot CoT)")
-        if args.eval_split not in (None, "test"):
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {args.eval_split!r}: mmlu_redux has one split (test)"
-            )
+        select_split(args, ("test",))
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

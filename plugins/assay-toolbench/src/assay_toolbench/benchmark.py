@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets, zero_shot
 from assay_datasets import locate, read_json
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -132,8 +132,7 @@ class ToolBenchStatic:
     def __init__(self, args: BenchmarkArgs) -> None:
         check_extra_args(args, self.extra_args)
         self.args = args
-        if args.few_shot_num:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: {args.name} is 0-shot")
+        zero_shot(args)
         select_subsets(args, [*DOMAINS, *(f"{d}/{k}" for d in DOMAINS for k in KINDS)])
 
     def _files(self, root: Path) -> list[tuple[str, Path]]:

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets
+from assay.api import (
+    AssayError,
+    BenchmarkArgs,
+    Sample,
+    Score,
+    check_extra_args,
+    select_split,
+    select_subsets,
+    zero_shot,
+)
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_datasets import locate, read_parquet
@@ -55,13 +64,8 @@ class TriviaQA:
     def __init__(self, args: BenchmarkArgs) -> None:
         check_extra_args(args, self.extra_args)
         self.args = args
-        if args.few_shot_num:
-            raise AssayError(f"dataset_args.{args.name}.few_shot_num: trivia_qa is 0-shot (no few-shot prompt)")
-        self.split = args.eval_split or "validation"
-        if self.split not in SPLITS:
-            raise AssayError(
-                f"dataset_args.{args.name}.eval_split = {self.split!r}: expected one of {', '.join(SPLITS)}"
-            )
+        zero_shot(args, "no few-shot prompt")
+        self.split = select_split(args, SPLITS)
         if args.prompt_template is not None:
             try:
                 args.prompt_template.format(content="", question="")
