@@ -33,6 +33,7 @@ __all__ = [
     "BENCHMARK_HONOURED",
     "check_extra_args",
     "check_honoured",
+    "check_prompt_template",
     "did_you_mean",
     "select_split",
     "select_subsets",
@@ -180,6 +181,26 @@ def select_split(args: BenchmarkArgs, splits: Sequence[str], why: str | None = N
             + (f" ({why})" if why else "")
         )
     return split
+
+
+def check_prompt_template(args: BenchmarkArgs, fields: Iterable[str], required: Iterable[str] = ()) -> None:
+    """``prompt_template`` checked when the benchmark is opened (before the run exists, not when the first sample
+    is built): each ``{placeholder}`` one of ``fields``, literal braces doubled, ``required`` ones present."""
+    template = args.prompt_template
+    if template is None:
+        return
+    fields = list(fields)
+    where = f"dataset_args.{args.name}.prompt_template"
+    known = ", ".join(f"{{{f}}}" for f in fields)
+    try:
+        template.format_map(dict.fromkeys(fields, ""))
+    except KeyError as exc:
+        raise AssayError(f"{where}: unknown placeholder {{{exc.args[0]}}}; known: {known}") from None
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise AssayError(f"{where}: not a valid format string ({exc}); write literal braces as {{{{ and }}}}") from None
+    missing = [f"{{{f}}}" for f in required if f"{{{f}}}" not in template]
+    if missing:
+        raise AssayError(f"{where}: the template must contain {', '.join(missing)}")
 
 
 # dataset_args keys only a benchmark's own loader can honour (it builds the prompt, knows its

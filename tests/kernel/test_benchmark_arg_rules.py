@@ -1,10 +1,10 @@
-"""subset_list, eval_split and a 0-shot few_shot_num are checked by one kernel rule each (assay.api.select_subsets,
-select_split, zero_shot), whichever benchmark reads them."""
+"""subset_list, eval_split, a 0-shot few_shot_num and prompt_template are checked by one kernel rule each
+(assay.api.select_subsets, select_split, zero_shot, check_prompt_template), whichever benchmark reads them."""
 
 from __future__ import annotations
 
 import pytest
-from assay.api import AssayError, BenchmarkArgs, select_split, select_subsets, zero_shot
+from assay.api import AssayError, BenchmarkArgs, check_prompt_template, select_split, select_subsets, zero_shot
 from assay.plugins import host
 
 
@@ -65,3 +65,33 @@ def test_benchmarks_check_eval_split_by_the_kernel_rule(bench) -> None:
     entry = host().get("benchmarks", bench)
     with pytest.raises(AssayError, match=rf"^dataset_args\.{bench}\.eval_split = 'nonesuch': expected one of "):
         entry.obj(BenchmarkArgs(name=bench, eval_split="nonesuch"))
+
+
+def test_prompt_template() -> None:
+    def check(template, required=()):
+        check_prompt_template(BenchmarkArgs(name="b", prompt_template=template), ("question", "choices"), required)
+
+    check(None)
+    check("{question}\n{choices:>4} {{literal}}", required=("question",))
+    with pytest.raises(AssayError) as err:
+        check("{question} {answer}")
+    assert (
+        str(err.value) == "dataset_args.b.prompt_template: unknown placeholder {answer}; known: {question}, {choices}"
+    )
+    for bad in ("{question", "{0}", "{question.x}", "}"):
+        with pytest.raises(AssayError, match=r"^dataset_args\.b\.prompt_template: not a valid format string \("):
+            check(bad)
+    with pytest.raises(AssayError, match=r"^dataset_args\.b\.prompt_template: the template must contain \{question\}$"):
+        check("{choices}", required=("question",))
+
+
+@pytest.mark.parametrize(
+    "bench",
+    ["drop", "ifbench", "ifeval", "longbench_write", "trivia_qa", "simple_qa", "humaneval", "mbpp_plus", "mmlu", "arc"],
+)
+def test_a_bad_prompt_template_fails_when_the_benchmark_is_opened(bench) -> None:
+    entry = host().get("benchmarks", bench)
+    with pytest.raises(
+        AssayError, match=rf"^dataset_args\.{bench}\.prompt_template: unknown placeholder \{{nonesuch\}}"
+    ):
+        entry.obj(BenchmarkArgs(name=bench, prompt_template="{nonesuch}"))

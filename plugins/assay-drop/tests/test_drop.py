@@ -85,7 +85,9 @@ def test_errors(tmp_path) -> None:
         _load(dataset_dir=str(tmp_path))
     with pytest.raises(AssayError, match=r"few_shot_num = 5: drop uses EvalScope's 3 fixed examples"):
         _load(few_shot_num=5)
-    with pytest.raises(AssayError, match=r"placeholders are \{drop_examples\} and \{query\}"):
+    with pytest.raises(
+        AssayError, match=r"prompt_template: unknown placeholder \{passage\}; known: \{drop_examples\}, \{query\}$"
+    ):
         _load(prompt_template="{passage}")
 
 

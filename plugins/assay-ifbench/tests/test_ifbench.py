@@ -93,7 +93,7 @@ def test_bad_rows_name_file_and_row(tmp_path) -> None:
         _load(local_path=str(FIXTURE), few_shot_num=3)
     with pytest.raises(AssayError, match="ifbench.subset_list: no subset 'hard'; available: default$"):
         _load(local_path=str(FIXTURE), subset_list=["hard"])
-    with pytest.raises(AssayError, match=r"the only placeholder is \{prompt\}"):
+    with pytest.raises(AssayError, match=r"prompt_template: unknown placeholder \{question\}; known: \{prompt\}$"):
         _load(local_path=str(FIXTURE), prompt_template="{question}")
     from assay.api import check_honoured
 

@@ -63,7 +63,7 @@ def test_prompt_template_is_the_whole_prompt_and_the_grader_keeps_the_question(d
     assert first.messages == [{"role": "user", "content": "问题：伏兔穴所属的经脉是什么？"}]
     with pytest.raises(AssayError) as err:
         SimpleQA(BenchmarkArgs(name="simple_qa", prompt_template="{query}"))
-    assert str(err.value) == ("dataset_args.simple_qa.prompt_template '{query}': 'query'; the field is {question}")
+    assert str(err.value) == "dataset_args.simple_qa.prompt_template: unknown placeholder {query}; known: {question}"
 
 
 def test_aggregates_as_simple_evals() -> None:

@@ -66,7 +66,9 @@ def test_errors(tmp_path) -> None:
         _load(subset_list=["rc.web"])
     with pytest.raises(AssayError, match=r"eval_split = 'dev': expected one of validation, train, test"):
         _load(eval_split="dev")
-    with pytest.raises(AssayError, match=r"placeholders are \{content\} and \{question\}"):
+    with pytest.raises(
+        AssayError, match=r"prompt_template: unknown placeholder \{passage\}; known: \{content\}, \{question\}$"
+    ):
         _load(prompt_template="{passage}")
 
 

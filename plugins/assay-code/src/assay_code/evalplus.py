@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.api import AssayError, BenchmarkArgs, Sample, check_prompt_template
 
 from assay_datasets import locate, read_jsonl
 
@@ -72,12 +72,11 @@ class HumanEvalPlus:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
+        check_prompt_template(args, ("prompt",), required=("prompt",))
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         path = find_file(locate(args, hub_id=self.hub_id), self.files, self.name).resolve()
         template = args.prompt_template or self.template
-        if "{prompt}" not in template:
-            raise AssayError(f"dataset_args.{self.name}.prompt_template must contain '{{prompt}}'")
         for line, row in read_jsonl(path):
             require(
                 row,

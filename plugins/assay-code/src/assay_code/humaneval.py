@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from assay.api import AssayError, BenchmarkArgs, Sample
+from assay.api import BenchmarkArgs, Sample, check_prompt_template
 
 from assay_datasets import locate, read_jsonl
 
@@ -28,6 +28,7 @@ class HumanEval:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
+        check_prompt_template(args, ("prompt",), required=("prompt",))
 
     def rows(self, args: BenchmarkArgs) -> Iterator[tuple[str, dict]]:
         path = find_file(locate(args, hub_id=HUB_ID), self.files, self.name)
@@ -37,8 +38,6 @@ class HumanEval:
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         template = args.prompt_template or DEFAULT_TEMPLATE
-        if "{prompt}" not in template:
-            raise AssayError(f"dataset_args.{self.name}.prompt_template must contain '{{prompt}}'")
         for task_id, row in self.rows(args):
             messages = [{"role": "user", "content": template.format(prompt=row["prompt"])}]
             if args.system_prompt:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_split
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_prompt_template, select_split
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
 from assay_datasets import locate, read_parquet
@@ -250,13 +250,7 @@ class DROP:
                 "(3) or none (0)"
             )
         self.split = select_split(args, tuple(SPLIT_FILES))
-        if args.prompt_template is not None:
-            try:
-                args.prompt_template.format(drop_examples="", query="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise AssayError(
-                    f"dataset_args.{args.name}.prompt_template: placeholders are {{drop_examples}} and {{query}} ({exc})"
-                ) from None
+        check_prompt_template(args, ("drop_examples", "query"))
 
     def data_file(self, root: Path) -> Path:
         if root.is_file():

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, select_split, select_subsets, zero_shot
+from assay.api import AssayError, BenchmarkArgs, Sample, check_prompt_template, select_split, select_subsets, zero_shot
 from assay_datasets import locate, read_jsonl, read_parquet
 from assay_ifeval.benchmark import IFEvalScorer
 
@@ -65,13 +65,7 @@ class IFBench:
         zero_shot(args)
         select_subsets(args, ["default"])
         select_split(args, ("train", "test"), "ifbench has one split: the hub calls it 'train'")
-        if args.prompt_template:
-            try:
-                args.prompt_template.format(prompt="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise AssayError(
-                    f"dataset_args.ifbench.prompt_template: the only placeholder is {{prompt}} ({exc})"
-                ) from None
+        check_prompt_template(args, ("prompt",))
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
         path = data_file(locate(args, "ifbench", "IFBench", hub_id=HUB_ID, hub_files=HUB_FILES))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets, zero_shot
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_prompt_template, select_subsets, zero_shot
 from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -38,6 +38,7 @@ class IFEval:
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
         zero_shot(args)
+        check_prompt_template(args, ("prompt",))
         select_subsets(args, ["default"])
 
     def load(self, args: BenchmarkArgs) -> Iterator[Sample]:
@@ -60,12 +61,7 @@ class IFEval:
                     raise AssayError(f"{where}: {exc}") from None
             text = row["prompt"]
             if args.prompt_template:
-                try:
-                    text = args.prompt_template.format(prompt=text)
-                except (KeyError, IndexError) as exc:
-                    raise AssayError(
-                        f"ifeval: prompt_template names an unknown field {exc}; available: {{prompt}}"
-                    ) from None
+                text = args.prompt_template.format(prompt=text)  # (checked when opened)
             messages = ([{"role": "system", "content": args.system_prompt}] if args.system_prompt else []) + [
                 {"role": "user", "content": text}
             ]

@@ -29,7 +29,16 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_extra_args, select_subsets, zero_shot
+from assay.api import (
+    AssayError,
+    BenchmarkArgs,
+    Sample,
+    Score,
+    check_extra_args,
+    check_prompt_template,
+    select_subsets,
+    zero_shot,
+)
 from assay_datasets import locate, read_jsonl
 from assay.events import Generated, SampleLoaded
 from assay.text import split_reasoning
@@ -86,6 +95,7 @@ class LongBenchWrite:
                 f"dataset_args.{args.name}.group_by = {self.group_by!r}: expected one of {', '.join(GROUP_BY)}"
             )
         zero_shot(args)
+        check_prompt_template(args, ("prompt",))
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

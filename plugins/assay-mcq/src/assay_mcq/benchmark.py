@@ -24,10 +24,18 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from assay.api import AssayError, BenchmarkArgs, Sample, check_extra_args, select_split, select_subsets
+from assay.api import (
+    AssayError,
+    BenchmarkArgs,
+    Sample,
+    check_extra_args,
+    check_prompt_template,
+    select_split,
+    select_subsets,
+)
 from assay_datasets import locate
 
-from .prompt import MCQItem, PromptStyle, build_prompt, check_template, pick_shots
+from .prompt import TEMPLATE_FIELDS, MCQItem, PromptStyle, build_prompt, pick_shots
 
 MODES = ("generation", "loglikelihood")
 CONTINUATIONS = ("letter", "text")
@@ -58,7 +66,7 @@ def parse_options(args: BenchmarkArgs, default_few_shot: int, allowed_extra: Ite
     if not isinstance(k, int) or k < 0:
         raise AssayError(f"dataset_args.{args.name}.few_shot_num = {k!r}: expected a whole number >= 0")
     if args.prompt_template is not None:
-        check_template(args.prompt_template, f"dataset_args.{args.name}.prompt_template")
+        check_prompt_template(args, TEMPLATE_FIELDS, required=("question",))
     return MCQOptions(
         mode=mode,
         continuation=cont,

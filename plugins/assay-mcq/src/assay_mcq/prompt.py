@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
-from assay.api import AssayError
 
 LETTERS = string.ascii_uppercase
 TEMPLATE_FIELDS = ("question", "choices", "letters", "subject")
@@ -58,21 +57,6 @@ class PromptStyle:
     answer_sep: str = " "  # between the answer prefix and an example's answer ("" for "答案：B")
     choice_format: str = "{letter}. {text}"
     list_choices: bool = True  # False: "question\nAnswer:" then the choice text (lm-eval ARC style)
-
-
-def check_template(template: str, where: str) -> None:
-    """Fail early, naming the key, when a prompt template cannot be filled."""
-    fields = {f: "" for f in TEMPLATE_FIELDS}
-    try:
-        template.format_map(fields)
-    except KeyError as exc:
-        raise AssayError(
-            f"{where}: unknown placeholder {{{exc.args[0]}}}; known: " + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
-        ) from None
-    except (ValueError, IndexError) as exc:
-        raise AssayError(f"{where}: not a valid format string ({exc}); write literal braces as {{{{ and }}}}") from None
-    if "{question}" not in template:
-        raise AssayError(f"{where}: the template must contain {{question}}")
 
 
 def choice_lines(item: MCQItem, style: PromptStyle) -> str:

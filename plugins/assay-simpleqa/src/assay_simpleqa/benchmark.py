@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assay.api import AssayError, BenchmarkArgs, Sample, Score, select_subsets
+from assay.api import AssayError, BenchmarkArgs, Sample, Score, check_prompt_template, select_subsets
 from assay_datasets import locate, read_csv_dicts, read_jsonl
 from assay_judge import parse_label, render_template
 from assay_reportkit.tables import Column, TableReporter
@@ -36,14 +36,7 @@ def _subsets(args: BenchmarkArgs, known: list[str]) -> list[str]:
 
 def _prompt(args: BenchmarkArgs, question: str) -> str:
     """``dataset_args.<name>.prompt_template`` (``{question}``) is the whole prompt; the bare question otherwise."""
-    if args.prompt_template is None:
-        return question
-    try:
-        return args.prompt_template.format(question=question)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise AssayError(
-            f"dataset_args.{args.name}.prompt_template {args.prompt_template!r}: {exc}; the field is {{question}}"
-        ) from None
+    return question if args.prompt_template is None else args.prompt_template.format(question=question)
 
 
 class SimpleQA:
@@ -56,7 +49,7 @@ class SimpleQA:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
-        _prompt(args, "")
+        check_prompt_template(args, ("question",))
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
@@ -97,7 +90,7 @@ class ChineseSimpleQA:
 
     def __init__(self, args: BenchmarkArgs) -> None:
         self.args = args
-        _prompt(args, "")
+        check_prompt_template(args, ("question",))
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args

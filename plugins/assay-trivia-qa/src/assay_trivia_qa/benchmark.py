@@ -13,6 +13,7 @@ from assay.api import (
     Sample,
     Score,
     check_extra_args,
+    check_prompt_template,
     select_split,
     select_subsets,
     zero_shot,
@@ -66,13 +67,7 @@ class TriviaQA:
         self.args = args
         zero_shot(args, "no few-shot prompt")
         self.split = select_split(args, SPLITS)
-        if args.prompt_template is not None:
-            try:
-                args.prompt_template.format(content="", question="")
-            except (KeyError, IndexError, ValueError) as exc:
-                raise AssayError(
-                    f"dataset_args.{args.name}.prompt_template: placeholders are {{content}} and {{question}} ({exc})"
-                ) from None
+        check_prompt_template(args, ("content", "question"))
 
     def load(self, args: BenchmarkArgs | None = None) -> Iterator[Sample]:
         args = args or self.args
