@@ -65,8 +65,7 @@ def parse_options(args: BenchmarkArgs, default_few_shot: int, allowed_extra: Ite
     k = default_few_shot if args.few_shot_num is None else args.few_shot_num
     if not isinstance(k, int) or k < 0:
         raise AssayError(f"dataset_args.{args.name}.few_shot_num = {k!r}: expected a whole number >= 0")
-    if args.prompt_template is not None:
-        check_prompt_template(args, TEMPLATE_FIELDS, required=("question",))
+    check_prompt_template(args, TEMPLATE_FIELDS, required=("question",))  # (nothing to check without one)
     return MCQOptions(
         mode=mode,
         continuation=cont,
