@@ -25,6 +25,7 @@ from assay.events import RequestTimed, Usage
 
 from .http import APIError, HTTPStatusError, connection_cause, exception_kind, make_session, status_kind
 from .sse import (
+    ContentFrame,
     SSEParser,
     decode_chunk,
     decode_chunks,
@@ -256,7 +257,20 @@ class EventStream:
     ``msgspec.DecodeError``).
     """
 
-    __slots__ = ("chat", "done", "feed", "finish", "parser", "parts", "reasoning_parts", "timed", "tool_calls", "usage")
+    __slots__ = (
+        "chat",
+        "done",
+        "feed",
+        "finish",
+        "frame",
+        "learn",
+        "parser",
+        "parts",
+        "reasoning_parts",
+        "timed",
+        "tool_calls",
+        "usage",
+    )
 
     def __init__(self, chat: bool, timed: RequestTimed, tool_calls: dict[int, dict[str, Any]] | None = None) -> None:
         self.chat = chat
@@ -269,6 +283,8 @@ class EventStream:
         self.done = False  # [DONE] seen: later bytes are ignored
         self.parser = SSEParser()
         self.feed = self.parser.feed
+        self.frame: ContentFrame | None = None  # the server's frame around each content string, once learned
+        self.learn = 3  # reads of plain chunks left to learn it from (a server whose chunks differ: no cost after)
 
     def read(self, data: bytes, t: float) -> bool:
         """One network read at time ``t``; True once ``[DONE]`` has been seen."""
@@ -280,6 +296,24 @@ class EventStream:
         error_event = False
         payloads = None  # (found again from data if an error event needs its text)
         one = self.parser.feed_one(data)
+        if one is None and self.frame is not None and (got := self.parser.feed_framed(data, self.frame)) is not None:
+            # several events: the content chunks the read begins with, in one decode (ContentFrame)
+            texts, end = got
+            parts = self.parts
+            times = timed.chunk_times
+            n, n_times, last = len(parts), len(times), timed.last_content
+            parts += filter(None, texts)
+            if len(parts) > n:
+                times += itertools.repeat(t, len(parts) - n)
+                timed.last_content = t
+            if end == len(data):
+                return False
+            try:
+                return self.read(data[end:], t)  # the rest (the finish, the usage, [DONE]...): as any read
+            except msgspec.DecodeError:  # a malformed chunk: nothing of its read is kept, as on the other paths
+                del parts[n:], times[n_times:]
+                timed.last_content = last
+                raise
         if one is not None:  # a quiet stream's read: one event
             try:
                 plain = (decode_plain if self.chat else decode_plain_text)(one)
@@ -307,6 +341,8 @@ class EventStream:
                 chunks = decode_chunks(array)
             else:
                 self._plain(plains, t)
+                if self.learn:
+                    self._learn(data[6 : data.find(b"\n\n")])  # from the read's first event
                 return self.done
         else:
             chunks = []
@@ -366,6 +402,15 @@ class EventStream:
         if len(parts) > n:
             timed.last_content = t
         return self.done
+
+    def _learn(self, payload: bytes) -> None:
+        """The frame of a read of several plain chunks that did not match it (none yet, or the first chunk
+        was written otherwise, as vLLM's with its role), for the reads to come. (A read of one chunk is
+        decoded as fast without it: learned from the first read that holds more.)"""
+        self.learn -= 1
+        frame = ContentFrame.learn(payload, self.chat)
+        if frame is not None:
+            self.frame = frame
 
     def _plain(self, chunks: list[Any], t: float) -> None:
         """A read of plain chunks (:class:`assay_openai.sse.PlainChunk`: content, finish_reason and usage

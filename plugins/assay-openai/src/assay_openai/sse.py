@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "ContentFrame",
     "SSEParser",
     "StreamChunk",
     "decode_chunk",
@@ -119,6 +120,28 @@ class SSEParser:
             return None
         return b"[" + array + b"]", done
 
+    def feed_framed(self, chunk: bytes, frame: ContentFrame) -> tuple[list[str], int] | None:
+        """The content strings of the whole events of ``frame`` that begin this read, and the offset of the
+        bytes after them (give those to :meth:`feed_one`, :meth:`feed_array` or :meth:`feed`), or None
+        (then give it the whole read): see :class:`ContentFrame`. The parser's state is left as it was."""
+        if self._buf or self._cr or not chunk.startswith(frame.head):
+            return None
+        end = chunk.rfind(frame.tail)
+        if end < len(frame.head):
+            return None
+        strings = chunk[len(frame.head) : end].split(frame.sep)
+        array = b",".join(strings)
+        # an LF or CR would end an SSE line inside an event: that event is not the frame's (the general path's)
+        if b"\n" in array or b"\r" in array:
+            return None
+        try:
+            texts = _decode_strings(b"[" + array + b"]")
+        except msgspec.DecodeError:
+            return None
+        if len(texts) != len(strings):  # a piece between two events of the frame held more than one string
+            return None
+        return texts, end + len(frame.tail)
+
     def pending(self) -> bytes:
         """The bytes of an event not yet ended by a blank line (after the stream ends: truncation)."""
         return self._buf
@@ -135,6 +158,66 @@ class SSEParser:
             parsed = _event(buf.rstrip(b"\n"))
             return [parsed] if parsed is not None else []
         return []
+
+
+class ContentFrame:
+    """The bytes a server writes around the content string of each plain chunk of one answer.
+
+    Servers write every content chunk of an answer alike but for its text (the id, creation time, model and
+    the rest fixed: vLLM, SGLang, llama.cpp's server, the test server): ``{"id":...,"delta":{"content":`` S
+    ``},"finish_reason":null}]}``. Learned from one chunk (:meth:`learn`), the frame turns a read of such
+    events into its content strings with one split and one decode of a JSON array of strings, where the
+    plain decoders make a chunk, a choice and a delta object for each: a long streamed answer's parse costs
+    less than half (issue 18).
+
+    Exact, not a guess: an event ``data: P S X`` whose S is one JSON string is the learned chunk with
+    that string as its content, byte for byte the same elsewhere, so it decodes to what the learned chunk
+    decodes to, with S as its content: no finish reason, no usage, no reasoning, no tool call. A piece
+    that is anything else (another chunk between, two strings, a line break, not JSON) makes the array's
+    decode fail or its length differ, and the read goes the plain or general path instead.
+    """
+
+    __slots__ = ("head", "sep", "tail")
+
+    def __init__(self, prefix: bytes, suffix: bytes) -> None:
+        self.head = b"data: " + prefix
+        self.sep = suffix + b"\n\ndata: " + prefix  # between two events of the frame
+        self.tail = suffix + b"\n\n"
+
+    @classmethod
+    def learn(cls, payload: bytes, chat: bool) -> ContentFrame | None:
+        """The frame of ``payload`` (one event's data: a plain chunk with one content string, or text for
+        the completions API, and no finish reason or usage), or None if it has none."""
+        key = b'"content":' if chat else b'"text":'
+        start = payload.rfind(key) + len(key)
+        if start < len(key):
+            return None
+        while payload[start : start + 1] in (b" ", b"\t"):  # `"content": "..."`, as Python's json.dumps writes it
+            start += 1
+        if payload[start : start + 1] != b'"':
+            return None
+        end = start + 1  # the string's closing quote: the first one not escaped by a backslash
+        while True:
+            end = payload.find(b'"', end)
+            if end < 0:
+                return None
+            backslashes = len(payload[start + 1 : end]) - len(payload[start + 1 : end].rstrip(b"\\"))
+            if backslashes % 2 == 0:
+                break
+            end += 1
+        prefix, suffix = payload[:start], payload[end + 1 :]
+        decode = decode_plain if chat else decode_plain_text
+        try:  # the string found is the one that sets the content, and the chunk has nothing else to tell
+            probe = decode(prefix + b'"#"' + suffix)
+        except msgspec.DecodeError:
+            return None
+        if probe.usage is not None or not probe.choices:
+            return None
+        choice = probe.choices[0]
+        text = (choice.delta.content if choice.delta is not None else None) if chat else choice.text
+        if text != "#" or choice.finish_reason is not None:
+            return None
+        return cls(prefix, suffix)
 
 
 def _event(ev: bytes) -> tuple[bytes, bytes] | None:
@@ -252,6 +335,7 @@ decode_plain = msgspec.json.Decoder(PlainChunk).decode  # chat
 decode_plains = msgspec.json.Decoder(list[PlainChunk]).decode
 decode_plain_text = msgspec.json.Decoder(PlainTextChunk).decode  # completions
 decode_plain_texts = msgspec.json.Decoder(list[PlainTextChunk]).decode
+_decode_strings = msgspec.json.Decoder(list[str]).decode  # ContentFrame's content strings
 
 
 def error_text(err: Any) -> str:
