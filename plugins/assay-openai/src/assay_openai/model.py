@@ -369,12 +369,16 @@ class EventStream:
                 message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
                 if not message or not isinstance(message, str):
                     message = "An error occurred during streaming"
+                if len(parts) > n:  # the read's content before the error: its time is the last content's
+                    timed.last_content = t
                 raise APIError(message, body=chunk.error)
             if (choices is None and chunk.usage is None) or (error_event and i == last):
                 # an error event (`event: error`, or a data line with no choices and no usage)
                 if payloads is None:  # a fast-path read is whole events: frame it again
                     payloads = [p for _, p in SSEParser().feed(data)]
                 detail = chunk.message or payloads[i].decode("utf-8", "replace")
+                if len(parts) > n:
+                    timed.last_content = t
                 raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
             if chunk.usage is not None:
                 self.usage = _usage(chunk.usage)
