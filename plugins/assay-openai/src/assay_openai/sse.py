@@ -201,8 +201,10 @@ class ContentFrame:
             end = payload.find(b'"', end)
             if end < 0:
                 return None
-            backslashes = len(payload[start + 1 : end]) - len(payload[start + 1 : end].rstrip(b"\\"))
-            if backslashes % 2 == 0:
+            before = end - 1  # the backslashes just before it, counted back (linear in the string's length)
+            while payload[before] == 92:  # "\\"
+                before -= 1
+            if (end - 1 - before) % 2 == 0:
                 break
             end += 1
         prefix, suffix = payload[:start], payload[end + 1 :]
