@@ -263,7 +263,7 @@ class EventStream:
         "feed",
         "finish",
         "frame",
-        "learn",
+        "frame_tries",
         "parser",
         "parts",
         "reasoning_parts",
@@ -284,7 +284,7 @@ class EventStream:
         self.parser = SSEParser()
         self.feed = self.parser.feed
         self.frame: ContentFrame | None = None  # the server's frame around each content string, once learned
-        self.learn = 3  # reads of plain chunks left to learn it from (a server whose chunks differ: no cost after)
+        self.frame_tries = 3  # reads left to learn it from (a server whose chunks differ: no cost after)
 
     def read(self, data: bytes, t: float) -> bool:
         """One network read at time ``t``; True once ``[DONE]`` has been seen."""
@@ -341,7 +341,7 @@ class EventStream:
                 chunks = decode_chunks(array)
             else:
                 self._plain(plains, t)
-                if self.learn:
+                if self.frame_tries:
                     self._learn(data[6 : data.find(b"\n\n")])  # from the read's first event
                 return self.done
         else:
@@ -363,55 +363,53 @@ class EventStream:
         n = len(parts)
         chat = self.chat
         last = len(chunks) - 1
-        for i, chunk in enumerate(chunks):
-            choices = chunk.choices
-            if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
-                message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
-                if not message or not isinstance(message, str):
-                    message = "An error occurred during streaming"
-                if len(parts) > n:  # the read's content before the error: its time is the last content's
-                    timed.last_content = t
-                raise APIError(message, body=chunk.error)
-            if (choices is None and chunk.usage is None) or (error_event and i == last):
-                # an error event (`event: error`, or a data line with no choices and no usage)
-                if payloads is None:  # a fast-path read is whole events: frame it again
-                    payloads = [p for _, p in SSEParser().feed(data)]
-                detail = chunk.message or payloads[i].decode("utf-8", "replace")
-                if len(parts) > n:
-                    timed.last_content = t
-                raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
-            if chunk.usage is not None:
-                self.usage = _usage(chunk.usage)
-            if not choices:
-                continue
-            choice = choices[0]
-            if chat:
-                delta = choice.delta
-                if delta is not None:
-                    text = delta.content
-                    r = delta.reasoning_content or delta.reasoning
-                    if r:
-                        self.reasoning_parts.append(r)
-                    if delta.tool_calls and self.tool_calls is not None:
-                        merge_tool_deltas(self.tool_calls, delta.tool_calls)
+        try:  # (also when a chunk raises: the read's content before it is the last content)
+            for i, chunk in enumerate(chunks):
+                choices = chunk.choices
+                if chunk.error:  # {"error": {...}} as data: what the SDK raises, the same words
+                    message = chunk.error.get("message") if isinstance(chunk.error, dict) else None
+                    if not message or not isinstance(message, str):
+                        message = "An error occurred during streaming"
+                    raise APIError(message, body=chunk.error)
+                if (choices is None and chunk.usage is None) or (error_event and i == last):
+                    # an error event (`event: error`, or a data line with no choices and no usage)
+                    if payloads is None:  # a fast-path read is whole events: frame it again
+                        payloads = [p for _, p in SSEParser().feed(data)]
+                    detail = chunk.message or payloads[i].decode("utf-8", "replace")
+                    raise StreamError(f"error event in the stream: {error_text(detail)[:300]}")
+                if chunk.usage is not None:
+                    self.usage = _usage(chunk.usage)
+                if not choices:
+                    continue
+                choice = choices[0]
+                if chat:
+                    delta = choice.delta
+                    if delta is not None:
+                        text = delta.content
+                        r = delta.reasoning_content or delta.reasoning
+                        if r:
+                            self.reasoning_parts.append(r)
+                        if delta.tool_calls and self.tool_calls is not None:
+                            merge_tool_deltas(self.tool_calls, delta.tool_calls)
+                    else:
+                        text = None
                 else:
-                    text = None
-            else:
-                text = choice.text
-            if text:
-                parts.append(text)
-                times.append(t)
-            if choice.finish_reason:
-                self.finish = choice.finish_reason
-        if len(parts) > n:
-            timed.last_content = t
+                    text = choice.text
+                if text:
+                    parts.append(text)
+                    times.append(t)
+                if choice.finish_reason:
+                    self.finish = choice.finish_reason
+        finally:
+            if len(parts) > n:
+                timed.last_content = t
         return self.done
 
     def _learn(self, payload: bytes) -> None:
         """The frame of a read of several plain chunks that did not match it (none yet, or the first chunk
         was written otherwise, as vLLM's with its role), for the reads to come. (A read of one chunk is
         decoded as fast without it: learned from the first read that holds more.)"""
-        self.learn -= 1
+        self.frame_tries -= 1
         frame = ContentFrame.learn(payload, self.chat)
         if frame is not None:
             self.frame = frame
