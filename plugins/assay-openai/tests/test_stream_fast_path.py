@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import msgspec
 import pytest
@@ -202,6 +203,10 @@ def _text_chunk(text: str) -> bytes:
     ).encode()
 
 
+def _spaced(text: str) -> bytes:
+    return b'{"id": "c", "choices": [{"delta": {"content": %s }}]}' % json.dumps(text).encode()
+
+
 FINISH = b'{"id":"chatcmpl-7","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}'
 USAGE = b'{"id":"chatcmpl-7","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":9}}'
 ROLE = b'{"id":"chatcmpl-7","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}'
@@ -233,6 +238,27 @@ FRAMED_CHAT = {
     # an LF after the string ends the SSE line: the event's data is cut there (malformed), not the frame's
     "a line break after a string": [*map(_vllm, WORDS[:5]), VLLM.replace("%s", '"a"\n').encode(), _vllm("z")],
     "each chunk its own id": [_vllm(w).replace(b"chatcmpl-7", f"c-{i}".encode()) for i, w in enumerate(WORDS)],
+    # events as long as the frame's with other bytes around the string: another key, a finish as long as null
+    "another key of the same length": [*map(_vllm, WORDS[:4]), _vllm("r").replace(b'"content":', b'"refusal":')]
+    + list(map(_vllm, WORDS[4:])),
+    "a finish as long as null": [
+        *map(_vllm, WORDS[:4]),
+        _vllm("f").replace(b'"finish_reason":null', b'"finish_reason":"ab"'),
+    ]
+    + list(map(_vllm, WORDS[4:])),
+    # a comment line between two events that ends as the frame's chunks do: the bytes around the next event's
+    # start are the frame's, but the event before holds a line break
+    "a comment ending like the frame": [
+        *map(_vllm, WORDS[:4]),
+        _vllm("q") + b"\n\n: keep-alive" + VLLM.split("%s")[1].encode(),
+        *map(_vllm, WORDS[4:]),
+    ],
+    # a frame whose prefix ends and suffix begins with a space, and an event that is the two overlapping there
+    "spaced frame, an event its prefix and suffix overlapped": [
+        *map(_spaced, WORDS[:4]),
+        _spaced("").replace(b'"" ', b""),
+        *map(_spaced, WORDS[4:]),
+    ],
 }
 FRAMED_TEXT = {
     "completions": [*map(_text_chunk, WORDS), b'{"choices":[{"text":"","finish_reason":"stop"}]}', USAGE],
@@ -264,8 +290,19 @@ def _offsetless(result: tuple) -> tuple:
     return (error and (error[0], re.sub(r" \(byte \d+\)$", "", error[1])), *result[1:])
 
 
+@pytest.fixture(params=["split on the separator", "split at the events' starts"])
+def split(request, monkeypatch):
+    """feed_framed's two ways to cut a read into strings (by the read's size), each made the only one."""
+    if request.param == "split on the separator":
+        monkeypatch.setattr(sse, "SPLIT_SHORT_FROM", sys.maxsize)
+    else:
+        monkeypatch.setattr(sse, "SPLIT_SHORT_FROM", 0)
+        monkeypatch.setattr(sse, "LONG_NEEDLE", 0)
+    return request.param
+
+
 @pytest.mark.parametrize(("chat", "name", "payloads"), FRAME_CASES, ids=[n for _, n, _ in FRAME_CASES])
-def test_framed_reads_give_what_the_general_loop_gives(chat, name, payloads, monkeypatch):
+def test_framed_reads_give_what_the_general_loop_gives(chat, name, payloads, split, monkeypatch):
     ways = _splits(payloads)
     fast = [_offsetless(_run(chat, reads)) for reads in ways]
     _general(monkeypatch)
@@ -273,7 +310,7 @@ def test_framed_reads_give_what_the_general_loop_gives(chat, name, payloads, mon
         assert got == _offsetless(_run(chat, reads)), (name, reads)
 
 
-def test_a_long_answer_is_decoded_from_its_strings_after_the_first_read(monkeypatch):
+def test_a_long_answer_is_decoded_from_its_strings_after_the_first_read(split, monkeypatch):
     """The comparison above compares two paths: after the read the frame is learned from, every read of
     content chunks goes through the frame (the plain decoder sees only the first read and the last one's
     finish and usage)."""
@@ -304,7 +341,7 @@ def test_a_long_answer_is_decoded_from_its_strings_after_the_first_read(monkeypa
         (_text_chunk("a"), False),
     ],
 )
-def test_a_frame_is_learned_from_a_plain_chunk(payload, chat):
+def test_a_frame_is_learned_from_a_plain_chunk(payload, chat, split):
     frame = ContentFrame.learn(payload, chat)
     assert frame is not None
     # the frame is the chunk's bytes around its content string
@@ -325,13 +362,14 @@ def test_a_frame_is_learned_from_a_plain_chunk(payload, chat):
         b'{"choices":[{"delta":{"content":"a"}},{"delta":{"content":"z"}}]}',  # nor is the second choice's
         b'{"choices":[{"delta":{"content":"a}',  # cut short
         b'{"choices":[{"delta":{"content":"a\\"}}]}',  # the quote escaped: the string never ends
+        _vllm("a").replace(b',"logprobs"', b',\n"logprobs"'),  # two lines: not one event's data
     ],
 )
 def test_no_frame_from_other_chunks(payload):
     assert ContentFrame.learn(payload, True) is None
 
 
-def test_a_read_the_frame_does_not_cover_is_left_to_the_other_paths():
+def test_a_read_the_frame_does_not_cover_is_left_to_the_other_paths(split):
     frame = ContentFrame.learn(_vllm("a"), True)
     parser = SSEParser()
     one = b"data: " + _vllm("a") + b"\n\n"
