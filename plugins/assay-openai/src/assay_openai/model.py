@@ -295,9 +295,9 @@ class EventStream:
             timed.first_byte = t
         error_event = False
         payloads = None  # (found again from data if an error event needs its text)
-        one = self.parser.feed_one(data)
-        if one is None and self.frame is not None and (got := self.parser.feed_framed(data, self.frame)) is not None:
-            # several events: the content chunks the read begins with, in one decode (ContentFrame)
+        if self.frame is not None and (got := self.parser.feed_framed(data, self.frame)) is not None:
+            # the content chunks the read begins with, in one decode (ContentFrame); tried first once a frame is
+            # known: a read of one chunk costs the same either way, one of several no feed_one call
             texts, end = got
             parts = self.parts
             times = timed.chunk_times
@@ -314,6 +314,7 @@ class EventStream:
                 del parts[n:], times[n_times:]
                 timed.last_content = last
                 raise
+        one = self.parser.feed_one(data)
         if one is not None:  # a quiet stream's read: one event
             try:
                 plain = (decode_plain if self.chat else decode_plain_text)(one)
