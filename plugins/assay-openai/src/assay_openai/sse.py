@@ -31,8 +31,9 @@ __all__ = [
 ]
 
 _DONE = b"data: [DONE]\n\n"
-# feed_framed splits a read's framed events at the events' starts (not on the frame's separator) from this many
-# bytes, for a separator this long or longer (CPython's fastsearch: from there each search preprocesses the needle)
+# feed_framed splits a read's framed events at the events' starts (not on the frame's separator) where the bytes to
+# split on the separator are this many or more, and the separator this long or longer (CPython's fastsearch: from
+# there each search preprocesses the needle)
 SPLIT_SHORT_FROM, LONG_NEEDLE = 2500, 100
 
 
@@ -134,7 +135,7 @@ class SSEParser:
         if end < len(frame.head):
             return None
         cut, keep = len(frame.head), len(frame.suffix)
-        if end + keep - 6 < SPLIT_SHORT_FROM or len(frame.sep) < LONG_NEEDLE:
+        if end - cut < SPLIT_SHORT_FROM or len(frame.sep) < LONG_NEEDLE:  # (end - cut: the bytes split there)
             strings = chunk[cut:end].split(frame.sep)
             n = len(strings)
         else:
