@@ -21,6 +21,16 @@ def test_an_eval_report_has_its_request_latency(test_server, datasets_dir, tmp_p
     assert point["requests"] == point["succeeded"] == len(timed) == 4
     assert point["ttft_s"]["mean"] >= 0.03  # the server waited 30 ms before the first token
     assert point["ttft_s"]["mean"] == pytest.approx(sum(t["chunk_times"][0] - t["sent"] for t in timed) / 4, rel=1e-9)
+    assert point["tpot_s"] is None and "TPOT" not in proc.stdout  # whole answers: no time per output token
+    # streamed: TPOT after TTFT, the section's figures (mean / p50 / p90 / p95 / p99, ms)
+    streamed = assay("eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--stream", *common)
+    (point,) = section(report_items(run_dir_of(streamed), 0), "eval_latency")["requests"]
+    tpot = point["tpot_s"]
+    assert tpot["n"] == 4 and tpot["mean"] > 0.0008  # the server waited 1 ms between tokens (reads: within 0.2 ms)
+    head, row = [line for line in streamed.stdout.splitlines() if "TTFT" in line or line.startswith("│")][-2:]
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert [c.strip() for c in head.split("┃")[1:-1]][4:7] == ["TTFT", "TPOT", "E2E"]
+    assert cells[5] == " / ".join(f"{tpot[k] * 1000:.1f}" for k in ("mean", "p50", "p90", "p95", "p99"))
     # a run with no requests (the offline mock model) has no such section
     mock = assay("eval", "--model", "mock", "--datasets", "gsm8k", *common)
     assert "request latency of the eval" not in mock.stdout

@@ -122,6 +122,36 @@ def test_eval_report_table_filters_search_drilldown_and_inert_output(tmp_path, d
     assert pg.errors == []
 
 
+def test_eval_latency_table_is_the_reports_section(tmp_path, datasets_dir, test_server, open_page):
+    """A streamed eval's latency table is the report's eval_latency section (assay-perf's fold: the figures of
+    `assay report` and report.json, TTFT, TPOT, ITL and E2E at the run's percentiles), shown once: not also as a
+    plugin section's JSON dump beside it."""
+    srv = test_server(default_answer="one two three four five #### 1", ttft=0.02, itl=0.002)
+    assay(
+        "eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "3", "--stream",
+        "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path), "--no-progress",
+    )  # fmt: skip
+    (run,) = run_dirs(tmp_path)
+    (point,) = json.loads((run / "report.json").read_text(encoding="utf-8"))["sections"]["eval_latency"]["requests"]
+    page = open_page(run / "report.html").page
+    assert page.locator('section[data-reporter="eval_latency"]').count() == 0
+    assert _texts(page, "#latency-table thead th") == ["Metric", "n", "mean", "p50", "p90", "p95", "p99", "max"]
+    shown = {}
+    for tr in page.locator("#latency-table tbody tr").all():
+        label, *cells = (c.strip() for c in tr.locator("td").all_inner_texts())
+        shown[label] = cells
+    assert list(shown) == ["TTFT", "TPOT", "ITL", "E2E latency"]
+    for label, key in (("TTFT", "ttft_s"), ("TPOT", "tpot_s"), ("ITL", "itl_s"), ("E2E latency", "e2e_latency_s")):
+        st = point[key]
+        assert shown[label] == [
+            str(st["n"]),
+            *(f"{st[k] * 1000:.1f}" for k in ("mean", "p50", "p90", "p95", "p99", "max")),
+        ]
+    assert point["tpot_s"]["mean"] > 0.0015  # the server waited 2 ms between tokens (read times: within 0.2 ms)
+    assert "tpot: (e2e latency - ttft)" in page.locator("#eval-latency details").text_content()  # their formulas
+    assert page.locator("#eval-latency svg[data-chart=histogram]").count() == 2
+
+
 def test_perf_report_tables_and_charts(tmp_path, test_server, open_page):
     srv = test_server(ttft=0.02, itl=0.002, default_answer="one two three four five six seven eight")
     proc = assay(

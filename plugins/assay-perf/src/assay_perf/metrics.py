@@ -561,6 +561,13 @@ class EvalLatencyReporter(TableReporter):
         Column("E2E", lambda r: _ms(r["e2e_latency_s"], r["qs"]), justify="right"),
         Column("Out tok/s", "output_token_throughput", _f, justify="right"),
     )
+    tpot: ClassVar[Column] = Column("TPOT", lambda r: _ms(r["tpot_s"], r["qs"]), justify="right")
+
+    def columns_of(self, report: dict[str, Any]) -> tuple[Column, ...]:
+        # TPOT after TTFT where some request has one (streamed, 2 tokens or more): a whole answer has none
+        if any(pt.get("tpot_s") for pt in report.get("requests") or []):
+            return (*self.columns[:5], self.tpot, *self.columns[5:])
+        return tuple(self.columns)
 
     def fold(self, log_path: Path) -> dict[str, Any]:
         return self._section(PerfFold().build(log_path))

@@ -311,14 +311,31 @@ def render(ctx: dict[str, Any]) -> str:
     w("\n")
     if latency:
         w(
-            '<section id="eval-latency">\n  <h2>Request latency (ms), from the eval\'s RequestTimed events</h2>\n  <table id="latency-table"><thead><tr><th>Metric</th><th class="n">n</th><th class="n">mean</th><th class="n">p50</th><th class="n">p90</th><th class="n">p99</th><th class="n">max</th></tr></thead><tbody>\n'
+            '<section id="eval-latency">\n  <h2>Request latency (ms), from the eval\'s RequestTimed events</h2>\n  <table id="latency-table"><thead><tr><th>Metric</th><th class="n">n</th><th class="n">mean</th>'
         )
+        for q in _ga(latency, "percentiles"):
+            w('<th class="n">p')
+            w(_e("%g" % q))  # noqa: UP031 - the template's own formatting
+            w("</th>")
+        w('<th class="n">max</th></tr></thead><tbody>\n')
         for r in _ga(latency, "rows"):
+            st = _ga(r, "stats")
             w("<tr>")
             _cells(w, [_ga(r, "metric")])
-            _cells(w, [_ga(r, "n"), *(ms(_ga(r, k)) for k in ("mean", "p50", "p90", "p99", "max"))], numeric=True)
+            quantiles = [ms(_gi(st, "p%g" % q)) for q in _ga(latency, "percentiles")]  # noqa: UP031
+            _cells(w, [_ga(st, "n"), ms(_ga(st, "mean")), *quantiles, ms(_ga(st, "max"))], numeric=True)
             w("</tr>")
-        w('  </tbody></table>\n  <div class="charts">')
+        w("  </tbody></table>\n")
+        if _ga(latency, "formulas"):
+            w("<details><summary>Formulas</summary><ul>")
+            for k, v in _ga(_ga(latency, "formulas"), "items")():
+                w("<li><b>")
+                w(_e(k))
+                w("</b>: ")
+                w(_e(v))
+                w("</li>")
+            w("</ul></details>")
+        w('  <div class="charts">')
         for c in _ga(latency, "charts"):
             w(_e(c))
         w("</div>\n</section>\n")

@@ -165,32 +165,31 @@ def _subset_charts(rows: list[dict[str, Any]]) -> list[Markup]:
     return [svg.score_bars(rs, f"{ds} · {metric} per subset (95% CI)") for (ds, metric), rs in groups.items()]
 
 
-def _percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    xs = sorted(values)
-    k = (len(xs) - 1) * q / 100
-    lo = math.floor(k)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+# an eval's latency rows: the figures of the eval_latency section (assay-perf's fold, as in `assay report`)
+_LATENCY_ROWS = (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("itl_s", "ITL"), ("e2e_latency_s", "E2E latency"))
+_LATENCY_FORMULAS = ("ttft", "tpot", "itl", "e2e_latency", "sent")  # the section's formulas these rows use
 
 
-def _eval_latency(raw: dict[str, Any]) -> dict[str, Any] | None:
-    """An eval run's own request times (RequestTimed of the backend): a table and two histograms."""
-    ttft = array("d", (v for p in raw["points"] for v in p["ttft"]))
-    e2e = array("d", (v for p in raw["points"] for v in p["e2e"]))
-    if not e2e:
-        return None
-    rows = []
-    for name, xs in (("TTFT", ttft), ("E2E latency", e2e)):
-        if xs:
-            row = {"metric": name, "n": len(xs), "mean": sum(xs) / len(xs), "max": max(xs)}
-            row.update({f"p{q}": _percentile(xs, q) for q in (50, 90, 99)})
-            rows.append(row)
+def _eval_latency(section: dict[str, Any] | None, raw: dict[str, Any]) -> dict[str, Any] | None:
+    """An eval run's own request times (the backend's RequestTimed): the table of the report's
+    ``eval_latency`` section (the same figures as the console and report.json: nothing computed here), and
+    two histograms of the raw times. None when the run timed no request."""
+    points = (section or {}).get("requests") or []
+    rows = [{"metric": label, "stats": pt[key]} for pt in points for key, label in _LATENCY_ROWS if pt.get(key)]
+    ttft = array("d", (v * 1000 for p in raw["points"] for v in p["ttft"]))
+    e2e = array("d", (v * 1000 for p in raw["points"] for v in p["e2e"]))
     charts = [
-        svg.histogram(array("d", (v * 1000 for v in ttft)), "TTFT distribution (eval requests)", "TTFT (ms)"),
-        svg.histogram(array("d", (v * 1000 for v in e2e)), "latency distribution (eval requests)", "E2E latency (ms)"),
+        svg.histogram(ttft, "TTFT distribution (eval requests)", "TTFT (ms)") if ttft else None,
+        svg.histogram(e2e, "latency distribution (eval requests)", "E2E latency (ms)") if e2e else None,
     ]
-    return {"rows": rows, "charts": [c for c in charts if c]}
+    if not rows and not e2e:
+        return None
+    return {
+        "percentiles": (section or {}).get("percentiles") or [],
+        "formulas": {k: v for k, v in ((section or {}).get("formulas") or {}).items() if k in _LATENCY_FORMULAS},
+        "rows": rows,
+        "charts": [c for c in charts if c],
+    }
 
 
 class HtmlReporter:
@@ -226,6 +225,8 @@ class HtmlReporter:
             sections = {k: v for k, v in sections.items() if v is not perf}
         if perf:  # a perf run's report is its section: the header shows its run, status and model
             report = {**report, **{k: perf.get(k) for k in ("run_id", "status", "model") if not report.get(k)}}
+        # an eval's request latency: shown as its own table below, not as a plugin section's JSON
+        latency = sections.pop("eval_latency", None) if is_eval else None
         raw = folded if folded is not None else fold_run(log_path) if is_eval or perf else None
         ctx: dict[str, Any] = {
             "nonce": _nonce(),
@@ -243,7 +244,7 @@ class HtmlReporter:
             ctx["samples"] = embed_clean(raw["samples"])
             ctx["sample_count"] = len(raw["samples"])
             ctx["not_shown"] = raw["not_shown"]
-            ctx["latency"] = _eval_latency(raw["requests"])
+            ctx["latency"] = _eval_latency(latency, raw["requests"])
         return _write(out, _render_report(ctx))
 
     def write_compare(self, result: dict[str, Any], out: Path) -> Path:
