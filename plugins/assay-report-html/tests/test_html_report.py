@@ -152,6 +152,44 @@ def test_eval_latency_table_is_the_reports_section(tmp_path, datasets_dir, test_
     assert page.locator("#eval-latency svg[data-chart=histogram]").count() == 2
 
 
+def test_reporter_sections_are_their_printed_tables(tmp_path, datasets_dir, open_page):
+    """A plugin reporter's section is shown as the reporter prints it in `assay report`: its title, its column
+    headers, its cells as formatted there (None as "-", its units) and the rows it adds (ProcessBench's
+    "Avg. F1"), not the section's raw keys and values. A section whose reporter is not installed (a run
+    directory read elsewhere) is shown from its data."""
+    from assay.report import build_report
+
+    import assay_report_html.reporter as reporter
+
+    assay(
+        "eval", "--datasets", "process_bench", "--limit", "1", "--dataset-dir", str(datasets_dir),
+        "--work-dir", str(tmp_path / "w"), "--no-progress",
+    )  # fmt: skip
+    (run,) = run_dirs(tmp_path / "w")
+    printed = assay("report", str(run)).stdout
+    assert "Avg. F1" in printed and "Err num" in printed
+    page = open_page(run / "report.html").page
+    sec = page.locator('section[data-reporter="process_bench_f1"]')
+    assert sec.locator("h3").count() == 1  # (the old page showed the section's keys, no title)
+    assert sec.locator("h3").inner_text().startswith("ProcessBench (official run_eval.py)")
+    assert _texts(page, 'section[data-reporter="process_bench_f1"] thead th') == [
+        "Subset", "Err num", "Error acc", "Corr num", "Correct acc", "F1",
+    ]  # fmt: skip
+    rows = [[c.strip() for c in tr.locator("td").all_inner_texts()] for tr in sec.locator("tbody tr").all()]
+    assert [r[0] for r in rows] == ["gsm8k", "math", "olympiadbench", "omnimath", "Avg. F1"]
+    assert rows[0] == ["gsm8k", "1", "0.0", "0", "-", "-"]  # the mock's wrong answer; no correct sample: "-"
+    for r in rows[0][1:]:
+        assert r in printed  # (each cell as `assay report` shows it)
+
+    report = build_report(run)
+    report["sections"]["not_installed_here"] = {"rows": [{"metric": "x", "value": 0.5}]}
+    out = reporter.REPORTER.write(report, run / "events.jsonl", tmp_path / "r.html")
+    page = open_page(out).page
+    assert _texts(page, 'section[data-reporter="not_installed_here"] thead th') == ["metric", "value"]
+    assert _texts(page, 'section[data-reporter="not_installed_here"] tbody td') == ["x", "0.5000"]
+    assert page.locator('section[data-reporter="process_bench_f1"] h3').count() == 1
+
+
 def test_perf_report_tables_and_charts(tmp_path, test_server, open_page):
     srv = test_server(ttft=0.02, itl=0.002, default_answer="one two three four five six seven eight")
     proc = assay(

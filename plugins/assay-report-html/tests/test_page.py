@@ -105,6 +105,14 @@ def _variants(ev: dict, perf: dict) -> list[dict]:
         "rows": [*lat["latency"]["rows"], {"metric": MARKUP, "stats": odd_stats}],
     }
     out.append(lat)
+    printed = copy.deepcopy(odd)  # sections shown as their reporters print them: tables, lines of text
+    table = {"title": MARKUP, "caption": MARKUP, "headers": ["a", MARKUP], "numeric": [False, True]}
+    printed["shown"] = {
+        MARKUP: [{"table": {**table, "rows": [["1", MARKUP], [MARKUP, "-"]]}}, {"text": MARKUP}],
+        "as json": [{"table": {**table, "title": "", "caption": "", "rows": []}}],
+        "a list": [],  # printed nothing: shown from its data
+    }
+    out.append(printed)
     return out
 
 

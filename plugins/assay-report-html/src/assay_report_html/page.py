@@ -126,13 +126,40 @@ def _cells(w: Any, values: Any, numeric: bool = False) -> None:
         w("</td>")
 
 
+def _reporter_table(w: Any, t: Any) -> None:
+    """A table a section's reporter printed (``shown``): its title, headers, rows and caption."""
+    if _ga(t, "title"):
+        w('<h3 class="table-title">')
+        w(_e(_ga(t, "title")))
+        w("</h3>")
+    numeric = _ga(t, "numeric")
+    w('  <table class="reporter-table"><thead><tr>')
+    for i, header in enumerate(_ga(t, "headers")):
+        w('<th class="n">' if _gi(numeric, i) else "<th>")
+        w(_e(header))
+        w("</th>")
+    w("</tr></thead><tbody>\n")
+    for row in _ga(t, "rows"):
+        w("<tr>")
+        for i, cell in enumerate(row):
+            w('<td class="n">' if _gi(numeric, i) else "<td>")
+            w(_e(cell))
+            w("</td>")
+        w("</tr>")
+    w("  </tbody></table>\n")
+    if _ga(t, "caption"):
+        w('<p class="note">')
+        w(_e(_ga(t, "caption")))
+        w("</p>")
+
+
 def render(ctx: dict[str, Any]) -> str:
     """``report.html.j2`` rendered with ``ctx`` (the reporter's context)."""
     get = ctx.get
     report, run_dir, sample_count = get("report", _U), get("run_dir", _U), get("sample_count", _U)
     subset_charts, sections, perf = get("subset_charts", _U), get("sections", _U), get("perf", _U)
     perf_charts, latency, samples = get("perf_charts", _U), get("latency", _U), get("samples", _U)
-    not_shown, nonce = get("not_shown", _U), get("nonce", _U)
+    not_shown, nonce, shown = get("not_shown", _U), get("nonce", _U), get("shown", _U)
     parts: list[str] = []
     w = parts.append
     w(_HEAD)
@@ -227,7 +254,17 @@ def render(ctx: dict[str, Any]) -> str:
         w('">\n  <h2>')
         w(_e(name))
         w("</h2>\n")
-        if ((_mapping(section) and _defined(_ga(section, "rows"))) and _ga(section, "rows")) and _mapping(
+        printed = _gi(shown, name) if shown else _U
+        if shown and printed:
+            for part in printed:
+                t = _ga(part, "table")
+                if t:
+                    _reporter_table(w, t)
+                else:
+                    w('  <p class="note">')
+                    w(_e(_ga(part, "text")))
+                    w("</p>\n")
+        elif ((_mapping(section) and _defined(_ga(section, "rows"))) and _ga(section, "rows")) and _mapping(
             _gi(_ga(section, "rows"), 0)
         ):
             cols = list(_ga(_gi(_ga(section, "rows"), 0), "keys")())

@@ -165,6 +165,79 @@ def _subset_charts(rows: list[dict[str, Any]]) -> list[Markup]:
     return [svg.score_bars(rs, f"{ds} · {metric} per subset (95% CI)") for (ds, metric), rs in groups.items()]
 
 
+class _Printed:
+    """A console that keeps what a reporter prints (``render(section, console)``): Rich tables and text."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+
+    def print(self, *objects: Any, **_: Any) -> None:
+        self.items.extend(objects)
+
+
+def _plain(value: Any) -> str:
+    """The text Rich shows for a title, header or cell: a ``Text``'s, or a string's once its markup is
+    rendered (the reporters escape theirs: ``assay.redact.inert_markup``)."""
+    from rich.markup import MarkupError, render
+    from rich.text import Text
+
+    if value is None:
+        return ""
+    if isinstance(value, Text):
+        return value.plain
+    try:
+        return render(str(value)).plain
+    except MarkupError:
+        return str(value)
+
+
+def _part(item: Any) -> dict[str, Any] | None:
+    """One printed item as ``{"table": {title, caption, headers, numeric, rows}}`` or ``{"text": ...}``; None
+    for anything else (the section is then shown from its data)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if isinstance(item, Table):
+        columns = item.columns
+        cells = [[_plain(c) for c in col.cells] for col in columns]
+        return {
+            "table": {
+                "title": _plain(item.title),
+                "caption": _plain(item.caption),
+                "headers": [_plain(col.header) for col in columns],
+                "numeric": [col.justify == "right" for col in columns],
+                "rows": [list(row) for row in zip(*cells, strict=True)],
+            }
+        }
+    if isinstance(item, str | Text):
+        return {"text": _plain(item)}
+    return None
+
+
+def _shown(sections: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """What each section's reporter prints for it, as `assay report` shows it: its tables (title, headers,
+    cells, the rows it adds, units) and its lines of text. A section whose reporter is not installed here
+    (a run directory copied to another machine), fails, or prints anything else is left out: the page
+    shows it from its data."""
+    from assay.plugins import host
+
+    reporters = host().reporters()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, section in sections.items():
+        entry = reporters.get(name)
+        if entry is None or not callable(getattr(entry.obj, "render", None)):
+            continue
+        printed = _Printed()
+        try:
+            entry.obj.render(section, printed)
+            parts = [_part(item) for item in printed.items]
+        except Exception:  # noqa: BLE001 - one reporter's bug must not hide the page: shown from its data
+            continue
+        if parts and all(p is not None for p in parts):
+            out[name] = parts  # type: ignore[assignment]
+    return out
+
+
 # an eval's latency rows: the figures of the eval_latency section (assay-perf's fold, as in `assay report`)
 _LATENCY_ROWS = (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("itl_s", "ITL"), ("e2e_latency_s", "E2E latency"))
 _LATENCY_FORMULAS = ("ttft", "tpot", "itl", "e2e_latency", "sent")  # the section's formulas these rows use
@@ -239,6 +312,7 @@ class HtmlReporter:
             "samples": None,
             "not_shown": 0,
             "latency": None,
+            "shown": _shown(sections),
         }
         if is_eval and raw is not None:
             ctx["samples"] = embed_clean(raw["samples"])
