@@ -126,6 +126,33 @@ def _cells(w: Any, values: Any, numeric: bool = False) -> None:
         w("</td>")
 
 
+def _percentile_heads(w: Any, qs: Any) -> None:
+    """``<th class="n">p50</th>``... for the percentiles ``qs`` (the template's ``"%g" % q``)."""
+    for q in qs:
+        w('<th class="n">p')
+        w(_e("%g" % q))  # noqa: UP031 - the template's own formatting
+        w("</th>")
+
+
+def _stat_cells(w: Any, st: Any, qs: Any) -> None:
+    """n, mean, each percentile of ``qs`` and max of a summary (ms but n)."""
+    quantiles = [ms(_gi(st, "p%g" % q)) for q in qs]  # noqa: UP031
+    _cells(w, [_ga(st, "n"), ms(_ga(st, "mean")), *quantiles, ms(_ga(st, "max"))], numeric=True)
+
+
+def _formulas(w: Any, formulas: Any) -> None:
+    """The collapsed list of the formulas behind a table's figures (none: nothing)."""
+    if formulas:
+        w("<details><summary>Formulas</summary><ul>")
+        for k, v in _ga(formulas, "items")():
+            w("<li><b>")
+            w(_e(k))
+            w("</b>: ")
+            w(_e(v))
+            w("</li>")
+        w("</ul></details>")
+
+
 def _reporter_table(w: Any, t: Any) -> None:
     """A table a section's reporter printed (``shown``): its title, headers, rows and caption."""
     if _ga(t, "title"):
@@ -311,10 +338,7 @@ def render(ctx: dict[str, Any]) -> str:
         w(
             '  </tbody></table>\n  <h2 style="margin-top:12px">Latency percentiles (ms)</h2>\n  <table id="percentile-table"><thead><tr><th>Point</th><th>Metric</th><th class="n">n</th><th class="n">mean</th>'
         )
-        for q in _ga(perf, "percentiles"):
-            w('<th class="n">p')
-            w(_e("%g" % q))  # noqa: UP031 - the template's own formatting
-            w("</th>")
+        _percentile_heads(w, _ga(perf, "percentiles"))
         w('<th class="n">max</th></tr></thead><tbody>\n')
         for pt in _ga(perf, "points"):
             for key, label in [
@@ -328,19 +352,10 @@ def render(ctx: dict[str, Any]) -> str:
                 if st:
                     w("  <tr>")
                     _cells(w, [point(_ga(pt, "point")), label])
-                    quantiles = [ms(_gi(st, "p%g" % q)) for q in _ga(perf, "percentiles")]  # noqa: UP031
-                    _cells(w, [_ga(st, "n"), ms(_ga(st, "mean")), *quantiles, ms(_ga(st, "max"))], numeric=True)
+                    _stat_cells(w, st, _ga(perf, "percentiles"))
                     w("</tr>\n")
         w("  </tbody></table>\n")
-        if _ga(perf, "formulas"):
-            w("<details><summary>Formulas</summary><ul>")
-            for k, v in _ga(_ga(perf, "formulas"), "items")():
-                w("<li><b>")
-                w(_e(k))
-                w("</b>: ")
-                w(_e(v))
-                w("</li>")
-            w("</ul></details>")
+        _formulas(w, _ga(perf, "formulas"))
         w('  <div class="charts" id="perf-charts">')
         for c in perf_charts:
             w(_e(c))
@@ -350,28 +365,15 @@ def render(ctx: dict[str, Any]) -> str:
         w(
             '<section id="eval-latency">\n  <h2>Request latency (ms), from the eval\'s RequestTimed events</h2>\n  <table id="latency-table"><thead><tr><th>Metric</th><th class="n">n</th><th class="n">mean</th>'
         )
-        for q in _ga(latency, "percentiles"):
-            w('<th class="n">p')
-            w(_e("%g" % q))  # noqa: UP031 - the template's own formatting
-            w("</th>")
+        _percentile_heads(w, _ga(latency, "percentiles"))
         w('<th class="n">max</th></tr></thead><tbody>\n')
         for r in _ga(latency, "rows"):
-            st = _ga(r, "stats")
             w("<tr>")
             _cells(w, [_ga(r, "metric")])
-            quantiles = [ms(_gi(st, "p%g" % q)) for q in _ga(latency, "percentiles")]  # noqa: UP031
-            _cells(w, [_ga(st, "n"), ms(_ga(st, "mean")), *quantiles, ms(_ga(st, "max"))], numeric=True)
+            _stat_cells(w, _ga(r, "stats"), _ga(latency, "percentiles"))
             w("</tr>")
         w("  </tbody></table>\n")
-        if _ga(latency, "formulas"):
-            w("<details><summary>Formulas</summary><ul>")
-            for k, v in _ga(_ga(latency, "formulas"), "items")():
-                w("<li><b>")
-                w(_e(k))
-                w("</b>: ")
-                w(_e(v))
-                w("</li>")
-            w("</ul></details>")
+        _formulas(w, _ga(latency, "formulas"))
         w('  <div class="charts">')
         for c in _ga(latency, "charts"):
             w(_e(c))
