@@ -142,3 +142,30 @@ def test_the_run_writes_it_and_jinja2_is_the_fallback(runs, monkeypatch):
     monkeypatch.undo()
     with pytest.raises(TypeError, match="'NoneType' object is not iterable"):
         reporter._render_report(odd)
+
+
+def test_printed_items_become_tables_text_or_nothing():
+    """What a reporter prints, for the page: a Rich table's text as Rich shows it (markup rendered, escapes
+    kept as text), a line of text; anything else (a cell that is itself a table, another renderable) is
+    None, and the section is then shown from its data."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="[b]pass@k[/b] \\[unbiased]", caption="n = 3")
+    table.add_column("Metric")
+    table.add_column(Text("Score"), justify="right")
+    table.add_row(Text("[red]pass@1[/red]"), "[i]0.5000[/i]")
+    assert reporter._part(table) == {
+        "table": {
+            "title": "pass@k [unbiased]",
+            "caption": "n = 3",
+            "headers": ["Metric", "Score"],
+            "numeric": [False, True],
+            "rows": [["[red]pass@1[/red]", "0.5000"]],  # a Text's markup is its text; a string's is rendered
+        }
+    }
+    assert reporter._part(Text("a note")) == {"text": "a note"}
+    nested = Table()
+    nested.add_column("x")
+    nested.add_row(Table())
+    assert reporter._part(nested) is None and reporter._part(object()) is None

@@ -199,6 +199,8 @@ def _part(item: Any) -> dict[str, Any] | None:
 
     if isinstance(item, Table):
         columns = item.columns
+        if not all(isinstance(c, str | Text) for col in columns for c in (col.header, *col.cells)):
+            return None  # a cell that is another renderable (a nested table...): shown from the data
         cells = [[_plain(c) for c in col.cells] for col in columns]
         return {
             "table": {
