@@ -547,6 +547,9 @@ _SERVER_METRICS = (
 )
 
 
+_TPOT = Column("TPOT", lambda r: _ms(r["tpot_s"], r["qs"]), justify="right")  # streamed requests only
+
+
 class EvalLatencyReporter(TableReporter):
     """An eval's request latency, as EvalScope's collect_perf reports it: the same fold as a perf run's, over
     the ``RequestTimed`` events the model backend logged for the eval's requests (judges' included)."""
@@ -558,16 +561,16 @@ class EvalLatencyReporter(TableReporter):
         Column("OK", "succeeded", justify="right"),
         Column("Fail", "failed", justify="right"),
         Column("TTFT", lambda r: _ms(r["ttft_s"], r["qs"]), justify="right"),
+        _TPOT,
         Column("E2E", lambda r: _ms(r["e2e_latency_s"], r["qs"]), justify="right"),
         Column("Out tok/s", "output_token_throughput", _f, justify="right"),
     )
-    tpot: ClassVar[Column] = Column("TPOT", lambda r: _ms(r["tpot_s"], r["qs"]), justify="right")
 
     def columns_of(self, report: dict[str, Any]) -> tuple[Column, ...]:
-        # TPOT after TTFT where some request has one (streamed, 2 tokens or more): a whole answer has none
+        # TPOT where some request has one (streamed, 2 tokens or more): a whole answer has none
         if any(pt.get("tpot_s") for pt in report.get("requests") or []):
-            return (*self.columns[:5], self.tpot, *self.columns[5:])
-        return tuple(self.columns)
+            return self.columns
+        return tuple(c for c in self.columns if c is not _TPOT)
 
     def fold(self, log_path: Path) -> dict[str, Any]:
         return self._section(PerfFold().build(log_path))

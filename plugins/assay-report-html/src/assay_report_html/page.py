@@ -281,8 +281,8 @@ def render(ctx: dict[str, Any]) -> str:
         w('">\n  <h2>')
         w(_e(name))
         w("</h2>\n")
-        printed = _gi(shown, name) if shown else _U
-        if shown and printed:
+        printed = _gi(shown, name) if shown else _U  # (Jinja2: `shown and shown[name]`)
+        if printed:
             for part in printed:
                 t = _ga(part, "table")
                 if t:
