@@ -3,12 +3,15 @@
 A lock-step server sends the next SSE chunk only after the client's ``data_received`` has returned (the client
 writes one byte to a FIFO after each read), so every read holds exactly one chunk, as on a quiet machine where
 the client keeps up with the server, whatever the load (``--per-read k``: k chunks sent at once and read at once,
-as when the server writes freely: ~6.6 chunks per read measured on a quiet machine). The client is ``OpenAIModel.generate`` on the event
+as when the server writes freely: ~6.6 chunks per read measured on a quiet machine; ``--first-read j``: the
+first read holds j chunks, so that the client learns the server's frame from it, as it does from a stream whose
+reads vary, and the reads after it go the frame's way: EventStream.read). The client is ``OpenAIModel.generate`` on the event
 loop of eval runs (``ASSAY_EVAL_LOOP``), one streamed answer of N chunks. Reported: CPU ms of that request and,
 with ``--callgrind``, user-space instructions per read: (instructions at N=2112 - at N=64) / 2048, which do not
 depend on the machine's load (valgrind must be installed). Both include the FIFO write per read (the same for
 every path). ``--base <commit>``: that commit's assay_openai too, on ``--base-loop``. Usage:
     python benchmarks/bench_stream_reads.py [--tokens 16384] [--callgrind] [--base e9331af] [--per-read 8]
+        [--first-read 3]
 """
 
 from __future__ import annotations
@@ -26,14 +29,15 @@ from bench_kernel import env_for, old_plugin
 
 SERVER = r"""
 import socket, sys
-n, fifo, k = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+n, fifo, k, first = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen(1)
 print(f"http://127.0.0.1:{s.getsockname()[1]}/v1", flush=True)
 sig = open(fifo, "rb", buffering=0)
 def chunk(d): return b"%x\r\n%s\r\n" % (len(d), d)
 pre = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
-one = chunk(pre + b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n') * k
+one = chunk(pre + b'"delta":{"content":"tok "},"finish_reason":null}]}\n\n')
+reads = [one * first] * (first > 0) + [one * k] * ((n - first) // k)
 tail = (chunk(pre + b'"delta":{},"finish_reason":"length"}]}\n\n') + chunk(b'data: {"choices":[],"usage":'
         b'{"prompt_tokens":1,"completion_tokens":%d}}\n\n' % n) + chunk(b"data: [DONE]\n\n") + b"0\r\n\r\n")
 c, _ = s.accept(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -44,9 +48,9 @@ while b"\r\n\r\n" not in buf or len(buf.partition(b"\r\n\r\n")[2]) < int(
     if not d: sys.exit(0)
     buf += d
 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-for _ in range(n // k):
+for read in reads:
     if not sig.read(1): sys.exit(0)
-    c.sendall(one)
+    c.sendall(read)
 sig.read(1)
 c.sendall(tail)
 c.recv(1)
@@ -84,11 +88,14 @@ run_async(main)
 """
 
 
-def one(tmp: Path, n: int, env: dict, callgrind: bool, k: int = 1) -> tuple[float, int, int | None]:
-    """(CPU s of the request, distinct chunk times, instructions or None) of one answer of n chunks, k per read."""
+def one(tmp: Path, n: int, env: dict, callgrind: bool, k: int = 1, first: int = 0) -> tuple[float, int, int | None]:
+    """(CPU s of the request, distinct chunk times, instructions or None) of one answer of n chunks, k per read
+    (after a first read of ``first`` chunks, if any)."""
     fifo = tmp / f"fifo-{os.getpid()}-{n}"
     os.mkfifo(fifo)
-    srv = subprocess.Popen([sys.executable, "-c", SERVER, str(n), str(fifo), str(k)], stdout=subprocess.PIPE, text=True)
+    srv = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(n), str(fifo), str(k), str(first)], stdout=subprocess.PIPE, text=True
+    )
     try:
         url = srv.stdout.readline().strip()
         cmd = [sys.executable, "-c", CLIENT, url, str(fifo)]
@@ -96,7 +103,8 @@ def one(tmp: Path, n: int, env: dict, callgrind: bool, k: int = 1) -> tuple[floa
             cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
         cpu, chunks, distinct = out.stdout.split()
-        assert int(chunks) == n and int(distinct) == n // k, out.stdout  # one read per k chunks
+        reads = (first > 0) + (n - first) // k
+        assert int(chunks) == n and int(distinct) == reads, out.stdout  # one read per k chunks
         m = re.search(r"Collected : (\d+)", out.stderr)
         return float(cpu), int(distinct), int(m.group(1)) if m else None
     finally:
@@ -114,6 +122,7 @@ def main() -> None:
     p.add_argument("--base-loop", default="asyncio")
     p.add_argument("--loops", default="uvloop,asyncio", help="the event loops of the working tree to measure")
     p.add_argument("--per-read", type=int, default=1, help="chunks per read (k HTTP chunks sent at once)")
+    p.add_argument("--first-read", type=int, default=0, help="chunks in the first read (0: as the others)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
@@ -124,11 +133,14 @@ def main() -> None:
             )
         result: dict = {"command": " ".join(["python", "benchmarks/bench_stream_reads.py", *sys.argv[1:]])}
         for name, env in arms:
-            k = args.per_read
-            cpus = sorted(one(tmp, args.tokens, env, False, k)[0] for _ in range(args.repeat))
-            row = {"tokens": args.tokens, "per_read": k, "cpu_ms_median": round(1000 * cpus[len(cpus) // 2], 1)}
+            k, j = args.per_read, args.first_read
+            tokens = j + (args.tokens - j) // k * k  # the first read's, then whole reads of k
+            cpus = sorted(one(tmp, tokens, env, False, k, j)[0] for _ in range(args.repeat))
+            row = {"tokens": tokens, "per_read": k, "cpu_ms_median": round(1000 * cpus[len(cpus) // 2], 1)}
+            if j:
+                row["first_read"] = j
             if args.callgrind:
-                lo, hi = one(tmp, 64 * k, env, True, k)[2], one(tmp, 2112 * k, env, True, k)[2]
+                lo, hi = one(tmp, j + 64 * k, env, True, k, j)[2], one(tmp, j + 2112 * k, env, True, k, j)[2]
                 row["instructions_per_read"] = round((hi - lo) / 2048)
                 row["instructions_per_chunk"] = round((hi - lo) / 2048 / k)
             result[name] = row

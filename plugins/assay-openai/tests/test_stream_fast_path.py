@@ -237,6 +237,8 @@ FRAMED_CHAT = {
     "content not a string between": [*map(_vllm, WORDS[:5]), VLLM.replace("%s", "5").encode(), _vllm("z")],
     # an LF after the string ends the SSE line: the event's data is cut there (malformed), not the frame's
     "a line break after a string": [*map(_vllm, WORDS[:5]), VLLM.replace("%s", '"a"\n').encode(), _vllm("z")],
+    # a CR ends an SSE line too (JSON would take it for blank space)
+    "a carriage return after a string": [*map(_vllm, WORDS[:5]), VLLM.replace("%s", '"a"\r').encode(), _vllm("z")],
     "each chunk its own id": [_vllm(w).replace(b"chatcmpl-7", f"c-{i}".encode()) for i, w in enumerate(WORDS)],
     # events as long as the frame's with other bytes around the string: another key, a finish as long as null
     "another key of the same length": [*map(_vllm, WORDS[:4]), _vllm("r").replace(b'"content":', b'"refusal":')]
@@ -272,10 +274,12 @@ FRAMED_TEXT = {
 
 def _splits(payloads: list[bytes]) -> list[list[bytes]]:
     """The stream's bytes read in many ways: events in groups of 2, 3 and 4 (several reads framed after the
-    first), and the first three events in one read (the frame learned) with the rest split at every byte."""
+    first), and the first three events in one read (the frame learned) with the rest one event a read
+    (feed_framed's read of one event) or split at every byte."""
     events = [b"data: " + p + b"\n\n" for p in payloads] + [b"data: [DONE]\n\n"]
     ways = [[b"".join(events[i : i + k]) for i in range(0, len(events), k)] for k in (2, 3, 4)]
     head, rest = b"".join(events[:3]), b"".join(events[3:])
+    ways.append([head, *events[3:]])
     ways += [[head, rest[:i], rest[i:]] for i in range(1, len(rest))]
     return ways
 

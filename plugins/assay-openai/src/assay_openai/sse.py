@@ -131,6 +131,16 @@ class SSEParser:
         (then give it the whole read): see :class:`ContentFrame`. The parser's state is left as it was."""
         if self._buf or self._cr or not chunk.startswith(frame.head):
             return None
+        size = len(chunk)
+        if size < frame.two and chunk.find(b"\n") == size - 2 and chunk.endswith(frame.tail) and chunk.find(b"\r") < 0:
+            # one event (its only LFs end it), the common read of a stream whose chunks come apart (a model's
+            # pace): its string decoded alone, without the split, join and array below. The string is what is
+            # between the frame's head and tail: one JSON string, or not the frame's (a decode error). No CR:
+            # SSE ends a line there, JSON takes it for blank space (as the LF checked below)
+            try:
+                return [_decode_string(chunk[len(frame.head) : size - len(frame.tail)])], size
+            except msgspec.DecodeError:
+                return None
         end = chunk.rfind(frame.tail)
         if end < len(frame.head):
             return None
@@ -199,13 +209,14 @@ class ContentFrame:
     decode fail or its length differ, and the read goes the plain or general path instead.
     """
 
-    __slots__ = ("head", "sep", "suffix", "tail")
+    __slots__ = ("head", "sep", "suffix", "tail", "two")
 
     def __init__(self, prefix: bytes, suffix: bytes) -> None:
         self.suffix = suffix
         self.head = b"data: " + prefix
         self.sep = suffix + b"\n\ndata: " + prefix  # between two events of the frame
         self.tail = suffix + b"\n\n"
+        self.two = 2 * (len(self.head) + len(self.tail))  # a read this long or longer may hold two of its events
 
     @classmethod
     def learn(cls, payload: bytes, chat: bool) -> ContentFrame | None:
@@ -363,6 +374,7 @@ decode_plains = msgspec.json.Decoder(list[PlainChunk]).decode
 decode_plain_text = msgspec.json.Decoder(PlainTextChunk).decode  # completions
 decode_plain_texts = msgspec.json.Decoder(list[PlainTextChunk]).decode
 _decode_strings = msgspec.json.Decoder(list[str]).decode  # ContentFrame's content strings
+_decode_string = msgspec.json.Decoder(str).decode  # the content string of a read of one event (feed_framed)
 
 
 def error_text(err: Any) -> str:
