@@ -143,7 +143,8 @@ def test_the_fast_path_gives_what_the_general_loop_gives(chat, name, payloads, m
 
 def test_plain_reads_take_the_fast_path_and_others_do_not(monkeypatch):
     """The comparison above compares two different paths: plain chunks are decoded by the plain decoders
-    (and the general decoders are not called), a chunk with reasoning falls back to the general decoder."""
+    (and the general decoders are not called), a chunk with reasoning falls back to the general decoder.
+    Reads of one chunk: the first by the plain decoder, the rest through the frame learned from it."""
     calls = []
     for name in ("decode_plain", "decode_plains", "decode_chunk", "decode_chunks"):
         real = getattr(sse, name)
@@ -152,7 +153,7 @@ def test_plain_reads_take_the_fast_path_and_others_do_not(monkeypatch):
         )
     reads = _ways(CHAT["content"])
     _run(True, reads["one per read"])
-    assert calls == ["decode_plain"] * 3
+    assert calls == ["decode_plain"]
     calls.clear()
     _run(True, reads["all in one read"])
     assert calls == ["decode_plains"]
@@ -273,11 +274,11 @@ FRAMED_TEXT = {
 
 
 def _splits(payloads: list[bytes]) -> list[list[bytes]]:
-    """The stream's bytes read in many ways: events in groups of 2, 3 and 4 (several reads framed after the
-    first), and the first three events in one read (the frame learned) with the rest one event a read
-    (feed_framed's read of one event) or split at every byte."""
+    """The stream's bytes read in many ways: events one a read and in groups of 2, 3 and 4 (the frame learned
+    from the first read, the reads after it framed), and the first three events in one read with the rest one
+    event a read or split at every byte."""
     events = [b"data: " + p + b"\n\n" for p in payloads] + [b"data: [DONE]\n\n"]
-    ways = [[b"".join(events[i : i + k]) for i in range(0, len(events), k)] for k in (2, 3, 4)]
+    ways = [[b"".join(events[i : i + k]) for i in range(0, len(events), k)] for k in (1, 2, 3, 4)]
     head, rest = b"".join(events[:3]), b"".join(events[3:])
     ways.append([head, *events[3:]])
     ways += [[head, rest[:i], rest[i:]] for i in range(1, len(rest))]

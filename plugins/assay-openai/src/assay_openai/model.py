@@ -335,6 +335,8 @@ class EventStream:
                         self.parts.append(text)
                         timed.chunk_times.append(t)
                         timed.last_content = t
+                        if self.frame_tries:  # the reads to come go the frame's way (a quarter less)
+                            self._learn(one)
                     if choice.finish_reason:
                         self.finish = choice.finish_reason
                 if plain.usage is not None:
@@ -413,9 +415,9 @@ class EventStream:
         return self.done
 
     def _learn(self, payload: bytes) -> None:
-        """The frame of a read of several plain chunks that did not match it (none yet, or the first chunk
-        was written otherwise, as vLLM's with its role), for the reads to come. (A read of one chunk is
-        decoded as fast without it: learned from the first read that holds more.)"""
+        """The frame of a plain chunk with content that did not match it (none yet, or the first chunk was
+        written otherwise, as vLLM's with its role), for the reads to come: the first chunk of a read of one
+        or of several."""
         self.frame_tries -= 1
         frame = ContentFrame.learn(payload, self.chat)
         if frame is not None:
