@@ -8,6 +8,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +67,23 @@ def test_every_declared_dependency_is_pinned_within_its_range():
 def test_the_install_command_uses_the_lock():
     lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
     assert "-c requirements.lock" in lines and "-r requirements-dev.in" in lines
+
+
+def _build_backends(text: str, where: str) -> list[str]:
+    """The packages of the install step that goes before `--no-build-isolation` (README, .ci/run)."""
+    m = re.search(r"python3 -m pip install (?:-q )?-c requirements\.lock ([\w\- ]+?)(?: &&|\n)", text)
+    assert m, f"{where}: no `python3 -m pip install -c requirements.lock ...` build-backend step"
+    return m.group(1).split()
+
+
+def test_the_build_backends_go_in_first_pinned_and_able_to_build_source_only_packages():
+    readme = _build_backends((ROOT / "README.md").read_text(encoding="utf-8"), "README.md")
+    ci = _build_backends((ROOT / ".ci" / "run").read_text(encoding="utf-8"), ".ci/run")
+    assert readme == ci  # CI installs what README tells a newcomer to
+    pins = _pins()
+    for name in readme:
+        assert canonicalize_name(name) in pins, f"{name} is not pinned in requirements.lock"
+    # --no-build-isolation builds the sdist-only packages (langdetect) with the installed setuptools; a venv's
+    # setuptools 65 has no bdist_wheel without `wheel`, setuptools 70.1 and later build wheels by themselves
+    assert "setuptools" in readme
+    assert Version(pins["setuptools"]) >= Version("70.1")
