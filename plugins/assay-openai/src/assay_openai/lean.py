@@ -190,7 +190,7 @@ class _Conn(asyncio.Protocol):
                 self.length = int(value)
             except ValueError:
                 self.length = None
-        elif key == b"transfer-encoding" and b"chunked" in value.lower():
+        elif key == b"transfer-encoding" and value.lower().find(b"chunked") >= 0:
             self.chunked = True
         elif key == b"retry-after":
             self.retry_after = value
@@ -203,7 +203,7 @@ class _Conn(asyncio.Protocol):
             return  # an interim answer (100 Continue): the real one follows
         self.status = status
         self.first_byte = self.t
-        self.stream = self.pool.stream and status < 300 and b"event-stream" in self.content_type
+        self.stream = self.pool.stream and status < 300 and self.content_type.find(b"event-stream") >= 0
         if self.stream:
             self.sse = SSEParser()
         on_headers = getattr(self.rec, "on_headers", None)  # the eval backend's record: what it reports
