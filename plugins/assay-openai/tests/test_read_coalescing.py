@@ -83,7 +83,7 @@ def test_the_default_window_and_off(test_server, monkeypatch):
     from assay_openai.model import READ_COALESCE_MS
 
     srv = test_server(default_answer="one two three")
-    assert _ask(srv.url, {})[2] == READ_COALESCE_MS / 1000 == 0.0002
+    assert _ask(srv.url, {})[2] == READ_COALESCE_MS / 1000 == 0.001
     result, timed, coalesce = _ask(srv.url, {"read_coalesce_ms": 0})
     assert coalesce == 0 and result.output == "one two three" and len(timed.chunk_times) == 3
 
@@ -93,7 +93,7 @@ def test_a_bad_window_is_a_clear_error(bad):
     from assay_openai.model import OpenAIModel
 
     if bad is None:  # JSON null: the default, not an error
-        assert OpenAIModel(ModelConfig(model="m", api_url="http://127.0.0.1:9/v1"), Recorder())._coalesce == 0.0002
+        assert OpenAIModel(ModelConfig(model="m", api_url="http://127.0.0.1:9/v1"), Recorder())._coalesce == 0.001
         return
     with pytest.raises(AssayError, match=r"model_args: read_coalesce_ms must be a number of milliseconds"):
         OpenAIModel(ModelConfig(model="m", api_url="http://127.0.0.1:9/v1", model_args={"read_coalesce_ms": bad}), None)

@@ -149,7 +149,7 @@ def test_eval_latency_table_is_the_reports_section(tmp_path, datasets_dir, test_
             str(st["n"]),
             *(f"{st[k] * 1000:.1f}" for k in ("mean", "p50", "p90", "p95", "p99", "max")),
         ]
-    assert 0.0025 < point["tpot_s"]["mean"] < 0.05  # 5 ms between tokens (read times: within 0.2 ms)
+    assert 0.0025 < point["tpot_s"]["mean"] < 0.05  # 5 ms between tokens (read times: within 1 ms)
     assert "tpot: (e2e latency - ttft)" in page.locator("#eval-latency details").text_content()  # their formulas
     assert page.locator("#eval-latency svg[data-chart=histogram]").count() == 2
 

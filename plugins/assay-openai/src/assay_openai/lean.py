@@ -367,8 +367,8 @@ class Pool:
         The price is the time resolution of a read: a byte may wait up to ``coalesce`` seconds before it is
         read and timed. A loop busier than that (its reads take longer than ``coalesce`` to handle) never
         waits, so a client that is the bottleneck keeps its speed; nor does a loop whose reads come more
-        than twice the window apart (streams whose chunks come a millisecond or more apart, as a model
-        generates them: a pause would gather nothing and cost a sleep per read, 10-40 us of CPU in a VM).
+        than twice the window apart (streams whose chunks come that far apart, as a model generates them
+        for a few streams: a pause would gather little and cost a sleep per read, 10-40 us of CPU in a VM).
         Only a server that would send its next chunk within the window and no sooner than the client asks
         (a lock-step test server) pays that sleep per read. The eval backend uses it (its latency
         figures are summaries of many requests); the perf load generator, whose figure is the time, does not.
