@@ -452,7 +452,10 @@ class Pool:
         off = conn.off  # this request's (the eval backend's may differ from the pool's)
         handle: list[Any] = [None]
 
-        def check() -> None:
+        # check gets itself as ``again`` to schedule its next call: named in its own body, it would be a cell of its
+        # closure, a cycle (with the future and its other cells) left to the cyclic collector, one per request
+        # (its passes: ~4% of a streamed c=512 eval's CPU, and ~70 ms at the run's end)
+        def check(again: Any) -> None:
             if fut.done():
                 return
             now = loop.time()
@@ -473,9 +476,9 @@ class Pool:
                     fut.set_result(None)
                     return
                 wait.append(left)
-            handle[0] = loop.call_later(min(wait), check)
+            handle[0] = loop.call_later(min(wait), again, again)
 
-        handle[0] = loop.call_later(min(read, total) if read and total else (read or total), check)
+        handle[0] = loop.call_later(min(read, total) if read and total else (read or total), check, check)
         try:
             await fut
         finally:

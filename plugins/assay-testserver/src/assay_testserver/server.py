@@ -44,6 +44,7 @@ FAULT_KINDS = (
     "gzip_whole",  # a non-streamed answer sent gzip-compressed (Content-Encoding: gzip), unasked
     "unknown_encoding_whole",  # a non-streamed answer with a Content-Encoding no client knows (the body as is)
     "bad_http",  # bytes that are not an HTTP answer (a bad status line), then the connection closes
+    "stall",  # an OpenAI stream stopped after half its content chunks, connection open, for hang_seconds; then the rest
 )
 
 
@@ -835,7 +836,11 @@ class Server:
         if (ttft > 0 or cfg.itl > 0) and resp.chunked and cfg.sse_framing == "lf" and request.transport is not None:
             # paced: the chunks before a mid-stream fault (all of them without one) from the server's one timer
             mid = max(1, len(texts) // 2)
-            start = mid if fault in ("truncate", "error_event", "stream_error") and mid < len(texts) else len(texts)
+            start = (
+                mid
+                if fault in ("truncate", "error_event", "stream_error", "stall") and mid < len(texts)
+                else len(texts)
+            )
             first = asyncio.get_running_loop().time() + (t0 + ttft - time.perf_counter())
             frames = _json_texts(tuple(texts[:start]))  # chunk(text) = head_b + frame + tail_b
             # nothing after the content but its end: the end of the body (and the chunk of size 0 that ends a
@@ -866,6 +871,8 @@ class Server:
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if fault == "stall" and i == max(1, len(texts) // 2):
+                await asyncio.sleep(cfg.hang_seconds)  # nothing written, the connection open: a stalled stream
             if fault == "truncate" and i == max(1, len(texts) // 2):
                 await resp.write(b'data: {"id": "' + rid.encode() + b'", "choi')
                 if request.transport is not None:
