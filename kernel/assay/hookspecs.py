@@ -136,6 +136,8 @@ def assay_reporters(register: Register) -> None:
     returns ``(columns, rows, numeric)`` for ``assay report --format markdown|csv``; ``pass_fold(log_path)``
     returns an :class:`assay.log.Fold` with ``result(torn)`` (what ``build`` returns), so that the end of a run
     feeds every reporter from one read of the log (a file reporter gets its fold as ``write(..., folded=)``).
+    A file reporter whose ``write`` takes ``reporters`` is handed the installed reporters by name (entries with
+    ``obj``), those that built the report's sections: it may show a section as its reporter prints it.
 
     Example::
 

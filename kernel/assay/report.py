@@ -276,10 +276,23 @@ def format_writer(fmt: str, plugins: PluginHost | None = None) -> Any:
     return writer
 
 
-def write_file(entry: Any, report: dict[str, Any], out: Path, log: Path, folded: dict[str, Any] | None) -> Path:
+def write_file(
+    entry: Any,
+    report: dict[str, Any],
+    out: Path,
+    log: Path,
+    folded: dict[str, Any] | None,
+    plugins: PluginHost | None = None,
+) -> Path:
     """``entry``'s reporter writes ``out``, handed its fold when :func:`build_report`'s read made it
-    (``folded``, by reporter name: ``write(..., folded=...)``); otherwise it reads the log itself."""
-    more = {"folded": folded[entry.name]} if folded and entry.name in folded else {}
+    (``folded``, by reporter name: ``write(..., folded=...)``); otherwise it reads the log itself. A
+    ``write`` that takes ``reporters`` is handed those of ``plugins`` (by name), the ones that built the
+    report's sections: a page may show a section as its reporter prints it."""
+    import inspect
+
+    more: dict[str, Any] = {"folded": folded[entry.name]} if folded and entry.name in folded else {}
+    if "reporters" in inspect.signature(entry.obj.write).parameters:
+        more["reporters"] = (plugins or host()).reporters()
     return entry.obj.write(report, log, out, **more)
 
 
@@ -297,7 +310,8 @@ def write_files(
     for name, entry in (plugins or host()).reporters().items():
         for fmt in sorted(entry.options.get("formats") or ()):
             try:
-                written.append(write_file(entry, report, run_dir / f"report.{fmt}", log_path(run_dir), folded))
+                out = run_dir / f"report.{fmt}"
+                written.append(write_file(entry, report, out, log_path(run_dir), folded, plugins))
             except Exception as exc:  # noqa: BLE001 - the run and its report.json stand without it
                 print(visible(f"warning: reporter {name} could not write report.{fmt}: {exc}"), file=sys.stderr)
     return written

@@ -159,7 +159,8 @@ def test_reporter_sections_are_their_printed_tables(tmp_path, datasets_dir, open
     headers, its cells as formatted there (None as "-", its units) and the rows it adds (ProcessBench's
     "Avg. F1"), not the section's raw keys and values. A section whose reporter is not installed (a run
     directory read elsewhere) is shown from its data."""
-    from assay.report import build_report
+    from assay.plugins import PluginHost, host
+    from assay.report import build_report, write_files
 
     import assay_report_html.reporter as reporter
 
@@ -185,11 +186,24 @@ def test_reporter_sections_are_their_printed_tables(tmp_path, datasets_dir, open
 
     report = build_report(run)
     report["sections"]["not_installed_here"] = {"rows": [{"metric": "x", "value": 0.5}]}
-    out = reporter.REPORTER.write(report, run / "events.jsonl", tmp_path / "r.html")
+    out = reporter.REPORTER.write(report, run / "events.jsonl", tmp_path / "r.html", reporters=host().reporters())
     page = open_page(out).page
     assert _texts(page, 'section[data-reporter="not_installed_here"] thead th') == ["metric", "value"]
     assert _texts(page, 'section[data-reporter="not_installed_here"] tbody td') == ["x", "0.5000"]
     assert page.locator('section[data-reporter="process_bench_f1"] h3').count() == 1
+
+    # the kernel hands the page the reporters of the host it writes with, not the process's: a host without
+    # ProcessBench's reporter (its run read elsewhere) gets that section shown from its data
+    import assay_eval_report
+    import assay_report_html
+
+    elsewhere = PluginHost(entry_points=False)
+    elsewhere.register_module(assay_eval_report, "eval-report")
+    elsewhere.register_module(assay_report_html, "report-html")
+    (out,) = write_files(run, report, elsewhere)  # (its report.html, again)
+    sec = open_page(out).page.locator('section[data-reporter="process_bench_f1"]')
+    assert sec.count() == 1 and sec.locator("h3").count() == 0
+    assert "Err num" not in sec.inner_text() and "Avg. F1" not in sec.inner_text()
 
 
 def test_perf_report_tables_and_charts(tmp_path, test_server, open_page):

@@ -216,14 +216,11 @@ def _part(item: Any) -> dict[str, Any] | None:
     return None
 
 
-def _shown(sections: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """What each section's reporter prints for it, as `assay report` shows it: its tables (title, headers,
-    cells, the rows it adds, units) and its lines of text. A section whose reporter is not installed here
-    (a run directory copied to another machine), fails, or prints anything else is left out: the page
-    shows it from its data."""
-    from assay.plugins import host
-
-    reporters = host().reporters()
+def _shown(sections: dict[str, Any], reporters: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """What each section's reporter (among ``reporters``, the kernel's by name) prints for it, as `assay report`
+    shows it: its tables (title, headers, cells, the rows it adds, units) and its lines of text. A section whose
+    reporter is not there (a run directory copied to another machine), fails, or prints anything else is left
+    out: the page shows it from its data."""
     out: dict[str, list[dict[str, Any]]] = {}
     for name, section in sections.items():
         entry = reporters.get(name)
@@ -286,8 +283,17 @@ class HtmlReporter:
 
         return RunFold()
 
-    def write(self, report: dict[str, Any], log_path: Path, out: Path, folded: dict[str, Any] | None = None) -> Path:
-        """``folded``: :class:`RunFold`'s result for this log, else read here (one read for both folds)."""
+    def write(
+        self,
+        report: dict[str, Any],
+        log_path: Path,
+        out: Path,
+        folded: dict[str, Any] | None = None,
+        reporters: dict[str, Any] | None = None,
+    ) -> Path:
+        """``folded``: :class:`RunFold`'s result for this log, else read here (one read for both folds).
+        ``reporters``: the kernel's reporters by name, whose printed tables show their sections (none: every
+        section is shown from its data)."""
         from .fold import fold_run
 
         log_path = Path(log_path)
@@ -314,7 +320,7 @@ class HtmlReporter:
             "samples": None,
             "not_shown": 0,
             "latency": None,
-            "shown": _shown(sections),
+            "shown": _shown(sections, reporters or {}),
         }
         if is_eval and raw is not None:
             ctx["samples"] = embed_clean(raw["samples"])
