@@ -40,7 +40,7 @@ from .events import (
     Usage,
 )
 from .failures import FailureWatch, RunFailed, error_kind
-from .lifecycle import RunLifecycle
+from .lifecycle import RunLifecycle, fold_while_idle
 from .plugins import PluginHost, host
 from .redact import inert_markup
 from .run import Run
@@ -198,6 +198,7 @@ async def _generate_all(
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(flusher)
+            tg.start_soon(fold_while_idle, run)
             async with anyio.create_task_group() as workers:
                 for _ in range(min(cfg.eval_batch_size, max(1, total if total is not None else cfg.eval_batch_size))):
                     workers.start_soon(worker)

@@ -30,7 +30,13 @@ from .plugins import PluginHost
 from .redact import visible
 from .run import Run, host_facts, new_run_id
 
-__all__ = ["RunLifecycle", "finish_status"]
+__all__ = ["RunLifecycle", "finish_status", "fold_while_idle"]
+
+_OFF = "off"  # the report's folds are not fed while the run waits (see RunLifecycle._fold_written)
+_IDLE_BLOCK = 1 << 16  # what one block of that feeding reads: ~1 ms of folding for an eval's report
+_IDLE_TICK = 0.01  # s between two looks at the process's CPU
+_IDLE_SHARE = 0.5  # a tick is idle when less than this share of it went to CPU
+_IDLE_BLOCKS = 2  # blocks fed after an idle tick
 
 
 def finish_status(exc: BaseException | None) -> str:
@@ -78,6 +84,7 @@ class RunLifecycle:
         self._before_finish: list[Callable[[], None]] = []
         self._run: Run | None = None
         self._t0 = 0.0
+        self._early: Any = None  # the report's folds, fed while the run waits (ReportFolds), or _OFF
 
     @property
     def run(self) -> Run:
@@ -87,8 +94,30 @@ class RunLifecycle:
 
     def __enter__(self) -> RunLifecycle:
         self._run = Run(self.run_dir, self.run_id, self.config, self.plugins, fsync_interval=self.fsync_interval)
+        if self.want_report:
+            self._run.idle_work = self._fold_written
         self._t0 = time.perf_counter()
         return self
+
+    def _fold_written(self, blocks: int) -> bool:
+        """Feed the report's folds ``blocks`` blocks (at most) of what the log writer has written (the run's
+        ``idle_work``: see :func:`fold_while_idle`); False once they cannot be fed before the end (the report
+        is then folded from the whole log, as without this)."""
+        if self._early is _OFF:
+            return False
+        run = self.run
+        if not run.writer.written:
+            return True  # not even RunStarted yet
+        try:
+            if self._early is None:
+                from .report import ReportFolds
+
+                self._early = ReportFolds(run.log_path, self.plugins, workers=1, files=True)
+            self._early.feed(run.writer.written, block=_IDLE_BLOCK, blocks=blocks)
+        except Exception:  # noqa: BLE001 - the end folds the whole log again, and reports what is wrong
+            self._early = _OFF
+            return False
+        return True
 
     def start(self, *, kind: str, announce: bool = True, **fields: Any) -> None:
         """Emit ``RunStarted``; plugins, host and assay version are filled in."""
@@ -139,7 +168,8 @@ class RunLifecycle:
 
             # in-process, after a run whose backend may hold threads: no forking here
             folded: dict[str, Any] = {}  # the file reporters' folds, made in the report's one read of the log
-            self.report = build_report(run.log_path, self.plugins, workers=1, folded=folded)
+            early = self._early if self._early is not _OFF else None
+            self.report = build_report(run.log_path, self.plugins, workers=1, folded=folded, started=early)
             if "errored_samples" not in self.report and run.failed_samples:  # no eval reporter folded the log
                 n = len(run.failed_samples)
                 self.report["errored_samples"] = n  # the exit status: 3 (assay.cli)
@@ -148,3 +178,22 @@ class RunLifecycle:
                 )
             write_report(self.run_dir, self.report)
             write_files(self.run_dir, self.report, self.plugins, folded)  # report.html...
+
+
+async def fold_while_idle(run: Run) -> None:
+    """While a run waits on its model, feed its report's folds what the log holds (``run.idle_work``), so
+    that its end folds only the rest: after each tick of ``_IDLE_TICK`` s in which this process used less
+    than ``_IDLE_SHARE`` of it in CPU (feeding excluded), ``_IDLE_BLOCKS`` blocks. A process whose CPU is
+    busy (a fast server, many streams) feeds nothing until its requests thin out."""
+    import anyio
+
+    work = run.idle_work
+    if work is None:
+        return
+    wall, cpu = time.perf_counter(), time.process_time()
+    while True:
+        await anyio.sleep(_IDLE_TICK)
+        now, used = time.perf_counter(), time.process_time()
+        if used - cpu < _IDLE_SHARE * (now - wall) and not work(_IDLE_BLOCKS):
+            return
+        wall, cpu = time.perf_counter(), time.process_time()

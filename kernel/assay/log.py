@@ -214,35 +214,62 @@ class Fold(Protocol):
 
 
 def fold_together(run: str | os.PathLike[str], folds: Sequence[Fold], *, torn: TornTail | None = None) -> None:
-    """Feed several projections from one read of the log (the end of a run folds its report this way).
+    """Feed several projections from one read of the log (the end of a run folds its report this way)."""
+    FoldCursor(run, folds).feed(torn=torn)
+
+
+class FoldCursor:
+    """Feeds folds a log's complete lines from where it last stopped: :func:`fold_together` reads a whole
+    log with it in one call; the end of a run feeds its report's folds with it while the run waits, a few
+    blocks at a time of what the writer has written, and the rest after the run (:mod:`assay.lifecycle`).
 
     Each block is read once. When the folds' line Structs agree on every field they share (name, type,
     default), the block is also decoded once, as the union of their fields, and each fold is handed the
     same lines; otherwise (or for a block with a line that does not fit the union) each fold decodes the
     block with its own Struct, with :func:`decode_blocks`' rules (a broken line named by its number)."""
-    path = log_path(run)
-    envelope = msgspec.json.Decoder(RawEnvelope)
-    own = [msgspec.json.Decoder(f.line) for f in folds]
-    union = _union_line(tuple(f.line for f in folds)) if len(folds) > 1 else None
-    shared = msgspec.json.Decoder(union) if union is not None else None
-    was_enabled = gc.isenabled()
-    gc.disable()  # projections allocate no cycles; collection passes over their many objects only cost time
-    try:
-        for chunk, first, n in _blocks(path, torn=torn):
-            if shared is not None:
-                try:
-                    lines = _decode_lines(shared, chunk, path, first, n)
-                except (msgspec.DecodeError, msgspec.ValidationError):
-                    pass
-                else:
-                    for f in folds:
-                        f.feed(lines)
-                    continue
-            for f, decoder in zip(folds, own):
-                f.feed(_decode_chunk(path, chunk, first, decoder, f.strict_types, envelope, n))
-    finally:
-        if was_enabled:
-            gc.enable()
+
+    def __init__(self, run: str | os.PathLike[str], folds: Sequence[Fold]) -> None:
+        self.path = log_path(run)
+        self.folds = list(folds)
+        self.offset = 0  # bytes fed, always at a line's start
+        self.lines = 0  # lines fed
+        self._envelope = msgspec.json.Decoder(RawEnvelope)
+        self._own = [msgspec.json.Decoder(f.line) for f in self.folds]
+        union = _union_line(tuple(f.line for f in self.folds)) if len(self.folds) > 1 else None
+        self._shared = msgspec.json.Decoder(union) if union is not None else None
+
+    def feed(
+        self, *, end: int | None = None, torn: TornTail | None = None, block: int = _BLOCK, blocks: int | None = None
+    ) -> None:
+        """Feed the complete lines from where the last call stopped up to byte ``end`` (None: the end of the
+        file, and an unterminated last line described in ``torn``), ``blocks`` blocks at the most."""
+        was_enabled = gc.isenabled()
+        gc.disable()  # projections allocate no cycles; collection passes over their many objects only cost time
+        try:
+            for i, (chunk, first, n) in enumerate(
+                _blocks(self.path, torn=torn, block=block, start=self.offset, end=end)
+            ):
+                self._feed_block(chunk, self.lines + first, n)
+                self.offset += len(chunk)
+                self.lines += n
+                if blocks is not None and i + 1 >= blocks:
+                    break
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _feed_block(self, chunk: bytes, first: int, n: int) -> None:
+        if self._shared is not None:
+            try:
+                lines = _decode_lines(self._shared, chunk, self.path, first, n)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                pass
+            else:
+                for f in self.folds:
+                    f.feed(lines)
+                return
+        for f, decoder in zip(self.folds, self._own):
+            f.feed(_decode_chunk(self.path, chunk, first, decoder, f.strict_types, self._envelope, n))
 
 
 def _union_line(lines: tuple[type[msgspec.Struct], ...]) -> type[msgspec.Struct] | None:
@@ -377,6 +404,7 @@ class LogWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.next_seq, _repaired = repair_tail(path)
             self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self.written = os.fstat(self._fd).st_size  # bytes in the file (a reader feeding as it grows: its end)
         except OSError as exc:
             raise LogWriteError(
                 f"cannot write the run directory {path.parent}: {_why(exc)}. "
@@ -456,6 +484,7 @@ class LogWriter:
             while self._buf:
                 n = os.write(self._fd, self._buf)
                 del self._buf[:n]  # what reached the file leaves the buffer, even if the next write fails
+                self.written += n
             now = time.monotonic()
             if sync or (self.fsync_interval >= 0 and now - self._last_sync >= self.fsync_interval):
                 os.fsync(self._fd)

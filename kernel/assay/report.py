@@ -112,50 +112,111 @@ def run_kind(path: Path) -> str:
     return (line.body.kind or "eval") if line.type == "RunStarted" else "eval"
 
 
+class ReportFolds:
+    """The folds of a run's report (:func:`build_report`): chosen and made once, then fed as the log grows.
+
+    The end of a run makes them while the run goes on and feeds them, a few blocks at a time, what the log
+    writer has written while the process has CPU to spare (:mod:`assay.lifecycle`); ``build_report(...,
+    started=)`` then feeds the rest and builds the report, the same as from one read of the whole log.
+    ``files``: the file reporters' folds too (``build_report``'s ``folded``)."""
+
+    def __init__(
+        self,
+        run: str | os.PathLike[str],
+        plugins: PluginHost | None = None,
+        *,
+        workers: int | None = None,
+        files: bool = False,
+    ) -> None:
+        from .log import FoldCursor
+
+        self.path = path = existing_log(run)
+        self.kind = kind = run_kind(path)
+        self.plugins = plugins = plugins or host()
+        self.files = files
+        self.workers = workers
+        self.reporters = {
+            n: e
+            for n, e in plugins.reporters().items()
+            # a reporter registered with ``formats`` writes files (HTML...) from this report: not a section
+            if not e.options.get("formats")
+            and not e.options.get("body")
+            and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
+        }
+        # a run of another kind that has reporters is theirs alone; else the eval fold comes first (a damaged
+        # log is reported by it, with the line number)
+        self.theirs = kind != "eval" and bool(self.reporters)
+        self.body = None if self.theirs else body_reporter(plugins)
+        self.joined = {n: e for n, e in self.reporters.items() if not e.options.get("benchmarks")}
+        if files:
+            self.joined.update((n, e) for n, e in plugins.reporters().items() if e.options.get("formats"))
+        self.folds, self.failed = _start_folds(path, self.body, self.joined, workers)
+        self.cursor = FoldCursor(path, list(self.folds.values()))
+
+    def feed(self, end: int, *, block: int, blocks: int) -> None:
+        """Feed the folds the complete lines up to byte ``end`` (what the writer has written), ``blocks``
+        blocks of ``block`` bytes at the most."""
+        if self.folds:
+            self.cursor.feed(end=end, block=block, blocks=blocks)
+
+    def finish(self) -> tuple[dict[str | None, Any], dict[str, Exception]]:
+        """Feed the rest of the log; the folds' results by reporter name (the body's under None), and the
+        errors of those that failed."""
+        from .log import TornTail
+
+        results: dict[str | None, Any] = {}
+        failed = dict(self.failed)
+        if not self.folds:
+            return results, failed
+        torn = TornTail()
+        self.cursor.feed(torn=torn)
+        for name, f in self.folds.items():
+            if f.error is None:
+                try:
+                    results[name] = f.fold.result(torn)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - as in the read
+                    f.error = exc
+            if name is None:
+                raise f.error  # the report itself: as when the body reporter's build raises
+            failed[name] = f.error
+        return results, failed
+
+
 def build_report(
     run: str | os.PathLike[str],
     plugins: PluginHost | None = None,
     *,
     workers: int | None = None,
     folded: dict[str, Any] | None = None,
+    started: ReportFolds | None = None,
 ) -> dict[str, Any]:
     """The report of a run: the eval fold, or the reporters registered for its kind.
 
     One read of the log feeds every reporter that offers a fold of it (``pass_fold(path)``, see
-    :func:`_pass_folds`); the others (a reporter registered for some benchmarks only is chosen by the
+    :func:`_start_folds`); the others (a reporter registered for some benchmarks only is chosen by the
     eval fold's rows) read it after. ``folded``: a dict to receive, by reporter name, the folds of the file
-    reporters (``formats``) made in the same read, for :func:`write_files`."""
-    path = existing_log(run)
-    kind = run_kind(path)
-    plugins = plugins or host()
-    reporters = {
-        n: e
-        for n, e in plugins.reporters().items()
-        # a reporter registered with ``formats`` writes files (HTML...) from this report: not a section
-        if not e.options.get("formats")
-        and not e.options.get("body")
-        and kind in (e.options.get("kinds") or getattr(e.obj, "kinds", ()))
-    }
-    # a run of another kind that has reporters is theirs alone; else the eval fold comes first (a damaged
-    # log is reported by it, with the line number)
-    theirs = kind != "eval" and bool(reporters)
-    body = None if theirs else body_reporter(plugins)
-    joined = {n: e for n, e in reporters.items() if not e.options.get("benchmarks")}
-    if folded is not None:
-        joined.update((n, e) for n, e in plugins.reporters().items() if e.options.get("formats"))
-    results, failed = _pass_folds(path, body, joined, workers)
-    if theirs:
+    reporters (``formats``) made in the same read, for :func:`write_files`. ``started``: those folds, made
+    and partly fed already (:class:`ReportFolds`, with ``files`` when ``folded`` is given)."""
+    if started is not None and started.files != (folded is not None):
+        raise ValueError("build_report: started folds made with files=True go with folded={}, and only they")
+    folds = started or ReportFolds(run, plugins, workers=workers, files=folded is not None)
+    path, kind, plugins, body = folds.path, folds.kind, folds.plugins, folds.body
+    results, failed = folds.finish()
+    if folds.theirs:
         report: dict[str, Any] = {"kind": kind}
     elif body is not None:
         report = results.pop(None) if None in results else body.build(path, workers=workers)
     else:  # no rows: `assay report` says so and exits 2 (see outcome)
         report = {"kind": kind, "status": _last_status(path)[0], "warnings": [no_eval_reporter(path, plugins)]}
     if folded is not None:
-        folded.update((n, results[n]) for n, e in joined.items() if n in results and e.options.get("formats"))
+        folded.update((n, results[n]) for n, e in folds.joined.items() if n in results and e.options.get("formats"))
     seen = {r["dataset"] for r in report.get("rows", [])}
     # a reporter registered for some benchmarks only does not read logs that have none of them
     reporters = {
-        n: e for n, e in reporters.items() if not e.options.get("benchmarks") or seen & set(e.options["benchmarks"])
+        n: e
+        for n, e in folds.reporters.items()
+        if not e.options.get("benchmarks") or seen & set(e.options["benchmarks"])
     }
     sections: dict[str, Any] = {}
     for name, entry in reporters.items():
@@ -196,17 +257,14 @@ class _Guarded:
                 self.error = exc
 
 
-def _pass_folds(
+def _start_folds(
     path: Path, body: Any, entries: dict[str, Any], workers: int | None
-) -> tuple[dict[str | None, Any], dict[str, Exception]]:
-    """Fold the log once for every reporter that offers it: ``pass_fold(path)`` (the body reporter:
+) -> tuple[dict[str | None, _Guarded], dict[str, Exception]]:
+    """The folds of every reporter that offers one for the shared read: ``pass_fold(path)`` (the body reporter:
     ``pass_fold(path, workers=...)``, None where it folds alone, e.g. a large log in parallel) returns an
-    :class:`assay.log.Fold` with ``result(torn)``, what ``build(path)`` returns. Results by reporter name
-    (the body's under None), and the errors of those that failed."""
-    from .log import TornTail, fold_together
-
+    :class:`assay.log.Fold` with ``result(torn)``, what ``build(path)`` returns. The folds by reporter name
+    (the body's under None), and the errors of the reporters whose ``pass_fold`` failed."""
     folds: dict[str | None, _Guarded] = {}
-    results: dict[str | None, Any] = {}
     failed: dict[str, Exception] = {}
     if body is not None and hasattr(body, "pass_fold"):
         fold = body.pass_fold(path, workers=workers)
@@ -218,21 +276,7 @@ def _pass_folds(
                 folds[name] = _Guarded(entry.obj.pass_fold(path))
             except Exception as exc:  # noqa: BLE001 - as in the read
                 failed[name] = exc
-    if not folds:
-        return results, failed
-    torn = TornTail()
-    fold_together(path, list(folds.values()), torn=torn)
-    for name, f in folds.items():
-        if f.error is None:
-            try:
-                results[name] = f.fold.result(torn)
-                continue
-            except Exception as exc:  # noqa: BLE001 - as in the read
-                f.error = exc
-        if name is None:
-            raise f.error  # the report itself: as when the body reporter's build raises
-        failed[name] = f.error
-    return results, failed
+    return folds, failed
 
 
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:

@@ -8,7 +8,7 @@ import platform
 import socket
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,9 @@ class Run:
         # samples with a SampleFailed appended by this process: `assay eval` exits 3 on them even when no
         # eval reporter is installed to fold the log (see assay.lifecycle)
         self.failed_samples: set[str] = set()
+        # work for the runner to do while it waits on the model: ``idle_work(blocks) -> bool`` (the end of
+        # the run's report, folded ahead: assay.lifecycle.fold_while_idle), False once there is none
+        self.idle_work: Callable[[int], bool] | None = None
 
     @property
     def log_path(self) -> Path:

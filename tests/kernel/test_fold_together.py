@@ -192,3 +192,103 @@ def test_decode_blocks_skips_the_blocks_that_name_none_of_the_types_read(tmp_pat
     path.write_bytes(text)
     with pytest.raises(LogCorrupted, match=r":41\b"):
         list(decode_blocks(path, decoder, block=2048, types=["Scored"]))
+
+
+def test_a_cursor_fed_in_pieces_gives_the_lines_of_one_read(tmp_path):
+    # the end of a run feeds its report's folds as the log grows (assay.lifecycle): any ends, a block at a time
+    import random
+
+    from assay.log import FoldCursor
+
+    path = _log(tmp_path, 40)
+    whole = Collect(_ALine)
+    fold_together(path, [whole])
+    size = path.stat().st_size
+    rng = random.Random(7)
+    for block in (64, 300, 1 << 20):
+        a, b = Collect(_ALine), Collect(_ALine)
+        cursor = FoldCursor(path, [a, b])
+        end = 0
+        while end < size:
+            end = min(size, end + rng.randrange(1, 700))  # mostly in the middle of a line: fed up to the one before
+            cursor.feed(end=end, block=block, blocks=rng.choice([1, 2, None]))
+        cursor.feed(torn=TornTail())
+        want = [(x.type, x.body.sample_id, x.body.value) for x in whole.lines()]
+        assert [(x.type, x.body.sample_id, x.body.value) for x in a.lines()] == want
+        assert len(want) == 80 and cursor.offset == size and cursor.lines == 80
+
+    # a broken line is named by its number in the whole log, however the lines before it were fed
+    with open(path, "ab") as f:
+        f.write(b'{"v":1,"type":"Scored","seq":80,"ts":1.0,"run_id":"r1","body":{"value":"high"}}\n')
+    cursor = FoldCursor(path, [Collect(_ALine)])
+    cursor.feed(end=size // 2, block=128)
+    with pytest.raises(LogCorrupted, match=r"events\.jsonl:81: corrupted event log line: Scored"):
+        cursor.feed()
+
+
+def _fed_while_waiting(monkeypatch):
+    """Each feeding of the report's folds while the run waited: (bytes fed before it, the writer's end)."""
+    from assay.report import ReportFolds
+
+    calls = []
+    real = ReportFolds.feed
+
+    def feed(self, end, **kw):
+        calls.append((self.cursor.offset, end))
+        return real(self, end, **kw)
+
+    monkeypatch.setattr(ReportFolds, "feed", feed)
+    return calls
+
+
+def test_the_report_folded_while_the_run_waits_is_the_report_of_its_whole_log(
+    tmp_path, datasets_dir, test_server, monkeypatch
+):
+    import json
+    import re
+
+    from assay.cli import main
+    from assay.plugins import host
+    from assay.report import ReportFolds, build_report, write_files
+
+    fed = _fed_while_waiting(monkeypatch)
+    finished = []
+    real_finish = ReportFolds.finish
+    monkeypatch.setattr(ReportFolds, "finish", lambda self: finished.append(self.cursor.offset) or real_finish(self))
+    srv = test_server(default_answer="step step #### 18", ttft=0.03, itl=0.01)  # the client waits: it feeds
+    args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "12", "--no-progress"]
+    args += ["--stream", "--eval-batch-size", "2", "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path)]
+    assert main(args) == 0
+    (run,) = [p.parent for p in tmp_path.rglob("events.jsonl")]
+    assert fed and all(end > 0 for _, end in fed)
+    assert finished[0] > 0  # the end of the run began where the feeding had stopped, not at the log's start
+    report = json.loads((run / "report.json").read_text())
+    page = (run / "report.html").read_text()
+    folded: dict = {}
+    whole = build_report(run, host(), workers=1, folded=folded)  # one read of the whole log
+    assert report == json.loads(json.dumps(whole, default=str))
+    assert report["rows"][0]["num"] == 12 and report["sections"]["eval_latency"]
+    write_files(run, whole, host(), folded)
+    nonce = re.compile(r'nonce-[\w-]+|nonce="[^"]+"')
+    assert nonce.sub("N", (run / "report.html").read_text()) == nonce.sub("N", page)
+
+
+def test_folds_that_cannot_be_fed_while_the_run_waits_are_made_again_at_its_end(
+    tmp_path, datasets_dir, test_server, monkeypatch
+):
+    import json
+
+    from assay.cli import main
+    from assay.report import ReportFolds, build_report
+
+    def broken(self, end, **kw):
+        raise OSError("no read now")
+
+    monkeypatch.setattr(ReportFolds, "feed", broken)
+    srv = test_server(default_answer="#### 18", ttft=0.05)
+    args = ["eval", "--model", "m", "--api-url", srv.url, "--datasets", "gsm8k", "--limit", "3", "--no-progress"]
+    assert main([*args, "--dataset-dir", str(datasets_dir), "--work-dir", str(tmp_path)]) == 0
+    (run,) = [p.parent for p in tmp_path.rglob("events.jsonl")]
+    report = json.loads((run / "report.json").read_text())
+    assert report == json.loads(json.dumps(build_report(run, workers=1), default=str))
+    assert report["rows"][0]["num"] == 3
