@@ -37,31 +37,22 @@ def env(p):
     return e
 
 
+def timed(cmd, p):
+    """(start, wall s) of ``cmd`` with ``p`` first on PYTHONPATH."""
+    t0 = time.time()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(p))
+    return t0, time.time() - t0
+
+
 try:
     subprocess.run(
         eval_cmd(url, tmp / "warm", 512, False), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     for i in range(repeat):
         for name, p in variants.items():
-            t0 = time.time()
-            subprocess.run(
-                eval_cmd(url, tmp / f"one-{name}-{i}", conc, stream, "--limit", "1"),
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env(p),
-            )
-            one = time.time() - t0
-            t0 = time.time()
-            subprocess.run(
-                eval_cmd(url, tmp / f"c-{name}-{i}", conc, stream, "--repeats", "2"),
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env(p),
-            )
-            t1 = time.time()
-            w = t1 - t0
+            one = timed(eval_cmd(url, tmp / f"one-{name}-{i}", conc, stream, "--limit", "1"), p)[1]
+            t0, w = timed(eval_cmd(url, tmp / f"c-{name}-{i}", conc, stream, "--repeats", "2"), p)
+            t1 = t0 + w
             ideal = one + (math.ceil(2638 / conc) - 1) * latency
             ph = phases(tmp / f"c-{name}-{i}", t0, t1)
             rows[name].append((w / ideal, w, ideal, *ph))
