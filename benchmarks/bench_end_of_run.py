@@ -12,36 +12,27 @@ import time
 import subprocess
 import math
 import statistics
-import os
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_kernel import start_server, gsm8k_answers, eval_cmd
-from bench_eval_stream import stop, phases
+from bench_kernel import ANSWER_TOKENS, env_for, eval_cmd, start_server, timed_child
+from bench_eval_stream import ITL, TTFT, gsm8k_rules, phases, stop
 
 tmp = Path(tempfile.mkdtemp(prefix="end-of-run-"))
-rules = gsm8k_answers(tmp, 64)
-ttft, itl, conc, repeat = 0.1, 0.005, int(sys.argv[1]), int(sys.argv[2])
+rules = gsm8k_rules(tmp)
+conc, repeat = int(sys.argv[1]), int(sys.argv[2])
 stream = sys.argv[3] == "s" if len(sys.argv) > 3 else True
-latency = ttft + itl * 63
-proc, url = start_server(rules, "--ttft", str(ttft), "--itl", str(itl))
+latency = TTFT + ITL * (ANSWER_TOKENS - 1)
+proc, url = start_server(rules, "--ttft", str(TTFT), "--itl", str(ITL))
 variants = {"head": "/tmp/headk/kernel", "new": None}
 rows = {k: [] for k in variants}
-
-
-def env(p):
-    e = dict(os.environ, HF_HUB_OFFLINE="1")
-    if p:
-        e["PYTHONPATH"] = p
-    return e
 
 
 def timed(cmd, p):
     """(start, wall s) of ``cmd`` with ``p`` first on PYTHONPATH."""
     t0 = time.time()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env(p))
-    return t0, time.time() - t0
+    return t0, timed_child(cmd, env_for(p))[0]
 
 
 try:

@@ -134,7 +134,6 @@ class ReportFolds:
         self.kind = kind = run_kind(path)
         self.plugins = plugins = plugins or host()
         self.files = files
-        self.workers = workers
         self.reporters = {
             n: e
             for n, e in plugins.reporters().items()
