@@ -247,6 +247,12 @@ class LocalExecutor:
     (``--eval-batch-size`` at a time). Registered by the kernel through ``assay_executors``."""
 
     def __init__(self, cfg: TaskConfig, plugins: PluginHost) -> None:
+        if cfg.executor == "local" and cfg.executor_args:  # it has no options: given ones would be dropped silently
+            others = sorted(set(plugins.executors()) - {"local"})
+            raise AssayError(
+                f"--executor-args {cfg.executor_args!r}: the local executor takes no options"
+                + (f" (they are for --executor {' / '.join(others)})" if others else "")
+            )
         self.cfg = cfg
         self.plugins = plugins
 

@@ -85,6 +85,8 @@ def read_log(source: str | Path, plugins: PluginHost) -> tuple[Path, LogState]:
 def config_from_log(state: RunStarted, overrides: dict[str, Any]) -> TaskConfig:
     given = strip_redacted(state.config)  # a redacted secret is asked for again (--api-key), never sent as ***
     given.update({k: v for k, v in overrides.items() if v is not None})
+    if overrides.get("executor") not in (None, state.config.get("executor")) and not overrides.get("executor_args"):
+        given["executor_args"] = {}  # the run's options were its own executor's
     return load_config(given)
 
 
@@ -101,7 +103,8 @@ def run_resume(
     if cfg.executor not in plugins.executors() and not (overrides or {}).get("executor"):
         # a run made on an executor that is not installed here (assay-ray) finishes locally
         print(f"note: executor {cfg.executor!r} is not installed; resuming with the local executor", file=sys.stderr)
-        cfg = attrs.evolve(cfg, executor="local")
+        cfg = attrs.evolve(cfg, executor="local", executor_args={})
+    plugins.get("executors", cfg.executor).obj(cfg, plugins)  # a typo or a bad option fails before the log is touched
     run_dir = path.parent
     with RunLifecycle(
         plugins, cfg, run_dir=run_dir, run_id=state.run_id, fsync_interval=cfg.fsync_interval, resumable=True

@@ -63,13 +63,20 @@ def test_an_unknown_executor_fails_before_the_run_exists(tmp_path, datasets_dir)
     assert not list(tmp_path.iterdir())
 
 
+def test_the_local_executor_takes_no_options(tmp_path, datasets_dir):
+    with pytest.raises(AssayError, match=r"--executor-args \{'workerz': 4\}: the local executor takes no options"):
+        run_eval(_cfg(tmp_path, datasets_dir, executor_args={"workerz": 4}), PluginHost())
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_run_whose_executor_is_not_installed_resumes_locally(tmp_path, datasets_dir, capsys):
     with pytest.raises(AssayError, match="the executor stopped halfway"):
-        run_eval(_cfg(tmp_path, datasets_dir, executor="halfway"), _host())
+        run_eval(_cfg(tmp_path, datasets_dir, executor="halfway", executor_args={"speed": 2}), _host())
     (run_dir,) = list(tmp_path.iterdir())
     assert len(Halfway.seen) == 4
     before = _events(run_dir)
     assert before[0]["body"]["config"]["executor"] == "halfway"
+    assert before[0]["body"]["config"]["executor_args"] == {"speed": 2}  # halfway's own: not the local executor's
     assert sum(e["type"] == "Generated" for e in before) == 2
     capsys.readouterr()
 
@@ -82,3 +89,18 @@ def test_a_run_whose_executor_is_not_installed_resumes_locally(tmp_path, dataset
     assert [e["seq"] for e in evs] == list(range(len(evs)))
     generated = collections.Counter(e["body"]["sample_id"] for e in evs if e["type"] == "Generated")
     assert sorted(generated) == sorted(Halfway.seen) and set(generated.values()) == {1}
+
+
+def test_resuming_on_another_executor_leaves_the_runs_executor_options(tmp_path, datasets_dir):
+    with pytest.raises(AssayError, match="the executor stopped halfway"):
+        run_eval(_cfg(tmp_path, datasets_dir, executor="halfway", executor_args={"speed": 2}), _host())
+    (run_dir,) = list(tmp_path.iterdir())
+    log = (run_dir / "events.jsonl").read_bytes()
+    with pytest.raises(AssayError, match="the local executor takes no options"):
+        run_resume(run_dir, {"executor": "local", "executor_args": {"speed": 3}}, plugins=_host())
+    with pytest.raises(AssayError, match=r"unknown executor 'locl' \(did you mean 'local'\?\)"):
+        run_resume(run_dir, {"executor": "locl"}, plugins=_host())
+    assert (run_dir / "events.jsonl").read_bytes() == log  # refused before the log was touched
+    # halfway is installed here; --executor local finishes the run without halfway's options
+    report = run_resume(run_dir, {"executor": "local"}, plugins=_host())
+    assert report["rows"][0]["num"] == 4
