@@ -17,7 +17,16 @@ import cattrs
 from .api import AssayError, did_you_mean
 from .redact import REDACTED, SECRET_NAMES, redact_secrets
 
-__all__ = ["REDACTED", "SECRET_NAMES", "TaskConfig", "from_dict", "load", "parse_json_arg", "redact_secrets"]
+__all__ = [
+    "REDACTED",
+    "SECRET_NAMES",
+    "TaskConfig",
+    "check_generation_config",
+    "from_dict",
+    "load",
+    "parse_json_arg",
+    "redact_secrets",
+]
 
 
 @attrs.define
@@ -61,6 +70,9 @@ class TaskConfig:
             raise AssayError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
         if self.repeats < 1:
             raise AssayError(f"repeats must be >= 1, got {self.repeats}")
+        if not isinstance(self.generation_config, dict):
+            raise AssayError(f"generation_config: expected a mapping, got {type(self.generation_config).__name__}")
+        check_generation_config(self.generation_config)
         self._n_as_repeats()
         if self.limit is not None and self.limit <= 0:
             raise AssayError(f"limit must be positive, got {self.limit}")
@@ -109,6 +121,50 @@ class TaskConfig:
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         d = attrs.asdict(self)
         return redact_secrets(d) if redact else d
+
+
+# the generation_config keys every backend reads, typed as EvalScope's GenerateConfig types them: (type, lowest,
+# highest); other keys go to the backend as given
+_GENERATION_KEYS: dict[str, tuple[Any, Any, Any]] = {
+    "temperature": ((int, float), 0, None),
+    "top_p": ((int, float), 0, 1),
+    "presence_penalty": ((int, float), -2, 2),
+    "frequency_penalty": ((int, float), -2, 2),
+    "repetition_penalty": ((int, float), 0, None),
+    "max_tokens": (int, 1, None),
+    "max_new_tokens": (int, 1, None),
+    "max_completion_tokens": (int, 1, None),
+    "top_k": (int, -1, None),
+    "top_logprobs": (int, 0, None),
+    "seed": (int, None, None),
+    "do_sample": (bool, None, None),
+    "stream": (bool, None, None),
+    "stop": ("stop", None, None),
+    "stop_strings": ("stop", None, None),
+    "stop_seqs": ("stop", None, None),  # EvalScope's GenerateConfig name of stop
+}
+
+
+def check_generation_config(values: dict[str, Any], prefix: str = "generation_config.") -> None:
+    """A wrong type or range of a key every backend reads is one error naming the key (``prefix`` + key) before
+    the run or the request, not one failed request per sample. The config of a run and a sample's own (a
+    backend checks those) go through this one rule."""
+    for key, value in values.items():
+        kind, low, high = _GENERATION_KEYS.get(key, (None, None, None))
+        if kind is None or value is None:
+            continue
+        if kind == "stop":
+            ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            want = "a string or a list of strings"
+        elif kind is bool:
+            ok, want = isinstance(value, bool), "true or false"
+        else:
+            ok = isinstance(value, kind) and not isinstance(value, bool)
+            ok = ok and (low is None or value >= low) and (high is None or value <= high)
+            bounds = "" if low is None else f" >= {low}" if high is None else f" in [{low}, {high}]"
+            want = ("a whole number" if kind is int else "a number") + bounds
+        if not ok:
+            raise AssayError(f"{prefix}{key} = {value!r}: expected {want}")
 
 
 _FIELDS = [f.name for f in attrs.fields(TaskConfig)]

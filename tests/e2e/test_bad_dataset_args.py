@@ -70,3 +70,16 @@ def test_declared_keys_pass(datasets_dir) -> None:
         ("mmlu", {"mcq_mode": "generation"}),
     ]
     assert isinstance(benches[0][1], BenchmarkArgs)
+
+
+def test_mistyped_generation_config_is_rejected_before_the_run(tmp_path, datasets_dir) -> None:
+    args = ["--datasets", "gsm8k", "--generation-config", "temperature=0.5,max_tokens=many"]
+    proc = served_eval(
+        "http://127.0.0.1:9/v1", tmp_path / "runs", *args, "--dataset-dir", str(datasets_dir), check=False
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "error: invalid config in command line: AssayError: generation_config.max_tokens = 'many': "
+        "expected a whole number >= 1"
+    ]
+    assert not (tmp_path / "runs").exists()

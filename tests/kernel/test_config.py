@@ -54,6 +54,33 @@ def test_invalid_values_are_rejected():
         from_dict({"datasets": ["x"], "limit": -1})
 
 
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"temperature": "abc"}, "generation_config.temperature = 'abc': expected a number >= 0"),
+        ({"temperature": -0.1}, "generation_config.temperature = -0.1: expected a number >= 0"),
+        ({"top_p": 1.5}, "generation_config.top_p = 1.5: expected a number in [0, 1]"),
+        ({"max_tokens": 0}, "generation_config.max_tokens = 0: expected a whole number >= 1"),
+        ({"max_new_tokens": 2.5}, "generation_config.max_new_tokens = 2.5: expected a whole number >= 1"),
+        ({"seed": True}, "generation_config.seed = True: expected a whole number"),
+        ({"stop": 5}, "generation_config.stop = 5: expected a string or a list of strings"),
+        ({"stop": ["a", 1]}, "generation_config.stop = ['a', 1]: expected a string or a list of strings"),
+        ({"do_sample": "yes"}, "generation_config.do_sample = 'yes': expected true or false"),
+    ],
+)
+def test_generation_keys_are_typed(given, message):
+    with pytest.raises(AssayError) as info:
+        from_dict({"datasets": ["gsm8k"], "generation_config": given})
+    assert message in str(info.value)
+
+
+def test_generation_keys_in_range_and_server_extras_pass():
+    given = {"temperature": 0, "top_p": 1, "max_tokens": 64, "stop": ["\n\n"], "seed": 7, "top_k": -1}
+    extras = {"min_p": 0.05, "repetition_penalty": 1.1, "chat_template_kwargs": {"enable_thinking": False}}
+    cfg = from_dict({"datasets": ["gsm8k"], "generation_config": {**given, **extras, "temperature": None}})
+    assert cfg.generation_config == {**given, **extras, "temperature": None}
+
+
 def test_flags_accept_json_or_pairs():
     assert parse_json_arg('{"temperature": 0.5}', "--generation-config") == {"temperature": 0.5}
     assert parse_json_arg("temperature=0.5,max_tokens=32,stop=x", "--generation-config") == {

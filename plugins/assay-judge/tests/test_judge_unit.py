@@ -38,6 +38,14 @@ def test_judge_config_names_and_checks() -> None:
         from_dict({"judge_worker_num": 0})
     with pytest.raises(AssayError, match="a mapping or a list of mappings"):
         from_dict({"judge_model_args": "gpt-4o"})
+    # a judge's generation keys follow the run's rule (assay.config.check_generation_config)
+    bad = [{"model_id": "a"}, {"model_id": "b", "generation_config": {"temperature": "zero"}}]
+    with pytest.raises(AssayError, match=r"judge_model_args\[1\].generation_config.temperature = 'zero': expected a"):
+        from_dict({"judge_model_args": bad})
+    with pytest.raises(AssayError, match=r"judge_model_args.generation_config: expected a mapping, got list"):
+        from_dict({"judge_model_args": {"model_id": "a", "generation_config": ["temperature", 0]}})
+    good = from_dict({"judge_model_args": {"model_id": "a", "generation_config": {"temperature": 0, "max_tokens": 8}}})
+    assert good.judge_model_args["generation_config"] == {"temperature": 0, "max_tokens": 8}
 
 
 def test_judge_config_secret_is_redacted() -> None:

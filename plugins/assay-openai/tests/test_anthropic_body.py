@@ -25,6 +25,7 @@ def test_generation_config_keys():
     params = messages_params({"max_new_tokens": 5, "stop": "x", "seed": 3, "do_sample": False, "n": 2, "top_k": 4})
     assert params == {"max_tokens": 5, "stop_sequences": ["x"], "temperature": 0.0, "top_k": 4}
     assert messages_params({})["max_tokens"] == DEFAULT_MAX_TOKENS  # required by the API
+    assert messages_params({"stop_seqs": ["Q:"]})["stop_sequences"] == ["Q:"]  # EvalScope's name of stop
 
 
 def test_url():

@@ -25,6 +25,7 @@ def test_discovery_contract(plugin_host):
 def test_generation_config_split():
     params, extra = request_params({"max_new_tokens": 5, "temperature": 0, "top_k": 3, "do_sample": False})
     assert params == {"max_tokens": 5, "temperature": 0} and extra == {"top_k": 3}
+    assert request_params({"stop_seqs": ["\n\n"]}) == ({"stop": ["\n\n"]}, {})  # EvalScope's name of stop
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -122,11 +122,12 @@ def test_stop_sequences_cut_the_output(tiny_loaded, tiny_model_dir):
     starts = [i for i in range(2, len(text) - 1) if text[i : i + 2].isascii() and text[i : i + 2].isalnum()]
     assert starts, f"output {text!r}: no ASCII pair to use as a stop string"
     stop = text[starts[len(starts) // 2] : starts[len(starts) // 2] + 2]
-    stopped_req = GenerateRequest(sample_id="b", prompt=PROMPTS[0], generation_config=dict(gen, stop=[stop]))
-    stopped = run_all(make(tiny_loaded, tiny_model_dir, model_args={"use_chat_template": False}), [stopped_req])[0]
-    assert stopped.output == text[: text.find(stop)]
-    assert stopped.finish_reason == "stop"
-    assert stopped.usage.completion_tokens < full.usage.completion_tokens
+    for key in ("stop", "stop_seqs"):  # stop_seqs: EvalScope's GenerateConfig name
+        stopped_req = GenerateRequest(sample_id="b", prompt=PROMPTS[0], generation_config={**gen, key: [stop]})
+        stopped = run_all(make(tiny_loaded, tiny_model_dir, model_args={"use_chat_template": False}), [stopped_req])[0]
+        assert stopped.output == text[: text.find(stop)]
+        assert stopped.finish_reason == "stop"
+        assert stopped.usage.completion_tokens < full.usage.completion_tokens
 
 
 def test_chat_template_and_override(tiny_loaded, tiny_model_dir):
@@ -174,7 +175,7 @@ def test_chat_template_override_from_config(tiny_model_dir):
 def test_bad_generation_config_names_the_key(tiny_loaded, tiny_model_dir):
     with pytest.raises(AssayError, match="max_new_tokenz"):
         make(tiny_loaded, tiny_model_dir, generation_config={"max_new_tokenz": 3})
-    with pytest.raises(AssayError, match="max_tokens must be a non-negative integer"):
+    with pytest.raises(AssayError, match="max_tokens = 'many': expected a whole number >= 1"):
         make(tiny_loaded, tiny_model_dir, generation_config={"max_tokens": "many"})
     with pytest.raises(AssayError, match="unknown key 'precison'.*did you mean 'precision'"):
         from assay_transformers import loading

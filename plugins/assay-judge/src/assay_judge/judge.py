@@ -39,6 +39,7 @@ import attrs
 
 from assay.api import AssayError, GenerateRequest, did_you_mean
 from assay.calls import call_model
+from assay.config import check_generation_config
 from assay.events import Judged
 
 __all__ = [
@@ -147,6 +148,10 @@ def check_judge_config(cfg: Any) -> None:
                 )
         if not spec.get("model_id"):
             raise AssayError(f"{where}: model_id is required (the judge model's name)")
+        gen = spec.get("generation_config")
+        if gen is not None and not isinstance(gen, dict):
+            raise AssayError(f"{where}.generation_config: expected a mapping, got {type(gen).__name__}")
+        check_generation_config(gen or {}, prefix=f"{where}.generation_config.")
     if specs and cfg.judge_min_valid > len(specs):
         raise AssayError(f"judge_min_valid is {cfg.judge_min_valid} but only {len(specs)} judge(s) are configured")
 

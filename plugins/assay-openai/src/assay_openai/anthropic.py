@@ -25,7 +25,12 @@ ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens; used when the generation config has none
 # generation-config keys the Messages API takes (others, e.g. seed or presence_penalty, it rejects: dropped)
 _KEYS = {"max_tokens", "temperature", "top_p", "top_k", "stop_sequences", "thinking", "metadata", "service_tier"}
-_ALIASES = {"max_new_tokens": "max_tokens", "max_completion_tokens": "max_tokens", "stop": "stop_sequences"}
+_ALIASES = {
+    "max_new_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "stop": "stop_sequences",
+    "stop_seqs": "stop_sequences",  # EvalScope's GenerateConfig name
+}
 
 
 def messages_params(generation_config: dict[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,11 @@ _OPENAI_KEYS = {
     "logit_bias",
     "response_format",
 }
-_ALIASES = {"max_new_tokens": "max_tokens", "max_completion_tokens": "max_tokens"}
+_ALIASES = {
+    "max_new_tokens": "max_tokens",
+    "max_completion_tokens": "max_tokens",
+    "stop_seqs": "stop",
+}  # stop_seqs: EvalScope's
 _ids = itertools.count()
 
 

@@ -18,6 +18,7 @@ from collections import deque
 from typing import Any
 
 from assay.api import AssayError, GenerateRequest, GenerateResult, ModelConfig
+from assay.config import check_generation_config as check_generation_config_keys
 from assay.events import Usage
 
 # generation_config keys this backend understands; OpenAI-only keys are accepted and ignored
@@ -32,6 +33,7 @@ GEN_KEYS = {
     "min_new_tokens",
     "stop",
     "stop_strings",
+    "stop_seqs",
     "repetition_penalty",
     "num_beams",
     "seed",
@@ -53,26 +55,17 @@ DEFAULT_MAX_NEW_TOKENS = 512
 
 
 def check_generation_config(cfg: dict[str, Any], where: str = "--generation-config") -> None:
+    """The keys this backend reads, and the kernel's rule for the keys every backend reads."""
     unknown = sorted(set(cfg) - GEN_KEYS - IGNORED_KEYS)
     if unknown:
         raise AssayError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))} for the transformers backend; known: {', '.join(sorted(GEN_KEYS))}"
         )
-    for key in ("max_new_tokens", "max_tokens", "max_length", "top_k", "num_beams", "min_new_tokens"):
+    check_generation_config_keys(cfg, prefix=f"{where}: ")
+    for key in ("max_length", "top_k", "num_beams", "min_new_tokens"):  # transformers' own, and its top_k
         v = cfg.get(key)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
-            raise AssayError(f"{where}: {key} must be a non-negative integer, got {v!r}")
-    for key in ("temperature", "top_p", "repetition_penalty"):
-        v = cfg.get(key)
-        if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0):
-            raise AssayError(f"{where}: {key} must be a non-negative number, got {v!r}")
-    stop = cfg.get("stop", cfg.get("stop_strings"))
-    if (
-        stop is not None
-        and not isinstance(stop, str)
-        and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
-    ):
-        raise AssayError(f"{where}: stop must be a string or a list of strings, got {stop!r}")
+            raise AssayError(f"{where}: {key} = {v!r}: expected a whole number >= 0")
 
 
 def generate_kwargs(cfg: dict[str, Any]) -> tuple[dict[str, Any], list[str], int | None]:
@@ -107,7 +100,7 @@ def generate_kwargs(cfg: dict[str, Any]) -> tuple[dict[str, Any], list[str], int
     for key in ("repetition_penalty", "num_beams"):
         if cfg.get(key) is not None:
             kw[key] = cfg[key]
-    stop = cfg.get("stop", cfg.get("stop_strings")) or []
+    stop = cfg.get("stop", cfg.get("stop_strings", cfg.get("stop_seqs"))) or []
     stops = [stop] if isinstance(stop, str) else [s for s in stop if s]
     seed = cfg.get("seed")
     return kw, stops, (int(seed) if seed is not None else None)
