@@ -70,6 +70,12 @@ class TaskConfig:
             raise AssayError(f"eval_batch_size must be >= 1, got {self.eval_batch_size}")
         if self.repeats < 1:
             raise AssayError(f"repeats must be >= 1, got {self.repeats}")
+        if self.timeout is not None and not self.timeout > 0:  # 0 or less would time every request out at once
+            raise AssayError(f"timeout must be a number of seconds > 0, got {self.timeout}")
+        if self.retries < 0:
+            raise AssayError(f"retries must be >= 0, got {self.retries}")
+        if self.fsync_interval < 0:
+            raise AssayError(f"fsync_interval must be >= 0 seconds, got {self.fsync_interval}")
         if not isinstance(self.generation_config, dict):
             raise AssayError(f"generation_config: expected a mapping, got {type(self.generation_config).__name__}")
         check_generation_config(self.generation_config)

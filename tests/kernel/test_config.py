@@ -52,6 +52,16 @@ def test_invalid_values_are_rejected():
         from_dict({"datasets": ["x"], "eval_batch_size": 0})
     with pytest.raises(AssayError):
         from_dict({"datasets": ["x"], "limit": -1})
+    for key, value, message in [
+        ("timeout", 0, "timeout must be a number of seconds > 0, got 0"),
+        ("timeout", -1.5, "timeout must be a number of seconds > 0, got -1.5"),
+        ("retries", -1, "retries must be >= 0, got -1"),
+        ("fsync_interval", -0.1, "fsync_interval must be >= 0 seconds, got -0.1"),
+    ]:
+        with pytest.raises(AssayError) as info:
+            from_dict({"datasets": ["x"], key: value})
+        assert message in str(info.value)
+    assert from_dict({"datasets": ["x"], "timeout": 0.5, "retries": 0, "fsync_interval": 0}).retries == 0
 
 
 @pytest.mark.parametrize(
