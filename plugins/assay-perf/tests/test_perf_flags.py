@@ -148,6 +148,16 @@ def test_flag_errors(perf):
         perf("--url", "http://127.0.0.1:1/v1", "--model", "m", "--max-tokens", "9", "3")
     with pytest.raises(SystemExit):
         perf("--url", "http://127.0.0.1:1/v1", "--model", "m", "--warmup-num", "1.5")
+    # out of range: one error before any request (the URL is never reached), as the eval's generation_config
+    for flags, message in [
+        (("--max-tokens", "0"), "--max-tokens must be >= 1, got 0"),
+        (("--top-p", "2"), "--top-p: top_p = 2.0: expected a number in [0, 1]"),
+        (("--temperature", "-1"), "--temperature: temperature = -1.0: expected a number >= 0"),
+        (("--presence-penalty", "3"), "--presence-penalty: presence_penalty = 3.0: expected a number in [-2, 2]"),
+    ]:
+        with pytest.raises(AssayError) as info:
+            perf("--url", "http://127.0.0.1:1/v1", "--model", "m", "-n", "1", *flags)
+        assert message in str(info.value)
 
 
 def _tokenizer(tmp_path, datasets_dir):

@@ -94,6 +94,11 @@ def add_sampling_arguments(p: argparse.ArgumentParser) -> None:
 
 def sampling_from_args(args: argparse.Namespace) -> dict[str, Any]:
     out = {key: getattr(args, flag) for flag, key in SAMPLING_FLAGS.items() if getattr(args, flag, None) is not None}
+    from assay.config import check_generation_config  # the eval's rule for these keys (ranges)
+
+    for flag, key in SAMPLING_FLAGS.items():
+        if key in out:
+            check_generation_config({key: out[key]}, prefix=f"--{flag.replace('_', '-')}: ")
     if "top_logprobs" in out and not out.get("logprobs"):
         raise AssayError("--top-logprobs needs --logprobs")
     if getattr(args, "seed", None) is not None:

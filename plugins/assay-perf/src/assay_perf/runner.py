@@ -151,6 +151,8 @@ class PerfOptions:
         for v in n:
             if v is not None and v < 1:
                 raise AssayError(f"--number must be >= 1, got {v}")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise AssayError(f"--max-tokens must be >= 1, got {self.max_tokens}")
         if any(v is None for v in n) and not self.duration and not self.trace:
             raise AssayError("give --number, or --duration to run each point for a time")
         if self.trace and any(v is not None for v in r):
