@@ -76,8 +76,6 @@ class TaskConfig:
             raise AssayError(f"retries must be >= 0, got {self.retries}")
         if self.fsync_interval < 0:
             raise AssayError(f"fsync_interval must be >= 0 seconds, got {self.fsync_interval}")
-        if not isinstance(self.generation_config, dict):
-            raise AssayError(f"generation_config: expected a mapping, got {type(self.generation_config).__name__}")
         check_generation_config(self.generation_config)
         self._n_as_repeats()
         if self.limit is not None and self.limit <= 0:
@@ -151,10 +149,12 @@ _GENERATION_KEYS: dict[str, tuple[Any, Any, Any]] = {
 }
 
 
-def check_generation_config(values: dict[str, Any], prefix: str = "generation_config.") -> None:
+def check_generation_config(values: Any, prefix: str = "generation_config.") -> None:
     """A wrong type or range of a key every backend reads is one error naming the key (``prefix`` + key) before
     the run or the request, not one failed request per sample. The config of a run and a sample's own (a
-    backend checks those) go through this one rule."""
+    backend checks those) go through this one rule; ``values`` that are not a mapping are an error too."""
+    if not isinstance(values, dict):
+        raise AssayError(f"{prefix.rstrip('. :')}: expected a mapping, got {type(values).__name__}")
     for key, value in values.items():
         kind, low, high = _GENERATION_KEYS.get(key, (None, None, None))
         if kind is None or value is None:

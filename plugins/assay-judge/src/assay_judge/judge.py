@@ -148,10 +148,8 @@ def check_judge_config(cfg: Any) -> None:
                 )
         if not spec.get("model_id"):
             raise AssayError(f"{where}: model_id is required (the judge model's name)")
-        gen = spec.get("generation_config")
-        if gen is not None and not isinstance(gen, dict):
-            raise AssayError(f"{where}.generation_config: expected a mapping, got {type(gen).__name__}")
-        check_generation_config(gen or {}, prefix=f"{where}.generation_config.")
+        if spec.get("generation_config") is not None:
+            check_generation_config(spec["generation_config"], prefix=f"{where}.generation_config.")
     if specs and cfg.judge_min_valid > len(specs):
         raise AssayError(f"judge_min_valid is {cfg.judge_min_valid} but only {len(specs)} judge(s) are configured")
 
