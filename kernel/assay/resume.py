@@ -99,11 +99,13 @@ def run_resume(
     if state.started.kind != "eval":
         hint = f"; finish it with `assay arena --resume {path.parent}`" if state.started.kind == "arena" else ""
         raise AssayError(f"{path}: resume handles eval runs, this is a {state.started.kind!r} run{hint}")
-    cfg = config_from_log(state.started, overrides or {})
-    if cfg.executor not in plugins.executors() and not (overrides or {}).get("executor"):
+    overrides = dict(overrides or {})
+    logged = state.started.config.get("executor") or "local"
+    if logged not in plugins.executors() and not overrides.get("executor"):
         # a run made on an executor that is not installed here (assay-ray) finishes locally
-        print(f"note: executor {cfg.executor!r} is not installed; resuming with the local executor", file=sys.stderr)
-        cfg = attrs.evolve(cfg, executor="local", executor_args={})
+        print(f"note: executor {logged!r} is not installed; resuming with the local executor", file=sys.stderr)
+        overrides["executor"] = "local"  # as --executor local: without the run's executor options
+    cfg = config_from_log(state.started, overrides)
     plugins.get("executors", cfg.executor).obj(cfg, plugins)  # a typo or a bad option fails before the log is touched
     run_dir = path.parent
     with RunLifecycle(
